@@ -1,0 +1,41 @@
+"""provider_store: a durable, cache-backed catalog of OpenAI-compatible LLM providers.
+
+Import the public API from here; submodules are implementation detail unless documented.
+"""
+
+from provider_store.config import ProviderConfig, effective_api_key
+from provider_store.db import build_engine, resolve_url
+from provider_store.errors import (
+    AmbiguousModelError,
+    BadResponseError,
+    ConfigurationError,
+    DiscoveryError,
+    InvalidDocumentError,
+    NotFoundError,
+    ProviderConnectionError,
+    ProviderHTTPError,
+    ProviderStoreError,
+    StoreError,
+)
+from provider_store.store import ProviderStore
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AmbiguousModelError",
+    "BadResponseError",
+    "ConfigurationError",
+    "DiscoveryError",
+    "InvalidDocumentError",
+    "NotFoundError",
+    "ProviderConfig",
+    "ProviderConnectionError",
+    "ProviderHTTPError",
+    "ProviderStore",
+    "ProviderStoreError",
+    "StoreError",
+    "__version__",
+    "build_engine",
+    "effective_api_key",
+    "resolve_url",
+]

@@ -1,0 +1,86 @@
+"""ProviderConfig, the legacy-compatible value object, and its pure helpers."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from pydantic import BaseModel, Field, PrivateAttr
+
+DEFAULT_CACHE_DURATION = 300
+NOT_CONFIGURED_SUFFIX = "not-configured"
+
+
+class ProviderConfig(BaseModel):
+    """One provider's settings and curated models, as the legacy in-memory object had them.
+
+    ``valid_models`` maps a model's long id to its short alias; ``invalid_models`` lists ids known
+    not to chat. The runtime attributes ``_cached_models``, ``_cache_timestamp`` and
+    ``_cache_duration`` hold the discovery cache and never appear in :meth:`model_dump`.
+    """
+
+    name: str = "Test Provider"
+    base_api_url: str = "https://test.openai.com/v1"
+    api_key: str = Field(default="", repr=False)
+    valid_models: dict[str, str] = Field(default_factory=dict)
+    invalid_models: list[str] = Field(default_factory=list)
+
+    _cached_models: list[dict[str, Any]] = PrivateAttr(default_factory=list)
+    _cache_timestamp: float = PrivateAttr(default=0.0)
+    _cache_duration: int = PrivateAttr(default=DEFAULT_CACHE_DURATION)
+
+    def get_valid_models(self) -> list[str]:
+        """The long ids of the valid models, in catalog order."""
+        return list(self.valid_models)
+
+    def get_invalid_models(self) -> list[str]:
+        """A copy of the ids known not to chat."""
+        return list(self.invalid_models)
+
+    def find_model(self, name: str) -> str | None:
+        """The long id best matching ``name`` (case-insensitive), or None.
+
+        Exact long id first, then exact alias, then the first long id containing ``name``, then the
+        first alias containing it.
+        """
+        needle = name.lower()
+        pairs = [(long.lower(), short.lower(), long) for long, short in self.valid_models.items()]
+        for long_l, _short_l, long in pairs:
+            if long_l == needle:
+                return long
+        for _long_l, short_l, long in pairs:
+            if short_l == needle:
+                return long
+        for long_l, _short_l, long in pairs:
+            if needle in long_l:
+                return long
+        for _long_l, short_l, long in pairs:
+            if needle in short_l:
+                return long
+        return None
+
+    def merge_valid_models(self, models: Iterable[str]) -> None:
+        """Add new ids (alias = the id); existing entries keep their alias and their place."""
+        for model in models:
+            if model not in self.valid_models:
+                self.valid_models[model] = model
+
+
+def effective_api_key(
+    provider_key: str, api_key: str, environ: Mapping[str, str] | None = None
+) -> str:
+    """The key to send: the stored one, or ``{KEY}_API_KEY`` from the environment.
+
+    As the legacy loader did, a stored key that is empty or ends with ``not-configured`` is a
+    placeholder; the environment supplies the real key at use time and it is never stored.
+    """
+    if api_key and not api_key.endswith(NOT_CONFIGURED_SUFFIX):
+        return api_key
+    env = os.environ if environ is None else environ
+    return env.get(env_var_for(provider_key), api_key)
+
+
+def env_var_for(provider_key: str) -> str:
+    """The environment variable that supplies a provider's key, e.g. ``OPENAI_API_KEY``."""
+    return f"{provider_key.upper()}_API_KEY"

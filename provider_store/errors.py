@@ -1,0 +1,104 @@
+"""The exceptions provider_store raises.
+
+Every error the library raises on purpose derives from one root, so callers can catch them all::
+
+    ProviderStoreError
+     +-- InvalidDocumentError     a legacy YAML document (or other user input) is malformed
+     +-- NotFoundError            a provider or model key that the store does not hold
+     +-- AmbiguousModelError      a bare model name matches models of several providers
+     +-- ConfigurationError       a setting (such as the database URL) is unusable
+ +-- StoreError               the database could not be opened, migrated or written
+     +-- DiscoveryError           talking to a provider's OpenAI-compatible API failed
+          +-- ProviderConnectionError   connection refused, DNS, TLS, timeout
+          +-- ProviderHTTPError         the provider answered with an error status
+          +-- BadResponseError          the provider answered 2xx with something unusable
+
+Lower-level exceptions (SQLAlchemy, requests, PyYAML) are converted at the boundary with
+``raise ... from exc`` so the original stays available as ``__cause__``. Messages never contain
+an API key.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class ProviderStoreError(Exception):
+    """Root of every error provider_store raises on purpose."""
+
+
+class InvalidDocumentError(ProviderStoreError):
+    """User input (a legacy YAML file, a field value) is not acceptable.
+
+    ``path``, ``line`` and ``column`` (1-based) say where, when known; ``field`` names the
+    offending field as a dotted path such as ``providers.openai.valid_models``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | Path | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.reason = message
+        self.path = str(path) if path is not None else None
+        self.line = line
+        self.column = column
+        self.field = field
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        where = self.path or "<input>"
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        field = f" [{self.field}]" if self.field else ""
+        return f"{where}:{field} {self.reason}"
+
+
+class NotFoundError(ProviderStoreError, KeyError):
+    """A provider or model that the catalog does not hold."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class AmbiguousModelError(ProviderStoreError, ValueError):
+    """A model name matches models of several providers; ``candidates`` lists them."""
+
+    def __init__(self, name: str, candidates: list[str]) -> None:
+        self.name = name
+        self.candidates = list(candidates)
+        super().__init__(f"Ambiguous model {name!r}: matches {', '.join(self.candidates)}")
+
+
+class ConfigurationError(ProviderStoreError):
+    """A setting, such as the database URL, is unusable."""
+
+
+class StoreError(ProviderStoreError):
+    """The database could not be opened, migrated or written."""
+
+
+class DiscoveryError(ProviderStoreError):
+    """Talking to a provider's API failed."""
+
+
+class ProviderConnectionError(DiscoveryError):
+    """The provider could not be reached in time (refused, DNS, TLS, timeout)."""
+
+
+class ProviderHTTPError(DiscoveryError):
+    """The provider answered with an error status."""
+
+    def __init__(self, message: str, *, status: int) -> None:
+        self.status = status
+        super().__init__(message)
+
+
+class BadResponseError(DiscoveryError):
+    """The provider answered, but with something that is not a usable result."""

@@ -1,0 +1,144 @@
+"""Alembic glue: find the migration scripts, upgrade to head safely, report revisions.
+
+The scripts live in the repository's top-level ``migrations/`` folder; a wheel carries them as
+``provider_store/_migrations``, so the commands work from an installed package in any directory.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from filelock import FileLock
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from provider_store.db import WRITE_OPTION, redact_url, sqlite_path
+from provider_store.errors import StoreError
+
+logger = logging.getLogger(__name__)
+
+# Any fixed 64-bit number; every process that migrates a PostgreSQL catalog takes this lock.
+PG_MIGRATION_LOCK_ID = 0x70726F7669646572  # "provider"
+
+
+def script_location() -> Path:
+    """The folder holding ``env.py`` and ``versions/`` (installed copy first, then the repo)."""
+    package_dir = Path(__file__).resolve().parent
+    for candidate in (package_dir / "_migrations", package_dir.parent / "migrations"):
+        if (candidate / "env.py").is_file():
+            return candidate
+    raise StoreError("Migration scripts not found; the provider-store installation is incomplete")
+
+
+def alembic_config(connection: Connection | None = None, url: str | None = None) -> Config:
+    """An Alembic config for our scripts, bound to ``connection`` or ``url`` when given."""
+    config = Config()
+    config.set_main_option("script_location", str(script_location()))
+    if url is not None:
+        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+@lru_cache(maxsize=1)
+def head_revision() -> str | None:
+    """The newest revision the installed scripts know."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at, or None for an empty database."""
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    except SQLAlchemyError as exc:
+        raise StoreError(f"Cannot read the schema revision of {redact_url(engine.url)}") from exc
+
+
+def is_at_head(engine: Engine) -> bool:
+    """True when the database needs no upgrade."""
+    return current_revision(engine) == head_revision()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Upgrade the database to ``revision``, serialised across processes.
+
+    SQLite takes a file lock beside the database file; PostgreSQL takes an advisory lock.
+    A second process that waited finds the work done and does nothing.
+    """
+    _run(engine, lambda cfg: command.upgrade(cfg, revision))
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Downgrade the database to ``revision`` (e.g. ``-1`` or ``base``)."""
+    _run(engine, lambda cfg: command.downgrade(cfg, revision))
+
+
+def ensure_head(engine: Engine) -> None:
+    """Upgrade to head when needed; cheap when the database is already current."""
+    if not is_at_head(engine):
+        upgrade(engine)
+
+
+def history() -> list[tuple[str, str | None, str]]:
+    """(revision, down_revision, message) from newest to oldest."""
+    scripts = ScriptDirectory.from_config(alembic_config())
+    rows: list[tuple[str, str | None, str]] = []
+    for script in scripts.walk_revisions():
+        down = script.down_revision
+        rows.append(
+            (
+                script.revision,
+                down if isinstance(down, str) or down is None else ",".join(down),
+                script.doc or "",
+            )
+        )
+    return rows
+
+
+def _run(engine: Engine, action: Any) -> None:
+    try:
+        with _migration_lock(engine) as conn:
+            action(alembic_config(connection=conn))
+    except SQLAlchemyError as exc:
+        raise StoreError(
+            f"Migrating {redact_url(engine.url)} failed: {exc.__class__.__name__}"
+        ) from exc
+
+
+@contextmanager
+def _migration_lock(engine: Engine) -> Iterator[Connection]:
+    path = sqlite_path(engine.url)
+    if engine.dialect.name == "sqlite":
+        lock: Any = FileLock(str(path) + ".migrate.lock") if path is not None else None
+        if lock is not None:
+            lock.acquire()
+        try:
+            with engine.connect() as conn:
+                yield conn.execution_options(**{WRITE_OPTION: True})
+        finally:
+            if lock is not None:
+                lock.release()
+        return
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"SELECT pg_advisory_lock({PG_MIGRATION_LOCK_ID})")
+            conn.commit()
+        try:
+            yield conn
+            conn.commit()
+        finally:
+            if engine.dialect.name == "postgresql":
+                conn.rollback()
+                conn.exec_driver_sql(f"SELECT pg_advisory_unlock({PG_MIGRATION_LOCK_ID})")
+                conn.commit()

@@ -1,0 +1,118 @@
+"""SQLModel table classes: the durable shape of the catalog.
+
+Times are stored as UTC epoch seconds (floats): SQLite drops timezone offsets, and the legacy
+runtime attribute ``_cache_timestamp`` was already an epoch float.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from typing import Any
+
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, MetaData, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# Must be set before any table is declared so every constraint gets a stable name.
+SQLModel.metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+DEFAULT_CACHE_TTL = 300
+
+
+def utc_now() -> float:
+    """Current time as UTC epoch seconds, the unit of every timestamp column."""
+    return time.time()
+
+
+class ModelStatus(enum.StrEnum):
+    """Where a model stands in the curated catalog."""
+
+    VALID = "valid"
+    INVALID = "invalid"
+    UNVERIFIED = "unverified"
+
+
+class Verdict(enum.StrEnum):
+    """The outcome of the last validation ping."""
+
+    VALID = "valid"
+    INVALID = "invalid"
+    INCONCLUSIVE = "inconclusive"
+
+
+class ProviderBase(SQLModel):
+    """Fields a user sets on a provider."""
+
+    key: str = Field(max_length=200, unique=True)
+    name: str = Field(default="", max_length=500)
+    base_api_url: str = Field(max_length=2000)
+    api_key: str = Field(default="", max_length=4000, repr=False)
+    position: int = Field(default=0)
+    cache_ttl_seconds: int = Field(default=DEFAULT_CACHE_TTL)
+
+
+class Provider(ProviderBase, table=True):
+    """One OpenAI-compatible provider, its discovery cache and its refresh lease."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Unknown keys of the legacy YAML provider mapping, kept in order for a lossless export.
+    extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Discovery cache: the raw `data` list of GET /models and when it was fetched.
+    models_cache: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))
+    models_fetched_at: float | None = None
+    # The last failed discovery: error class, HTTP status when there was one, message, time.
+    last_error: str | None = Field(default=None, max_length=2000)
+    last_error_status: int | None = None
+    last_error_at: float | None = None
+    created_at: float = Field(default_factory=utc_now)
+    updated_at: float = Field(default_factory=utc_now)
+    # Refresh lease: who is refreshing the cache right now, and until when the claim holds.
+    lease_holder: str | None = Field(default=None, max_length=200)
+    lease_expires_at: float | None = None
+
+
+class ModelBase(SQLModel):
+    """Fields of one model of a provider's catalog."""
+
+    model_id: str = Field(max_length=500)
+    alias: str = Field(max_length=500)
+    status: str = Field(default=ModelStatus.UNVERIFIED.value, max_length=20)  # a ModelStatus
+    position: int = Field(default=0)
+
+
+class Model(ModelBase, table=True):
+    """A model of a provider: curated status, validation verdict and discovery sightings."""
+
+    __table_args__ = (
+        UniqueConstraint("provider_id", "model_id"),
+        Index("ix_model_provider_id_status_position", "provider_id", "status", "position"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    provider_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("provider.id", ondelete="CASCADE"), nullable=False)
+    )
+    verdict: str | None = Field(default=None, max_length=20)  # a Verdict
+    verdict_reason: str | None = Field(default=None, max_length=2000)
+    verdict_at: float | None = None
+    first_seen_at: float | None = None
+    last_seen_at: float | None = None
+    model_id: str = Field(max_length=500, index=True)
+    alias: str = Field(max_length=500, index=True)
+
+
+class CatalogMeta(SQLModel, table=True):
+    """Catalog-wide values, e.g. unknown top-level keys of an imported legacy document."""
+
+    __tablename__ = "catalog_meta"
+
+    key: str = Field(primary_key=True, max_length=200)
+    value: Any = Field(default=None, sa_column=Column(JSON))
