@@ -194,6 +194,10 @@ class ProviderStore:
             provider.updated_at = utc_now()
             s.add(provider)
 
+    # -- legacy YAML import / export --------------------------------------------------------
+
+    # -- discovery cache, errors and validation verdicts ---------------------------------------
+
     # -- helpers ------------------------------------------------------------------------------
 
     @staticmethod
@@ -232,6 +236,7 @@ class ProviderStore:
         config._cached_models = list(provider.models_cache or [])
         config._cache_timestamp = provider.models_fetched_at or 0.0
         config._cache_duration = provider.cache_ttl_seconds
+        config._provider_key = provider.key
         return config
 
 

@@ -1,0 +1,76 @@
+"""Saving and loading ProviderConfigs keeps fields, order and the discovery cache."""
+
+from __future__ import annotations
+
+import pytest
+
+from provider_store import NotFoundError, ProviderConfig, ProviderStore
+
+
+def test_save_and_load_keep_provider_and_model_order(store: ProviderStore) -> None:
+    store.save_config("zeta", ProviderConfig(name="Zeta", valid_models={"b": "b1", "a": "a1"}))
+    store.save_config(
+        "alpha",
+        ProviderConfig(
+            name="Alpha",
+            base_api_url="https://alpha.example/v1",
+            api_key="sk-alpha",
+            valid_models={"Qwen/QwQ-32B": "qwq", "m2": "two"},
+            invalid_models=["embed-1", "dall-e"],
+        ),
+    )
+
+    configs = store.load_configs()
+
+    assert list(configs) == ["zeta", "alpha"]
+    assert list(configs["zeta"].valid_models.items()) == [("b", "b1"), ("a", "a1")]
+    alpha = configs["alpha"]
+    assert alpha.model_dump() == {
+        "name": "Alpha",
+        "base_api_url": "https://alpha.example/v1",
+        "api_key": "sk-alpha",
+        "valid_models": {"Qwen/QwQ-32B": "qwq", "m2": "two"},
+        "invalid_models": ["embed-1", "dall-e"],
+    }
+
+
+def test_resaving_updates_aliases_order_and_drops_removed_models(store: ProviderStore) -> None:
+    store.save_config("p", ProviderConfig(valid_models={"a": "a", "b": "b"}, invalid_models=["x"]))
+    store.save_config("p", ProviderConfig(valid_models={"b": "bee", "c": "c"}, invalid_models=[]))
+
+    config = store.get_config("p")
+
+    assert list(config.valid_models.items()) == [("b", "bee"), ("c", "c")]
+    assert config.invalid_models == []
+
+
+def test_unknown_provider_is_a_clear_not_found(store: ProviderStore) -> None:
+    with pytest.raises(NotFoundError, match="Unknown provider: nope"):
+        store.get_config("nope")
+
+
+def test_data_survives_reopening_the_store(db_url: str) -> None:
+    first = ProviderStore(db_url)
+    first.save_config("openai", ProviderConfig(valid_models={"gpt-4o": "4o"}))
+    first.set_cache_ttl("openai", 60)
+    first.close()
+
+    reopened = ProviderStore(db_url)
+    config = reopened.get_config("openai")
+    reopened.close()
+
+    assert config.valid_models == {"gpt-4o": "4o"}
+    assert config._cache_duration == 60
+
+
+def test_delete_provider_removes_its_models(store: ProviderStore) -> None:
+    store.save_config("p", ProviderConfig(valid_models={"a": "a"}))
+    store.delete_provider("p")
+    store.save_config("p", ProviderConfig())
+
+    assert store.get_config("p").valid_models == {}
+
+
+def test_repr_hides_the_password(tmp_path: object) -> None:
+    store = ProviderStore("postgresql+psycopg://u:hunter2@127.0.0.1:1/x", auto_migrate=False)
+    assert "hunter2" not in repr(store)
