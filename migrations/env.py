@@ -10,7 +10,7 @@ from __future__ import annotations
 from logging.config import fileConfig
 
 from alembic import context
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 from sqlmodel import SQLModel
 
 import provider_store.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
@@ -35,6 +35,8 @@ def _configure(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
+        # SQLite does support transactional DDL once we own BEGIN: an upgrade is all-or-nothing.
+        transactional_ddl=True,
     )
 
 
@@ -66,17 +68,20 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
-    connection = config.attributes.get("connection")
-    if connection is not None:
-        _run(connection)
+    # The library passes a Connection; pytest-alembic passes an Engine; the alembic command
+    # line passes nothing and the URL is resolved like the library resolves it.
+    connectable = config.attributes.get("connection")
+    if isinstance(connectable, Connection):
+        _run(connectable)
         return
-    engine = build_engine(_url())
+    engine = connectable if isinstance(connectable, Engine) else build_engine(_url())
     try:
         with engine.connect() as conn:
             _run(conn.execution_options(**{WRITE_OPTION: True}))
             conn.commit()
     finally:
-        engine.dispose()
+        if connectable is None:
+            engine.dispose()
 
 
 if context.is_offline_mode():

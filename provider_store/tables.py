@@ -10,8 +10,17 @@ import enum
 import time
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, MetaData, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlalchemy import (
+    JSON,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    UniqueConstraint,
+    func,
+)
+from sqlmodel import Field, SQLModel, col
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -107,6 +116,11 @@ class Model(ModelBase, table=True):
     last_seen_at: float | None = None
     model_id: str = Field(max_length=500, index=True)
     alias: str = Field(max_length=500, index=True)
+
+
+# Case-insensitive lookups by model id or alias (resolution, find) use these expression indexes.
+Index("ix_model_model_id_lower", func.lower(col(Model.model_id)))
+Index("ix_model_alias_lower", func.lower(col(Model.alias)))
 
 
 class CatalogMeta(SQLModel, table=True):

@@ -1,0 +1,39 @@
+# provider_store developer commands. Each target creates .venv on first use.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test lint typecheck wheel-smoke bench ci clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## Create .venv with the package (editable) and every dev/test tool
+
+demo: $(STAMP) ## The main job end to end, offline, on an embedded SQLite file
+	$(BIN)/python scripts/demo.py
+
+test: $(STAMP) ## The whole test suite (PostgreSQL too when PROVIDER_STORE_TEST_POSTGRES_URL is set)
+	$(BIN)/pytest
+
+lint: $(STAMP) ## ruff and mypy --strict
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+wheel-smoke: $(STAMP) ## pip install . (not editable) in a fresh venv, then migrate from /tmp
+	rm -rf build/wheel-venv && $(PYTHON) -m venv build/wheel-venv
+	build/wheel-venv/bin/python -m pip install --quiet .
+	cd /tmp && rm -f /tmp/provider-store-smoke.db && \
+		$(CURDIR)/build/wheel-venv/bin/provider-store --db sqlite:////tmp/provider-store-smoke.db db upgrade && \
+		$(CURDIR)/build/wheel-venv/bin/provider-store --db sqlite:////tmp/provider-store-smoke.db db current
+
+bench: $(STAMP) ## Run every benchmark script and print its figures
+	for script in tests/benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache .demo
