@@ -1,0 +1,472 @@
+"""A loopback OpenAI-compatible server for tests and demos: models and chat completions.
+
+Use it as a context manager::
+
+    with FakeProvider(["gpt-a", "gpt-b"]) as fake:
+        config = ProviderConfig(base_api_url=fake.base_url, api_key="sk-test")
+        ...
+        assert fake.request_count("/models") == 1
+
+or as a process (the first line of standard output is the base URL; it serves until killed)::
+
+    python -m provider_store.testing --port 0 --models a,b,c --latency 0.2
+
+Per-model chat behaviour (:meth:`FakeProvider.set_model_behaviour`):
+
+- ``"pong"`` (default for listed models): 200 with a first choice saying "pong".
+- ``"refuse"``: 400 ``{"error": {"message": "<id> is not a chat model"}}``.
+- ``"silent"``: 200 with a first choice that does not say pong.
+- ``"error:<status>"``: that status with an OpenAI-style error body (e.g. ``"error:429"``).
+- ``"timeout"``: waits ``hang_seconds`` before answering (past any sensible read timeout).
+
+A model that is neither listed nor given a behaviour gets 404 ``model_not_found``, as real
+providers answer. ``/models`` failure modes are set with :meth:`FakeProvider.set_failure`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+
+DEFAULT_HANG_SECONDS = 30.0
+OVERSIZE_DEFAULT_BYTES = 21 * 1024 * 1024
+
+FAILURE_KINDS = (
+    "status",  # status=<int> with an OpenAI-style JSON error body (retry_after= optional)
+    "html",  # 200 text/html
+    "not-json",  # 200 application/json whose body is not JSON
+    "no-data",  # 200 JSON object without "data"
+    "data-not-list",  # 200 JSON whose "data" is an object
+    "items-without-id",  # 200 JSON whose items lack a string "id"
+    "empty",  # 200 {"object": "list", "data": []}
+    "oversize",  # 200 JSON larger than oversize_bytes (default 21 MiB), with Content-Length
+    "oversize-stream",  # the same without Content-Length (the body ends when the socket closes)
+    "redirect",  # 302 to location= (e.g. another host)
+    "hang",  # wait hang_seconds before answering
+    "close",  # close the connection without any answer
+)
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request the fake provider received."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    json: Any = None
+
+
+@dataclass
+class _Failure:
+    kind: str
+    status: int = 500
+    location: str = ""
+    retry_after: str | None = None
+    oversize_bytes: int = OVERSIZE_DEFAULT_BYTES
+    remaining: int | None = None  # None: every request; else the next N requests
+
+
+@dataclass
+class _State:
+    models: list[str] = field(default_factory=list)
+    behaviours: dict[str, str] = field(default_factory=dict)
+    failure: _Failure | None = None
+    requests: list[RecordedRequest] = field(default_factory=list)
+
+
+class FakeProvider:
+    """An OpenAI-compatible HTTP server on a loopback address (port 0: any free port).
+
+    ``api_key``, when given, is required as ``Authorization: Bearer <key>`` (else 401).
+    ``latency`` seconds are waited before every answer.
+    """
+
+    def __init__(
+        self,
+        models: Iterable[str] = (),
+        *,
+        latency: float = 0.0,
+        api_key: str | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        hang_seconds: float = DEFAULT_HANG_SECONDS,
+    ) -> None:
+        self.latency = latency
+        self.api_key = api_key
+        self.host = host
+        self.hang_seconds = hang_seconds
+        self._port = port
+        self._lock = threading.Lock()
+        self._state = _State(models=list(models))
+        self._stopping = threading.Event()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def __repr__(self) -> str:
+        where = self.base_url if self._server is not None else "stopped"
+        return f"FakeProvider({where})"
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def start(self) -> FakeProvider:
+        """Bind and serve in a background thread; returns self."""
+        if self._server is not None:
+            return self
+        self._stopping.clear()
+        server = ThreadingHTTPServer((self.host, self._port), _make_handler(self))
+        server.daemon_threads = True
+        server.block_on_close = False
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving; requests still waiting (hang, timeout) are released."""
+        self._stopping.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> FakeProvider:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def serve_forever(self) -> None:
+        """Block until stop() is called from another thread or a signal handler."""
+        self.start()
+        while not self._stopping.wait(0.2):
+            pass
+
+    @property
+    def port(self) -> int:
+        """The bound TCP port."""
+        if self._server is None:
+            raise RuntimeError("FakeProvider is not running")
+        return int(self._server.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        """The OpenAI-compatible base URL, e.g. ``http://127.0.0.1:PORT/v1``."""
+        return f"http://{self.host}:{self.port}/v1"
+
+    # -- configuration ------------------------------------------------------------------------
+
+    def set_models(self, ids: Iterable[str]) -> None:
+        """Replace the list ``/models`` returns."""
+        with self._lock:
+            self._state.models = list(ids)
+
+    def set_model_behaviour(self, model_id: str, behaviour: str) -> None:
+        """How chat completions for ``model_id`` answer (see the module docstring)."""
+        if behaviour not in ("pong", "refuse", "silent", "timeout") and not (
+            behaviour.startswith("error:") and behaviour[6:].isdigit()
+        ):
+            raise ValueError(f"unknown behaviour: {behaviour!r}")
+        with self._lock:
+            self._state.behaviours[model_id] = behaviour
+
+    def set_failure(
+        self,
+        kind: str | None,
+        *,
+        status: int = 500,
+        location: str = "",
+        retry_after: str | float | None = None,
+        oversize_bytes: int = OVERSIZE_DEFAULT_BYTES,
+        times: int | None = None,
+    ) -> None:
+        """Make ``/models`` fail in the way ``kind`` names (one of FAILURE_KINDS); None clears.
+
+        ``times`` limits the failure to the next N ``/models`` requests.
+        ``"error:<status>"`` is accepted as a shorthand for ``"status"`` with that status.
+        """
+        if kind is not None and kind.startswith("error:"):
+            kind, status = "status", int(kind[6:])
+        if kind is not None and kind not in FAILURE_KINDS:
+            raise ValueError(f"unknown failure kind: {kind!r}")
+        with self._lock:
+            self._state.failure = (
+                None
+                if kind is None
+                else _Failure(
+                    kind=kind,
+                    status=status,
+                    location=location,
+                    retry_after=None if retry_after is None else str(retry_after),
+                    oversize_bytes=oversize_bytes,
+                    remaining=times,
+                )
+            )
+
+    # -- inspection ---------------------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """A copy of the requests received so far, oldest first."""
+        with self._lock:
+            return list(self._state.requests)
+
+    def request_count(self, path: str | None = None) -> int:
+        """Requests received (to ``path`` if given, e.g. ``"/models"`` or ``"/v1/models"``)."""
+        with self._lock:
+            if path is None:
+                return len(self._state.requests)
+            wanted = {path.rstrip("/"), "/v1" + path.rstrip("/")}
+            return sum(1 for r in self._state.requests if r.path.rstrip("/") in wanted)
+
+    def reset_counts(self) -> None:
+        """Forget the recorded requests."""
+        with self._lock:
+            self._state.requests.clear()
+
+    # -- request handling (called from server threads) ----------------------------------------
+
+    def _record(self, request: RecordedRequest) -> None:
+        with self._lock:
+            self._state.requests.append(request)
+
+    def _take_failure(self) -> _Failure | None:
+        with self._lock:
+            failure = self._state.failure
+            if failure is None:
+                return None
+            if failure.remaining is not None:
+                failure.remaining -= 1
+                if failure.remaining <= 0:
+                    self._state.failure = None
+            return failure
+
+    def _behaviour_for(self, model: str) -> str | None:
+        with self._lock:
+            if model in self._state.behaviours:
+                return self._state.behaviours[model]
+            return "pong" if model in self._state.models else None
+
+    def _models_payload(self) -> dict[str, Any]:
+        with self._lock:
+            ids = list(self._state.models)
+        return {
+            "object": "list",
+            "data": [{"id": i, "object": "model", "created": 0, "owned_by": "fake"} for i in ids],
+        }
+
+    def _wait(self, seconds: float) -> None:
+        if seconds > 0:
+            self._stopping.wait(seconds)
+
+
+def _error_body(message: str, code: str | None = None) -> dict[str, Any]:
+    return {"error": {"message": message, "type": "invalid_request_error", "code": code}}
+
+
+def _chat_payload(model: str, content: str) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": content},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {"prompt_tokens": 20, "completion_tokens": 1, "total_tokens": 21},
+    }
+
+
+def _make_handler(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "FakeProvider/1.0"
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
+            """Stay quiet: tests and demos read the recorded requests instead."""
+
+        def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+            self._handle("GET")
+
+        def do_POST(self) -> None:  # noqa: N802 - stdlib naming
+            self._handle("POST")
+
+        def _handle(self, method: str) -> None:
+            path = self.path.split("?", 1)[0]
+            body: Any = None
+            length = int(self.headers.get("Content-Length") or 0)
+            if length:
+                raw = self.rfile.read(length)
+                try:
+                    body = json.loads(raw)
+                except ValueError:
+                    body = raw.decode("utf-8", "replace")
+            fake._record(RecordedRequest(method, path, dict(self.headers.items()), body))
+            fake._wait(fake.latency)
+            if fake.api_key is not None and self.headers.get("Authorization") != (
+                f"Bearer {fake.api_key}"
+            ):
+                self._json(401, _error_body("Incorrect API key provided", "invalid_api_key"))
+                return
+            route = path.rstrip("/")
+            try:
+                if method == "GET" and route == "/v1/models":
+                    self._models()
+                elif method == "POST" and route == "/v1/chat/completions":
+                    self._chat(body)
+                else:
+                    self._json(404, _error_body(f"Unknown route {method} {path}"))
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True
+
+        def _models(self) -> None:
+            failure = fake._take_failure()
+            if failure is None:
+                self._json(200, fake._models_payload())
+                return
+            kind = failure.kind
+            if kind == "status":
+                headers = {"Retry-After": failure.retry_after} if failure.retry_after else {}
+                self._json(failure.status, _error_body(f"fake error {failure.status}"), headers)
+            elif kind == "html":
+                self._raw(200, "text/html", b"<html><body><h1>Welcome</h1></body></html>")
+            elif kind == "not-json":
+                self._raw(200, "application/json", b"{not json")
+            elif kind == "no-data":
+                self._json(200, {"object": "list", "models": ["a"]})
+            elif kind == "data-not-list":
+                self._json(200, {"object": "list", "data": {"id": "a"}})
+            elif kind == "items-without-id":
+                self._json(200, {"object": "list", "data": [{"name": "a"}, {"id": 7}]})
+            elif kind == "empty":
+                self._json(200, {"object": "list", "data": []})
+            elif kind in ("oversize", "oversize-stream"):
+                self._oversize(failure.oversize_bytes, declare=kind == "oversize")
+            elif kind == "redirect":
+                self.send_response(302)
+                self.send_header("Location", failure.location)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+            elif kind == "hang":
+                fake._wait(fake.hang_seconds)
+                self._json(200, fake._models_payload())
+            else:  # close
+                self.close_connection = True
+
+        def _oversize(self, size: int, *, declare: bool) -> None:
+            head = b'{"object": "list", "data": [{"id": "big"}], "pad": "'
+            tail = b'"}'
+            pad = max(0, size - len(head) - len(tail))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            if declare:
+                self.send_header("Content-Length", str(len(head) + pad + len(tail)))
+            else:
+                self.send_header("Connection", "close")
+                self.close_connection = True
+            self.end_headers()
+            self.wfile.write(head)
+            chunk = b"x" * 65536
+            while pad > 0:
+                self.wfile.write(chunk[: min(pad, len(chunk))])
+                pad -= len(chunk)
+            self.wfile.write(tail)
+
+        def _chat(self, body: Any) -> None:
+            model = body.get("model") if isinstance(body, dict) else None
+            if not isinstance(model, str):
+                self._json(400, _error_body("'model' is required"))
+                return
+            behaviour = fake._behaviour_for(model)
+            if behaviour is None:
+                message = f"The model `{model}` does not exist"
+                self._json(404, _error_body(message, "model_not_found"))
+            elif behaviour == "pong":
+                self._json(200, _chat_payload(model, "Pong!"))
+            elif behaviour == "silent":
+                self._json(200, _chat_payload(model, "Hello! How can I help you today?"))
+            elif behaviour == "refuse":
+                self._json(400, _error_body(f"{model} is not a chat model"))
+            elif behaviour == "timeout":
+                fake._wait(fake.hang_seconds)
+                self._json(200, _chat_payload(model, "pong (too late)"))
+            else:  # error:<status>
+                status = int(behaviour[6:])
+                self._json(status, _error_body(f"fake error {status}"))
+
+        def _json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+            self._raw(status, "application/json", json.dumps(payload).encode(), headers)
+
+        def _raw(
+            self,
+            status: int,
+            content_type: str,
+            data: bytes,
+            headers: dict[str, str] | None = None,
+        ) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+    return Handler
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run a FakeProvider until SIGTERM/SIGINT; the first stdout line is its base URL."""
+    parser = argparse.ArgumentParser(
+        prog="python -m provider_store.testing",
+        description="A loopback OpenAI-compatible server for tests and demos.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="port (default 0: any free port)")
+    parser.add_argument("--models", default="", help="comma-separated model ids")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds before each answer")
+    parser.add_argument("--api-key", default=None, help="require this bearer key")
+    args = parser.parse_args(argv)
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    fake = FakeProvider(models, latency=args.latency, api_key=args.api_key, host=args.host)
+
+    def _stop(_signum: int, _frame: Any) -> None:
+        fake._stopping.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    fake.start()
+    sys.stdout.write(fake.base_url + "\n")
+    sys.stdout.flush()
+    try:
+        fake.serve_forever()
+    finally:
+        fake.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
