@@ -1,0 +1,78 @@
+"""Refresh leases: at most one process refreshes a provider's discovery cache at a time.
+
+A lease is two columns on the provider row, ``lease_holder`` and ``lease_expires_at``. Taking it is
+one conditional UPDATE, atomic on SQLite (the write lock) and PostgreSQL (the row lock): it
+succeeds only when nobody holds the lease, the holder's claim has expired (a crashed holder
+blocks nobody for longer than the lease's duration), or the caller already holds it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+
+from sqlalchemy import or_, update
+from sqlmodel import Session, col, select
+
+from provider_store.tables import Provider, utc_now
+
+DEFAULT_LEASE_SECONDS = 30.0
+
+
+def new_holder_id() -> str:
+    """A holder name unique to this process and call: ``host:pid:random``."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def try_acquire(
+    session: Session,
+    provider_key: str,
+    holder: str,
+    *,
+    seconds: float = DEFAULT_LEASE_SECONDS,
+    now: float | None = None,
+) -> bool:
+    """Take (or extend) the refresh lease of ``provider_key``; True when ``holder`` has it."""
+    at = utc_now() if now is None else now
+    result = session.execute(
+        update(Provider)
+        .where(col(Provider.key) == provider_key)
+        .where(
+            or_(
+                col(Provider.lease_holder).is_(None),
+                col(Provider.lease_expires_at).is_(None),
+                col(Provider.lease_expires_at) <= at,
+                col(Provider.lease_holder) == holder,
+            )
+        )
+        .values(lease_holder=holder, lease_expires_at=at + seconds)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+def release(session: Session, provider_key: str, holder: str) -> bool:
+    """Give the lease back; a no-op (False) when ``holder`` no longer holds it."""
+    result = session.execute(
+        update(Provider)
+        .where(col(Provider.key) == provider_key)
+        .where(col(Provider.lease_holder) == holder)
+        .values(lease_holder=None, lease_expires_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+def current_holder(session: Session, provider_key: str, *, now: float | None = None) -> str | None:
+    """Who holds an unexpired lease on ``provider_key``, if anyone."""
+    at = utc_now() if now is None else now
+    row = session.exec(
+        select(Provider.lease_holder, Provider.lease_expires_at).where(Provider.key == provider_key)
+    ).first()
+    if row is None:
+        return None
+    holder, expires_at = row
+    if holder is None or expires_at is None or expires_at <= at:
+        return None
+    return holder
