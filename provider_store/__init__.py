@@ -5,6 +5,7 @@ Import the public API from here; submodules are implementation detail unless doc
 
 from provider_store.config import ProviderConfig, effective_api_key
 from provider_store.db import build_engine, resolve_url
+from provider_store.discovery import ModelDiscoveryService
 from provider_store.errors import (
     AmbiguousModelError,
     BadResponseError,
@@ -17,7 +18,10 @@ from provider_store.errors import (
     ProviderStoreError,
     StoreError,
 )
+from provider_store.http import OpenAIClient, PingResult
+from provider_store.results import DiscoveryResult, Source, ValidationResult
 from provider_store.store import ProviderStore
+from provider_store.testing import FakeProvider
 
 __version__ = "0.1.0"
 
@@ -26,14 +30,21 @@ __all__ = [
     "BadResponseError",
     "ConfigurationError",
     "DiscoveryError",
+    "DiscoveryResult",
+    "FakeProvider",
     "InvalidDocumentError",
+    "ModelDiscoveryService",
     "NotFoundError",
+    "OpenAIClient",
+    "PingResult",
     "ProviderConfig",
     "ProviderConnectionError",
     "ProviderHTTPError",
     "ProviderStore",
     "ProviderStoreError",
+    "Source",
     "StoreError",
+    "ValidationResult",
     "__version__",
     "build_engine",
     "effective_api_key",

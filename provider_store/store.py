@@ -7,7 +7,7 @@ session, each call runs in a short transaction of its own.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -16,10 +16,11 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
-from provider_store import migrate
+from provider_store import cache_rows, migrate
 from provider_store.config import ProviderConfig
 from provider_store.db import WRITE_OPTION, build_engine, redact_url, resolve_url
 from provider_store.errors import NotFoundError, StoreError
+from provider_store.results import ValidationResult
 from provider_store.tables import Model, ModelStatus, Provider, utc_now
 
 logger = logging.getLogger(__name__)
@@ -197,6 +198,58 @@ class ProviderStore:
     # -- legacy YAML import / export --------------------------------------------------------
 
     # -- discovery cache, errors and validation verdicts ---------------------------------------
+
+    def read_cache(self, key: str, *, session: Session | None = None) -> cache_rows.CacheState:
+        """Provider ``key``'s discovery cache, TTL and last discovery error, as stored."""
+        with self._reading(session) as s:
+            return cache_rows.read_cache(s, key)
+
+    def write_cache(
+        self,
+        key: str,
+        models: list[dict[str, Any]],
+        *,
+        fetched_at: float,
+        session: Session | None = None,
+    ) -> None:
+        """Store a freshly fetched model list, clear the last error and record sightings."""
+        with self._writing(session) as s:
+            cache_rows.write_cache(s, key, models, fetched_at)
+
+    def record_discovery_error(
+        self,
+        key: str,
+        message: str,
+        *,
+        status: int | None = None,
+        at: float | None = None,
+        session: Session | None = None,
+    ) -> None:
+        """Record a failed refresh (a key-free message, HTTP status, time); the cache is kept."""
+        with self._writing(session) as s:
+            cache_rows.record_error(s, key, message, status, utc_now() if at is None else at)
+
+    def record_verdicts(
+        self,
+        provider_key: str,
+        results: Iterable[ValidationResult],
+        *,
+        session: Session | None = None,
+    ) -> None:
+        """Store validation verdicts on the provider's model rows (created unverified if absent)."""
+        with self._writing(session) as s:
+            cache_rows.record_verdicts(s, provider_key, results)
+
+    def load_verdicts(
+        self,
+        provider_key: str,
+        *,
+        models: Iterable[str] | None = None,
+        session: Session | None = None,
+    ) -> dict[str, ValidationResult]:
+        """Stored verdicts by model id (only of ``models`` when given)."""
+        with self._reading(session) as s:
+            return cache_rows.load_verdicts(s, provider_key, models)
 
     # -- helpers ------------------------------------------------------------------------------
 

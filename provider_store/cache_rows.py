@@ -1,0 +1,235 @@
+"""Session-level reads and writes of the discovery cache, discovery errors and verdicts.
+
+Every function takes the caller's session and never commits. :class:`~provider_store.ProviderStore`
+wraps them in short transactions of their own when no session is given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import Table, and_, bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from provider_store.errors import NotFoundError
+from provider_store.results import ValidationResult
+from provider_store.tables import Model, ModelStatus, Provider, Verdict
+
+MODEL_TABLE = cast(Table, getattr(Model, "__table__"))  # noqa: B009 - untyped in SQLModel
+PROVIDER_TABLE = cast(Table, getattr(Provider, "__table__"))  # noqa: B009
+MAX_MODEL_ID = 500
+MAX_TEXT = 2000
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class CacheState:
+    """A provider's discovery cache and last recorded discovery error, as stored."""
+
+    provider_id: int
+    models: list[dict[str, Any]] | None
+    fetched_at: float | None
+    ttl_seconds: int
+    last_error: str | None
+    last_error_status: int | None
+    last_error_at: float | None
+
+    def is_fresh(self, now: float) -> bool:
+        """A non-empty list fetched less than the TTL ago (the legacy freshness rule)."""
+        return (
+            bool(self.models)
+            and self.fetched_at is not None
+            and (0 <= now - self.fetched_at < self.ttl_seconds)
+        )
+
+
+def read_cache(session: Session, provider_key: str) -> CacheState:
+    """The cache columns of ``provider_key``; NotFoundError when there is no such provider."""
+    p = PROVIDER_TABLE.c
+    row = session.execute(
+        select(
+            p.id,
+            p.models_cache,
+            p.models_fetched_at,
+            p.cache_ttl_seconds,
+            p.last_error,
+            p.last_error_status,
+            p.last_error_at,
+        ).where(p.key == provider_key)
+    ).one_or_none()
+    if row is None:
+        raise NotFoundError(f"Unknown provider: {provider_key}")
+    return CacheState(
+        provider_id=row[0],
+        models=list(row[1]) if row[1] is not None else None,
+        fetched_at=row[2],
+        ttl_seconds=row[3],
+        last_error=row[4],
+        last_error_status=row[5],
+        last_error_at=row[6],
+    )
+
+
+def write_cache(
+    session: Session, provider_key: str, models: list[dict[str, Any]], fetched_at: float
+) -> None:
+    """Store a freshly fetched list, clear the last error and record the sightings."""
+    state = read_cache(session, provider_key)
+    session.execute(
+        update(PROVIDER_TABLE)
+        .where(PROVIDER_TABLE.c.id == state.provider_id)
+        .values(
+            models_cache=list(models),
+            models_fetched_at=fetched_at,
+            last_error=None,
+            last_error_status=None,
+            last_error_at=None,
+        )
+    )
+    ids = [m["id"] for m in models if isinstance(m.get("id"), str)]
+    record_sightings(session, state.provider_id, ids, fetched_at)
+
+
+def record_error(
+    session: Session, provider_key: str, message: str, status: int | None, at: float
+) -> None:
+    """Record a failed refresh on the provider; its cached list is left alone."""
+    session.execute(
+        update(PROVIDER_TABLE)
+        .where(PROVIDER_TABLE.c.key == provider_key)
+        .values(last_error=message[:MAX_TEXT], last_error_status=status, last_error_at=at)
+    )
+
+
+def record_sightings(session: Session, provider_id: int, ids: Sequence[str], at: float) -> None:
+    """Set last_seen_at (and first_seen_at once) of ``ids``; unknown ids become unverified rows."""
+    wanted = list(dict.fromkeys(i for i in ids if 0 < len(i) <= MAX_MODEL_ID))
+    if not wanted:
+        return
+    m = MODEL_TABLE.c
+    known = set(session.execute(select(m.model_id).where(m.provider_id == provider_id)).scalars())
+    seen = [i for i in wanted if i in known]
+    for chunk in _chunks(seen):
+        session.execute(
+            update(MODEL_TABLE)
+            .where(and_(m.provider_id == provider_id, m.model_id.in_(chunk)))
+            .values(last_seen_at=at)
+        )
+        session.execute(
+            update(MODEL_TABLE)
+            .where(
+                and_(m.provider_id == provider_id, m.model_id.in_(chunk), m.first_seen_at.is_(None))
+            )
+            .values(first_seen_at=at)
+        )
+    _insert_missing(
+        session,
+        [
+            _new_row(provider_id, model_id, first_seen_at=at, last_seen_at=at)
+            for model_id in wanted
+            if model_id not in known
+        ],
+    )
+
+
+def record_verdicts(
+    session: Session, provider_key: str, results: Iterable[ValidationResult]
+) -> None:
+    """Store each verdict with its reason and time; a model without a row gets an unverified one."""
+    provider_id = read_cache(session, provider_key).provider_id
+    latest = {r.model: r for r in results if 0 < len(r.model) <= MAX_MODEL_ID}
+    if not latest:
+        return
+    _insert_missing(session, [_new_row(provider_id, model_id) for model_id in latest])
+    m = MODEL_TABLE.c
+    session.execute(
+        update(MODEL_TABLE)
+        .where(and_(m.provider_id == provider_id, m.model_id == bindparam("b_model")))
+        .values(
+            verdict=bindparam("b_verdict"),
+            verdict_reason=bindparam("b_reason"),
+            verdict_at=bindparam("b_at"),
+        ),
+        [
+            {
+                "b_model": r.model,
+                "b_verdict": r.verdict.value,
+                "b_reason": r.reason[:MAX_TEXT],
+                "b_at": r.checked_at,
+            }
+            for r in latest.values()
+        ],
+    )
+
+
+def load_verdicts(
+    session: Session, provider_key: str, models: Iterable[str] | None = None
+) -> dict[str, ValidationResult]:
+    """Stored verdicts of ``provider_key`` (only of ``models`` when given), by model id."""
+    provider_id = read_cache(session, provider_key).provider_id
+    m = MODEL_TABLE.c
+    query = select(m.model_id, m.verdict, m.verdict_reason, m.verdict_at).where(
+        and_(m.provider_id == provider_id, m.verdict.is_not(None))
+    )
+    rows: list[Any] = []
+    if models is None:
+        rows.extend(session.execute(query))
+    else:
+        for chunk in _chunks(list(dict.fromkeys(models))):
+            rows.extend(session.execute(query.where(m.model_id.in_(chunk))))
+    result: dict[str, ValidationResult] = {}
+    for model_id, verdict, reason, at in rows:
+        try:
+            parsed = Verdict(verdict)
+        except ValueError:
+            continue
+        result[model_id] = ValidationResult(model_id, parsed, reason or "", at or 0.0)
+    return result
+
+
+def _new_row(provider_id: int, model_id: str, **extra: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "provider_id": provider_id,
+        "model_id": model_id,
+        "alias": model_id,
+        "status": ModelStatus.UNVERIFIED.value,
+        "position": 0,
+    }
+    row.update(extra)
+    return row
+
+
+def _insert_missing(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert model rows, skipping any (provider_id, model_id) another writer added first."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    keys = ["provider_id", "model_id"]
+    if dialect == "sqlite":
+        stmt: Any = sqlite.insert(MODEL_TABLE).on_conflict_do_nothing(index_elements=keys)
+    elif dialect == "postgresql":
+        stmt = postgresql.insert(MODEL_TABLE).on_conflict_do_nothing(index_elements=keys)
+    else:
+        provider_id = rows[0]["provider_id"]
+        m = MODEL_TABLE.c
+        present = set(
+            session.execute(select(m.model_id).where(m.provider_id == provider_id)).scalars()
+        )
+        rows = [r for r in rows if r["model_id"] not in present]
+        if not rows:
+            return
+        stmt = insert(MODEL_TABLE)
+    # Rows of one call share their keys, so one executemany inserts them all.
+    by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        by_shape.setdefault(tuple(sorted(row)), []).append(row)
+    for batch in by_shape.values():
+        session.execute(stmt, batch)
+
+
+def _chunks(items: list[str]) -> Iterable[list[str]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
