@@ -1,0 +1,171 @@
+"""In-memory indexes over a catalog's valid models, so resolution never scans the whole catalog.
+
+A :class:`ModelIndex` is built once from ``[(provider_key, valid_models), ...]`` in catalog order.
+Every valid model gets an *ordinal* (its place in provider order, then catalog order), so "the
+first match" is simply the smallest ordinal. Exact and case-insensitive lookups are dict hits;
+substring lookups (the fallback of ``ProviderConfig.find_model``) go through a trigram index that is
+built lazily the first time a substring search is needed. Needles shorter than three characters
+cannot use trigrams and fall back to a scan.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+
+logger = logging.getLogger(__name__)
+
+TRIGRAM = 3
+
+
+class ModelIndex:
+    """Dict and trigram indexes over ``(provider_key, valid_models)`` pairs."""
+
+    def __init__(self, catalog: Sequence[tuple[str, Mapping[str, str]]]) -> None:
+        self.keys: list[str] = [key for key, _models in catalog]
+        self._provider_by_lower: dict[str, int] = {}
+        for position, key in enumerate(self.keys):
+            self._provider_by_lower.setdefault(key.lower(), position)
+        self.longs: list[str] = []
+        self.owner: list[int] = []
+        self._long_l: list[str] = []
+        self._alias_l: list[str | None] = []  # None when the alias equals the long id (any case)
+        self._long_exact: dict[str, list[int]] = {}
+        self._alias_exact: dict[str, list[int]] = {}
+        self._long_lower: dict[str, list[int]] = {}
+        self._alias_lower: dict[str, list[int]] = {}
+        self._providers_with_models = 0
+        for position, (_key, models) in enumerate(catalog):
+            if models:
+                self._providers_with_models += 1
+            for long, alias in models.items():
+                ordinal = len(self.longs)
+                self.longs.append(long)
+                self.owner.append(position)
+                long_l, alias_l = long.lower(), alias.lower()
+                self._long_l.append(long_l)
+                self._alias_l.append(None if alias_l == long_l else alias_l)
+                self._add(self._long_exact, long, ordinal)
+                self._add(self._alias_exact, alias, ordinal)
+                self._add(self._long_lower, long_l, ordinal)
+                self._add(self._alias_lower, alias_l, ordinal)
+        self._long_grams: dict[str, list[int]] | None = None
+        self._alias_grams: dict[str, list[int]] | None = None
+
+    def __len__(self) -> int:
+        return len(self.longs)
+
+    def _add(self, mapping: dict[str, list[int]], name: str, ordinal: int) -> None:
+        entries = mapping.get(name)
+        if entries is None:
+            mapping[name] = [ordinal]
+        elif self.owner[entries[-1]] != self.owner[ordinal]:  # keep the first per provider
+            entries.append(ordinal)
+
+    # -- providers ------------------------------------------------------------------------------
+
+    def provider_position(self, key: str) -> int | None:
+        """The position of the provider whose key equals ``key`` ignoring case, or None."""
+        return self._provider_by_lower.get(key.lower())
+
+    # -- resolution -----------------------------------------------------------------------------
+
+    def lookup(self, name: str, provider: int | None = None) -> list[int]:
+        """Ordinals of models named ``name`` (long id or alias), one per provider, in order.
+
+        An exact (case-sensitive) match anywhere wins over case-insensitive matches; within one
+        provider a long id wins over an alias. ``provider`` restricts the search to one provider.
+        """
+        for longs, aliases, needle in (
+            (self._long_exact, self._alias_exact, name),
+            (self._long_lower, self._alias_lower, name.lower()),
+        ):
+            found: dict[int, int] = {}
+            for ordinal in longs.get(needle, ()):
+                found.setdefault(self.owner[ordinal], ordinal)
+            for ordinal in aliases.get(needle, ()):
+                found.setdefault(self.owner[ordinal], ordinal)
+            if provider is not None:
+                hit = found.get(provider)
+                if hit is not None:
+                    return [hit]
+            elif found:
+                return [found[p] for p in sorted(found)]
+        return []
+
+    def find(self, name: str) -> list[int]:
+        """Per provider, the ordinal ``ProviderConfig.find_model(name)`` would pick, in order.
+
+        Exact long id, then exact alias, then the first long id containing ``name``, then the
+        first alias containing it, all ignoring case.
+        """
+        needle = name.lower()
+        found: dict[int, int] = {}
+        for ordinal in self._long_lower.get(needle, ()):
+            found.setdefault(self.owner[ordinal], ordinal)
+        for ordinal in self._alias_lower.get(needle, ()):
+            found.setdefault(self.owner[ordinal], ordinal)
+        if len(found) < self._providers_with_models:
+            self._substring(needle, self._long_l, self._long_candidates(needle), found)
+        if len(found) < self._providers_with_models:
+            self._substring(needle, self._alias_l, self._alias_candidates(needle), found)
+        return [found[p] for p in sorted(found)]
+
+    def _substring(
+        self,
+        needle: str,
+        names: Sequence[str | None],
+        candidates: Iterable[int],
+        found: dict[int, int],
+    ) -> None:
+        # A provider settled by an earlier stage (or earlier in this one) keeps its answer.
+        for ordinal in candidates:
+            provider = self.owner[ordinal]
+            if provider in found:
+                continue
+            text = names[ordinal]
+            if text is not None and needle in text:
+                found[provider] = ordinal
+                if len(found) == self._providers_with_models:
+                    return
+
+    def _long_candidates(self, needle: str) -> Iterable[int]:
+        if len(needle) < TRIGRAM:
+            return range(len(self.longs))
+        if self._long_grams is None:
+            self._long_grams = self._build_grams(self._long_l)
+        return self._shortest_posting(self._long_grams, needle)
+
+    def _alias_candidates(self, needle: str) -> Iterable[int]:
+        if len(needle) < TRIGRAM:
+            return range(len(self.longs))
+        if self._alias_grams is None:
+            self._alias_grams = self._build_grams(self._alias_l)
+        return self._shortest_posting(self._alias_grams, needle)
+
+    @staticmethod
+    def _shortest_posting(grams: dict[str, list[int]], needle: str) -> list[int]:
+        best: list[int] | None = None
+        for start in range(len(needle) - TRIGRAM + 1):
+            posting = grams.get(needle[start : start + TRIGRAM])
+            if posting is None:
+                return []
+            if best is None or len(posting) < len(best):
+                best = posting
+        return best or []
+
+    @staticmethod
+    def _build_grams(names: Sequence[str | None]) -> dict[str, list[int]]:
+        started = time.perf_counter()
+        grams: defaultdict[str, list[int]] = defaultdict(list)
+        for ordinal, text in enumerate(names):
+            if text is None:
+                continue
+            for gram in {text[i : i + TRIGRAM] for i in range(len(text) - TRIGRAM + 1)}:
+                grams[gram].append(ordinal)
+        logger.debug(
+            "Built a trigram index of %d names in %.3f s", len(names), time.perf_counter() - started
+        )
+        return dict(grams)
