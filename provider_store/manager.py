@@ -21,7 +21,7 @@ from provider_store.store import ProviderStore
 
 if TYPE_CHECKING:
     from provider_store.discovery import ModelDiscoveryService
-    from provider_store.orchestrate import DiscoveryReport, ProgressCallback
+    from provider_store.discovery_report import DiscoveryReport, ProgressCallback
 
 logger = logging.getLogger(__name__)
 
@@ -273,7 +273,8 @@ class ProviderManager:
         See :func:`provider_store.orchestrate.run_discovery` for the rules. The report is also
         kept as :attr:`last_report`.
         """
-        from provider_store.orchestrate import DiscoveryOptions, run_discovery
+        from provider_store.discovery_report import DiscoveryOptions
+        from provider_store.orchestrate import run_discovery
 
         options = DiscoveryOptions.build(
             force_refresh=force_refresh,

@@ -1,0 +1,126 @@
+"""The options, progress events and per-provider summaries of a discovery run.
+
+:class:`DiscoveryReport` is what :meth:`ProviderManager.discover` returns and what the CLI's summary
+table shows: per provider, how many models were discovered, found valid, invalid or inconclusive,
+where the list came from (fresh, cache, stale, none) and the failure if any.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+DEFAULT_CONCURRENCY = 32
+DEFAULT_PER_PROVIDER = 4
+DEFAULT_DEADLINE = 300.0
+SKIPPED = "skipped"
+FAILED = "failed"
+OK = "ok"
+
+
+@dataclass(frozen=True)
+class DiscoveryOptions:
+    """How a discovery run behaves; :meth:`build` fills in defaults for None."""
+
+    force_refresh: bool = False
+    validate: bool = True
+    concurrency: int = DEFAULT_CONCURRENCY
+    per_provider: int = DEFAULT_PER_PROVIDER
+    deadline: float = DEFAULT_DEADLINE
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        force_refresh: bool = False,
+        validate: bool = True,
+        concurrency: int | None = None,
+        per_provider: int | None = None,
+        deadline: float | None = None,
+    ) -> DiscoveryOptions:
+        """Options with defaults for every None; bounds must be >= 1, the deadline > 0."""
+        options = cls(
+            force_refresh=force_refresh,
+            validate=validate,
+            concurrency=DEFAULT_CONCURRENCY if concurrency is None else concurrency,
+            per_provider=DEFAULT_PER_PROVIDER if per_provider is None else per_provider,
+            deadline=DEFAULT_DEADLINE if deadline is None else deadline,
+        )
+        if options.concurrency < 1 or options.per_provider < 1:
+            raise ValueError("concurrency bounds must be at least 1")
+        if options.deadline <= 0:
+            raise ValueError("the deadline must be positive")
+        return options
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """A step of one provider's run: ``phase`` is discovering, validating or done."""
+
+    provider: str
+    phase: str
+    completed: int = 0
+    total: int = 0
+    summary: ProviderSummary | None = None
+
+
+ProgressCallback = Callable[[ProgressEvent], None]
+
+
+@dataclass(frozen=True)
+class ProviderSummary:
+    """What discovery did for one provider (counts refer to the discovered ids).
+
+    ``status`` is ``ok``, ``failed`` or ``skipped``; ``source`` is fresh / cache / stale / none
+    (None when skipped); ``error`` is a key-free description of the failure.
+    """
+
+    provider: str
+    status: str
+    discovered: int = 0
+    valid: int = 0
+    invalid: int = 0
+    inconclusive: int = 0
+    source: str | None = None
+    error: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """True unless the provider failed (a skipped provider is not a failure)."""
+        return self.status != FAILED
+
+    def as_dict(self) -> dict[str, object]:
+        """A JSON-ready dict."""
+        return {
+            "provider": self.provider,
+            "status": self.status,
+            "discovered": self.discovered,
+            "valid": self.valid,
+            "invalid": self.invalid,
+            "inconclusive": self.inconclusive,
+            "source": self.source,
+            "error": self.error,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass
+class DiscoveryReport:
+    """Every targeted provider's summary, whether the run succeeded and whether it was saved."""
+
+    providers: list[ProviderSummary] = field(default_factory=list)
+    ok: bool = True
+    persisted: bool = False
+    error: str | None = None
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, object]:
+        """A JSON-ready dict."""
+        return {
+            "ok": self.ok,
+            "persisted": self.persisted,
+            "error": self.error,
+            "seconds": round(self.seconds, 3),
+            "providers": [summary.as_dict() for summary in self.providers],
+        }

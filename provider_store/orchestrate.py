@@ -1,0 +1,309 @@
+"""Concurrent discover-and-validate across providers, and the per-provider report it returns.
+
+Rules (see :func:`run_discovery`):
+
+- Providers are discovered in parallel; each provider's pings run in parallel on one shared pool.
+  In-flight pings are bounded globally (``concurrency``) and per provider (``per_provider``), and
+  the whole run has a ``deadline``. Work still pending at the deadline counts as inconclusive
+  (pings) or failed (a provider whose model list did not arrive).
+- A provider whose discovery did not give fresh data (stale cache or nothing) is failed: it is not
+  pinged (a dead provider costs one ``/models`` timeout, not one per model) and its ``valid_models``
+  and ``invalid_models`` stay untouched.
+- Ids already in ``invalid_models`` stay invalid without a ping. A ``valid`` verdict merges the id
+  into ``valid_models``; an ``invalid`` one moves it to ``invalid_models`` (and out of
+  ``valid_models``); an ``inconclusive`` one leaves the model where it was.
+- Persisting is one short transaction after all network work, and only when every targeted
+  provider succeeded: ``save_config`` for each, plus the new (not reused) verdicts.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from provider_store.config import ProviderConfig
+from provider_store.discovery_report import (
+    FAILED,
+    OK,
+    SKIPPED,
+    DiscoveryOptions,
+    DiscoveryReport,
+    ProgressCallback,
+    ProgressEvent,
+    ProviderSummary,
+)
+from provider_store.results import DiscoveryResult, Source, ValidationResult
+from provider_store.store import ProviderStore
+from provider_store.tables import Verdict, utc_now
+
+logger = logging.getLogger(__name__)
+
+
+class DiscoveryServiceLike(Protocol):
+    """What the orchestration needs of :class:`~provider_store.discovery.ModelDiscoveryService`."""
+
+    def discover(self, config: ProviderConfig, *, force_refresh: bool = False) -> DiscoveryResult:
+        """Models of one provider, with where they came from."""
+
+    def validate_api_key(self, config: ProviderConfig) -> bool:
+        """True when the config has a usable key."""
+
+    def check_model(
+        self, config: ProviderConfig, model: str, *, force: bool = False, record: bool = True
+    ) -> ValidationResult:
+        """One model's verdict."""
+
+
+@dataclass
+class _Outcome:
+    key: str
+    result: DiscoveryResult | None = None
+    ids: list[str] = field(default_factory=list)
+    verdicts: dict[str, ValidationResult] = field(default_factory=dict)
+    error: str | None = None
+    seconds: float = 0.0
+
+
+def run_discovery(
+    providers: Mapping[str, ProviderConfig],
+    service: DiscoveryServiceLike,
+    options: DiscoveryOptions,
+    *,
+    store: ProviderStore | None = None,
+    provider: str | None = None,
+    progress: ProgressCallback | None = None,
+) -> DiscoveryReport:
+    """Discover and validate ``providers`` (or only ``provider``) and update them in place.
+
+    Providers without a usable key (stored or ``{KEY}_API_KEY``) are skipped with a log message.
+    With a ``store``, the results are saved when every targeted provider succeeded.
+    """
+    started = time.perf_counter()
+    notify = progress or (lambda _event: None)
+    if provider is not None:
+        key = _match_key(providers, provider)
+        if key is None:
+            logger.warning("Unknown provider: %s", provider)
+            return DiscoveryReport(ok=False, error=f"Unknown provider: {provider}")
+        targets = [key]
+    else:
+        targets = list(providers)
+
+    summaries: dict[str, ProviderSummary] = {}
+    runnable: list[str] = []
+    for key in targets:
+        if service.validate_api_key(providers[key]):
+            runnable.append(key)
+        else:
+            logger.warning(
+                "Skipping provider %s: no API key (stored or $%s_API_KEY)", key, key.upper()
+            )
+            summaries[key] = ProviderSummary(key, SKIPPED, error="no API key")
+            notify(ProgressEvent(key, "done", summary=summaries[key]))
+
+    outcomes = _run_network(providers, runnable, service, options, notify, started)
+    for key in runnable:
+        summaries[key] = _apply(providers[key], outcomes[key], options.validate)
+        notify(ProgressEvent(key, "done", summary=summaries[key]))
+
+    report = DiscoveryReport(providers=[summaries[key] for key in targets])
+    report.ok = all(summary.ok for summary in report.providers)
+    if store is not None and report.ok and runnable:
+        with store.transaction() as session:
+            for key in runnable:
+                store.save_config(key, providers[key], session=session)
+                fresh = [v for v in outcomes[key].verdicts.values() if not v.reused]
+                if fresh:
+                    store.record_verdicts(key, fresh, session=session)
+        report.persisted = True
+    elif store is not None and not report.ok:
+        failed = [s.provider for s in report.providers if not s.ok]
+        logger.warning("Not saving discovery results: failed providers %s", ", ".join(failed))
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _match_key(providers: Mapping[str, ProviderConfig], wanted: str) -> str | None:
+    if wanted in providers:
+        return wanted
+    return next((key for key in providers if key.lower() == wanted.lower()), None)
+
+
+def _run_network(
+    providers: Mapping[str, ProviderConfig],
+    keys: list[str],
+    service: DiscoveryServiceLike,
+    options: DiscoveryOptions,
+    notify: ProgressCallback,
+    started: float,
+) -> dict[str, _Outcome]:
+    outcomes = {key: _Outcome(key) for key in keys}
+    if not keys:
+        return outcomes
+    deadline_at = started + options.deadline
+    pings = ThreadPoolExecutor(options.concurrency, thread_name_prefix="ps-ping")
+    discoverers = ThreadPoolExecutor(len(keys), thread_name_prefix="ps-discover")
+    try:
+        futures = {
+            discoverers.submit(
+                _one_provider,
+                providers[key],
+                outcomes[key],
+                service,
+                options,
+                pings,
+                deadline_at,
+                notify,
+            ): key
+            for key in keys
+        }
+        _done, pending = wait(futures, timeout=max(0.0, deadline_at - time.perf_counter()))
+        for future in pending:
+            key = futures[future]
+            if outcomes[key].result is None:
+                outcomes[key].error = "deadline exceeded before the model list arrived"
+    finally:
+        discoverers.shutdown(wait=False, cancel_futures=True)
+        pings.shutdown(wait=False, cancel_futures=True)
+    return outcomes
+
+
+def _one_provider(
+    config: ProviderConfig,
+    outcome: _Outcome,
+    service: DiscoveryServiceLike,
+    options: DiscoveryOptions,
+    pings: ThreadPoolExecutor,
+    deadline_at: float,
+    notify: ProgressCallback,
+) -> None:
+    began = time.perf_counter()
+    key = outcome.key
+    notify(ProgressEvent(key, "discovering"))
+    try:
+        result = service.discover(config, force_refresh=options.force_refresh)
+    except Exception as exc:  # noqa: BLE001 - one provider's bug must not sink the others
+        logger.exception("Discovery of %s raised", key)
+        outcome.error = f"{type(exc).__name__} during discovery"
+        return
+    ids = list(dict.fromkeys(m["id"] for m in result.models if isinstance(m.get("id"), str)))
+    outcome.ids = ids
+    outcome.result = result
+    if not result.ok:
+        logger.warning("Discovery of %s failed (%s): %s", key, result.source, result.error)
+        outcome.seconds = time.perf_counter() - began
+        return
+    if options.validate:
+        known_invalid = set(config.invalid_models)
+        todo = [model for model in ids if model not in known_invalid]
+        _ping_all(config, outcome, todo, service, options, pings, deadline_at, notify)
+    outcome.seconds = time.perf_counter() - began
+
+
+def _ping_all(
+    config: ProviderConfig,
+    outcome: _Outcome,
+    todo: list[str],
+    service: DiscoveryServiceLike,
+    options: DiscoveryOptions,
+    pings: ThreadPoolExecutor,
+    deadline_at: float,
+    notify: ProgressCallback,
+) -> None:
+    key = outcome.key
+    slots = threading.BoundedSemaphore(options.per_provider)
+    lock = threading.Lock()
+    submitted: dict[Future[ValidationResult], str] = {}
+    notify(ProgressEvent(key, "validating", 0, len(todo)))
+
+    def finished(future: Future[ValidationResult]) -> None:
+        slots.release()
+        if future.cancelled():
+            return
+        with lock:
+            done = sum(1 for f in submitted if f.done())
+        notify(ProgressEvent(key, "validating", done, len(todo)))
+
+    for model in todo:
+        if not slots.acquire(timeout=max(0.0, deadline_at - time.perf_counter())):
+            break
+        try:
+            future = pings.submit(
+                service.check_model, config, model, force=options.force_refresh, record=False
+            )
+        except RuntimeError:  # the pool was shut down at the deadline
+            slots.release()
+            break
+        with lock:
+            submitted[future] = model
+        future.add_done_callback(finished)
+    pending = set(submitted)
+    while pending:
+        done, pending = wait(
+            pending,
+            timeout=max(0.0, deadline_at - time.perf_counter()),
+            return_when=FIRST_COMPLETED,
+        )
+        if not done:
+            break
+    for future, model in submitted.items():
+        if future.done() and not future.cancelled() and future.exception() is None:
+            outcome.verdicts[model] = future.result()
+        elif future.done() and not future.cancelled():
+            logger.warning("Validating %s/%s raised %r", key, model, future.exception())
+    for model in todo:
+        outcome.verdicts.setdefault(
+            model,
+            ValidationResult(model, Verdict.INCONCLUSIVE, "deadline exceeded", utc_now()),
+        )
+
+
+def _apply(config: ProviderConfig, outcome: _Outcome, validate: bool) -> ProviderSummary:
+    result = outcome.result
+    if result is None or not result.ok:
+        error = outcome.error
+        if result is not None and result.error is not None:
+            error = f"{type(result.error).__name__}: {result.error}"
+        return ProviderSummary(
+            outcome.key,
+            FAILED,
+            discovered=len(outcome.ids),
+            source=result.source.value if result is not None else Source.NONE.value,
+            error=error or "discovery failed",
+            seconds=outcome.seconds,
+        )
+    ids = outcome.ids
+    counts = dict.fromkeys(Verdict, 0)
+    if validate:
+        known_invalid = set(config.invalid_models)
+        invalid = [m for m in ids if m in known_invalid or _is(outcome, m, Verdict.INVALID)]
+        valid = [m for m in ids if _is(outcome, m, Verdict.VALID)]
+        for model in invalid:
+            config.valid_models.pop(model, None)
+        config.invalid_models = invalid
+        config.merge_valid_models(valid)
+        counts[Verdict.INVALID] = len(invalid)
+        counts[Verdict.VALID] = len(valid)
+        counts[Verdict.INCONCLUSIVE] = sum(
+            1 for v in outcome.verdicts.values() if v.verdict is Verdict.INCONCLUSIVE
+        )
+    return ProviderSummary(
+        outcome.key,
+        OK,
+        discovered=len(ids),
+        valid=counts[Verdict.VALID],
+        invalid=counts[Verdict.INVALID],
+        inconclusive=counts[Verdict.INCONCLUSIVE],
+        source=result.source.value,
+        seconds=outcome.seconds,
+    )
+
+
+def _is(outcome: _Outcome, model: str, verdict: Verdict) -> bool:
+    found = outcome.verdicts.get(model)
+    return found is not None and found.verdict is verdict
