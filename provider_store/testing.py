@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import signal
+import socket
 import sys
 import threading
 import time
@@ -109,6 +110,7 @@ class FakeProvider:
         self._lock = threading.Lock()
         self._state = _State(models=list(models))
         self._stopping = threading.Event()
+        self._connections: set[socket.socket] = set()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -136,6 +138,13 @@ class FakeProvider:
     def stop(self) -> None:
         """Stop serving; requests still waiting (hang, timeout) are released."""
         self._stopping.set()
+        with self._lock:
+            open_connections = list(self._connections)
+        for conn in open_connections:  # keep-alive connections must not outlive the server
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -304,6 +313,19 @@ def _make_handler(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "FakeProvider/1.0"
+
+        def handle(self) -> None:
+            """Serve one connection, remembered so that stop() can cut it."""
+            sock = self.connection
+            with fake._lock:
+                fake._connections.add(sock)
+            try:
+                super().handle()
+            except OSError:
+                pass
+            finally:
+                with fake._lock:
+                    fake._connections.discard(sock)
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
             """Stay quiet: tests and demos read the recorded requests instead."""
