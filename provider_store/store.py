@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, delete, insert, update
@@ -16,12 +17,13 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
-from provider_store import cache_rows, migrate
+from provider_store import cache_rows, migrate, transfer
 from provider_store.config import ProviderConfig
 from provider_store.db import WRITE_OPTION, build_engine, redact_url, resolve_url
 from provider_store.errors import NotFoundError, StoreError
 from provider_store.results import ValidationResult
 from provider_store.tables import Model, ModelStatus, Provider, utc_now
+from provider_store.transfer import ImportReport
 
 logger = logging.getLogger(__name__)
 
@@ -196,6 +198,28 @@ class ProviderStore:
             s.add(provider)
 
     # -- legacy YAML import / export --------------------------------------------------------
+
+    def import_yaml(
+        self, path: str | Path, *, replace: bool = False, dry_run: bool = False
+    ) -> ImportReport:
+        """Import a legacy YAML file in one transaction; see :mod:`provider_store.transfer`.
+
+        Merge by default (the file's providers are inserted or updated, others left alone);
+        ``replace`` makes the store equal to the file; ``dry_run`` reports and writes nothing.
+        Raises InvalidDocumentError (file, line, field) for bad input, leaving the store as it was.
+        """
+        return transfer.import_yaml(self, path, replace=replace, dry_run=dry_run)
+
+    def export_yaml(self, path: str | Path, *, redact_keys: bool = False) -> int:
+        """Write the catalog as legacy YAML to ``path`` atomically; return the bytes written.
+
+        The file gets mode 0600 when it contains any API key; ``redact_keys`` writes "" instead.
+        """
+        return transfer.export_yaml(self, path, redact_keys=redact_keys)
+
+    def export_yaml_bytes(self, *, redact_keys: bool = False) -> bytes:
+        """The legacy YAML export as bytes (what :meth:`export_yaml` writes)."""
+        return transfer.export_bytes(self, redact_keys=redact_keys)[0]
 
     # -- discovery cache, errors and validation verdicts ---------------------------------------
 

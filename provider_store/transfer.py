@@ -1,0 +1,528 @@
+"""Legacy YAML import and export for a ProviderStore: the store side of :mod:`legacy_yaml`.
+
+Import runs in one transaction (all or nothing) with bulk Core statements. It changes only the
+curated fields (name, base URL, API key, unknown keys, valid and invalid models) and never the
+discovery cache, validation verdicts or sightings of rows that already exist. A curated model that
+the file no longer lists is deleted, unless discovery has seen it, in which case it stays as
+``unverified`` (the rule :func:`provider_store.store.sync_models` follows too).
+
+Merge (the default) inserts or updates the providers of the file field by field and leaves other
+providers alone; unknown keys are merged key by key; a provider without ``invalid_models`` in the
+file keeps its stored list. Replace makes the store equal to the file. Dry run computes the same
+report and writes nothing.
+
+Export writes exactly what is stored: keys from the environment ({KEY}_API_KEY) are applied at use
+time only, so they never reach the database or an export.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
+
+from provider_store.errors import InvalidDocumentError
+from provider_store.legacy_yaml import (
+    LegacyDocument,
+    LegacyProvider,
+    dump_document,
+    load_path,
+    parse_bytes,
+)
+from provider_store.tables import CatalogMeta, Model, ModelStatus, Provider, utc_now
+
+if TYPE_CHECKING:
+    from provider_store.store import ProviderStore
+
+logger = logging.getLogger(__name__)
+
+# CatalogMeta key holding the unknown top-level keys of the legacy document, in order.
+TOP_LEVEL_EXTRA_KEY = "legacy_yaml.extra"
+_CHUNK = 500
+
+_providers: Table = Provider.__table__  # type: ignore[attr-defined]
+_models: Table = Model.__table__  # type: ignore[attr-defined]
+_meta: Table = CatalogMeta.__table__  # type: ignore[attr-defined]
+_VALID, _INVALID, _UNVERIFIED = (
+    ModelStatus.VALID.value,
+    ModelStatus.INVALID.value,
+    ModelStatus.UNVERIFIED.value,
+)
+
+
+@dataclass(slots=True)
+class ProviderChange:
+    """What an import does to one provider. ``fields`` never carries values (keys are secret)."""
+
+    key: str
+    action: str  # "added", "removed" or "changed"
+    fields: list[str] = field(default_factory=list)
+    models_added: list[str] = field(default_factory=list)
+    models_removed: list[str] = field(default_factory=list)
+    models_changed: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ImportReport:
+    """The changes an import made (or, with ``dry_run``, would make)."""
+
+    path: str
+    replace: bool
+    dry_run: bool
+    providers: list[ProviderChange] = field(default_factory=list)
+    top_level_keys_changed: list[str] = field(default_factory=list)
+    providers_in_file: int = 0
+    models_in_file: int = 0
+
+    def _keys(self, action: str) -> list[str]:
+        return [change.key for change in self.providers if change.action == action]
+
+    @property
+    def providers_added(self) -> list[str]:
+        """Keys of providers that are new to the store."""
+        return self._keys("added")
+
+    @property
+    def providers_removed(self) -> list[str]:
+        """Keys of providers deleted (replace mode only)."""
+        return self._keys("removed")
+
+    @property
+    def providers_changed(self) -> list[str]:
+        """Keys of existing providers whose fields or models changed."""
+        return self._keys("changed")
+
+    @property
+    def changed(self) -> bool:
+        """Whether the import changes anything at all."""
+        return bool(self.providers or self.top_level_keys_changed)
+
+    def counts(self) -> dict[str, int]:
+        """Totals for a one-line summary."""
+        return {
+            "providers_added": len(self.providers_added),
+            "providers_removed": len(self.providers_removed),
+            "providers_changed": len(self.providers_changed),
+            "models_added": sum(len(c.models_added) for c in self.providers),
+            "models_removed": sum(len(c.models_removed) for c in self.providers),
+            "models_changed": sum(len(c.models_changed) for c in self.providers),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form of the report."""
+        return {
+            "path": self.path,
+            "replace": self.replace,
+            "dry_run": self.dry_run,
+            "changed": self.changed,
+            "counts": self.counts(),
+            "providers": [asdict(change) for change in self.providers],
+            "top_level_keys_changed": list(self.top_level_keys_changed),
+        }
+
+
+# -- import -------------------------------------------------------------------------------------
+
+
+def import_yaml(
+    store: ProviderStore,
+    path: str | Path,
+    *,
+    replace: bool = False,
+    dry_run: bool = False,
+    data: bytes | None = None,
+) -> ImportReport:
+    """Import the legacy document at ``path`` (or ``data``, named ``path``) in one transaction."""
+    document = load_path(path) if data is None else parse_bytes(data, source=str(path))
+    _check_lengths(document)
+    report = ImportReport(
+        path=str(path),
+        replace=replace,
+        dry_run=dry_run,
+        providers_in_file=len(document.providers),
+        models_in_file=sum(
+            len(p.valid_models) + len(p.invalid_models) for p in document.providers.values()
+        ),
+    )
+    session_scope = store.read() if dry_run else store.transaction()
+    with session_scope as session:
+        _Importer(session.connection(), document, report, write=not dry_run).run()
+    logger.info(
+        "Imported %s (%s%s): %s",
+        path,
+        "replace" if replace else "merge",
+        ", dry run" if dry_run else "",
+        report.counts(),
+    )
+    return report
+
+
+class _Importer:
+    """Plans the changes of one import; applies them with bulk statements unless a dry run."""
+
+    def __init__(
+        self, conn: Connection, document: LegacyDocument, report: ImportReport, *, write: bool
+    ) -> None:
+        self.conn = conn
+        self.document = document
+        self.report = report
+        self.write = write
+        self.now = utc_now()
+
+    def run(self) -> None:
+        c = _providers.c
+        stored = {
+            row.key: row
+            for row in self.conn.execute(
+                select(c.id, c.key, c.name, c.base_api_url, c.api_key, c.position, c.extra)
+                .order_by(c.position, c.id)
+            )
+        }  # fmt: skip
+        replace = self.report.replace
+        file_keys = self.document.providers
+        removed = [row for key, row in stored.items() if key not in file_keys] if replace else []
+        existing = [stored[key] for key in file_keys if key in stored]
+        models = self._stored_models([row.id for row in existing] + [row.id for row in removed])
+
+        for row in removed:
+            curated = [m for m in models.get(row.id, []) if m[2] != _UNVERIFIED]
+            self.report.providers.append(
+                ProviderChange(row.key, "removed", models_removed=[m[1] for m in curated])
+            )
+        if removed and self.write:
+            ids = [row.id for row in removed]
+            self.conn.execute(delete(_models).where(_models.c.provider_id.in_(ids)))
+            self.conn.execute(delete(_providers).where(c.id.in_(ids)))
+
+        next_position = max((row.position for row in stored.values()), default=-1) + 1
+        new_rows: list[dict[str, Any]] = []
+        plans: list[tuple[int | str, LegacyProvider, list[tuple[Any, ...]], ProviderChange]] = []
+        for index, (key, provider) in enumerate(file_keys.items()):
+            current = stored.get(key)
+            if current is None:
+                position = index if replace else next_position
+                next_position += 1
+                new_rows.append(self._new_provider_row(provider, position))
+                change = ProviderChange(key, "added")
+                plans.append((key, provider, [], change))
+                continue
+            change = ProviderChange(key, "changed")
+            values = self._provider_updates(current, provider, index if replace else None, change)
+            if values and self.write:
+                values["updated_at"] = self.now
+                self.conn.execute(update(_providers).where(c.id == current.id).values(**values))
+            plans.append((current.id, provider, models.get(current.id, []), change))
+
+        new_ids: dict[str, int] = {}
+        if new_rows and self.write:
+            self.conn.execute(insert(_providers), new_rows)
+            for chunk in _chunks([r["key"] for r in new_rows]):
+                found = self.conn.execute(select(c.key, c.id).where(c.key.in_(chunk)))
+                new_ids.update((k, i) for k, i in found)
+
+        deletes: list[int] = []
+        updates: list[dict[str, Any]] = []
+        inserts: list[dict[str, Any]] = []
+        for ref, provider, old_models, change in plans:
+            provider_id = new_ids.get(ref, 0) if isinstance(ref, str) else ref
+            self._plan_models(provider_id, provider, old_models, change, deletes, updates, inserts)
+            if (
+                change.action == "added"
+                or change.fields
+                or change.models_added
+                or (change.models_removed or change.models_changed)
+            ):
+                self.report.providers.append(change)
+        self._top_level_extra()
+        if not self.write:
+            return
+        for chunk in _chunks(deletes):
+            self.conn.execute(delete(_models).where(_models.c.id.in_(chunk)))
+        if updates:
+            # Executemany; SET columns come from the parameter keys.
+            self.conn.execute(update(_models).where(_models.c.id == bindparam("row_id")), updates)
+        if inserts:
+            self.conn.execute(insert(_models), inserts)
+
+    def _stored_models(self, provider_ids: list[int]) -> dict[int, list[tuple[Any, ...]]]:
+        """(row id, model id, status, alias, position, first_seen_at) per provider, in order."""
+        result: dict[int, list[tuple[Any, ...]]] = {}
+        m = _models.c
+        for chunk in _chunks(provider_ids):
+            rows = self.conn.execute(
+                select(m.provider_id, m.id, m.model_id, m.status, m.alias, m.position,
+                       m.first_seen_at)
+                .where(m.provider_id.in_(chunk))
+                .order_by(m.provider_id, m.status, m.position, m.id)
+            )  # fmt: skip
+            for provider_id, *rest in rows:
+                result.setdefault(provider_id, []).append(tuple(rest))
+        return result
+
+    def _new_provider_row(self, provider: LegacyProvider, position: int) -> dict[str, Any]:
+        return {
+            "key": provider.key,
+            "name": provider.name,
+            "base_api_url": provider.base_api_url,
+            "api_key": provider.api_key,
+            "position": position,
+            "cache_ttl_seconds": Provider.model_fields["cache_ttl_seconds"].default,
+            "extra": provider.extra,
+            "created_at": self.now,
+            "updated_at": self.now,
+        }
+
+    def _provider_updates(
+        self, row: Any, provider: LegacyProvider, position: int | None, change: ProviderChange
+    ) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name in ("name", "base_api_url", "api_key"):
+            if getattr(row, name) != getattr(provider, name):
+                values[name] = getattr(provider, name)
+        old_extra: dict[str, Any] = dict(row.extra or {})
+        extra = provider.extra if self.report.replace else {**old_extra, **provider.extra}
+        if list(extra.items()) != list(old_extra.items()):
+            values["extra"] = extra
+        if position is not None and row.position != position:
+            values["position"] = position
+        change.fields = [
+            f"unknown key {k!r}" if k == "extra" else ("order" if k == "position" else k)
+            for k in values
+        ]
+        return values
+
+    def _plan_models(
+        self,
+        provider_id: int,
+        provider: LegacyProvider,
+        old_models: list[tuple[Any, ...]],
+        change: ProviderChange,
+        deletes: list[int],
+        updates: list[dict[str, Any]],
+        inserts: list[dict[str, Any]],
+    ) -> None:
+        old = {m[1]: m for m in old_models}
+        wanted: dict[str, tuple[str, str, int]] = {
+            model_id: (_VALID, alias, pos)
+            for pos, (model_id, alias) in enumerate(provider.valid_models.items())
+        }
+        invalid = provider.invalid_models
+        if not provider.has_invalid_models and not self.report.replace:
+            invalid = [m[1] for m in old_models if m[2] == _INVALID and m[1] not in wanted]
+        for pos, model_id in enumerate(invalid):
+            wanted[model_id] = (_INVALID, model_id, pos)
+
+        for model_id, (status, alias, position) in wanted.items():
+            previous = old.get(model_id)
+            if previous is None:
+                inserts.append(
+                    {
+                        "provider_id": provider_id,
+                        "model_id": model_id,
+                        "alias": alias,
+                        "status": status,
+                        "position": position,
+                    }
+                )
+                change.models_added.append(model_id)
+                continue
+            row_id, _model_id, old_status, old_alias, old_position, _seen = previous
+            if (old_status, old_alias, old_position) == (status, alias, position):
+                continue
+            updates.append({"row_id": row_id, "status": status, "alias": alias,
+                            "position": position})  # fmt: skip
+            if old_status == _UNVERIFIED:
+                change.models_added.append(model_id)
+            elif (old_status, old_alias) != (status, alias):
+                change.models_changed.append(model_id)
+        for model_id, (row_id, _m, status, alias, _position, seen) in old.items():
+            if model_id in wanted or status == _UNVERIFIED:
+                continue
+            change.models_removed.append(model_id)
+            if seen is None:
+                deletes.append(row_id)
+            else:
+                updates.append({"row_id": row_id, "status": _UNVERIFIED, "alias": alias,
+                                "position": 0})  # fmt: skip
+        if change.action == "changed" and _order(old_models, wanted):
+            change.fields.append("model order")
+
+    def _top_level_extra(self) -> None:
+        row = self.conn.execute(
+            select(_meta.c.value).where(_meta.c.key == TOP_LEVEL_EXTRA_KEY)
+        ).one_or_none()
+        old: dict[str, Any] = dict(row[0] or {}) if row is not None else {}
+        new = self.document.extra if self.report.replace else {**old, **self.document.extra}
+        if list(new.items()) == list(old.items()):
+            return
+        self.report.top_level_keys_changed = [
+            k for k in {**old, **new} if k not in old or k not in new or old[k] != new[k]
+        ] or ["(order)"]
+        if not self.write:
+            return
+        if row is None:
+            self.conn.execute(insert(_meta).values(key=TOP_LEVEL_EXTRA_KEY, value=new))
+        else:
+            self.conn.execute(
+                update(_meta).where(_meta.c.key == TOP_LEVEL_EXTRA_KEY).values(value=new)
+            )
+
+
+def _order(old_models: list[tuple[Any, ...]], wanted: dict[str, tuple[str, str, int]]) -> bool:
+    """Whether models kept by the import change their relative order."""
+    for status in (_VALID, _INVALID):
+        before = [m[1] for m in old_models if m[2] == status and m[1] in wanted]
+        after = [k for k, v in wanted.items() if v[0] == status and k in set(before)]
+        if before != after:
+            return True
+    return False
+
+
+def _chunks(items: list[Any], size: int = _CHUNK) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _check_lengths(document: LegacyDocument) -> None:
+    """Refuse values longer than their column, before any write, with the field named."""
+    limits = {name: _length(_providers, name) for name in
+              ("key", "name", "base_api_url", "api_key")}  # fmt: skip
+    model_limit = _length(_models, "model_id")
+    alias_limit = _length(_models, "alias")
+    for key, provider in document.providers.items():
+        base = f"providers.{key}"
+        for name, limit in limits.items():
+            value = key if name == "key" else getattr(provider, name)
+            if limit and len(value) > limit:
+                raise _too_long(document, provider, base if name == "key" else f"{base}.{name}",
+                                limit)  # fmt: skip
+        ids: Iterable[str] = [*provider.valid_models, *provider.invalid_models]
+        for model_id in ids:
+            if len(model_id) > model_limit:
+                raise _too_long(document, provider, f"{base}.models[{model_id[:40]!r}...]",
+                                model_limit)  # fmt: skip
+        for model_id, alias in provider.valid_models.items():
+            if len(alias) > alias_limit:
+                raise _too_long(document, provider, f"{base}.valid_models[{model_id[:40]!r}]",
+                                alias_limit)  # fmt: skip
+
+
+def _length(table: Table, column: str) -> int:
+    length = getattr(table.c[column].type, "length", None)
+    return int(length) if length else 1 << 62
+
+
+def _too_long(
+    document: LegacyDocument, provider: LegacyProvider, where: str, limit: int
+) -> InvalidDocumentError:
+    return InvalidDocumentError(
+        f"longer than {limit} characters", path=document.source, line=provider.line, field=where
+    )
+
+
+# -- export -------------------------------------------------------------------------------------
+
+
+def export_document(store: ProviderStore) -> LegacyDocument:
+    """The store's catalog as a legacy document (stored keys only, never environment keys)."""
+    c, m = _providers.c, _models.c
+    document = LegacyDocument(source=store.url)
+    with store.read() as session:
+        conn = session.connection()
+        by_id: dict[int, LegacyProvider] = {}
+        for row in conn.execute(
+            select(c.id, c.key, c.name, c.base_api_url, c.api_key, c.extra).order_by(
+                c.position, c.id
+            )
+        ):
+            provider = LegacyProvider(
+                key=row.key,
+                name=row.name,
+                base_api_url=row.base_api_url,
+                api_key=row.api_key,
+                valid_models={},
+                invalid_models=[],
+                extra=dict(row.extra or {}),
+            )
+            by_id[row.id] = provider
+            document.providers[row.key] = provider
+        rows = conn.execute(
+            select(m.provider_id, m.status, m.model_id, m.alias)
+            .where(m.status.in_([_VALID, _INVALID]))
+            .order_by(m.provider_id, m.status, m.position, m.id)
+        )
+        for provider_id, status, model_id, alias in rows:
+            if status == _VALID:
+                by_id[provider_id].valid_models[model_id] = alias
+            else:
+                by_id[provider_id].invalid_models.append(model_id)
+        meta = conn.execute(
+            select(_meta.c.value).where(_meta.c.key == TOP_LEVEL_EXTRA_KEY)
+        ).scalar_one_or_none()
+        document.extra = dict(meta or {})
+    return document
+
+
+def export_bytes(store: ProviderStore, *, redact_keys: bool = False) -> tuple[bytes, bool]:
+    """The export as YAML bytes, and whether it contains any non-empty API key."""
+    document = export_document(store)
+    has_keys = not redact_keys and any(p.api_key for p in document.providers.values())
+    return dump_document(document, redact_keys=redact_keys), has_keys
+
+
+def export_yaml(store: ProviderStore, path: str | Path, *, redact_keys: bool = False) -> int:
+    """Write the export to ``path`` atomically (0600 when it holds keys); return its size."""
+    data, has_keys = export_bytes(store, redact_keys=redact_keys)
+    write_atomic(Path(path), data, private=has_keys)
+    logger.info("Exported the catalog to %s (%d bytes)", path, len(data))
+    return len(data)
+
+
+def write_atomic(path: Path, data: bytes, *, private: bool) -> None:
+    """Write ``data`` to a temp file beside ``path``, fsync it, then rename it over ``path``.
+
+    A private file gets mode 0600; otherwise the mode an ordinary new file would get (0666 minus
+    the umask), or the existing file's mode.
+    """
+    directory = path.parent
+    try:
+        fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise InvalidDocumentError(f"cannot write: {exc.strerror or exc}", path=path) from exc
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp_name, 0o600 if private else _public_mode(path))
+        os.replace(temp_name, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(temp_name)
+        raise InvalidDocumentError(f"cannot write: {exc.strerror or exc}", path=path) from exc
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp_name)
+        raise
+    with contextlib.suppress(OSError):  # make the rename durable; not every platform can
+        dir_fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def _public_mode(path: Path) -> int:
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
