@@ -1,0 +1,51 @@
+"""Hypothesis strategies for legacy YAML documents (unicode, "/" in ids, empty maps, long lists)."""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from provider_store.legacy_yaml import LegacyDocument, LegacyProvider
+
+text = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=30)
+ids = st.one_of(
+    st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), min_size=1,
+            max_size=30),
+    st.builds(lambda a, b: f"{a}/{b}", st.from_regex(r"[A-Za-z0-9.-]{1,12}", fullmatch=True),
+              st.from_regex(r"[A-Za-z0-9._-]{1,20}", fullmatch=True)),
+)  # fmt: skip
+json_scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False), text
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(text, inner, max_size=4)),
+    max_leaves=10,
+)
+unknown_keys = text.filter(
+    lambda k: k not in ("api_key", "base_api_url", "name", "valid_models", "invalid_models")
+)
+
+
+@st.composite
+def providers(draw: st.DrawFn, key: str) -> LegacyProvider:
+    valid = draw(st.dictionaries(ids, text, max_size=draw(st.sampled_from([0, 3, 60]))))
+    invalid = draw(st.lists(ids.filter(lambda i: i not in valid), unique=True, max_size=8))
+    url = draw(st.sampled_from(["http://", "https://"])) + draw(
+        st.from_regex(r"[a-z0-9.-]{1,20}(:[0-9]{2,5})?(/[^\s]{0,20})?", fullmatch=True)
+    )
+    return LegacyProvider(
+        key=key,
+        name=draw(text),
+        base_api_url=url,
+        api_key=draw(text),
+        valid_models=valid,
+        invalid_models=invalid,
+        extra=draw(st.dictionaries(unknown_keys, json_values, max_size=3)),
+    )
+
+
+@st.composite
+def documents(draw: st.DrawFn) -> LegacyDocument:
+    keys = draw(st.lists(ids, unique=True, max_size=5))
+    top = draw(st.dictionaries(text.filter(lambda k: k != "providers"), json_values, max_size=3))
+    return LegacyDocument(providers={k: draw(providers(k)) for k in keys}, extra=top)
