@@ -39,9 +39,11 @@ from provider_store.discovery_report import (
 )
 from provider_store.results import DiscoveryResult, Source, ValidationResult
 from provider_store.store import ProviderStore
-from provider_store.tables import Verdict, utc_now
+from provider_store.tables import Verdict
 
 logger = logging.getLogger(__name__)
+
+_GRACE = 0.2  # seconds the run waits past the deadline for workers to hand in their results
 
 
 class DiscoveryServiceLike(Protocol):
@@ -61,12 +63,17 @@ class DiscoveryServiceLike(Protocol):
 
 @dataclass
 class _Outcome:
+    """One provider's network results, written by its worker until the run closes it."""
+
     key: str
     result: DiscoveryResult | None = None
     ids: list[str] = field(default_factory=list)
+    todo: list[str] = field(default_factory=list)
     verdicts: dict[str, ValidationResult] = field(default_factory=dict)
     error: str | None = None
     seconds: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    closed: bool = False
 
 
 def run_discovery(
@@ -162,11 +169,13 @@ def _run_network(
             ): key
             for key in keys
         }
-        _done, pending = wait(futures, timeout=max(0.0, deadline_at - time.perf_counter()))
-        for future in pending:
-            key = futures[future]
-            if outcomes[key].result is None:
-                outcomes[key].error = "deadline exceeded before the model list arrived"
+        # Workers stop waiting at the deadline themselves; the grace lets them hand in results.
+        wait(futures, timeout=max(0.0, deadline_at - time.perf_counter()) + _GRACE)
+        for outcome in outcomes.values():
+            with outcome.lock:
+                outcome.closed = True  # late results from here on are dropped
+                if outcome.result is None and outcome.error is None:
+                    outcome.error = "deadline exceeded before the model list arrived"
     finally:
         discoverers.shutdown(wait=False, cancel_futures=True)
         pings.shutdown(wait=False, cancel_futures=True)
@@ -189,20 +198,25 @@ def _one_provider(
         result = service.discover(config, force_refresh=options.force_refresh)
     except Exception as exc:  # noqa: BLE001 - one provider's bug must not sink the others
         logger.exception("Discovery of %s raised", key)
-        outcome.error = f"{type(exc).__name__} during discovery"
+        with outcome.lock:
+            outcome.error = f"{type(exc).__name__} during discovery"
         return
     ids = list(dict.fromkeys(m["id"] for m in result.models if isinstance(m.get("id"), str)))
-    outcome.ids = ids
-    outcome.result = result
+    known_invalid = set(config.invalid_models)
+    todo = [model for model in ids if model not in known_invalid] if options.validate else []
+    with outcome.lock:
+        if outcome.closed:
+            return
+        outcome.ids, outcome.todo, outcome.result = ids, todo, result
+        outcome.seconds = time.perf_counter() - began
     if not result.ok:
         logger.warning("Discovery of %s failed (%s): %s", key, result.source, result.error)
-        outcome.seconds = time.perf_counter() - began
         return
-    if options.validate:
-        known_invalid = set(config.invalid_models)
-        todo = [model for model in ids if model not in known_invalid]
+    if todo:
         _ping_all(config, outcome, todo, service, options, pings, deadline_at, notify)
-    outcome.seconds = time.perf_counter() - began
+    with outcome.lock:
+        if not outcome.closed:
+            outcome.seconds = time.perf_counter() - began
 
 
 def _ping_all(
@@ -251,16 +265,15 @@ def _ping_all(
         )
         if not done:
             break
+    verdicts: dict[str, ValidationResult] = {}
     for future, model in submitted.items():
         if future.done() and not future.cancelled() and future.exception() is None:
-            outcome.verdicts[model] = future.result()
+            verdicts[model] = future.result()
         elif future.done() and not future.cancelled():
             logger.warning("Validating %s/%s raised %r", key, model, future.exception())
-    for model in todo:
-        outcome.verdicts.setdefault(
-            model,
-            ValidationResult(model, Verdict.INCONCLUSIVE, "deadline exceeded", utc_now()),
-        )
+    with outcome.lock:
+        if not outcome.closed:
+            outcome.verdicts = verdicts
 
 
 def _apply(config: ProviderConfig, outcome: _Outcome, validate: bool) -> ProviderSummary:
@@ -289,8 +302,12 @@ def _apply(config: ProviderConfig, outcome: _Outcome, validate: bool) -> Provide
         config.merge_valid_models(valid)
         counts[Verdict.INVALID] = len(invalid)
         counts[Verdict.VALID] = len(valid)
+        # A model without a verdict (the deadline came first) is inconclusive too.
         counts[Verdict.INCONCLUSIVE] = sum(
-            1 for v in outcome.verdicts.values() if v.verdict is Verdict.INCONCLUSIVE
+            1
+            for model in outcome.todo
+            if model not in outcome.verdicts
+            or outcome.verdicts[model].verdict is Verdict.INCONCLUSIVE
         )
     return ProviderSummary(
         outcome.key,
