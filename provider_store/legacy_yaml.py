@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -138,7 +139,13 @@ def load_path(path: str | Path) -> LegacyDocument:
     source = str(path)
     try:
         with open(path, "rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
+            size = os.fstat(handle.fileno()).st_size
+            data = b"" if size > MAX_FILE_BYTES else handle.read(MAX_FILE_BYTES + 1)
+            if size > MAX_FILE_BYTES or len(data) > MAX_FILE_BYTES:
+                raise InvalidDocumentError(
+                    f"file is larger than the {MAX_FILE_BYTES // (1024 * 1024)} MiB limit",
+                    path=source,
+                )
     except OSError as exc:
         raise InvalidDocumentError(f"cannot read file: {exc.strerror or exc}", path=source) from exc
     return parse_bytes(data, source=source)

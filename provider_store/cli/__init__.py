@@ -14,6 +14,7 @@ import click
 from provider_store.cli import catalog as _catalog  # noqa: F401  (registers the commands)
 from provider_store.cli import db as _db  # noqa: F401  (registers the commands)
 from provider_store.cli import settings as _settings  # noqa: F401  (registers the commands)
+from provider_store.cli import transfer as _transfer  # noqa: F401  (registers the commands)
 from provider_store.cli.app import cli, stderr
 from provider_store.errors import (
     AmbiguousModelError,

@@ -1,0 +1,99 @@
+"""``provider-store import`` and ``provider-store export``: the legacy YAML file format."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from provider_store.cli.app import CliState, cli, json_option, pass_state, print_json, stdout
+from provider_store.transfer import ImportReport, ProviderChange
+
+# Above this many model ids of one kind, a provider's line shows a count instead of the ids.
+MAX_LISTED_MODELS = 20
+
+
+@cli.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--replace", is_flag=True, help="Make the catalog equal to FILE (providers not in it go)."
+)
+@click.option("--dry-run", is_flag=True, help="Show what would change and write nothing.")
+@json_option
+@pass_state
+def import_command(
+    state: CliState, file: Path, replace: bool, dry_run: bool, as_json: bool
+) -> None:
+    """Import a legacy providers YAML FILE (merge by default: other providers stay).
+
+    The whole file is imported in one transaction, or nothing is. Discovery caches and
+    validation verdicts of providers already in the catalog are kept.
+    """
+    report = state.store().import_yaml(file, replace=replace, dry_run=dry_run)
+    if as_json:
+        print_json(report.to_dict())
+        return
+    print_report(report)
+
+
+def print_report(report: ImportReport) -> None:
+    """Human-readable import report: one line per changed provider, then a summary."""
+    if report.dry_run:
+        stdout.print(f"Dry run of {report.path}: nothing was written.", markup=False)
+    for change in report.providers:
+        for line in _change_lines(change):
+            stdout.print(line, markup=False)
+    if report.top_level_keys_changed:
+        keys = ", ".join(report.top_level_keys_changed)
+        stdout.print(f"~ top-level keys: {keys}", markup=False)
+    counts = report.counts()
+    verb = "Would change" if report.dry_run else "Changed"
+    if not report.changed:
+        stdout.print(f"No changes: the catalog already matches {report.path}.", markup=False)
+        return
+    stdout.print(
+        f"{verb}: providers +{counts['providers_added']} -{counts['providers_removed']}"
+        f" ~{counts['providers_changed']}; models +{counts['models_added']}"
+        f" -{counts['models_removed']} ~{counts['models_changed']}",
+        markup=False,
+    )
+
+
+def _change_lines(change: ProviderChange) -> list[str]:
+    sign = {"added": "+", "removed": "-", "changed": "~"}[change.action]
+    head = f"{sign} provider {change.key}"
+    if change.fields:
+        head += f": {', '.join(change.fields)}"
+    lines = [head]
+    for mark, ids, what in (
+        ("+", change.models_added, "added"),
+        ("-", change.models_removed, "removed"),
+        ("~", change.models_changed, "changed"),
+    ):
+        if len(ids) > MAX_LISTED_MODELS:
+            lines.append(f"    {mark} {len(ids)} models {what}")
+        else:
+            lines.extend(f"    {mark} {model_id}" for model_id in ids)
+    return lines
+
+
+@cli.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--redact-keys", is_flag=True, help='Write "" for every API key.')
+@pass_state
+def export_command(state: CliState, file: str, redact_keys: bool) -> None:
+    """Write the catalog as a legacy providers YAML FILE ('-' for standard output).
+
+    The file is replaced atomically; it gets mode 0600 when it contains API keys. Keys that
+    come from {KEY}_API_KEY environment variables are never written.
+    """
+    store = state.store()
+    if file == "-":
+        stream = sys.stdout.buffer
+        stream.write(store.export_yaml_bytes(redact_keys=redact_keys))
+        stream.flush()
+        return
+    size = store.export_yaml(file, redact_keys=redact_keys)
+    count = len(store.provider_keys())
+    stdout.print(f"Exported {count} providers to {file} ({size:,} bytes).", markup=False)
