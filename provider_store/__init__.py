@@ -6,6 +6,7 @@ Import the public API from here; submodules are implementation detail unless doc
 from provider_store.config import ProviderConfig, effective_api_key
 from provider_store.db import build_engine, resolve_url
 from provider_store.discovery import ModelDiscoveryService
+from provider_store.discovery_report import DiscoveryReport, ProviderSummary
 from provider_store.errors import (
     AmbiguousModelError,
     BadResponseError,
@@ -19,6 +20,7 @@ from provider_store.errors import (
     StoreError,
 )
 from provider_store.http import OpenAIClient, PingResult
+from provider_store.manager import ProviderManager
 from provider_store.results import DiscoveryResult, Source, ValidationResult
 from provider_store.store import ProviderStore
 from provider_store.testing import FakeProvider
@@ -30,6 +32,7 @@ __all__ = [
     "BadResponseError",
     "ConfigurationError",
     "DiscoveryError",
+    "DiscoveryReport",
     "DiscoveryResult",
     "FakeProvider",
     "InvalidDocumentError",
@@ -40,8 +43,10 @@ __all__ = [
     "ProviderConfig",
     "ProviderConnectionError",
     "ProviderHTTPError",
+    "ProviderManager",
     "ProviderStore",
     "ProviderStoreError",
+    "ProviderSummary",
     "Source",
     "StoreError",
     "ValidationResult",
