@@ -24,6 +24,7 @@ from provider_store.manager import ProviderManager
 from provider_store.results import DiscoveryResult, Source, ValidationResult
 from provider_store.store import ProviderStore
 from provider_store.testing import FakeProvider
+from provider_store.transfer import ImportReport, ProviderChange
 
 __version__ = "0.1.0"
 
@@ -35,11 +36,13 @@ __all__ = [
     "DiscoveryReport",
     "DiscoveryResult",
     "FakeProvider",
+    "ImportReport",
     "InvalidDocumentError",
     "ModelDiscoveryService",
     "NotFoundError",
     "OpenAIClient",
     "PingResult",
+    "ProviderChange",
     "ProviderConfig",
     "ProviderConnectionError",
     "ProviderHTTPError",
