@@ -23,7 +23,6 @@ from provider_store.http import OpenAIClient, PingResult
 from provider_store.manager import ProviderManager
 from provider_store.results import DiscoveryResult, Source, ValidationResult
 from provider_store.store import ProviderStore
-from provider_store.testing import FakeProvider
 from provider_store.transfer import ImportReport, ProviderChange
 
 __version__ = "0.1.0"
@@ -35,7 +34,6 @@ __all__ = [
     "DiscoveryError",
     "DiscoveryReport",
     "DiscoveryResult",
-    "FakeProvider",
     "ImportReport",
     "InvalidDocumentError",
     "ModelDiscoveryService",

@@ -471,9 +471,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--models", default="", help="comma-separated model ids")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds before each answer")
     parser.add_argument("--api-key", default=None, help="require this bearer key")
+    parser.add_argument(
+        "--behaviour",
+        action="append",
+        default=[],
+        metavar="MODEL=BEHAVIOUR",
+        help="chat behaviour of one model: pong, refuse, silent, error:<status>, timeout "
+        "(repeatable)",
+    )
     args = parser.parse_args(argv)
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     fake = FakeProvider(models, latency=args.latency, api_key=args.api_key, host=args.host)
+    for item in args.behaviour:
+        model, sep, behaviour = item.partition("=")
+        if not sep or not model:
+            parser.error(f"--behaviour takes MODEL=BEHAVIOUR, got {item!r}")
+        try:
+            fake.set_model_behaviour(model, behaviour)
+        except ValueError as exc:
+            parser.error(str(exc))
 
     def _stop(_signum: int, _frame: Any) -> None:
         fake._stopping.set()
