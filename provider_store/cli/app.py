@@ -29,8 +29,17 @@ class CliState:
 
 
 pass_state = click.make_pass_decorator(CliState)
-stdout = Console(highlight=False, soft_wrap=True)
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+# Piped output is not cut to 80 columns: tables keep their full cell text for grep and logs.
+_PIPED_WIDTH = 240
+stdout = Console(
+    highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else _PIPED_WIDTH
+)
+stderr = Console(
+    stderr=True,
+    highlight=False,
+    soft_wrap=True,
+    width=None if sys.stderr.isatty() else _PIPED_WIDTH,
+)
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 
