@@ -2,10 +2,13 @@
 
 Resolution (:meth:`ProviderManager.get_api_for_model_string`, :meth:`ProviderManager.find_model`)
 goes through a :class:`~provider_store.model_index.ModelIndex` built once from the configs, so a
-catalog of 100,000 models is not scanned per call. The index is rebuilt when the manager notices a
-change: a provider added or removed, a config or its ``valid_models`` replaced or resized, or (for
-catalogs of up to :data:`EXACT_FINGERPRINT_LIMIT` models) any change at all. After editing a
-large catalog's aliases in place, call :meth:`ProviderManager.invalidate`.
+catalog of 100,000 models is not scanned per call. The index is rebuilt after
+:meth:`~ProviderManager.discover`, :meth:`~ProviderManager.reload`, item assignment or deletion on
+the manager, and :meth:`~ProviderManager.invalidate`. For catalogs of up to
+:data:`EXACT_FINGERPRINT_LIMIT` models every call also compares the configs' contents, so editing
+a config in place (``manager["p"].valid_models["m"] = "alias"``) is seen at once; above that size
+the check is O(1) (provider count and the ``providers`` dict's identity), so call
+:meth:`~ProviderManager.invalidate` after editing configs of a large catalog in place.
 """
 
 from __future__ import annotations
@@ -25,8 +28,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# Up to this many valid models the change fingerprint covers every (long, alias) pair.
-EXACT_FINGERPRINT_LIMIT = 5_000
+# Up to this many valid models, every lookup checks every (long, alias) pair for changes.
+EXACT_FINGERPRINT_LIMIT = 1_000
 
 
 def split_first_slash(text: str) -> tuple[str, str]:
@@ -98,9 +101,11 @@ class ProviderManager:
 
     def __setitem__(self, key: str, value: ProviderConfig | Mapping[str, Any]) -> None:
         self.providers[key] = _as_config(key, value)
+        self.invalidate()
 
     def __delitem__(self, key: str) -> None:
         del self.providers[key]
+        self.invalidate()
 
     def __contains__(self, key: object) -> bool:
         return key in self.providers
@@ -235,23 +240,30 @@ class ProviderManager:
         return f"{index.keys[index.owner[ordinal]]}/{index.longs[ordinal]}"
 
     def _current_index(self) -> ModelIndex:
+        index = self._index
+        if (
+            index is not None
+            and len(index) > EXACT_FINGERPRINT_LIMIT
+            and self._fingerprint == (id(self.providers), len(self.providers))
+        ):
+            return index  # a large catalog: O(1) check; in-place edits need invalidate()
         fingerprint = self._compute_fingerprint()
-        if self._index is None or fingerprint != self._fingerprint:
-            self._index = ModelIndex(
+        if index is None or fingerprint != self._fingerprint:
+            index = ModelIndex(
                 [(key, config.valid_models) for key, config in self.providers.items()]
             )
+            self._index = index
+            if len(index) > EXACT_FINGERPRINT_LIMIT:
+                fingerprint = (id(self.providers), len(self.providers))
             self._fingerprint = fingerprint
-        return self._index
+        return index
 
     def _compute_fingerprint(self) -> tuple[Any, ...]:
-        total = sum(len(config.valid_models) for config in self.providers.values())
-        if total <= EXACT_FINGERPRINT_LIMIT:
-            return tuple(
+        return (
+            id(self.providers),
+            tuple(
                 (key, tuple(config.valid_models.items())) for key, config in self.providers.items()
-            )
-        return tuple(
-            (key, id(config), id(config.valid_models), len(config.valid_models))
-            for key, config in self.providers.items()
+            ),
         )
 
     # -- discovery ------------------------------------------------------------------------------

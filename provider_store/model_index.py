@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 logger = logging.getLogger(__name__)
 
 TRIGRAM = 3
+# trigram -> provider position -> ordinals (ascending) of the names containing that trigram
+_Grams = dict[str, dict[int, list[int]]]
 
 
 class ModelIndex:
@@ -51,8 +52,8 @@ class ModelIndex:
                 self._add(self._alias_exact, alias, ordinal)
                 self._add(self._long_lower, long_l, ordinal)
                 self._add(self._alias_lower, alias_l, ordinal)
-        self._long_grams: dict[str, list[int]] | None = None
-        self._alias_grams: dict[str, list[int]] | None = None
+        self._long_grams: _Grams | None = None
+        self._alias_grams: _Grams | None = None
 
     def __len__(self) -> int:
         return len(self.longs)
@@ -108,64 +109,69 @@ class ModelIndex:
         for ordinal in self._alias_lower.get(needle, ()):
             found.setdefault(self.owner[ordinal], ordinal)
         if len(found) < self._providers_with_models:
-            self._substring(needle, self._long_l, self._long_candidates(needle), found)
+            if self._long_grams is None and len(needle) >= TRIGRAM:
+                self._long_grams = self._build_grams(self._long_l)
+            self._substring(needle, self._long_l, self._long_grams, found)
         if len(found) < self._providers_with_models:
-            self._substring(needle, self._alias_l, self._alias_candidates(needle), found)
+            if self._alias_grams is None and len(needle) >= TRIGRAM:
+                self._alias_grams = self._build_grams(self._alias_l)
+            self._substring(needle, self._alias_l, self._alias_grams, found)
         return [found[p] for p in sorted(found)]
 
     def _substring(
         self,
         needle: str,
         names: Sequence[str | None],
-        candidates: Iterable[int],
+        grams: _Grams | None,
         found: dict[int, int],
     ) -> None:
-        # A provider settled by an earlier stage (or earlier in this one) keeps its answer.
-        for ordinal in candidates:
-            provider = self.owner[ordinal]
-            if provider in found:
-                continue
-            text = names[ordinal]
-            if text is not None and needle in text:
-                found[provider] = ordinal
-                if len(found) == self._providers_with_models:
-                    return
+        """Settle each unsettled provider with its first name containing ``needle``."""
+        if grams is None or len(needle) < TRIGRAM:  # too short for trigrams: scan
+            for ordinal, text in enumerate(names):
+                provider = self.owner[ordinal]
+                if provider not in found and text is not None and needle in text:
+                    found[provider] = ordinal
+            return
+        postings: list[dict[int, list[int]]] = []
+        for gram in {needle[i : i + TRIGRAM] for i in range(len(needle) - TRIGRAM + 1)}:
+            by_provider = grams.get(gram)
+            if by_provider is None:
+                return  # no name has this trigram, so none contains the needle
+            postings.append(by_provider)
+        postings.sort(key=len)
+        # Providers whose names have every trigram of the needle, minus the settled ones.
+        possible = [p for p in postings[0] if p not in found]
+        for by_provider in postings[1:]:
+            if not possible:
+                return
+            possible = [p for p in possible if p in by_provider]
+        for provider in sorted(possible):
+            shortest = min((by_provider[provider] for by_provider in postings), key=len)
+            for ordinal in shortest:  # ascending: the first hit is the provider's first match
+                text = names[ordinal]
+                if text is not None and needle in text:
+                    found[provider] = ordinal
+                    break
 
-    def _long_candidates(self, needle: str) -> Iterable[int]:
-        if len(needle) < TRIGRAM:
-            return range(len(self.longs))
-        if self._long_grams is None:
-            self._long_grams = self._build_grams(self._long_l)
-        return self._shortest_posting(self._long_grams, needle)
-
-    def _alias_candidates(self, needle: str) -> Iterable[int]:
-        if len(needle) < TRIGRAM:
-            return range(len(self.longs))
-        if self._alias_grams is None:
-            self._alias_grams = self._build_grams(self._alias_l)
-        return self._shortest_posting(self._alias_grams, needle)
-
-    @staticmethod
-    def _shortest_posting(grams: dict[str, list[int]], needle: str) -> list[int]:
-        best: list[int] | None = None
-        for start in range(len(needle) - TRIGRAM + 1):
-            posting = grams.get(needle[start : start + TRIGRAM])
-            if posting is None:
-                return []
-            if best is None or len(posting) < len(best):
-                best = posting
-        return best or []
-
-    @staticmethod
-    def _build_grams(names: Sequence[str | None]) -> dict[str, list[int]]:
+    def _build_grams(self, names: Sequence[str | None]) -> _Grams:
         started = time.perf_counter()
-        grams: defaultdict[str, list[int]] = defaultdict(list)
+        grams: _Grams = {}
+        owner = self.owner
         for ordinal, text in enumerate(names):
             if text is None:
                 continue
+            provider = owner[ordinal]
             for gram in {text[i : i + TRIGRAM] for i in range(len(text) - TRIGRAM + 1)}:
-                grams[gram].append(ordinal)
+                by_provider = grams.get(gram)
+                if by_provider is None:
+                    grams[gram] = {provider: [ordinal]}
+                else:
+                    entries = by_provider.get(provider)
+                    if entries is None:
+                        by_provider[provider] = [ordinal]
+                    else:
+                        entries.append(ordinal)
         logger.debug(
             "Built a trigram index of %d names in %.3f s", len(names), time.perf_counter() - started
         )
-        return dict(grams)
+        return grams

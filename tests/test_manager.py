@@ -462,3 +462,26 @@ def test_loose_configs_discover_without_a_store(fake: FakeProvider) -> None:
     assert manager["p"].valid_models == {"good": "good", "new-good": "new-good"}
     assert manager["p"].invalid_models == ["refused", "known-bad"]
     assert manager.validate_model("p/good") == "good"
+
+
+def test_a_large_catalog_uses_the_index_and_honours_invalidate() -> None:
+    providers = {
+        f"p{p}": ProviderConfig(
+            valid_models={f"org{p}/model-{p}-{i}": f"a{p}x{i}" for i in range(300)}
+        )
+        for p in range(5)
+    }
+    manager = ProviderManager(providers)
+    assert manager.validate_model("a3x7") == "org3/model-3-7"
+    assert manager.find_model_scoped("MODEL-4-29") == ["p4/org4/model-4-29"]
+    # Every provider's first id containing "-1" (ids of p1 contain "-1-" from the start).
+    assert manager.find_model_scoped("-1")[:2] == ["p0/org0/model-0-1", "p1/org1/model-1-0"]
+    for key, config in providers.items():
+        assert (key, config.find_model("del-2-1")) in [
+            (c._provider_key, long) for c, long in manager.find_model("del-2-1")
+        ] or config.find_model("del-2-1") is None
+    providers["p0"].valid_models["fresh-id"] = "fresh"
+    manager.invalidate()
+    assert manager.validate_model("fresh") == "fresh-id"
+    manager["extra"] = {"valid_models": {"x-only": "xo"}}  # item assignment rebuilds by itself
+    assert manager.validate_model("xo") == "x-only"
