@@ -1,0 +1,140 @@
+"""Concurrent discover-and-validate: 20 loopback providers x 10 models, 200 ms per request.
+
+Run: ``.venv/bin/python tests/benchmarks/bench_discovery.py [--sequential] [--in-process]`` (not
+collected by pytest). The fake providers run as separate processes
+(``python -m provider_store.testing``) so that, as with real remote providers, serving requests
+does not compete with the client for this process's GIL; ``--in-process`` runs them as threads
+here instead. Prints the concurrent wall time (best of 3) next to
+
+- the critical path: one ``/models`` call plus the pings of one provider at the per-provider
+  bound (``ceil(models / per_provider)`` rounds), i.e. the best any schedule can do; computed
+  from the nominal latency, and measured by discovering one provider alone;
+- the one-request-at-a-time cost: estimated as requests x latency, and measured with
+  ``--sequential`` (bounds of 1, providers one after another; takes about 45 s).
+
+Target: wall time within 1.5x of the critical path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+from provider_store import ProviderConfig, ProviderManager, ProviderStore
+from provider_store.testing import FakeProvider
+
+PROVIDERS = 20
+MODELS = 10
+LATENCY = 0.2
+PER_PROVIDER = 5
+CONCURRENCY = PROVIDERS * PER_PROVIDER
+
+
+@contextmanager
+def fake_servers(in_process: bool) -> Iterator[list[str]]:
+    """Base URLs of PROVIDERS fake providers, as threads here or as separate processes."""
+    models = [f"m{i}" for i in range(MODELS)]
+    with ExitStack() as stack:
+        if in_process:
+            yield [
+                stack.enter_context(FakeProvider(models, latency=LATENCY)).base_url
+                for _ in range(PROVIDERS)
+            ]
+            return
+        command = [sys.executable, "-m", "provider_store.testing", "--models", ",".join(models)]
+        procs = [
+            subprocess.Popen(
+                [*command, "--latency", str(LATENCY)], stdout=subprocess.PIPE, text=True
+            )
+            for _ in range(PROVIDERS)
+        ]
+        for proc in procs:
+            stack.callback(proc.wait, 10)
+            stack.callback(proc.terminate)
+        yield [(proc.stdout.readline() if proc.stdout else "").strip() for proc in procs]
+
+
+def fresh_manager(path: Path, urls: list[str]) -> ProviderManager:
+    """A new SQLite catalog with one provider per fake server (no cache, no verdicts)."""
+    store = ProviderStore(f"sqlite:///{path}")
+    with store.transaction() as session:
+        for n, url in enumerate(urls):
+            config = ProviderConfig(name=f"Bench {n}", base_api_url=url, api_key="sk-b")
+            store.save_config(f"bench{n}", config, session=session)
+    return ProviderManager(store=store)
+
+
+def run_concurrent(manager: ProviderManager) -> float:
+    """Discover and validate everything at once; the wall time in seconds."""
+    started = time.perf_counter()
+    report = manager.discover(
+        force_refresh=True, concurrency=CONCURRENCY, per_provider=PER_PROVIDER
+    )
+    elapsed = time.perf_counter() - started
+    assert report.ok and report.persisted, report.as_dict()
+    assert sum(s.valid for s in report.providers) == PROVIDERS * MODELS
+    return elapsed
+
+
+def run_one(manager: ProviderManager) -> float:
+    """Discover and validate a single provider alone: the measured critical path."""
+    started = time.perf_counter()
+    report = manager.discover(force_refresh=True, per_provider=PER_PROVIDER)
+    assert report.ok, report.as_dict()
+    return time.perf_counter() - started
+
+
+def run_sequential(manager: ProviderManager) -> float:
+    """The same work one request at a time: providers one after another, bounds of 1."""
+    started = time.perf_counter()
+    for key in manager.get_all_provider_names():
+        report = manager.discover(force_refresh=True, provider=key, concurrency=1, per_provider=1)
+        assert report.ok, report.as_dict()
+    return time.perf_counter() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sequential", action="store_true", help="also measure one at a time")
+    parser.add_argument("--in-process", action="store_true", help="serve from threads here")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    critical = LATENCY * (1 + math.ceil(MODELS / PER_PROVIDER))
+    requests = PROVIDERS * (1 + MODELS)
+    with fake_servers(args.in_process) as urls, tempfile.TemporaryDirectory() as tmp:
+        runs = [run_concurrent(fresh_manager(Path(tmp) / f"c{n}.db", urls)) for n in range(3)]
+        alone = min(run_one(fresh_manager(Path(tmp) / f"one{n}.db", urls[:1])) for n in range(3))
+        sequential = (
+            run_sequential(fresh_manager(Path(tmp) / "seq.db", urls)) if args.sequential else None
+        )
+    wall = min(runs)
+    print(
+        f"{PROVIDERS} providers x {MODELS} models, {LATENCY * 1000:.0f} ms per request, "
+        f"per-provider bound {PER_PROVIDER}, global bound {CONCURRENCY}"
+    )
+    where = "threads in this process" if args.in_process else "separate processes"
+    print(f"fake providers         : {where}")
+    print(f"concurrent wall time   : {wall:6.2f} s  (runs: {', '.join(f'{r:.2f}' for r in runs)})")
+    rounds = f"1 /models + {MODELS} pings at {PER_PROVIDER}"
+    print(f"critical path (nominal): {critical:6.2f} s  ({rounds})")
+    print(f"critical path (measured): {alone:5.2f} s  (one provider discovered alone, best of 3)")
+    print(f"sequential (estimate)  : {requests * LATENCY:6.2f} s  ({requests} requests x latency)")
+    if sequential is not None:
+        print(f"sequential (measured)  : {sequential:6.2f} s")
+    ratio = wall / critical
+    verdict = "met" if ratio <= 1.5 else "NOT met"
+    print(f"wall / nominal path    : {ratio:6.2f}x (target <= 1.5x) -> {verdict}")
+    print(f"wall / measured path   : {wall / alone:6.2f}x")
+    return 0 if ratio <= 1.5 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
