@@ -31,7 +31,7 @@ def providers(draw: st.DrawFn, key: str) -> LegacyProvider:
     valid = draw(st.dictionaries(ids, text, max_size=draw(st.sampled_from([0, 3, 60]))))
     invalid = draw(st.lists(ids.filter(lambda i: i not in valid), unique=True, max_size=8))
     url = draw(st.sampled_from(["http://", "https://"])) + draw(
-        st.from_regex(r"[a-z0-9.-]{1,20}(:[0-9]{2,5})?(/[^\s]{0,20})?", fullmatch=True)
+        st.from_regex(r"[a-z0-9.-]{1,20}(:[0-9]{2,5})?(/[\w./~%-]{0,20})?", fullmatch=True)
     )
     return LegacyProvider(
         key=key,
