@@ -379,7 +379,8 @@ def _order(old_models: list[tuple[Any, ...]], wanted: dict[str, tuple[str, str, 
     """Whether models kept by the import change their relative order."""
     for status in (_VALID, _INVALID):
         before = [m[1] for m in old_models if m[2] == status and m[1] in wanted]
-        after = [k for k, v in wanted.items() if v[0] == status and k in set(before)]
+        kept = set(before)
+        after = [k for k, v in wanted.items() if v[0] == status and k in kept]
         if before != after:
             return True
     return False
