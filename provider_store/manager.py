@@ -58,6 +58,7 @@ class ProviderManager:
     ) -> None:
         self.store = store
         self._service = service
+        self._owns_service = service is None
         self.providers: dict[str, ProviderConfig] = {}
         if providers is not None:
             self.providers = {key: _as_config(key, value) for key, value in providers.items()}
@@ -78,6 +79,12 @@ class ProviderManager:
 
             self._service = ModelDiscoveryService(self.store)
         return self._service
+
+    def close(self) -> None:
+        """Close the discovery service if this manager created it."""
+        if self._owns_service and self._service is not None:
+            self._service.close()
+            self._service = None
 
     def reload(self) -> None:
         """Re-read every config from the store (no-op without a store)."""

@@ -91,7 +91,7 @@ def run_discovery(
     With a ``store``, the results are saved when every targeted provider succeeded.
     """
     started = time.perf_counter()
-    notify = progress or (lambda _event: None)
+    notify = _safe(progress)
     if provider is not None:
         key = _match_key(providers, provider)
         if key is None:
@@ -133,6 +133,20 @@ def run_discovery(
         logger.warning("Not saving discovery results: failed providers %s", ", ".join(failed))
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _safe(progress: ProgressCallback | None) -> ProgressCallback:
+    """The callback, with its exceptions logged instead of breaking a provider's run."""
+
+    def notify(event: ProgressEvent) -> None:
+        if progress is None:
+            return
+        try:
+            progress(event)
+        except Exception:  # noqa: BLE001 - a display problem must not fail discovery
+            logger.exception("progress callback failed for %s", event.provider)
+
+    return notify
 
 
 def _match_key(providers: Mapping[str, ProviderConfig], wanted: str) -> str | None:

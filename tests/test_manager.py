@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from provider_store import AmbiguousModelError, ProviderConfig, ProviderStore
 from provider_store.discovery import ModelDiscoveryService
+from provider_store.discovery_report import ProgressEvent
 from provider_store.http import OpenAIClient
 from provider_store.manager import ProviderManager, split_first_slash
 from provider_store.testing import FakeProvider
@@ -485,3 +486,21 @@ def test_a_large_catalog_uses_the_index_and_honours_invalidate() -> None:
     assert manager.validate_model("fresh") == "fresh-id"
     manager["extra"] = {"valid_models": {"x-only": "xo"}}  # item assignment rebuilds by itself
     assert manager.validate_model("xo") == "x-only"
+
+
+def test_progress_events_and_a_broken_callback(
+    store: ProviderStore, fake: FakeProvider, quick_service: ModelDiscoveryService
+) -> None:
+    seed(store, "p", fake.base_url, api_key="sk-p")
+    events: list[tuple[str, str, int, int]] = []
+
+    def listen(event: ProgressEvent) -> None:
+        events.append((event.provider, event.phase, event.completed, event.total))
+        raise RuntimeError("display broke")
+
+    manager = ProviderManager(store=store, service=quick_service)
+    report = manager.discover(progress=listen)
+    assert report.ok and report.persisted
+    phases = [phase for _p, phase, _c, _t in events]
+    assert phases[0] == "discovering" and phases[-1] == "done"
+    assert ("p", "validating", 5, 5) in events

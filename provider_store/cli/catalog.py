@@ -258,7 +258,7 @@ def discover(
             deadline=deadline,
             progress=_Bars(progress),
         )
-    manager.service.close()
+    manager.close()
     if as_json:
         print_json(report.as_dict())
     else:
