@@ -20,6 +20,10 @@ Rules where the issue left a choice:
   without a ping; ``inconclusive`` ones are never reused. A 2xx whose body has no
   ``choices[0].message`` is inconclusive (a gateway page is no refusal). Verdict reuse needs a
   store; a loose config is pinged on every check, as the legacy service did.
+- **One refresh per expiry**: a stale store-backed cache is refreshed by the holder of the
+  provider's refresh lease only; other callers serve the stale list at once, or wait for the
+  holder's result when there is no list (:mod:`provider_store.refresh`). ``force_refresh``
+  fetches regardless of the lease.
 """
 
 from __future__ import annotations
@@ -32,6 +36,9 @@ from dataclasses import replace
 from types import TracebackType
 from typing import Any, TypeVar
 
+from sqlmodel import Session
+
+from provider_store import cache_rows, refresh
 from provider_store.cache_rows import CacheState
 from provider_store.config import NOT_CONFIGURED_SUFFIX, ProviderConfig, effective_api_key
 from provider_store.errors import BadResponseError, DiscoveryError, ProviderStoreError
@@ -45,6 +52,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_REVALIDATE_AFTER = 24 * 3600.0
 EMPTY_LIST_TAG = "EmptyModelList"
 REFUSAL_STATUSES = frozenset({400, 404, 422})
+LEASE_MARGIN = 5.0
 _T = TypeVar("_T")
 
 __all__ = [
@@ -60,7 +68,11 @@ class ModelDiscoveryService:
 
     ``store`` makes the cache and the verdicts durable for configs loaded from it; ``client`` is
     an :class:`~provider_store.http.OpenAIClient` (one is created, and closed by :meth:`close`,
-    when not given). Safe to use from several threads at once.
+    when not given). Safe to use from several threads at once. A stale store-backed cache is
+    refreshed by one caller at a time across processes (see :mod:`provider_store.refresh`):
+    ``lease_seconds`` (default: the client's deadline plus a margin) bounds how long a crashed
+    refresher blocks others, ``wait_seconds`` (default: the lease) how long a caller without any
+    list waits for another process's refresh.
     """
 
     def __init__(
@@ -69,11 +81,18 @@ class ModelDiscoveryService:
         *,
         client: OpenAIClient | None = None,
         revalidate_after: float = DEFAULT_REVALIDATE_AFTER,
+        lease_seconds: float | None = None,
+        wait_seconds: float | None = None,
     ) -> None:
         self.store = store
         self._owns_client = client is None
         self.client = client if client is not None else OpenAIClient()
         self.revalidate_after = revalidate_after
+        # A refresh lease outlives the fetch it guards; waiters wait until it would expire.
+        self.lease_seconds = (
+            lease_seconds if lease_seconds is not None else self.client.deadline + LEASE_MARGIN
+        )
+        self.wait_seconds = wait_seconds if wait_seconds is not None else self.lease_seconds
         self._lock = threading.Lock()
         # Loose configs that answered one suspicious empty list: id(config) -> weak reference.
         self._empty_strikes: dict[int, weakref.ref[ProviderConfig]] = {}
@@ -147,22 +166,51 @@ class ModelDiscoveryService:
         now = utc_now()
         if not force_refresh and state.is_fresh(now):
             return DiscoveryResult(list(state.models or []), Source.CACHE, None, state.fetched_at)
-        outcome = self._fetch(config)
+        holder: str | None = None
+        if not force_refresh:
+            claimed = self._guard(
+                key,
+                lambda: refresh.claim(
+                    store, key, lease_seconds=self.lease_seconds, wait_seconds=self.wait_seconds
+                ),
+            )
+            if claimed is not None:
+                state, holder = claimed.state, claimed.holder
+                if claimed.result is not None:
+                    _attach(config, claimed.result.models, state.fetched_at, state.ttl_seconds)
+                    return claimed.result
+        try:
+            outcome = self._fetch(config)
+        except BaseException:
+            if holder is not None:
+                refresh.release_quietly(store, key, holder)
+            raise
         if isinstance(outcome, list) and not outcome and state.models:
             if EMPTY_LIST_TAG not in (state.last_error or ""):
                 outcome = _empty_list_error(config.base_api_url)
         if isinstance(outcome, DiscoveryError):
-            message = self._error_text(outcome, config)
+            error, message = outcome, self._error_text(outcome, config)
             status = getattr(outcome, "status", None)
             latest = self._guard(
-                key, lambda: _record_error_and_reread(store, key, message, status, now)
+                key,
+                lambda: refresh.finish(
+                    store,
+                    key,
+                    holder,
+                    lambda s: _record_error_and_reread(s, key, message, status, now),
+                ),
             )
             if latest is not None:
                 state = latest
                 _attach(config, state.models or [], state.fetched_at, state.ttl_seconds)
-            return _stale_or_none(state.models or [], state.fetched_at, outcome)
-        fetched_at = utc_now()
-        self._guard(key, lambda: store.write_cache(key, outcome, fetched_at=fetched_at))
+            return _stale_or_none(state.models or [], state.fetched_at, error)
+        models, fetched_at = outcome, utc_now()
+        self._guard(
+            key,
+            lambda: refresh.finish(
+                store, key, holder, lambda s: cache_rows.write_cache(s, key, models, fetched_at)
+            ),
+        )
         _attach(config, outcome, fetched_at, state.ttl_seconds)
         return DiscoveryResult(list(outcome), Source.FRESH, None, fetched_at)
 
@@ -304,8 +352,7 @@ def _stale_or_none(
 
 
 def _record_error_and_reread(
-    store: ProviderStore, key: str, message: str, status: int | None, at: float
+    session: Session, key: str, message: str, status: int | None, at: float
 ) -> CacheState:
-    with store.transaction() as session:
-        store.record_discovery_error(key, message, status=status, at=at, session=session)
-        return store.read_cache(key, session=session)
+    cache_rows.record_error(session, key, message, status, at)
+    return cache_rows.read_cache(session, key)

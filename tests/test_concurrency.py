@@ -1,0 +1,396 @@
+"""Many processes on one catalog: one refresh per expiry, no lock errors, crash safety.
+
+Real child processes (``tests/concurrency_worker.py``), a real loopback provider, both backends.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, make_url, select, text
+
+from provider_store import (
+    ModelDiscoveryService,
+    OpenAIClient,
+    ProviderConfig,
+    ProviderStore,
+    Source,
+    leases,
+)
+from provider_store.cache_rows import MODEL_TABLE, PROVIDER_TABLE
+from provider_store.db import sqlite_path
+from provider_store.legacy_yaml import dump_data
+from provider_store.testing import FakeProvider
+
+sys.path.insert(0, str(Path(__file__).parent))
+from concurrency_worker import verify_last_writer  # noqa: E402
+
+WORKER = str(Path(__file__).with_name("concurrency_worker.py"))
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def spawn(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, WORKER, *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def run_together(procs: list[subprocess.Popen[str]], timeout: float = 90) -> list[dict[str, Any]]:
+    """Wait until every worker is ready, start them all at one instant, collect their JSON."""
+    for proc in procs:
+        assert proc.stdout is not None and proc.stdin is not None
+        line = proc.stdout.readline()
+        if line != "ready\n":
+            proc.wait(timeout=30)
+            pytest.fail(f"worker not ready: {line!r} {proc.stderr.read() if proc.stderr else ''}")
+    start_at = time.time() + 0.3
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write(f"{start_at}\n")
+        proc.stdin.flush()
+    results = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=timeout)
+        assert proc.returncode == 0, err
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    return results
+
+
+def service_for(store: ProviderStore, **kwargs: float) -> ModelDiscoveryService:
+    client = OpenAIClient(connect_timeout=1, read_timeout=5, deadline=10, backoff=0.01)
+    return ModelDiscoveryService(store, client=client, **kwargs)
+
+
+def add_provider(store: ProviderStore, base_url: str, key: str = "p") -> None:
+    store.save_config(key, ProviderConfig(base_api_url=base_url, api_key="sk-test-0123456789"))
+
+
+def holder_of(store: ProviderStore, key: str = "p") -> str | None:
+    with store.read() as session:
+        return leases.current_holder(session, key)
+
+
+# -- one refresh per expiry --------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_sixteen_processes_on_a_stale_cache_send_one_models_request(store: ProviderStore) -> None:
+    with FakeProvider(["a", "b"], latency=0.5) as fake:
+        add_provider(store, fake.base_url)
+        store.write_cache("p", [{"id": "old"}], fetched_at=time.time() - 3600)
+        results = run_together([spawn("discover", store.url, "p") for _ in range(16)])
+        assert fake.request_count("/models") == 1
+
+    sources = [r["source"] for r in results]
+    assert sources.count("fresh") == 1, sources
+    for result in results:
+        # Losers serve the stale list at once (or the new one if the holder already finished).
+        expected = ["old"] if result["source"] == "stale" else ["a", "b"]
+        assert result["ids"] == expected and result["error"] is None, result
+    assert holder_of(store) is None
+
+
+@pytest.mark.slow
+def test_without_any_list_the_others_wait_for_the_holders_list(store: ProviderStore) -> None:
+    with FakeProvider(["a", "b"], latency=1.0) as fake:
+        add_provider(store, fake.base_url)
+        results = run_together([spawn("discover", store.url, "p") for _ in range(16)])
+        assert fake.request_count("/models") == 1
+
+    assert sorted(r["source"] for r in results) == ["cache"] * 15 + ["fresh"]
+    assert all(r["ids"] == ["a", "b"] and r["error"] is None for r in results), results
+
+
+@pytest.mark.slow
+def test_a_crashed_holder_blocks_nobody_beyond_its_lease(store: ProviderStore) -> None:
+    with FakeProvider(["a", "b"]) as fake:
+        add_provider(store, fake.base_url)
+        dead = spawn("hold_and_die", store.url, "p", "1.5")
+        dead.communicate(timeout=30)
+        assert dead.returncode == -signal.SIGKILL
+        assert holder_of(store) is not None  # the dead process still holds the lease
+
+        service = service_for(store)
+        started = time.monotonic()
+        result = service.discover(store.get_config("p"))
+        elapsed = time.monotonic() - started
+        service.close()
+
+        assert result.source is Source.FRESH and [m["id"] for m in result.models] == ["a", "b"]
+        assert elapsed < 1.5 + 1.0
+        assert fake.request_count("/models") == 1
+        assert holder_of(store) is None
+
+
+def test_a_stale_list_is_served_at_once_while_another_holder_refreshes(
+    store: ProviderStore,
+) -> None:
+    with FakeProvider(["a", "b"]) as fake:
+        add_provider(store, fake.base_url)
+        store.write_cache("p", [{"id": "old"}], fetched_at=time.time() - 3600)
+        with store.transaction() as session:
+            assert leases.try_acquire(session, "p", "someone-else", seconds=1.0)
+        service = service_for(store)
+
+        started = time.monotonic()
+        served = service.discover(store.get_config("p"))
+        assert time.monotonic() - started < 0.5
+        assert served.source is Source.STALE and served.error is None
+        assert [m["id"] for m in served.models] == ["old"] and fake.request_count() == 0
+
+        time.sleep(1.1)  # the other holder's lease expires without a result
+        refreshed = service.discover(store.get_config("p"))
+        service.close()
+        assert refreshed.source is Source.FRESH and fake.request_count("/models") == 1
+        assert holder_of(store) is None
+
+
+def test_a_waiter_gets_the_holders_failure_without_asking_itself(store: ProviderStore) -> None:
+    with FakeProvider(["a", "b"]) as fake:
+        add_provider(store, fake.base_url)
+        with store.transaction() as session:
+            assert leases.try_acquire(session, "p", "someone-else", seconds=30)
+
+        def holder_fails() -> None:
+            time.sleep(0.3)
+            with store.transaction() as session:
+                store.record_discovery_error(
+                    "p", "ProviderHTTPError: HTTP 503", status=503, session=session
+                )
+                leases.release(session, "p", "someone-else")
+
+        thread = threading.Thread(target=holder_fails)
+        thread.start()
+        service = service_for(store)
+        started = time.monotonic()
+        result = service.discover(store.get_config("p"))
+        thread.join()
+        service.close()
+
+        assert time.monotonic() - started < 2
+        assert result.source is Source.NONE and result.models == []
+        assert "HTTP 503" in str(result.error) and getattr(result.error, "status", None) == 503
+        assert fake.request_count() == 0
+
+
+def test_force_refresh_fetches_regardless_of_the_lease(store: ProviderStore) -> None:
+    with FakeProvider(["a", "b"]) as fake:
+        add_provider(store, fake.base_url)
+        store.write_cache("p", [{"id": "old"}], fetched_at=time.time())
+        with store.transaction() as session:
+            assert leases.try_acquire(session, "p", "someone-else", seconds=30)
+        with service_for(store) as service:
+            result = service.discover(store.get_config("p"), force_refresh=True)
+        assert result.source is Source.FRESH and fake.request_count("/models") == 1
+        assert holder_of(store) == "someone-else"  # a forced refresh neither takes nor frees it
+
+
+def test_the_lease_is_released_after_a_failed_refresh(store: ProviderStore) -> None:
+    with FakeProvider(["a", "b"]) as fake:
+        add_provider(store, fake.base_url)
+        store.write_cache("p", [{"id": "old"}], fetched_at=time.time() - 3600)
+        fake.set_failure("status", status=404)
+        with service_for(store) as service:
+            result = service.discover(store.get_config("p"))
+        assert result.source is Source.STALE and result.error is not None
+        assert holder_of(store) is None
+
+
+# -- no "database is locked" -------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_concurrent_refreshes_and_reads_never_fail_and_the_last_writer_wins(
+    store: ProviderStore,
+) -> None:
+    keys = ["p0", "p1"]
+    for key in keys:
+        add_provider(store, "http://127.0.0.1:9/v1", key)
+    workers, rounds = 4, 10
+    results = run_together(
+        [spawn("hammer", store.url, ",".join(keys), str(rounds), str(w)) for w in range(workers)]
+    )
+    assert [e for r in results for e in r["errors"]] == []
+    chain = [tuple(link) for r in results for link in r["chain"]]
+    assert len(chain) == workers * rounds * len(keys)
+    verdicts = verify_last_writer(store, keys, chain)
+    assert verdicts == dict.fromkeys(keys, True)
+
+
+# -- crash safety ------------------------------------------------------------------------------
+
+
+def write_in_progress(url: str, app_name: str) -> bool:
+    """True while a write transaction (of the tagged child, on PostgreSQL) is open."""
+    path = sqlite_path(url)
+    if path is not None:
+        conn = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("ROLLBACK")
+            return False
+        except sqlite3.OperationalError:
+            return True
+        finally:
+            conn.close()
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            found = conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE application_name = :name AND backend_xid IS NOT NULL"
+                ),
+                {"name": app_name},
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    return bool(found)
+
+
+def tagged_url(url: str) -> tuple[str, str]:
+    """The URL with a PostgreSQL application_name to find the child's session by."""
+    name = f"crash-{uuid.uuid4().hex[:8]}"
+    if sqlite_path(url) is not None:
+        return url, name
+    tagged = make_url(url).update_query_dict({"application_name": name})
+    return tagged.render_as_string(hide_password=False), name
+
+
+def kill_mid_write(url: str, args: list[str], delay: float) -> bool:
+    """Run a worker, SIGKILL it ``delay`` s after its write began; True if it finished first."""
+    child_url, name = tagged_url(url)
+    proc = spawn(args[0], child_url, *args[1:])
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == "go\n", proc.stderr.read() if proc.stderr else ""
+    deadline = time.monotonic() + 30
+    while not write_in_progress(url, name):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            break
+        time.sleep(0.005)
+    time.sleep(delay)
+    proc.send_signal(signal.SIGKILL)
+    out, _err = proc.communicate(timeout=30)
+    return '"done": true' in out
+
+
+def assert_intact(url: str) -> None:
+    path = sqlite_path(url)
+    if path is not None:
+        conn = sqlite3.connect(path)
+        try:
+            assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        finally:
+            conn.close()
+
+
+def catalog_fingerprint(store: ProviderStore) -> tuple[int, str]:
+    """(model rows, hash of every provider's curated fields and cache and every model row)."""
+    p, m = PROVIDER_TABLE.c, MODEL_TABLE.c
+    with store.read() as session:
+        providers = sorted(
+            session.execute(select(p.key, p.name, p.base_api_url, p.api_key, p.models_cache)).all(),
+            key=lambda row: row[0],
+        )
+        models = sorted(
+            session.execute(
+                select(p.key, m.model_id, m.status, m.alias, m.position).join(
+                    PROVIDER_TABLE, p.id == m.provider_id
+                )
+            ).all()
+        )
+    digest = hashlib.sha256(repr((providers, models)).encode()).hexdigest()
+    return len(models), digest
+
+
+def legacy_file(path: Path, providers: int, models: int, salt: str) -> Path:
+    document = {
+        "providers": {
+            f"prov-{n:03d}": {
+                "api_key": f"sk-{salt}-{n}",
+                "base_api_url": f"https://api{n}.example.com/v1",
+                "name": f"{salt} provider {n}",
+                "valid_models": {f"org/{salt}-{n}-{i:05d}": f"a{i}" for i in range(models)},
+                "invalid_models": [f"embed-{salt}-{n}-{i}" for i in range(10)],
+            }
+            for n in range(providers)
+        }
+    }
+    path.write_bytes(dump_data(document))
+    return path
+
+
+@pytest.mark.slow
+def test_sigkill_during_a_large_import_leaves_the_old_or_the_new_catalog(
+    store: ProviderStore, tmp_path: Path
+) -> None:
+    old_file = legacy_file(tmp_path / "old.yaml", 3, 20, "old")
+    new_file = legacy_file(tmp_path / "new.yaml", 40, 1000, "new")
+    store.import_yaml(old_file, replace=True)
+    old = catalog_fingerprint(store)
+
+    states = []
+    for delay in (0.0, random.uniform(0.05, 0.3), random.uniform(0.2, 0.6)):
+        kill_mid_write(store.url, ["import", str(new_file)], delay)
+        assert_intact(store.url)
+        states.append(catalog_fingerprint(store))
+        if states[-1] != old:
+            store.import_yaml(old_file, replace=True)  # start the next round from the old state
+
+    store.import_yaml(new_file, replace=True)
+    new = catalog_fingerprint(store)
+    assert new[0] == 40 * 1010
+    assert all(state in (old, new) for state in states), "a partial import survived"
+    assert old in states  # at least one kill landed inside the import's transaction
+
+
+@pytest.mark.slow
+def test_sigkill_during_a_discovery_write_leaves_the_old_or_the_new_cache(
+    store: ProviderStore,
+) -> None:
+    big = [f"model-{i:06d}" for i in range(30_000)]
+    with FakeProvider(big) as fake:
+        add_provider(store, fake.base_url)
+        store.write_cache("p", [{"id": "old"}], fetched_at=time.time() - 3600)
+
+        def state() -> tuple[list[str], set[str]]:
+            cached = store.read_cache("p").models or []
+            with store.read() as session:
+                rows = set(session.execute(select(MODEL_TABLE.c.model_id)).scalars())
+            return [m["id"] for m in cached], rows
+
+        old = state()
+        outcomes = []
+        for delay in (0.0, random.uniform(0.0, 0.1), random.uniform(0.05, 0.3)):
+            finished = kill_mid_write(store.url, ["refresh", "p"], delay)
+            assert_intact(store.url)
+            cached, rows = state()
+            if (cached, rows) == old:
+                assert not finished
+                outcomes.append("old")
+            else:
+                assert cached == big and rows == old[1] | set(big), "a partial discovery write"
+                outcomes.append("new")
+                store.delete_provider("p")  # start the next round from the old state
+                add_provider(store, fake.base_url)
+                store.write_cache("p", [{"id": "old"}], fetched_at=time.time() - 3600)
+                old = state()
+    assert "old" in outcomes, outcomes
