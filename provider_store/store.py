@@ -12,12 +12,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, update
-from sqlalchemy import select as sa_select
+from sqlalchemy import Engine, delete
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
-from provider_store import cache_rows, migrate, transfer
+from provider_store import cache_rows, migrate, model_plan, transfer
 from provider_store.config import ProviderConfig
 from provider_store.db import WRITE_OPTION, build_engine, redact_url, resolve_url
 from provider_store.errors import NotFoundError, StoreError
@@ -318,58 +317,8 @@ class ProviderStore:
 
 
 def sync_models(session: Session, provider_id: int, config: ProviderConfig) -> None:
-    """Make the curated models of ``provider_id`` match ``config`` with bulk statements."""
-    existing = {
-        model_id: (row_id, status, alias, position, seen)
-        for row_id, model_id, status, alias, position, seen in session.execute(
-            sa_select(
-                col(Model.id),
-                col(Model.model_id),
-                col(Model.status),
-                col(Model.alias),
-                col(Model.position),
-                col(Model.first_seen_at),
-            ).where(col(Model.provider_id) == provider_id)
-        )
-    }
-    wanted: dict[str, tuple[str, str, int]] = {}
-    for position, (model_id, alias) in enumerate(config.valid_models.items()):
-        wanted[model_id] = (ModelStatus.VALID.value, alias, position)
-    for position, model_id in enumerate(config.invalid_models):
-        wanted.setdefault(model_id, (ModelStatus.INVALID.value, model_id, position))
-
-    inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
-    for model_id, (status, alias, position) in wanted.items():
-        old = existing.get(model_id)
-        if old is None:
-            inserts.append(
-                {
-                    "provider_id": provider_id,
-                    "model_id": model_id,
-                    "alias": alias,
-                    "status": status,
-                    "position": position,
-                }
-            )
-        elif old[1:4] != (status, alias, position):
-            updates.append({"id": old[0], "status": status, "alias": alias, "position": position})
-    dropped = [old for model_id, old in existing.items() if model_id not in wanted]
-    for row_id, status, _alias, _position, seen in dropped:
-        if seen is not None and status != ModelStatus.UNVERIFIED.value:
-            updates.append(
-                {
-                    "id": row_id,
-                    "status": ModelStatus.UNVERIFIED.value,
-                    "alias": _alias,
-                    "position": 0,
-                }
-            )
-    stale_ids = [row_id for row_id, _s, _a, _p, seen in dropped if seen is None]
-    if stale_ids:
-        session.execute(delete(Model).where(col(Model.id).in_(stale_ids)))
-    if updates:
-        # ORM bulk UPDATE by primary key: one executemany.
-        session.execute(update(Model), updates)
-    if inserts:
-        session.execute(insert(Model), inserts)
+    """Make the curated models of ``provider_id`` match ``config`` (see :mod:`model_plan`)."""
+    conn = session.connection()
+    stored = model_plan.stored_models(conn, [provider_id]).get(provider_id, [])
+    wanted = model_plan.wanted_models(config.valid_models, config.invalid_models)
+    model_plan.apply_plans(conn, [model_plan.plan_models(provider_id, stored, wanted)])

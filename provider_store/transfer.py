@@ -21,12 +21,12 @@ import contextlib
 import logging
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Table, delete, insert, select, update
 
 from provider_store.errors import InvalidDocumentError
 from provider_store.legacy_yaml import (
@@ -35,6 +35,16 @@ from provider_store.legacy_yaml import (
     dump_document,
     load_path,
     parse_bytes,
+)
+from provider_store.model_plan import (
+    ModelPlan,
+    StoredModel,
+    Wanted,
+    apply_plans,
+    chunks,
+    plan_models,
+    stored_models,
+    wanted_models,
 )
 from provider_store.tables import CatalogMeta, Model, ModelStatus, Provider, utc_now
 
@@ -45,7 +55,6 @@ logger = logging.getLogger(__name__)
 
 # CatalogMeta key holding the unknown top-level keys of the legacy document, in order.
 TOP_LEVEL_EXTRA_KEY = "legacy_yaml.extra"
-_CHUNK = 500
 
 _providers: Table = Provider.__table__  # type: ignore[attr-defined]
 _models: Table = Model.__table__  # type: ignore[attr-defined]
@@ -189,13 +198,11 @@ class _Importer:
         file_keys = self.document.providers
         removed = [row for key, row in stored.items() if key not in file_keys] if replace else []
         existing = [stored[key] for key in file_keys if key in stored]
-        models = self._stored_models([row.id for row in existing] + [row.id for row in removed])
+        models = stored_models(self.conn, [row.id for row in existing + removed])
 
         for row in removed:
-            curated = [m for m in models.get(row.id, []) if m[2] != _UNVERIFIED]
-            self.report.providers.append(
-                ProviderChange(row.key, "removed", models_removed=[m[1] for m in curated])
-            )
+            curated = [m.model_id for m in models.get(row.id, []) if m.status != _UNVERIFIED]
+            self.report.providers.append(ProviderChange(row.key, "removed", models_removed=curated))
         if removed and self.write:
             ids = [row.id for row in removed]
             self.conn.execute(delete(_models).where(_models.c.provider_id.in_(ids)))
@@ -203,7 +210,7 @@ class _Importer:
 
         next_position = max((row.position for row in stored.values()), default=-1) + 1
         new_rows: list[dict[str, Any]] = []
-        plans: list[tuple[int | str, LegacyProvider, list[tuple[Any, ...]], ProviderChange]] = []
+        plans: list[tuple[int | str, LegacyProvider, list[StoredModel], ProviderChange]] = []
         for index, (key, provider) in enumerate(file_keys.items()):
             current = stored.get(key)
             if current is None:
@@ -223,16 +230,14 @@ class _Importer:
         new_ids: dict[str, int] = {}
         if new_rows and self.write:
             self.conn.execute(insert(_providers), new_rows)
-            for chunk in _chunks([r["key"] for r in new_rows]):
+            for chunk in chunks([r["key"] for r in new_rows]):
                 found = self.conn.execute(select(c.key, c.id).where(c.key.in_(chunk)))
                 new_ids.update((k, i) for k, i in found)
 
-        deletes: list[int] = []
-        updates: list[dict[str, Any]] = []
-        inserts: list[dict[str, Any]] = []
+        model_plans: list[ModelPlan] = []
         for ref, provider, old_models, change in plans:
             provider_id = new_ids.get(ref, 0) if isinstance(ref, str) else ref
-            self._plan_models(provider_id, provider, old_models, change, deletes, updates, inserts)
+            model_plans.append(self._plan_models(provider_id, provider, old_models, change))
             if (
                 change.action == "added"
                 or change.fields
@@ -241,30 +246,8 @@ class _Importer:
             ):
                 self.report.providers.append(change)
         self._top_level_extra()
-        if not self.write:
-            return
-        for chunk in _chunks(deletes):
-            self.conn.execute(delete(_models).where(_models.c.id.in_(chunk)))
-        if updates:
-            # Executemany; SET columns come from the parameter keys.
-            self.conn.execute(update(_models).where(_models.c.id == bindparam("row_id")), updates)
-        if inserts:
-            self.conn.execute(insert(_models), inserts)
-
-    def _stored_models(self, provider_ids: list[int]) -> dict[int, list[tuple[Any, ...]]]:
-        """(row id, model id, status, alias, position, first_seen_at) per provider, in order."""
-        result: dict[int, list[tuple[Any, ...]]] = {}
-        m = _models.c
-        for chunk in _chunks(provider_ids):
-            rows = self.conn.execute(
-                select(m.provider_id, m.id, m.model_id, m.status, m.alias, m.position,
-                       m.first_seen_at)
-                .where(m.provider_id.in_(chunk))
-                .order_by(m.provider_id, m.status, m.position, m.id)
-            )  # fmt: skip
-            for provider_id, *rest in rows:
-                result.setdefault(provider_id, []).append(tuple(rest))
-        return result
+        if self.write:
+            apply_plans(self.conn, model_plans)
 
     def _new_provider_row(self, provider: LegacyProvider, position: int) -> dict[str, Any]:
         return {
@@ -302,57 +285,23 @@ class _Importer:
         self,
         provider_id: int,
         provider: LegacyProvider,
-        old_models: list[tuple[Any, ...]],
+        old_models: list[StoredModel],
         change: ProviderChange,
-        deletes: list[int],
-        updates: list[dict[str, Any]],
-        inserts: list[dict[str, Any]],
-    ) -> None:
-        old = {m[1]: m for m in old_models}
-        wanted: dict[str, tuple[str, str, int]] = {
-            model_id: (_VALID, alias, pos)
-            for pos, (model_id, alias) in enumerate(provider.valid_models.items())
-        }
-        invalid = provider.invalid_models
+    ) -> ModelPlan:
+        invalid: list[str] = provider.invalid_models
         if not provider.has_invalid_models and not self.report.replace:
-            invalid = [m[1] for m in old_models if m[2] == _INVALID and m[1] not in wanted]
-        for pos, model_id in enumerate(invalid):
-            wanted[model_id] = (_INVALID, model_id, pos)
-
-        for model_id, (status, alias, position) in wanted.items():
-            previous = old.get(model_id)
-            if previous is None:
-                inserts.append(
-                    {
-                        "provider_id": provider_id,
-                        "model_id": model_id,
-                        "alias": alias,
-                        "status": status,
-                        "position": position,
-                    }
-                )
-                change.models_added.append(model_id)
-                continue
-            row_id, _model_id, old_status, old_alias, old_position, _seen = previous
-            if (old_status, old_alias, old_position) == (status, alias, position):
-                continue
-            updates.append({"row_id": row_id, "status": status, "alias": alias,
-                            "position": position})  # fmt: skip
-            if old_status == _UNVERIFIED:
-                change.models_added.append(model_id)
-            elif (old_status, old_alias) != (status, alias):
-                change.models_changed.append(model_id)
-        for model_id, (row_id, _m, status, alias, _position, seen) in old.items():
-            if model_id in wanted or status == _UNVERIFIED:
-                continue
-            change.models_removed.append(model_id)
-            if seen is None:
-                deletes.append(row_id)
-            else:
-                updates.append({"row_id": row_id, "status": _UNVERIFIED, "alias": alias,
-                                "position": 0})  # fmt: skip
+            # Merge: a provider without invalid_models in the file keeps its stored list.
+            valid = provider.valid_models
+            invalid = [m.model_id for m in old_models
+                       if m.status == _INVALID and m.model_id not in valid]  # fmt: skip
+        wanted = wanted_models(provider.valid_models, invalid)
+        plan = plan_models(provider_id, old_models, wanted)
+        change.models_added += plan.added
+        change.models_removed += plan.removed
+        change.models_changed += plan.changed
         if change.action == "changed" and _order(old_models, wanted):
             change.fields.append("model order")
+        return plan
 
     def _top_level_extra(self) -> None:
         row = self.conn.execute(
@@ -375,20 +324,15 @@ class _Importer:
             )
 
 
-def _order(old_models: list[tuple[Any, ...]], wanted: dict[str, tuple[str, str, int]]) -> bool:
+def _order(old_models: list[StoredModel], wanted: Wanted) -> bool:
     """Whether models kept by the import change their relative order."""
     for status in (_VALID, _INVALID):
-        before = [m[1] for m in old_models if m[2] == status and m[1] in wanted]
+        before = [m.model_id for m in old_models if m.status == status and m.model_id in wanted]
         kept = set(before)
         after = [k for k, v in wanted.items() if v[0] == status and k in kept]
         if before != after:
             return True
     return False
-
-
-def _chunks(items: list[Any], size: int = _CHUNK) -> Iterator[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _check_lengths(document: LegacyDocument) -> None:

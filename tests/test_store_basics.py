@@ -74,3 +74,21 @@ def test_delete_provider_removes_its_models(store: ProviderStore) -> None:
 def test_repr_hides_the_password(tmp_path: object) -> None:
     store = ProviderStore("postgresql+psycopg://u:hunter2@127.0.0.1:1/x", auto_migrate=False)
     assert "hunter2" not in repr(store)
+
+
+def test_dropping_a_model_keeps_its_verdict_and_sightings_as_unverified(
+    store: ProviderStore,
+) -> None:
+    from provider_store import ValidationResult
+    from provider_store.tables import Verdict
+
+    store.save_config("p", ProviderConfig(valid_models={"a": "a", "b": "b"}))
+    store.record_verdicts("p", [ValidationResult("b", Verdict.VALID, "pong", 1000.0)])
+    store.save_config("p", ProviderConfig(valid_models={"a": "a"}))
+
+    assert store.get_config("p").valid_models == {"a": "a"}
+    assert store.load_verdicts("p")["b"].verdict == Verdict.VALID
+    # Listed again later, the model comes back with its verdict intact.
+    store.save_config("p", ProviderConfig(valid_models={"a": "a", "b": "bee"}))
+    assert store.get_config("p").valid_models == {"a": "a", "b": "bee"}
+    assert store.load_verdicts("p")["b"].checked_at == 1000.0
