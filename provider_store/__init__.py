@@ -23,6 +23,7 @@ from provider_store.http import OpenAIClient, PingResult
 from provider_store.manager import ProviderManager
 from provider_store.results import DiscoveryResult, Source, ValidationResult
 from provider_store.store import ProviderStore
+from provider_store.tables import ModelStatus, Verdict
 from provider_store.transfer import ImportReport, ProviderChange
 
 __version__ = "0.1.0"
@@ -37,6 +38,7 @@ __all__ = [
     "ImportReport",
     "InvalidDocumentError",
     "ModelDiscoveryService",
+    "ModelStatus",
     "NotFoundError",
     "OpenAIClient",
     "PingResult",
@@ -51,6 +53,7 @@ __all__ = [
     "Source",
     "StoreError",
     "ValidationResult",
+    "Verdict",
     "__version__",
     "build_engine",
     "effective_api_key",
