@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from freezegun import freeze_time
 from sqlalchemy import create_engine, make_url, select, text
 
 from provider_store import (
@@ -189,6 +190,20 @@ def test_a_waiter_gets_the_holders_failure_without_asking_itself(store: Provider
         assert result.source is Source.NONE and result.models == []
         assert "HTTP 503" in str(result.error) and getattr(result.error, "status", None) == 503
         assert fake.request_count() == 0
+
+
+def test_a_stuck_holder_delays_a_waiter_by_wait_seconds_at_most(store: ProviderStore) -> None:
+    with FakeProvider(["a", "b"]) as fake, freeze_time("2030-01-01 12:00:00"):
+        add_provider(store, fake.base_url)
+        with store.transaction() as session:
+            assert leases.try_acquire(session, "p", "stuck", seconds=3600)
+        with service_for(store, wait_seconds=0.3) as service:
+            result = service.discover(store.get_config("p"))
+        # The frozen clock never lets the lease expire (nor a clock-based wait end): the waiter
+        # gives up after its counted polls and fetches itself.
+        assert result.source is Source.FRESH
+        assert fake.request_count("/models") == 1
+        assert holder_of(store) == "stuck"
 
 
 def test_force_refresh_fetches_regardless_of_the_lease(store: ProviderStore) -> None:
