@@ -135,10 +135,19 @@ class ModelDiscoveryService:
 
     # -- discovery ----------------------------------------------------------------------------
 
-    def discover(self, config: ProviderConfig, *, force_refresh: bool = False) -> DiscoveryResult:
+    def discover(
+        self,
+        config: ProviderConfig,
+        *,
+        force_refresh: bool = False,
+        wait_for_refresh: bool = False,
+    ) -> DiscoveryResult:
         """Models with their source (fresh, cache, stale, none) and the failure if any.
 
-        Never raises: network and database trouble end up in the result (and the log).
+        When another process holds the refresh lease, the stale list is served at once, unless
+        ``wait_for_refresh`` asks to wait (bounded) for that process's result, as an explicit
+        refresh does. Never raises: network and database trouble end up in the result (and the
+        log).
         """
         key = config._provider_key
         if self.store is not None and key is not None:
@@ -151,7 +160,9 @@ class ModelDiscoveryService:
                     exc.__class__.__name__,
                 )
             else:
-                return self._discover_stored(self.store, key, config, state, force_refresh)
+                return self._discover_stored(
+                    self.store, key, config, state, force_refresh, wait_for_refresh
+                )
         return self._discover_memory(config, force_refresh)
 
     def _discover_stored(
@@ -161,6 +172,7 @@ class ModelDiscoveryService:
         config: ProviderConfig,
         state: CacheState,
         force_refresh: bool,
+        wait_for_refresh: bool,
     ) -> DiscoveryResult:
         _attach(config, state.models or [], state.fetched_at, state.ttl_seconds)
         now = utc_now()
@@ -171,7 +183,11 @@ class ModelDiscoveryService:
             claimed = self._guard(
                 key,
                 lambda: refresh.claim(
-                    store, key, lease_seconds=self.lease_seconds, wait_seconds=self.wait_seconds
+                    store,
+                    key,
+                    lease_seconds=self.lease_seconds,
+                    wait_seconds=self.wait_seconds,
+                    serve_stale=not wait_for_refresh,
                 ),
             )
             if claimed is not None:

@@ -49,7 +49,9 @@ _GRACE = 0.2  # seconds the run waits past the deadline for workers to hand in t
 class DiscoveryServiceLike(Protocol):
     """What the orchestration needs of :class:`~provider_store.discovery.ModelDiscoveryService`."""
 
-    def discover(self, config: ProviderConfig, *, force_refresh: bool = False) -> DiscoveryResult:
+    def discover(
+        self, config: ProviderConfig, *, force_refresh: bool = False, wait_for_refresh: bool = False
+    ) -> DiscoveryResult:
         """Models of one provider, with where they came from."""
 
     def validate_api_key(self, config: ProviderConfig) -> bool:
@@ -209,7 +211,9 @@ def _one_provider(
     key = outcome.key
     notify(ProgressEvent(key, "discovering"))
     try:
-        result = service.discover(config, force_refresh=options.force_refresh)
+        result = service.discover(
+            config, force_refresh=options.force_refresh, wait_for_refresh=True
+        )
     except Exception as exc:  # noqa: BLE001 - one provider's bug must not sink the others
         logger.exception("Discovery of %s raised", key)
         with outcome.lock:

@@ -7,6 +7,7 @@ ask the provider for ``/models``. :func:`claim` decides who:
   transaction (:func:`provider_store.leases.try_acquire`). A cache that another process has
   just refreshed is served as it is; the winner gets a holder id and fetches;
 - a loser with a stale list serves it at once (``stale``, no error): the holder is refreshing;
+  unless ``serve_stale=False`` (an explicit refresh), in which case it waits like:
 - a loser without any list polls the database every ``poll_interval`` seconds until the
   holder's result lands (a new list or a recorded failure), or the lease is freed or expires
   (a crashed holder), in which case it tries to take the lease itself. After ``wait_seconds``
@@ -62,6 +63,7 @@ def claim(
     lease_seconds: float,
     wait_seconds: float,
     poll_interval: float = DEFAULT_POLL_INTERVAL,
+    serve_stale: bool = True,
 ) -> Claim:
     """Take the refresh lease of ``key`` or learn what to serve instead (see the module doc).
 
@@ -79,7 +81,7 @@ def claim(
             won = leases.try_acquire(session, key, holder, seconds=lease_seconds, now=now)
         if won:
             return Claim(state, holder=holder)
-        if state.models:
+        if state.models and serve_stale:
             logger.debug("%s is being refreshed by another process; serving the stale list", key)
             return Claim(state, result=_served(state, now))
         landed = (state.fetched_at, state.last_error_at)

@@ -26,6 +26,7 @@ from provider_store import (
     ModelDiscoveryService,
     OpenAIClient,
     ProviderConfig,
+    ProviderManager,
     ProviderStore,
     Source,
     leases,
@@ -409,3 +410,59 @@ def test_sigkill_during_a_discovery_write_leaves_the_old_or_the_new_cache(
                 store.write_cache("p", [{"id": "old"}], fetched_at=time.time() - 3600)
                 old = state()
     assert "old" in outcomes, outcomes
+
+
+def test_an_explicit_refresh_waits_for_the_holder_instead_of_serving_stale(
+    store: ProviderStore,
+) -> None:
+    with FakeProvider(["a", "b"]) as fake:
+        add_provider(store, fake.base_url)
+        store.write_cache("p", [{"id": "old"}], fetched_at=time.time() - 3600)
+        with store.transaction() as session:
+            assert leases.try_acquire(session, "p", "someone-else", seconds=30)
+
+        def holder_succeeds() -> None:
+            time.sleep(0.3)
+            with store.transaction() as session:
+                store.write_cache("p", [{"id": "new"}], fetched_at=time.time(), session=session)
+                leases.release(session, "p", "someone-else")
+
+        thread = threading.Thread(target=holder_succeeds)
+        thread.start()
+        service = service_for(store)
+        result = service.discover(store.get_config("p"), wait_for_refresh=True)
+        thread.join()
+        service.close()
+
+        assert result.source is Source.CACHE and result.error is None
+        assert [m["id"] for m in result.models] == ["new"]
+        assert fake.request_count() == 0
+
+
+def test_manager_discovery_counts_a_refresh_done_by_another_process_as_success(
+    store: ProviderStore,
+) -> None:
+    with FakeProvider(["a", "b"]) as fake:
+        add_provider(store, fake.base_url)
+        store.write_cache("p", [{"id": "a"}], fetched_at=time.time() - 3600)
+        with store.transaction() as session:
+            assert leases.try_acquire(session, "p", "someone-else", seconds=30)
+
+        def holder_succeeds() -> None:
+            time.sleep(0.3)
+            with store.transaction() as session:
+                store.write_cache(
+                    "p", [{"id": "a"}, {"id": "b"}], fetched_at=time.time(), session=session
+                )
+                leases.release(session, "p", "someone-else")
+
+        thread = threading.Thread(target=holder_succeeds)
+        thread.start()
+        manager = ProviderManager(store=store, service=service_for(store))
+        ok = manager.discover_models(provider="p")
+        thread.join()
+        manager.close()
+
+        assert ok is True
+        assert fake.request_count("/models") == 0
+        assert list(store.get_config("p").valid_models) == ["a", "b"]
