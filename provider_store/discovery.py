@@ -24,36 +24,34 @@ Rules where the issue left a choice:
   provider's refresh lease only; other callers serve the stale list at once, or wait for the
   holder's result when there is no list (:mod:`provider_store.refresh`). ``force_refresh``
   fetches regardless of the lease.
+
+The store-backed path lives in :mod:`provider_store.stored_cache`, the in-memory one in
+:mod:`provider_store.memory_cache`, the verdict rules in :mod:`provider_store.validation`.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import weakref
-from collections.abc import Callable
 from dataclasses import replace
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlmodel import Session
-
-from provider_store import cache_rows, refresh
-from provider_store.cache_rows import CacheState
+from provider_store import stored_cache
 from provider_store.config import NOT_CONFIGURED_SUFFIX, ProviderConfig, effective_api_key
 from provider_store.errors import BadResponseError, DiscoveryError, ProviderStoreError
-from provider_store.http import OpenAIClient, PingResult, scrub
+from provider_store.http import OpenAIClient, scrub
+from provider_store.memory_cache import EMPTY_LIST_TAG as EMPTY_LIST_TAG
+from provider_store.memory_cache import MemoryCache
 from provider_store.results import DiscoveryResult, Source, ValidationResult
 from provider_store.store import ProviderStore
+from provider_store.stored_cache import guard
 from provider_store.tables import Verdict, utc_now
+from provider_store.validation import DEFAULT_REVALIDATE_AFTER, classify, is_reusable
+from provider_store.validation import REFUSAL_STATUSES as REFUSAL_STATUSES
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_REVALIDATE_AFTER = 24 * 3600.0
-EMPTY_LIST_TAG = "EmptyModelList"
-REFUSAL_STATUSES = frozenset({400, 404, 422})
 LEASE_MARGIN = 5.0
-_T = TypeVar("_T")
 
 __all__ = [
     "DiscoveryResult",
@@ -93,9 +91,7 @@ class ModelDiscoveryService:
             lease_seconds if lease_seconds is not None else self.client.deadline + LEASE_MARGIN
         )
         self.wait_seconds = wait_seconds if wait_seconds is not None else self.lease_seconds
-        self._lock = threading.Lock()
-        # Loose configs that answered one suspicious empty list: id(config) -> weak reference.
-        self._empty_strikes: dict[int, weakref.ref[ProviderConfig]] = {}
+        self._memory = MemoryCache()
 
     def __repr__(self) -> str:
         return f"ModelDiscoveryService(store={self.store!r}, client={self.client!r})"
@@ -160,99 +156,19 @@ class ModelDiscoveryService:
                     exc.__class__.__name__,
                 )
             else:
-                return self._discover_stored(
-                    self.store, key, config, state, force_refresh, wait_for_refresh
-                )
-        return self._discover_memory(config, force_refresh)
-
-    def _discover_stored(
-        self,
-        store: ProviderStore,
-        key: str,
-        config: ProviderConfig,
-        state: CacheState,
-        force_refresh: bool,
-        wait_for_refresh: bool,
-    ) -> DiscoveryResult:
-        _attach(config, state.models or [], state.fetched_at, state.ttl_seconds)
-        now = utc_now()
-        if not force_refresh and state.is_fresh(now):
-            return DiscoveryResult(list(state.models or []), Source.CACHE, None, state.fetched_at)
-        holder: str | None = None
-        if not force_refresh:
-            claimed = self._guard(
-                key,
-                lambda: refresh.claim(
-                    store,
+                return stored_cache.discover(
+                    self.store,
                     key,
+                    config,
+                    state,
+                    force_refresh=force_refresh,
+                    wait_for_refresh=wait_for_refresh,
                     lease_seconds=self.lease_seconds,
                     wait_seconds=self.wait_seconds,
-                    serve_stale=not wait_for_refresh,
-                ),
-            )
-            if claimed is not None:
-                state, holder = claimed.state, claimed.holder
-                if claimed.result is not None:
-                    _attach(config, claimed.result.models, state.fetched_at, state.ttl_seconds)
-                    return claimed.result
-        try:
-            outcome = self._fetch(config)
-        except BaseException:
-            if holder is not None:
-                refresh.release_quietly(store, key, holder)
-            raise
-        if isinstance(outcome, list) and not outcome and state.models:
-            if EMPTY_LIST_TAG not in (state.last_error or ""):
-                outcome = _empty_list_error(config.base_api_url)
-        if isinstance(outcome, DiscoveryError):
-            error, message = outcome, self._error_text(outcome, config)
-            status = getattr(outcome, "status", None)
-            latest = self._guard(
-                key,
-                lambda: refresh.finish(
-                    store,
-                    key,
-                    holder,
-                    lambda s: _record_error_and_reread(s, key, message, status, now),
-                ),
-            )
-            if latest is not None:
-                state = latest
-                _attach(config, state.models or [], state.fetched_at, state.ttl_seconds)
-            return _stale_or_none(state.models or [], state.fetched_at, error)
-        models, fetched_at = outcome, utc_now()
-        self._guard(
-            key,
-            lambda: refresh.finish(
-                store, key, holder, lambda s: cache_rows.write_cache(s, key, models, fetched_at)
-            ),
-        )
-        _attach(config, outcome, fetched_at, state.ttl_seconds)
-        return DiscoveryResult(list(outcome), Source.FRESH, None, fetched_at)
-
-    def _discover_memory(self, config: ProviderConfig, force_refresh: bool) -> DiscoveryResult:
-        cached = list(config._cached_models)
-        stamp = config._cache_timestamp or None
-        now = utc_now()
-        if (
-            not force_refresh
-            and cached
-            and stamp is not None
-            and 0 <= now - stamp < config._cache_duration
-        ):
-            return DiscoveryResult(cached, Source.CACHE, None, stamp)
-        outcome = self._fetch(config)
-        with self._lock:
-            ref = self._empty_strikes.pop(id(config), None)
-            struck = ref is not None and ref() is config
-            if isinstance(outcome, list) and not outcome and cached and not struck:
-                self._empty_strikes[id(config)] = weakref.ref(config)
-                outcome = _empty_list_error(config.base_api_url)
-        if isinstance(outcome, DiscoveryError):
-            return _stale_or_none(cached, stamp, outcome)
-        fetched_at = utc_now()
-        _attach(config, outcome, fetched_at, config._cache_duration)
-        return DiscoveryResult(list(outcome), Source.FRESH, None, fetched_at)
+                    fetch=self._fetch,
+                    error_text=self._error_text,
+                )
+        return self._memory.discover(config, force_refresh, self._fetch)
 
     def _fetch(self, config: ProviderConfig) -> list[dict[str, Any]] | DiscoveryError:
         api_key = self._api_key(config)
@@ -289,9 +205,9 @@ class ModelDiscoveryService:
         key = config._provider_key
         store = self.store if key is not None else None
         if store is not None and key is not None and not force:
-            previous = self._guard(key, lambda: store.load_verdicts(key, models=[model]))
+            previous = guard(key, lambda: store.load_verdicts(key, models=[model]))
             reusable = (previous or {}).get(model)
-            if reusable is not None and self._reusable(reusable):
+            if reusable is not None and is_reusable(reusable, self.revalidate_after, utc_now()):
                 return replace(reusable, reused=True)
         api_key = self._api_key(config)
         try:
@@ -301,13 +217,8 @@ class ModelDiscoveryService:
             verdict, reason = Verdict.INCONCLUSIVE, f"unexpected {exc.__class__.__name__}"
         result = ValidationResult(model, verdict, scrub(reason, api_key), utc_now())
         if store is not None and key is not None and record:
-            self._guard(key, lambda: store.record_verdicts(key, [result]))
+            guard(key, lambda: store.record_verdicts(key, [result]))
         return result
-
-    def _reusable(self, previous: ValidationResult) -> bool:
-        if previous.verdict is Verdict.INCONCLUSIVE:
-            return False
-        return 0 <= utc_now() - previous.checked_at < self.revalidate_after
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -318,57 +229,3 @@ class ModelDiscoveryService:
 
     def _error_text(self, error: DiscoveryError, config: ProviderConfig) -> str:
         return scrub(f"{error.__class__.__name__}: {error}", self._api_key(config))
-
-    @staticmethod
-    def _guard(key: str, call: Callable[[], _T]) -> _T | None:
-        """Run a store call; database trouble is logged, never raised to the caller."""
-        try:
-            return call()
-        except ProviderStoreError as exc:
-            logger.warning("catalog update for %s failed: %s", key, exc)
-            return None
-
-
-def classify(ping: PingResult) -> tuple[Verdict, str]:
-    """The verdict and reason for a ping's outcome.
-
-    valid: pong; invalid: a 2xx without pong, or 400/404/422 (a definite refusal);
-    inconclusive: anything else (timeout, connection error, 401/403, 429, 5xx, garbage 2xx).
-    """
-    if ping.pong:
-        return Verdict.VALID, f"pong (HTTP {ping.status})"
-    if ping.error is None:
-        return Verdict.INVALID, f"answered without pong: {(ping.content or '')[:80]!r}"
-    if ping.status in REFUSAL_STATUSES:
-        return Verdict.INVALID, f"refused: {ping.detail}"
-    return Verdict.INCONCLUSIVE, ping.detail
-
-
-def _attach(
-    config: ProviderConfig, models: list[dict[str, Any]], fetched_at: float | None, ttl: int
-) -> None:
-    config._cached_models = list(models)
-    config._cache_timestamp = fetched_at or 0.0
-    config._cache_duration = ttl
-
-
-def _empty_list_error(base_url: str) -> BadResponseError:
-    return BadResponseError(
-        f"{EMPTY_LIST_TAG}: {base_url.rstrip('/')}/models answered an empty list; the previous "
-        "list is kept until a second empty answer in a row"
-    )
-
-
-def _stale_or_none(
-    models: list[dict[str, Any]], fetched_at: float | None, error: DiscoveryError
-) -> DiscoveryResult:
-    if models:
-        return DiscoveryResult(list(models), Source.STALE, error, fetched_at)
-    return DiscoveryResult([], Source.NONE, error, None)
-
-
-def _record_error_and_reread(
-    session: Session, key: str, message: str, status: int | None, at: float
-) -> CacheState:
-    cache_rows.record_error(session, key, message, status, at)
-    return cache_rows.read_cache(session, key)
