@@ -16,7 +16,6 @@ Promises:
 
 from __future__ import annotations
 
-import email.utils
 import json
 import logging
 import threading
@@ -24,7 +23,7 @@ import time
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -33,8 +32,18 @@ from provider_store.errors import (
     BadResponseError,
     DiscoveryError,
     ProviderConnectionError,
-    ProviderHTTPError,
 )
+from provider_store.http_parsing import (
+    first_choice_content,
+    header_safe,
+    http_error,
+    models_from_body,
+    origin_of,
+    read_capped,
+    retry_delay,
+    safe_url,
+)
+from provider_store.http_parsing import scrub as scrub
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +52,6 @@ MAX_REDIRECTS = 5
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 PING_SYSTEM_PROMPT = "If I say 'ping', you will respond with 'pong'."
-_MESSAGE_LIMIT = 300
 
 
 def ping_payload(model: str) -> dict[str, Any]:
@@ -62,15 +70,6 @@ def ping_payload(model: str) -> dict[str, Any]:
 def endpoint(base_url: str, path: str) -> str:
     """``base_url`` joined with ``path``, whatever trailing slash the base has."""
     return base_url.strip().rstrip("/") + "/" + path.lstrip("/")
-
-
-def scrub(text: str, secret: str | None) -> str:
-    """``text`` with every occurrence of ``secret`` (and of a long enough prefix) masked."""
-    if secret:
-        text = text.replace(secret, "***")
-        if len(secret) >= 12:
-            text = text.replace(secret[:8], "***")
-    return text
 
 
 @dataclass(frozen=True)
@@ -174,11 +173,8 @@ class OpenAIClient:
                 continue
             break
         if not 200 <= status < 300:
-            hint = _error_hint(body, api_key)
-            raise ProviderHTTPError(
-                f"GET {_safe_url(url)} answered HTTP {status}{hint}", status=status
-            )
-        return _models_from_body(url, body)
+            raise http_error("GET", url, status, body, api_key)
+        return models_from_body(url, body)
 
     def ping(self, base_url: str, api_key: str, model: str) -> PingResult:
         """``POST {base_url}/chat/completions`` with :func:`ping_payload`; never retried.
@@ -193,13 +189,10 @@ class OpenAIClient:
         except DiscoveryError as exc:
             return PingResult(status=None, content=None, detail=str(exc), error=exc)
         if not 200 <= status < 300:
-            hint = _error_hint(body, api_key)
-            error = ProviderHTTPError(
-                f"POST {_safe_url(url)} answered HTTP {status}{hint}", status=status
-            )
+            error = http_error("POST", url, status, body, api_key)
             return PingResult(status=status, content=None, detail=str(error), error=error)
         try:
-            content = _first_choice_content(body)
+            content = first_choice_content(body)
         except BadResponseError as exc:
             return PingResult(status=status, content=None, detail=str(exc), error=exc)
         return PingResult(status=status, content=content, detail=f"HTTP {status}: {content[:80]!r}")
@@ -210,13 +203,11 @@ class OpenAIClient:
         """Wait before the next GET attempt; False when no attempt is left or time is up."""
         if attempt >= self.retries or self._closed.is_set():
             return False
-        delay = self.backoff * (2**attempt)
-        if retry_after is not None:
-            wanted = _parse_retry_after(retry_after)
-            if wanted is not None:
-                if wanted > self.max_retry_after:
-                    return False
-                delay = max(delay, wanted)
+        delay = retry_delay(
+            attempt, retry_after, backoff=self.backoff, max_retry_after=self.max_retry_after
+        )
+        if delay is None:
+            return False
         if time.monotonic() - started + delay >= self.deadline:
             return False
         logger.debug("retrying in %.2f s (attempt %d)", delay, attempt + 2)
@@ -232,11 +223,11 @@ class OpenAIClient:
         started: float,
     ) -> tuple[int, dict[str, str], bytes]:
         """One logical request: same-origin redirects followed by hand, body capped."""
-        if not _header_safe(api_key):
+        if not header_safe(api_key):
             raise DiscoveryError("The API key contains characters that cannot be sent")
-        origin = _origin(url)
+        origin = origin_of(url)
         if origin[0] not in ("http", "https") or not origin[1]:
-            raise DiscoveryError(f"Not an http(s) URL: {_safe_url(url)}")
+            raise DiscoveryError(f"Not an http(s) URL: {safe_url(url)}")
         headers = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"}
         for _hop in range(MAX_REDIRECTS + 1):
             status, resp_headers, body = self._send(method, url, headers, payload, started)
@@ -244,16 +235,16 @@ class OpenAIClient:
             if status not in REDIRECT_STATUSES or not location:
                 return status, resp_headers, body
             target = urljoin(url, location)
-            if _origin(target) != origin:
+            if origin_of(target) != origin:
                 raise BadResponseError(
-                    f"{method} {_safe_url(url)} redirected to another host "
-                    f"({_safe_url(target)}); not followed so the key stays with the provider"
+                    f"{method} {safe_url(url)} redirected to another host "
+                    f"({safe_url(target)}); not followed so the key stays with the provider"
                 )
-            logger.debug("following redirect %s -> %s", _safe_url(url), _safe_url(target))
+            logger.debug("following redirect %s -> %s", safe_url(url), safe_url(target))
             url = target
             if status == 303:
                 method, payload = "GET", None
-        raise BadResponseError(f"{method} {_safe_url(url)}: too many redirects")
+        raise BadResponseError(f"{method} {safe_url(url)}: too many redirects")
 
     def _send(
         self,
@@ -265,7 +256,7 @@ class OpenAIClient:
     ) -> tuple[int, dict[str, str], bytes]:
         remaining = self.deadline - (time.monotonic() - started)
         if remaining <= 0:
-            raise ProviderConnectionError(f"{method} {_safe_url(url)}: deadline exceeded")
+            raise ProviderConnectionError(f"{method} {safe_url(url)}: deadline exceeded")
         timeout = (min(self.connect_timeout, remaining), min(self.read_timeout, remaining))
         data = json.dumps(payload).encode() if payload is not None else None
         api_key = headers["Authorization"][len("Bearer ") :]
@@ -281,130 +272,16 @@ class OpenAIClient:
             )
         except requests.Timeout as exc:
             raise ProviderConnectionError(
-                f"{method} {_safe_url(url)}: timed out ({exc.__class__.__name__})"
+                f"{method} {safe_url(url)}: timed out ({exc.__class__.__name__})"
             ) from exc
         except requests.RequestException as exc:
             raise ProviderConnectionError(
-                f"{method} {_safe_url(url)}: connection failed ({exc.__class__.__name__})"
+                f"{method} {safe_url(url)}: connection failed ({exc.__class__.__name__})"
             ) from exc
         with response:
-            body = self._read_capped(method, url, response, started)
-            logger.debug("%s %s -> HTTP %s", method, _safe_url(url), response.status_code)
+            body = read_capped(
+                method, url, response, started, limit=self.max_body_bytes, deadline=self.deadline
+            )
+            logger.debug("%s %s -> HTTP %s", method, safe_url(url), response.status_code)
             resp_headers = {k: scrub(v, api_key) for k, v in response.headers.items()}
             return response.status_code, resp_headers, body
-
-    def _read_capped(
-        self, method: str, url: str, response: requests.Response, started: float
-    ) -> bytes:
-        limit = self.max_body_bytes
-        declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > limit:
-            raise BadResponseError(
-                f"{method} {_safe_url(url)}: body of {declared} bytes exceeds the {limit} byte cap"
-            )
-        chunks: list[bytes] = []
-        size = 0
-        try:
-            for chunk in response.iter_content(chunk_size=65536):
-                size += len(chunk)
-                if size > limit:
-                    raise BadResponseError(
-                        f"{method} {_safe_url(url)}: body exceeds the {limit} byte cap"
-                    )
-                if time.monotonic() - started > self.deadline:
-                    raise ProviderConnectionError(
-                        f"{method} {_safe_url(url)}: deadline exceeded while reading"
-                    )
-                chunks.append(chunk)
-        except requests.RequestException as exc:
-            raise ProviderConnectionError(
-                f"{method} {_safe_url(url)}: reading the body failed ({exc.__class__.__name__})"
-            ) from exc
-        return b"".join(chunks)
-
-
-def _header_safe(value: str) -> bool:
-    return all(32 <= ord(ch) < 127 for ch in value)
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    default = {"http": 80, "https": 443}.get(scheme)
-    return scheme, (parts.hostname or "").lower(), port if port is not None else default
-
-
-def _safe_url(url: str) -> str:
-    """The URL without user info, query or fragment (where credentials could hide)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    return f"{parts.scheme}://{host}{parts.path}"
-
-
-def _parse_retry_after(value: str) -> float | None:
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-def _json(url: str, body: bytes) -> Any:
-    try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadResponseError(f"{_safe_url(url)} did not answer JSON") from exc
-
-
-def _models_from_body(url: str, body: bytes) -> list[dict[str, Any]]:
-    document = _json(url, body)
-    data = document.get("data") if isinstance(document, dict) else None
-    if not isinstance(data, list):
-        raise BadResponseError(f"{_safe_url(url)} answered JSON without a 'data' list")
-    for item in data:
-        if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
-            raise BadResponseError(f"{_safe_url(url)} listed a model without a string 'id'")
-    return data
-
-
-def _first_choice_content(body: bytes) -> str:
-    document = _json("chat/completions", body)
-    try:
-        content = document["choices"][0]["message"]["content"]
-    except (KeyError, IndexError, TypeError) as exc:
-        raise BadResponseError("chat completion without choices[0].message") from exc
-    if content is None:
-        return ""
-    if not isinstance(content, str):
-        raise BadResponseError("chat completion whose message content is not text")
-    return content
-
-
-def _error_hint(body: bytes, api_key: str) -> str:
-    """A short, key-free excerpt of a provider's error message, prefixed with ': '."""
-    message = ""
-    try:
-        document = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        document = None
-    if isinstance(document, dict):
-        error = document.get("error")
-        if isinstance(error, dict) and isinstance(error.get("message"), str):
-            message = error["message"]
-        elif isinstance(error, str):
-            message = error
-        elif isinstance(document.get("message"), str):
-            message = document["message"]
-    message = scrub(" ".join(message.split()), api_key)[:_MESSAGE_LIMIT]
-    return f": {message}" if message else ""
