@@ -11,8 +11,10 @@ from collections.abc import Sequence
 
 import click
 
-from provider_store.cli import catalog as _catalog  # noqa: F401  (registers the commands)
 from provider_store.cli import db as _db  # noqa: F401  (registers the commands)
+from provider_store.cli import discover as _discover  # noqa: F401  (registers the commands)
+from provider_store.cli import models as _models  # noqa: F401  (registers the commands)
+from provider_store.cli import providers as _providers  # noqa: F401  (registers the commands)
 from provider_store.cli import settings as _settings  # noqa: F401  (registers the commands)
 from provider_store.cli import transfer as _transfer  # noqa: F401  (registers the commands)
 from provider_store.cli.app import cli, stderr

@@ -11,6 +11,7 @@ from typing import Any
 import click
 from rich.console import Console
 
+from provider_store.manager import ProviderManager
 from provider_store.store import ProviderStore
 
 
@@ -29,6 +30,13 @@ class CliState:
 
 
 pass_state = click.make_pass_decorator(CliState)
+
+
+def open_manager(state: CliState) -> ProviderManager:
+    """A ProviderManager over the command's catalog."""
+    return ProviderManager(store=state.store())
+
+
 # Piped output is not cut to 80 columns: tables keep their full cell text for grep and logs.
 _PIPED_WIDTH = 240
 stdout = Console(

@@ -1,0 +1,91 @@
+"""``provider-store providers list``: the providers of the catalog.
+
+API keys are never printed: the listing says only whether a key is stored, comes from the
+environment, or is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+from rich.table import Table
+
+from provider_store.cli.app import (
+    CliState,
+    cli,
+    json_option,
+    pass_state,
+    print_json,
+    stderr,
+    stdout,
+)
+from provider_store.config import NOT_CONFIGURED_SUFFIX, ProviderConfig, env_var_for
+
+
+def _key_source(key: str, config: ProviderConfig) -> str:
+    """Where the provider's key comes from: stored, env, or missing (never the key itself)."""
+    if config.api_key and not config.api_key.endswith(NOT_CONFIGURED_SUFFIX):
+        return "stored"
+    return "env" if os.environ.get(env_var_for(key), "").strip() else "missing"
+
+
+def _age(seconds_since: float | None) -> str:
+    if seconds_since is None:
+        return "never"
+    age = max(0.0, time.time() - seconds_since)
+    if age < 120:
+        return f"{age:.0f}s ago"
+    if age < 7200:
+        return f"{age / 60:.0f}m ago"
+    return f"{age / 3600:.1f}h ago"
+
+
+@cli.group()
+def providers() -> None:
+    """List the providers of the catalog."""
+
+
+@providers.command("list")
+@json_option
+@pass_state
+def providers_list(state: CliState, as_json: bool) -> None:
+    """List providers with their URL, model counts, key source and discovery cache state."""
+    store = state.store()
+    rows: list[dict[str, Any]] = []
+    for key, config in store.load_configs().items():
+        cache = store.read_cache(key)
+        rows.append(
+            {
+                "key": key,
+                "name": config.name,
+                "base_api_url": config.base_api_url,
+                "api_key": _key_source(key, config),
+                "valid_models": len(config.valid_models),
+                "invalid_models": len(config.invalid_models),
+                "discovered": len(cache.models or []),
+                "fetched_at": cache.fetched_at,
+                "cache_ttl_seconds": cache.ttl_seconds,
+                "last_error": cache.last_error,
+            }
+        )
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        stderr.print("No providers. Add some with `provider-store import FILE`.")
+        return
+    table = Table("key", "name", "base URL", "api key", "valid", "invalid", "discovered", "fetched")
+    for row in rows:
+        table.add_row(
+            row["key"],
+            row["name"],
+            row["base_api_url"],
+            row["api_key"],
+            str(row["valid_models"]),
+            str(row["invalid_models"]),
+            str(row["discovered"]),
+            _age(row["fetched_at"]) + (" (last refresh failed)" if row["last_error"] else ""),
+        )
+    stdout.print(table)
