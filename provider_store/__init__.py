@@ -20,11 +20,11 @@ from provider_store.errors import (
     StoreError,
 )
 from provider_store.http import OpenAIClient, PingResult
+from provider_store.import_report import ImportReport, ProviderChange
 from provider_store.manager import ProviderManager
 from provider_store.results import DiscoveryResult, Source, ValidationResult
 from provider_store.store import ProviderStore
 from provider_store.tables import ModelStatus, Verdict
-from provider_store.transfer import ImportReport, ProviderChange
 
 __version__ = "0.1.0"
 

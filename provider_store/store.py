@@ -16,13 +16,13 @@ from sqlalchemy import Engine, delete
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
-from provider_store import cache_rows, migrate, model_plan, transfer
+from provider_store import cache_rows, export, migrate, model_plan, transfer
 from provider_store.config import ProviderConfig
 from provider_store.db import WRITE_OPTION, build_engine, redact_url, resolve_url
 from provider_store.errors import NotFoundError, StoreError
+from provider_store.import_report import ImportReport
 from provider_store.results import ValidationResult
 from provider_store.tables import Model, ModelStatus, Provider, utc_now
-from provider_store.transfer import ImportReport
 
 logger = logging.getLogger(__name__)
 
@@ -214,11 +214,11 @@ class ProviderStore:
 
         The file gets mode 0600 when it contains any API key; ``redact_keys`` writes "" instead.
         """
-        return transfer.export_yaml(self, path, redact_keys=redact_keys)
+        return export.export_yaml(self, path, redact_keys=redact_keys)
 
     def export_yaml_bytes(self, *, redact_keys: bool = False) -> bytes:
         """The legacy YAML export as bytes (what :meth:`export_yaml` writes)."""
-        return transfer.export_bytes(self, redact_keys=redact_keys)[0]
+        return export.export_bytes(self, redact_keys=redact_keys)[0]
 
     # -- discovery cache, errors and validation verdicts ---------------------------------------
 

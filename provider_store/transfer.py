@@ -1,4 +1,4 @@
-"""Legacy YAML import and export for a ProviderStore: the store side of :mod:`legacy_yaml`.
+"""Legacy YAML import for a ProviderStore: the store side of :mod:`legacy_yaml`.
 
 Import runs in one transaction (all or nothing) with bulk Core statements. It changes only the
 curated fields (name, base URL, API key, unknown keys, valid and invalid models) and never the
@@ -9,33 +9,21 @@ the file no longer lists is deleted, unless discovery has seen it, in which case
 Merge (the default) inserts or updates the providers of the file field by field and leaves other
 providers alone; unknown keys are merged key by key; a provider without ``invalid_models`` in the
 file keeps its stored list. Replace makes the store equal to the file. Dry run computes the same
-report and writes nothing.
-
-Export writes exactly what is stored: keys from the environment ({KEY}_API_KEY) are applied at use
-time only, so they never reach the database or an export.
+report and writes nothing. The export is in :mod:`provider_store.export`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
-import tempfile
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Table, delete, insert, select, update
 
 from provider_store.errors import InvalidDocumentError
-from provider_store.legacy_yaml import (
-    LegacyDocument,
-    LegacyProvider,
-    dump_document,
-    load_path,
-    parse_bytes,
-)
+from provider_store.import_report import ImportReport, ProviderChange
+from provider_store.legacy_yaml import LegacyDocument, LegacyProvider, load_path, parse_bytes
 from provider_store.model_plan import (
     ModelPlan,
     StoredModel,
@@ -64,77 +52,6 @@ _VALID, _INVALID, _UNVERIFIED = (
     ModelStatus.INVALID.value,
     ModelStatus.UNVERIFIED.value,
 )
-
-
-@dataclass(slots=True)
-class ProviderChange:
-    """What an import does to one provider. ``fields`` never carries values (keys are secret)."""
-
-    key: str
-    action: str  # "added", "removed" or "changed"
-    fields: list[str] = field(default_factory=list)
-    models_added: list[str] = field(default_factory=list)
-    models_removed: list[str] = field(default_factory=list)
-    models_changed: list[str] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class ImportReport:
-    """The changes an import made (or, with ``dry_run``, would make)."""
-
-    path: str
-    replace: bool
-    dry_run: bool
-    providers: list[ProviderChange] = field(default_factory=list)
-    top_level_keys_changed: list[str] = field(default_factory=list)
-    providers_in_file: int = 0
-    models_in_file: int = 0
-
-    def _keys(self, action: str) -> list[str]:
-        return [change.key for change in self.providers if change.action == action]
-
-    @property
-    def providers_added(self) -> list[str]:
-        """Keys of providers that are new to the store."""
-        return self._keys("added")
-
-    @property
-    def providers_removed(self) -> list[str]:
-        """Keys of providers deleted (replace mode only)."""
-        return self._keys("removed")
-
-    @property
-    def providers_changed(self) -> list[str]:
-        """Keys of existing providers whose fields or models changed."""
-        return self._keys("changed")
-
-    @property
-    def changed(self) -> bool:
-        """Whether the import changes anything at all."""
-        return bool(self.providers or self.top_level_keys_changed)
-
-    def counts(self) -> dict[str, int]:
-        """Totals for a one-line summary."""
-        return {
-            "providers_added": len(self.providers_added),
-            "providers_removed": len(self.providers_removed),
-            "providers_changed": len(self.providers_changed),
-            "models_added": sum(len(c.models_added) for c in self.providers),
-            "models_removed": sum(len(c.models_removed) for c in self.providers),
-            "models_changed": sum(len(c.models_changed) for c in self.providers),
-        }
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form of the report."""
-        return {
-            "path": self.path,
-            "replace": self.replace,
-            "dry_run": self.dry_run,
-            "changed": self.changed,
-            "counts": self.counts(),
-            "providers": [asdict(change) for change in self.providers],
-            "top_level_keys_changed": list(self.top_level_keys_changed),
-        }
 
 
 # -- import -------------------------------------------------------------------------------------
@@ -370,104 +287,3 @@ def _too_long(
     return InvalidDocumentError(
         f"longer than {limit} characters", path=document.source, line=provider.line, field=where
     )
-
-
-# -- export -------------------------------------------------------------------------------------
-
-
-def export_document(store: ProviderStore) -> LegacyDocument:
-    """The store's catalog as a legacy document (stored keys only, never environment keys)."""
-    c, m = _providers.c, _models.c
-    document = LegacyDocument(source=store.url)
-    with store.read() as session:
-        conn = session.connection()
-        by_id: dict[int, LegacyProvider] = {}
-        for row in conn.execute(
-            select(c.id, c.key, c.name, c.base_api_url, c.api_key, c.extra).order_by(
-                c.position, c.id
-            )
-        ):
-            provider = LegacyProvider(
-                key=row.key,
-                name=row.name,
-                base_api_url=row.base_api_url,
-                api_key=row.api_key,
-                valid_models={},
-                invalid_models=[],
-                extra=dict(row.extra or {}),
-            )
-            by_id[row.id] = provider
-            document.providers[row.key] = provider
-        rows = conn.execute(
-            select(m.provider_id, m.status, m.model_id, m.alias)
-            .where(m.status.in_([_VALID, _INVALID]))
-            .order_by(m.provider_id, m.status, m.position, m.id)
-        )
-        for provider_id, status, model_id, alias in rows:
-            if status == _VALID:
-                by_id[provider_id].valid_models[model_id] = alias
-            else:
-                by_id[provider_id].invalid_models.append(model_id)
-        meta = conn.execute(
-            select(_meta.c.value).where(_meta.c.key == TOP_LEVEL_EXTRA_KEY)
-        ).scalar_one_or_none()
-        document.extra = dict(meta or {})
-    return document
-
-
-def export_bytes(store: ProviderStore, *, redact_keys: bool = False) -> tuple[bytes, bool]:
-    """The export as YAML bytes, and whether it contains any non-empty API key."""
-    document = export_document(store)
-    has_keys = not redact_keys and any(p.api_key for p in document.providers.values())
-    return dump_document(document, redact_keys=redact_keys), has_keys
-
-
-def export_yaml(store: ProviderStore, path: str | Path, *, redact_keys: bool = False) -> int:
-    """Write the export to ``path`` atomically (0600 when it holds keys); return its size."""
-    data, has_keys = export_bytes(store, redact_keys=redact_keys)
-    write_atomic(Path(path), data, private=has_keys)
-    logger.info("Exported the catalog to %s (%d bytes)", path, len(data))
-    return len(data)
-
-
-def write_atomic(path: Path, data: bytes, *, private: bool) -> None:
-    """Write ``data`` to a temp file beside ``path``, fsync it, then rename it over ``path``.
-
-    A private file gets mode 0600; otherwise the mode an ordinary new file would get (0666 minus
-    the umask), or the existing file's mode.
-    """
-    directory = path.parent
-    try:
-        fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    except OSError as exc:
-        raise InvalidDocumentError(f"cannot write: {exc.strerror or exc}", path=path) from exc
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp_name, 0o600 if private else _public_mode(path))
-        os.replace(temp_name, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(temp_name)
-        raise InvalidDocumentError(f"cannot write: {exc.strerror or exc}", path=path) from exc
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp_name)
-        raise
-    with contextlib.suppress(OSError):  # make the rename durable; not every platform can
-        dir_fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-
-
-def _public_mode(path: Path) -> int:
-    try:
-        return path.stat().st_mode & 0o777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask

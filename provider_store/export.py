@@ -1,0 +1,129 @@
+"""Legacy YAML export of a ProviderStore, and the atomic file write it uses.
+
+Export writes exactly what is stored: keys from the environment ({KEY}_API_KEY) are applied at use
+time only, so they never reach the database or an export.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Table, select
+
+from provider_store.errors import InvalidDocumentError
+from provider_store.legacy_yaml import LegacyDocument, LegacyProvider, dump_document
+from provider_store.tables import CatalogMeta, Model, ModelStatus, Provider
+from provider_store.transfer import TOP_LEVEL_EXTRA_KEY
+
+if TYPE_CHECKING:
+    from provider_store.store import ProviderStore
+
+logger = logging.getLogger(__name__)
+
+_providers: Table = Provider.__table__  # type: ignore[attr-defined]
+_models: Table = Model.__table__  # type: ignore[attr-defined]
+_meta: Table = CatalogMeta.__table__  # type: ignore[attr-defined]
+_VALID, _INVALID = ModelStatus.VALID.value, ModelStatus.INVALID.value
+
+
+def export_document(store: ProviderStore) -> LegacyDocument:
+    """The store's catalog as a legacy document (stored keys only, never environment keys)."""
+    c, m = _providers.c, _models.c
+    document = LegacyDocument(source=store.url)
+    with store.read() as session:
+        conn = session.connection()
+        by_id: dict[int, LegacyProvider] = {}
+        for row in conn.execute(
+            select(c.id, c.key, c.name, c.base_api_url, c.api_key, c.extra).order_by(
+                c.position, c.id
+            )
+        ):
+            provider = LegacyProvider(
+                key=row.key,
+                name=row.name,
+                base_api_url=row.base_api_url,
+                api_key=row.api_key,
+                valid_models={},
+                invalid_models=[],
+                extra=dict(row.extra or {}),
+            )
+            by_id[row.id] = provider
+            document.providers[row.key] = provider
+        rows = conn.execute(
+            select(m.provider_id, m.status, m.model_id, m.alias)
+            .where(m.status.in_([_VALID, _INVALID]))
+            .order_by(m.provider_id, m.status, m.position, m.id)
+        )
+        for provider_id, status, model_id, alias in rows:
+            if status == _VALID:
+                by_id[provider_id].valid_models[model_id] = alias
+            else:
+                by_id[provider_id].invalid_models.append(model_id)
+        meta = conn.execute(
+            select(_meta.c.value).where(_meta.c.key == TOP_LEVEL_EXTRA_KEY)
+        ).scalar_one_or_none()
+        document.extra = dict(meta or {})
+    return document
+
+
+def export_bytes(store: ProviderStore, *, redact_keys: bool = False) -> tuple[bytes, bool]:
+    """The export as YAML bytes, and whether it contains any non-empty API key."""
+    document = export_document(store)
+    has_keys = not redact_keys and any(p.api_key for p in document.providers.values())
+    return dump_document(document, redact_keys=redact_keys), has_keys
+
+
+def export_yaml(store: ProviderStore, path: str | Path, *, redact_keys: bool = False) -> int:
+    """Write the export to ``path`` atomically (0600 when it holds keys); return its size."""
+    data, has_keys = export_bytes(store, redact_keys=redact_keys)
+    write_atomic(Path(path), data, private=has_keys)
+    logger.info("Exported the catalog to %s (%d bytes)", path, len(data))
+    return len(data)
+
+
+def write_atomic(path: Path, data: bytes, *, private: bool) -> None:
+    """Write ``data`` to a temp file beside ``path``, fsync it, then rename it over ``path``.
+
+    A private file gets mode 0600; otherwise the mode an ordinary new file would get (0666 minus
+    the umask), or the existing file's mode.
+    """
+    directory = path.parent
+    try:
+        fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise InvalidDocumentError(f"cannot write: {exc.strerror or exc}", path=path) from exc
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp_name, 0o600 if private else _public_mode(path))
+        os.replace(temp_name, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(temp_name)
+        raise InvalidDocumentError(f"cannot write: {exc.strerror or exc}", path=path) from exc
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp_name)
+        raise
+    with contextlib.suppress(OSError):  # make the rename durable; not every platform can
+        dir_fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def _public_mode(path: Path) -> int:
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask

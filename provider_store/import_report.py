@@ -1,0 +1,77 @@
+"""What a legacy YAML import changes: :class:`ImportReport` and its :class:`ProviderChange` rows."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(slots=True)
+class ProviderChange:
+    """What an import does to one provider. ``fields`` never carries values (keys are secret)."""
+
+    key: str
+    action: str  # "added", "removed" or "changed"
+    fields: list[str] = field(default_factory=list)
+    models_added: list[str] = field(default_factory=list)
+    models_removed: list[str] = field(default_factory=list)
+    models_changed: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ImportReport:
+    """The changes an import made (or, with ``dry_run``, would make)."""
+
+    path: str
+    replace: bool
+    dry_run: bool
+    providers: list[ProviderChange] = field(default_factory=list)
+    top_level_keys_changed: list[str] = field(default_factory=list)
+    providers_in_file: int = 0
+    models_in_file: int = 0
+
+    def _keys(self, action: str) -> list[str]:
+        return [change.key for change in self.providers if change.action == action]
+
+    @property
+    def providers_added(self) -> list[str]:
+        """Keys of providers that are new to the store."""
+        return self._keys("added")
+
+    @property
+    def providers_removed(self) -> list[str]:
+        """Keys of providers deleted (replace mode only)."""
+        return self._keys("removed")
+
+    @property
+    def providers_changed(self) -> list[str]:
+        """Keys of existing providers whose fields or models changed."""
+        return self._keys("changed")
+
+    @property
+    def changed(self) -> bool:
+        """Whether the import changes anything at all."""
+        return bool(self.providers or self.top_level_keys_changed)
+
+    def counts(self) -> dict[str, int]:
+        """Totals for a one-line summary."""
+        return {
+            "providers_added": len(self.providers_added),
+            "providers_removed": len(self.providers_removed),
+            "providers_changed": len(self.providers_changed),
+            "models_added": sum(len(c.models_added) for c in self.providers),
+            "models_removed": sum(len(c.models_removed) for c in self.providers),
+            "models_changed": sum(len(c.models_changed) for c in self.providers),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form of the report."""
+        return {
+            "path": self.path,
+            "replace": self.replace,
+            "dry_run": self.dry_run,
+            "changed": self.changed,
+            "counts": self.counts(),
+            "providers": [asdict(change) for change in self.providers],
+            "top_level_keys_changed": list(self.top_level_keys_changed),
+        }
