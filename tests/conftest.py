@@ -8,11 +8,11 @@ set and the server cannot be reached, the tests fail rather than skip.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, make_url, text
+from pg_schema import create_schema, drop_schema
+from sqlalchemy import create_engine, text
 
 from provider_store import ProviderStore
 
@@ -46,24 +46,6 @@ def postgres_server_url() -> str:
     return url
 
 
-def make_postgres_schema_url(server_url: str) -> tuple[str, str]:
-    """Create a fresh schema; return (url whose search_path is that schema, schema name)."""
-    schema = f"ps_test_{uuid.uuid4().hex[:12]}"
-    engine = create_engine(server_url)
-    with engine.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine.dispose()
-    url = make_url(server_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    return url.render_as_string(hide_password=False), schema
-
-
-def drop_postgres_schema(server_url: str, schema: str) -> None:
-    engine = create_engine(server_url)
-    with engine.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    engine.dispose()
-
-
 @pytest.fixture(params=BACKENDS)
 def db_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -73,11 +55,11 @@ def db_url(
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'catalog.db'}"
         return
     server = request.getfixturevalue("postgres_server_url")
-    url, schema = make_postgres_schema_url(server)
+    url, schema = create_schema(server)
     try:
         yield url
     finally:
-        drop_postgres_schema(server, schema)
+        drop_schema(server, schema)
 
 
 @pytest.fixture

@@ -412,6 +412,22 @@ def test_sigkill_during_a_discovery_write_leaves_the_old_or_the_new_cache(
     assert "old" in outcomes, outcomes
 
 
+def other_holder_writes_later(
+    store: ProviderStore, models: list[dict[str, Any]], delay: float = 0.3
+) -> threading.Thread:
+    """As lease holder "someone-else", write ``models`` to provider p after ``delay``."""
+
+    def finish() -> None:
+        time.sleep(delay)
+        with store.transaction() as session:
+            store.write_cache("p", models, fetched_at=time.time(), session=session)
+            leases.release(session, "p", "someone-else")
+
+    thread = threading.Thread(target=finish)
+    thread.start()
+    return thread
+
+
 def test_an_explicit_refresh_waits_for_the_holder_instead_of_serving_stale(
     store: ProviderStore,
 ) -> None:
@@ -421,14 +437,7 @@ def test_an_explicit_refresh_waits_for_the_holder_instead_of_serving_stale(
         with store.transaction() as session:
             assert leases.try_acquire(session, "p", "someone-else", seconds=30)
 
-        def holder_succeeds() -> None:
-            time.sleep(0.3)
-            with store.transaction() as session:
-                store.write_cache("p", [{"id": "new"}], fetched_at=time.time(), session=session)
-                leases.release(session, "p", "someone-else")
-
-        thread = threading.Thread(target=holder_succeeds)
-        thread.start()
+        thread = other_holder_writes_later(store, [{"id": "new"}])
         service = service_for(store)
         result = service.discover(store.get_config("p"), wait_for_refresh=True)
         thread.join()
@@ -448,16 +457,7 @@ def test_manager_discovery_counts_a_refresh_done_by_another_process_as_success(
         with store.transaction() as session:
             assert leases.try_acquire(session, "p", "someone-else", seconds=30)
 
-        def holder_succeeds() -> None:
-            time.sleep(0.3)
-            with store.transaction() as session:
-                store.write_cache(
-                    "p", [{"id": "a"}, {"id": "b"}], fetched_at=time.time(), session=session
-                )
-                leases.release(session, "p", "someone-else")
-
-        thread = threading.Thread(target=holder_succeeds)
-        thread.start()
+        thread = other_holder_writes_later(store, [{"id": "a"}, {"id": "b"}])
         manager = ProviderManager(store=store, service=service_for(store))
         ok = manager.discover_models(provider="p")
         thread.join()

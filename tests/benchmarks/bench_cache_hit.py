@@ -25,15 +25,17 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import make_url
 
 from provider_store import ModelDiscoveryService, ProviderConfig, ProviderStore
 from provider_store.db import sqlite_path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from pg_schema import create_schema, drop_schema  # noqa: E402
 
 MODELS = 1_000
 KEY = "big"
@@ -153,17 +155,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         run_backend("sqlite", f"sqlite:///{Path(tmp) / 'catalog.db'}", args)
     if args.postgres:
-        schema = f"ps_bench_{uuid.uuid4().hex[:10]}"
-        engine = create_engine(args.postgres)
-        with engine.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = make_url(args.postgres).update_query_dict({"options": f"-csearch_path={schema}"})
+        url, schema = create_schema(args.postgres, prefix="ps_bench")
         try:
-            run_backend("postgresql", url.render_as_string(hide_password=False), args)
+            run_backend("postgresql", url, args)
         finally:
-            with engine.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-            engine.dispose()
+            drop_schema(args.postgres, schema)
 
 
 if __name__ == "__main__":

@@ -25,12 +25,9 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Any
-
-from sqlalchemy import create_engine, make_url, text
 
 from provider_store import ProviderConfig, ProviderStore
 from provider_store.testing import FakeProvider
@@ -38,6 +35,7 @@ from provider_store.testing import FakeProvider
 TESTS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TESTS))
 from concurrency_worker import verify_last_writer  # noqa: E402
+from pg_schema import create_schema, drop_schema  # noqa: E402
 
 WORKER = str(TESTS / "concurrency_worker.py")
 KEYS = ["p0", "p1"]
@@ -114,23 +112,6 @@ def stampede(url: str, processes: int, *, with_list: bool) -> None:
     store.close()
 
 
-def postgres_schema(server: str) -> tuple[str, str]:
-    schema = f"ps_stress_{uuid.uuid4().hex[:10]}"
-    engine = create_engine(server)
-    with engine.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine.dispose()
-    url = make_url(server).update_query_dict({"options": f"-csearch_path={schema}"})
-    return url.render_as_string(hide_password=False), schema
-
-
-def drop_schema(server: str, schema: str) -> None:
-    engine = create_engine(server)
-    with engine.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    engine.dispose()
-
-
 def run_backend(name: str, url: str, args: argparse.Namespace) -> None:
     print(f"{name}:")
     refresh_and_reads(url, args.workers, args.rounds)
@@ -151,7 +132,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         run_backend("sqlite", f"sqlite:///{Path(tmp) / 'catalog.db'}", args)
     if args.postgres:
-        url, schema = postgres_schema(args.postgres)
+        url, schema = create_schema(args.postgres, prefix="ps_stress")
         try:
             run_backend("postgresql", url, args)
         finally:
