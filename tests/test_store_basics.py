@@ -92,3 +92,11 @@ def test_dropping_a_model_keeps_its_verdict_and_sightings_as_unverified(
     store.save_config("p", ProviderConfig(valid_models={"a": "a", "b": "bee"}))
     assert store.get_config("p").valid_models == {"a": "a", "b": "bee"}
     assert store.load_verdicts("p")["b"].checked_at == 1000.0
+
+
+def test_stored_rows_never_show_the_key(store: ProviderStore) -> None:
+    store.save_config("p", ProviderConfig(api_key="sk-row-secret"))
+    with store.read() as session:
+        row = store.get_provider("p", session=session)
+        shown = repr(row) + str(row)
+    assert "sk-row-secret" not in shown
