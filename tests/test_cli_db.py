@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -76,3 +77,21 @@ def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
             for name in path:
                 command = command.commands[name]  # type: ignore[attr-defined]
             assert command.help, f"{' '.join(path)} has no help text"
+
+
+def test_alembic_command_line_from_the_repo_root_uses_provider_store_url(
+    tmp_path: Path,
+) -> None:
+    root = Path(__file__).resolve().parent.parent
+    alembic = Path(sys.executable).with_name("alembic")
+    env = {**os.environ, "PROVIDER_STORE_URL": f"sqlite:///{tmp_path / 'env.db'}"}
+
+    upgrade = subprocess.run([str(alembic), "upgrade", "head"], cwd=root, env=env,
+                             capture_output=True, text=True, timeout=60)  # fmt: skip
+    check = subprocess.run([str(alembic), "check"], cwd=root, env=env,
+                           capture_output=True, text=True, timeout=60)  # fmt: skip
+
+    assert upgrade.returncode == 0, upgrade.stderr
+    assert f"-> {head_revision()}" in upgrade.stderr
+    assert check.returncode == 0 and "No new upgrade operations detected" in check.stdout
+    assert (tmp_path / "env.db").is_file()
