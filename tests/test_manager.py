@@ -396,7 +396,7 @@ def test_pings_of_one_provider_overlap(
         elapsed = time.perf_counter() - started
     assert report.ok and report.providers[0].valid == 8
     # One /models plus one round of 8 overlapping pings; one at a time would take 9 x 0.25 s.
-    assert elapsed < 1.2, elapsed
+    assert elapsed < 1.5, elapsed
 
 
 def test_the_global_bound_serialises_pings(
@@ -434,13 +434,14 @@ def test_a_dead_provider_costs_one_timeout(
 def test_the_deadline_bounds_the_run(
     store: ProviderStore, quick_service: ModelDiscoveryService
 ) -> None:
-    with FakeProvider([f"m{i}" for i in range(6)], latency=0.3) as slow:
+    with FakeProvider([f"m{i}" for i in range(6)], latency=0.4) as slow:
         seed(store, "slow", slow.base_url, api_key="sk-s", valid_models={"m5": "five"})
         manager = ProviderManager(store=store, service=quick_service)
         started = time.perf_counter()
         report = manager.discover(per_provider=1, deadline=1.0)
         elapsed = time.perf_counter() - started
-    assert elapsed < 1.6, elapsed
+    # Without the deadline: one /models and six pings one at a time, 7 x 0.4 s.
+    assert elapsed < 2.2, elapsed
     summary = report.providers[0]
     assert summary.status == "ok" and summary.inconclusive >= 3
     assert manager["slow"].valid_models["m5"] == "five"  # inconclusive: left where it was
