@@ -11,20 +11,23 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from filelock import FileLock
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from provider_store.db import WRITE_OPTION, redact_url, sqlite_path
 from provider_store.errors import StoreError
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 logger = logging.getLogger(__name__)
+
+# The newest revision in migrations/versions. Opening a store compares the database with it
+# without importing Alembic (start-up time); a test keeps it equal to the scripts' head.
+SCHEMA_HEAD = "0002"
 
 # Any fixed 64-bit number; every process that migrates a PostgreSQL catalog takes this lock.
 PG_MIGRATION_LOCK_ID = 0x70726F7669646572  # "provider"
@@ -41,6 +44,8 @@ def script_location() -> Path:
 
 def alembic_config(connection: Connection | None = None, url: str | None = None) -> Config:
     """An Alembic config for our scripts, bound to ``connection`` or ``url`` when given."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(script_location()))
     if url is not None:
@@ -53,6 +58,8 @@ def alembic_config(connection: Connection | None = None, url: str | None = None)
 @lru_cache(maxsize=1)
 def head_revision() -> str | None:
     """The newest revision the installed scripts know."""
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
@@ -60,14 +67,16 @@ def current_revision(engine: Engine) -> str | None:
     """The revision the database is at, or None for an empty database."""
     try:
         with engine.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
+            if not engine.dialect.has_table(conn, "alembic_version"):
+                return None
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
     except SQLAlchemyError as exc:
         raise StoreError(f"Cannot read the schema revision of {redact_url(engine.url)}") from exc
 
 
 def is_at_head(engine: Engine) -> bool:
     """True when the database needs no upgrade."""
-    return current_revision(engine) == head_revision()
+    return current_revision(engine) == SCHEMA_HEAD
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
@@ -76,11 +85,15 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     SQLite takes a file lock beside the database file; PostgreSQL takes an advisory lock.
     A second process that waited finds the work done and does nothing.
     """
+    from alembic import command
+
     _run(engine, lambda cfg: command.upgrade(cfg, revision))
 
 
 def downgrade(engine: Engine, revision: str) -> None:
     """Downgrade the database to ``revision`` (e.g. ``-1`` or ``base``)."""
+    from alembic import command
+
     _run(engine, lambda cfg: command.downgrade(cfg, revision))
 
 
@@ -92,6 +105,8 @@ def ensure_head(engine: Engine) -> None:
 
 def history() -> list[tuple[str, str | None, str]]:
     """(revision, down_revision, message) from newest to oldest."""
+    from alembic.script import ScriptDirectory
+
     scripts = ScriptDirectory.from_config(alembic_config())
     rows: list[tuple[str, str | None, str]] = []
     for script in scripts.walk_revisions():

@@ -53,3 +53,9 @@ def test_rows_written_at_0001_survive_upgrade_to_head(db_url: str) -> None:
     assert config._cache_timestamp == 1700000000.5
     assert config._cache_duration == 120
     assert extra == {"note": "kept"}
+
+
+def test_the_schema_head_constant_matches_the_migration_scripts() -> None:
+    from provider_store.migrate import SCHEMA_HEAD
+
+    assert head_revision() == SCHEMA_HEAD
