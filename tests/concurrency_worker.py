@@ -2,7 +2,8 @@
 
 Run as ``python tests/concurrency_worker.py MODE ARGS...``. Workers that take part in a
 simultaneous start print ``ready``, then read a wall-clock timestamp from stdin and sleep until
-it (a barrier across processes). Results are printed as one JSON line on stdout.
+it (a barrier across processes). Results are printed as one JSON line on stdout. The parent side
+of that protocol is :func:`spawn` and :func:`run_together`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 import logging
 import os
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -30,6 +32,45 @@ from provider_store.tables import Verdict
 from provider_store.testing import FakeProvider
 
 CHAIN_MODEL = "write-chain"
+WORKER = str(Path(__file__).resolve())
+
+
+def spawn(*args: str) -> subprocess.Popen[str]:
+    """Start this worker in a child process with ``MODE ARGS...``."""
+    return subprocess.Popen(
+        [sys.executable, WORKER, *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def run_together(
+    procs: list[subprocess.Popen[str]], timeout: float = 90
+) -> tuple[list[dict[str, Any]], float]:
+    """Wait until every worker is ready, start them at one instant; return their JSON and the
+    wall time from that instant. Raises RuntimeError when a worker fails."""
+    for proc in procs:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        if line != "ready\n":
+            proc.wait(timeout=30)
+            raise RuntimeError(
+                f"worker not ready: {line!r} {proc.stderr.read() if proc.stderr else ''}"
+            )
+    start_at = time.time() + 0.3
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write(f"{start_at}\n")
+        proc.stdin.flush()
+    results = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=timeout)
+        if proc.returncode != 0:
+            raise RuntimeError(f"worker exited {proc.returncode}: {err[-2000:]}")
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    return results, time.time() - start_at
 
 
 class _Collect(logging.Handler):

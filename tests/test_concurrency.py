@@ -6,11 +6,9 @@ Real child processes (``tests/concurrency_worker.py``), a real loopback provider
 from __future__ import annotations
 
 import hashlib
-import json
 import random
 import signal
 import sqlite3
-import subprocess
 import sys
 import threading
 import time
@@ -37,43 +35,9 @@ from provider_store.legacy_yaml import dump_data
 from provider_store.testing import FakeProvider
 
 sys.path.insert(0, str(Path(__file__).parent))
-from concurrency_worker import verify_last_writer  # noqa: E402
-
-WORKER = str(Path(__file__).with_name("concurrency_worker.py"))
-
+from concurrency_worker import run_together, spawn, verify_last_writer  # noqa: E402
 
 # -- helpers -----------------------------------------------------------------------------------
-
-
-def spawn(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, WORKER, *args],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def run_together(procs: list[subprocess.Popen[str]], timeout: float = 90) -> list[dict[str, Any]]:
-    """Wait until every worker is ready, start them all at one instant, collect their JSON."""
-    for proc in procs:
-        assert proc.stdout is not None and proc.stdin is not None
-        line = proc.stdout.readline()
-        if line != "ready\n":
-            proc.wait(timeout=30)
-            pytest.fail(f"worker not ready: {line!r} {proc.stderr.read() if proc.stderr else ''}")
-    start_at = time.time() + 0.3
-    for proc in procs:
-        assert proc.stdin is not None
-        proc.stdin.write(f"{start_at}\n")
-        proc.stdin.flush()
-    results = []
-    for proc in procs:
-        out, err = proc.communicate(timeout=timeout)
-        assert proc.returncode == 0, err
-        results.append(json.loads(out.strip().splitlines()[-1]))
-    return results
 
 
 def service_for(store: ProviderStore, **kwargs: float) -> ModelDiscoveryService:
@@ -83,6 +47,15 @@ def service_for(store: ProviderStore, **kwargs: float) -> ModelDiscoveryService:
 
 def add_provider(store: ProviderStore, base_url: str, key: str = "p") -> None:
     store.save_config(key, ProviderConfig(base_api_url=base_url, api_key="sk-test-0123456789"))
+
+
+def stale_and_leased_elsewhere(
+    store: ProviderStore, models: list[dict[str, Any]], *, seconds: float
+) -> None:
+    """Provider p has an hour-old cached list, and holder "someone-else" is refreshing it."""
+    store.write_cache("p", models, fetched_at=time.time() - 3600)
+    with store.transaction() as session:
+        assert leases.try_acquire(session, "p", "someone-else", seconds=seconds)
 
 
 def holder_of(store: ProviderStore, key: str = "p") -> str | None:
@@ -98,7 +71,7 @@ def test_sixteen_processes_on_a_stale_cache_send_one_models_request(store: Provi
     with FakeProvider(["a", "b"], latency=0.5) as fake:
         add_provider(store, fake.base_url)
         store.write_cache("p", [{"id": "old"}], fetched_at=time.time() - 3600)
-        results = run_together([spawn("discover", store.url, "p") for _ in range(16)])
+        results, _ = run_together([spawn("discover", store.url, "p") for _ in range(16)])
         assert fake.request_count("/models") == 1
 
     sources = [r["source"] for r in results]
@@ -114,7 +87,7 @@ def test_sixteen_processes_on_a_stale_cache_send_one_models_request(store: Provi
 def test_without_any_list_the_others_wait_for_the_holders_list(store: ProviderStore) -> None:
     with FakeProvider(["a", "b"], latency=1.0) as fake:
         add_provider(store, fake.base_url)
-        results = run_together([spawn("discover", store.url, "p") for _ in range(16)])
+        results, _ = run_together([spawn("discover", store.url, "p") for _ in range(16)])
         assert fake.request_count("/models") == 1
 
     assert sorted(r["source"] for r in results) == ["cache"] * 15 + ["fresh"]
@@ -147,9 +120,7 @@ def test_a_stale_list_is_served_at_once_while_another_holder_refreshes(
 ) -> None:
     with FakeProvider(["a", "b"]) as fake:
         add_provider(store, fake.base_url)
-        store.write_cache("p", [{"id": "old"}], fetched_at=time.time() - 3600)
-        with store.transaction() as session:
-            assert leases.try_acquire(session, "p", "someone-else", seconds=1.0)
+        stale_and_leased_elsewhere(store, [{"id": "old"}], seconds=1.0)
         service = service_for(store)
 
         started = time.monotonic()
@@ -241,7 +212,7 @@ def test_concurrent_refreshes_and_reads_never_fail_and_the_last_writer_wins(
     for key in keys:
         add_provider(store, "http://127.0.0.1:9/v1", key)
     workers, rounds = 4, 10
-    results = run_together(
+    results, _ = run_together(
         [spawn("hammer", store.url, ",".join(keys), str(rounds), str(w)) for w in range(workers)]
     )
     assert [e for r in results for e in r["errors"]] == []
@@ -433,9 +404,7 @@ def test_an_explicit_refresh_waits_for_the_holder_instead_of_serving_stale(
 ) -> None:
     with FakeProvider(["a", "b"]) as fake:
         add_provider(store, fake.base_url)
-        store.write_cache("p", [{"id": "old"}], fetched_at=time.time() - 3600)
-        with store.transaction() as session:
-            assert leases.try_acquire(session, "p", "someone-else", seconds=30)
+        stale_and_leased_elsewhere(store, [{"id": "old"}], seconds=30)
 
         thread = other_holder_writes_later(store, [{"id": "new"}])
         service = service_for(store)
@@ -453,9 +422,7 @@ def test_manager_discovery_counts_a_refresh_done_by_another_process_as_success(
 ) -> None:
     with FakeProvider(["a", "b"]) as fake:
         add_provider(store, fake.base_url)
-        store.write_cache("p", [{"id": "a"}], fetched_at=time.time() - 3600)
-        with store.transaction() as session:
-            assert leases.try_acquire(session, "p", "someone-else", seconds=30)
+        stale_and_leased_elsewhere(store, [{"id": "a"}], seconds=30)
 
         thread = other_holder_writes_later(store, [{"id": "a"}, {"id": "b"}])
         manager = ProviderManager(store=store, service=service_for(store))

@@ -23,7 +23,6 @@ import sqlite3
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -35,7 +34,7 @@ from provider_store import ModelDiscoveryService, ProviderConfig, ProviderStore
 from provider_store.db import sqlite_path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from pg_schema import create_schema, drop_schema  # noqa: E402
+from pg_schema import each_backend  # noqa: E402
 
 MODELS = 1_000
 KEY = "big"
@@ -152,14 +151,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
-    with tempfile.TemporaryDirectory() as tmp:
-        run_backend("sqlite", f"sqlite:///{Path(tmp) / 'catalog.db'}", args)
-    if args.postgres:
-        url, schema = create_schema(args.postgres, prefix="ps_bench")
-        try:
-            run_backend("postgresql", url, args)
-        finally:
-            drop_schema(args.postgres, schema)
+    for name, url in each_backend(args.postgres, prefix="ps_bench"):
+        run_backend(name, url, args)
 
 
 if __name__ == "__main__":

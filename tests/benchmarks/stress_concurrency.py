@@ -19,57 +19,21 @@ For each backend (a new SQLite file; a new PostgreSQL schema):
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 from provider_store import ProviderConfig, ProviderStore
 from provider_store.testing import FakeProvider
 
 TESTS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TESTS))
-from concurrency_worker import verify_last_writer  # noqa: E402
-from pg_schema import create_schema, drop_schema  # noqa: E402
+from concurrency_worker import run_together, spawn, verify_last_writer  # noqa: E402
+from pg_schema import each_backend  # noqa: E402
 
-WORKER = str(TESTS / "concurrency_worker.py")
 KEYS = ["p0", "p1"]
-
-
-def spawn(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, WORKER, *args],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def run_together(procs: list[subprocess.Popen[str]]) -> tuple[list[dict[str, Any]], float]:
-    """Start ready workers at one instant; return their JSON results and the wall time."""
-    for proc in procs:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        if line != "ready\n":
-            raise SystemExit(f"worker failed: {line!r} {proc.stderr.read() if proc.stderr else ''}")
-    start_at = time.time() + 0.3
-    for proc in procs:
-        assert proc.stdin is not None
-        proc.stdin.write(f"{start_at}\n")
-        proc.stdin.flush()
-    results = []
-    for proc in procs:
-        out, err = proc.communicate(timeout=1800)
-        if proc.returncode != 0:
-            raise SystemExit(f"worker exited {proc.returncode}: {err[-2000:]}")
-        results.append(json.loads(out.strip().splitlines()[-1]))
-    return results, time.time() - start_at
 
 
 def refresh_and_reads(url: str, workers: int, rounds: int) -> None:
@@ -77,7 +41,8 @@ def refresh_and_reads(url: str, workers: int, rounds: int) -> None:
     for key in KEYS:
         store.save_config(key, ProviderConfig(base_api_url="http://127.0.0.1:9/v1"))
     results, wall = run_together(
-        [spawn("hammer", url, ",".join(KEYS), str(rounds), str(w)) for w in range(workers)]
+        [spawn("hammer", url, ",".join(KEYS), str(rounds), str(w)) for w in range(workers)],
+        timeout=1800,
     )
     errors = [e for r in results for e in r["errors"]]
     chain = [tuple(link) for r in results for link in r["chain"]]
@@ -100,7 +65,9 @@ def stampede(url: str, processes: int, *, with_list: bool) -> None:
         store.save_config(key, ProviderConfig(base_api_url=fake.base_url, api_key="sk-x"))
         if with_list:
             store.write_cache(key, [{"id": "old"}], fetched_at=time.time() - 3600)
-        results, wall = run_together([spawn("discover", url, key) for _ in range(processes)])
+        results, wall = run_together(
+            [spawn("discover", url, key) for _ in range(processes)], timeout=1800
+        )
         seen = fake.request_count("/models")
     sources = Counter(r["source"] for r in results)
     slowest = max(r["elapsed"] for r in results)
@@ -129,14 +96,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
-    with tempfile.TemporaryDirectory() as tmp:
-        run_backend("sqlite", f"sqlite:///{Path(tmp) / 'catalog.db'}", args)
-    if args.postgres:
-        url, schema = create_schema(args.postgres, prefix="ps_stress")
-        try:
-            run_backend("postgresql", url, args)
-        finally:
-            drop_schema(args.postgres, schema)
+    for name, url in each_backend(args.postgres, prefix="ps_stress"):
+        run_backend(name, url, args)
 
 
 if __name__ == "__main__":
