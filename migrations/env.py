@@ -13,8 +13,8 @@ from alembic import context
 from sqlalchemy import Connection, Engine
 from sqlmodel import SQLModel
 
-import provider_store.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
-from provider_store.db import WRITE_OPTION, build_engine
+import provider_store.catalog.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+from provider_store.catalog.db import WRITE_OPTION, build_engine
 
 config = context.config
 target_metadata = SQLModel.metadata

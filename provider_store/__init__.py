@@ -3,10 +3,13 @@
 Import the public API from here; submodules are implementation detail unless documented.
 """
 
-from provider_store.config import ProviderConfig, effective_api_key
-from provider_store.db import build_engine, resolve_url
-from provider_store.discovery import ModelDiscoveryService
-from provider_store.discovery_report import DiscoveryReport, ProviderSummary
+from provider_store import _compat
+from provider_store.catalog.db import build_engine, resolve_url
+from provider_store.catalog.records import ValidationResult
+from provider_store.catalog.tables import ModelStatus, Verdict
+from provider_store.discovery.report import DiscoveryReport, ProviderSummary
+from provider_store.discovery.results import DiscoveryResult, Source
+from provider_store.discovery.service import ModelDiscoveryService
 from provider_store.errors import (
     AmbiguousModelError,
     BadResponseError,
@@ -19,14 +22,15 @@ from provider_store.errors import (
     ProviderStoreError,
     StoreError,
 )
-from provider_store.http import OpenAIClient, PingResult
-from provider_store.import_report import ImportReport, ProviderChange
-from provider_store.manager import ProviderManager
-from provider_store.results import DiscoveryResult, Source, ValidationResult
+from provider_store.legacy.report import ImportReport, ProviderChange
+from provider_store.provider_config import ProviderConfig, effective_api_key
+from provider_store.providers.openai import OpenAIClient, PingResult
+from provider_store.resolution.manager import ProviderManager
 from provider_store.store import ProviderStore
-from provider_store.tables import ModelStatus, Verdict
 
 __version__ = "0.1.0"
+
+_compat.install()
 
 __all__ = [
     "AmbiguousModelError",

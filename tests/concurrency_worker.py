@@ -27,8 +27,8 @@ from provider_store import (
     ValidationResult,
     leases,
 )
-from provider_store.cache_rows import MODEL_TABLE, PROVIDER_TABLE
-from provider_store.tables import Verdict
+from provider_store.catalog.queries import MODEL_TABLE, PROVIDER_TABLE
+from provider_store.catalog.tables import Verdict
 from provider_store.testing import FakeProvider
 
 CHAIN_MODEL = "write-chain"

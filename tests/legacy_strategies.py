@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from provider_store.legacy_yaml import LegacyDocument, LegacyProvider
+from provider_store.legacy.document import LegacyDocument, LegacyProvider
 
 text = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=30)
 ids = st.one_of(

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from provider_store.catalog.migrate import head_revision
 from provider_store.cli import main
-from provider_store.migrate import head_revision
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

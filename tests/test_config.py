@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from provider_store import ProviderConfig, effective_api_key
-from provider_store.config import env_var_for
+from provider_store.provider_config import env_var_for
 
 
 def test_defaults_match_the_legacy_object() -> None:

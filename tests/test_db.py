@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import text
 
 from provider_store import ConfigurationError, ProviderConfig, ProviderStore
-from provider_store.db import build_engine, resolve_url
-from provider_store.migrate import current_revision, head_revision
+from provider_store.catalog.db import build_engine, resolve_url
+from provider_store.catalog.migrate import current_revision, head_revision
 
 
 def test_url_resolution_prefers_argument_then_environment(

@@ -27,8 +27,8 @@ from provider_store import (
     Source,
     ValidationResult,
 )
-from provider_store.discovery import EMPTY_LIST_TAG
-from provider_store.tables import Model, ModelStatus, Verdict
+from provider_store.catalog.tables import Model, ModelStatus, Verdict
+from provider_store.discovery.service import EMPTY_LIST_TAG
 from provider_store.testing import FakeProvider
 
 KEY = "sk-test-SECRET-0123456789abcdef"

@@ -15,7 +15,7 @@ from provider_store.errors import (
     ProviderConnectionError,
     ProviderHTTPError,
 )
-from provider_store.http import OpenAIClient, endpoint
+from provider_store.providers.openai import OpenAIClient, endpoint
 from provider_store.testing import FakeProvider
 
 KEY = "sk-test-SECRET-0123456789abcdef"

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from legacy_strategies import documents
 
 from provider_store.errors import InvalidDocumentError
-from provider_store.legacy_yaml import (
+from provider_store.legacy.document import (
     MAX_FILE_BYTES,
     LegacyDocument,
     LegacyProvider,

@@ -11,10 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from provider_store import AmbiguousModelError, ProviderConfig, ProviderStore
-from provider_store.discovery import ModelDiscoveryService
-from provider_store.discovery_report import ProgressEvent
-from provider_store.http import OpenAIClient
-from provider_store.manager import ProviderManager, split_first_slash
+from provider_store.discovery.report import ProgressEvent
+from provider_store.discovery.service import ModelDiscoveryService
+from provider_store.providers.openai import OpenAIClient
+from provider_store.resolution.manager import ProviderManager, split_first_slash
 from provider_store.testing import FakeProvider
 
 # -- the old contract, on loose configs ----------------------------------------------------------

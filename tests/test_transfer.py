@@ -15,8 +15,8 @@ from legacy_strategies import documents
 from sqlalchemy import text, update
 
 from provider_store import InvalidDocumentError, ProviderStore, StoreError
-from provider_store.legacy_yaml import LegacyDocument, dump_data, parse_bytes
-from provider_store.tables import CatalogMeta, Model, Provider
+from provider_store.catalog.tables import CatalogMeta, Model, Provider
+from provider_store.legacy.document import LegacyDocument, dump_data, parse_bytes
 
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "openaicompat-providers.yaml"
 

@@ -11,7 +11,7 @@ from typing import Any
 import click
 from rich.console import Console
 
-from provider_store.manager import ProviderManager
+from provider_store.resolution.manager import ProviderManager
 from provider_store.store import ProviderStore
 
 

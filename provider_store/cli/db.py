@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from provider_store import migrate
+from provider_store.catalog import migrate
+from provider_store.catalog.db import redact_url
 from provider_store.cli.app import CliState, cli, json_option, pass_state, print_json, stdout
-from provider_store.db import redact_url
 
 
 @cli.group()

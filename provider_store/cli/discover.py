@@ -16,7 +16,7 @@ from provider_store.cli.app import (
     stderr,
     stdout,
 )
-from provider_store.discovery_report import DiscoveryReport, ProgressEvent
+from provider_store.discovery.report import DiscoveryReport, ProgressEvent
 from provider_store.errors import NotFoundError
 
 FAILED = 1

@@ -21,7 +21,7 @@ from provider_store.cli.app import (
     stderr,
     stdout,
 )
-from provider_store.config import NOT_CONFIGURED_SUFFIX, ProviderConfig, env_var_for
+from provider_store.provider_config import NOT_CONFIGURED_SUFFIX, ProviderConfig, env_var_for
 
 
 def _key_source(key: str, config: ProviderConfig) -> str:

@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import make_url
 
 from provider_store import ModelDiscoveryService, ProviderConfig, ProviderStore
-from provider_store.db import sqlite_path
+from provider_store.catalog.db import sqlite_path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from pg_schema import each_backend  # noqa: E402

@@ -29,7 +29,7 @@ from typing import Any
 import yaml
 
 from provider_store import ProviderStore
-from provider_store.legacy_yaml import dump_data
+from provider_store.legacy.document import dump_data
 
 PROVIDERS = 100
 VALID = 1_000

@@ -8,8 +8,8 @@ import pytest
 from alembic.config import Config
 from sqlalchemy import Engine
 
-from provider_store.db import build_engine
-from provider_store.migrate import alembic_config as make_alembic_config
+from provider_store.catalog.db import build_engine
+from provider_store.catalog.migrate import alembic_config as make_alembic_config
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from provider_store import ProviderStore
-from provider_store.db import build_engine
-from provider_store.migrate import current_revision, head_revision, upgrade
+from provider_store.catalog.db import build_engine
+from provider_store.catalog.migrate import current_revision, head_revision, upgrade
 
 
 def test_rows_written_at_0001_survive_upgrade_to_head(db_url: str) -> None:
@@ -56,6 +56,6 @@ def test_rows_written_at_0001_survive_upgrade_to_head(db_url: str) -> None:
 
 
 def test_the_schema_head_constant_matches_the_migration_scripts() -> None:
-    from provider_store.migrate import SCHEMA_HEAD
+    from provider_store.catalog.migrate import SCHEMA_HEAD
 
     assert head_revision() == SCHEMA_HEAD

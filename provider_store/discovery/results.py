@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from provider_store.errors import DiscoveryError
-from provider_store.tables import Verdict
 
 
 class Source(enum.StrEnum):
@@ -36,19 +35,3 @@ class DiscoveryResult:
     def ok(self) -> bool:
         """True when the list is fresh (fetched now or from a fresh cache)."""
         return self.source in (Source.FRESH, Source.CACHE)
-
-
-@dataclass(frozen=True)
-class ValidationResult:
-    """The verdict of one model's validation ping (or of a reused stored verdict)."""
-
-    model: str
-    verdict: Verdict
-    reason: str
-    checked_at: float
-    reused: bool = False
-
-    @property
-    def valid(self) -> bool:
-        """True iff the verdict is ``valid``."""
-        return self.verdict is Verdict.VALID

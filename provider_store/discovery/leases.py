@@ -15,7 +15,7 @@ import uuid
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
-from provider_store.tables import Provider, utc_now
+from provider_store.catalog.tables import Provider, utc_now
 
 DEFAULT_LEASE_SECONDS = 30.0
 

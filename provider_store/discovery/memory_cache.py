@@ -14,10 +14,10 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from provider_store.config import ProviderConfig
+from provider_store.catalog.tables import utc_now
+from provider_store.discovery.results import DiscoveryResult, Source
 from provider_store.errors import BadResponseError, DiscoveryError
-from provider_store.results import DiscoveryResult, Source
-from provider_store.tables import utc_now
+from provider_store.provider_config import ProviderConfig
 
 EMPTY_LIST_TAG = "EmptyModelList"
 

@@ -26,8 +26,10 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from provider_store.config import ProviderConfig
-from provider_store.discovery_report import (
+from provider_store.catalog.records import ValidationResult
+from provider_store.catalog.store import CatalogStore
+from provider_store.catalog.tables import Verdict
+from provider_store.discovery.report import (
     FAILED,
     OK,
     SKIPPED,
@@ -37,9 +39,8 @@ from provider_store.discovery_report import (
     ProgressEvent,
     ProviderSummary,
 )
-from provider_store.results import DiscoveryResult, Source, ValidationResult
-from provider_store.store import ProviderStore
-from provider_store.tables import Verdict
+from provider_store.discovery.results import DiscoveryResult, Source
+from provider_store.provider_config import ProviderConfig
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ _GRACE = 0.2  # seconds the run waits past the deadline for workers to hand in t
 
 
 class DiscoveryServiceLike(Protocol):
-    """What the orchestration needs of :class:`~provider_store.discovery.ModelDiscoveryService`."""
+    """What the orchestration needs of :class:`~ModelDiscoveryService`."""
 
     def discover(
         self, config: ProviderConfig, *, force_refresh: bool = False, wait_for_refresh: bool = False
@@ -83,7 +84,7 @@ def run_discovery(
     service: DiscoveryServiceLike,
     options: DiscoveryOptions,
     *,
-    store: ProviderStore | None = None,
+    store: CatalogStore | None = None,
     provider: str | None = None,
     progress: ProgressCallback | None = None,
 ) -> DiscoveryReport:

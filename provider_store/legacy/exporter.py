@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Table, select
 
+from provider_store.catalog.tables import CatalogMeta, Model, ModelStatus, Provider
 from provider_store.errors import InvalidDocumentError
-from provider_store.legacy_yaml import LegacyDocument, LegacyProvider, dump_document
-from provider_store.tables import CatalogMeta, Model, ModelStatus, Provider
-from provider_store.transfer import TOP_LEVEL_EXTRA_KEY
+from provider_store.legacy.document import LegacyDocument, LegacyProvider, dump_document
+from provider_store.legacy.importer import TOP_LEVEL_EXTRA_KEY
 
 if TYPE_CHECKING:
-    from provider_store.store import ProviderStore
+    from provider_store.catalog.store import CatalogStore as ProviderStore
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """ProviderManager: a dict-like view over provider configs, cross-provider resolution, discovery.
 
 Resolution (:meth:`ProviderManager.get_api_for_model_string`, :meth:`ProviderManager.find_model`)
-goes through a :class:`~provider_store.model_index.ModelIndex` built once from the configs, so a
+goes through a :class:`~ModelIndex` built once from the configs, so a
 catalog of 100,000 models is not scanned per call. The index is rebuilt after
 :meth:`~ProviderManager.discover`, :meth:`~ProviderManager.reload`, item assignment or deletion on
 the manager, and :meth:`~ProviderManager.invalidate`. For catalogs of up to
@@ -17,14 +17,14 @@ import logging
 from collections.abc import ItemsView, Iterator, KeysView, Mapping, ValuesView
 from typing import TYPE_CHECKING, Any
 
-from provider_store.config import ProviderConfig
+from provider_store.catalog.store import CatalogStore
 from provider_store.errors import AmbiguousModelError, NotFoundError
-from provider_store.model_index import ModelIndex
-from provider_store.store import ProviderStore
+from provider_store.provider_config import ProviderConfig
+from provider_store.resolution.model_index import ModelIndex
 
 if TYPE_CHECKING:
-    from provider_store.discovery import ModelDiscoveryService
-    from provider_store.discovery_report import DiscoveryReport, ProgressCallback
+    from provider_store.discovery.report import DiscoveryReport, ProgressCallback
+    from provider_store.discovery.service import ModelDiscoveryService
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class ProviderManager:
 
     Built from a mapping of provider key to :class:`ProviderConfig` (or a plain dict of its
     fields), or from a ``store`` (then the configs are read from it and discovery results are
-    written back). ``service`` is the :class:`~provider_store.discovery.ModelDiscoveryService`
+    written back). ``service`` is the :class:`~ModelDiscoveryService`
     used by :meth:`discover_models`; by default one over ``store``.
     """
 
@@ -53,7 +53,7 @@ class ProviderManager:
         self,
         providers: Mapping[str, ProviderConfig | Mapping[str, Any]] | None = None,
         *,
-        store: ProviderStore | None = None,
+        store: CatalogStore | None = None,
         service: ModelDiscoveryService | None = None,
     ) -> None:
         self.store = store
@@ -75,7 +75,7 @@ class ProviderManager:
     def service(self) -> ModelDiscoveryService:
         """The discovery service (created on first use)."""
         if self._service is None:
-            from provider_store.discovery import ModelDiscoveryService
+            from provider_store.discovery.service import ModelDiscoveryService
 
             self._service = ModelDiscoveryService(self.store)
         return self._service
@@ -289,11 +289,11 @@ class ProviderManager:
     ) -> DiscoveryReport:
         """Discover (and by default validate) the targeted providers; return a full report.
 
-        See :func:`provider_store.orchestrate.run_discovery` for the rules. The report is also
+        See :func:`provider_store.discovery.run.run_discovery` for the rules. The report is also
         kept as :attr:`last_report`.
         """
-        from provider_store.discovery_report import DiscoveryOptions
-        from provider_store.orchestrate import run_discovery
+        from provider_store.discovery.report import DiscoveryOptions
+        from provider_store.discovery.run import run_discovery
 
         options = DiscoveryOptions.build(
             force_refresh=force_refresh,

@@ -4,12 +4,12 @@ Import runs in one transaction (all or nothing) with bulk Core statements. It ch
 curated fields (name, base URL, API key, unknown keys, valid and invalid models) and never the
 discovery cache, validation verdicts or sightings of rows that already exist. A curated model that
 the file no longer lists is deleted, unless discovery has seen it, in which case it stays as
-``unverified`` (the rule :func:`provider_store.store.sync_models` follows too).
+``unverified`` (the rule :func:`provider_store.catalog.store.sync_models` follows too).
 
 Merge (the default) inserts or updates the providers of the file field by field and leaves other
 providers alone; unknown keys are merged key by key; a provider without ``invalid_models`` in the
 file keeps its stored list. Replace makes the store equal to the file. Dry run computes the same
-report and writes nothing. The export is in :mod:`provider_store.export`.
+report and writes nothing. The export is in :mod:`provider_store.legacy.exporter`.
 """
 
 from __future__ import annotations
@@ -21,10 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Table, delete, insert, select, update
 
-from provider_store.errors import InvalidDocumentError
-from provider_store.import_report import ImportReport, ProviderChange
-from provider_store.legacy_yaml import LegacyDocument, LegacyProvider, load_path, parse_bytes
-from provider_store.model_plan import (
+from provider_store.catalog.model_plan import (
     ModelPlan,
     StoredModel,
     Wanted,
@@ -34,10 +31,13 @@ from provider_store.model_plan import (
     stored_models,
     wanted_models,
 )
-from provider_store.tables import CatalogMeta, Model, ModelStatus, Provider, utc_now
+from provider_store.catalog.tables import CatalogMeta, Model, ModelStatus, Provider, utc_now
+from provider_store.errors import InvalidDocumentError
+from provider_store.legacy.document import LegacyDocument, LegacyProvider, load_path, parse_bytes
+from provider_store.legacy.report import ImportReport, ProviderChange
 
 if TYPE_CHECKING:
-    from provider_store.store import ProviderStore
+    from provider_store.catalog.store import CatalogStore as ProviderStore
 
 logger = logging.getLogger(__name__)
 

@@ -14,9 +14,9 @@ from sqlalchemy import Table, and_, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
+from provider_store.catalog.records import ValidationResult
+from provider_store.catalog.tables import Model, ModelStatus, Provider, Verdict
 from provider_store.errors import NotFoundError
-from provider_store.results import ValidationResult
-from provider_store.tables import Model, ModelStatus, Provider, Verdict
 
 MODEL_TABLE = cast(Table, getattr(Model, "__table__"))  # noqa: B009 - untyped in SQLModel
 PROVIDER_TABLE = cast(Table, getattr(Provider, "__table__"))  # noqa: B009

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
 
-from provider_store.tables import Model, ModelStatus
+from provider_store.catalog.tables import Model, ModelStatus
 
 _models: Table = Model.__table__  # type: ignore[attr-defined]
 _VALID, _INVALID, _UNVERIFIED = (

@@ -20,7 +20,7 @@ because the store keeps them as JSON. Unquoted dates stay strings (the timestamp
 so ``released: 2024-05-13`` survives a round trip unchanged.
 
 Safety checks (size, encoding, duplicate keys, alias bombs, nesting depth) are those of
-:mod:`provider_store.yaml_loader`; every error is an :class:`InvalidDocumentError` naming the file,
+:mod:`~safe_yaml`; every error is an :class:`InvalidDocumentError` naming the file,
 line, column and field.
 """
 
@@ -35,7 +35,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from provider_store.errors import InvalidDocumentError
-from provider_store.yaml_loader import (
+from provider_store.legacy.safe_yaml import (
     MAX_ALIAS_EXPANSION,
     MAX_DEPTH,
     MAX_FILE_BYTES,

@@ -17,7 +17,7 @@ from filelock import FileLock
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from provider_store.db import WRITE_OPTION, redact_url, sqlite_path
+from provider_store.catalog.db import WRITE_OPTION, redact_url, sqlite_path
 from provider_store.errors import StoreError
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 # The newest revision in migrations/versions. Opening a store compares the database with it
 # without importing Alembic (start-up time); a test keeps it equal to the scripts' head.
-SCHEMA_HEAD = "0002"
+SCHEMA_HEAD = "0003"
 
 # Any fixed 64-bit number; every process that migrates a PostgreSQL catalog takes this lock.
 PG_MIGRATION_LOCK_ID = 0x70726F7669646572  # "provider"
@@ -35,7 +35,7 @@ PG_MIGRATION_LOCK_ID = 0x70726F7669646572  # "provider"
 
 def script_location() -> Path:
     """The folder holding ``env.py`` and ``versions/`` (installed copy first, then the repo)."""
-    package_dir = Path(__file__).resolve().parent
+    package_dir = Path(__file__).resolve().parents[1]
     for candidate in (package_dir / "_migrations", package_dir.parent / "migrations"):
         if (candidate / "env.py").is_file():
             return candidate

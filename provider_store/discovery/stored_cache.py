@@ -1,11 +1,11 @@
 """The durable discovery cache: a provider's model list in its columns, refreshed under a lease.
 
 :func:`discover` is the store-backed path of
-:meth:`~provider_store.discovery.ModelDiscoveryService.discover`: a fresh list is served from the
+:meth:`~ModelDiscoveryService.discover`: a fresh list is served from the
 columns; a stale one is refreshed by the holder of the provider's refresh lease only
-(:mod:`provider_store.refresh`), or by anyone when ``force_refresh`` asks. A failed refresh
+(:mod:`discovery.refresh`), or by anyone when ``force_refresh`` asks. A failed refresh
 records the failure and serves the last good list as ``stale``; the first empty list after a
-non-empty one is such a failure (:func:`~provider_store.memory_cache.empty_list_error`).
+non-empty one is such a failure (:func:`~provider_store.discovery.memory_cache.empty_list_error`).
 Database trouble is logged, never raised (:func:`guard`).
 """
 
@@ -17,20 +17,21 @@ from typing import TypeVar
 
 from sqlmodel import Session
 
-from provider_store import cache_rows, refresh
-from provider_store.cache_rows import CacheState
-from provider_store.config import ProviderConfig
-from provider_store.errors import DiscoveryError, ProviderStoreError
-from provider_store.memory_cache import (
+from provider_store.catalog import queries as cache_rows
+from provider_store.catalog.queries import CacheState
+from provider_store.catalog.store import CatalogStore
+from provider_store.catalog.tables import utc_now
+from provider_store.discovery import refresh
+from provider_store.discovery.memory_cache import (
     EMPTY_LIST_TAG,
     Fetch,
     attach,
     empty_list_error,
     stale_or_none,
 )
-from provider_store.results import DiscoveryResult, Source
-from provider_store.store import ProviderStore
-from provider_store.tables import utc_now
+from provider_store.discovery.results import DiscoveryResult, Source
+from provider_store.errors import DiscoveryError, ProviderStoreError
+from provider_store.provider_config import ProviderConfig
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ __all__ = ["discover", "guard"]
 
 
 def discover(
-    store: ProviderStore,
+    store: CatalogStore,
     key: str,
     config: ProviderConfig,
     state: CacheState,

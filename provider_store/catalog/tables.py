@@ -86,6 +86,17 @@ class Provider(ProviderBase, table=True):
     # Refresh lease: who is refreshing the cache right now, and until when the claim holds.
     lease_holder: str | None = Field(default=None, max_length=200)
     lease_expires_at: float | None = None
+    # How many refreshes in a row answered an empty list while a non-empty one was cached.
+    empty_list_strikes: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # The provider's API dialect ("openai" for every OpenAI-compatible service, "anthropic",
+    # "gemini") and its connection options (auth header name, query parameters, extra headers).
+    kind: str = Field(
+        default="openai", max_length=40, sa_column_kwargs={"server_default": "openai"}
+    )
+    options: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    # A provider-wide problem seen while validating (bad key, no credit): message and time.
+    problem: str | None = Field(default=None, max_length=2000)
+    problem_at: float | None = None
 
 
 class ModelBase(SQLModel):
@@ -114,6 +125,18 @@ class Model(ModelBase, table=True):
     verdict_at: float | None = None
     first_seen_at: float | None = None
     last_seen_at: float | None = None
+    # The chat request style that last got a conclusive answer (tried first next time).
+    ping_style: str | None = Field(default=None, max_length=40)
+    # Metadata from the provider's model list, normalised; None when the provider does not say.
+    display_name: str | None = Field(default=None, max_length=500)
+    created: float | None = None  # when the provider says the model was created (epoch s)
+    context_length: int | None = None
+    max_output_tokens: int | None = None
+    input_price: float | None = None  # USD per million input tokens
+    output_price: float | None = None  # USD per million output tokens
+    input_modalities: list[str] | None = Field(default=None, sa_column=Column(JSON))
+    output_modalities: list[str] | None = Field(default=None, sa_column=Column(JSON))
+    capabilities: list[str] | None = Field(default=None, sa_column=Column(JSON))
     model_id: str = Field(max_length=500, index=True)
     alias: str = Field(max_length=500, index=True)
 

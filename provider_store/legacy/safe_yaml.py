@@ -4,7 +4,7 @@ Files over :data:`MAX_FILE_BYTES`, non-UTF-8 or binary input, duplicate keys, re
 alias expansion beyond :data:`MAX_ALIAS_EXPANSION` extra nodes ("billion laughs") and nesting
 deeper than :data:`MAX_DEPTH` are rejected with an :class:`InvalidDocumentError` naming the file,
 line, column and field. Ordinary anchors, aliases and ``<<`` merge keys work. Pure: no database
-code. The document model built on top of this lives in :mod:`provider_store.legacy_yaml`.
+code. The document model built on top of this lives in :mod:`provider_store.legacy.document`.
 """
 
 from __future__ import annotations

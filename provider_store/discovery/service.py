@@ -22,11 +22,11 @@ Rules where the issue left a choice:
   store; a loose config is pinged on every check, as the legacy service did.
 - **One refresh per expiry**: a stale store-backed cache is refreshed by the holder of the
   provider's refresh lease only; other callers serve the stale list at once, or wait for the
-  holder's result when there is no list (:mod:`provider_store.refresh`). ``force_refresh``
+  holder's result when there is no list (:mod:`provider_store.discovery.refresh`). ``force_refresh``
   fetches regardless of the lease.
 
-The store-backed path lives in :mod:`provider_store.stored_cache`, the in-memory one in
-:mod:`provider_store.memory_cache`, the verdict rules in :mod:`provider_store.validation`.
+The store-backed path lives in :mod:`provider_store.discovery.stored_cache`, the in-memory one in
+:mod:`discovery.memory_cache`, the verdict rules in :mod:`discovery.verdicts`.
 """
 
 from __future__ import annotations
@@ -36,18 +36,19 @@ from dataclasses import replace
 from types import TracebackType
 from typing import Any
 
-from provider_store import stored_cache
-from provider_store.config import NOT_CONFIGURED_SUFFIX, ProviderConfig, effective_api_key
+from provider_store.catalog.records import ValidationResult
+from provider_store.catalog.store import CatalogStore
+from provider_store.catalog.tables import Verdict, utc_now
+from provider_store.discovery import stored_cache
+from provider_store.discovery.memory_cache import EMPTY_LIST_TAG as EMPTY_LIST_TAG
+from provider_store.discovery.memory_cache import MemoryCache
+from provider_store.discovery.results import DiscoveryResult, Source
+from provider_store.discovery.stored_cache import guard
+from provider_store.discovery.verdicts import DEFAULT_REVALIDATE_AFTER, classify, is_reusable
+from provider_store.discovery.verdicts import REFUSAL_STATUSES as REFUSAL_STATUSES
 from provider_store.errors import BadResponseError, DiscoveryError, ProviderStoreError
-from provider_store.http import OpenAIClient, scrub
-from provider_store.memory_cache import EMPTY_LIST_TAG as EMPTY_LIST_TAG
-from provider_store.memory_cache import MemoryCache
-from provider_store.results import DiscoveryResult, Source, ValidationResult
-from provider_store.store import ProviderStore
-from provider_store.stored_cache import guard
-from provider_store.tables import Verdict, utc_now
-from provider_store.validation import DEFAULT_REVALIDATE_AFTER, classify, is_reusable
-from provider_store.validation import REFUSAL_STATUSES as REFUSAL_STATUSES
+from provider_store.provider_config import NOT_CONFIGURED_SUFFIX, ProviderConfig, effective_api_key
+from provider_store.providers.openai import OpenAIClient, scrub
 
 logger = logging.getLogger(__name__)
 
@@ -65,9 +66,9 @@ class ModelDiscoveryService:
     """Discovers and validates the models of OpenAI-compatible providers.
 
     ``store`` makes the cache and the verdicts durable for configs loaded from it; ``client`` is
-    an :class:`~provider_store.http.OpenAIClient` (one is created, and closed by :meth:`close`,
+    an :class:`~OpenAIClient` (one is created, and closed by :meth:`close`,
     when not given). Safe to use from several threads at once. A stale store-backed cache is
-    refreshed by one caller at a time across processes (see :mod:`provider_store.refresh`):
+    refreshed by one caller at a time across processes (see :mod:`discovery.refresh`):
     ``lease_seconds`` (default: the client's deadline plus a margin) bounds how long a crashed
     refresher blocks others, ``wait_seconds`` (default: the lease) how long a caller without any
     list waits for another process's refresh.
@@ -75,7 +76,7 @@ class ModelDiscoveryService:
 
     def __init__(
         self,
-        store: ProviderStore | None = None,
+        store: CatalogStore | None = None,
         *,
         client: OpenAIClient | None = None,
         revalidate_after: float = DEFAULT_REVALIDATE_AFTER,

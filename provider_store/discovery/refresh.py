@@ -4,7 +4,7 @@ When many processes find a provider's cache stale at the same moment, only one o
 ask the provider for ``/models``. :func:`claim` decides who:
 
 - it re-reads the cache and tries to take the provider's refresh lease in one short write
-  transaction (:func:`provider_store.leases.try_acquire`). A cache that another process has
+  transaction (:func:`~try_acquire`). A cache that another process has
   just refreshed is served as it is; the winner gets a holder id and fetches;
 - a loser with a stale list serves it at once (``stale``, no error): the holder is refreshing;
   unless ``serve_stale=False`` (an explicit refresh), in which case it waits like:
@@ -29,12 +29,13 @@ from typing import TypeVar
 
 from sqlmodel import Session
 
-from provider_store import cache_rows, leases
-from provider_store.cache_rows import CacheState
+from provider_store.catalog import queries as cache_rows
+from provider_store.catalog.queries import CacheState
+from provider_store.catalog.store import CatalogStore
+from provider_store.catalog.tables import utc_now
+from provider_store.discovery import leases
+from provider_store.discovery.results import DiscoveryResult, Source
 from provider_store.errors import DiscoveryError, ProviderHTTPError, ProviderStoreError
-from provider_store.results import DiscoveryResult, Source
-from provider_store.store import ProviderStore
-from provider_store.tables import utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ class Claim:
 
 
 def claim(
-    store: ProviderStore,
+    store: CatalogStore,
     key: str,
     *,
     lease_seconds: float,
@@ -104,9 +105,7 @@ def claim(
                 break  # released without a result, or expired: try to take it
 
 
-def finish(
-    store: ProviderStore, key: str, holder: str | None, write: Callable[[Session], _T]
-) -> _T:
+def finish(store: CatalogStore, key: str, holder: str | None, write: Callable[[Session], _T]) -> _T:
     """Run ``write`` and give the lease back in one transaction (the lease also on failure)."""
     try:
         with store.transaction() as session:
@@ -120,7 +119,7 @@ def finish(
         raise
 
 
-def release_quietly(store: ProviderStore, key: str, holder: str) -> None:
+def release_quietly(store: CatalogStore, key: str, holder: str) -> None:
     """Give the lease back in a transaction of its own; database trouble is only logged."""
     try:
         with store.transaction() as session:

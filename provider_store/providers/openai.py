@@ -33,7 +33,7 @@ from provider_store.errors import (
     DiscoveryError,
     ProviderConnectionError,
 )
-from provider_store.http_parsing import (
+from provider_store.providers.transport import (
     first_choice_content,
     header_safe,
     http_error,
@@ -43,7 +43,7 @@ from provider_store.http_parsing import (
     retry_delay,
     safe_url,
 )
-from provider_store.http_parsing import scrub as scrub
+from provider_store.providers.transport import scrub as scrub
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Verdict rules: how a ping's outcome is classified and when a stored verdict is reused.
 
-Pure: no network, no database. :class:`~provider_store.discovery.ModelDiscoveryService` pings and
+Pure: no network, no database. :class:`~ModelDiscoveryService` pings and
 stores; this module decides.
 
 - ``valid``: the answer's first choice says pong;
@@ -13,9 +13,9 @@ stores; this module decides.
 
 from __future__ import annotations
 
-from provider_store.http import PingResult
-from provider_store.results import ValidationResult
-from provider_store.tables import Verdict
+from provider_store.catalog.records import ValidationResult
+from provider_store.catalog.tables import Verdict
+from provider_store.providers.openai import PingResult
 
 DEFAULT_REVALIDATE_AFTER = 24 * 3600.0
 REFUSAL_STATUSES = frozenset({400, 404, 422})

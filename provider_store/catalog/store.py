@@ -1,0 +1,297 @@
+"""ProviderStore: the durable catalog. Rows <-> ProviderConfig, sessions, cache columns.
+
+Functions that take ``session=`` never commit: the caller owns the transaction. Without a
+session, each call runs in a short transaction of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, delete
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session, col, select
+
+from provider_store.catalog import migrate, model_plan
+from provider_store.catalog import queries as cache_rows
+from provider_store.catalog.db import WRITE_OPTION, build_engine, redact_url, resolve_url
+from provider_store.catalog.records import ValidationResult
+from provider_store.catalog.tables import Model, ModelStatus, Provider, utc_now
+from provider_store.errors import NotFoundError, StoreError
+from provider_store.provider_config import ProviderConfig
+
+logger = logging.getLogger(__name__)
+
+
+class CatalogStore:
+    """A catalog of providers and models in a SQL database (SQLite file by default).
+
+    ``url`` is resolved like :func:`~resolve_url`. Opening a store upgrades its
+    schema to the newest revision unless ``auto_migrate=False``.
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        auto_migrate: bool = True,
+        engine: Engine | None = None,
+    ) -> None:
+        self.url = str(engine.url) if engine is not None else resolve_url(url)
+        self.engine = engine if engine is not None else build_engine(self.url)
+        self._write_engine = self.engine.execution_options(**{WRITE_OPTION: True})
+        if auto_migrate:
+            migrate.ensure_head(self.engine)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(url={redact_url(self.url)!r})"
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        self.engine.dispose()
+
+    # -- transactions -------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A write transaction: committed when the block ends, rolled back if it raises."""
+        with self._session(self._write_engine) as session:
+            yield session
+            session.commit()
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only session (its transaction is rolled back at the end)."""
+        with self._session(self.engine) as session:
+            yield session
+
+    @contextmanager
+    def _session(self, bind: Engine) -> Iterator[Session]:
+        session = Session(bind=bind, expire_on_commit=False)
+        try:
+            yield session
+        except SQLAlchemyError as exc:
+            session.rollback()
+            raise StoreError(
+                f"Database operation on {redact_url(self.url)} failed: {exc.__class__.__name__}"
+            ) from exc
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    @contextmanager
+    def _writing(self, session: Session | None) -> Iterator[Session]:
+        if session is not None:
+            yield session
+        else:
+            with self.transaction() as own:
+                yield own
+
+    @contextmanager
+    def _reading(self, session: Session | None) -> Iterator[Session]:
+        if session is not None:
+            yield session
+        else:
+            with self.read() as own:
+                yield own
+
+    # -- providers ----------------------------------------------------------------------------
+
+    def provider_keys(self, *, session: Session | None = None) -> list[str]:
+        """Provider keys in catalog order."""
+        with self._reading(session) as s:
+            rows = s.execute(
+                select(Provider.key).order_by(col(Provider.position), col(Provider.id))
+            )
+            return list(rows.scalars())
+
+    def get_provider(self, key: str, *, session: Session) -> Provider:
+        """The provider row for ``key``; NotFoundError names the key when there is none."""
+        row = session.exec(select(Provider).where(Provider.key == key)).one_or_none()
+        if row is None:
+            raise NotFoundError(f"Unknown provider: {key}")
+        return row
+
+    def get_config(self, key: str, *, session: Session | None = None) -> ProviderConfig:
+        """The provider ``key`` as a ProviderConfig, with its discovery cache attached."""
+        with self._reading(session) as s:
+            provider = self.get_provider(key, session=s)
+            return self._to_config(provider, self._curated(s, [provider.id]))
+
+    def load_configs(self, *, session: Session | None = None) -> dict[str, ProviderConfig]:
+        """Every provider as a ProviderConfig, in catalog order."""
+        with self._reading(session) as s:
+            providers = list(
+                s.execute(
+                    select(Provider).order_by(col(Provider.position), col(Provider.id))
+                ).scalars()
+            )
+            curated = self._curated(s, [p.id for p in providers])
+            return {p.key: self._to_config(p, curated) for p in providers}
+
+    def save_config(
+        self,
+        key: str,
+        config: ProviderConfig,
+        *,
+        extra: dict[str, Any] | None = None,
+        session: Session | None = None,
+    ) -> None:
+        """Insert or update provider ``key`` and its curated models from ``config``.
+
+        The discovery cache, validation verdicts and sightings of models already stored are kept.
+        A curated model that the config no longer lists is dropped, unless discovery has seen it,
+        in which case it stays as ``unverified``.
+        """
+        now = utc_now()
+        with self._writing(session) as s:
+            provider = s.exec(select(Provider).where(Provider.key == key)).one_or_none()
+            if provider is None:
+                position = len(self.provider_keys(session=s))
+                provider = Provider(
+                    key=key,
+                    name=config.name,
+                    base_api_url=config.base_api_url,
+                    api_key=config.api_key,
+                    position=position,
+                    extra=dict(extra or {}),
+                    cache_ttl_seconds=config._cache_duration,
+                    created_at=now,
+                    updated_at=now,
+                )
+                s.add(provider)
+                s.flush()
+            else:
+                provider.name = config.name
+                provider.base_api_url = config.base_api_url
+                provider.api_key = config.api_key
+                if extra is not None:
+                    provider.extra = dict(extra)
+                provider.updated_at = now
+                s.add(provider)
+                s.flush()
+            assert provider.id is not None
+            sync_models(s, provider.id, config)
+
+    def delete_provider(self, key: str, *, session: Session | None = None) -> None:
+        """Remove a provider and (by cascade) its models."""
+        with self._writing(session) as s:
+            provider = self.get_provider(key, session=s)
+            s.execute(delete(Model).where(col(Model.provider_id) == provider.id))
+            s.delete(provider)
+
+    def set_cache_ttl(self, key: str, seconds: int, *, session: Session | None = None) -> None:
+        """Set how long a provider's discovery cache stays fresh."""
+        if seconds < 0:
+            raise ValueError("cache TTL must be >= 0 seconds")
+        with self._writing(session) as s:
+            provider = self.get_provider(key, session=s)
+            provider.cache_ttl_seconds = seconds
+            provider.updated_at = utc_now()
+            s.add(provider)
+
+    def read_cache(self, key: str, *, session: Session | None = None) -> cache_rows.CacheState:
+        """Provider ``key``'s discovery cache, TTL and last discovery error, as stored."""
+        with self._reading(session) as s:
+            return cache_rows.read_cache(s, key)
+
+    def write_cache(
+        self,
+        key: str,
+        models: list[dict[str, Any]],
+        *,
+        fetched_at: float,
+        session: Session | None = None,
+    ) -> None:
+        """Store a freshly fetched model list, clear the last error and record sightings."""
+        with self._writing(session) as s:
+            cache_rows.write_cache(s, key, models, fetched_at)
+
+    def record_discovery_error(
+        self,
+        key: str,
+        message: str,
+        *,
+        status: int | None = None,
+        at: float | None = None,
+        session: Session | None = None,
+    ) -> None:
+        """Record a failed refresh (a key-free message, HTTP status, time); the cache is kept."""
+        with self._writing(session) as s:
+            cache_rows.record_error(s, key, message, status, utc_now() if at is None else at)
+
+    def record_verdicts(
+        self,
+        provider_key: str,
+        results: Iterable[ValidationResult],
+        *,
+        session: Session | None = None,
+    ) -> None:
+        """Store validation verdicts on the provider's model rows (created unverified if absent)."""
+        with self._writing(session) as s:
+            cache_rows.record_verdicts(s, provider_key, results)
+
+    def load_verdicts(
+        self,
+        provider_key: str,
+        *,
+        models: Iterable[str] | None = None,
+        session: Session | None = None,
+    ) -> dict[str, ValidationResult]:
+        """Stored verdicts by model id (only of ``models`` when given)."""
+        with self._reading(session) as s:
+            return cache_rows.load_verdicts(s, provider_key, models)
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _curated(
+        session: Session, provider_ids: list[int | None]
+    ) -> dict[int, tuple[dict[str, str], list[str]]]:
+        result: dict[int, tuple[dict[str, str], list[str]]] = {
+            pid: ({}, []) for pid in provider_ids if pid is not None
+        }
+        rows = session.execute(
+            select(col(Model.provider_id), col(Model.status), col(Model.model_id), col(Model.alias))
+            .where(col(Model.provider_id).in_(list(result)))
+            .where(col(Model.status) != ModelStatus.UNVERIFIED.value)
+            .order_by(col(Model.provider_id), col(Model.position))
+        )
+        for provider_id, status, model_id, alias in rows:
+            valid, invalid = result[provider_id]
+            if status == ModelStatus.VALID.value:
+                valid[model_id] = alias
+            else:
+                invalid.append(model_id)
+        return result
+
+    @staticmethod
+    def _to_config(
+        provider: Provider, curated: dict[int, tuple[dict[str, str], list[str]]]
+    ) -> ProviderConfig:
+        valid, invalid = curated.get(provider.id or -1, ({}, []))
+        config = ProviderConfig(
+            name=provider.name,
+            base_api_url=provider.base_api_url,
+            api_key=provider.api_key,
+            valid_models=dict(valid),
+            invalid_models=list(invalid),
+        )
+        config._cached_models = list(provider.models_cache or [])
+        config._cache_timestamp = provider.models_fetched_at or 0.0
+        config._cache_duration = provider.cache_ttl_seconds
+        config._provider_key = provider.key
+        return config
+
+
+def sync_models(session: Session, provider_id: int, config: ProviderConfig) -> None:
+    """Make the curated models of ``provider_id`` match ``config`` (see :mod:`model_plan`)."""
+    conn = session.connection()
+    stored = model_plan.stored_models(conn, [provider_id]).get(provider_id, [])
+    wanted = model_plan.wanted_models(config.valid_models, config.invalid_models)
+    model_plan.apply_plans(conn, [model_plan.plan_models(provider_id, stored, wanted)])
