@@ -3,30 +3,84 @@
 Import the public API from here; submodules are implementation detail unless documented.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from provider_store import _compat
-from provider_store.catalog.db import build_engine, resolve_url
-from provider_store.catalog.records import ValidationResult
-from provider_store.catalog.tables import ModelStatus, Verdict
-from provider_store.discovery.report import DiscoveryReport, ProviderSummary
-from provider_store.discovery.results import DiscoveryResult, Source
-from provider_store.discovery.service import ModelDiscoveryService
-from provider_store.errors import (
-    AmbiguousModelError,
-    BadResponseError,
-    ConfigurationError,
-    DiscoveryError,
-    InvalidDocumentError,
-    NotFoundError,
-    ProviderConnectionError,
-    ProviderHTTPError,
-    ProviderStoreError,
-    StoreError,
-)
-from provider_store.legacy.report import ImportReport, ProviderChange
-from provider_store.provider_config import ProviderConfig, effective_api_key
-from provider_store.providers.openai import OpenAIClient, PingResult
-from provider_store.resolution.manager import ProviderManager
-from provider_store.store import ProviderStore
+
+if TYPE_CHECKING:
+    from provider_store.catalog.db import build_engine, resolve_url
+    from provider_store.catalog.records import ValidationResult
+    from provider_store.catalog.tables import ModelStatus, Verdict
+    from provider_store.discovery.report import DiscoveryReport, ProviderSummary
+    from provider_store.discovery.results import DiscoveryResult, Source
+    from provider_store.discovery.service import ModelDiscoveryService
+    from provider_store.errors import (
+        AmbiguousModelError,
+        BadResponseError,
+        ConfigurationError,
+        DiscoveryError,
+        InvalidDocumentError,
+        NotFoundError,
+        ProviderConnectionError,
+        ProviderHTTPError,
+        ProviderStoreError,
+        StoreError,
+    )
+    from provider_store.legacy.report import ImportReport, ProviderChange
+    from provider_store.provider_config import ProviderConfig, effective_api_key
+    from provider_store.providers.openai import OpenAIClient, PingResult
+    from provider_store.resolution.manager import ProviderManager
+    from provider_store.store import ProviderStore
+
+# Where each public name lives: imported on first use, so ``import provider_store`` (and every
+# command of the CLI) pays only for what it touches.
+_LAZY_NAMES: dict[str, str] = {
+    "AmbiguousModelError": "provider_store.errors",
+    "BadResponseError": "provider_store.errors",
+    "ConfigurationError": "provider_store.errors",
+    "DiscoveryError": "provider_store.errors",
+    "DiscoveryReport": "provider_store.discovery.report",
+    "DiscoveryResult": "provider_store.discovery.results",
+    "ImportReport": "provider_store.legacy.report",
+    "InvalidDocumentError": "provider_store.errors",
+    "ModelDiscoveryService": "provider_store.discovery.service",
+    "ModelStatus": "provider_store.catalog.tables",
+    "NotFoundError": "provider_store.errors",
+    "OpenAIClient": "provider_store.providers.openai",
+    "PingResult": "provider_store.providers.openai",
+    "ProviderChange": "provider_store.legacy.report",
+    "ProviderConfig": "provider_store.provider_config",
+    "ProviderConnectionError": "provider_store.errors",
+    "ProviderHTTPError": "provider_store.errors",
+    "ProviderManager": "provider_store.resolution.manager",
+    "ProviderStore": "provider_store.store",
+    "ProviderStoreError": "provider_store.errors",
+    "ProviderSummary": "provider_store.discovery.report",
+    "Source": "provider_store.discovery.results",
+    "StoreError": "provider_store.errors",
+    "ValidationResult": "provider_store.catalog.records",
+    "Verdict": "provider_store.catalog.tables",
+    "build_engine": "provider_store.catalog.db",
+    "effective_api_key": "provider_store.provider_config",
+    "resolve_url": "provider_store.catalog.db",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name from its module on first access (PEP 562)."""
+    module_name = _LAZY_NAMES.get(name)
+    if module_name is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY_NAMES))
+
 
 __version__ = "0.1.0"
 

@@ -7,10 +7,15 @@ The catalog wing knows nothing of YAML; this class joins the two so that ``store
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from provider_store.catalog.store import CatalogStore
-from provider_store.legacy import exporter, importer
-from provider_store.legacy.report import ImportReport
+
+if TYPE_CHECKING:
+    from provider_store.legacy.report import ImportReport
+
+# The legacy wing (PyYAML) is imported by the methods that use it: listing the catalog
+# does not pay for it.
 
 
 class ProviderStore(CatalogStore):
@@ -27,6 +32,8 @@ class ProviderStore(CatalogStore):
         ``replace`` makes the store equal to the file; ``dry_run`` reports and writes nothing.
         Raises InvalidDocumentError (file, line, field) for bad input, leaving the store as it was.
         """
+        from provider_store.legacy import importer
+
         return importer.import_yaml(self, path, replace=replace, dry_run=dry_run)
 
     def export_yaml(self, path: str | Path, *, redact_keys: bool = False) -> int:
@@ -34,10 +41,14 @@ class ProviderStore(CatalogStore):
 
         The file gets mode 0600 when it contains any API key; ``redact_keys`` writes "" instead.
         """
+        from provider_store.legacy import exporter
+
         return exporter.export_yaml(self, path, redact_keys=redact_keys)
 
     def export_yaml_bytes(self, *, redact_keys: bool = False) -> bytes:
         """The legacy YAML export as bytes (what :meth:`export_yaml` writes)."""
+        from provider_store.legacy import exporter
+
         return exporter.export_bytes(self, redact_keys=redact_keys)[0]
 
     # -- discovery cache, errors and validation verdicts ---------------------------------------

@@ -62,6 +62,8 @@ def test_console_script_upgrades_from_any_directory(tmp_path: Path) -> None:
 def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
     from provider_store.cli.app import cli
 
+    cli.load_all()  # command modules are imported on first use
+
     def walk(group: object, path: list[str]) -> list[list[str]]:
         commands = getattr(group, "commands", {})
         found = [path]

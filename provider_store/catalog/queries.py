@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from provider_store.catalog.records import ValidationResult
@@ -209,8 +208,12 @@ def _insert_missing(session: Session, rows: list[dict[str, Any]]) -> None:
     dialect = session.get_bind().dialect.name
     keys = ["provider_id", "model_id"]
     if dialect == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
         stmt: Any = sqlite.insert(MODEL_TABLE).on_conflict_do_nothing(index_elements=keys)
     elif dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
         stmt = postgresql.insert(MODEL_TABLE).on_conflict_do_nothing(index_elements=keys)
     else:
         provider_id = rows[0]["provider_id"]

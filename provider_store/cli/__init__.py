@@ -1,7 +1,8 @@
 """The ``provider-store`` command line: parse, call the library, format.
 
 This package is the only place that prints or exits. Every ProviderStoreError becomes one line on
-stderr and exit code 2 (bad input) or 1 (the operation failed).
+stderr and exit code 2 (bad input) or 1 (the operation failed). Command modules are imported when
+their command runs (see ``LAZY_COMMANDS`` in :mod:`provider_store.cli.app`).
 """
 
 from __future__ import annotations
@@ -11,13 +12,8 @@ from collections.abc import Sequence
 
 import click
 
-from provider_store.cli import db as _db  # noqa: F401  (registers the commands)
-from provider_store.cli import discover as _discover  # noqa: F401  (registers the commands)
-from provider_store.cli import models as _models  # noqa: F401  (registers the commands)
-from provider_store.cli import providers as _providers  # noqa: F401  (registers the commands)
-from provider_store.cli import settings as _settings  # noqa: F401  (registers the commands)
-from provider_store.cli import transfer as _transfer  # noqa: F401  (registers the commands)
-from provider_store.cli.app import cli, stderr
+from provider_store.cli.app import cli
+from provider_store.cli.text import visible
 from provider_store.errors import (
     AmbiguousModelError,
     ConfigurationError,
@@ -45,16 +41,16 @@ def main(argv: Sequence[str] | None = None) -> None:
             standalone_mode=False,
         )
     except click.exceptions.Abort:
-        stderr.print("Aborted.")
+        click.echo("Aborted.", err=True)
         sys.exit(FAILED)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
     except ProviderStoreError as exc:
-        stderr.print(f"Error: {exc}", markup=False)
+        click.echo(f"Error: {visible(exc)}", err=True)
         sys.exit(exit_code_for(exc))
     except KeyboardInterrupt:
-        stderr.print("Interrupted.")
+        click.echo("Interrupted.", err=True)
         sys.exit(130)
     sys.exit(result if isinstance(result, int) else 0)
 

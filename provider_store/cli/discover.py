@@ -1,23 +1,37 @@
-"""``provider-store discover [PROVIDER]``: refresh the catalog, with progress bars and a summary."""
+"""``provider-store discover [PROVIDER]``: refresh the catalog, with progress bars and a summary.
+
+Output rules: a progress bar per provider on a terminal (stderr), then a summary table sized for
+80 columns (provider keys are never cut), then ONE warning line per provider that failed. The
+library's own warnings about those failures are not repeated (``-v`` shows them all).
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import logging
+from typing import TYPE_CHECKING, Any
+
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
-from rich.table import Table
 
 from provider_store.cli.app import (
     CliState,
     cli,
     json_option,
+    log_handler,
     open_manager,
     pass_state,
     print_json,
     stderr,
     stdout,
 )
+from provider_store.cli.tables import render_table
+from provider_store.cli.text import visible
 from provider_store.discovery.report import DiscoveryReport, ProgressEvent
 from provider_store.errors import NotFoundError
+
+if TYPE_CHECKING:
+    from provider_store.store import ProviderStore
 
 FAILED = 1
 
@@ -32,7 +46,7 @@ class _Bars:
     def __call__(self, event: ProgressEvent) -> None:
         task = self.tasks.get(event.provider)
         if task is None:
-            task = self.progress.add_task(event.provider, total=None, status="starting")
+            task = self.progress.add_task(visible(event.provider), total=None, status="starting")
             self.tasks[event.provider] = task
         if event.phase == "discovering":
             self.progress.update(task, status="listing models")
@@ -90,48 +104,121 @@ def discover(
     if provider is not None and not any(k.lower() == provider.lower() for k in manager):
         raise NotFoundError(f"Unknown provider: {provider}")
     progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
+        TextColumn("{task.description}", markup=False),
+        BarColumn(bar_width=20),
         MofNCompleteColumn(),
-        TextColumn("{task.fields[status]}"),
-        console=stderr,
-        transient=as_json,
+        TextColumn("{task.fields[status]}", markup=False),
+        console=stderr.console,
+        transient=True,
         disable=not stderr.is_terminal,
     )
-    with progress:
-        report = manager.discover(
-            force_refresh=force_refresh,
-            provider=provider,
-            validate=not no_validate,
-            concurrency=concurrency,
-            per_provider=per_provider,
-            deadline=deadline,
-            progress=_Bars(progress),
-        )
+    held: list[logging.LogRecord] = []
+    log_handler.held = None if state.verbose else held
+    try:
+        with progress:
+            report = manager.discover(
+                force_refresh=force_refresh,
+                provider=provider,
+                validate=not no_validate,
+                concurrency=concurrency,
+                per_provider=per_provider,
+                deadline=deadline,
+                progress=_Bars(progress),
+            )
+    finally:
+        log_handler.held = None
+    if no_validate:
+        report = _with_stored_verdicts(report, state.store())
     manager.close()
+    data = _report_dict(report, validated=not no_validate)
     if as_json:
-        print_json(report.as_dict())
+        print_json(data)
     else:
-        _print_report(report)
+        _print_report(report, validated=not no_validate)
+    _show_other_warnings(held, report)
+    if not as_json:
+        for summary in report.providers:
+            if summary.status == "failed":
+                stderr.print(
+                    f"warning: {visible(summary.provider)}: {visible(summary.error)}",
+                    markup=False,
+                    soft_wrap=True,
+                )
     if not report.ok:
         ctx.exit(FAILED)
 
 
-def _print_report(report: DiscoveryReport) -> None:
-    table = Table(
-        "provider", "status", "discovered", "valid", "invalid", "inconclusive", "source", "error"
-    )
-    for s in report.providers:
-        table.add_row(
+def _with_stored_verdicts(report: DiscoveryReport, store: ProviderStore) -> DiscoveryReport:
+    """The report with each provider's stored verdict counts (nothing was validated this run)."""
+    summaries = []
+    for summary in report.providers:
+        counts = {"valid": 0, "invalid": 0, "inconclusive": 0}
+        if summary.discovered:
+            ids = [
+                item["id"]
+                for item in store.read_cache(summary.provider).models or []
+                if isinstance(item.get("id"), str)
+            ]
+            for result in store.load_verdicts(summary.provider, models=ids).values():
+                counts[result.verdict.value] = counts.get(result.verdict.value, 0) + 1
+        summaries.append(
+            dataclasses.replace(
+                summary,
+                valid=counts["valid"],
+                invalid=counts["invalid"],
+                inconclusive=counts["inconclusive"],
+            )
+        )
+    return dataclasses.replace(report, providers=summaries)
+
+
+def _failure_message(report: DiscoveryReport) -> str | None:
+    """The run's error; a failed run always names its failed providers."""
+    if report.error or report.ok:
+        return report.error
+    failed = [s.provider for s in report.providers if s.status == "failed"]
+    saved = "results saved" if report.persisted else "results not saved"
+    return f"discovery failed for {', '.join(failed) or 'the targeted providers'}; {saved}"
+
+
+def _report_dict(report: DiscoveryReport, *, validated: bool) -> dict[str, Any]:
+    data = report.as_dict()
+    data["error"] = _failure_message(report)
+    # With --no-validate the counts are the stored verdicts of the discovered models.
+    data["validated"] = validated
+    return data
+
+
+def _show_other_warnings(held: list[logging.LogRecord], report: DiscoveryReport) -> None:
+    """Held library warnings that the summary does not already say, one line each."""
+    failed = [s.provider for s in report.providers if s.status == "failed"]
+    for record in held:
+        message = record.getMessage()
+        if "Not saving discovery results" in message:
+            continue
+        if any(key in message for key in failed):
+            continue
+        log_handler.show(record)
+
+
+def _print_report(report: DiscoveryReport, *, validated: bool) -> None:
+    headers = ["provider", "status", "models", "valid", "invalid", "inconclusive", "source"]
+    rows = [
+        [
             s.provider,
             s.status,
-            str(s.discovered),
-            str(s.valid),
-            str(s.invalid),
-            str(s.inconclusive),
+            s.discovered,
+            s.valid,
+            s.invalid,
+            s.inconclusive,
             s.source or "-",
-            s.error or "",
-        )
-    stdout.print(table)
+        ]
+        for s in report.providers
+    ]
+    click.echo(render_table(headers, rows, numeric=range(2, 6)))
     saved = "saved" if report.persisted else "not saved"
-    stdout.print(f"{len(report.providers)} provider(s) in {report.seconds:.1f}s; results {saved}.")
+    note = "" if validated else "; not validated (stored verdicts shown)"
+    stdout.print(
+        f"{len(report.providers)} provider(s) in {report.seconds:.1f}s; results {saved}{note}.",
+        markup=False,
+    )

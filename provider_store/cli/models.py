@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import click
-from rich.table import Table
 
 from provider_store.cli.app import (
     CliState,
@@ -14,9 +13,9 @@ from provider_store.cli.app import (
     open_manager,
     pass_state,
     print_json,
-    stderr,
-    stdout,
 )
+from provider_store.cli.tables import render_table
+from provider_store.cli.text import visible
 from provider_store.errors import AmbiguousModelError, NotFoundError
 
 BAD_INPUT = 2
@@ -74,13 +73,13 @@ def models_list(state: CliState, provider_key: str | None, show_all: bool, as_js
         print_json(rows)
         return
     columns = ["provider", "model", "alias"] + (["status", "verdict"] if show_all else [])
-    table = Table(*columns)
+    cells = []
     for row in rows:
-        cells = [row["provider"], row["model"], row["alias"]]
+        line = [row["provider"], row["model"], row["alias"]]
         if show_all:
-            cells += [row["status"], row["verdict"] or "-"]
-        table.add_row(*cells)
-    stdout.print(table)
+            line += [row["status"], row["verdict"] or "-"]
+        cells.append(line)
+    click.echo(render_table(columns, cells, whole=(0, 1)))
 
 
 # -- resolve / find -------------------------------------------------------------------------------
@@ -106,7 +105,7 @@ def resolve(
     except AmbiguousModelError:
         raise  # one line and exit 2, from the entry point
     except ValueError as exc:
-        stderr.print(f"Error: {exc}", markup=False)
+        click.echo(f"Error: {visible(exc)}", err=True)
         ctx.exit(BAD_INPUT)
     key = config._provider_key or ""
     candidates = manager.resolution_candidates(model_string)
@@ -120,9 +119,9 @@ def resolve(
             }
         )
         return
-    stdout.print(f"{key}/{long_name}", markup=False)
+    click.echo(visible(f"{key}/{long_name}"))
     if len(candidates) > 1:
-        stderr.print(f"Note: also matches {', '.join(candidates[1:])}", markup=False)
+        click.echo(f"Note: also matches {visible(', '.join(candidates[1:]))}", err=True)
 
 
 @cli.command()
@@ -140,8 +139,8 @@ def find(ctx: click.Context, state: CliState, name: str, as_json: bool) -> None:
         print_json(matches)
     else:
         for match in matches:
-            stdout.print(match, markup=False)
+            click.echo(visible(match))
         if not matches:
-            stderr.print(f"No model matches {name!r}.", markup=False)
+            click.echo(f"No model matches {visible(repr(name))}.", err=True)
     if not matches:
         ctx.exit(FAILED)

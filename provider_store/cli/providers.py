@@ -10,7 +10,7 @@ import os
 import time
 from typing import Any
 
-from rich.table import Table
+import click
 
 from provider_store.cli.app import (
     CliState,
@@ -18,10 +18,12 @@ from provider_store.cli.app import (
     json_option,
     pass_state,
     print_json,
-    stderr,
-    stdout,
 )
+from provider_store.cli.tables import output_width, render_table
 from provider_store.provider_config import NOT_CONFIGURED_SUFFIX, ProviderConfig, env_var_for
+
+# From this many columns on, ``providers list`` also shows each provider's display name.
+WIDE_LAYOUT = 120
 
 
 def _key_source(key: str, config: ProviderConfig) -> str:
@@ -74,18 +76,27 @@ def providers_list(state: CliState, as_json: bool) -> None:
         print_json(rows)
         return
     if not rows:
-        stderr.print("No providers. Add some with `provider-store import FILE`.")
+        click.echo("No providers. Add some with `provider-store import FILE`.", err=True)
         return
-    table = Table("key", "name", "base URL", "api key", "valid", "invalid", "discovered", "fetched")
+    # Narrow terminals drop the display name (the key is what users type) and fold the URL.
+    wide = output_width() >= WIDE_LAYOUT
+    headers = ["key", "api key", "valid", "invalid", "models", "fetched", "base URL"]
+    if wide:
+        headers.insert(1, "name")
+    cells = []
     for row in rows:
-        table.add_row(
+        fetched = _age(row["fetched_at"]) + (" (refresh failed)" if row["last_error"] else "")
+        line = [
             row["key"],
-            row["name"],
-            row["base_api_url"],
             row["api_key"],
-            str(row["valid_models"]),
-            str(row["invalid_models"]),
-            str(row["discovered"]),
-            _age(row["fetched_at"]) + (" (last refresh failed)" if row["last_error"] else ""),
-        )
-    stdout.print(table)
+            row["valid_models"],
+            row["invalid_models"],
+            row["discovered"],
+            fetched,
+            row["base_api_url"],
+        ]
+        if wide:
+            line.insert(1, row["name"])
+        cells.append(line)
+    numeric = range(3, 6) if wide else range(2, 5)
+    click.echo(render_table(headers, cells, numeric=numeric))

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from provider_store.cli.app import CliState, cli, json_option, pass_state, print_json, stdout
+from provider_store.cli.text import visible
 from provider_store.legacy.report import ImportReport, ProviderChange
 
 # Above this many model ids of one kind, a provider's line shows a count instead of the ids.
@@ -43,10 +44,10 @@ def print_report(report: ImportReport) -> None:
         stdout.print(f"Dry run of {report.path}: nothing was written.", markup=False)
     for change in report.providers:
         for line in _change_lines(change):
-            stdout.print(line, markup=False)
+            stdout.print(visible(line), markup=False)
     if report.top_level_keys_changed:
         keys = ", ".join(report.top_level_keys_changed)
-        stdout.print(f"~ top-level keys: {keys}", markup=False)
+        stdout.print(f"~ top-level keys: {visible(keys)}", markup=False)
     counts = report.counts()
     verb = "Would change" if report.dry_run else "Changed"
     if not report.changed:
