@@ -3,6 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+DEMO_STAMP := $(VENV)/.installed-package
 
 .PHONY: install demo test lint typecheck wheel-smoke bench ci clean
 
@@ -12,9 +13,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The demo needs only the package itself (no test or lint tools).
+$(DEMO_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(DEMO_STAMP)
+
 install: $(STAMP) ## Create .venv with the package (editable) and every dev/test tool
 
-demo: $(STAMP) ## The main job end to end, offline, on an embedded SQLite file
+demo: $(DEMO_STAMP) ## The main job end to end, offline, on an embedded SQLite file (installs only the package)
 	$(BIN)/python scripts/demo.py
 
 test: $(STAMP) ## The whole test suite (PostgreSQL too when PROVIDER_STORE_TEST_POSTGRES_URL is set)

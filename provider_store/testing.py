@@ -9,7 +9,7 @@ Use it as a context manager::
 
 or as a process (the first line of standard output is the base URL; it serves until killed)::
 
-    python -m provider_store.testing --port 0 --models a,b,c --latency 0.2
+    python -m provider_store.testing --port 8080 --models a,b,c --latency 0.2 --page-size 2
 
 Per-model chat behaviour (:meth:`FakeProvider.set_model_behaviour`):
 
@@ -18,9 +18,21 @@ Per-model chat behaviour (:meth:`FakeProvider.set_model_behaviour`):
 - ``"silent"``: 200 with a first choice that does not say pong.
 - ``"error:<status>"``: that status with an OpenAI-style error body (e.g. ``"error:429"``).
 - ``"timeout"``: waits ``hang_seconds`` before answering (past any sensible read timeout).
+- ``"reasoning"`` (or ``"reasoning:<budget>"``): a reasoning model as OpenAI's o-series answer.
+  It refuses ``max_tokens`` (400, ``param: max_tokens``, ``code: unsupported_parameter``) and a
+  ``temperature`` other than 1 (400, ``code: unsupported_value``). With ``max_completion_tokens``
+  below the budget (default 256) it spends them all on reasoning: 200 with ``content: ""``,
+  ``finish_reason: "length"`` and the thinking in ``reasoning_content``; with enough tokens it
+  says "pong".
 
 A model that is neither listed nor given a behaviour gets 404 ``model_not_found``, as real
 providers answer. ``/models`` failure modes are set with :meth:`FakeProvider.set_failure`.
+
+``page_size`` makes ``/models`` page like OpenAI's and Anthropic's list endpoints: at most that many
+items per answer (fewer when the request's ``limit`` asks), with ``has_more``, ``first_id`` and
+``last_id``; the next page is asked for with ``?after_id=<last_id>`` (or ``?after=``).
+:meth:`FakeProvider.set_model_metadata` adds fields to a model's list item (``context_length``,
+``pricing``, ``architecture``, ``supported_parameters`` …, in OpenRouter's shape by convention).
 """
 
 from __future__ import annotations
@@ -37,8 +49,23 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
+from urllib.parse import parse_qs
 
 DEFAULT_HANG_SECONDS = 30.0
+# Below this many max_completion_tokens, a "reasoning" model finishes before any visible text.
+DEFAULT_REASONING_BUDGET = 256
+
+# Per-model chat behaviours and what the server answers for each (shown by --help and the demo).
+BEHAVIOURS: dict[str, str] = {
+    "pong": '200, the first choice says "Pong!"',
+    "refuse": '400 "<id> is not a chat model"',
+    "silent": "200, the first choice does not say pong",
+    "error:<status>": "that status with an OpenAI-style error body",
+    "timeout": "answers only after hang_seconds",
+    "reasoning[:<budget>]": "400 for max_tokens (param max_tokens, code unsupported_parameter) "
+    'or temperature != 1; with max_completion_tokens below the budget (default 256): content "", '
+    'finish_reason length, reasoning_content; with enough tokens: "pong"',
+}
 OVERSIZE_DEFAULT_BYTES = 21 * 1024 * 1024
 
 FAILURE_KINDS = (
@@ -65,6 +92,7 @@ class RecordedRequest:
     path: str
     headers: dict[str, str]
     json: Any = None
+    query: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -81,6 +109,7 @@ class _Failure:
 class _State:
     models: list[str] = field(default_factory=list)
     behaviours: dict[str, str] = field(default_factory=dict)
+    metadata: dict[str, dict[str, Any]] = field(default_factory=dict)
     failure: _Failure | None = None
     requests: list[RecordedRequest] = field(default_factory=list)
 
@@ -89,7 +118,8 @@ class FakeProvider:
     """An OpenAI-compatible HTTP server on a loopback address (port 0: any free port).
 
     ``api_key``, when given, is required as ``Authorization: Bearer <key>`` (else 401).
-    ``latency`` seconds are waited before every answer.
+    ``latency`` seconds are waited before every answer. ``page_size``, when given, makes
+    ``/models`` answer in pages (see the module docstring).
     """
 
     def __init__(
@@ -101,8 +131,12 @@ class FakeProvider:
         host: str = "127.0.0.1",
         port: int = 0,
         hang_seconds: float = DEFAULT_HANG_SECONDS,
+        page_size: int | None = None,
     ) -> None:
+        if page_size is not None and page_size < 1:
+            raise ValueError("page_size must be at least 1")
         self.latency = latency
+        self.page_size = page_size
         self.api_key = api_key
         self.host = host
         self.hang_seconds = hang_seconds
@@ -191,12 +225,20 @@ class FakeProvider:
 
     def set_model_behaviour(self, model_id: str, behaviour: str) -> None:
         """How chat completions for ``model_id`` answer (see the module docstring)."""
-        if behaviour not in ("pong", "refuse", "silent", "timeout") and not (
-            behaviour.startswith("error:") and behaviour[6:].isdigit()
-        ):
+        if not _known_behaviour(behaviour):
             raise ValueError(f"unknown behaviour: {behaviour!r}")
         with self._lock:
             self._state.behaviours[model_id] = behaviour
+
+    def set_model_metadata(self, model_id: str, fields: dict[str, Any]) -> None:
+        """Add ``fields`` to ``model_id``'s item in the ``/models`` list (replacing earlier ones).
+
+        ``id`` cannot be changed this way; use :meth:`set_models`.
+        """
+        if "id" in fields:
+            raise ValueError("metadata cannot change a model's id")
+        with self._lock:
+            self._state.metadata[model_id] = dict(fields)
 
     def set_failure(
         self,
@@ -275,38 +317,120 @@ class FakeProvider:
                 return self._state.behaviours[model]
             return "pong" if model in self._state.models else None
 
-    def _models_payload(self) -> dict[str, Any]:
+    def _models_payload(self, query: dict[str, str] | None = None) -> dict[str, Any]:
         with self._lock:
             ids = list(self._state.models)
-        return {
-            "object": "list",
-            "data": [{"id": i, "object": "model", "created": 0, "owned_by": "fake"} for i in ids],
-        }
+            metadata = {k: dict(v) for k, v in self._state.metadata.items()}
+        items = [
+            {"id": i, "object": "model", "created": 0, "owned_by": "fake", **metadata.get(i, {})}
+            for i in ids
+        ]
+        if self.page_size is None:
+            return {"object": "list", "data": items}
+        return _page(items, self.page_size, query or {})
 
     def _wait(self, seconds: float) -> None:
         if seconds > 0:
             self._stopping.wait(seconds)
 
 
-def _error_body(message: str, code: str | None = None) -> dict[str, Any]:
-    return {"error": {"message": message, "type": "invalid_request_error", "code": code}}
+def _known_behaviour(behaviour: str) -> bool:
+    name, _, arg = behaviour.partition(":")
+    if name in ("pong", "refuse", "silent", "timeout"):
+        return not arg
+    if name == "error":
+        return arg.isdigit()
+    if name == "reasoning":
+        return not arg or arg.isdigit()
+    return False
 
 
-def _chat_payload(model: str, content: str) -> dict[str, Any]:
+def _page(items: list[dict[str, Any]], page_size: int, query: dict[str, str]) -> dict[str, Any]:
+    """One page of ``items`` after the id named by ``after_id`` / ``after`` (paged list shape)."""
+    after = query.get("after_id") or query.get("after")
+    start = 0
+    if after:
+        ids = [item["id"] for item in items]
+        start = ids.index(after) + 1 if after in ids else len(ids)
+    size = page_size
+    limit = query.get("limit", "")
+    if limit.isdigit() and int(limit) > 0:
+        size = min(size, int(limit))
+    page = items[start : start + size]
+    return {
+        "object": "list",
+        "data": page,
+        "has_more": start + size < len(items),
+        "first_id": page[0]["id"] if page else None,
+        "last_id": page[-1]["id"] if page else None,
+    }
+
+
+def _error_body(message: str, code: str | None = None, param: str | None = None) -> dict[str, Any]:
+    return {
+        "error": {
+            "message": message,
+            "type": "invalid_request_error",
+            "param": param,
+            "code": code,
+        }
+    }
+
+
+def _chat_payload(
+    model: str,
+    content: str,
+    *,
+    finish_reason: str = "stop",
+    reasoning: str | None = None,
+    reasoning_tokens: int = 0,
+) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": content}
+    usage: dict[str, Any] = {"prompt_tokens": 20, "completion_tokens": 1, "total_tokens": 21}
+    if reasoning is not None:
+        message["reasoning_content"] = reasoning
+        completion = reasoning_tokens + (1 if content else 0)
+        usage = {
+            "prompt_tokens": 20,
+            "completion_tokens": completion,
+            "total_tokens": 20 + completion,
+            "completion_tokens_details": {"reasoning_tokens": reasoning_tokens},
+        }
     return {
         "id": "chatcmpl-fake",
         "object": "chat.completion",
         "created": int(time.time()),
         "model": model,
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": content},
-                "finish_reason": "stop",
-            }
-        ],
-        "usage": {"prompt_tokens": 20, "completion_tokens": 1, "total_tokens": 21},
+        "choices": [{"index": 0, "message": message, "finish_reason": finish_reason}],
+        "usage": usage,
     }
+
+
+REASONING_TEXT = "The user wants the single word pong. I should answer with exactly that word."
+
+
+def _reasoning_answer(model: str, body: dict[str, Any], budget: int) -> tuple[int, Any]:
+    """How an OpenAI reasoning model answers ``body``: (status, JSON payload)."""
+    if "max_tokens" in body:
+        message = (
+            "Unsupported parameter: 'max_tokens' is not supported with this model. "
+            "Use 'max_completion_tokens' instead."
+        )
+        return 400, _error_body(message, "unsupported_parameter", "max_tokens")
+    temperature = body.get("temperature")
+    if temperature is not None and temperature != 1:
+        message = (
+            f"Unsupported value: 'temperature' does not support {temperature} with this model. "
+            "Only the default (1) value is supported."
+        )
+        return 400, _error_body(message, "unsupported_value", "temperature")
+    limit = body.get("max_completion_tokens")
+    if isinstance(limit, int) and limit < budget:
+        payload = _chat_payload(
+            model, "", finish_reason="length", reasoning=REASONING_TEXT, reasoning_tokens=limit
+        )
+        return 200, payload
+    return 200, _chat_payload(model, "pong", reasoning=REASONING_TEXT, reasoning_tokens=budget - 1)
 
 
 def _make_handler(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
@@ -340,7 +464,8 @@ def _make_handler(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
             self._handle("POST")
 
         def _handle(self, method: str) -> None:
-            path = self.path.split("?", 1)[0]
+            path, _, raw_query = self.path.partition("?")
+            query = {k: v[-1] for k, v in parse_qs(raw_query).items()}
             body: Any = None
             length = int(self.headers.get("Content-Length") or 0)
             if length:
@@ -349,7 +474,7 @@ def _make_handler(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
                     body = json.loads(raw)
                 except ValueError:
                     body = raw.decode("utf-8", "replace")
-            fake._record(RecordedRequest(method, path, dict(self.headers.items()), body))
+            fake._record(RecordedRequest(method, path, dict(self.headers.items()), body, query))
             fake._wait(fake.latency)
             if fake.api_key is not None and self.headers.get("Authorization") != (
                 f"Bearer {fake.api_key}"
@@ -359,7 +484,7 @@ def _make_handler(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
             route = path.rstrip("/")
             try:
                 if method == "GET" and route == "/v1/models":
-                    self._models()
+                    self._models(query)
                 elif method == "POST" and route == "/v1/chat/completions":
                     self._chat(body)
                 else:
@@ -367,10 +492,10 @@ def _make_handler(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
             except (BrokenPipeError, ConnectionResetError):
                 self.close_connection = True
 
-        def _models(self) -> None:
+        def _models(self, query: dict[str, str]) -> None:
             failure = fake._take_failure()
             if failure is None:
-                self._json(200, fake._models_payload())
+                self._json(200, fake._models_payload(query))
                 return
             kind = failure.kind
             if kind == "status":
@@ -438,6 +563,12 @@ def _make_handler(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
             elif behaviour == "timeout":
                 fake._wait(fake.hang_seconds)
                 self._json(200, _chat_payload(model, "pong (too late)"))
+            elif behaviour.startswith("reasoning"):
+                budget = behaviour.partition(":")[2]
+                status, payload = _reasoning_answer(
+                    model, body, int(budget) if budget else DEFAULT_REASONING_BUDGET
+                )
+                self._json(status, payload)
             else:  # error:<status>
                 status = int(behaviour[6:])
                 self._json(status, _error_body(f"fake error {status}"))
@@ -475,22 +606,58 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--latency", type=float, default=0.0, help="seconds before each answer")
     parser.add_argument("--api-key", default=None, help="require this bearer key")
     parser.add_argument(
+        "--page-size",
+        type=int,
+        default=None,
+        metavar="N",
+        help="answer /models in pages of at most N (has_more, last_id; next page ?after_id=)",
+    )
+    parser.add_argument(
         "--behaviour",
         action="append",
         default=[],
         metavar="MODEL=BEHAVIOUR",
-        help="chat behaviour of one model: pong, refuse, silent, error:<status>, timeout "
+        help="chat behaviour of one model (repeatable): "
+        + "; ".join(f"{name}: {what}" for name, what in BEHAVIOURS.items()),
+    )
+    parser.add_argument(
+        "--metadata",
+        action="append",
+        default=[],
+        metavar="MODEL=JSON",
+        help='fields added to a model\'s /models item, e.g. a={"context_length": 8192} '
         "(repeatable)",
     )
     args = parser.parse_args(argv)
     models = [m.strip() for m in args.models.split(",") if m.strip()]
-    fake = FakeProvider(models, latency=args.latency, api_key=args.api_key, host=args.host)
+    if args.page_size is not None and args.page_size < 1:
+        parser.error("--page-size must be at least 1")
+    fake = FakeProvider(
+        models,
+        latency=args.latency,
+        api_key=args.api_key,
+        host=args.host,
+        port=args.port,
+        page_size=args.page_size,
+    )
     for item in args.behaviour:
         model, sep, behaviour = item.partition("=")
         if not sep or not model:
             parser.error(f"--behaviour takes MODEL=BEHAVIOUR, got {item!r}")
         try:
             fake.set_model_behaviour(model, behaviour)
+        except ValueError as exc:
+            parser.error(str(exc))
+    for item in args.metadata:
+        model, sep, raw = item.partition("=")
+        try:
+            fields = json.loads(raw) if sep and model else None
+        except ValueError:
+            fields = None
+        if not isinstance(fields, dict):
+            parser.error(f"--metadata takes MODEL=<JSON object>, got {item!r}")
+        try:
+            fake.set_model_metadata(model, fields)
         except ValueError as exc:
             parser.error(str(exc))
 

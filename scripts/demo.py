@@ -1,15 +1,22 @@
 """The main job end to end, offline, on an embedded SQLite file under .demo/.
 
-1. start a loopback OpenAI-compatible provider (``python -m provider_store.testing``);
+1. start a loopback OpenAI-compatible provider (``python -m provider_store.testing``) whose models
+   behave like real ones: chat models, a model that is not for chat, a flaky one, a reasoning
+   model, a paged model list and listed metadata;
 2. import data/openaicompat-providers.yaml plus a provider that points at the loopback server;
-3. discover and validate the loopback provider's models, list the catalog, resolve names;
+3. discover and validate the loopback provider's models, list the catalog, show a model's
+   metadata, resolve names;
 4. stop the server and show, from new processes, that the catalog answers from its cache.
 
-Every step runs the real ``provider-store`` command and shows it with its output.
+Every step prints the exact command it runs (``$ ...``) and its output. Commands run through the
+installed ``provider-store`` entry point, from the repository root, with the two environment
+variables printed at the start. At the end the demo checks the verdicts it explained; a step that
+failed or a verdict that differs is listed and the demo exits 1.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import shutil
@@ -17,11 +24,36 @@ import subprocess
 import sys
 from pathlib import Path
 
+from provider_store.testing import BEHAVIOURS
+
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / ".demo"
-DB_URL = f"sqlite:///{WORK / 'catalog.db'}"
-CLI = [sys.executable, "-m", "provider_store", "--db", DB_URL]
-LOCAL_MODELS = ["local-chat-large", "local-chat-mini", "local-embed", "local-flaky"]
+BIN = Path(sys.executable).parent
+ENV = {
+    "PROVIDER_STORE_URL": "sqlite:///.demo/catalog.db",  # relative to the repository root
+    "LOCAL_API_KEY": "sk-demo-local-key",  # the key of provider "local", never stored
+}
+PAGE_SIZE = 2
+# model -> (server behaviour, the verdict it should earn)
+LOCAL_MODELS = {
+    "local-chat-large": ("pong", "valid"),
+    "local-chat-mini": ("pong", "valid"),
+    "local-reasoner": ("reasoning", "valid"),
+    "local-embed": ("refuse", "invalid"),
+    "local-flaky": ("error:503", "inconclusive"),
+}
+LISTED_METADATA = {
+    "local-chat-large": {
+        "name": "Local Chat Large",
+        "context_length": 128000,
+        "pricing": {"prompt": "0.0000025", "completion": "0.00001"},
+        "architecture": {"input_modalities": ["text", "image"], "output_modalities": ["text"]},
+        "top_provider": {"max_completion_tokens": 16384},
+        "supported_parameters": ["tools", "response_format", "max_tokens"],
+    },
+}
+
+failures: list[str] = []
 
 
 def say(text: str) -> None:
@@ -29,39 +61,60 @@ def say(text: str) -> None:
     sys.stdout.flush()
 
 
-def run(*args: str, expect: int = 0) -> str:
-    shown = ["provider-store", *args]
-    sys.stdout.write(f"$ {shlex.join(shown)}\n")
+def show(line: str) -> None:
+    sys.stdout.write(f"$ {line}\n")
     sys.stdout.flush()
-    result = subprocess.run([*CLI, *args], capture_output=True, text=True, cwd=ROOT)
-    sys.stdout.write(result.stdout)
+
+
+def _env() -> dict[str, str]:
+    """The environment printed at the start; the installed entry points come first on PATH."""
+    return {**os.environ, **ENV, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+
+def run(*args: str, expect: int = 0, quiet: bool = False) -> str:
+    """Run ``provider-store ARGS`` exactly as printed; keep going when it fails.
+
+    ``quiet`` prints the command but not its standard output (which the demo reads itself).
+    """
+    command = ["provider-store", *args]
+    show(shlex.join(command))
+    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=_env())
+    sys.stdout.write("(read by the demo)\n" if quiet else result.stdout)
     if result.stderr:
         sys.stdout.write(result.stderr)
     if result.returncode != expect:
-        raise SystemExit(f"demo step failed (exit {result.returncode}): {shlex.join(shown)}")
+        failures.append(f"exit {result.returncode} (expected {expect}): {shlex.join(command)}")
+        sys.stdout.write(f"   ^ exit {result.returncode}, expected {expect}\n")
+    sys.stdout.flush()
     return result.stdout
 
 
+def server_command() -> list[str]:
+    command = [
+        "python",
+        "-m",
+        "provider_store.testing",
+        "--port",
+        "0",
+        "--latency",
+        "0.05",
+        "--page-size",
+        str(PAGE_SIZE),
+        "--models",
+        ",".join(LOCAL_MODELS),
+    ]
+    for model, (behaviour, _) in LOCAL_MODELS.items():
+        if behaviour != "pong":
+            command += ["--behaviour", f"{model}={behaviour}"]
+    for model, fields in LISTED_METADATA.items():
+        command += ["--metadata", f"{model}={json.dumps(fields, separators=(',', ':'))}"]
+    return command
+
+
 def start_provider() -> tuple[subprocess.Popen[str], str]:
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "provider_store.testing",
-            "--port",
-            "0",
-            "--latency",
-            "0.05",
-            "--models",
-            ",".join(LOCAL_MODELS),
-            "--behaviour",
-            "local-embed=refuse",
-            "--behaviour",
-            "local-flaky=error:503",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    command = server_command()
+    show(shlex.join(command) + " &")
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT, env=_env())
     assert server.stdout is not None
     base_url = server.stdout.readline().strip()
     if not base_url.startswith("http://127.0.0.1:"):
@@ -70,15 +123,43 @@ def start_provider() -> tuple[subprocess.Popen[str], str]:
     return server, base_url
 
 
+def explain_behaviours(base_url: str) -> None:
+    sys.stdout.write(f"serving at {base_url}, /models in pages of {PAGE_SIZE}:\n")
+    width = max(len(m) for m in LOCAL_MODELS)
+    for model, (behaviour, verdict) in LOCAL_MODELS.items():
+        name = "reasoning[:<budget>]" if behaviour == "reasoning" else behaviour
+        what = BEHAVIOURS.get(name, BEHAVIOURS["error:<status>"])
+        sys.stdout.write(f"  {model:<{width}}  {behaviour:<9}  -> {verdict:<12}  ({what})\n")
+    for model, fields in LISTED_METADATA.items():
+        sys.stdout.write(f"  {model} is listed with {', '.join(fields)}\n")
+
+
+def check_verdicts(listing: str) -> None:
+    """Compare the stored verdicts with those the server's behaviours should earn."""
+    try:
+        rows = json.loads(listing)
+    except ValueError:
+        failures.append("models list --json did not print JSON")
+        return
+    found = {row["model"]: row.get("verdict") for row in rows if row.get("provider") == "local"}
+    for model, (behaviour, expected) in LOCAL_MODELS.items():
+        if model not in found:
+            failures.append(f"{model} is missing from the catalog (the model list has pages)")
+        elif found[model] != expected:
+            failures.append(f"{model} ({behaviour}): verdict {found[model]}, expected {expected}")
+
+
 def main() -> None:
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir()
-    os.environ["LOCAL_API_KEY"] = "sk-demo-local-key"  # the effective key of provider "local"
+    say("Environment of every command below")
+    for name, value in ENV.items():
+        show(f"export {name}={shlex.quote(value)}")
 
     say("Start a loopback OpenAI-compatible provider")
     server, base_url = start_provider()
     try:
-        sys.stdout.write(f"serving {', '.join(LOCAL_MODELS)} at {base_url}\n")
+        explain_behaviours(base_url)
         local = WORK / "local.yaml"
         local.write_text(
             "providers:\n"
@@ -100,6 +181,10 @@ def main() -> None:
         say("Discover and validate the loopback provider (pings cost money: verdicts are kept)")
         run("discover", "local")
         run("models", "list", "--provider", "local", "--all")
+        check_verdicts(run("models", "list", "--provider", "local", "--all", "--json", quiet=True))
+
+        say("What the provider's list says about a model")
+        run("models", "show", "local/local-chat-large")
 
         say("Resolve names across providers")
         run("resolve", "big")
@@ -116,6 +201,11 @@ def main() -> None:
 
     say("Export (keys redacted)")
     run("export", "-", "--redact-keys")
+    if failures:
+        say("Not as expected")
+        for failure in failures:
+            sys.stdout.write(f"  - {failure}\n")
+        raise SystemExit(1)
     say(f"Done. The demo catalog is {WORK / 'catalog.db'}")
 
 
