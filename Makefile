@@ -32,12 +32,15 @@ lint: $(STAMP) ## ruff and mypy --strict
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-wheel-smoke: $(STAMP) ## pip install . (not editable) in a fresh venv, then migrate from /tmp
+wheel-smoke: $(STAMP) ## pip install . (not editable) in a fresh venv, migrate from /tmp, import the shipped catalog
 	rm -rf build/wheel-venv && $(PYTHON) -m venv build/wheel-venv
 	build/wheel-venv/bin/python -m pip install --quiet .
 	cd /tmp && rm -f /tmp/provider-store-smoke.db && \
 		$(CURDIR)/build/wheel-venv/bin/provider-store --db sqlite:////tmp/provider-store-smoke.db db upgrade && \
-		$(CURDIR)/build/wheel-venv/bin/provider-store --db sqlite:////tmp/provider-store-smoke.db db current
+		$(CURDIR)/build/wheel-venv/bin/provider-store --db sqlite:////tmp/provider-store-smoke.db db current && \
+		$(CURDIR)/build/wheel-venv/bin/provider-store --db sqlite:////tmp/provider-store-smoke.db import \
+			"$$($(CURDIR)/build/wheel-venv/bin/python -c 'import provider_store, pathlib; print(pathlib.Path(provider_store.__file__).parent / "data" / "openaicompat-providers.yaml")')" && \
+		$(CURDIR)/build/wheel-venv/bin/provider-store --db sqlite:////tmp/provider-store-smoke.db providers list
 
 bench: $(STAMP) ## Run every benchmark script and print its figures
 	for script in tests/benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

@@ -8,11 +8,11 @@ resolved on first import only, so they cost nothing at start-up.
 from __future__ import annotations
 
 import importlib
-import importlib.abc
 import importlib.machinery
 import sys
 from collections.abc import Sequence
 from types import ModuleType
+from typing import Any
 
 MOVED_MODULES = {
     "provider_store.cache_rows": "provider_store.catalog.queries",
@@ -41,7 +41,9 @@ MOVED_MODULES = {
 }
 
 
-class _AliasLoader(importlib.abc.Loader):
+# The finder and loader follow the import protocols without subclassing importlib.abc: that
+# module pulls in importlib.resources, a third of the time ``provider-store --help`` takes.
+class _AliasLoader:
     def __init__(self, target: str) -> None:
         self.target = target
 
@@ -54,7 +56,7 @@ class _AliasLoader(importlib.abc.Loader):
         """The target module is already executed."""
 
 
-class _MovedModuleFinder(importlib.abc.MetaPathFinder):
+class _MovedModuleFinder:
     def find_spec(
         self,
         fullname: str,
@@ -64,7 +66,8 @@ class _MovedModuleFinder(importlib.abc.MetaPathFinder):
         moved = MOVED_MODULES.get(fullname)
         if moved is None:
             return None
-        return importlib.machinery.ModuleSpec(fullname, _AliasLoader(moved))
+        loader: Any = _AliasLoader(moved)  # a Loader by protocol, not by base class
+        return importlib.machinery.ModuleSpec(fullname, loader)
 
 
 def install() -> None:

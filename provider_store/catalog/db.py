@@ -10,7 +10,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import platformdirs
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
@@ -29,6 +28,8 @@ WRITE_OPTION = "provider_store_write"
 
 def default_url() -> str:
     """The embedded default: a SQLite file under the user's data directory."""
+    import platformdirs  # only for the default location
+
     path = Path(platformdirs.user_data_dir(APP_NAME)) / "catalog.db"
     return f"sqlite:///{path}"
 

@@ -13,7 +13,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from filelock import FileLock
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -135,6 +134,8 @@ def _run(engine: Engine, action: Any) -> None:
 def _migration_lock(engine: Engine) -> Iterator[Connection]:
     path = sqlite_path(engine.url)
     if engine.dialect.name == "sqlite":
+        from filelock import FileLock  # only when migrating: opening a store does not need it
+
         lock: Any = FileLock(str(path) + ".migrate.lock") if path is not None else None
         if lock is not None:
             lock.acquire()
