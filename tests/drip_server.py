@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
 import threading
 from types import TracebackType
 from typing import Any
@@ -19,8 +20,11 @@ from typing import Any
 class DripServer:
     """Answers ``GET …/models`` with ``models`` and ``POST …/chat/completions`` with "pong"."""
 
-    def __init__(self, models: list[str], *, interval: float = 0.2) -> None:
+    def __init__(
+        self, models: list[str], *, interval: float = 0.2, tls: ssl.SSLContext | None = None
+    ) -> None:
         self.models = models
+        self.tls = tls
         self.interval = interval
         self.drip: str | None = None
         self.drip_paths: tuple[str, ...] = ("/models", "/chat/completions")
@@ -32,8 +36,9 @@ class DripServer:
 
     @property
     def base_url(self) -> str:
-        """``http://127.0.0.1:{port}/v1``."""
-        return f"http://127.0.0.1:{self._listener.getsockname()[1]}/v1"
+        """``http(s)://127.0.0.1:{port}/v1``."""
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://127.0.0.1:{self._listener.getsockname()[1]}/v1"
 
     def __enter__(self) -> DripServer:
         thread = threading.Thread(target=self._accept, daemon=True)
@@ -62,6 +67,12 @@ class DripServer:
 
     def _serve(self, conn: socket.socket) -> None:
         buffer = b""
+        if self.tls is not None:
+            try:
+                conn = self.tls.wrap_socket(conn, server_side=True)
+            except OSError:
+                conn.close()
+                return
         with conn:
             while not self._stop.is_set():
                 while b"\r\n\r\n" not in buffer:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import ssl
 import subprocess
 import sys
 import time
@@ -185,3 +186,47 @@ def test_cli_discover_deadline_with_dripping_pings(db_url: str, drip: DripServer
     summary = report["providers"][0]
     assert (summary["discovered"], summary["inconclusive"], summary["valid"]) == (2, 2, 0)
     assert done.returncode == 0, done.stderr
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate (and its key) for 127.0.0.1, made with the openssl tool."""
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-nodes", "-days", "1"),
+            *("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"),
+            *("-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"),
+            *("-keyout", str(key), "-out", str(cert)),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+@pytest.fixture
+def tls_drip(
+    certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[DripServer]:
+    """A dripping provider over TLS, its certificate trusted via REQUESTS_CA_BUNDLE."""
+    cert, key = certificate
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
+    with DripServer(["alpha", "beta"], tls=context) as server:
+        yield server
+
+
+@pytest.mark.parametrize("part", ["headers", "body"])
+def test_a_dripping_tls_provider_is_cut_off_at_the_deadline(
+    tls_drip: DripServer, part: str
+) -> None:
+    with OpenAIClient(read_timeout=10, deadline=1.0) as client:
+        assert len(client.list_models(tls_drip.base_url, KEY)) == 2  # TLS itself works
+        tls_drip.drip = part
+        started = time.monotonic()
+        with pytest.raises(ProviderConnectionError, match="deadline"):
+            client.list_models(tls_drip.base_url, KEY)
+    assert time.monotonic() - started < 1.0 + MARGIN
