@@ -96,10 +96,6 @@ class Exchange:
             self._connections.clear()
         _local.exchange = self._outer
 
-    def remaining(self) -> float:
-        """Seconds left before the deadline (never negative)."""
-        return max(0.0, self.expires_at - time.monotonic())
-
     def enlist(self, connection: _Watched) -> None:
         """Watch ``connection``: its socket is shut down when this exchange expires."""
         with self._lock:
