@@ -2,7 +2,9 @@
 
 Promises:
 
-- separate connect and read timeouts plus an overall deadline per call;
+- separate connect and read timeouts plus an overall wall-clock deadline per call, enforced on
+  the whole exchange (a provider dripping its headers or body is cut off at the deadline, see
+  :mod:`provider_store.providers.deadline`);
 - GET is retried with exponential backoff on connection errors, 429 and 5xx, honouring
   ``Retry-After`` up to ``max_retry_after`` seconds (a longer wait gives up at once);
   the POST ping is never retried;
@@ -26,13 +28,13 @@ from typing import Any
 from urllib.parse import urljoin
 
 import requests
-from requests.adapters import HTTPAdapter
 
 from provider_store.errors import (
     BadResponseError,
     DiscoveryError,
     ProviderConnectionError,
 )
+from provider_store.providers.deadline import Exchange, WatchedAdapter, scope_limit
 from provider_store.providers.transport import (
     first_choice_content,
     header_safe,
@@ -117,7 +119,7 @@ class OpenAIClient:
         self.session = requests.Session()
         self.session.verify = True
         self.session.max_redirects = MAX_REDIRECTS
-        adapter = HTTPAdapter(pool_connections=8, pool_maxsize=pool_maxsize, max_retries=0)
+        adapter = WatchedAdapter(pool_connections=8, pool_maxsize=pool_maxsize, max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self._closed = threading.Event()
@@ -208,7 +210,7 @@ class OpenAIClient:
         )
         if delay is None:
             return False
-        if time.monotonic() - started + delay >= self.deadline:
+        if time.monotonic() + delay >= self._expires_at(started):
             return False
         logger.debug("retrying in %.2f s (attempt %d)", delay, attempt + 2)
         time.sleep(delay)
@@ -246,6 +248,12 @@ class OpenAIClient:
                 method, payload = "GET", None
         raise BadResponseError(f"{method} {safe_url(url)}: too many redirects")
 
+    def _expires_at(self, started: float) -> float:
+        """When a call begun at ``started`` must be over: its deadline, or an earlier scope's."""
+        expires_at = started + self.deadline
+        limit = scope_limit()
+        return expires_at if limit is None else min(expires_at, limit)
+
     def _send(
         self,
         method: str,
@@ -254,34 +262,58 @@ class OpenAIClient:
         payload: dict[str, Any] | None,
         started: float,
     ) -> tuple[int, dict[str, str], bytes]:
-        remaining = self.deadline - (time.monotonic() - started)
+        """One HTTP exchange, from connecting to the last body byte, ended at the deadline."""
+        expires_at = self._expires_at(started)
+        remaining = expires_at - time.monotonic()
         if remaining <= 0:
-            raise ProviderConnectionError(f"{method} {safe_url(url)}: deadline exceeded")
+            raise _deadline_error(method, url, expires_at - started)
         timeout = (min(self.connect_timeout, remaining), min(self.read_timeout, remaining))
         data = json.dumps(payload).encode() if payload is not None else None
         api_key = headers["Authorization"][len("Bearer ") :]
-        try:
-            response = self.session.request(
-                method,
-                url,
-                headers=headers,
-                data=data,
-                timeout=timeout,
-                allow_redirects=False,
-                stream=True,
-            )
-        except requests.Timeout as exc:
-            raise ProviderConnectionError(
-                f"{method} {safe_url(url)}: timed out ({exc.__class__.__name__})"
-            ) from exc
-        except requests.RequestException as exc:
-            raise ProviderConnectionError(
-                f"{method} {safe_url(url)}: connection failed ({exc.__class__.__name__})"
-            ) from exc
-        with response:
-            body = read_capped(
-                method, url, response, started, limit=self.max_body_bytes, deadline=self.deadline
-            )
-            logger.debug("%s %s -> HTTP %s", method, safe_url(url), response.status_code)
-            resp_headers = {k: scrub(v, api_key) for k, v in response.headers.items()}
-            return response.status_code, resp_headers, body
+        with Exchange(expires_at) as exchange:
+            try:
+                response = self.session.request(
+                    method,
+                    url,
+                    headers=headers,
+                    data=data,
+                    timeout=timeout,
+                    allow_redirects=False,
+                    stream=True,
+                )
+            except requests.RequestException as exc:
+                if exchange.expired:
+                    raise _deadline_error(method, url, expires_at - started) from exc
+                if isinstance(exc, requests.Timeout):
+                    raise ProviderConnectionError(
+                        f"{method} {safe_url(url)}: timed out ({exc.__class__.__name__})"
+                    ) from exc
+                raise ProviderConnectionError(
+                    f"{method} {safe_url(url)}: connection failed ({exc.__class__.__name__})"
+                ) from exc
+            with response:
+                try:
+                    body = read_capped(
+                        method,
+                        url,
+                        response,
+                        started,
+                        limit=self.max_body_bytes,
+                        deadline=expires_at - started,
+                    )
+                except DiscoveryError as exc:
+                    if exchange.expired:
+                        raise _deadline_error(method, url, expires_at - started) from exc
+                    raise
+                if exchange.expired:  # the watchdog's shutdown can look like a short body
+                    raise _deadline_error(method, url, expires_at - started)
+                logger.debug("%s %s -> HTTP %s", method, safe_url(url), response.status_code)
+                resp_headers = {k: scrub(v, api_key) for k, v in response.headers.items()}
+                return response.status_code, resp_headers, body
+
+
+def _deadline_error(method: str, url: str, seconds: float) -> ProviderConnectionError:
+    limit = f"{max(0.0, seconds):.3g}"
+    return ProviderConnectionError(
+        f"{method} {safe_url(url)}: no complete answer within the {limit} s deadline"
+    )
