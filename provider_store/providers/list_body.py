@@ -129,6 +129,8 @@ def _scan_array(text: str, pos: int, room: int) -> tuple[list[Any], int, bool]:
 
 
 def _skip(text: str, pos: int) -> int:
+    if pos >= len(text) or text[pos] not in " \t\n\r":
+        return pos
     match = _WHITESPACE.match(text, pos)
     return match.end() if match else pos
 

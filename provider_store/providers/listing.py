@@ -26,6 +26,7 @@ NUL and lone surrogates (replaced by U+FFFD) so every item can be stored on ever
 from __future__ import annotations
 
 import logging
+import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -55,6 +56,8 @@ DEFAULT_PAGE_LIMIT = 1000
 MAX_ID_LENGTH = 500  # the model_id column's length
 ID_FIELDS = ("model_id", "name", "model", "key")
 _NONCHARACTERS = frozenset("\ufffe\uffff")
+# A NUL or a surrogate, escaped or (UTF-8 with surrogatepass) raw: only then are items cleaned.
+_UNSTORABLE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})|\xed[\xa0-\xbf]")
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,8 @@ def unusable_id_reason(model_id: str) -> str | None:
         return "empty"
     if len(model_id) > MAX_ID_LENGTH:
         return f"longer than {MAX_ID_LENGTH} characters"
+    if model_id.isascii():
+        return None if model_id.isprintable() else "holds a control character"
     for char in model_id:
         category = unicodedata.category(char)
         if category == "Cc":
@@ -119,6 +124,7 @@ def parse_page(
     raw_items = _items_of(where, scanned.lists, scanned.members)
     page = Page(items=[])
     seen = set() if seen is None else seen
+    needs_cleaning = _UNSTORABLE.search(body) is not None
     for raw in raw_items:
         model_id = _id_of(where, raw)
         reason = unusable_id_reason(model_id)
@@ -130,7 +136,7 @@ def parse_page(
         if model_id in seen:
             continue
         seen.add(model_id)
-        item = _clean(raw)
+        item = _clean(raw) if needs_cleaning else raw
         item["id"] = model_id
         page.items.append(item)
     page.next_query = _next_query(scanned.members, raw_items, page_limit)
