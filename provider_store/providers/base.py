@@ -102,7 +102,7 @@ class ConnectionOptions:
 
     def auth(self, api_key: str, *, header: str, scheme: str) -> dict[str, str]:
         """The headers carrying ``api_key``: the kind's ``header``/``scheme`` unless overridden,
-        plus the extra headers. No key header is sent when the key is empty."""
+        plus the extra headers (the key's header wins over an extra header of the same name)."""
         name = self.auth_header or header
         if self.auth_scheme is not None:
             word = self.auth_scheme
