@@ -114,3 +114,21 @@ def test_a_list_that_fails_serves_the_last_good_one(
     expected = "more than 5 models, the per-provider cap" if failure == "cap" else "HTTP 502"
     assert result.error is not None and expected in str(result.error)
     assert [m["id"] for m in store.read_cache("p").models or []] == ["old"]
+
+
+@pytest.mark.parametrize(("listed", "stored"), [(50, 50), (51, 1)])
+def test_the_cap_set_in_the_providers_options_bounds_the_stored_list(
+    store: ProviderStore, httpserver: HTTPServer, listed: int, stored: int
+) -> None:
+    body = json.dumps({"data": [{"id": f"m{i}"} for i in range(listed)]})
+    base = serve(httpserver, body)
+    store.save_config("p", ProviderConfig(base_api_url=base, api_key=KEY))
+    store.write_cache("p", [{"id": "old"}], fetched_at=1.0)
+    with store.transaction() as session:
+        provider = store.get_provider("p", session=session)
+        provider.options = {"max_models": 50}
+        session.add(provider)
+    with ModelDiscoveryService(store, client=OpenAIClient(deadline=10)) as service:
+        result = service.discover(store.get_config("p"), force_refresh=True)
+    assert len(store.read_cache("p").models or []) == stored
+    assert (result.error is None) == (listed == 50)
