@@ -307,3 +307,12 @@ def test_collect_pages_never_returns_part_of_a_list() -> None:
 
     with pytest.raises(BadResponseError, match="did not answer JSON"):
         collect_pages("http://h/v1/models", fetch, ListLimits())
+
+
+def test_deeply_nested_items_are_a_bad_response_not_a_recursion_error(
+    client: OpenAIClient, httpserver: HTTPServer
+) -> None:
+    deep = '{"data": [{"id": "a", "x": ' + "[" * 100_000 + "]" * 100_000 + "}]}"
+    httpserver.expect_request("/v1/models").respond_with_data(deep, content_type="application/json")
+    with pytest.raises(BadResponseError, match="nested too deeply"):
+        client.list_models(httpserver.url_for("/v1"), KEY)
