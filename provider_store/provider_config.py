@@ -20,7 +20,8 @@ class ProviderConfig(BaseModel):
     ``valid_models`` maps a model's long id to its short alias; ``invalid_models`` lists ids known
     not to chat. The runtime attributes ``_cached_models``, ``_cache_timestamp`` and
     ``_cache_duration`` hold the discovery cache and never appear in :meth:`model_dump`;
-    ``_provider_key`` names the store row a config was loaded from.
+    ``_provider_key`` names the store row a config was loaded from, ``_kind`` and ``_options``
+    its API dialect and connection options.
     """
 
     name: str = "Test Provider"
@@ -34,6 +35,9 @@ class ProviderConfig(BaseModel):
     _cache_duration: int = PrivateAttr(default=DEFAULT_CACHE_DURATION)
     # The catalog key (e.g. "openai") of a config loaded from a store; None for a loose config.
     _provider_key: str | None = PrivateAttr(default=None)
+    # The provider's API dialect and connection options (see provider_store.providers.base).
+    _kind: str = PrivateAttr(default="openai")
+    _options: dict[str, Any] | None = PrivateAttr(default=None)
 
     def get_valid_models(self) -> list[str]:
         """The long ids of the valid models, in catalog order."""

@@ -290,6 +290,8 @@ class CatalogStore:
         config._cache_timestamp = provider.models_fetched_at or 0.0
         config._cache_duration = provider.cache_ttl_seconds
         config._provider_key = provider.key
+        config._kind = provider.kind or "openai"
+        config._options = dict(provider.options) if provider.options else None
         return config
 
 
