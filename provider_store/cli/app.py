@@ -153,10 +153,11 @@ def _setup_logging(verbose: int) -> None:
     fmt = "%(levelname)s %(name)s: %(message)s" if verbose else "warning: %(message)s"
     log_handler.setFormatter(logging.Formatter(fmt))
     log_handler.held = None
-    root = logging.getLogger("provider_store")
-    if log_handler not in root.handlers:
-        root.addHandler(log_handler)
-    root.setLevel(log_handler.level)
+    package = logging.getLogger("provider_store")
+    if log_handler not in package.handlers:
+        package.addHandler(log_handler)
+    # Without -v the level is inherited (warnings pass by default); -v lowers it.
+    package.setLevel(log_handler.level if verbose else logging.NOTSET)
 
 
 # -- the root group -----------------------------------------------------------------------------
