@@ -66,13 +66,14 @@ def test_listings(manager: ProviderManager) -> None:
     ]
     assert len(manager.merged_models()) == 8
     assert manager.valid_scoped_models()[3] == "together/Qwen/QwQ-32B (qwq)"
-    assert manager.get_available_models("Together") == [
+    assert manager.get_available_models("Together") == ["Qwen/QwQ-32B", "meta/llama-3", "mini"]
+    assert len(manager.get_available_models()) == 8
+    assert manager.get_available_models("nope") == []
+    assert manager.scoped_models("Together") == [
         "together/Qwen/QwQ-32B",
         "together/meta/llama-3",
         "together/mini",
     ]
-    assert len(manager.get_available_models()) == 8
-    assert manager.get_available_models("nope") == []
     assert manager.get_short_name("gpt-4o") == "gpt-4o"
 
 
@@ -122,11 +123,15 @@ def test_get_api_for_model_string_resolves(
 @pytest.mark.parametrize(
     ("model_string", "message"),
     [
-        ("openai/llama", "Invalid model for provider openai: llama"),
+        (
+            "openai/llama",
+            "Invalid model for provider openai: llama"
+            " (did you mean together/meta/llama-3 (llama)?)",
+        ),
         ("OPENAI/nope", "Invalid model for provider openai: nope"),
         ("together/embed-1", "Invalid model for provider together: embed-1"),  # invalid ≠ valid
         ("nope", "Invalid model: nope"),
-        ("vendor/nope", "Invalid model: vendor/nope"),
+        ("vendor/nope", "Invalid model: nope"),  # the legacy message names the part looked up
         ("", "Invalid model: "),
     ],
 )

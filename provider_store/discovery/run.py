@@ -35,6 +35,7 @@ from provider_store.discovery.report import (
     SKIPPED,
     DiscoveryOptions,
     DiscoveryReport,
+    Phase,
     ProgressCallback,
     ProgressEvent,
     ProviderSummary,
@@ -114,12 +115,12 @@ def run_discovery(
                 "Skipping provider %s: no API key (stored or $%s_API_KEY)", key, key.upper()
             )
             summaries[key] = ProviderSummary(key, SKIPPED, error="no API key")
-            notify(ProgressEvent(key, "done", summary=summaries[key]))
+            notify(ProgressEvent(key, Phase.DONE, summary=summaries[key]))
 
     outcomes = _run_network(providers, runnable, service, options, notify, started)
     for key in runnable:
         summaries[key] = _apply(providers[key], outcomes[key], options.validate)
-        notify(ProgressEvent(key, "done", summary=summaries[key]))
+        notify(ProgressEvent(key, Phase.DONE, summary=summaries[key]))
 
     report = DiscoveryReport(providers=[summaries[key] for key in targets])
     report.ok = all(summary.ok for summary in report.providers)
@@ -210,7 +211,7 @@ def _one_provider(
 ) -> None:
     began = time.perf_counter()
     key = outcome.key
-    notify(ProgressEvent(key, "discovering"))
+    notify(ProgressEvent(key, Phase.DISCOVERING))
     try:
         result = service.discover(
             config, force_refresh=options.force_refresh, wait_for_refresh=True
@@ -252,7 +253,7 @@ def _ping_all(
     slots = threading.BoundedSemaphore(options.per_provider)
     lock = threading.Lock()
     submitted: dict[Future[ValidationResult], str] = {}
-    notify(ProgressEvent(key, "validating", 0, len(todo)))
+    notify(ProgressEvent(key, Phase.VALIDATING, 0, len(todo)))
 
     def finished(future: Future[ValidationResult]) -> None:
         slots.release()
@@ -260,7 +261,7 @@ def _ping_all(
             return
         with lock:
             done = sum(1 for f in submitted if f.done())
-        notify(ProgressEvent(key, "validating", done, len(todo)))
+        notify(ProgressEvent(key, Phase.VALIDATING, done, len(todo)))
 
     for model in todo:
         if not slots.acquire(timeout=max(0.0, deadline_at - time.perf_counter())):
@@ -305,7 +306,7 @@ def _apply(config: ProviderConfig, outcome: _Outcome, validate: bool) -> Provide
             outcome.key,
             FAILED,
             discovered=len(outcome.ids),
-            source=result.source.value if result is not None else Source.NONE.value,
+            source=result.source if result is not None else Source.NONE,
             error=error or "discovery failed",
             seconds=outcome.seconds,
         )
@@ -335,7 +336,7 @@ def _apply(config: ProviderConfig, outcome: _Outcome, validate: bool) -> Provide
         valid=counts[Verdict.VALID],
         invalid=counts[Verdict.INVALID],
         inconclusive=counts[Verdict.INCONCLUSIVE],
-        source=result.source.value,
+        source=result.source,
         seconds=outcome.seconds,
     )
 
