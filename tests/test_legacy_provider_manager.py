@@ -59,6 +59,16 @@ def test_init_accepts_configs_and_plain_dicts(manager: ProviderManager) -> None:
     assert manager.providers["openai"].name == "OpenAI"
 
 
+def test_discovery_service_attribute() -> None:
+    service = quick_service()
+    manager = ProviderManager(catalog(), service=service)
+    assert manager.discovery_service is service
+    service.close()
+    own = ProviderManager(catalog())
+    assert isinstance(own.discovery_service, ModelDiscoveryService)
+    own.close()
+
+
 def test_get_getitem_and_contains(manager: ProviderManager) -> None:
     assert manager.get("openai") is manager["openai"]
     assert manager.get("nope") is None

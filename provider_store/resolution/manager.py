@@ -105,6 +105,11 @@ class ProviderManager:
             self._service = ModelDiscoveryService(self.store)
         return self._service
 
+    @property
+    def discovery_service(self) -> ModelDiscoveryService:
+        """Legacy name of :attr:`service`."""
+        return self.service
+
     def close(self) -> None:
         """Close the discovery service if this manager created it."""
         if self._owns_service and self._service is not None:
