@@ -263,7 +263,9 @@ def test_discover_models_merges_verdicts_and_skips_providers_without_a_key(
     assert manager["local"].valid_models == {"a": "A", "b": "b"}  # the alias of "a" is kept
     assert manager["local"].invalid_models == ["embed"]
     assert manager["keyless"].valid_models == {}
-    assert manager.discover_models(provider="nope") is False  # unknown provider
+    assert manager.discover_models(provider="lokal") is False  # unknown provider
+    assert manager.last_report is not None
+    assert manager.last_report.error == "Unknown provider: lokal (did you mean local?)"
     assert manager.discover_models(True, False, "local") is True  # the old positional order
 
 

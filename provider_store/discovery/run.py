@@ -42,6 +42,7 @@ from provider_store.discovery.report import (
 )
 from provider_store.discovery.results import DiscoveryResult, Source
 from provider_store.provider_config import ProviderConfig
+from provider_store.suggestions import unknown_provider
 
 logger = logging.getLogger(__name__)
 
@@ -99,8 +100,9 @@ def run_discovery(
     if provider is not None:
         key = _match_key(providers, provider)
         if key is None:
-            logger.warning("Unknown provider: %s", provider)
-            return DiscoveryReport(ok=False, error=f"Unknown provider: {provider}")
+            error = str(unknown_provider(provider, providers))
+            logger.warning("%s", error)
+            return DiscoveryReport(ok=False, error=error)
         targets = [key]
     else:
         targets = list(providers)

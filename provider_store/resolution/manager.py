@@ -277,7 +277,7 @@ class ProviderManager:
                         f"Invalid model for provider {key}: {rest}",
                         model_string=model_string,
                         provider=key,
-                        suggestions=[index.describe(hint) for hint in hints],
+                        suggestions=[self._describe(index, hint) for hint in hints],
                     )
                 return self.providers[key], index.longs[hits[0]]
             if not strict:
@@ -301,11 +301,17 @@ class ProviderManager:
         raise UnknownModelError(
             f"Invalid model: {shown}",
             model_string=model_string,
-            suggestions=[index.describe(hint) for hint in hints[:3]],
+            suggestions=[self._describe(index, hint) for hint in hints[:3]],
         )
 
-    @staticmethod
-    def _prefix_hints(index: ModelIndex, prefix: str, rest: str) -> list[str]:
+    def _describe(self, index: ModelIndex, ordinal: int) -> str:
+        """``provider/long (alias)``, or ``provider/long`` when the alias is the id itself."""
+        key, long = index.keys[index.owner[ordinal]], index.longs[ordinal]
+        config = self.providers.get(key)
+        alias = config.valid_models.get(long, long) if config is not None else long
+        return f"{key}/{long}" if alias.lower() == long.lower() else f"{key}/{long} ({alias})"
+
+    def _prefix_hints(self, index: ModelIndex, prefix: str, rest: str) -> list[str]:
         """For ``prefix/rest`` with an unknown prefix: the nearest providers' matches of ``rest``.
 
         A near provider key that holds ``rest`` gives that model; one that does not gives the key;
@@ -315,8 +321,8 @@ class ProviderManager:
         for key in nearest(prefix, index.keys):
             position = index.provider_position(key)
             found = index.lookup(rest, provider=position) if position is not None else []
-            hints.append(index.describe(found[0]) if found else key)
-        hints += [index.describe(hit) for hit in index.lookup(rest)]
+            hints.append(self._describe(index, found[0]) if found else key)
+        hints += [self._describe(index, hit) for hit in index.lookup(rest)]
         return list(dict.fromkeys(hints))[:3]
 
     def resolve_model(self, model_string: str, *, strict: bool = False) -> str:

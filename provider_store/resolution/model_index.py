@@ -37,7 +37,6 @@ class ModelIndex:
         self.owner: list[int] = []
         self._long_l: list[str] = []
         self._alias_l: list[str | None] = []  # None when the alias equals the long id (any case)
-        self._aliases: list[str] = []
         self._long_exact: dict[str, list[int]] = {}
         self._alias_exact: dict[str, list[int]] = {}
         self._long_lower: dict[str, list[int]] = {}
@@ -53,7 +52,6 @@ class ModelIndex:
                 long_l, alias_l = long.lower(), alias.lower()
                 self._long_l.append(long_l)
                 self._alias_l.append(None if alias_l == long_l else alias_l)
-                self._aliases.append(alias)
                 self._add(self._long_exact, long, ordinal)
                 self._add(self._alias_exact, alias, ordinal)
                 self._add(self._long_lower, long_l, ordinal)
@@ -167,18 +165,6 @@ class ModelIndex:
         return range(
             bisect.bisect_left(self.owner, provider), bisect.bisect_right(self.owner, provider)
         )
-
-    def describe(self, ordinal: int) -> str:
-        """``provider/long (alias)`` for a model, or ``provider/long`` when it has no alias."""
-        scoped = f"{self.keys[self.owner[ordinal]]}/{self.longs[ordinal]}"
-        alias = self.alias_of(ordinal)
-        return scoped if alias is None else f"{scoped} ({alias})"
-
-    def alias_of(self, ordinal: int) -> str | None:
-        """The model's alias as written, or None when it equals the long id (ignoring case)."""
-        if self._alias_l[ordinal] is None:
-            return None
-        return self._aliases[ordinal]
 
     def _substring(
         self,
