@@ -125,7 +125,12 @@ class ModelDiscoveryService:
         return self.discover(config, force_refresh=force_refresh).models
 
     def validate_model(self, config: ProviderConfig, model: str) -> bool:
-        """True iff the model answers the ping with "pong" (or a recent stored verdict says so)."""
+        """Legacy name: True iff the model answers the ping with "pong" (or a recent verdict does).
+
+        New code calls :meth:`check_model`, which gives the verdict (valid / invalid /
+        inconclusive) and its reason. Not to be confused with ``ProviderManager.validate_model``,
+        which resolves a name and pings nothing (its new name is ``resolve_model``).
+        """
         return self.check_model(config, model).verdict is Verdict.VALID
 
     def validate_api_key(self, config: ProviderConfig) -> bool:
