@@ -33,6 +33,8 @@ from provider_store.errors import (
     DiscoveryError,
     ProviderConnectionError,
 )
+from provider_store.providers.ping import PING_SYSTEM_PROMPT as PING_SYSTEM_PROMPT
+from provider_store.providers.ping import ChatReply, PingStyle
 from provider_store.providers.transport import (
     first_choice_content,
     header_safe,
@@ -51,20 +53,11 @@ MAX_BODY_BYTES = 20 * 1024 * 1024
 MAX_REDIRECTS = 5
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-PING_SYSTEM_PROMPT = "If I say 'ping', you will respond with 'pong'."
 
 
 def ping_payload(model: str) -> dict[str, Any]:
-    """The exact JSON body of a validation ping for ``model``."""
-    return {
-        "model": model,
-        "messages": [
-            {"role": "system", "content": PING_SYSTEM_PROMPT},
-            {"role": "user", "content": "ping"},
-        ],
-        "max_tokens": 10,
-        "temperature": 0.1,
-    }
+    """The exact JSON body of a classic validation ping for ``model``."""
+    return PingStyle().payload(model)
 
 
 def endpoint(base_url: str, path: str) -> str:
@@ -196,6 +189,19 @@ class OpenAIClient:
         except BadResponseError as exc:
             return PingResult(status=status, content=None, detail=str(exc), error=exc)
         return PingResult(status=status, content=content, detail=f"HTTP {status}: {content[:80]!r}")
+
+    def chat(self, base_url: str, api_key: str, payload: dict[str, Any]) -> ChatReply:
+        """``POST {base_url}/chat/completions`` with ``payload``; never retried, never raises.
+
+        Any HTTP answer is returned with its (key-scrubbed) headers and body; a transport
+        failure as a reply without status and with a key-free description.
+        """
+        url = endpoint(base_url, "chat/completions")
+        try:
+            status, headers, body = self._request("POST", url, api_key, payload, time.monotonic())
+        except DiscoveryError as exc:
+            return ChatReply(status=None, failure=scrub(str(exc), api_key))
+        return ChatReply(status=status, headers=headers, body=body)
 
     # -- plumbing -----------------------------------------------------------------------------
 
