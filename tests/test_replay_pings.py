@@ -3,7 +3,8 @@
 Set ``PROVIDER_STORE_ANSWERS_DIR`` to the folder of recorded answers (``.ci/run`` does); without
 it these tests are skipped. Every chat answer (``*.chat.*``, ``*.messages.*``,
 ``*.generateContent.*`` …) and every error body (a status other than 200 in the file name) is
-replayed as the first reply to a ping, and the class it leads to is compared with the class its file name announces:
+replayed as the first reply to a ping, and the class it leads to is compared with the class its
+file name announces:
 
 - ``answered``: a 2xx with answer text (thinking removed);
 - ``retry``: an empty answer cut off by the budget: retried once with a larger budget;
