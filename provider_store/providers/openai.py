@@ -34,9 +34,8 @@ from provider_store.errors import (
     ProviderConnectionError,
 )
 from provider_store.providers.ping import PING_SYSTEM_PROMPT as PING_SYSTEM_PROMPT
-from provider_store.providers.ping import ChatReply, PingStyle
+from provider_store.providers.ping import AnswerKind, ChatReply, PingStyle, read_answer
 from provider_store.providers.transport import (
-    first_choice_content,
     header_safe,
     http_error,
     models_from_body,
@@ -184,10 +183,11 @@ class OpenAIClient:
         if not 200 <= status < 300:
             error = http_error("POST", url, status, body, api_key)
             return PingResult(status=status, content=None, detail=str(error), error=error)
-        try:
-            content = first_choice_content(body)
-        except BadResponseError as exc:
-            return PingResult(status=status, content=None, detail=str(exc), error=exc)
+        answer = read_answer(body)
+        if answer.kind is AnswerKind.MALFORMED:
+            bad = BadResponseError("chat completion without choices[0].message")
+            return PingResult(status=status, content=None, detail=str(bad), error=bad)
+        content = answer.text  # string or text parts, thinking removed
         return PingResult(status=status, content=content, detail=f"HTTP {status}: {content[:80]!r}")
 
     def chat(self, base_url: str, api_key: str, payload: dict[str, Any]) -> ChatReply:
