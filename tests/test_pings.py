@@ -636,6 +636,11 @@ def test_provider_problem_is_inconclusive_and_named(
     assert result.verdict is Verdict.INCONCLUSIVE
     assert result.problem is not None and KEY not in result.problem
     assert fake.count() == requests
+    assert store.read_problem("p")[0] == result.problem
+
+    fake.responders[model] = always(200, completion("pong"))
+    assert service.check_model(config, model, force=True).valid
+    assert store.read_problem("p") == (None, None)
 
 
 # -- runs: remember the style, stop on a provider problem --

@@ -16,10 +16,13 @@ Rules where the issue left a choice:
   is treated as suspicious: the old list is served as ``stale`` and the provider's last error says
   so; a second empty answer in a row (no other refresh outcome in between) is accepted and
   replaces the list: the provider is then legitimately empty.
-- **Verdicts**: ``valid`` and ``invalid`` verdicts younger than ``revalidate_after`` are reused
-  without a ping; ``inconclusive`` ones are never reused. A 2xx whose body has no
-  ``choices[0].message`` is inconclusive (a gateway page is no refusal). Verdict reuse needs a
-  store; a loose config is pinged on every check, as the legacy service did.
+- **Verdicts**: pings adapt (:mod:`provider_store.providers.ping`) and are judged from the
+  answer and the error body (:mod:`provider_store.discovery.verdicts`); the accepted request
+  style is stored per model and sent first next time; a provider problem (rejected key, no
+  credit) is recorded on the provider. ``valid`` and ``invalid`` verdicts younger than
+  ``revalidate_after`` are reused without a ping; ``inconclusive`` ones are never reused. A 2xx
+  whose body has no ``choices[0]`` is inconclusive (a gateway page is no refusal). Verdict reuse
+  needs a store; a loose config is pinged on every check, as the legacy service did.
 - **One refresh per expiry**: a stale store-backed cache is refreshed by the holder of the
   provider's refresh lease only; other callers serve the stale list at once, or wait for the
   holder's result when there is no list (:mod:`provider_store.discovery.refresh`). ``force_refresh``
@@ -250,8 +253,18 @@ class ModelDiscoveryService:
             problem=problem,
         )
         if store is not None and key is not None and record:
-            guard(key, lambda: store.record_verdicts(key, [result]))
+            guard(key, lambda: self._record(store, key, result))
         return result
+
+    @staticmethod
+    def _record(store: CatalogStore, key: str, result: ValidationResult) -> None:
+        """Store a verdict, and the provider problem it revealed or cleared, in one transaction."""
+        with store.transaction() as session:
+            store.record_verdicts(key, [result], session=session)
+            if result.problem is not None:
+                store.set_problem(key, result.problem, at=result.checked_at, session=session)
+            elif result.verdict is not Verdict.INCONCLUSIVE:
+                store.set_problem(key, None, session=session)
 
     def _may_wait(self, retry_after: str) -> bool:
         """Wait out a rate limit's ``Retry-After`` when it fits the client's limits."""
