@@ -144,6 +144,10 @@ class RateLimited:
     def __init__(self, retry_after: str, body: Any) -> None:
         self.retry_after, self.body, self.sent = retry_after, body, 0
 
+    def fresh(self) -> RateLimited:
+        """A copy that has not answered yet (the scenarios run once per database backend)."""
+        return RateLimited(self.retry_after, self.body)
+
     def __call__(self, payload: dict[str, Any]) -> Reply:
         self.sent += 1
         if self.sent == 1:
@@ -593,6 +597,8 @@ def test_ping_scenario(
     model: str, store: ProviderStore, service: ModelDiscoveryService, httpserver: HTTPServer
 ) -> None:
     responder, verdict, requests, style = SCENARIOS[model]
+    if isinstance(responder, RateLimited):
+        responder = responder.fresh()
     fake = Emulator(httpserver, [model])
     fake.responders[model] = responder
     config = add_provider(store, fake.base_url)
