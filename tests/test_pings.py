@@ -24,6 +24,7 @@ from provider_store.cli import main
 from provider_store.discovery.report import DiscoveryOptions
 from provider_store.discovery.run import run_discovery
 from provider_store.providers.openai import OpenAIClient
+from provider_store.providers.ping import AnswerKind, PingStyle, read_answer
 
 KEY = "sk-pings-SECRET-0123456789"
 Reply = tuple[int, Any, dict[str, str]]
@@ -742,3 +743,68 @@ def test_discover_command_shows_the_problem_on_one_line(
     lines = [line for line in out.splitlines() if "provider problem" in line]
     assert len(lines) == 1 and "out of credit" in lines[0] and KEY not in out
     assert fake.count() == 1
+
+
+def test_a_learnt_style_survives_an_inconclusive_ping(
+    store: ProviderStore, service: ModelDiscoveryService, httpserver: HTTPServer
+) -> None:
+    fake = Emulator(httpserver, ["gpt-5"])
+    fake.responders["gpt-5"] = openai_reasoning()
+    config = add_provider(store, fake.base_url)
+    assert service.check_model(config, "gpt-5").valid
+
+    fake.responders["gpt-5"] = always(503, oai_error("overloaded", type_="server_error"))
+    assert service.check_model(config, "gpt-5", force=True).verdict is Verdict.INCONCLUSIVE
+    assert stored_style(store, "gpt-5") == "mct+notemp"
+
+    fake.responders["gpt-5"] = openai_reasoning()
+    fake.sent.clear()
+    assert service.check_model(config, "gpt-5", force=True).valid
+    assert fake.count() == 1
+
+
+# -- the pure parts --
+
+
+@pytest.mark.parametrize(
+    ("content", "text"),
+    [
+        ("Pong.", "Pong."),
+        ("<think>\nping means pong\n</think>\n\nHi", "Hi"),
+        ("<THINKING>x</THINKING>pong", "pong"),
+        ("<think>\nstill thinking when the budget ran out", ""),
+        ("the server dropped the opening tag</think>\nPong", "Pong"),
+        ([{"type": "text", "text": "Po"}, {"type": "text", "text": "ng"}], "Pong"),
+        ([{"type": "thinking", "thinking": "pong"}, {"type": "text", "text": ""}], ""),
+        (None, ""),
+        (42, ""),
+    ],
+)
+def test_answer_text_ignores_thinking(content: Any, text: str) -> None:
+    answer = read_answer(json.dumps(completion(content)).encode())
+    assert answer.text == text
+    assert answer.kind is (AnswerKind.TEXT if text else AnswerKind.EMPTY)
+
+
+def test_reasoning_fields_are_not_the_answer() -> None:
+    body = completion("", "length", reasoning_content="pong", reasoning="pong")
+    answer = read_answer(json.dumps(body).encode())
+    assert (answer.kind, answer.cut_off) == (AnswerKind.EMPTY, True)
+
+
+@pytest.mark.parametrize("body", [b"<html>502</html>", b"[]", b'{"choices": []}', b'{"id": 1}'])
+def test_a_body_that_is_no_chat_completion_is_malformed(body: bytes) -> None:
+    assert read_answer(body).kind is AnswerKind.MALFORMED
+
+
+def test_styles_round_trip_through_their_stored_text() -> None:
+    styles = [
+        PingStyle(),
+        PingStyle(completion_tokens=True, no_temperature=True),
+        PingStyle(True, True, True, True),
+    ]
+    for style in styles:
+        assert PingStyle.decode(style.encode()) == style
+        assert len(style.encode()) <= 40
+    assert PingStyle.decode("nonsense+mct") == PingStyle(completion_tokens=True)
+    assert PingStyle.decode(None) == PingStyle()
