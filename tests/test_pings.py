@@ -808,3 +808,59 @@ def test_styles_round_trip_through_their_stored_text() -> None:
         assert len(style.encode()) <= 40
     assert PingStyle.decode("nonsense+mct") == PingStyle(completion_tokens=True)
     assert PingStyle.decode(None) == PingStyle()
+
+
+def gemma_without_system(payload: dict[str, Any]) -> Reply:
+    if has_system(payload):
+        body = {
+            "error": {
+                "code": 400,
+                "message": "Developer instruction is not enabled for models/gemma-3-27b-it",
+                "status": "INVALID_ARGUMENT",
+            }
+        }
+        return 400, body, {}
+    return ok(completion("pong\n"))
+
+
+def old_server_without_completion_tokens(payload: dict[str, Any]) -> Reply:
+    if "max_completion_tokens" in payload:
+        body = oai_error(
+            "Unsupported parameter: 'max_completion_tokens'", param="max_completion_tokens"
+        )
+        return 400, body, {}
+    if "max_tokens" not in payload:
+        return 400, oai_error("Unsupported parameter: 'max_tokens'", param="max_tokens"), {}
+    return ok(completion("pong"))
+
+
+def test_gemini_gemma_gets_the_instruction_in_the_user_message(
+    store: ProviderStore, service: ModelDiscoveryService, httpserver: HTTPServer
+) -> None:
+    fake = Emulator(httpserver, ["gemma-3-27b-it"])
+    fake.responders["gemma-3-27b-it"] = gemma_without_system
+    config = add_provider(store, fake.base_url)
+    assert service.check_model(config, "gemma-3-27b-it").valid
+    assert fake.count() == 2 and stored_style(store, "gemma-3-27b-it") == "nosys"
+
+
+def test_a_remembered_style_the_provider_no_longer_accepts_is_undone_once(
+    store: ProviderStore, service: ModelDiscoveryService, httpserver: HTTPServer
+) -> None:
+    fake = Emulator(httpserver, ["m"])
+    fake.responders["m"] = openai_reasoning()
+    config = add_provider(store, fake.base_url)
+    assert service.check_model(config, "m").valid  # learns mct+notemp
+
+    fake.responders["m"] = old_server_without_completion_tokens
+    fake.sent.clear()
+    assert service.check_model(config, "m", force=True).valid
+    assert fake.count() == 2 and stored_style(store, "m") == "notemp"
+
+    fake.responders["m"] = always(
+        400, oai_error("Unsupported parameter: 'max_tokens'", param="max_tokens")
+    )
+    fake.sent.clear()
+    # the adapted request gets the same refusal: the ping ends there, inconclusive
+    assert service.check_model(config, "m", force=True).verdict is Verdict.INCONCLUSIVE
+    assert fake.count() == 2

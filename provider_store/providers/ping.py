@@ -279,6 +279,9 @@ _UNSUPPORTED = re.compile(
     r"unsupported (parameter|value)|unknown parameter|not supported|does not support|"
     r"unrecognized (request )?argument|extra inputs are not permitted|only the default"
 )
+_SYSTEM_REFUSED = re.compile(
+    r"(developer|system) (instruction|prompt|role)s? (is|are) not (enabled|supported|allowed)"
+)
 _UNSUPPORTED_CODES = {"unsupported_parameter", "unsupported_value", "unknown_parameter"}
 
 
@@ -298,12 +301,16 @@ def adaptation(facts: ErrorFacts, style: PingStyle) -> PingStyle | None:
     None when the error is no such refusal, names nothing this ping sends, or asks for an
     adaptation already made.
     """
+    if _SYSTEM_REFUSED.search(facts.text) and not style.no_system:
+        return replace(style, no_system=True)  # e.g. Gemma: "Developer instruction is not enabled"
     if not _refuses(facts):
         if "temperature" in (facts.param or "") and "invalid" in facts.text:
             return None if style.no_temperature else replace(style, no_temperature=True)
         return None
     if _names(facts, "max_tokens") and not style.completion_tokens:
         return replace(style, completion_tokens=True)
+    if _names(facts, "max_completion_tokens") and style.completion_tokens:
+        return replace(style, completion_tokens=False)  # a remembered style no longer fits
     if _names(facts, "temperature") and not style.no_temperature:
         return replace(style, no_temperature=True)
     if (_names(facts, "messages") and "system" in facts.text) or "system message" in facts.text:
@@ -381,6 +388,7 @@ def run_ping(
     steps: list[str] = []
     waited = False
     attempts = 0
+    tried: set[PingStyle] = set()
     while True:
         attempts += 1
         reply = send(current.payload(model))
@@ -410,14 +418,17 @@ def run_ping(
                     if may_wait(wanted):
                         steps.append(f"rate limited: retried after {wanted.strip()} s")
                         nxt = current
+        if nxt is not None and nxt != current and nxt in tried:
+            nxt = None  # never go back to a request already refused
         if nxt is None or attempts >= MAX_ATTEMPTS:
             return PingOutcome(reply, answer, facts, current, accepted, attempts, tuple(steps))
+        tried.add(current)
         current = nxt
 
 
 def _changed(old: PingStyle, new: PingStyle) -> str:
-    if new.completion_tokens and not old.completion_tokens:
-        return "max_tokens"
+    if new.completion_tokens != old.completion_tokens:
+        return "max_completion_tokens" if old.completion_tokens else "max_tokens"
     if new.no_temperature and not old.no_temperature:
         return "temperature"
     if new.no_system and not old.no_system:
