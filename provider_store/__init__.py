@@ -9,9 +9,18 @@ from provider_store import _compat
 
 if TYPE_CHECKING:
     from provider_store.catalog.db import build_engine, resolve_url
+    from provider_store.catalog.queries import CacheState
     from provider_store.catalog.records import ValidationResult
-    from provider_store.catalog.tables import ModelStatus, Verdict
-    from provider_store.discovery.report import DiscoveryReport, ProviderSummary
+    from provider_store.catalog.store import CatalogStore
+    from provider_store.catalog.tables import ModelStatus, Provider, Verdict
+    from provider_store.discovery.report import (
+        DiscoveryOptions,
+        DiscoveryReport,
+        Phase,
+        ProgressEvent,
+        ProviderStatus,
+        ProviderSummary,
+    )
     from provider_store.discovery.results import DiscoveryResult, Source
     from provider_store.discovery.service import ModelDiscoveryService
     from provider_store.errors import (
@@ -25,6 +34,7 @@ if TYPE_CHECKING:
         ProviderHTTPError,
         ProviderStoreError,
         StoreError,
+        UnknownModelError,
     )
     from provider_store.legacy.report import ImportReport, ProviderChange
     from provider_store.provider_config import ProviderConfig, effective_api_key
@@ -37,8 +47,11 @@ if TYPE_CHECKING:
 _LAZY_NAMES: dict[str, str] = {
     "AmbiguousModelError": "provider_store.errors",
     "BadResponseError": "provider_store.errors",
+    "CacheState": "provider_store.catalog.queries",
+    "CatalogStore": "provider_store.catalog.store",
     "ConfigurationError": "provider_store.errors",
     "DiscoveryError": "provider_store.errors",
+    "DiscoveryOptions": "provider_store.discovery.report",
     "DiscoveryReport": "provider_store.discovery.report",
     "DiscoveryResult": "provider_store.discovery.results",
     "ImportReport": "provider_store.legacy.report",
@@ -47,17 +60,22 @@ _LAZY_NAMES: dict[str, str] = {
     "ModelStatus": "provider_store.catalog.tables",
     "NotFoundError": "provider_store.errors",
     "OpenAIClient": "provider_store.providers.openai",
+    "Phase": "provider_store.discovery.report",
     "PingResult": "provider_store.providers.openai",
+    "ProgressEvent": "provider_store.discovery.report",
+    "Provider": "provider_store.catalog.tables",
     "ProviderChange": "provider_store.legacy.report",
     "ProviderConfig": "provider_store.provider_config",
     "ProviderConnectionError": "provider_store.errors",
     "ProviderHTTPError": "provider_store.errors",
     "ProviderManager": "provider_store.resolution.manager",
+    "ProviderStatus": "provider_store.discovery.report",
     "ProviderStore": "provider_store.store",
     "ProviderStoreError": "provider_store.errors",
     "ProviderSummary": "provider_store.discovery.report",
     "Source": "provider_store.discovery.results",
     "StoreError": "provider_store.errors",
+    "UnknownModelError": "provider_store.errors",
     "ValidationResult": "provider_store.catalog.records",
     "Verdict": "provider_store.catalog.tables",
     "build_engine": "provider_store.catalog.db",
@@ -89,8 +107,11 @@ _compat.install()
 __all__ = [
     "AmbiguousModelError",
     "BadResponseError",
+    "CacheState",
+    "CatalogStore",
     "ConfigurationError",
     "DiscoveryError",
+    "DiscoveryOptions",
     "DiscoveryReport",
     "DiscoveryResult",
     "ImportReport",
@@ -99,17 +120,22 @@ __all__ = [
     "ModelStatus",
     "NotFoundError",
     "OpenAIClient",
+    "Phase",
     "PingResult",
+    "ProgressEvent",
+    "Provider",
     "ProviderChange",
     "ProviderConfig",
     "ProviderConnectionError",
     "ProviderHTTPError",
     "ProviderManager",
+    "ProviderStatus",
     "ProviderStore",
     "ProviderStoreError",
     "ProviderSummary",
     "Source",
     "StoreError",
+    "UnknownModelError",
     "ValidationResult",
     "Verdict",
     "__version__",

@@ -28,7 +28,7 @@ from provider_store.cli.app import (
 from provider_store.cli.tables import render_table
 from provider_store.cli.text import visible
 from provider_store.discovery.report import DiscoveryReport, ProgressEvent
-from provider_store.errors import NotFoundError
+from provider_store.suggestions import unknown_provider
 
 if TYPE_CHECKING:
     from provider_store.store import ProviderStore
@@ -100,12 +100,14 @@ def discover(
 ) -> None:
     """Discover (and validate) the models of every provider, or only PROVIDER.
 
-    Providers without a usable key are skipped. Results are saved only when every targeted
-    provider could be discovered; exit code 1 when one could not.
+    Providers without a usable key are skipped. A ping that reveals a provider problem (a
+    rejected key, no credit or quota) stops that provider's other pings; the problem is shown
+    and recorded on the provider until a later run gets through. Results are saved only when
+    every targeted provider could be discovered; exit code 1 when one could not.
     """
     manager = open_manager(state)
     if provider is not None and not any(k.lower() == provider.lower() for k in manager):
-        raise NotFoundError(f"Unknown provider: {provider}")
+        raise unknown_provider(provider, manager.keys())
     progress = Progress(
         TextColumn("{task.description}", markup=False),
         BarColumn(bar_width=20),
@@ -219,6 +221,12 @@ def _print_report(report: DiscoveryReport, *, validated: bool) -> None:
         for s in report.providers
     ]
     click.echo(render_table(headers, rows, numeric=range(2, 6)))
+    for s in report.providers:
+        if s.problem:
+            click.echo(
+                f"{visible(s.provider)}: provider problem, other pings not sent: "
+                f"{visible(s.problem)}"
+            )
     saved = "saved" if report.persisted else "not saved"
     note = "" if validated else "; not validated (stored verdicts shown)"
     stdout.print(

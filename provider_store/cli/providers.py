@@ -20,6 +20,7 @@ from provider_store.cli.app import (
     print_json,
 )
 from provider_store.cli.tables import output_width, render_table
+from provider_store.cli.text import visible
 from provider_store.provider_config import (
     NOT_CONFIGURED_SUFFIX,
     ProviderConfig,
@@ -60,12 +61,17 @@ def providers() -> None:
 @json_option
 @pass_state
 def providers_list(state: CliState, as_json: bool) -> None:
-    """List providers with their URL, model counts, key source and discovery cache state."""
+    """List providers with their URL, model counts, key source and discovery cache state.
+
+    A provider problem seen while validating (a rejected key, no credit) is shown on one line
+    below the table.
+    """
     store = state.store()
     rows: list[dict[str, Any]] = []
     for key, config in store.load_configs().items():
         cache = store.read_cache(key)
         source, variable = _key_source(key, config)
+        problem, problem_at = store.read_problem(key)
         rows.append(
             {
                 "key": key,
@@ -79,6 +85,8 @@ def providers_list(state: CliState, as_json: bool) -> None:
                 "fetched_at": cache.fetched_at,
                 "cache_ttl_seconds": cache.ttl_seconds,
                 "last_error": cache.last_error,
+                "problem": problem,
+                "problem_at": problem_at,
             }
         )
     if as_json:
@@ -109,3 +117,9 @@ def providers_list(state: CliState, as_json: bool) -> None:
         cells.append(line)
     numeric = range(3, 6) if wide else range(2, 5)
     click.echo(render_table(headers, cells, numeric=numeric))
+    for row in rows:
+        if row["problem"]:
+            click.echo(
+                f"{visible(row['key'])}: provider problem ({_age(row['problem_at'])}): "
+                f"{visible(row['problem'])}"
+            )

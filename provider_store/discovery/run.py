@@ -28,6 +28,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import ParamSpec, Protocol, TypeVar
 
+from sqlmodel import Session
+
 from provider_store.catalog.records import ValidationResult
 from provider_store.catalog.store import CatalogStore
 from provider_store.catalog.tables import Verdict
@@ -37,6 +39,7 @@ from provider_store.discovery.report import (
     SKIPPED,
     DiscoveryOptions,
     DiscoveryReport,
+    Phase,
     ProgressCallback,
     ProgressEvent,
     ProviderSummary,
@@ -44,6 +47,7 @@ from provider_store.discovery.report import (
 from provider_store.discovery.results import DiscoveryResult, Source
 from provider_store.provider_config import ProviderConfig
 from provider_store.providers.deadline import deadline_scope
+from provider_store.suggestions import unknown_provider
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +84,7 @@ class _Outcome:
     ids: list[str] = field(default_factory=list)
     todo: list[str] = field(default_factory=list)
     verdicts: dict[str, ValidationResult] = field(default_factory=dict)
+    problem: str | None = None  # a provider problem a ping revealed; the other pings stop
     error: str | None = None
     seconds: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -105,8 +110,9 @@ def run_discovery(
     if provider is not None:
         key = _match_key(providers, provider)
         if key is None:
-            logger.warning("Unknown provider: %s", provider)
-            return DiscoveryReport(ok=False, error=f"Unknown provider: {provider}")
+            error = str(unknown_provider(provider, providers))
+            logger.warning("%s", error)
+            return DiscoveryReport(ok=False, error=error)
         targets = [key]
     else:
         targets = list(providers)
@@ -121,12 +127,12 @@ def run_discovery(
                 "Skipping provider %s: no API key (stored or $%s_API_KEY)", key, key.upper()
             )
             summaries[key] = ProviderSummary(key, SKIPPED, error="no API key")
-            notify(ProgressEvent(key, "done", summary=summaries[key]))
+            notify(ProgressEvent(key, Phase.DONE, summary=summaries[key]))
 
     outcomes = _run_network(providers, runnable, service, options, notify, started)
     for key in runnable:
         summaries[key] = _apply(providers[key], outcomes[key], options.validate)
-        notify(ProgressEvent(key, "done", summary=summaries[key]))
+        notify(ProgressEvent(key, Phase.DONE, summary=summaries[key]))
 
     report = DiscoveryReport(providers=[summaries[key] for key in targets])
     report.ok = all(summary.ok for summary in report.providers)
@@ -137,6 +143,7 @@ def run_discovery(
                 fresh = [v for v in outcomes[key].verdicts.values() if not v.reused]
                 if fresh:
                     store.record_verdicts(key, fresh, session=session)
+                _record_problem(store, key, outcomes[key], fresh, session)
         report.persisted = True
     elif store is not None and not report.ok:
         failed = [s.provider for s in report.providers if not s.ok]
@@ -217,7 +224,7 @@ def _one_provider(
 ) -> None:
     began = time.perf_counter()
     key = outcome.key
-    notify(ProgressEvent(key, "discovering"))
+    notify(ProgressEvent(key, Phase.DISCOVERING))
     try:
         result = _within(
             deadline_at,
@@ -269,7 +276,7 @@ def _ping_all(
     slots = threading.BoundedSemaphore(options.per_provider)
     lock = threading.Lock()
     submitted: dict[Future[ValidationResult], str] = {}
-    notify(ProgressEvent(key, "validating", 0, len(todo)))
+    notify(ProgressEvent(key, Phase.VALIDATING, 0, len(todo)))
 
     def finished(future: Future[ValidationResult]) -> None:
         slots.release()
@@ -277,10 +284,22 @@ def _ping_all(
             return
         with lock:
             done = sum(1 for f in submitted if f.done())
-        notify(ProgressEvent(key, "validating", done, len(todo)))
+        notify(ProgressEvent(key, Phase.VALIDATING, done, len(todo)))
 
-    for model in todo:
+    stop = threading.Event()
+
+    def watch(future: Future[ValidationResult]) -> None:
+        if future.done() and not future.cancelled() and future.exception() is None:
+            if future.result().problem is not None:
+                stop.set()  # a rejected key or no credit: the other pings would fail alike
+
+    for index, model in enumerate(todo):
+        if stop.is_set():
+            break
         if not slots.acquire(timeout=max(0.0, deadline_at - time.perf_counter())):
+            break
+        if stop.is_set():
+            slots.release()
             break
         try:
             future = pings.submit(
@@ -297,7 +316,13 @@ def _ping_all(
             break
         with lock:
             submitted[future] = model
+        future.add_done_callback(watch)
         future.add_done_callback(finished)
+        if index == 0:
+            # The first ping goes alone: a provider problem then costs one request, not one
+            # per model.
+            wait([future], timeout=max(0.0, deadline_at - time.perf_counter()))
+            watch(future)  # done callbacks may still be running when wait() returns
     pending = set(submitted)
     while pending:
         done, pending = wait(
@@ -313,9 +338,11 @@ def _ping_all(
             verdicts[model] = future.result()
         elif future.done() and not future.cancelled():
             logger.warning("Validating %s/%s raised %r", key, model, future.exception())
+    problems = [v.problem for v in verdicts.values() if v.problem is not None and not v.reused]
     with outcome.lock:
         if not outcome.closed:
             outcome.verdicts = verdicts
+            outcome.problem = problems[0] if problems else None
 
 
 def _apply(config: ProviderConfig, outcome: _Outcome, validate: bool) -> ProviderSummary:
@@ -328,7 +355,7 @@ def _apply(config: ProviderConfig, outcome: _Outcome, validate: bool) -> Provide
             outcome.key,
             FAILED,
             discovered=len(outcome.ids),
-            source=result.source.value if result is not None else Source.NONE.value,
+            source=result.source if result is not None else Source.NONE,
             error=error or "discovery failed",
             seconds=outcome.seconds,
         )
@@ -358,9 +385,24 @@ def _apply(config: ProviderConfig, outcome: _Outcome, validate: bool) -> Provide
         valid=counts[Verdict.VALID],
         invalid=counts[Verdict.INVALID],
         inconclusive=counts[Verdict.INCONCLUSIVE],
-        source=result.source.value,
+        source=result.source,
+        problem=outcome.problem,
         seconds=outcome.seconds,
     )
+
+
+def _record_problem(
+    store: CatalogStore,
+    key: str,
+    outcome: _Outcome,
+    fresh: list[ValidationResult],
+    session: Session,
+) -> None:
+    """Store the provider problem this run saw, or clear an old one once a ping got through."""
+    if outcome.problem is not None:
+        store.set_problem(key, outcome.problem, session=session)
+    elif any(v.verdict is not Verdict.INCONCLUSIVE for v in fresh):
+        store.set_problem(key, None, session=session)
 
 
 def _is(outcome: _Outcome, model: str, verdict: Verdict) -> bool:
