@@ -25,34 +25,48 @@ Rules where the issue left a choice:
   holder's result when there is no list (:mod:`provider_store.discovery.refresh`). ``force_refresh``
   fetches regardless of the lease.
 
-The store-backed path lives in :mod:`provider_store.discovery.stored_cache`, the in-memory one in
-:mod:`discovery.memory_cache`, the verdict rules in :mod:`discovery.verdicts`.
+- **Missing key**: a provider without an API key (none stored, its environment variable unset) is
+  never asked: no ``Authorization: Bearer`` with an empty key. Discovery serves what the cache
+  holds with a :class:`MissingKeyError` naming the variable; a ping is inconclusive.
+
+The cache policy and its two backends (memory, store) live in
+:mod:`provider_store.discovery.cache`, the verdict rules in :mod:`discovery.verdicts`.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from provider_store.catalog.records import ValidationResult
 from provider_store.catalog.store import CatalogStore
 from provider_store.catalog.tables import Verdict, utc_now
-from provider_store.discovery import stored_cache
-from provider_store.discovery.memory_cache import EMPTY_LIST_TAG as EMPTY_LIST_TAG
-from provider_store.discovery.memory_cache import MemoryCache
+from provider_store.discovery import cache
+from provider_store.discovery.cache import EMPTY_LIST_TAG as EMPTY_LIST_TAG
 from provider_store.discovery.results import DiscoveryResult, Source
-from provider_store.discovery.stored_cache import guard
 from provider_store.discovery.verdicts import DEFAULT_REVALIDATE_AFTER, classify, is_reusable
 from provider_store.discovery.verdicts import REFUSAL_STATUSES as REFUSAL_STATUSES
-from provider_store.errors import BadResponseError, DiscoveryError, ProviderStoreError
-from provider_store.provider_config import NOT_CONFIGURED_SUFFIX, ProviderConfig, effective_api_key
+from provider_store.errors import (
+    BadResponseError,
+    DiscoveryError,
+    MissingKeyError,
+    ProviderStoreError,
+)
+from provider_store.provider_config import (
+    NOT_CONFIGURED_SUFFIX,
+    ProviderConfig,
+    effective_api_key,
+    env_var_for,
+)
 from provider_store.providers.openai import OpenAIClient, scrub
 
 logger = logging.getLogger(__name__)
 
 LEASE_MARGIN = 5.0
+_T = TypeVar("_T")
 
 __all__ = [
     "DiscoveryResult",
@@ -92,7 +106,6 @@ class ModelDiscoveryService:
             lease_seconds if lease_seconds is not None else self.client.deadline + LEASE_MARGIN
         )
         self.wait_seconds = wait_seconds if wait_seconds is not None else self.lease_seconds
-        self._memory = MemoryCache()
 
     def __repr__(self) -> str:
         return f"ModelDiscoveryService(store={self.store!r}, client={self.client!r})"
@@ -143,33 +156,60 @@ class ModelDiscoveryService:
 
         When another process holds the refresh lease, the stale list is served at once, unless
         ``wait_for_refresh`` asks to wait (bounded) for that process's result, as an explicit
-        refresh does. Never raises: network and database trouble end up in the result (and the
-        log).
+        refresh does. A provider without an API key is not asked (the result carries a
+        :class:`MissingKeyError` naming the variable to set). Never raises: network and database
+        trouble end up in the result (and the log).
         """
+        backend = self._backend(config)
+        try:
+            step = cache.begin(
+                backend, force_refresh=force_refresh, wait_for_refresh=wait_for_refresh
+            )
+        except ProviderStoreError as exc:
+            logger.warning(
+                "discovery cache of %s unreadable (%s); using the in-memory cache",
+                config._provider_key,
+                exc.__class__.__name__,
+            )
+            backend = cache.MemoryBackend(config)
+            step = cache.begin(
+                backend, force_refresh=force_refresh, wait_for_refresh=wait_for_refresh
+            )
+        if step.result is not None:
+            return step.result
+        missing = self.missing_key(config)
+        if missing is not None:
+            backend.release(step)
+            logger.warning("%s", missing)
+            return cache.stale_or_none(step.state, missing)
+        try:
+            outcome = self._fetch(config)
+        except BaseException:
+            backend.release(step)
+            raise
+        text = self._error_text(outcome, config) if isinstance(outcome, DiscoveryError) else ""
+        return cache.finish(backend, step, outcome, text)
+
+    def missing_key(self, config: ProviderConfig) -> MissingKeyError | None:
+        """The error naming the variable to set when ``config`` has no usable API key."""
+        if self.validate_api_key(config):
+            return None
         key = config._provider_key
-        if self.store is not None and key is not None:
-            try:
-                state = self.store.read_cache(key)
-            except ProviderStoreError as exc:
-                logger.warning(
-                    "discovery cache of %s unreadable (%s); using the in-memory cache",
-                    key,
-                    exc.__class__.__name__,
-                )
-            else:
-                return stored_cache.discover(
-                    self.store,
-                    key,
-                    config,
-                    state,
-                    force_refresh=force_refresh,
-                    wait_for_refresh=wait_for_refresh,
-                    lease_seconds=self.lease_seconds,
-                    wait_seconds=self.wait_seconds,
-                    fetch=self._fetch,
-                    error_text=self._error_text,
-                )
-        return self._memory.discover(config, force_refresh, self._fetch)
+        if key is None:
+            return MissingKeyError(f"Skipping provider {config.name}: no API key")
+        return MissingKeyError(f"Skipping provider {key}: no API key; set ${env_var_for(key)}")
+
+    def _backend(self, config: ProviderConfig) -> cache.CacheBackend:
+        key = config._provider_key
+        if self.store is None or key is None:
+            return cache.MemoryBackend(config)
+        return cache.StoreBackend(
+            self.store,
+            config,
+            key,
+            lease_seconds=self.lease_seconds,
+            wait_seconds=self.wait_seconds,
+        )
 
     def _fetch(self, config: ProviderConfig) -> list[dict[str, Any]] | DiscoveryError:
         api_key = self._api_key(config)
@@ -206,10 +246,13 @@ class ModelDiscoveryService:
         key = config._provider_key
         store = self.store if key is not None else None
         if store is not None and key is not None and not force:
-            previous = guard(key, lambda: store.load_verdicts(key, models=[model]))
+            previous = _guard(key, lambda: store.load_verdicts(key, models=[model]))
             reusable = (previous or {}).get(model)
             if reusable is not None and is_reusable(reusable, self.revalidate_after, utc_now()):
                 return replace(reusable, reused=True)
+        missing = self.missing_key(config)
+        if missing is not None:
+            return ValidationResult(model, Verdict.INCONCLUSIVE, str(missing), utc_now())
         api_key = self._api_key(config)
         try:
             ping = self.client.ping(config.base_api_url, api_key, model)
@@ -218,7 +261,7 @@ class ModelDiscoveryService:
             verdict, reason = Verdict.INCONCLUSIVE, f"unexpected {exc.__class__.__name__}"
         result = ValidationResult(model, verdict, scrub(reason, api_key), utc_now())
         if store is not None and key is not None and record:
-            guard(key, lambda: store.record_verdicts(key, [result]))
+            _guard(key, lambda: store.record_verdicts(key, [result]))
         return result
 
     # -- helpers ------------------------------------------------------------------------------
@@ -230,3 +273,12 @@ class ModelDiscoveryService:
 
     def _error_text(self, error: DiscoveryError, config: ProviderConfig) -> str:
         return scrub(f"{error.__class__.__name__}: {error}", self._api_key(config))
+
+
+def _guard(key: str, call: Callable[[], _T]) -> _T | None:
+    """Run a store call; database trouble is logged, never raised to the caller."""
+    try:
+        return call()
+    except ProviderStoreError as exc:
+        logger.warning("catalog update for %s failed: %s", key, exc)
+        return None
