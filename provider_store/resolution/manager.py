@@ -322,8 +322,9 @@ class ProviderManager:
     ) -> bool:
         """Discover and validate every provider with a usable key (or only ``provider``).
 
-        True when every targeted provider succeeded (an unknown ``provider`` gives False). The
-        per-provider summary is in :attr:`last_report`.
+        True when every targeted provider succeeded (an unknown ``provider`` gives False, as
+        does a run where every provider was skipped for want of an API key, or whose results
+        could not be saved). The per-provider summary is in :attr:`last_report`.
         """
         report = self.discover(
             force_refresh=force_refresh, persist_on_success=persist_on_success, provider=provider
