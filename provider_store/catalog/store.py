@@ -20,8 +20,9 @@ from provider_store.catalog import queries as cache_rows
 from provider_store.catalog.db import WRITE_OPTION, build_engine, redact_url, resolve_url
 from provider_store.catalog.records import ValidationResult
 from provider_store.catalog.tables import Model, ModelStatus, Provider, utc_now
-from provider_store.errors import NotFoundError, StoreError
-from provider_store.provider_config import ProviderConfig
+from provider_store.errors import InvalidDocumentError, StoreError
+from provider_store.provider_config import ProviderConfig, base_url_problem
+from provider_store.suggestions import unknown_provider
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +115,7 @@ class CatalogStore:
         """The provider row for ``key``; NotFoundError names the key when there is none."""
         row = session.exec(select(Provider).where(Provider.key == key)).one_or_none()
         if row is None:
-            raise NotFoundError(f"Unknown provider: {key}")
+            raise unknown_provider(key, self.provider_keys(session=session))
         return row
 
     def get_config(self, key: str, *, session: Session | None = None) -> ProviderConfig:
@@ -146,8 +147,12 @@ class CatalogStore:
 
         The discovery cache, validation verdicts and sightings of models already stored are kept.
         A curated model that the config no longer lists is dropped, unless discovery has seen it,
-        in which case it stays as ``unverified``.
+        in which case it stays as ``unverified``. A base URL the importer would refuse (empty,
+        not http(s)) raises InvalidDocumentError and nothing is written.
         """
+        problem = base_url_problem(config.base_api_url)
+        if problem is not None:
+            raise InvalidDocumentError(problem, field=f"providers.{key}.base_api_url")
         now = utc_now()
         with self._writing(session) as s:
             provider = s.exec(select(Provider).where(Provider.key == key)).one_or_none()
@@ -271,6 +276,25 @@ class CatalogStore:
         with self._reading(session) as s:
             return cache_rows.load_verdicts(s, provider_key, models)
 
+    def read_problem(
+        self, key: str, *, session: Session | None = None
+    ) -> tuple[str | None, float | None]:
+        """The provider problem of ``key`` (a rejected key, no credit) and when it was seen."""
+        with self._reading(session) as s:
+            return cache_rows.read_problem(s, key)
+
+    def set_problem(
+        self,
+        key: str,
+        problem: str | None,
+        *,
+        at: float | None = None,
+        session: Session | None = None,
+    ) -> None:
+        """Record a key-free provider problem on ``key``, or clear it with ``None``."""
+        with self._writing(session) as s:
+            cache_rows.set_problem(s, key, problem, utc_now() if at is None else at)
+
     # -- helpers ------------------------------------------------------------------------------
 
     @staticmethod
@@ -310,6 +334,8 @@ class CatalogStore:
         config._cache_timestamp = provider.models_fetched_at or 0.0
         config._cache_duration = provider.cache_ttl_seconds
         config._provider_key = provider.key
+        config._kind = provider.kind or "openai"
+        config._options = dict(provider.options) if provider.options else None
         return config
 
 

@@ -17,7 +17,7 @@ from provider_store.cli.app import (
     stdout,
 )
 from provider_store.discovery.report import DiscoveryReport, ProgressEvent
-from provider_store.errors import NotFoundError
+from provider_store.suggestions import unknown_provider
 
 FAILED = 1
 
@@ -65,7 +65,10 @@ class _Bars:
     "--deadline",
     type=click.FloatRange(min=0, min_open=True),
     default=None,
-    help="Give up on unfinished work after this many seconds (default 300).",
+    help=(
+        "Give up on unfinished work after this many seconds of wall-clock time, even against a "
+        "provider that answers one byte at a time (default 300)."
+    ),
 )
 @json_option
 @pass_state
@@ -84,13 +87,15 @@ def discover(
     """Discover (and validate) the models of every provider, or only PROVIDER.
 
     Providers without an API key (none stored, $<KEY>_API_KEY unset) are skipped, naming the
-    variable to set. Verdicts are saved per provider as its pings finish; the curated lists
-    only when every targeted provider could be discovered. Exit code 1 when one could not, when
-    a result could not be saved, or when every provider was skipped.
+    variable to set. A ping that reveals a provider problem (a rejected key, no credit or
+    quota) stops that provider's other pings; the problem is shown and recorded on the provider
+    until a later run gets through. Verdicts are saved per provider as its pings finish; the
+    curated lists only when every targeted provider could be discovered. Exit code 1 when one
+    could not, when a result could not be saved, or when every provider was skipped.
     """
     manager = open_manager(state)
     if provider is not None and not any(k.lower() == provider.lower() for k in manager):
-        raise NotFoundError(f"Unknown provider: {provider}")
+        raise unknown_provider(provider, manager.keys())
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -138,8 +143,20 @@ def _print_report(report: DiscoveryReport) -> None:
     # The table may cut long messages at narrow widths; what to do about a provider is one line.
     for s in report.providers:
         if s.error:
-            stdout.print(f"{s.provider} {s.status}: {s.error}", markup=False, soft_wrap=True)
+            stdout.print(
+                f"{s.provider} {s.status}: {s.error}",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
+        if s.problem:
+            stdout.print(
+                f"{s.provider}: provider problem, other pings not sent: {s.problem}",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
     if report.error:
-        stdout.print(report.error, markup=False, soft_wrap=True)
+        stdout.print(report.error, markup=False, highlight=False, soft_wrap=True)
     saved = "saved" if report.persisted else "not saved"
     stdout.print(f"{len(report.providers)} provider(s) in {report.seconds:.1f}s; results {saved}.")
