@@ -42,6 +42,8 @@ EXPECTED = {
     # discovery and validation
     "ModelDiscoveryService",
     "OpenAIClient",
+    "ConnectionOptions",
+    "ListLimits",
     "PingResult",
     "DiscoveryResult",
     "Source",

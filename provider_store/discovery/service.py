@@ -48,6 +48,8 @@ from provider_store.discovery.verdicts import DEFAULT_REVALIDATE_AFTER, classify
 from provider_store.discovery.verdicts import REFUSAL_STATUSES as REFUSAL_STATUSES
 from provider_store.errors import BadResponseError, DiscoveryError, ProviderStoreError
 from provider_store.provider_config import NOT_CONFIGURED_SUFFIX, ProviderConfig, effective_api_key
+from provider_store.providers.base import ConnectionOptions, OptionsError, ProviderKind
+from provider_store.providers.kinds import kind_for
 from provider_store.providers.openai import OpenAIClient, scrub
 
 logger = logging.getLogger(__name__)
@@ -63,7 +65,8 @@ __all__ = [
 
 
 class ModelDiscoveryService:
-    """Discovers and validates the models of OpenAI-compatible providers.
+    """Discovers and validates the models of providers of every kind (``openai``, ``anthropic``,
+    ``gemini``; the adapter is picked by the provider's ``kind`` column).
 
     ``store`` makes the cache and the verdicts durable for configs loaded from it; ``client`` is
     an :class:`~OpenAIClient` (one is created, and closed by :meth:`close`,
@@ -179,7 +182,8 @@ class ModelDiscoveryService:
     def _fetch(self, config: ProviderConfig) -> list[dict[str, Any]] | DiscoveryError:
         api_key = self._api_key(config)
         try:
-            return self.client.list_models(config.base_api_url, api_key)
+            kind, options = self._kind(config)
+            return kind.list_models(config.base_api_url, api_key, options)
         except DiscoveryError as exc:
             error = exc
         except Exception as exc:  # noqa: BLE001 - discovery never raises to its caller
@@ -217,8 +221,11 @@ class ModelDiscoveryService:
                 return replace(reusable, reused=True)
         api_key = self._api_key(config)
         try:
-            ping = self.client.ping(config.base_api_url, api_key, model)
+            kind, options = self._kind(config)
+            ping = kind.ping(config.base_api_url, api_key, model, options)
             verdict, reason = classify(ping)
+        except OptionsError as exc:
+            verdict, reason = Verdict.INCONCLUSIVE, str(exc)
         except Exception as exc:  # noqa: BLE001 - validation never raises to its caller
             verdict, reason = Verdict.INCONCLUSIVE, f"unexpected {exc.__class__.__name__}"
         result = ValidationResult(model, verdict, scrub(reason, api_key), utc_now())
@@ -232,6 +239,10 @@ class ModelDiscoveryService:
     def _api_key(config: ProviderConfig) -> str:
         key = config._provider_key
         return effective_api_key(key, config.api_key) if key is not None else config.api_key
+
+    def _kind(self, config: ProviderConfig) -> tuple[ProviderKind, ConnectionOptions]:
+        """The provider's kind (by its ``kind`` column) and checked connection options."""
+        return kind_for(config._kind, self.client), ConnectionOptions.from_mapping(config._options)
 
     def _error_text(self, error: DiscoveryError, config: ProviderConfig) -> str:
         return scrub(f"{error.__class__.__name__}: {error}", self._api_key(config))
