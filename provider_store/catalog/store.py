@@ -252,6 +252,25 @@ class CatalogStore:
         with self._reading(session) as s:
             return cache_rows.load_verdicts(s, provider_key, models)
 
+    def read_problem(
+        self, key: str, *, session: Session | None = None
+    ) -> tuple[str | None, float | None]:
+        """The provider problem of ``key`` (a rejected key, no credit) and when it was seen."""
+        with self._reading(session) as s:
+            return cache_rows.read_problem(s, key)
+
+    def set_problem(
+        self,
+        key: str,
+        problem: str | None,
+        *,
+        at: float | None = None,
+        session: Session | None = None,
+    ) -> None:
+        """Record a key-free provider problem on ``key``, or clear it with ``None``."""
+        with self._writing(session) as s:
+            cache_rows.set_problem(s, key, problem, utc_now() if at is None else at)
+
     # -- helpers ------------------------------------------------------------------------------
 
     @staticmethod

@@ -86,8 +86,10 @@ def discover(
 ) -> None:
     """Discover (and validate) the models of every provider, or only PROVIDER.
 
-    Providers without a usable key are skipped. Results are saved only when every targeted
-    provider could be discovered; exit code 1 when one could not.
+    Providers without a usable key are skipped. A ping that reveals a provider problem (a
+    rejected key, no credit or quota) stops that provider's other pings; the problem is shown
+    and recorded on the provider until a later run gets through. Results are saved only when
+    every targeted provider could be discovered; exit code 1 when one could not.
     """
     manager = open_manager(state)
     if provider is not None and not any(k.lower() == provider.lower() for k in manager):
@@ -136,5 +138,13 @@ def _print_report(report: DiscoveryReport) -> None:
             s.error or "",
         )
     stdout.print(table)
+    for s in report.providers:
+        if s.problem:
+            stdout.print(
+                f"{s.provider}: provider problem, other pings not sent: {s.problem}",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
     saved = "saved" if report.persisted else "not saved"
     stdout.print(f"{len(report.providers)} provider(s) in {report.seconds:.1f}s; results {saved}.")

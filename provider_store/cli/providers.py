@@ -58,12 +58,17 @@ def providers() -> None:
 @json_option
 @pass_state
 def providers_list(state: CliState, as_json: bool) -> None:
-    """List providers with their URL, model counts, key source and discovery cache state."""
+    """List providers with their URL, model counts, key source and discovery cache state.
+
+    A provider problem seen while validating (a rejected key, no credit) is shown on one line
+    below the table.
+    """
     store = state.store()
     rows: list[dict[str, Any]] = []
     for key, config in store.load_configs().items():
         cache = store.read_cache(key)
         source, variable = _key_source(key, config)
+        problem, problem_at = store.read_problem(key)
         rows.append(
             {
                 "key": key,
@@ -77,6 +82,8 @@ def providers_list(state: CliState, as_json: bool) -> None:
                 "fetched_at": cache.fetched_at,
                 "cache_ttl_seconds": cache.ttl_seconds,
                 "last_error": cache.last_error,
+                "problem": problem,
+                "problem_at": problem_at,
             }
         )
     if as_json:
@@ -98,3 +105,11 @@ def providers_list(state: CliState, as_json: bool) -> None:
             _age(row["fetched_at"]) + (" (last refresh failed)" if row["last_error"] else ""),
         )
     stdout.print(table)
+    for row in rows:
+        if row["problem"]:
+            stdout.print(
+                f"{row['key']}: provider problem ({_age(row['problem_at'])}): {row['problem']}",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )

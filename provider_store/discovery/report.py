@@ -97,7 +97,9 @@ class ProviderSummary:
     """What discovery did for one provider (counts refer to the discovered ids).
 
     ``status`` is ``ok``, ``failed`` or ``skipped``; ``source`` is fresh / cache / stale / none
-    (None when skipped); ``error`` is a key-free description of the failure.
+    (None when skipped); ``error`` is a key-free description of the failure; ``problem`` a
+    provider-wide problem a ping revealed (a rejected key, no credit), after which the
+    provider's other pings were not sent.
     """
 
     provider: str
@@ -109,6 +111,7 @@ class ProviderSummary:
     source: Source | None = None
     error: str | None = None
     seconds: float = 0.0
+    problem: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -126,6 +129,7 @@ class ProviderSummary:
             "inconclusive": self.inconclusive,
             "source": self.source.value if self.source is not None else None,
             "error": self.error,
+            "problem": self.problem,
             "seconds": round(self.seconds, 3),
         }
 

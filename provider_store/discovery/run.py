@@ -28,6 +28,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import ParamSpec, Protocol, TypeVar
 
+from sqlmodel import Session
+
 from provider_store.catalog.records import ValidationResult
 from provider_store.catalog.store import CatalogStore
 from provider_store.catalog.tables import Verdict
@@ -82,6 +84,7 @@ class _Outcome:
     ids: list[str] = field(default_factory=list)
     todo: list[str] = field(default_factory=list)
     verdicts: dict[str, ValidationResult] = field(default_factory=dict)
+    problem: str | None = None  # a provider problem a ping revealed; the other pings stop
     error: str | None = None
     seconds: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -140,6 +143,7 @@ def run_discovery(
                 fresh = [v for v in outcomes[key].verdicts.values() if not v.reused]
                 if fresh:
                     store.record_verdicts(key, fresh, session=session)
+                _record_problem(store, key, outcomes[key], fresh, session)
         report.persisted = True
     elif store is not None and not report.ok:
         failed = [s.provider for s in report.providers if not s.ok]
@@ -282,8 +286,20 @@ def _ping_all(
             done = sum(1 for f in submitted if f.done())
         notify(ProgressEvent(key, Phase.VALIDATING, done, len(todo)))
 
-    for model in todo:
+    stop = threading.Event()
+
+    def watch(future: Future[ValidationResult]) -> None:
+        if future.done() and not future.cancelled() and future.exception() is None:
+            if future.result().problem is not None:
+                stop.set()  # a rejected key or no credit: the other pings would fail alike
+
+    for index, model in enumerate(todo):
+        if stop.is_set():
+            break
         if not slots.acquire(timeout=max(0.0, deadline_at - time.perf_counter())):
+            break
+        if stop.is_set():
+            slots.release()
             break
         try:
             future = pings.submit(
@@ -300,7 +316,13 @@ def _ping_all(
             break
         with lock:
             submitted[future] = model
+        future.add_done_callback(watch)
         future.add_done_callback(finished)
+        if index == 0:
+            # The first ping goes alone: a provider problem then costs one request, not one
+            # per model.
+            wait([future], timeout=max(0.0, deadline_at - time.perf_counter()))
+            watch(future)  # done callbacks may still be running when wait() returns
     pending = set(submitted)
     while pending:
         done, pending = wait(
@@ -316,9 +338,11 @@ def _ping_all(
             verdicts[model] = future.result()
         elif future.done() and not future.cancelled():
             logger.warning("Validating %s/%s raised %r", key, model, future.exception())
+    problems = [v.problem for v in verdicts.values() if v.problem is not None and not v.reused]
     with outcome.lock:
         if not outcome.closed:
             outcome.verdicts = verdicts
+            outcome.problem = problems[0] if problems else None
 
 
 def _apply(config: ProviderConfig, outcome: _Outcome, validate: bool) -> ProviderSummary:
@@ -362,8 +386,23 @@ def _apply(config: ProviderConfig, outcome: _Outcome, validate: bool) -> Provide
         invalid=counts[Verdict.INVALID],
         inconclusive=counts[Verdict.INCONCLUSIVE],
         source=result.source,
+        problem=outcome.problem,
         seconds=outcome.seconds,
     )
+
+
+def _record_problem(
+    store: CatalogStore,
+    key: str,
+    outcome: _Outcome,
+    fresh: list[ValidationResult],
+    session: Session,
+) -> None:
+    """Store the provider problem this run saw, or clear an old one once a ping got through."""
+    if outcome.problem is not None:
+        store.set_problem(key, outcome.problem, session=session)
+    elif any(v.verdict is not Verdict.INCONCLUSIVE for v in fresh):
+        store.set_problem(key, None, session=session)
 
 
 def _is(outcome: _Outcome, model: str, verdict: Verdict) -> bool:

@@ -40,8 +40,16 @@ from provider_store.errors import (
 from provider_store.providers.base import ConnectionOptions
 from provider_store.providers.deadline import Exchange, WatchedAdapter, scope_limit
 from provider_store.providers.listing import DEFAULT_MAX_MODELS, collect_pages
+from provider_store.providers.ping import PING_SYSTEM_PROMPT as PING_SYSTEM_PROMPT
+from provider_store.providers.ping import (
+    AnswerKind,
+    ChatReply,
+    ErrorFacts,
+    PingStyle,
+    read_answer,
+    read_error,
+)
 from provider_store.providers.transport import (
-    first_choice_content,
     header_safe,
     http_error,
     origin_of,
@@ -57,20 +65,11 @@ MAX_BODY_BYTES = 20 * 1024 * 1024
 MAX_REDIRECTS = 5
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-PING_SYSTEM_PROMPT = "If I say 'ping', you will respond with 'pong'."
 
 
 def ping_payload(model: str) -> dict[str, Any]:
-    """The exact JSON body of a validation ping for ``model``."""
-    return {
-        "model": model,
-        "messages": [
-            {"role": "system", "content": PING_SYSTEM_PROMPT},
-            {"role": "user", "content": "ping"},
-        ],
-        "max_tokens": 10,
-        "temperature": 0.1,
-    }
+    """The exact JSON body of a classic validation ping for ``model``."""
+    return PingStyle().payload(model)
 
 
 def endpoint(base_url: str, path: str) -> str:
@@ -101,6 +100,7 @@ class PingResult:
     content: str | None
     detail: str
     error: DiscoveryError | None = None
+    facts: ErrorFacts | None = None
 
     @property
     def pong(self) -> bool:
@@ -253,12 +253,44 @@ class OpenAIClient:
             return PingResult(status=None, content=None, detail=str(exc), error=exc)
         if not 200 <= status < 300:
             error = http_error("POST", url, status, body, api_key)
-            return PingResult(status=status, content=None, detail=str(error), error=error)
-        try:
-            content = first_choice_content(body)
-        except BadResponseError as exc:
-            return PingResult(status=status, content=None, detail=str(exc), error=exc)
+            return PingResult(
+                status=status, content=None, detail=str(error), error=error, facts=read_error(body)
+            )
+        answer = read_answer(body)
+        if answer.kind is AnswerKind.MALFORMED:
+            bad = BadResponseError("chat completion without choices[0].message")
+            return PingResult(status=status, content=None, detail=str(bad), error=bad)
+        content = answer.text  # string or text parts, thinking removed
         return PingResult(status=status, content=content, detail=f"HTTP {status}: {content[:80]!r}")
+
+    def chat(
+        self,
+        base_url: str,
+        api_key: str,
+        payload: dict[str, Any],
+        *,
+        options: ConnectionOptions | None = None,
+    ) -> ChatReply:
+        """``POST {base_url}/chat/completions`` with ``payload``; never retried, never raises.
+
+        Any HTTP answer is returned with its (key-scrubbed) headers and body; a transport
+        failure as a reply without status and with a key-free description. ``options`` (auth
+        header, query, extra headers) shape the request, e.g. for Azure.
+        """
+        opts = options or ConnectionOptions()
+        url = with_query(endpoint(base_url, "chat/completions"), opts.query)
+        try:
+            status, headers, body = self._request(
+                "POST",
+                url,
+                api_key,
+                payload,
+                time.monotonic(),
+                headers=OpenAICompatible.auth(api_key, opts),
+            )
+        except DiscoveryError as exc:
+            return ChatReply(status=None, failure=scrub(str(exc), api_key))
+        return ChatReply(status=status, headers=headers, body=body)
 
     # -- plumbing -----------------------------------------------------------------------------
 
