@@ -37,6 +37,7 @@ from provider_store.provider_config import ProviderConfig, effective_api_key
 from provider_store.providers.base import ConnectionOptions
 from provider_store.providers.listing import ListLimits
 from provider_store.providers.openai import OpenAIClient, PingResult
+from provider_store.providers.ping import ChatReply, ErrorFacts
 from provider_store.resolution.manager import ProviderManager
 from provider_store.store import ProviderStore
 
@@ -49,12 +50,14 @@ __all__ = [
     "BadResponseError",
     "CacheState",
     "CatalogStore",
+    "ChatReply",
     "ConfigurationError",
     "ConnectionOptions",
     "DiscoveryError",
     "DiscoveryOptions",
     "DiscoveryReport",
     "DiscoveryResult",
+    "ErrorFacts",
     "ImportReport",
     "InvalidDocumentError",
     "ListLimits",

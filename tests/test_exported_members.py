@@ -44,6 +44,8 @@ EXPECTED = {
     "OpenAIClient",
     "ConnectionOptions",
     "ListLimits",
+    "ChatReply",
+    "ErrorFacts",
     "PingResult",
     "DiscoveryResult",
     "Source",
