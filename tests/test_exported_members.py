@@ -44,6 +44,10 @@ EXPECTED = {
     # discovery and validation
     "ModelDiscoveryService",
     "OpenAIClient",
+    "ConnectionOptions",
+    "ListLimits",
+    "ChatReply",
+    "ErrorFacts",
     "PingResult",
     "DiscoveryResult",
     "Source",
