@@ -20,8 +20,8 @@ from provider_store.catalog import queries as cache_rows
 from provider_store.catalog.db import WRITE_OPTION, build_engine, redact_url, resolve_url
 from provider_store.catalog.records import ValidationResult
 from provider_store.catalog.tables import Model, ModelStatus, Provider, utc_now
-from provider_store.errors import NotFoundError, StoreError
-from provider_store.provider_config import ProviderConfig
+from provider_store.errors import InvalidDocumentError, NotFoundError, StoreError
+from provider_store.provider_config import ProviderConfig, base_url_problem
 
 logger = logging.getLogger(__name__)
 
@@ -146,8 +146,12 @@ class CatalogStore:
 
         The discovery cache, validation verdicts and sightings of models already stored are kept.
         A curated model that the config no longer lists is dropped, unless discovery has seen it,
-        in which case it stays as ``unverified``.
+        in which case it stays as ``unverified``. A base URL the importer would refuse (empty,
+        not http(s)) raises InvalidDocumentError and nothing is written.
         """
+        problem = base_url_problem(config.base_api_url)
+        if problem is not None:
+            raise InvalidDocumentError(problem, field=f"providers.{key}.base_api_url")
         now = utc_now()
         with self._writing(session) as s:
             provider = s.exec(select(Provider).where(Provider.key == key)).one_or_none()
@@ -305,6 +309,8 @@ class CatalogStore:
         config._cache_timestamp = provider.models_fetched_at or 0.0
         config._cache_duration = provider.cache_ttl_seconds
         config._provider_key = provider.key
+        config._kind = provider.kind or "openai"
+        config._options = dict(provider.options) if provider.options else None
         return config
 
 

@@ -65,7 +65,10 @@ class _Bars:
     "--deadline",
     type=click.FloatRange(min=0, min_open=True),
     default=None,
-    help="Give up on unfinished work after this many seconds (default 300).",
+    help=(
+        "Give up on unfinished work after this many seconds of wall-clock time, even against a "
+        "provider that answers one byte at a time (default 300)."
+    ),
 )
 @json_option
 @pass_state

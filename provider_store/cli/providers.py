@@ -21,14 +21,21 @@ from provider_store.cli.app import (
     stderr,
     stdout,
 )
-from provider_store.provider_config import NOT_CONFIGURED_SUFFIX, ProviderConfig, env_var_for
+from provider_store.provider_config import (
+    NOT_CONFIGURED_SUFFIX,
+    ProviderConfig,
+    env_var_for,
+    env_var_in_use,
+)
 
 
-def _key_source(key: str, config: ProviderConfig) -> str:
-    """Where the provider's key comes from: stored, env, or missing (never the key itself)."""
+def _key_source(key: str, config: ProviderConfig) -> tuple[str, str | None]:
+    """Where the key comes from (stored, env, missing) and the variable that does or would
+    supply it (never the key itself)."""
     if config.api_key and not config.api_key.endswith(NOT_CONFIGURED_SUFFIX):
-        return "stored"
-    return "env" if os.environ.get(env_var_for(key), "").strip() else "missing"
+        return "stored", None
+    in_use = env_var_in_use(key, os.environ)
+    return ("env", in_use) if in_use else ("missing", env_var_for(key))
 
 
 def _age(seconds_since: float | None) -> str:
@@ -61,12 +68,14 @@ def providers_list(state: CliState, as_json: bool) -> None:
     for key, config in store.load_configs().items():
         cache = store.read_cache(key)
         problem, problem_at = store.read_problem(key)
+        source, variable = _key_source(key, config)
         rows.append(
             {
                 "key": key,
                 "name": config.name,
                 "base_api_url": config.base_api_url,
-                "api_key": _key_source(key, config),
+                "api_key": source,
+                "api_key_env": variable,
                 "valid_models": len(config.valid_models),
                 "invalid_models": len(config.invalid_models),
                 "discovered": len(cache.models or []),
@@ -89,7 +98,7 @@ def providers_list(state: CliState, as_json: bool) -> None:
             row["key"],
             row["name"],
             row["base_api_url"],
-            row["api_key"],
+            row["api_key"] + (f" ${row['api_key_env']}" if row["api_key_env"] else ""),
             str(row["valid_models"]),
             str(row["invalid_models"]),
             str(row["discovered"]),

@@ -86,7 +86,7 @@ def export_command(state: CliState, file: str, redact_keys: bool) -> None:
     """Write the catalog as a legacy providers YAML FILE ('-' for standard output).
 
     The file is replaced atomically; it gets mode 0600 when it contains API keys. Keys that
-    come from {KEY}_API_KEY environment variables are never written.
+    come from environment variables (e.g. OPEN_ROUTER_API_KEY) are never written.
     """
     store = state.store()
     if file == "-":

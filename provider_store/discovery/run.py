@@ -4,8 +4,10 @@ Rules (see :func:`run_discovery`):
 
 - Providers are discovered in parallel; each provider's pings run in parallel on one shared pool.
   In-flight pings are bounded globally (``concurrency``) and per provider (``per_provider``), and
-  the whole run has a ``deadline``. Work still pending at the deadline counts as inconclusive
-  (pings) or failed (a provider whose model list did not arrive).
+  the whole run has a ``deadline``, a wall-clock promise: every HTTP exchange of the run is cut
+  off at it, however slowly the provider drips its answer. Work still pending at the deadline
+  counts as inconclusive (pings) or failed (a provider whose model list did not arrive; its
+  stale list is still served).
 - A provider whose discovery did not give fresh data (stale cache or nothing) is failed: it is not
   pinged (a dead provider costs one ``/models`` timeout, not one per model) and its ``valid_models``
   and ``invalid_models`` stay untouched.
@@ -21,10 +23,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import ParamSpec, Protocol, TypeVar
 
 from sqlmodel import Session
 
@@ -43,10 +45,15 @@ from provider_store.discovery.report import (
 )
 from provider_store.discovery.results import DiscoveryResult, Source
 from provider_store.provider_config import ProviderConfig
+from provider_store.providers.deadline import deadline_scope
 
 logger = logging.getLogger(__name__)
 
-_GRACE = 0.2  # seconds the run waits past the deadline for workers to hand in their results
+# Seconds the run waits past the deadline for workers to hand in their results: every HTTP call
+# ends at the deadline (see _within), the grace covers serving the stale list after it.
+_GRACE = 1.0
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 
 class DiscoveryServiceLike(Protocol):
@@ -216,8 +223,12 @@ def _one_provider(
     key = outcome.key
     notify(ProgressEvent(key, "discovering"))
     try:
-        result = service.discover(
-            config, force_refresh=options.force_refresh, wait_for_refresh=True
+        result = _within(
+            deadline_at,
+            service.discover,
+            config,
+            force_refresh=options.force_refresh,
+            wait_for_refresh=True,
         )
     except Exception as exc:  # noqa: BLE001 - one provider's bug must not sink the others
         logger.exception("Discovery of %s raised", key)
@@ -240,6 +251,12 @@ def _one_provider(
     with outcome.lock:
         if not outcome.closed:
             outcome.seconds = time.perf_counter() - began
+
+
+def _within(deadline_at: float, call: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
+    """``call(*args, **kwargs)`` with every HTTP exchange it makes ended by ``deadline_at``."""
+    with deadline_scope(deadline_at - time.perf_counter()):
+        return call(*args, **kwargs)
 
 
 def _ping_all(
@@ -283,7 +300,13 @@ def _ping_all(
             break
         try:
             future = pings.submit(
-                service.check_model, config, model, force=options.force_refresh, record=False
+                _within,
+                deadline_at,
+                service.check_model,
+                config,
+                model,
+                force=options.force_refresh,
+                record=False,
             )
         except RuntimeError:  # the pool was shut down at the deadline
             slots.release()

@@ -53,12 +53,15 @@ from provider_store.discovery.verdicts import (
     Judgement,
     is_reusable,
     judge,
+    judge_ping,
     provider_problem,
 )
 from provider_store.discovery.verdicts import REFUSAL_STATUSES as REFUSAL_STATUSES
 from provider_store.errors import BadResponseError, DiscoveryError, ProviderStoreError
 from provider_store.provider_config import NOT_CONFIGURED_SUFFIX, ProviderConfig, effective_api_key
-from provider_store.providers.openai import OpenAIClient, scrub
+from provider_store.providers.base import ConnectionOptions, OptionsError, ProviderKind
+from provider_store.providers.kinds import kind_for
+from provider_store.providers.openai import OpenAIClient, OpenAICompatible, scrub
 from provider_store.providers.ping import PingStyle, run_ping
 from provider_store.providers.transport import parse_retry_after
 
@@ -75,7 +78,8 @@ __all__ = [
 
 
 class ModelDiscoveryService:
-    """Discovers and validates the models of OpenAI-compatible providers.
+    """Discovers and validates the models of providers of every kind (``openai``, ``anthropic``,
+    ``gemini``; the adapter is picked by the provider's ``kind`` column).
 
     ``store`` makes the cache and the verdicts durable for configs loaded from it; ``client`` is
     an :class:`~OpenAIClient` (one is created, and closed by :meth:`close`,
@@ -186,7 +190,8 @@ class ModelDiscoveryService:
     def _fetch(self, config: ProviderConfig) -> list[dict[str, Any]] | DiscoveryError:
         api_key = self._api_key(config)
         try:
-            return self.client.list_models(config.base_api_url, api_key)
+            kind, options = self._kind(config)
+            return kind.list_models(config.base_api_url, api_key, options)
         except DiscoveryError as exc:
             error = exc
         except Exception as exc:  # noqa: BLE001 - discovery never raises to its caller
@@ -230,16 +235,24 @@ class ModelDiscoveryService:
         api_key = self._api_key(config)
         style = PingStyle.decode(previous.ping_style if previous is not None else None)
         try:
-            outcome = run_ping(
-                model,
-                lambda payload: self.client.chat(config.base_api_url, api_key, payload),
-                style=style,
-                may_wait=self._may_wait,
-                is_quota_problem=lambda status, facts: provider_problem(status, facts) is not None,
-            )
-            judgement = judge(outcome)
-            accepted = outcome.accepted_style
-            ping_style = accepted.encode() if accepted is not None else None
+            kind, options = self._kind(config)
+            if isinstance(kind, OpenAICompatible):
+                outcome = run_ping(
+                    model,
+                    lambda payload: kind.chat(config.base_api_url, api_key, payload, options),
+                    style=style,
+                    may_wait=self._may_wait,
+                    is_quota_problem=lambda code, facts: provider_problem(code, facts) is not None,
+                )
+                judgement = judge(outcome)
+                accepted = outcome.accepted_style
+                ping_style = accepted.encode() if accepted is not None else None
+            else:  # native kinds ask their own question once
+                judgement = judge_ping(kind.ping(config.base_api_url, api_key, model, options))
+                ping_style = None
+        except OptionsError as exc:
+            judgement = Judgement(Verdict.INCONCLUSIVE, str(exc))
+            ping_style = None
         except Exception as exc:  # noqa: BLE001 - validation never raises to its caller
             judgement = Judgement(Verdict.INCONCLUSIVE, f"unexpected {exc.__class__.__name__}")
             ping_style = None
@@ -283,6 +296,10 @@ class ModelDiscoveryService:
     def _api_key(config: ProviderConfig) -> str:
         key = config._provider_key
         return effective_api_key(key, config.api_key) if key is not None else config.api_key
+
+    def _kind(self, config: ProviderConfig) -> tuple[ProviderKind, ConnectionOptions]:
+        """The provider's kind (by its ``kind`` column) and checked connection options."""
+        return kind_for(config._kind, self.client), ConnectionOptions.from_mapping(config._options)
 
     def _error_text(self, error: DiscoveryError, config: ProviderConfig) -> str:
         return scrub(f"{error.__class__.__name__}: {error}", self._api_key(config))

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from provider_store.catalog.records import ValidationResult
 from provider_store.catalog.tables import Verdict
+from provider_store.providers.openai import PingResult
 from provider_store.providers.ping import AnswerKind, ErrorFacts, PingOutcome, says_pong
 
 DEFAULT_REVALIDATE_AFTER = 24 * 3600.0
@@ -38,6 +39,7 @@ __all__ = [
     "is_reusable",
     "judge",
     "judge_error",
+    "judge_ping",
     "model_refused",
     "provider_problem",
 ]
@@ -152,6 +154,25 @@ def _judge_last(outcome: PingOutcome) -> Judgement:
     return Judgement(
         Verdict.INCONCLUSIVE, f"HTTP {reply.status} without a chat completion (choices[0])"
     )
+
+
+def judge_ping(ping: PingResult) -> Judgement:
+    """The verdict of a single ping of a native kind (Anthropic Messages, Gemini), by the same
+    rules, reading the error excerpt the kind kept."""
+    if ping.status is None:
+        return Judgement(Verdict.INCONCLUSIVE, ping.detail or "no answer")
+    if ping.error is None:
+        text = ping.content or ""
+        if says_pong(text):
+            return Judgement(Verdict.VALID, f"pong (HTTP {ping.status})")
+        if text.strip():
+            return Judgement(Verdict.INVALID, f"answered without pong: {text[:80]!r}")
+        return Judgement(Verdict.INCONCLUSIVE, f"answered without text (HTTP {ping.status})")
+    if 200 <= ping.status < 300:
+        return Judgement(Verdict.INCONCLUSIVE, ping.detail)
+    detail = " ".join(ping.detail.split())
+    facts = ErrorFacts(message=detail, text=detail.lower())
+    return judge_error(ping.status, facts)
 
 
 def is_reusable(previous: ValidationResult, revalidate_after: float, now: float) -> bool:
