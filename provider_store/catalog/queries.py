@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from provider_store.catalog.records import ValidationResult
 from provider_store.catalog.tables import Model, ModelStatus, Provider, Verdict
-from provider_store.errors import NotFoundError
+from provider_store.suggestions import unknown_provider
 
 MODEL_TABLE = cast(Table, getattr(Model, "__table__"))  # noqa: B009 - untyped in SQLModel
 PROVIDER_TABLE = cast(Table, getattr(Provider, "__table__"))  # noqa: B009
@@ -61,7 +61,7 @@ def read_cache(session: Session, provider_key: str) -> CacheState:
         ).where(p.key == provider_key)
     ).one_or_none()
     if row is None:
-        raise NotFoundError(f"Unknown provider: {provider_key}")
+        raise unknown_provider(provider_key, session.execute(select(p.key)).scalars())
     return CacheState(
         provider_id=row[0],
         models=list(row[1]) if row[1] is not None else None,
@@ -202,7 +202,7 @@ def read_problem(session: Session, provider_key: str) -> tuple[str | None, float
         select(p.problem, p.problem_at).where(p.key == provider_key)
     ).one_or_none()
     if row is None:
-        raise NotFoundError(f"Unknown provider: {provider_key}")
+        raise unknown_provider(provider_key, session.execute(select(p.key)).scalars())
     return row[0], row[1]
 
 

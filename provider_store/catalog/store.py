@@ -20,8 +20,9 @@ from provider_store.catalog import queries as cache_rows
 from provider_store.catalog.db import WRITE_OPTION, build_engine, redact_url, resolve_url
 from provider_store.catalog.records import ValidationResult
 from provider_store.catalog.tables import Model, ModelStatus, Provider, utc_now
-from provider_store.errors import InvalidDocumentError, NotFoundError, StoreError
+from provider_store.errors import InvalidDocumentError, StoreError
 from provider_store.provider_config import ProviderConfig, base_url_problem
+from provider_store.suggestions import unknown_provider
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +115,7 @@ class CatalogStore:
         """The provider row for ``key``; NotFoundError names the key when there is none."""
         row = session.exec(select(Provider).where(Provider.key == key)).one_or_none()
         if row is None:
-            raise NotFoundError(f"Unknown provider: {key}")
+            raise unknown_provider(key, self.provider_keys(session=session))
         return row
 
     def get_config(self, key: str, *, session: Session | None = None) -> ProviderConfig:

@@ -17,7 +17,7 @@ from provider_store.cli.app import (
     stdout,
 )
 from provider_store.discovery.report import DiscoveryReport, ProgressEvent
-from provider_store.errors import NotFoundError
+from provider_store.suggestions import unknown_provider
 
 FAILED = 1
 
@@ -93,7 +93,7 @@ def discover(
     """
     manager = open_manager(state)
     if provider is not None and not any(k.lower() == provider.lower() for k in manager):
-        raise NotFoundError(f"Unknown provider: {provider}")
+        raise unknown_provider(provider, manager.keys())
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),

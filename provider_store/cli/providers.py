@@ -67,8 +67,8 @@ def providers_list(state: CliState, as_json: bool) -> None:
     rows: list[dict[str, Any]] = []
     for key, config in store.load_configs().items():
         cache = store.read_cache(key)
-        problem, problem_at = store.read_problem(key)
         source, variable = _key_source(key, config)
+        problem, problem_at = store.read_problem(key)
         rows.append(
             {
                 "key": key,

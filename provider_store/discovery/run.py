@@ -39,6 +39,7 @@ from provider_store.discovery.report import (
     SKIPPED,
     DiscoveryOptions,
     DiscoveryReport,
+    Phase,
     ProgressCallback,
     ProgressEvent,
     ProviderSummary,
@@ -46,6 +47,7 @@ from provider_store.discovery.report import (
 from provider_store.discovery.results import DiscoveryResult, Source
 from provider_store.provider_config import ProviderConfig
 from provider_store.providers.deadline import deadline_scope
+from provider_store.suggestions import unknown_provider
 
 logger = logging.getLogger(__name__)
 
@@ -108,8 +110,9 @@ def run_discovery(
     if provider is not None:
         key = _match_key(providers, provider)
         if key is None:
-            logger.warning("Unknown provider: %s", provider)
-            return DiscoveryReport(ok=False, error=f"Unknown provider: {provider}")
+            error = str(unknown_provider(provider, providers))
+            logger.warning("%s", error)
+            return DiscoveryReport(ok=False, error=error)
         targets = [key]
     else:
         targets = list(providers)
@@ -124,12 +127,12 @@ def run_discovery(
                 "Skipping provider %s: no API key (stored or $%s_API_KEY)", key, key.upper()
             )
             summaries[key] = ProviderSummary(key, SKIPPED, error="no API key")
-            notify(ProgressEvent(key, "done", summary=summaries[key]))
+            notify(ProgressEvent(key, Phase.DONE, summary=summaries[key]))
 
     outcomes = _run_network(providers, runnable, service, options, notify, started)
     for key in runnable:
         summaries[key] = _apply(providers[key], outcomes[key], options.validate)
-        notify(ProgressEvent(key, "done", summary=summaries[key]))
+        notify(ProgressEvent(key, Phase.DONE, summary=summaries[key]))
 
     report = DiscoveryReport(providers=[summaries[key] for key in targets])
     report.ok = all(summary.ok for summary in report.providers)
@@ -221,7 +224,7 @@ def _one_provider(
 ) -> None:
     began = time.perf_counter()
     key = outcome.key
-    notify(ProgressEvent(key, "discovering"))
+    notify(ProgressEvent(key, Phase.DISCOVERING))
     try:
         result = _within(
             deadline_at,
@@ -273,7 +276,7 @@ def _ping_all(
     slots = threading.BoundedSemaphore(options.per_provider)
     lock = threading.Lock()
     submitted: dict[Future[ValidationResult], str] = {}
-    notify(ProgressEvent(key, "validating", 0, len(todo)))
+    notify(ProgressEvent(key, Phase.VALIDATING, 0, len(todo)))
 
     def finished(future: Future[ValidationResult]) -> None:
         slots.release()
@@ -281,7 +284,7 @@ def _ping_all(
             return
         with lock:
             done = sum(1 for f in submitted if f.done())
-        notify(ProgressEvent(key, "validating", done, len(todo)))
+        notify(ProgressEvent(key, Phase.VALIDATING, done, len(todo)))
 
     stop = threading.Event()
 
@@ -352,7 +355,7 @@ def _apply(config: ProviderConfig, outcome: _Outcome, validate: bool) -> Provide
             outcome.key,
             FAILED,
             discovered=len(outcome.ids),
-            source=result.source.value if result is not None else Source.NONE.value,
+            source=result.source if result is not None else Source.NONE,
             error=error or "discovery failed",
             seconds=outcome.seconds,
         )
@@ -382,7 +385,7 @@ def _apply(config: ProviderConfig, outcome: _Outcome, validate: bool) -> Provide
         valid=counts[Verdict.VALID],
         invalid=counts[Verdict.INVALID],
         inconclusive=counts[Verdict.INCONCLUSIVE],
-        source=result.source.value,
+        source=result.source,
         problem=outcome.problem,
         seconds=outcome.seconds,
     )

@@ -53,7 +53,7 @@ from provider_store.discovery.verdicts import (
     Judgement,
     is_reusable,
     judge,
-    judge_ping,
+    judge_result,
     provider_problem,
 )
 from provider_store.discovery.verdicts import REFUSAL_STATUSES as REFUSAL_STATUSES
@@ -61,7 +61,7 @@ from provider_store.errors import BadResponseError, DiscoveryError, ProviderStor
 from provider_store.provider_config import NOT_CONFIGURED_SUFFIX, ProviderConfig, effective_api_key
 from provider_store.providers.base import ConnectionOptions, OptionsError, ProviderKind
 from provider_store.providers.kinds import kind_for
-from provider_store.providers.openai import OpenAIClient, OpenAICompatible, scrub
+from provider_store.providers.openai import OpenAIClient, scrub
 from provider_store.providers.ping import PingStyle, run_ping
 from provider_store.providers.transport import parse_retry_after
 
@@ -138,7 +138,12 @@ class ModelDiscoveryService:
         return self.discover(config, force_refresh=force_refresh).models
 
     def validate_model(self, config: ProviderConfig, model: str) -> bool:
-        """True iff the model answers the ping with "pong" (or a recent stored verdict says so)."""
+        """Legacy name: True iff the model answers the ping with "pong" (or a recent verdict does).
+
+        New code calls :meth:`check_model`, which gives the verdict (valid / invalid /
+        inconclusive) and its reason. Not to be confused with ``ProviderManager.validate_model``,
+        which resolves a name and pings nothing (its new name is ``resolve_model``).
+        """
         return self.check_model(config, model).verdict is Verdict.VALID
 
     def validate_api_key(self, config: ProviderConfig) -> bool:
@@ -236,19 +241,23 @@ class ModelDiscoveryService:
         style = PingStyle.decode(previous.ping_style if previous is not None else None)
         try:
             kind, options = self._kind(config)
-            if isinstance(kind, OpenAICompatible):
+            if kind.name == "openai":
                 outcome = run_ping(
                     model,
-                    lambda payload: kind.chat(config.base_api_url, api_key, payload, options),
+                    lambda payload: self.client.chat(
+                        config.base_api_url, api_key, payload, options=options
+                    ),
                     style=style,
                     may_wait=self._may_wait,
-                    is_quota_problem=lambda code, facts: provider_problem(code, facts) is not None,
+                    is_quota_problem=lambda status, facts: (
+                        provider_problem(status, facts) is not None
+                    ),
                 )
                 judgement = judge(outcome)
                 accepted = outcome.accepted_style
                 ping_style = accepted.encode() if accepted is not None else None
-            else:  # native kinds ask their own question once
-                judgement = judge_ping(kind.ping(config.base_api_url, api_key, model, options))
+            else:
+                judgement = judge_result(kind.ping(config.base_api_url, api_key, model, options))
                 ping_style = None
         except OptionsError as exc:
             judgement = Judgement(Verdict.INCONCLUSIVE, str(exc))

@@ -39,7 +39,7 @@ __all__ = [
     "is_reusable",
     "judge",
     "judge_error",
-    "judge_ping",
+    "judge_result",
     "model_refused",
     "provider_problem",
 ]
@@ -156,23 +156,21 @@ def _judge_last(outcome: PingOutcome) -> Judgement:
     )
 
 
-def judge_ping(ping: PingResult) -> Judgement:
-    """The verdict of a single ping of a native kind (Anthropic Messages, Gemini), by the same
-    rules, reading the error excerpt the kind kept."""
-    if ping.status is None:
-        return Judgement(Verdict.INCONCLUSIVE, ping.detail or "no answer")
+def judge_result(ping: PingResult) -> Judgement:
+    """The verdict of a single native ping (the ``anthropic`` and ``gemini`` kinds).
+
+    The same rules as :func:`judge`: pong is valid, other text invalid, no text inconclusive,
+    and an error answer is judged by its body (:func:`judge_error`).
+    """
+    if ping.pong:
+        return Judgement(Verdict.VALID, f"pong (HTTP {ping.status})")
     if ping.error is None:
-        text = ping.content or ""
-        if says_pong(text):
-            return Judgement(Verdict.VALID, f"pong (HTTP {ping.status})")
-        if text.strip():
-            return Judgement(Verdict.INVALID, f"answered without pong: {text[:80]!r}")
-        return Judgement(Verdict.INCONCLUSIVE, f"answered without text (HTTP {ping.status})")
-    if 200 <= ping.status < 300:
-        return Judgement(Verdict.INCONCLUSIVE, ping.detail)
-    detail = " ".join(ping.detail.split())
-    facts = ErrorFacts(message=detail, text=detail.lower())
-    return judge_error(ping.status, facts)
+        if not (ping.content or "").strip():
+            return Judgement(Verdict.INCONCLUSIVE, f"answered with no text (HTTP {ping.status})")
+        return Judgement(Verdict.INVALID, f"answered without pong: {(ping.content or '')[:80]!r}")
+    if ping.status is not None and ping.facts is not None:
+        return judge_error(ping.status, ping.facts)
+    return Judgement(Verdict.INCONCLUSIVE, ping.detail)
 
 
 def is_reusable(previous: ValidationResult, revalidate_after: float, now: float) -> bool:

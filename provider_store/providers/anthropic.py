@@ -25,6 +25,7 @@ from provider_store.providers.openai import (
     endpoint,
     with_query,
 )
+from provider_store.providers.ping import read_error
 from provider_store.providers.transport import http_error
 
 __all__ = ["ANTHROPIC_VERSION", "AnthropicKind", "messages_payload", "messages_text"]
@@ -102,7 +103,9 @@ class AnthropicKind:
             return PingResult(status=None, content=None, detail=str(exc), error=exc)
         if not 200 <= status < 300:
             error = http_error("POST", url, status, body, api_key)
-            return PingResult(status=status, content=None, detail=str(error), error=error)
+            return PingResult(
+                status=status, content=None, detail=str(error), error=error, facts=read_error(body)
+            )
         try:
             content = messages_text(body)
         except BadResponseError as exc:

@@ -27,6 +27,7 @@ from provider_store.providers.openai import (
     endpoint,
     with_query,
 )
+from provider_store.providers.ping import read_error
 from provider_store.providers.transport import http_error
 
 __all__ = ["GeminiKind", "generate_content_payload", "generate_content_text"]
@@ -105,7 +106,9 @@ class GeminiKind:
             return PingResult(status=None, content=None, detail=str(exc), error=exc)
         if not 200 <= status < 300:
             error = http_error("POST", url, status, body, api_key)
-            return PingResult(status=status, content=None, detail=str(error), error=error)
+            return PingResult(
+                status=status, content=None, detail=str(error), error=error, facts=read_error(body)
+            )
         try:
             content = generate_content_text(body)
         except BadResponseError as exc:

@@ -41,7 +41,14 @@ from provider_store.providers.base import ConnectionOptions
 from provider_store.providers.deadline import Exchange, WatchedAdapter, scope_limit
 from provider_store.providers.listing import DEFAULT_MAX_MODELS, collect_pages
 from provider_store.providers.ping import PING_SYSTEM_PROMPT as PING_SYSTEM_PROMPT
-from provider_store.providers.ping import AnswerKind, ChatReply, PingStyle, read_answer
+from provider_store.providers.ping import (
+    AnswerKind,
+    ChatReply,
+    ErrorFacts,
+    PingStyle,
+    read_answer,
+    read_error,
+)
 from provider_store.providers.transport import (
     header_safe,
     http_error,
@@ -93,6 +100,7 @@ class PingResult:
     content: str | None
     detail: str
     error: DiscoveryError | None = None
+    facts: ErrorFacts | None = None
 
     @property
     def pong(self) -> bool:
@@ -245,7 +253,9 @@ class OpenAIClient:
             return PingResult(status=None, content=None, detail=str(exc), error=exc)
         if not 200 <= status < 300:
             error = http_error("POST", url, status, body, api_key)
-            return PingResult(status=status, content=None, detail=str(error), error=error)
+            return PingResult(
+                status=status, content=None, detail=str(error), error=error, facts=read_error(body)
+            )
         answer = read_answer(body)
         if answer.kind is AnswerKind.MALFORMED:
             bad = BadResponseError(answer.detail or "chat completion without choices[0].message")
@@ -255,24 +265,32 @@ class OpenAIClient:
 
     def chat(
         self,
-        url: str,
+        base_url: str,
         api_key: str,
         payload: dict[str, Any],
         *,
-        headers: Mapping[str, str] | None = None,
+        options: ConnectionOptions | None = None,
     ) -> ChatReply:
-        """``POST url`` with ``payload``; never retried, never raises.
+        """``POST {base_url}/chat/completions`` with ``payload``; never retried, never raises.
 
         Any HTTP answer is returned with its (key-scrubbed) headers and body; a transport
-        failure as a reply without status and with a key-free description.
+        failure as a reply without status and with a key-free description. ``options`` (auth
+        header, query, extra headers) shape the request, e.g. for Azure.
         """
+        opts = options or ConnectionOptions()
+        url = with_query(endpoint(base_url, "chat/completions"), opts.query)
         try:
-            status, resp_headers, body = self._request(
-                "POST", url, api_key, payload, time.monotonic(), headers=headers
+            status, headers, body = self._request(
+                "POST",
+                url,
+                api_key,
+                payload,
+                time.monotonic(),
+                headers=OpenAICompatible.auth(api_key, opts),
             )
         except DiscoveryError as exc:
             return ChatReply(status=None, failure=scrub(str(exc), api_key))
-        return ChatReply(status=status, headers=resp_headers, body=body)
+        return ChatReply(status=status, headers=headers, body=body)
 
     # -- plumbing -----------------------------------------------------------------------------
 
@@ -436,11 +454,3 @@ class OpenAICompatible:
     ) -> PingResult:
         """``POST {base_url}/chat/completions`` (see :meth:`OpenAIClient.ping`)."""
         return self.client.ping(base_url, api_key, model, options=options)
-
-    def chat(
-        self, base_url: str, api_key: str, payload: dict[str, Any], options: ConnectionOptions
-    ) -> ChatReply:
-        """``POST {base_url}/chat/completions`` with ``payload`` (one attempt of an adaptive
-        ping, see :mod:`provider_store.providers.ping`); never raises."""
-        url = with_query(endpoint(base_url, "chat/completions"), options.query)
-        return self.client.chat(url, api_key, payload, headers=self.auth(api_key, options))
