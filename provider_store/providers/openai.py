@@ -254,7 +254,11 @@ class OpenAIClient:
         if not 200 <= status < 300:
             error = http_error("POST", url, status, body, api_key)
             return PingResult(
-                status=status, content=None, detail=str(error), error=error, facts=read_error(body)
+                status=status,
+                content=None,
+                detail=str(error),
+                error=error,
+                facts=read_error(body, api_key),
             )
         answer = read_answer(body)
         if answer.kind is AnswerKind.MALFORMED:

@@ -33,7 +33,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from provider_store.errors import BadResponseError
-from provider_store.providers.transport import parse_json
+from provider_store.providers.transport import parse_json, scrub
 
 PING_SYSTEM_PROMPT = "If I say 'ping', you will respond with 'pong'."
 PING_USER_PROMPT = "ping"
@@ -251,8 +251,25 @@ def _strings(obj: dict[str, Any]) -> list[str]:
     return values
 
 
-def read_error(body: bytes) -> ErrorFacts:
-    """The fields of an error body; a body that is not JSON gives its text only. Never raises."""
+def read_error(body: bytes, secret: str | None = None) -> ErrorFacts:
+    """The fields of an error body; a body that is not JSON gives its text only. Never raises.
+
+    Every field is scrubbed of ``secret`` (the API key, whole or truncated), which providers
+    like to echo in their messages.
+    """
+    facts = _read_error(body)
+    if not secret:
+        return facts
+    return ErrorFacts(
+        message=scrub(facts.message, secret),
+        code=scrub(facts.code, secret),
+        type=scrub(facts.type, secret),
+        param=scrub(facts.param, secret),
+        text=scrub(facts.text, secret.lower()),
+    )
+
+
+def _read_error(body: bytes) -> ErrorFacts:
     try:
         document = parse_json("error body", body)
     except BadResponseError:
