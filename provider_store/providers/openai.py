@@ -255,11 +255,15 @@ class OpenAIClient:
         if not 200 <= status < 300:
             error = http_error("POST", url, status, body, api_key)
             return PingResult(
-                status=status, content=None, detail=str(error), error=error, facts=read_error(body)
+                status=status,
+                content=None,
+                detail=str(error),
+                error=error,
+                facts=read_error(body, api_key),
             )
         answer = read_answer(body)
         if answer.kind is AnswerKind.MALFORMED:
-            bad = BadResponseError("chat completion without choices[0].message")
+            bad = BadResponseError(answer.detail or "chat completion without choices[0].message")
             return PingResult(status=status, content=None, detail=str(bad), error=bad)
         content = answer.text  # string or text parts, thinking removed
         return PingResult(status=status, content=content, detail=f"HTTP {status}: {content[:80]!r}")
