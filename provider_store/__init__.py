@@ -26,9 +26,11 @@ if TYPE_CHECKING:
     from provider_store.errors import (
         AmbiguousModelError,
         BadResponseError,
+        CacheWriteError,
         ConfigurationError,
         DiscoveryError,
         InvalidDocumentError,
+        MissingKeyError,
         NotFoundError,
         ProviderConnectionError,
         ProviderHTTPError,
@@ -38,7 +40,10 @@ if TYPE_CHECKING:
     )
     from provider_store.legacy.report import ImportReport, ProviderChange
     from provider_store.provider_config import ProviderConfig, effective_api_key
+    from provider_store.providers.base import ConnectionOptions
+    from provider_store.providers.listing import ListLimits
     from provider_store.providers.openai import OpenAIClient, PingResult
+    from provider_store.providers.ping import ChatReply, ErrorFacts
     from provider_store.resolution.manager import ProviderManager
     from provider_store.store import ProviderStore
 
@@ -48,14 +53,20 @@ _LAZY_NAMES: dict[str, str] = {
     "AmbiguousModelError": "provider_store.errors",
     "BadResponseError": "provider_store.errors",
     "CacheState": "provider_store.catalog.queries",
+    "CacheWriteError": "provider_store.errors",
     "CatalogStore": "provider_store.catalog.store",
+    "ChatReply": "provider_store.providers.ping",
     "ConfigurationError": "provider_store.errors",
+    "ConnectionOptions": "provider_store.providers.base",
     "DiscoveryError": "provider_store.errors",
     "DiscoveryOptions": "provider_store.discovery.report",
     "DiscoveryReport": "provider_store.discovery.report",
     "DiscoveryResult": "provider_store.discovery.results",
+    "ErrorFacts": "provider_store.providers.ping",
     "ImportReport": "provider_store.legacy.report",
     "InvalidDocumentError": "provider_store.errors",
+    "ListLimits": "provider_store.providers.listing",
+    "MissingKeyError": "provider_store.errors",
     "ModelDiscoveryService": "provider_store.discovery.service",
     "ModelStatus": "provider_store.catalog.tables",
     "NotFoundError": "provider_store.errors",
@@ -108,14 +119,20 @@ __all__ = [
     "AmbiguousModelError",
     "BadResponseError",
     "CacheState",
+    "CacheWriteError",
     "CatalogStore",
+    "ChatReply",
     "ConfigurationError",
+    "ConnectionOptions",
     "DiscoveryError",
     "DiscoveryOptions",
     "DiscoveryReport",
     "DiscoveryResult",
+    "ErrorFacts",
     "ImportReport",
     "InvalidDocumentError",
+    "ListLimits",
+    "MissingKeyError",
     "ModelDiscoveryService",
     "ModelStatus",
     "NotFoundError",

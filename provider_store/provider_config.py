@@ -33,6 +33,8 @@ class ProviderConfig(BaseModel):
     _cached_models: list[dict[str, Any]] = PrivateAttr(default_factory=list)
     _cache_timestamp: float = PrivateAttr(default=0.0)
     _cache_duration: int = PrivateAttr(default=DEFAULT_CACHE_DURATION)
+    # Suspicious empty model lists answered in a row (the in-memory twin of the provider column).
+    _empty_list_strikes: int = PrivateAttr(default=0)
     # The catalog key (e.g. "openai") of a config loaded from a store; None for a loose config.
     _provider_key: str | None = PrivateAttr(default=None)
     # The provider's API dialect and connection options (see provider_store.providers.base).

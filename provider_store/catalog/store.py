@@ -7,7 +7,7 @@ session, each call runs in a short transaction of its own.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -182,6 +182,30 @@ class CatalogStore:
                 s.flush()
             assert provider.id is not None
             sync_models(s, provider.id, config)
+
+    def update_curated(
+        self,
+        key: str,
+        change: Callable[[ProviderConfig], None],
+        *,
+        session: Session | None = None,
+    ) -> bool:
+        """Apply ``change`` to provider ``key``'s curated lists as stored now, and store them.
+
+        The provider row is locked and re-read inside the transaction; only the curated model
+        rows are written (never its name, URL or key). False, with nothing written, when there
+        is no such provider.
+        """
+        with self._writing(session) as s:
+            provider = s.exec(
+                select(Provider).where(Provider.key == key).with_for_update()
+            ).one_or_none()
+            if provider is None or provider.id is None:
+                return False
+            current = self._to_config(provider, self._curated(s, [provider.id]))
+            change(current)
+            sync_models(s, provider.id, current)
+            return True
 
     def delete_provider(self, key: str, *, session: Session | None = None) -> None:
         """Remove a provider and (by cascade) its models."""

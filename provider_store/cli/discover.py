@@ -1,8 +1,9 @@
 """``provider-store discover [PROVIDER]``: refresh the catalog, with progress bars and a summary.
 
 Output rules: a progress bar per provider on a terminal (stderr), then a summary table sized for
-80 columns (provider keys are never cut), then ONE warning line per provider that failed. The
-library's own warnings about those failures are not repeated (``-v`` shows them all).
+80 columns (provider keys are never cut), then ONE line per provider that failed or was skipped
+and per provider problem. The library's own warnings about those providers are not repeated
+(``-v`` shows them all); other warnings follow, one line each.
 """
 
 from __future__ import annotations
@@ -100,10 +101,12 @@ def discover(
 ) -> None:
     """Discover (and validate) the models of every provider, or only PROVIDER.
 
-    Providers without a usable key are skipped. A ping that reveals a provider problem (a
-    rejected key, no credit or quota) stops that provider's other pings; the problem is shown
-    and recorded on the provider until a later run gets through. Results are saved only when
-    every targeted provider could be discovered; exit code 1 when one could not.
+    Providers without an API key (none stored, $<KEY>_API_KEY unset) are skipped, naming the
+    variable to set. A ping that reveals a provider problem (a rejected key, no credit or
+    quota) stops that provider's other pings; the problem is shown and recorded on the provider
+    until a later run gets through. Verdicts are saved per provider as its pings finish; the
+    curated lists only when every targeted provider could be discovered. Exit code 1 when one
+    could not, when a result could not be saved, or when every provider was skipped.
     """
     manager = open_manager(state)
     if provider is not None and not any(k.lower() == provider.lower() for k in manager):
@@ -141,14 +144,6 @@ def discover(
     else:
         _print_report(report, validated=not no_validate)
     _show_other_warnings(held, report)
-    if not as_json:
-        for summary in report.providers:
-            if summary.status == "failed":
-                stderr.print(
-                    f"warning: {visible(summary.provider)}: {visible(summary.error)}",
-                    markup=False,
-                    soft_wrap=True,
-                )
     if not report.ok:
         ctx.exit(FAILED)
 
@@ -196,12 +191,12 @@ def _report_dict(report: DiscoveryReport, *, validated: bool) -> dict[str, Any]:
 
 def _show_other_warnings(held: list[logging.LogRecord], report: DiscoveryReport) -> None:
     """Held library warnings that the summary does not already say, one line each."""
-    failed = [s.provider for s in report.providers if s.status == "failed"]
+    told = [s.provider for s in report.providers if s.error or s.problem]
     for record in held:
         message = record.getMessage()
         if "Not saving discovery results" in message:
             continue
-        if any(key in message for key in failed):
+        if any(key in message for key in told):
             continue
         log_handler.show(record)
 
@@ -221,12 +216,17 @@ def _print_report(report: DiscoveryReport, *, validated: bool) -> None:
         for s in report.providers
     ]
     click.echo(render_table(headers, rows, numeric=range(2, 6)))
+    # The table holds no messages; what went wrong with a provider is one line below it.
     for s in report.providers:
+        if s.error:
+            click.echo(f"{visible(s.provider)} {s.status}: {visible(s.error)}")
         if s.problem:
             click.echo(
                 f"{visible(s.provider)}: provider problem, other pings not sent: "
                 f"{visible(s.problem)}"
             )
+    if report.error:
+        click.echo(visible(report.error))
     saved = "saved" if report.persisted else "not saved"
     note = "" if validated else "; not validated (stored verdicts shown)"
     stdout.print(

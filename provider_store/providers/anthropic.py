@@ -104,7 +104,11 @@ class AnthropicKind:
         if not 200 <= status < 300:
             error = http_error("POST", url, status, body, api_key)
             return PingResult(
-                status=status, content=None, detail=str(error), error=error, facts=read_error(body)
+                status=status,
+                content=None,
+                detail=str(error),
+                error=error,
+                facts=read_error(body, api_key),
             )
         try:
             content = messages_text(body)

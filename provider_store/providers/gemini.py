@@ -107,7 +107,11 @@ class GeminiKind:
         if not 200 <= status < 300:
             error = http_error("POST", url, status, body, api_key)
             return PingResult(
-                status=status, content=None, detail=str(error), error=error, facts=read_error(body)
+                status=status,
+                content=None,
+                detail=str(error),
+                error=error,
+                facts=read_error(body, api_key),
             )
         try:
             content = generate_content_text(body)

@@ -25,7 +25,7 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlencode, urljoin
@@ -93,14 +93,15 @@ class PingResult:
 
     ``status`` is the HTTP status (None when no response arrived), ``content`` the first choice's
     message text when there was one, ``error`` the failure when the call did not return a usable
-    2xx answer, ``detail`` a short key-free description.
+    2xx answer, ``detail`` a short key-free description. ``facts`` (the raw fields of an error
+    body, which may echo the key) stay out of the repr.
     """
 
     status: int | None
     content: str | None
     detail: str
     error: DiscoveryError | None = None
-    facts: ErrorFacts | None = None
+    facts: ErrorFacts | None = field(default=None, repr=False)
 
     @property
     def pong(self) -> bool:
@@ -254,11 +255,15 @@ class OpenAIClient:
         if not 200 <= status < 300:
             error = http_error("POST", url, status, body, api_key)
             return PingResult(
-                status=status, content=None, detail=str(error), error=error, facts=read_error(body)
+                status=status,
+                content=None,
+                detail=str(error),
+                error=error,
+                facts=read_error(body, api_key),
             )
         answer = read_answer(body)
         if answer.kind is AnswerKind.MALFORMED:
-            bad = BadResponseError("chat completion without choices[0].message")
+            bad = BadResponseError(answer.detail or "chat completion without choices[0].message")
             return PingResult(status=status, content=None, detail=str(bad), error=bad)
         content = answer.text  # string or text parts, thinking removed
         return PingResult(status=status, content=content, detail=f"HTTP {status}: {content[:80]!r}")

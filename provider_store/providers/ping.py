@@ -26,12 +26,14 @@ apart from the waiting it is told to do.
 from __future__ import annotations
 
 import enum
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import unquote
+
+from provider_store.errors import BadResponseError
+from provider_store.providers.transport import parse_json, scrub
 
 PING_SYSTEM_PROMPT = "If I say 'ping', you will respond with 'pong'."
 PING_USER_PROMPT = "ping"
@@ -128,6 +130,7 @@ class Answer:
     kind: AnswerKind
     text: str = ""
     finish_reason: str | None = None
+    detail: str = ""  # why a malformed answer is malformed
 
     @property
     def cut_off(self) -> bool:
@@ -169,9 +172,11 @@ def _content_text(content: Any) -> str:
 def read_answer(body: bytes) -> Answer:
     """What a 2xx chat completion body says (see :class:`AnswerKind`); never raises."""
     try:
-        document = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return Answer(AnswerKind.MALFORMED)
+        document = parse_json("chat/completions", body)  # refuses JSON nested too deeply
+    except BadResponseError as exc:
+        deep = "nested too deeply" in str(exc)
+        detail = "chat completion nested too deeply" if deep else "chat completion is not JSON"
+        return Answer(AnswerKind.MALFORMED, detail=detail)
     choices = document.get("choices") if isinstance(document, dict) else None
     if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
         return Answer(AnswerKind.MALFORMED)
@@ -246,12 +251,29 @@ def _strings(obj: dict[str, Any]) -> list[str]:
     return values
 
 
-def read_error(body: bytes) -> ErrorFacts:
-    """The fields of an error body; a body that is not JSON gives its text only. Never raises."""
+def read_error(body: bytes, secret: str | None = None) -> ErrorFacts:
+    """The fields of an error body; a body that is not JSON gives its text only. Never raises.
+
+    Every field is scrubbed of ``secret`` (the API key, whole or truncated), which providers
+    like to echo in their messages.
+    """
+    facts = _read_error(body)
+    if not secret:
+        return facts
+    return ErrorFacts(
+        message=scrub(facts.message, secret),
+        code=scrub(facts.code, secret),
+        type=scrub(facts.type, secret),
+        param=scrub(facts.param, secret),
+        text=scrub(facts.text, secret.lower()),
+    )
+
+
+def _read_error(body: bytes) -> ErrorFacts:
     try:
-        document = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raw = body[:2000].decode("utf-8", "replace")
+        document = parse_json("error body", body)
+    except BadResponseError:
+        raw = body[:500].decode("utf-8", "replace")
         return ErrorFacts(text=" ".join(re.sub(r"<[^>]*>", " ", raw).split()).lower())
     objects = _error_objects(document)
 
