@@ -23,6 +23,7 @@ from provider_store.errors import (
     StoreError,
 )
 from provider_store.legacy.report import ImportReport, ProviderChange
+from provider_store.model_info import ModelInfo
 from provider_store.provider_config import ProviderConfig, effective_api_key
 from provider_store.providers.openai import OpenAIClient, PingResult
 from provider_store.resolution.manager import ProviderManager
@@ -42,6 +43,7 @@ __all__ = [
     "ImportReport",
     "InvalidDocumentError",
     "ModelDiscoveryService",
+    "ModelInfo",
     "ModelStatus",
     "NotFoundError",
     "OpenAIClient",

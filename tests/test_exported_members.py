@@ -20,6 +20,7 @@ EXPECTED = {
     "ProviderConfig",
     "ProviderStore",
     "ModelStatus",
+    "ModelInfo",
     "Verdict",
     "effective_api_key",
     "build_engine",

@@ -15,12 +15,13 @@ from sqlalchemy import Engine, delete
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
-from provider_store.catalog import migrate, model_plan
+from provider_store.catalog import migrate, model_metadata, model_plan
 from provider_store.catalog import queries as cache_rows
 from provider_store.catalog.db import WRITE_OPTION, build_engine, redact_url, resolve_url
 from provider_store.catalog.records import ValidationResult
 from provider_store.catalog.tables import Model, ModelStatus, Provider, utc_now
 from provider_store.errors import NotFoundError, StoreError
+from provider_store.model_info import ModelInfo
 from provider_store.provider_config import ProviderConfig
 
 logger = logging.getLogger(__name__)
@@ -246,6 +247,36 @@ class CatalogStore:
         """Stored verdicts by model id (only of ``models`` when given)."""
         with self._reading(session) as s:
             return cache_rows.load_verdicts(s, provider_key, models)
+
+    # -- model metadata -----------------------------------------------------------------------
+
+    def model_info(
+        self, provider_key: str, model_id: str, *, session: Session | None = None
+    ) -> ModelInfo:
+        """What provider ``provider_key`` listed about ``model_id``, with its raw listed item.
+
+        Unknown fields are None. NotFoundError names the provider or the model when the catalog
+        has no such provider or no such model of it.
+        """
+        with self._reading(session) as s:
+            found = model_metadata.read_model_infos(s, provider_key, [model_id])
+        if model_id not in found:
+            raise NotFoundError(f"Unknown model of provider {provider_key}: {model_id}")
+        return found[model_id]
+
+    def list_model_infos(
+        self, provider_key: str, *, session: Session | None = None
+    ) -> dict[str, ModelInfo]:
+        """Every model of ``provider_key`` in the catalog (curated or discovered), by model id."""
+        with self._reading(session) as s:
+            return model_metadata.read_model_infos(s, provider_key)
+
+    def write_model_infos(
+        self, provider_key: str, infos: Iterable[ModelInfo], *, session: Session | None = None
+    ) -> int:
+        """Store listed metadata on existing model rows (see :func:`write_model_infos`)."""
+        with self._writing(session) as s:
+            return model_metadata.write_model_infos(s, provider_key, infos)
 
     # -- helpers ------------------------------------------------------------------------------
 

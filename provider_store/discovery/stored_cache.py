@@ -22,6 +22,7 @@ from provider_store.catalog.queries import CacheState
 from provider_store.catalog.store import CatalogStore
 from provider_store.catalog.tables import utc_now
 from provider_store.discovery import refresh
+from provider_store.discovery.listing import write_listing
 from provider_store.discovery.memory_cache import (
     EMPTY_LIST_TAG,
     Fetch,
@@ -108,7 +109,7 @@ def discover(
     guard(
         key,
         lambda: refresh.finish(
-            store, key, holder, lambda s: cache_rows.write_cache(s, key, models, fetched_at)
+            store, key, holder, lambda s: write_listing(s, key, models, fetched_at)
         ),
     )
     attach(config, outcome, fetched_at, state.ttl_seconds)
