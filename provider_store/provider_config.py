@@ -10,6 +10,9 @@ from pydantic import BaseModel, Field, PrivateAttr
 
 DEFAULT_CACHE_DURATION = 300
 NOT_CONFIGURED_SUFFIX = "not-configured"
+# The API dialects a provider can speak; "openai" covers every OpenAI-compatible service.
+PROVIDER_KINDS = ("openai", "anthropic", "gemini")
+DEFAULT_KIND = "openai"
 
 
 class ProviderConfig(BaseModel):
@@ -19,6 +22,10 @@ class ProviderConfig(BaseModel):
     not to chat. The runtime attributes ``_cached_models``, ``_cache_timestamp`` and
     ``_cache_duration`` hold the discovery cache and never appear in :meth:`model_dump`;
     ``_provider_key`` names the store row a config was loaded from.
+
+    ``kind`` (one of :data:`PROVIDER_KINDS`, default ``"openai"``) and ``options`` (a mapping of
+    connection options, e.g. an auth header name and query parameters, or None) are settable
+    but, like the runtime attributes, stay out of :meth:`model_dump` so the legacy shape holds.
     """
 
     name: str = "Test Provider"
@@ -26,6 +33,8 @@ class ProviderConfig(BaseModel):
     api_key: str = Field(default="", repr=False)
     valid_models: dict[str, str] = Field(default_factory=dict)
     invalid_models: list[str] = Field(default_factory=list)
+    kind: str = Field(default=DEFAULT_KIND, exclude=True)
+    options: dict[str, Any] | None = Field(default=None, exclude=True, repr=False)
 
     _cached_models: list[dict[str, Any]] = PrivateAttr(default_factory=list)
     _cache_timestamp: float = PrivateAttr(default=0.0)

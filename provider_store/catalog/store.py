@@ -6,6 +6,8 @@ session, each call runs in a short transaction of its own.
 
 from __future__ import annotations
 
+import copy
+import json
 import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -20,9 +22,9 @@ from provider_store.catalog import queries as cache_rows
 from provider_store.catalog.db import WRITE_OPTION, build_engine, redact_url, resolve_url
 from provider_store.catalog.records import ValidationResult
 from provider_store.catalog.tables import Model, ModelStatus, Provider, utc_now
-from provider_store.errors import NotFoundError, StoreError
+from provider_store.errors import ConfigurationError, NotFoundError, StoreError
 from provider_store.model_info import ModelInfo
-from provider_store.provider_config import ProviderConfig
+from provider_store.provider_config import DEFAULT_KIND, PROVIDER_KINDS, ProviderConfig
 
 logger = logging.getLogger(__name__)
 
@@ -146,10 +148,14 @@ class CatalogStore:
         """Insert or update provider ``key`` and its curated models from ``config``.
 
         The discovery cache, validation verdicts and sightings of models already stored are kept.
+        ``kind`` and ``options`` of an existing provider change only when ``config`` sets them
+        (a config from :meth:`get_config` always does). ConfigurationError for an unknown kind
+        or options that are not a JSON mapping with string keys.
         A curated model that the config no longer lists is dropped, unless discovery has seen it,
         in which case it stays as ``unverified``.
         """
         now = utc_now()
+        kind, options = checked_kind_options(key, config)
         with self._writing(session) as s:
             provider = s.exec(select(Provider).where(Provider.key == key)).one_or_none()
             if provider is None:
@@ -162,6 +168,8 @@ class CatalogStore:
                     position=position,
                     extra=dict(extra or {}),
                     cache_ttl_seconds=config._cache_duration,
+                    kind=kind,
+                    options=options,
                     created_at=now,
                     updated_at=now,
                 )
@@ -173,6 +181,8 @@ class CatalogStore:
                 provider.api_key = config.api_key
                 if extra is not None:
                     provider.extra = dict(extra)
+                if config.model_fields_set & {"kind", "options"}:
+                    provider.kind, provider.options = kind, options
                 provider.updated_at = now
                 s.add(provider)
                 s.flush()
@@ -312,12 +322,34 @@ class CatalogStore:
             api_key=provider.api_key,
             valid_models=dict(valid),
             invalid_models=list(invalid),
+            kind=provider.kind or DEFAULT_KIND,
+            options=copy.deepcopy(provider.options) if provider.options is not None else None,
         )
         config._cached_models = list(provider.models_cache or [])
         config._cache_timestamp = provider.models_fetched_at or 0.0
         config._cache_duration = provider.cache_ttl_seconds
         config._provider_key = provider.key
         return config
+
+
+def checked_kind_options(key: str, config: ProviderConfig) -> tuple[str, dict[str, Any] | None]:
+    """``config``'s kind and options, checked; ConfigurationError names the provider and field."""
+    if config.kind not in PROVIDER_KINDS:
+        raise ConfigurationError(
+            f"provider {key}: kind must be one of {', '.join(PROVIDER_KINDS)}, not {config.kind!r}"
+        )
+    options = config.options
+    if options is None:
+        return config.kind, None
+    try:
+        encoded = json.dumps(options, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(
+            f"provider {key}: options must be JSON data (strings, numbers, lists, mappings)"
+        ) from exc
+    if not isinstance(options, dict) or any(not isinstance(k, str) for k in options):
+        raise ConfigurationError(f"provider {key}: options must be a mapping with string keys")
+    return config.kind, json.loads(encoded)
 
 
 def sync_models(session: Session, provider_id: int, config: ProviderConfig) -> None:
