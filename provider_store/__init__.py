@@ -5,9 +5,18 @@ Import the public API from here; submodules are implementation detail unless doc
 
 from provider_store import _compat
 from provider_store.catalog.db import build_engine, resolve_url
+from provider_store.catalog.queries import CacheState
 from provider_store.catalog.records import ValidationResult
-from provider_store.catalog.tables import ModelStatus, Verdict
-from provider_store.discovery.report import DiscoveryReport, ProviderSummary
+from provider_store.catalog.store import CatalogStore
+from provider_store.catalog.tables import ModelStatus, Provider, Verdict
+from provider_store.discovery.report import (
+    DiscoveryOptions,
+    DiscoveryReport,
+    Phase,
+    ProgressEvent,
+    ProviderStatus,
+    ProviderSummary,
+)
 from provider_store.discovery.results import DiscoveryResult, Source
 from provider_store.discovery.service import ModelDiscoveryService
 from provider_store.errors import (
@@ -21,6 +30,7 @@ from provider_store.errors import (
     ProviderHTTPError,
     ProviderStoreError,
     StoreError,
+    UnknownModelError,
 )
 from provider_store.legacy.report import ImportReport, ProviderChange
 from provider_store.model_info import ModelInfo
@@ -36,8 +46,11 @@ _compat.install()
 __all__ = [
     "AmbiguousModelError",
     "BadResponseError",
+    "CacheState",
+    "CatalogStore",
     "ConfigurationError",
     "DiscoveryError",
+    "DiscoveryOptions",
     "DiscoveryReport",
     "DiscoveryResult",
     "ImportReport",
@@ -47,17 +60,22 @@ __all__ = [
     "ModelStatus",
     "NotFoundError",
     "OpenAIClient",
+    "Phase",
     "PingResult",
+    "ProgressEvent",
+    "Provider",
     "ProviderChange",
     "ProviderConfig",
     "ProviderConnectionError",
     "ProviderHTTPError",
     "ProviderManager",
+    "ProviderStatus",
     "ProviderStore",
     "ProviderStoreError",
     "ProviderSummary",
     "Source",
     "StoreError",
+    "UnknownModelError",
     "ValidationResult",
     "Verdict",
     "__version__",

@@ -6,8 +6,9 @@ Every error the library raises on purpose derives from one root, so callers can 
      +-- InvalidDocumentError     a legacy YAML document (or other user input) is malformed
      +-- NotFoundError            a provider or model key that the store does not hold
      +-- AmbiguousModelError      a bare model name matches models of several providers
+     +-- UnknownModelError        a model string names no model (also a ValueError, as before)
      +-- ConfigurationError       a setting (such as the database URL) is unusable
- +-- StoreError               the database could not be opened, migrated or written
+     +-- StoreError               the database could not be opened, migrated or written
      +-- DiscoveryError           talking to a provider's OpenAI-compatible API failed
           +-- ProviderConnectionError   connection refused, DNS, TLS, timeout
           +-- ProviderHTTPError         the provider answered with an error status
@@ -74,6 +75,42 @@ class AmbiguousModelError(ProviderStoreError, ValueError):
         self.name = name
         self.candidates = list(candidates)
         super().__init__(f"Ambiguous model {name!r}: matches {', '.join(self.candidates)}")
+
+
+class UnknownModelError(ProviderStoreError, ValueError):
+    """A model string resolves to no model (or, with ``strict``, names an unknown provider).
+
+    The message starts with the text the old ``ValueError`` had (``Invalid model: gpt-4``,
+    ``Invalid model for provider openai: gpt-4``), so code matching it keeps working; a
+    ``(did you mean ...?)`` hint may follow. ``model_string`` is what was asked for, ``provider``
+    the provider key it was looked up in (None across providers), ``suggestions`` the nearest
+    ``provider/model (alias)`` strings or provider keys, best first.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        model_string: str,
+        provider: str | None = None,
+        suggestions: list[str] | None = None,
+    ) -> None:
+        self.reason = message
+        self.model_string = model_string
+        self.provider = provider
+        self.suggestions = list(suggestions or [])
+        super().__init__(with_suggestions(message, self.suggestions))
+
+
+def with_suggestions(message: str, suggestions: list[str]) -> str:
+    """``message`` followed by ``(did you mean a, b or c?)`` when there are suggestions."""
+    if not suggestions:
+        return message
+    if len(suggestions) == 1:
+        options = suggestions[0]
+    else:
+        options = f"{', '.join(suggestions[:-1])} or {suggestions[-1]}"
+    return f"{message} (did you mean {options}?)"
 
 
 class ConfigurationError(ProviderStoreError):

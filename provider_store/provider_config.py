@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, PrivateAttr
 
@@ -23,9 +25,10 @@ class ProviderConfig(BaseModel):
     ``_cache_duration`` hold the discovery cache and never appear in :meth:`model_dump`;
     ``_provider_key`` names the store row a config was loaded from.
 
-    ``kind`` (one of :data:`PROVIDER_KINDS`, default ``"openai"``) and ``options`` (a mapping of
-    connection options, e.g. an auth header name and query parameters, or None) are settable
-    but, like the runtime attributes, stay out of :meth:`model_dump` so the legacy shape holds.
+    ``kind`` (the API dialect, one of :data:`PROVIDER_KINDS`, default ``"openai"``) and
+    ``options`` (connection options, see :mod:`provider_store.providers.base`, or None) are
+    settable but, like the runtime attributes, stay out of :meth:`model_dump` so the legacy shape
+    holds.
     """
 
     name: str = "Test Provider"
@@ -79,6 +82,24 @@ class ProviderConfig(BaseModel):
                 self.valid_models[model] = model
 
 
+def base_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a provider's base API URL, or None when it can.
+
+    The one rule the YAML importer and ``save_config`` share: an http(s) URL with a host.
+    """
+    text = url.strip()
+    if not text:
+        return "must not be empty (e.g. https://api.example.com/v1)"
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+    except ValueError:
+        return "is not a valid URL (e.g. https://api.example.com/v1)"
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or not host:
+        return "must be an http(s) URL (e.g. https://api.example.com/v1)"
+    return None
+
+
 def effective_api_key(
     provider_key: str, api_key: str, environ: Mapping[str, str] | None = None
 ) -> str:
@@ -90,9 +111,38 @@ def effective_api_key(
     if api_key and not api_key.endswith(NOT_CONFIGURED_SUFFIX):
         return api_key
     env = os.environ if environ is None else environ
-    return env.get(env_var_for(provider_key), api_key)
+    name = env_var_in_use(provider_key, env)
+    return env[name] if name is not None else api_key
+
+
+_NON_IDENTIFIER = re.compile(r"[^A-Za-z0-9_]")
 
 
 def env_var_for(provider_key: str) -> str:
-    """The environment variable that supplies a provider's key, e.g. ``OPENAI_API_KEY``."""
-    return f"{provider_key.upper()}_API_KEY"
+    """The environment variable that supplies a provider's key, e.g. ``OPENAI_API_KEY``.
+
+    The key is upper-cased and every character a shell variable name cannot hold becomes
+    ``_`` (``open-router`` -> ``OPEN_ROUTER_API_KEY``); a name that would start with a digit
+    gets a leading ``_``.
+    """
+    name = _NON_IDENTIFIER.sub("_", provider_key.upper()) + "_API_KEY"
+    return f"_{name}" if name[:1].isdigit() else name
+
+
+def env_var_names(provider_key: str) -> list[str]:
+    """The variables looked up for a provider's key, in order: :func:`env_var_for`, then the
+    legacy ``{KEY.upper()}_API_KEY`` when it differs (kept as a fallback)."""
+    names = [env_var_for(provider_key)]
+    legacy = f"{provider_key.upper()}_API_KEY"
+    if legacy not in names:
+        names.append(legacy)
+    return names
+
+
+def env_var_in_use(provider_key: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """The first of :func:`env_var_names` set to a non-empty value, or None."""
+    env = os.environ if environ is None else environ
+    for name in env_var_names(provider_key):
+        if env.get(name, "").strip():
+            return name
+    return None

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from provider_store import AmbiguousModelError, ProviderConfig, ProviderStore
+from provider_store import AmbiguousModelError, ProviderConfig, ProviderStore, UnknownModelError
 from provider_store.discovery.report import ProgressEvent
 from provider_store.discovery.service import ModelDiscoveryService
 from provider_store.providers.openai import OpenAIClient
@@ -66,13 +66,14 @@ def test_listings(manager: ProviderManager) -> None:
     ]
     assert len(manager.merged_models()) == 8
     assert manager.valid_scoped_models()[3] == "together/Qwen/QwQ-32B (qwq)"
-    assert manager.get_available_models("Together") == [
+    assert manager.get_available_models("Together") == ["Qwen/QwQ-32B", "meta/llama-3", "mini"]
+    assert len(manager.get_available_models()) == 8
+    assert manager.get_available_models("nope") == []
+    assert manager.scoped_models("Together") == [
         "together/Qwen/QwQ-32B",
         "together/meta/llama-3",
         "together/mini",
     ]
-    assert len(manager.get_available_models()) == 8
-    assert manager.get_available_models("nope") == []
     assert manager.get_short_name("gpt-4o") == "gpt-4o"
 
 
@@ -122,11 +123,15 @@ def test_get_api_for_model_string_resolves(
 @pytest.mark.parametrize(
     ("model_string", "message"),
     [
-        ("openai/llama", "Invalid model for provider openai: llama"),
+        (
+            "openai/llama",
+            "Invalid model for provider openai: llama"
+            " (did you mean together/meta/llama-3 (llama)?)",
+        ),
         ("OPENAI/nope", "Invalid model for provider openai: nope"),
         ("together/embed-1", "Invalid model for provider together: embed-1"),  # invalid ≠ valid
         ("nope", "Invalid model: nope"),
-        ("vendor/nope", "Invalid model: vendor/nope"),
+        ("vendor/nope", "Invalid model: nope"),  # the legacy message names the part looked up
         ("", "Invalid model: "),
     ],
 )
@@ -505,3 +510,29 @@ def test_progress_events_and_a_broken_callback(
     phases = [phase for _p, phase, _c, _t in events]
     assert phases[0] == "discovering" and phases[-1] == "done"
     assert ("p", "validating", 5, 5) in events
+
+
+def test_suggestions_stay_bounded_on_a_large_catalog() -> None:
+    """Above SIMILAR_SCAN_LIMIT names only substring hints are given across providers; within
+    one provider's models (fewer than the limit) similar names are still suggested."""
+    manager = ProviderManager(
+        {
+            f"p{p}": ProviderConfig(
+                valid_models={f"org{p}/model-{i}": f"m{p}-{i}" for i in range(3000)}
+            )
+            for p in range(2)
+        }
+    )
+    with pytest.raises(UnknownModelError) as caught:
+        manager.resolve_model("p1/org1/modl-2999")
+    assert caught.value.suggestions[0] == "p1/org1/model-2999 (m1-2999)"
+    assert caught.value.provider == "p1"
+    with pytest.raises(UnknownModelError) as caught:
+        manager.resolve_model("org1/model-29999")
+    assert caught.value.suggestions == []  # no name contains it; 12,000 names: no similarity scan
+    with pytest.raises(UnknownModelError) as caught:
+        manager.resolve_model("model-2999")
+    assert caught.value.suggestions == [
+        "p0/org0/model-2999 (m0-2999)",
+        "p1/org1/model-2999 (m1-2999)",
+    ]

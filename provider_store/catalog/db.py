@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import stat
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,10 +15,10 @@ from typing import Any
 import platformdirs
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
-from provider_store.errors import ConfigurationError
+from provider_store.errors import ConfigurationError, StoreError
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +27,13 @@ APP_NAME = "provider-store"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Execution option a write transaction sets so SQLite takes the write lock at BEGIN.
 WRITE_OPTION = "provider_store_write"
+# The catalog holds API keys: its file (and SQLite's -wal/-shm, which copy the file's mode) and
+# lock files are private to the user, and so is the default directory.
+PRIVATE_FILE_MODE = 0o600
+PRIVATE_DIR_MODE = 0o700
+# URL schemes without a driver that we map to the PostgreSQL driver provider-store installs.
+_POSTGRES_ALIASES = ("postgres://", "postgresql://")
+_POSTGRES_DRIVER = "postgresql+psycopg://"
 
 
 def default_url() -> str:
@@ -34,11 +43,26 @@ def default_url() -> str:
 
 
 def resolve_url(url: str | None = None) -> str:
-    """Explicit argument, else ``$PROVIDER_STORE_URL``, else the per-user SQLite file."""
+    """Explicit argument, else ``$PROVIDER_STORE_URL``, else the per-user SQLite file.
+
+    A plain file path (``/tmp/x.db``, ``~/cat.db``, ``x.db``) means a SQLite file, and
+    ``postgres://`` / ``postgresql://`` without a driver mean ``postgresql+psycopg://``.
+    """
     if url:
-        return url
+        return normalize_url(url)
     env = os.environ.get(ENV_URL, "").strip()
-    return env or default_url()
+    return normalize_url(env) if env else default_url()
+
+
+def normalize_url(url: str) -> str:
+    """A database URL from what a user typed: a file path or a URL, see :func:`resolve_url`."""
+    text = url.strip()
+    if "://" not in text and not text.startswith("sqlite:"):
+        return f"sqlite:///{Path(text).expanduser().absolute()}"
+    for alias in _POSTGRES_ALIASES:
+        if text.startswith(alias):
+            return _POSTGRES_DRIVER + text[len(alias) :]
+    return text
 
 
 def sqlite_path(url: str | URL) -> Path | None:
@@ -49,7 +73,16 @@ def sqlite_path(url: str | URL) -> Path | None:
     database = parsed.database or ""
     if database in ("", ":memory:") or database.startswith("file::memory:"):
         return None
+    if _is_uri(parsed):
+        if parsed.query.get("mode") == "memory":
+            return None
+        database = database.removeprefix("file:").removeprefix("//")
     return Path(database).expanduser()
+
+
+def _is_uri(parsed: URL) -> bool:
+    """True for ``sqlite:///file:...?uri=true`` URLs (SQLite URI filenames)."""
+    return str(parsed.query.get("uri", "")).lower() in ("true", "1")
 
 
 def redact_url(url: str | URL) -> str:
@@ -96,7 +129,8 @@ def _build_sqlite_engine(parsed: URL, **kwargs: Any) -> Engine:
         kwargs.setdefault("poolclass", StaticPool)
         kwargs.setdefault("connect_args", {"check_same_thread": False})
     else:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if not _is_uri(parsed):  # URI filenames (e.g. ?mode=ro) open exactly as written
+            prepare_sqlite_file(path, default=str(parsed) == default_url())
         kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
     engine = create_engine(parsed, **kwargs)
 
@@ -120,6 +154,114 @@ def _build_sqlite_engine(parsed: URL, **kwargs: Any) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
+
+
+def prepare_sqlite_file(path: Path, *, default: bool = False) -> None:
+    """Make sure the SQLite file can be opened; create it private (0600) when it is new.
+
+    The default location's directory is created on demand (0700); the parent of an explicit
+    path never is, so a typo is reported instead of creating directories. Raises
+    ConfigurationError (a missing directory) or StoreError naming the cause.
+    """
+    parent = path.parent
+    if default:
+        _make_private_dir(parent)
+    elif not parent.is_dir():
+        what = "is not a directory" if parent.exists() else "does not exist"
+        raise ConfigurationError(f"Cannot open the catalog {path}: directory {parent} {what}")
+    if path.is_dir():
+        raise StoreError(f"Cannot open the catalog {path}: it is a directory, not a file")
+    if path.exists():
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise StoreError(f"Cannot open the catalog {path}: not a regular file")
+        if default:
+            _tighten(path, PRIVATE_FILE_MODE)
+        return
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+    except FileExistsError:  # another process created it first
+        return
+    except OSError as exc:
+        raise StoreError(f"Cannot create the catalog {path}: {os_cause(exc)}") from exc
+    try:
+        os.fchmod(fd, PRIVATE_FILE_MODE)  # whatever the umask
+    finally:
+        os.close(fd)
+
+
+def _make_private_dir(directory: Path) -> None:
+    try:
+        directory.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
+    except OSError as exc:
+        raise StoreError(
+            f"Cannot create the catalog directory {directory}: {os_cause(exc)}"
+            f" (choose another place with --db or ${ENV_URL})"
+        ) from exc
+    _tighten(directory, PRIVATE_DIR_MODE)
+
+
+def _tighten(path: Path, mode: int) -> None:
+    """Remove group and other permissions from a file or directory we own."""
+    try:
+        info = path.stat()
+        if info.st_uid == os.getuid() and info.st_mode & 0o077:
+            os.chmod(path, mode)
+    except OSError as exc:
+        logger.warning("Cannot make %s private: %s", path, os_cause(exc))
+
+
+_ERRNO_CAUSES = {
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.EROFS: "read-only filesystem",
+    errno.ENOSPC: "disk full",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EISDIR: "is a directory",
+    errno.ENOTDIR: "a part of the path is not a directory",
+    errno.ENOENT: "no such file or directory (files cannot be created there)",
+}
+
+# SQLite's error texts and the cause we name for each.
+_SQLITE_CAUSES = (
+    ("file is not a database", "not a SQLite database"),
+    ("database disk image is malformed", "the database file is corrupt"),
+    ("database or disk is full", "disk full"),
+    ("readonly database", "read-only (the file or its directory cannot be written)"),
+    ("unable to open database file", "cannot open the file"),
+    ("disk i/o error", "disk I/O error"),
+    ("database is locked", "the database is locked by another process"),
+)
+
+
+def os_cause(exc: OSError) -> str:
+    """A short cause for a failed file operation: "permission denied", "disk full", ..."""
+    if exc.errno in _ERRNO_CAUSES:
+        return _ERRNO_CAUSES[exc.errno]
+    return exc.strerror or exc.__class__.__name__
+
+
+def database_cause(exc: BaseException, url: str | URL | None = None) -> str:
+    """A short, key-free cause for a database error: "disk full", "not a SQLite database", ..."""
+    original = getattr(exc, "orig", None) or exc
+    if isinstance(original, OSError) and original.errno is not None:
+        return os_cause(original)
+    text = str(original).strip().splitlines()[0] if str(original).strip() else ""
+    lowered = text.lower()
+    for needle, cause in _SQLITE_CAUSES:
+        if needle in lowered:
+            return cause
+    if url is not None and isinstance(exc, SQLAlchemyError):
+        path = sqlite_path(url)
+        if path is not None and path.is_dir():
+            return "is a directory"
+    name = original.__class__.__name__
+    if not text:
+        return name
+    if url is not None:
+        parsed = make_url(url) if isinstance(url, str) else url
+        if parsed.password:
+            text = text.replace(str(parsed.password), "***")
+    return f"{name}: {text}"
 
 
 def _dispose_after_fork(engine: Engine) -> None:

@@ -17,8 +17,14 @@ from filelock import FileLock
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from provider_store.catalog.db import WRITE_OPTION, redact_url, sqlite_path
-from provider_store.errors import StoreError
+from provider_store.catalog.db import (
+    PRIVATE_FILE_MODE,
+    WRITE_OPTION,
+    database_cause,
+    redact_url,
+    sqlite_path,
+)
+from provider_store.errors import ConfigurationError, StoreError
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -71,12 +77,83 @@ def current_revision(engine: Engine) -> str | None:
                 return None
             return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
     except SQLAlchemyError as exc:
-        raise StoreError(f"Cannot read the schema revision of {redact_url(engine.url)}") from exc
+        raise StoreError(
+            f"Cannot read the schema revision of {redact_url(engine.url)}:"
+            f" {database_cause(exc, engine.url)}"
+        ) from exc
 
 
 def is_at_head(engine: Engine) -> bool:
     """True when the database needs no upgrade."""
     return current_revision(engine) == SCHEMA_HEAD
+
+
+def known_revisions() -> list[str]:
+    """Every revision the installed scripts know, oldest first."""
+    return [revision for revision, _down, _message in reversed(history())]
+
+
+def check_known(engine: Engine) -> str | None:
+    """The database's revision; NewerCatalogError when this release does not know it."""
+    revision = current_revision(engine)
+    if revision is not None and revision != SCHEMA_HEAD and revision not in known_revisions():
+        raise NewerCatalogError(revision)
+    return revision
+
+
+class NewerCatalogError(StoreError):
+    """The database was migrated by a newer provider-store than this one."""
+
+    def __init__(self, revision: str) -> None:
+        self.revision = revision
+        super().__init__(
+            f"this catalog was written by a newer provider-store (revision {revision});"
+            " upgrade provider-store"
+        )
+
+
+def resolve_revision(current: str | None, target: str) -> str | None:
+    """The revision id ``target`` names, relative to ``current``; None means base (empty).
+
+    Accepts a revision id, ``head``, ``base`` and relative steps (``-1``, ``+2``). An unknown
+    target raises ConfigurationError listing the known revisions.
+    """
+    known = known_revisions()
+    text = target.strip()
+    if text == "base":
+        return None
+    if text == "head":
+        return known[-1]
+    if text in known:
+        return text
+    if text[:1] in "+-" and text[1:].isdigit():
+        index = (known.index(current) if current in known else -1) + int(text)
+        if -1 <= index < len(known):
+            return known[index] if index >= 0 else None
+        raise ConfigurationError(
+            f"cannot move {text} revisions from {current or 'base'}:"
+            f" the known revisions are base, {', '.join(known)}"
+        )
+    raise ConfigurationError(
+        f"unknown revision {target!r}: use base, head, -N, +N or one of {', '.join(known)}"
+    )
+
+
+def catalog_counts(engine: Engine) -> tuple[int, int]:
+    """(providers, models) stored in the database; (0, 0) when the tables do not exist."""
+    try:
+        with engine.connect() as conn:
+            if not engine.dialect.has_table(conn, "provider"):
+                return 0, 0
+            providers = conn.execute(text("SELECT count(*) FROM provider")).scalar() or 0
+            has_models = engine.dialect.has_table(conn, "model")
+            models = conn.execute(text("SELECT count(*) FROM model")).scalar() if has_models else 0
+            return int(providers), int(models or 0)
+    except SQLAlchemyError as exc:
+        raise StoreError(
+            f"Cannot count the catalog of {redact_url(engine.url)}:"
+            f" {database_cause(exc, engine.url)}"
+        ) from exc
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
@@ -98,8 +175,12 @@ def downgrade(engine: Engine, revision: str) -> None:
 
 
 def ensure_head(engine: Engine) -> None:
-    """Upgrade to head when needed; cheap when the database is already current."""
+    """Upgrade to head when needed; cheap when the database is already current.
+
+    A database at a revision this release does not know raises NewerCatalogError.
+    """
     if not is_at_head(engine):
+        check_known(engine)
         upgrade(engine)
 
 
@@ -122,12 +203,21 @@ def history() -> list[tuple[str, str | None, str]]:
 
 
 def _run(engine: Engine, action: Any) -> None:
+    from alembic.util import CommandError
+
     try:
         with _migration_lock(engine) as conn:
             action(alembic_config(connection=conn))
     except SQLAlchemyError as exc:
         raise StoreError(
-            f"Migrating {redact_url(engine.url)} failed: {exc.__class__.__name__}"
+            f"Migrating {redact_url(engine.url)} failed: {database_cause(exc, engine.url)}"
+        ) from exc
+    except CommandError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unknown revision"
+        raise ConfigurationError(f"Cannot migrate {redact_url(engine.url)}: {first}") from exc
+    except OSError as exc:  # the lock file beside the database
+        raise StoreError(
+            f"Migrating {redact_url(engine.url)} failed: {database_cause(exc)}"
         ) from exc
 
 
@@ -135,7 +225,11 @@ def _run(engine: Engine, action: Any) -> None:
 def _migration_lock(engine: Engine) -> Iterator[Connection]:
     path = sqlite_path(engine.url)
     if engine.dialect.name == "sqlite":
-        lock: Any = FileLock(str(path) + ".migrate.lock") if path is not None else None
+        lock: Any = (
+            FileLock(str(path) + ".migrate.lock", mode=PRIVATE_FILE_MODE)
+            if path is not None
+            else None
+        )
         if lock is not None:
             lock.acquire()
         try:

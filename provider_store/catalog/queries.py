@@ -10,13 +10,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, insert, select, update
+from sqlalchemy import Table, and_, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from provider_store.catalog.records import ValidationResult
 from provider_store.catalog.tables import Model, ModelStatus, Provider, Verdict
-from provider_store.errors import NotFoundError
+from provider_store.suggestions import unknown_provider
 
 MODEL_TABLE = cast(Table, getattr(Model, "__table__"))  # noqa: B009 - untyped in SQLModel
 PROVIDER_TABLE = cast(Table, getattr(Provider, "__table__"))  # noqa: B009
@@ -61,7 +61,7 @@ def read_cache(session: Session, provider_key: str) -> CacheState:
         ).where(p.key == provider_key)
     ).one_or_none()
     if row is None:
-        raise NotFoundError(f"Unknown provider: {provider_key}")
+        raise unknown_provider(provider_key, session.execute(select(p.key)).scalars())
     return CacheState(
         provider_id=row[0],
         models=list(row[1]) if row[1] is not None else None,
@@ -152,6 +152,8 @@ def record_verdicts(
             verdict=bindparam("b_verdict"),
             verdict_reason=bindparam("b_reason"),
             verdict_at=bindparam("b_at"),
+            # A verdict without an accepted request style keeps the style learnt before.
+            ping_style=func.coalesce(bindparam("b_style"), m.ping_style),
         ),
         [
             {
@@ -159,6 +161,7 @@ def record_verdicts(
                 "b_verdict": r.verdict.value,
                 "b_reason": r.reason[:MAX_TEXT],
                 "b_at": r.checked_at,
+                "b_style": r.ping_style,
             }
             for r in latest.values()
         ],
@@ -171,7 +174,7 @@ def load_verdicts(
     """Stored verdicts of ``provider_key`` (only of ``models`` when given), by model id."""
     provider_id = read_cache(session, provider_key).provider_id
     m = MODEL_TABLE.c
-    query = select(m.model_id, m.verdict, m.verdict_reason, m.verdict_at).where(
+    query = select(m.model_id, m.verdict, m.verdict_reason, m.verdict_at, m.ping_style).where(
         and_(m.provider_id == provider_id, m.verdict.is_not(None))
     )
     rows: list[Any] = []
@@ -181,13 +184,38 @@ def load_verdicts(
         for chunk in _chunks(list(dict.fromkeys(models))):
             rows.extend(session.execute(query.where(m.model_id.in_(chunk))))
     result: dict[str, ValidationResult] = {}
-    for model_id, verdict, reason, at in rows:
+    for model_id, verdict, reason, at, style in rows:
         try:
             parsed = Verdict(verdict)
         except ValueError:
             continue
-        result[model_id] = ValidationResult(model_id, parsed, reason or "", at or 0.0)
+        result[model_id] = ValidationResult(
+            model_id, parsed, reason or "", at or 0.0, ping_style=style
+        )
     return result
+
+
+def read_problem(session: Session, provider_key: str) -> tuple[str | None, float | None]:
+    """The provider problem recorded on ``provider_key`` (message, time); None when none."""
+    p = PROVIDER_TABLE.c
+    row = session.execute(
+        select(p.problem, p.problem_at).where(p.key == provider_key)
+    ).one_or_none()
+    if row is None:
+        raise unknown_provider(provider_key, session.execute(select(p.key)).scalars())
+    return row[0], row[1]
+
+
+def set_problem(session: Session, provider_key: str, problem: str | None, at: float) -> None:
+    """Record a provider problem (a rejected key, no credit), or clear it with ``None``."""
+    session.execute(
+        update(PROVIDER_TABLE)
+        .where(PROVIDER_TABLE.c.key == provider_key)
+        .values(
+            problem=problem[:MAX_TEXT] if problem is not None else None,
+            problem_at=at if problem is not None else None,
+        )
+    )
 
 
 def _new_row(provider_id: int, model_id: str, **extra: Any) -> dict[str, Any]:

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from provider_store.catalog.tables import Verdict
 
 
 @dataclass(frozen=True)
 class ValidationResult:
-    """The verdict of one model's validation ping (or of a reused stored verdict)."""
+    """The verdict of one model's validation ping (or of a reused stored verdict).
+
+    ``ping_style`` is the request style the provider accepted (stored and tried first next
+    time; None when no request was accepted), ``problem`` a provider-wide problem the ping
+    revealed (a rejected key, no credit), None otherwise.
+    """
 
     model: str
     verdict: Verdict
     reason: str
     checked_at: float
     reused: bool = False
+    ping_style: str | None = field(default=None, compare=False)
+    problem: str | None = field(default=None, compare=False)
 
     @property
     def valid(self) -> bool:

@@ -22,9 +22,20 @@ from provider_store.catalog import queries as cache_rows
 from provider_store.catalog.db import WRITE_OPTION, build_engine, redact_url, resolve_url
 from provider_store.catalog.records import ValidationResult
 from provider_store.catalog.tables import Model, ModelStatus, Provider, utc_now
-from provider_store.errors import ConfigurationError, NotFoundError, StoreError
+from provider_store.errors import (
+    ConfigurationError,
+    InvalidDocumentError,
+    NotFoundError,
+    StoreError,
+)
 from provider_store.model_info import ModelInfo
-from provider_store.provider_config import DEFAULT_KIND, PROVIDER_KINDS, ProviderConfig
+from provider_store.provider_config import (
+    DEFAULT_KIND,
+    PROVIDER_KINDS,
+    ProviderConfig,
+    base_url_problem,
+)
+from provider_store.suggestions import unknown_provider
 
 logger = logging.getLogger(__name__)
 
@@ -117,7 +128,7 @@ class CatalogStore:
         """The provider row for ``key``; NotFoundError names the key when there is none."""
         row = session.exec(select(Provider).where(Provider.key == key)).one_or_none()
         if row is None:
-            raise NotFoundError(f"Unknown provider: {key}")
+            raise unknown_provider(key, self.provider_keys(session=session))
         return row
 
     def get_config(self, key: str, *, session: Session | None = None) -> ProviderConfig:
@@ -152,8 +163,12 @@ class CatalogStore:
         (a config from :meth:`get_config` always does). ConfigurationError for an unknown kind
         or options that are not a JSON mapping with string keys.
         A curated model that the config no longer lists is dropped, unless discovery has seen it,
-        in which case it stays as ``unverified``.
+        in which case it stays as ``unverified``. A base URL the importer would refuse (empty,
+        not http(s)) raises InvalidDocumentError and nothing is written.
         """
+        problem = base_url_problem(config.base_api_url)
+        if problem is not None:
+            raise InvalidDocumentError(problem, field=f"providers.{key}.base_api_url")
         now = utc_now()
         kind, options = checked_kind_options(key, config)
         with self._writing(session) as s:
@@ -257,6 +272,25 @@ class CatalogStore:
         """Stored verdicts by model id (only of ``models`` when given)."""
         with self._reading(session) as s:
             return cache_rows.load_verdicts(s, provider_key, models)
+
+    def read_problem(
+        self, key: str, *, session: Session | None = None
+    ) -> tuple[str | None, float | None]:
+        """The provider problem of ``key`` (a rejected key, no credit) and when it was seen."""
+        with self._reading(session) as s:
+            return cache_rows.read_problem(s, key)
+
+    def set_problem(
+        self,
+        key: str,
+        problem: str | None,
+        *,
+        at: float | None = None,
+        session: Session | None = None,
+    ) -> None:
+        """Record a key-free provider problem on ``key``, or clear it with ``None``."""
+        with self._writing(session) as s:
+            cache_rows.set_problem(s, key, problem, utc_now() if at is None else at)
 
     # -- model metadata -----------------------------------------------------------------------
 

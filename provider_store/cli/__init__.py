@@ -24,11 +24,18 @@ from provider_store.errors import (
     InvalidDocumentError,
     NotFoundError,
     ProviderStoreError,
+    UnknownModelError,
 )
 
 BAD_INPUT = 2
 FAILED = 1
-_BAD_INPUT_ERRORS = (ConfigurationError, InvalidDocumentError, NotFoundError, AmbiguousModelError)
+_BAD_INPUT_ERRORS = (
+    ConfigurationError,
+    InvalidDocumentError,
+    NotFoundError,
+    AmbiguousModelError,
+    UnknownModelError,
+)
 
 
 def exit_code_for(exc: ProviderStoreError) -> int:

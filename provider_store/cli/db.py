@@ -1,12 +1,30 @@
-"""``provider-store db …``: schema migrations."""
+"""``provider-store db …``: schema migrations.
+
+A downgrade that would drop stored data says what will be lost and asks first; without a
+terminal on stdin it refuses unless ``--yes`` is given.
+"""
 
 from __future__ import annotations
+
+import sys
 
 import click
 
 from provider_store.catalog import migrate
 from provider_store.catalog.db import redact_url
-from provider_store.cli.app import CliState, cli, json_option, pass_state, print_json, stdout
+from provider_store.cli.app import (
+    CliState,
+    cli,
+    json_option,
+    pass_state,
+    print_json,
+    stderr,
+    stdout,
+)
+from provider_store.errors import ConfigurationError
+
+# Revision arguments such as -1 must reach the command as arguments, not as unknown options.
+_REVISION_ARGS = {"ignore_unknown_options": True}
 
 
 @cli.group()
@@ -14,26 +32,67 @@ def db() -> None:
     """Create and migrate the catalog's database schema."""
 
 
-@db.command("upgrade")
+@db.command("upgrade", context_settings=_REVISION_ARGS)
 @click.argument("revision", default="head")
 @pass_state
 def db_upgrade(state: CliState, revision: str) -> None:
-    """Upgrade the schema to REVISION (default: head)."""
+    """Upgrade the schema to REVISION (default: head; also a revision id or +N)."""
     store = state.store(auto_migrate=False)
+    current = migrate.check_known(store.engine)
+    migrate.resolve_revision(current, revision)
     migrate.upgrade(store.engine, revision)
     rev = migrate.current_revision(store.engine)
     stdout.print(f"{redact_url(store.url)} is at revision {rev}")
 
 
-@db.command("downgrade")
+@db.command("downgrade", context_settings=_REVISION_ARGS)
 @click.argument("revision")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask before dropping stored data.")
 @pass_state
-def db_downgrade(state: CliState, revision: str) -> None:
-    """Downgrade the schema to REVISION (a revision id, -1, or base)."""
+def db_downgrade(state: CliState, revision: str, yes: bool) -> None:
+    """Downgrade the schema to REVISION (a revision id, -1 for one step back, or base).
+
+    A downgrade drops what the removed revisions added (down to base: every table); when the
+    catalog holds providers it says what will be lost and asks first. Without a terminal on
+    stdin it refuses unless --yes is given.
+    """
     store = state.store(auto_migrate=False)
-    migrate.downgrade(store.engine, revision)
+    current = migrate.check_known(store.engine)
+    target = migrate.resolve_revision(current, revision)
+    known = migrate.known_revisions()
+    if current is None or (target is not None and known.index(target) >= known.index(current)):
+        raise ConfigurationError(
+            f"{redact_url(store.url)} is at {current or 'base (empty)'}; {revision} is not"
+            " below it (use db upgrade to move up)"
+        )
+    providers, models = migrate.catalog_counts(store.engine)
+    if providers or models:
+        _confirm_loss(current, target, providers, models, yes)
+    migrate.downgrade(store.engine, target or "base")
     rev = migrate.current_revision(store.engine)
     stdout.print(f"{redact_url(store.url)} is at revision {rev or 'base (empty)'}")
+
+
+def _confirm_loss(current: str, target: str | None, providers: int, models: int, yes: bool) -> None:
+    what = (
+        "deletes every table"
+        if target is None
+        else f"drops what the revisions after {target} added (columns and indexes)"
+    )
+    message = (
+        f"Downgrading from {current} to {target or 'base'} {what}; the catalog holds"
+        f" {providers} providers and {models} models, and that data will be lost."
+    )
+    if yes:
+        stderr.print(message, markup=False)
+        return
+    if not sys.stdin.isatty():
+        raise ConfigurationError(
+            f"{message} Refusing without a terminal to confirm; re-run with --yes to proceed"
+            " (export the catalog first to keep a copy)."
+        )
+    stderr.print(message, markup=False)
+    click.confirm("Downgrade anyway?", default=False, abort=True, err=True)
 
 
 @db.command("current")
@@ -42,7 +101,7 @@ def db_downgrade(state: CliState, revision: str) -> None:
 def db_current(state: CliState, as_json: bool) -> None:
     """Show the schema revision of the database and whether it is at head."""
     store = state.store(auto_migrate=False)
-    rev = migrate.current_revision(store.engine)
+    rev = migrate.check_known(store.engine)
     head = migrate.head_revision()
     if as_json:
         print_json(

@@ -17,7 +17,7 @@ from provider_store.cli.app import (
     stdout,
 )
 from provider_store.discovery.report import DiscoveryReport, ProgressEvent
-from provider_store.errors import NotFoundError
+from provider_store.suggestions import unknown_provider
 
 FAILED = 1
 
@@ -65,7 +65,10 @@ class _Bars:
     "--deadline",
     type=click.FloatRange(min=0, min_open=True),
     default=None,
-    help="Give up on unfinished work after this many seconds (default 300).",
+    help=(
+        "Give up on unfinished work after this many seconds of wall-clock time, even against a "
+        "provider that answers one byte at a time (default 300)."
+    ),
 )
 @json_option
 @pass_state
@@ -83,12 +86,14 @@ def discover(
 ) -> None:
     """Discover (and validate) the models of every provider, or only PROVIDER.
 
-    Providers without a usable key are skipped. Results are saved only when every targeted
-    provider could be discovered; exit code 1 when one could not.
+    Providers without a usable key are skipped. A ping that reveals a provider problem (a
+    rejected key, no credit or quota) stops that provider's other pings; the problem is shown
+    and recorded on the provider until a later run gets through. Results are saved only when
+    every targeted provider could be discovered; exit code 1 when one could not.
     """
     manager = open_manager(state)
     if provider is not None and not any(k.lower() == provider.lower() for k in manager):
-        raise NotFoundError(f"Unknown provider: {provider}")
+        raise unknown_provider(provider, manager.keys())
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -133,5 +138,13 @@ def _print_report(report: DiscoveryReport) -> None:
             s.error or "",
         )
     stdout.print(table)
+    for s in report.providers:
+        if s.problem:
+            stdout.print(
+                f"{s.provider}: provider problem, other pings not sent: {s.problem}",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
     saved = "saved" if report.persisted else "not saved"
     stdout.print(f"{len(report.providers)} provider(s) in {report.seconds:.1f}s; results {saved}.")

@@ -19,10 +19,10 @@ from provider_store.cli.app import (
     stderr,
     stdout,
 )
-from provider_store.errors import AmbiguousModelError, ConfigurationError, NotFoundError
+from provider_store.errors import ConfigurationError, NotFoundError
 from provider_store.model_info import ModelInfo
+from provider_store.suggestions import unknown_provider
 
-BAD_INPUT = 2
 FAILED = 1
 
 
@@ -74,7 +74,7 @@ def models_list(
     configs = store.load_configs()
     if provider_key is not None:
         if provider_key not in configs:
-            raise NotFoundError(f"Unknown provider: {provider_key}")
+            raise unknown_provider(provider_key, configs)
         configs = {provider_key: configs[provider_key]}
     rows: list[dict[str, Any]] = []
     for key, config in configs.items():
@@ -229,26 +229,23 @@ def _split_ref(ref: str, keys: list[str]) -> tuple[str, str]:
 
 @cli.command()
 @click.argument("model_string")
-@click.option("--strict", is_flag=True, help="Fail (exit 2) when several providers match.")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Refuse guesses (exit 2): a name several providers match, or an unknown provider prefix.",
+)
 @json_option
 @pass_state
-@click.pass_context
-def resolve(
-    ctx: click.Context, state: CliState, model_string: str, strict: bool, as_json: bool
-) -> None:
+def resolve(state: CliState, model_string: str, strict: bool, as_json: bool) -> None:
     """Resolve MODEL_STRING (provider/model, a long id or a short alias) to provider and model.
 
-    When several providers match, the first wins and the others are listed (or, with --strict,
-    the command fails listing them all).
+    When several providers match, the first wins and the others are listed. A prefix that is not
+    a provider (nope/4o) is ignored and the rest looked up across providers, with a note. With
+    --strict both are errors. An unknown model exits 2 and suggests the nearest models
+    ("did you mean openai/gpt-4o-2024-08-06 (4o)?").
     """
     manager = open_manager(state)
-    try:
-        config, long_name = manager.get_api_for_model_string(model_string, strict=strict)
-    except AmbiguousModelError:
-        raise  # one line and exit 2, from the entry point
-    except ValueError as exc:
-        stderr.print(f"Error: {exc}", markup=False)
-        ctx.exit(BAD_INPUT)
+    config, long_name = manager.get_api_for_model_string(model_string, strict=strict)
     key = config._provider_key or ""
     candidates = manager.resolution_candidates(model_string)
     if as_json:
@@ -262,6 +259,13 @@ def resolve(
         )
         return
     stdout.print(f"{key}/{long_name}", markup=False)
+    ignored = manager.unknown_prefix(model_string)
+    if ignored is not None:
+        stderr.print(
+            f"Note: {ignored!r} is not a provider; looked up the rest across providers "
+            "(--strict refuses this).",
+            markup=False,
+        )
     if len(candidates) > 1:
         stderr.print(f"Note: also matches {', '.join(candidates[1:])}", markup=False)
 

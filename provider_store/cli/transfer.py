@@ -91,8 +91,9 @@ def export_command(state: CliState, file: str, redact_keys: bool, with_metadata:
     """Write the catalog as a legacy providers YAML FILE ('-' for standard output).
 
     The file is replaced atomically; it gets mode 0600 when it contains API keys. Keys that
-    come from {KEY}_API_KEY environment variables are never written. Without --with-metadata
-    the file has the legacy layout (plus kind/options where a provider is not the default).
+    come from environment variables (e.g. OPEN_ROUTER_API_KEY) are never written. Without
+    --with-metadata the file has the legacy layout (plus kind/options where a provider is not
+    the default).
     """
     store = state.store()
     if file == "-":

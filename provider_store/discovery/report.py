@@ -7,15 +7,36 @@ where the list came from (fresh, cache, stale, none) and the failure if any.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from provider_store.discovery.results import Source
 
 DEFAULT_CONCURRENCY = 32
 DEFAULT_PER_PROVIDER = 4
 DEFAULT_DEADLINE = 300.0
-SKIPPED = "skipped"
-FAILED = "failed"
-OK = "ok"
+
+
+class ProviderStatus(enum.StrEnum):
+    """How discovery ended for one provider (a ``str``: ``status == "ok"`` still works)."""
+
+    OK = "ok"  # the list was fetched (or served fresh) and the models checked
+    FAILED = "failed"  # the list could not be fetched; nothing was saved for the provider
+    SKIPPED = "skipped"  # not attempted (no usable API key)
+
+
+class Phase(enum.StrEnum):
+    """The step a :class:`ProgressEvent` reports (a ``str``, as it used to be)."""
+
+    DISCOVERING = "discovering"
+    VALIDATING = "validating"
+    DONE = "done"
+
+
+SKIPPED = ProviderStatus.SKIPPED
+FAILED = ProviderStatus.FAILED
+OK = ProviderStatus.OK
 
 
 @dataclass(frozen=True)
@@ -55,10 +76,14 @@ class DiscoveryOptions:
 
 @dataclass(frozen=True)
 class ProgressEvent:
-    """A step of one provider's run: ``phase`` is discovering, validating or done."""
+    """A step of one provider's run: ``phase`` is discovering, validating or done.
+
+    While validating, ``completed`` of ``total`` models are checked; ``summary`` comes with
+    ``done``.
+    """
 
     provider: str
-    phase: str
+    phase: Phase
     completed: int = 0
     total: int = 0
     summary: ProviderSummary | None = None
@@ -72,18 +97,21 @@ class ProviderSummary:
     """What discovery did for one provider (counts refer to the discovered ids).
 
     ``status`` is ``ok``, ``failed`` or ``skipped``; ``source`` is fresh / cache / stale / none
-    (None when skipped); ``error`` is a key-free description of the failure.
+    (None when skipped); ``error`` is a key-free description of the failure; ``problem`` a
+    provider-wide problem a ping revealed (a rejected key, no credit), after which the
+    provider's other pings were not sent.
     """
 
     provider: str
-    status: str
+    status: ProviderStatus
     discovered: int = 0
     valid: int = 0
     invalid: int = 0
     inconclusive: int = 0
-    source: str | None = None
+    source: Source | None = None
     error: str | None = None
     seconds: float = 0.0
+    problem: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -94,13 +122,14 @@ class ProviderSummary:
         """A JSON-ready dict."""
         return {
             "provider": self.provider,
-            "status": self.status,
+            "status": self.status.value,
             "discovered": self.discovered,
             "valid": self.valid,
             "invalid": self.invalid,
             "inconclusive": self.inconclusive,
-            "source": self.source,
+            "source": self.source.value if self.source is not None else None,
             "error": self.error,
+            "problem": self.problem,
             "seconds": round(self.seconds, 3),
         }
 

@@ -4,8 +4,10 @@ Rules (see :func:`run_discovery`):
 
 - Providers are discovered in parallel; each provider's pings run in parallel on one shared pool.
   In-flight pings are bounded globally (``concurrency``) and per provider (``per_provider``), and
-  the whole run has a ``deadline``. Work still pending at the deadline counts as inconclusive
-  (pings) or failed (a provider whose model list did not arrive).
+  the whole run has a ``deadline``, a wall-clock promise: every HTTP exchange of the run is cut
+  off at it, however slowly the provider drips its answer. Work still pending at the deadline
+  counts as inconclusive (pings) or failed (a provider whose model list did not arrive; its
+  stale list is still served).
 - A provider whose discovery did not give fresh data (stale cache or nothing) is failed: it is not
   pinged (a dead provider costs one ``/models`` timeout, not one per model) and its ``valid_models``
   and ``invalid_models`` stay untouched.
@@ -21,10 +23,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import ParamSpec, Protocol, TypeVar
+
+from sqlmodel import Session
 
 from provider_store.catalog.records import ValidationResult
 from provider_store.catalog.store import CatalogStore
@@ -35,16 +39,23 @@ from provider_store.discovery.report import (
     SKIPPED,
     DiscoveryOptions,
     DiscoveryReport,
+    Phase,
     ProgressCallback,
     ProgressEvent,
     ProviderSummary,
 )
 from provider_store.discovery.results import DiscoveryResult, Source
 from provider_store.provider_config import ProviderConfig
+from provider_store.providers.deadline import deadline_scope
+from provider_store.suggestions import unknown_provider
 
 logger = logging.getLogger(__name__)
 
-_GRACE = 0.2  # seconds the run waits past the deadline for workers to hand in their results
+# Seconds the run waits past the deadline for workers to hand in their results: every HTTP call
+# ends at the deadline (see _within), the grace covers serving the stale list after it.
+_GRACE = 1.0
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 
 class DiscoveryServiceLike(Protocol):
@@ -73,6 +84,7 @@ class _Outcome:
     ids: list[str] = field(default_factory=list)
     todo: list[str] = field(default_factory=list)
     verdicts: dict[str, ValidationResult] = field(default_factory=dict)
+    problem: str | None = None  # a provider problem a ping revealed; the other pings stop
     error: str | None = None
     seconds: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -98,8 +110,9 @@ def run_discovery(
     if provider is not None:
         key = _match_key(providers, provider)
         if key is None:
-            logger.warning("Unknown provider: %s", provider)
-            return DiscoveryReport(ok=False, error=f"Unknown provider: {provider}")
+            error = str(unknown_provider(provider, providers))
+            logger.warning("%s", error)
+            return DiscoveryReport(ok=False, error=error)
         targets = [key]
     else:
         targets = list(providers)
@@ -114,12 +127,12 @@ def run_discovery(
                 "Skipping provider %s: no API key (stored or $%s_API_KEY)", key, key.upper()
             )
             summaries[key] = ProviderSummary(key, SKIPPED, error="no API key")
-            notify(ProgressEvent(key, "done", summary=summaries[key]))
+            notify(ProgressEvent(key, Phase.DONE, summary=summaries[key]))
 
     outcomes = _run_network(providers, runnable, service, options, notify, started)
     for key in runnable:
         summaries[key] = _apply(providers[key], outcomes[key], options.validate)
-        notify(ProgressEvent(key, "done", summary=summaries[key]))
+        notify(ProgressEvent(key, Phase.DONE, summary=summaries[key]))
 
     report = DiscoveryReport(providers=[summaries[key] for key in targets])
     report.ok = all(summary.ok for summary in report.providers)
@@ -130,6 +143,7 @@ def run_discovery(
                 fresh = [v for v in outcomes[key].verdicts.values() if not v.reused]
                 if fresh:
                     store.record_verdicts(key, fresh, session=session)
+                _record_problem(store, key, outcomes[key], fresh, session)
         report.persisted = True
     elif store is not None and not report.ok:
         failed = [s.provider for s in report.providers if not s.ok]
@@ -210,10 +224,14 @@ def _one_provider(
 ) -> None:
     began = time.perf_counter()
     key = outcome.key
-    notify(ProgressEvent(key, "discovering"))
+    notify(ProgressEvent(key, Phase.DISCOVERING))
     try:
-        result = service.discover(
-            config, force_refresh=options.force_refresh, wait_for_refresh=True
+        result = _within(
+            deadline_at,
+            service.discover,
+            config,
+            force_refresh=options.force_refresh,
+            wait_for_refresh=True,
         )
     except Exception as exc:  # noqa: BLE001 - one provider's bug must not sink the others
         logger.exception("Discovery of %s raised", key)
@@ -238,6 +256,12 @@ def _one_provider(
             outcome.seconds = time.perf_counter() - began
 
 
+def _within(deadline_at: float, call: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
+    """``call(*args, **kwargs)`` with every HTTP exchange it makes ended by ``deadline_at``."""
+    with deadline_scope(deadline_at - time.perf_counter()):
+        return call(*args, **kwargs)
+
+
 def _ping_all(
     config: ProviderConfig,
     outcome: _Outcome,
@@ -252,7 +276,7 @@ def _ping_all(
     slots = threading.BoundedSemaphore(options.per_provider)
     lock = threading.Lock()
     submitted: dict[Future[ValidationResult], str] = {}
-    notify(ProgressEvent(key, "validating", 0, len(todo)))
+    notify(ProgressEvent(key, Phase.VALIDATING, 0, len(todo)))
 
     def finished(future: Future[ValidationResult]) -> None:
         slots.release()
@@ -260,21 +284,45 @@ def _ping_all(
             return
         with lock:
             done = sum(1 for f in submitted if f.done())
-        notify(ProgressEvent(key, "validating", done, len(todo)))
+        notify(ProgressEvent(key, Phase.VALIDATING, done, len(todo)))
 
-    for model in todo:
+    stop = threading.Event()
+
+    def watch(future: Future[ValidationResult]) -> None:
+        if future.done() and not future.cancelled() and future.exception() is None:
+            if future.result().problem is not None:
+                stop.set()  # a rejected key or no credit: the other pings would fail alike
+
+    for index, model in enumerate(todo):
+        if stop.is_set():
+            break
         if not slots.acquire(timeout=max(0.0, deadline_at - time.perf_counter())):
+            break
+        if stop.is_set():
+            slots.release()
             break
         try:
             future = pings.submit(
-                service.check_model, config, model, force=options.force_refresh, record=False
+                _within,
+                deadline_at,
+                service.check_model,
+                config,
+                model,
+                force=options.force_refresh,
+                record=False,
             )
         except RuntimeError:  # the pool was shut down at the deadline
             slots.release()
             break
         with lock:
             submitted[future] = model
+        future.add_done_callback(watch)
         future.add_done_callback(finished)
+        if index == 0:
+            # The first ping goes alone: a provider problem then costs one request, not one
+            # per model.
+            wait([future], timeout=max(0.0, deadline_at - time.perf_counter()))
+            watch(future)  # done callbacks may still be running when wait() returns
     pending = set(submitted)
     while pending:
         done, pending = wait(
@@ -290,9 +338,11 @@ def _ping_all(
             verdicts[model] = future.result()
         elif future.done() and not future.cancelled():
             logger.warning("Validating %s/%s raised %r", key, model, future.exception())
+    problems = [v.problem for v in verdicts.values() if v.problem is not None and not v.reused]
     with outcome.lock:
         if not outcome.closed:
             outcome.verdicts = verdicts
+            outcome.problem = problems[0] if problems else None
 
 
 def _apply(config: ProviderConfig, outcome: _Outcome, validate: bool) -> ProviderSummary:
@@ -305,7 +355,7 @@ def _apply(config: ProviderConfig, outcome: _Outcome, validate: bool) -> Provide
             outcome.key,
             FAILED,
             discovered=len(outcome.ids),
-            source=result.source.value if result is not None else Source.NONE.value,
+            source=result.source if result is not None else Source.NONE,
             error=error or "discovery failed",
             seconds=outcome.seconds,
         )
@@ -335,9 +385,24 @@ def _apply(config: ProviderConfig, outcome: _Outcome, validate: bool) -> Provide
         valid=counts[Verdict.VALID],
         invalid=counts[Verdict.INVALID],
         inconclusive=counts[Verdict.INCONCLUSIVE],
-        source=result.source.value,
+        source=result.source,
+        problem=outcome.problem,
         seconds=outcome.seconds,
     )
+
+
+def _record_problem(
+    store: CatalogStore,
+    key: str,
+    outcome: _Outcome,
+    fresh: list[ValidationResult],
+    session: Session,
+) -> None:
+    """Store the provider problem this run saw, or clear an old one once a ping got through."""
+    if outcome.problem is not None:
+        store.set_problem(key, outcome.problem, session=session)
+    elif any(v.verdict is not Verdict.INCONCLUSIVE for v in fresh):
+        store.set_problem(key, None, session=session)
 
 
 def _is(outcome: _Outcome, model: str, verdict: Verdict) -> bool:

@@ -16,10 +16,13 @@ Rules where the issue left a choice:
   is treated as suspicious: the old list is served as ``stale`` and the provider's last error says
   so; a second empty answer in a row (no other refresh outcome in between) is accepted and
   replaces the list: the provider is then legitimately empty.
-- **Verdicts**: ``valid`` and ``invalid`` verdicts younger than ``revalidate_after`` are reused
-  without a ping; ``inconclusive`` ones are never reused. A 2xx whose body has no
-  ``choices[0].message`` is inconclusive (a gateway page is no refusal). Verdict reuse needs a
-  store; a loose config is pinged on every check, as the legacy service did.
+- **Verdicts**: pings adapt (:mod:`provider_store.providers.ping`) and are judged from the
+  answer and the error body (:mod:`provider_store.discovery.verdicts`); the accepted request
+  style is stored per model and sent first next time; a provider problem (rejected key, no
+  credit) is recorded on the provider. ``valid`` and ``invalid`` verdicts younger than
+  ``revalidate_after`` are reused without a ping; ``inconclusive`` ones are never reused. A 2xx
+  whose body has no ``choices[0]`` is inconclusive (a gateway page is no refusal). Verdict reuse
+  needs a store; a loose config is pinged on every check, as the legacy service did.
 - **One refresh per expiry**: a stale store-backed cache is refreshed by the holder of the
   provider's refresh lease only; other callers serve the stale list at once, or wait for the
   holder's result when there is no list (:mod:`provider_store.discovery.refresh`). ``force_refresh``
@@ -32,6 +35,7 @@ The store-backed path lives in :mod:`provider_store.discovery.stored_cache`, the
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import replace
 from types import TracebackType
 from typing import Any
@@ -44,11 +48,22 @@ from provider_store.discovery.memory_cache import EMPTY_LIST_TAG as EMPTY_LIST_T
 from provider_store.discovery.memory_cache import MemoryCache
 from provider_store.discovery.results import DiscoveryResult, Source
 from provider_store.discovery.stored_cache import guard
-from provider_store.discovery.verdicts import DEFAULT_REVALIDATE_AFTER, classify, is_reusable
+from provider_store.discovery.verdicts import (
+    DEFAULT_REVALIDATE_AFTER,
+    Judgement,
+    is_reusable,
+    judge,
+    judge_result,
+    provider_problem,
+)
 from provider_store.discovery.verdicts import REFUSAL_STATUSES as REFUSAL_STATUSES
 from provider_store.errors import BadResponseError, DiscoveryError, ProviderStoreError
 from provider_store.provider_config import NOT_CONFIGURED_SUFFIX, ProviderConfig, effective_api_key
+from provider_store.providers.base import ConnectionOptions, OptionsError, ProviderKind
+from provider_store.providers.kinds import kind_for
 from provider_store.providers.openai import OpenAIClient, scrub
+from provider_store.providers.ping import PingStyle, run_ping
+from provider_store.providers.transport import parse_retry_after
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +78,8 @@ __all__ = [
 
 
 class ModelDiscoveryService:
-    """Discovers and validates the models of OpenAI-compatible providers.
+    """Discovers and validates the models of providers of every kind (``openai``, ``anthropic``,
+    ``gemini``; the adapter is picked by the provider's ``kind`` column).
 
     ``store`` makes the cache and the verdicts durable for configs loaded from it; ``client`` is
     an :class:`~OpenAIClient` (one is created, and closed by :meth:`close`,
@@ -122,7 +138,12 @@ class ModelDiscoveryService:
         return self.discover(config, force_refresh=force_refresh).models
 
     def validate_model(self, config: ProviderConfig, model: str) -> bool:
-        """True iff the model answers the ping with "pong" (or a recent stored verdict says so)."""
+        """Legacy name: True iff the model answers the ping with "pong" (or a recent verdict does).
+
+        New code calls :meth:`check_model`, which gives the verdict (valid / invalid /
+        inconclusive) and its reason. Not to be confused with ``ProviderManager.validate_model``,
+        which resolves a name and pings nothing (its new name is ``resolve_model``).
+        """
         return self.check_model(config, model).verdict is Verdict.VALID
 
     def validate_api_key(self, config: ProviderConfig) -> bool:
@@ -174,7 +195,8 @@ class ModelDiscoveryService:
     def _fetch(self, config: ProviderConfig) -> list[dict[str, Any]] | DiscoveryError:
         api_key = self._api_key(config)
         try:
-            return self.client.list_models(config.base_api_url, api_key)
+            kind, options = self._kind(config)
+            return kind.list_models(config.base_api_url, api_key, options)
         except DiscoveryError as exc:
             error = exc
         except Exception as exc:  # noqa: BLE001 - discovery never raises to its caller
@@ -205,21 +227,77 @@ class ModelDiscoveryService:
         """
         key = config._provider_key
         store = self.store if key is not None else None
-        if store is not None and key is not None and not force:
-            previous = guard(key, lambda: store.load_verdicts(key, models=[model]))
-            reusable = (previous or {}).get(model)
-            if reusable is not None and is_reusable(reusable, self.revalidate_after, utc_now()):
-                return replace(reusable, reused=True)
+        previous: ValidationResult | None = None
+        if store is not None and key is not None:
+            stored = guard(key, lambda: store.load_verdicts(key, models=[model]))
+            previous = (stored or {}).get(model)
+            if (
+                previous is not None
+                and not force
+                and is_reusable(previous, self.revalidate_after, utc_now())
+            ):
+                return replace(previous, reused=True)
         api_key = self._api_key(config)
+        style = PingStyle.decode(previous.ping_style if previous is not None else None)
         try:
-            ping = self.client.ping(config.base_api_url, api_key, model)
-            verdict, reason = classify(ping)
+            kind, options = self._kind(config)
+            if kind.name == "openai":
+                outcome = run_ping(
+                    model,
+                    lambda payload: self.client.chat(
+                        config.base_api_url, api_key, payload, options=options
+                    ),
+                    style=style,
+                    may_wait=self._may_wait,
+                    is_quota_problem=lambda status, facts: (
+                        provider_problem(status, facts) is not None
+                    ),
+                )
+                judgement = judge(outcome)
+                accepted = outcome.accepted_style
+                ping_style = accepted.encode() if accepted is not None else None
+            else:
+                judgement = judge_result(kind.ping(config.base_api_url, api_key, model, options))
+                ping_style = None
+        except OptionsError as exc:
+            judgement = Judgement(Verdict.INCONCLUSIVE, str(exc))
+            ping_style = None
         except Exception as exc:  # noqa: BLE001 - validation never raises to its caller
-            verdict, reason = Verdict.INCONCLUSIVE, f"unexpected {exc.__class__.__name__}"
-        result = ValidationResult(model, verdict, scrub(reason, api_key), utc_now())
+            judgement = Judgement(Verdict.INCONCLUSIVE, f"unexpected {exc.__class__.__name__}")
+            ping_style = None
+        problem = scrub(judgement.problem, api_key) if judgement.problem else None
+        result = ValidationResult(
+            model,
+            judgement.verdict,
+            scrub(judgement.reason, api_key),
+            utc_now(),
+            ping_style=ping_style,
+            problem=problem,
+        )
         if store is not None and key is not None and record:
-            guard(key, lambda: store.record_verdicts(key, [result]))
+            guard(key, lambda: self._record(store, key, result))
         return result
+
+    @staticmethod
+    def _record(store: CatalogStore, key: str, result: ValidationResult) -> None:
+        """Store a verdict, and the provider problem it revealed or cleared, in one transaction."""
+        with store.transaction() as session:
+            store.record_verdicts(key, [result], session=session)
+            if result.problem is not None:
+                store.set_problem(key, result.problem, at=result.checked_at, session=session)
+            elif result.verdict is not Verdict.INCONCLUSIVE:
+                store.set_problem(key, None, session=session)
+
+    def _may_wait(self, retry_after: str) -> bool:
+        """Wait out a rate limit's ``Retry-After`` when it fits the client's limits."""
+        seconds = parse_retry_after(retry_after)
+        if seconds is None or seconds > self.client.max_retry_after:
+            return False
+        if seconds >= self.client.deadline:
+            return False
+        logger.debug("rate limited; retrying the ping in %.2f s", seconds)
+        time.sleep(seconds)
+        return True
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -227,6 +305,10 @@ class ModelDiscoveryService:
     def _api_key(config: ProviderConfig) -> str:
         key = config._provider_key
         return effective_api_key(key, config.api_key) if key is not None else config.api_key
+
+    def _kind(self, config: ProviderConfig) -> tuple[ProviderKind, ConnectionOptions]:
+        """The provider's kind (by its ``kind`` column) and checked connection options."""
+        return kind_for(config.kind, self.client), ConnectionOptions.from_mapping(config.options)
 
     def _error_text(self, error: DiscoveryError, config: ProviderConfig) -> str:
         return scrub(f"{error.__class__.__name__}: {error}", self._api_key(config))

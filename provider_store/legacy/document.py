@@ -37,10 +37,10 @@ line, column and field.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -61,7 +61,7 @@ from provider_store.legacy.safe_yaml import (
     read_capped,
     yaml_error,
 )
-from provider_store.provider_config import DEFAULT_KIND, PROVIDER_KINDS
+from provider_store.provider_config import DEFAULT_KIND, PROVIDER_KINDS, base_url_problem
 
 __all__ = [
     "KNOWN_FIELDS",
@@ -202,6 +202,19 @@ def parse_bytes(data: bytes, *, source: str = "<input>") -> LegacyDocument:
         loader.dispose()
 
 
+# How close an unknown key must be to a known one (difflib ratio) to be taken for a typo.
+NEAR_MISS_CUTOFF = 0.8
+
+
+def near_miss(name: str, known: tuple[str, ...]) -> str | None:
+    """The known key ``name`` is probably a typo of (``valid_model`` -> ``valid_models``)."""
+    normal = name.strip().lower().replace("-", "_").replace(" ", "_")
+    if normal in known:
+        return normal
+    matches = difflib.get_close_matches(normal, known, n=1, cutoff=NEAR_MISS_CUTOFF)
+    return matches[0] if matches else None
+
+
 class _Loader(NodeLoader):
     """Builds a LegacyDocument from the composed nodes, checking each field of each provider."""
 
@@ -215,10 +228,11 @@ class _Loader(NodeLoader):
             raise self._error("the document must be a mapping with a 'providers' key", root, "")
         document = LegacyDocument(source=self.source)
         providers_node: Node | None = None
-        for key, _key_node, value in self._pairs(root, ""):
+        for key, key_node, value in self._pairs(root, ""):
             if key == "providers":
                 providers_node = value
             else:
+                self._refuse_near_miss(key, key_node, ("providers",), "")
                 document.extra[key] = self._plain(value, join("", key), 1)
         if providers_node is None:
             raise self._error("missing the top-level 'providers' mapping", root, "providers")
@@ -240,23 +254,19 @@ class _Loader(NodeLoader):
             raise self._error(f"a provider must be a mapping, not {kind(node)}", node, base)
         fields: dict[str, Node] = {}
         extra: dict[str, Any] = {}
-        for name, _key_node, value in self._pairs(node, base):
+        for name, key_node, value in self._pairs(node, base):
             if name in KNOWN_FIELDS:
                 fields[name] = value
             else:
+                self._refuse_near_miss(name, key_node, KNOWN_FIELDS, base)
                 extra[name] = self._plain(value, join(base, name), 3)
         for name in _REQUIRED_FIELDS:
             if name not in fields:
                 raise self._error(f"missing required field '{name}'", node, join(base, name))
         url = self._string(fields["base_api_url"], join(base, "base_api_url"))
-        parts = urlsplit(url.strip())
-        if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-            reason = "must not be empty" if not url.strip() else "must be an http(s) URL"
-            raise self._error(
-                f"{reason} (e.g. https://api.example.com/v1)",
-                fields["base_api_url"],
-                join(base, "base_api_url"),
-            )
+        problem = base_url_problem(url)
+        if problem is not None:
+            raise self._error(problem, fields["base_api_url"], join(base, "base_api_url"))
         valid = self._valid_models(fields["valid_models"], join(base, "valid_models"))
         invalid_node = fields.get("invalid_models")
         invalid = (
@@ -361,6 +371,16 @@ class _Loader(NodeLoader):
             "names": "a list of strings",
         }[expected]
         raise self._error(f"must be {wanted}, not {kind(node)}", node, where)
+
+    def _refuse_near_miss(
+        self, name: str, key_node: Node, known: tuple[str, ...], where: str
+    ) -> None:
+        """Unknown keys are kept, but one that looks like a typo of a known key is an error."""
+        match = near_miss(name, known)
+        if match is not None:
+            raise self._error(
+                f"unknown key {name!r} (did you mean {match!r}?)", key_node, join(where, name)
+            )
 
     def _valid_models(self, node: Node, where: str) -> dict[str, str]:
         if not isinstance(node, MappingNode):

@@ -112,8 +112,12 @@ def write_atomic(path: Path, data: bytes, *, private: bool) -> None:
     the umask), or the existing file's mode.
     """
     directory = path.parent
+    remove_stale_temp_files(path)
     try:
-        fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+        # mkstemp creates the file 0600 from the start: a key never sits in a readable file.
+        fd, temp_name = tempfile.mkstemp(
+            prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=directory
+        )
     except OSError as exc:
         raise InvalidDocumentError(f"cannot write: {exc.strerror or exc}", path=path) from exc
     try:
@@ -137,6 +141,46 @@ def write_atomic(path: Path, data: bytes, *, private: bool) -> None:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+def remove_stale_temp_files(path: Path) -> list[Path]:
+    """Delete temp files of ``path`` left by killed exports; return what was removed.
+
+    A temp file is named ``.{name}.{pid}.{random}.tmp``; it is stale when process ``pid`` no
+    longer runs on this host. Files of running processes are left alone.
+    """
+    removed: list[Path] = []
+    try:
+        candidates = list(path.parent.glob(f".{glob_escape(path.name)}.*.tmp"))
+    except OSError:
+        return removed
+    for candidate in candidates:
+        middle = candidate.name[len(path.name) + 2 : -len(".tmp")]
+        pid_text = middle.split(".", 1)[0]
+        if not pid_text.isdigit() or _process_alive(int(pid_text)):
+            continue
+        with contextlib.suppress(OSError):
+            candidate.unlink()
+            removed.append(candidate)
+            logger.info("Removed %s, left by an export that did not finish", candidate)
+    return removed
+
+
+def glob_escape(name: str) -> str:
+    """``name`` with glob wildcards escaped."""
+    return "".join(f"[{ch}]" if ch in "*?[" else ch for ch in name)
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, but belongs to someone else
+        return True
+    return True
 
 
 def _public_mode(path: Path) -> int:

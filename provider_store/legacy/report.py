@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
+
+ChangeAction = Literal["added", "removed", "changed"]
 
 
 @dataclass(slots=True)
 class ProviderChange:
-    """What an import does to one provider. ``fields`` never carries values (keys are secret)."""
+    """What an import does to one provider. ``fields`` never carries values (keys are secret).
+
+    ``action`` is ``"added"``, ``"removed"`` or ``"changed"``.
+    """
 
     key: str
-    action: str  # "added", "removed" or "changed"
+    action: ChangeAction
     fields: list[str] = field(default_factory=list)
     models_added: list[str] = field(default_factory=list)
     models_removed: list[str] = field(default_factory=list)
@@ -30,7 +35,7 @@ class ImportReport:
     providers_in_file: int = 0
     models_in_file: int = 0
 
-    def _keys(self, action: str) -> list[str]:
+    def _keys(self, action: ChangeAction) -> list[str]:
         return [change.key for change in self.providers if change.action == action]
 
     @property

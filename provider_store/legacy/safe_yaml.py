@@ -13,6 +13,7 @@ import json
 import math
 import os
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +47,18 @@ def read_capped(path: str | Path) -> bytes:
     """The bytes of the file at ``path``; refuse files over MAX_FILE_BYTES or unreadable ones."""
     source = str(path)
     try:
-        with open(path, "rb") as handle:
-            size = os.fstat(handle.fileno()).st_size
+        # O_NONBLOCK: opening a FIFO without a writer must not hang; only regular files pass.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with open(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise InvalidDocumentError(
+                    f"not a regular file ({_file_kind(info.st_mode)}); import reads a YAML file",
+                    path=source,
+                )
+            if hasattr(os, "set_blocking"):
+                os.set_blocking(handle.fileno(), True)
+            size = info.st_size
             data = b"" if size > MAX_FILE_BYTES else handle.read(MAX_FILE_BYTES + 1)
             if size > MAX_FILE_BYTES or len(data) > MAX_FILE_BYTES:
                 raise InvalidDocumentError(
@@ -57,6 +68,18 @@ def read_capped(path: str | Path) -> bytes:
     except OSError as exc:
         raise InvalidDocumentError(f"cannot read file: {exc.strerror or exc}", path=source) from exc
     return data
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "an unusual file type"
 
 
 def check_bytes(data: bytes, source: str) -> None:
@@ -107,7 +130,22 @@ def yaml_error(exc: yaml.YAMLError, source: str, data: bytes) -> InvalidDocument
         )
     if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
+        tab = _indentation_tab(data, mark.line if mark else None)
+        if tab is not None:
+            return InvalidDocumentError(
+                "tabs are not allowed in YAML indentation; indent with spaces",
+                path=source,
+                line=tab[0],
+                column=tab[1],
+            )
         reason = " ".join(part for part in (exc.context, exc.problem) if part) or "bad YAML"
+        if "maximum nesting depth" in reason:  # libyaml's own limit, reached before ours
+            return InvalidDocumentError(
+                f"nested more than {MAX_DEPTH} levels deep",
+                path=source,
+                line=mark.line + 1 if mark else None,
+                column=mark.column + 1 if mark else None,
+            )
         return InvalidDocumentError(
             f"not valid YAML: {_one_line(reason)}",
             path=source,
@@ -115,6 +153,20 @@ def yaml_error(exc: yaml.YAMLError, source: str, data: bytes) -> InvalidDocument
             column=mark.column + 1 if mark else None,
         )
     return InvalidDocumentError(f"not valid YAML: {_one_line(str(exc))}", path=source)
+
+
+def _indentation_tab(data: bytes, error_line: int | None) -> tuple[int, int] | None:
+    """(line, column) of a tab in the indentation of the line an error points at (0-based
+    ``error_line``) or of an earlier line; None when the indentation has no tab."""
+    if error_line is None:
+        return None
+    lines = data.split(b"\n")[: error_line + 1]
+    for index in range(len(lines) - 1, -1, -1):
+        line = lines[index]
+        indent = line[: len(line) - len(line.lstrip(b" \t"))]
+        if b"\t" in indent and line.strip():
+            return index + 1, indent.index(b"\t") + 1
+    return None
 
 
 def _one_line(text: str) -> str:

@@ -2,7 +2,9 @@
 
 Promises:
 
-- separate connect and read timeouts plus an overall deadline per call;
+- separate connect and read timeouts plus an overall wall-clock deadline per call, enforced on
+  the whole exchange (a provider dripping its headers or body is cut off at the deadline, see
+  :mod:`provider_store.providers.deadline`);
 - GET is retried with exponential backoff on connection errors, 429 and 5xx, honouring
   ``Retry-After`` up to ``max_retry_after`` seconds (a longer wait gives up at once);
   the POST ping is never retried;
@@ -11,7 +13,9 @@ Promises:
 - redirects are followed by hand, only within the same scheme, host and port; a redirect to
   another origin is refused, so the key never travels to another host;
 - TLS verification stays on; ``base_url`` with or without a trailing slash gives the same URLs;
-- the key never appears in log records, exception messages or reprs.
+- the key never appears in log records, exception messages or reprs;
+- lists are read page by page (:mod:`provider_store.providers.listing`) up to a cap on models
+  (20,000 by default) and pages; :class:`OpenAICompatible` is the ``openai`` provider kind.
 """
 
 from __future__ import annotations
@@ -20,24 +24,34 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urlencode, urljoin
 
 import requests
-from requests.adapters import HTTPAdapter
 
 from provider_store.errors import (
     BadResponseError,
     DiscoveryError,
     ProviderConnectionError,
 )
+from provider_store.providers.base import ConnectionOptions
+from provider_store.providers.deadline import Exchange, WatchedAdapter, scope_limit
+from provider_store.providers.listing import DEFAULT_MAX_MODELS, collect_pages
+from provider_store.providers.ping import PING_SYSTEM_PROMPT as PING_SYSTEM_PROMPT
+from provider_store.providers.ping import (
+    AnswerKind,
+    ChatReply,
+    ErrorFacts,
+    PingStyle,
+    read_answer,
+    read_error,
+)
 from provider_store.providers.transport import (
-    first_choice_content,
     header_safe,
     http_error,
-    models_from_body,
     origin_of,
     read_capped,
     retry_delay,
@@ -51,25 +65,26 @@ MAX_BODY_BYTES = 20 * 1024 * 1024
 MAX_REDIRECTS = 5
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-PING_SYSTEM_PROMPT = "If I say 'ping', you will respond with 'pong'."
 
 
 def ping_payload(model: str) -> dict[str, Any]:
-    """The exact JSON body of a validation ping for ``model``."""
-    return {
-        "model": model,
-        "messages": [
-            {"role": "system", "content": PING_SYSTEM_PROMPT},
-            {"role": "user", "content": "ping"},
-        ],
-        "max_tokens": 10,
-        "temperature": 0.1,
-    }
+    """The exact JSON body of a classic validation ping for ``model``."""
+    return PingStyle().payload(model)
 
 
 def endpoint(base_url: str, path: str) -> str:
     """``base_url`` joined with ``path``, whatever trailing slash the base has."""
     return base_url.strip().rstrip("/") + "/" + path.lstrip("/")
+
+
+def with_query(url: str, *queries: Mapping[str, str] | None) -> str:
+    """``url`` with the parameters of ``queries`` appended (later ones win on a repeated name)."""
+    merged: dict[str, str] = {}
+    for query in queries:
+        merged.update(query or {})
+    if not merged:
+        return url
+    return url + ("&" if "?" in url else "?") + urlencode(merged)
 
 
 @dataclass(frozen=True)
@@ -85,6 +100,7 @@ class PingResult:
     content: str | None
     detail: str
     error: DiscoveryError | None = None
+    facts: ErrorFacts | None = None
 
     @property
     def pong(self) -> bool:
@@ -106,6 +122,7 @@ class OpenAIClient:
         max_retry_after: float = 10.0,
         max_body_bytes: int = MAX_BODY_BYTES,
         pool_maxsize: int = 32,
+        max_models: int = DEFAULT_MAX_MODELS,
     ) -> None:
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
@@ -114,10 +131,11 @@ class OpenAIClient:
         self.backoff = backoff
         self.max_retry_after = max_retry_after
         self.max_body_bytes = max_body_bytes
+        self.max_models = max_models
         self.session = requests.Session()
         self.session.verify = True
         self.session.max_redirects = MAX_REDIRECTS
-        adapter = HTTPAdapter(pool_connections=8, pool_maxsize=pool_maxsize, max_retries=0)
+        adapter = WatchedAdapter(pool_connections=8, pool_maxsize=pool_maxsize, max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self._closed = threading.Event()
@@ -146,19 +164,37 @@ class OpenAIClient:
 
     # -- public calls -------------------------------------------------------------------------
 
-    def list_models(self, base_url: str, api_key: str) -> list[dict[str, Any]]:
-        """``GET {base_url}/models`` and return its ``data`` list.
+    def list_models(
+        self, base_url: str, api_key: str, *, options: ConnectionOptions | None = None
+    ) -> list[dict[str, Any]]:
+        """``GET {base_url}/models``, every page, as raw items with a normalised string ``id``.
 
+        Reads every list shape and paging style of :mod:`~provider_store.providers.listing`.
         Raises ProviderConnectionError, ProviderHTTPError (non-2xx after retries) or
-        BadResponseError (not JSON, no ``data`` list, an item without a string ``id``, too large).
-        An empty ``data`` list is returned as is; the caller decides what it means.
+        BadResponseError (not a list, an item without a usable id field, too large, more models
+        than the cap). An empty list is returned as is; the caller decides what it means.
         """
-        url = endpoint(base_url, "models")
+        return OpenAICompatible(self).list_models(base_url, api_key, options or ConnectionOptions())
+
+    def get(
+        self,
+        url: str,
+        api_key: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+    ) -> bytes:
+        """The body of a 2xx answer to ``GET url``, retried on connection errors, 429 and 5xx.
+
+        ``headers`` replace the default ``Authorization: Bearer`` header. Raises
+        ProviderConnectionError, ProviderHTTPError or BadResponseError (oversize body).
+        """
         started = time.monotonic()
         attempt = 0
         while True:
             try:
-                status, headers, body = self._request("GET", url, api_key, None, started)
+                status, resp_headers, body = self._request(
+                    "GET", url, api_key, None, started, headers=headers
+                )
             except ProviderConnectionError as exc:
                 if exc.__cause__ is not None and isinstance(exc.__cause__, requests.Timeout):
                     raise
@@ -167,35 +203,94 @@ class OpenAIClient:
                 attempt += 1
                 continue
             if status in RETRY_STATUSES and self._sleep_before_retry(
-                attempt, headers.get("Retry-After"), started
+                attempt, resp_headers.get("Retry-After"), started
             ):
                 attempt += 1
                 continue
             break
         if not 200 <= status < 300:
             raise http_error("GET", url, status, body, api_key)
-        return models_from_body(url, body)
+        return body
 
-    def ping(self, base_url: str, api_key: str, model: str) -> PingResult:
+    def post(
+        self,
+        url: str,
+        api_key: str,
+        payload: dict[str, Any],
+        *,
+        headers: Mapping[str, str] | None = None,
+    ) -> tuple[int, bytes]:
+        """``(status, body)`` of ``POST url`` with the JSON ``payload``; never retried.
+
+        ``headers`` replace the default ``Authorization: Bearer`` header. Raises DiscoveryError
+        when no answer arrived (connection, deadline, oversize body, bad redirect).
+        """
+        status, _headers, body = self._request(
+            "POST", url, api_key, payload, time.monotonic(), headers=headers
+        )
+        return status, body
+
+    def ping(
+        self,
+        base_url: str,
+        api_key: str,
+        model: str,
+        *,
+        options: ConnectionOptions | None = None,
+    ) -> PingResult:
         """``POST {base_url}/chat/completions`` with :func:`ping_payload`; never retried.
 
         Never raises for network or HTTP trouble: the outcome is in the returned PingResult.
+        ``options`` (auth header, query, extra headers) shape the request, e.g. for Azure.
         """
-        url = endpoint(base_url, "chat/completions")
+        opts = options or ConnectionOptions()
+        url = with_query(endpoint(base_url, "chat/completions"), opts.query)
         try:
-            status, _headers, body = self._request(
-                "POST", url, api_key, ping_payload(model), time.monotonic()
+            status, body = self.post(
+                url, api_key, ping_payload(model), headers=OpenAICompatible.auth(api_key, opts)
             )
         except DiscoveryError as exc:
             return PingResult(status=None, content=None, detail=str(exc), error=exc)
         if not 200 <= status < 300:
             error = http_error("POST", url, status, body, api_key)
-            return PingResult(status=status, content=None, detail=str(error), error=error)
-        try:
-            content = first_choice_content(body)
-        except BadResponseError as exc:
-            return PingResult(status=status, content=None, detail=str(exc), error=exc)
+            return PingResult(
+                status=status, content=None, detail=str(error), error=error, facts=read_error(body)
+            )
+        answer = read_answer(body)
+        if answer.kind is AnswerKind.MALFORMED:
+            bad = BadResponseError("chat completion without choices[0].message")
+            return PingResult(status=status, content=None, detail=str(bad), error=bad)
+        content = answer.text  # string or text parts, thinking removed
         return PingResult(status=status, content=content, detail=f"HTTP {status}: {content[:80]!r}")
+
+    def chat(
+        self,
+        base_url: str,
+        api_key: str,
+        payload: dict[str, Any],
+        *,
+        options: ConnectionOptions | None = None,
+    ) -> ChatReply:
+        """``POST {base_url}/chat/completions`` with ``payload``; never retried, never raises.
+
+        Any HTTP answer is returned with its (key-scrubbed) headers and body; a transport
+        failure as a reply without status and with a key-free description. ``options`` (auth
+        header, query, extra headers) shape the request, e.g. for Azure.
+        """
+        opts = options or ConnectionOptions()
+        url = with_query(endpoint(base_url, "chat/completions"), opts.query)
+        try:
+            status, headers, body = self._request(
+                "POST",
+                url,
+                api_key,
+                payload,
+                time.monotonic(),
+                headers=OpenAICompatible.auth(api_key, opts),
+            )
+        except DiscoveryError as exc:
+            return ChatReply(status=None, failure=scrub(str(exc), api_key))
+        return ChatReply(status=status, headers=headers, body=body)
 
     # -- plumbing -----------------------------------------------------------------------------
 
@@ -208,7 +303,7 @@ class OpenAIClient:
         )
         if delay is None:
             return False
-        if time.monotonic() - started + delay >= self.deadline:
+        if time.monotonic() + delay >= self._expires_at(started):
             return False
         logger.debug("retrying in %.2f s (attempt %d)", delay, attempt + 2)
         time.sleep(delay)
@@ -221,16 +316,22 @@ class OpenAIClient:
         api_key: str,
         payload: dict[str, Any] | None,
         started: float,
+        *,
+        headers: Mapping[str, str] | None = None,
     ) -> tuple[int, dict[str, str], bytes]:
-        """One logical request: same-origin redirects followed by hand, body capped."""
+        """One logical request: same-origin redirects followed by hand, body capped.
+
+        ``headers`` (the key's header among them) replace ``Authorization: Bearer {api_key}``.
+        """
         if not header_safe(api_key):
             raise DiscoveryError("The API key contains characters that cannot be sent")
         origin = origin_of(url)
         if origin[0] not in ("http", "https") or not origin[1]:
             raise DiscoveryError(f"Not an http(s) URL: {safe_url(url)}")
-        headers = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"}
+        sent = dict(headers) if headers is not None else {"Authorization": f"Bearer {api_key}"}
+        sent["Content-Type"] = "application/json"
         for _hop in range(MAX_REDIRECTS + 1):
-            status, resp_headers, body = self._send(method, url, headers, payload, started)
+            status, resp_headers, body = self._send(method, url, sent, payload, started, api_key)
             location = resp_headers.get("Location")
             if status not in REDIRECT_STATUSES or not location:
                 return status, resp_headers, body
@@ -246,6 +347,12 @@ class OpenAIClient:
                 method, payload = "GET", None
         raise BadResponseError(f"{method} {safe_url(url)}: too many redirects")
 
+    def _expires_at(self, started: float) -> float:
+        """When a call begun at ``started`` must be over: its deadline, or an earlier scope's."""
+        expires_at = started + self.deadline
+        limit = scope_limit()
+        return expires_at if limit is None else min(expires_at, limit)
+
     def _send(
         self,
         method: str,
@@ -253,35 +360,97 @@ class OpenAIClient:
         headers: dict[str, str],
         payload: dict[str, Any] | None,
         started: float,
+        api_key: str,
     ) -> tuple[int, dict[str, str], bytes]:
-        remaining = self.deadline - (time.monotonic() - started)
+        """One HTTP exchange, from connecting to the last body byte, ended at the deadline."""
+        expires_at = self._expires_at(started)
+        remaining = expires_at - time.monotonic()
         if remaining <= 0:
-            raise ProviderConnectionError(f"{method} {safe_url(url)}: deadline exceeded")
+            raise _deadline_error(method, url, expires_at - started)
         timeout = (min(self.connect_timeout, remaining), min(self.read_timeout, remaining))
         data = json.dumps(payload).encode() if payload is not None else None
-        api_key = headers["Authorization"][len("Bearer ") :]
-        try:
-            response = self.session.request(
-                method,
-                url,
-                headers=headers,
-                data=data,
-                timeout=timeout,
-                allow_redirects=False,
-                stream=True,
-            )
-        except requests.Timeout as exc:
-            raise ProviderConnectionError(
-                f"{method} {safe_url(url)}: timed out ({exc.__class__.__name__})"
-            ) from exc
-        except requests.RequestException as exc:
-            raise ProviderConnectionError(
-                f"{method} {safe_url(url)}: connection failed ({exc.__class__.__name__})"
-            ) from exc
-        with response:
-            body = read_capped(
-                method, url, response, started, limit=self.max_body_bytes, deadline=self.deadline
-            )
-            logger.debug("%s %s -> HTTP %s", method, safe_url(url), response.status_code)
-            resp_headers = {k: scrub(v, api_key) for k, v in response.headers.items()}
-            return response.status_code, resp_headers, body
+        with Exchange(expires_at) as exchange:
+            try:
+                response = self.session.request(
+                    method,
+                    url,
+                    headers=headers,
+                    data=data,
+                    timeout=timeout,
+                    allow_redirects=False,
+                    stream=True,
+                )
+            except requests.RequestException as exc:
+                if exchange.expired:
+                    raise _deadline_error(method, url, expires_at - started) from exc
+                if isinstance(exc, requests.Timeout):
+                    raise ProviderConnectionError(
+                        f"{method} {safe_url(url)}: timed out ({exc.__class__.__name__})"
+                    ) from exc
+                raise ProviderConnectionError(
+                    f"{method} {safe_url(url)}: connection failed ({exc.__class__.__name__})"
+                ) from exc
+            with response:
+                try:
+                    body = read_capped(
+                        method,
+                        url,
+                        response,
+                        started,
+                        limit=self.max_body_bytes,
+                        deadline=expires_at - started,
+                    )
+                except DiscoveryError as exc:
+                    if exchange.expired:
+                        raise _deadline_error(method, url, expires_at - started) from exc
+                    raise
+                if exchange.expired:  # the watchdog's shutdown can look like a short body
+                    raise _deadline_error(method, url, expires_at - started)
+                logger.debug("%s %s -> HTTP %s", method, safe_url(url), response.status_code)
+                resp_headers = {k: scrub(v, api_key) for k, v in response.headers.items()}
+                return response.status_code, resp_headers, body
+
+
+def _deadline_error(method: str, url: str, seconds: float) -> ProviderConnectionError:
+    limit = f"{max(0.0, seconds):.3g}"
+    return ProviderConnectionError(
+        f"{method} {safe_url(url)}: no complete answer within the {limit} s deadline"
+    )
+
+
+class OpenAICompatible:
+    """The ``openai`` provider kind: every OpenAI-compatible service (OpenAI, Together, Groq,
+    Mistral, OpenRouter, DeepSeek, vLLM, llama.cpp, Ollama, LM Studio, Azure via options …)."""
+
+    name = "openai"
+
+    def __init__(self, client: OpenAIClient) -> None:
+        self.client = client
+
+    @staticmethod
+    def auth(api_key: str, options: ConnectionOptions) -> dict[str, str]:
+        """``Authorization: Bearer {api_key}`` unless the options name another header."""
+        return options.auth(api_key, header="Authorization", scheme="Bearer")
+
+    def auth_headers(self, api_key: str, options: ConnectionOptions) -> dict[str, str]:
+        """The request headers that carry ``api_key`` (plus the options' extra headers)."""
+        return self.auth(api_key, options)
+
+    def list_models(
+        self, base_url: str, api_key: str, options: ConnectionOptions
+    ) -> list[dict[str, Any]]:
+        """``GET {base_url}/models``, following ``has_more``/``after_id`` or page tokens."""
+        url = endpoint(base_url, "models")
+        headers = self.auth(api_key, options)
+        limits = options.limits(self.client.max_models)
+
+        def fetch(page: Mapping[str, str] | None) -> bytes:
+            return self.client.get(with_query(url, options.query, page), api_key, headers=headers)
+
+        return collect_pages(url, fetch, limits)
+
+    def ping(
+        self, base_url: str, api_key: str, model: str, options: ConnectionOptions
+    ) -> PingResult:
+        """``POST {base_url}/chat/completions`` (see :meth:`OpenAIClient.ping`)."""
+        return self.client.ping(base_url, api_key, model, options=options)

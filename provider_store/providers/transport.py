@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import re
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,6 +19,7 @@ import requests
 from provider_store.errors import BadResponseError, ProviderConnectionError, ProviderHTTPError
 
 _MESSAGE_LIMIT = 300
+_KEY_RUN = 8  # this many consecutive characters of a key are masked wherever they appear
 
 __all__ = [
     "error_hint",
@@ -36,12 +38,34 @@ __all__ = [
 
 
 def scrub(text: str, secret: str | None) -> str:
-    """``text`` with every occurrence of ``secret`` (and of a long enough prefix) masked."""
-    if secret:
-        text = text.replace(secret, "***")
-        if len(secret) >= 12:
-            text = text.replace(secret[:8], "***")
-    return text
+    """``text`` with the key masked: every run of 8 or more consecutive characters of ``secret``
+    (the whole key, a truncated echo of it, any slice of it) becomes ``***``.
+
+    A key shorter than 8 characters is masked where it appears whole. The cost grows with
+    ``text``: scrub what is shown (an excerpt, a header value), not whole bodies.
+    """
+    if not secret or not text:
+        return text
+    if len(secret) < _KEY_RUN:
+        return text.replace(secret, "***")
+    starts = [match.start() for match in _key_runs(secret).finditer(text)]
+    if not starts:
+        return text
+    pieces: list[str] = []
+    end = -1  # where the masked region being built ends
+    for start in starts:
+        if start > end:  # neither overlapping nor touching the previous region: a new one
+            pieces.append(text[max(end, 0) : start])
+            pieces.append("***")
+        end = max(end, start + _KEY_RUN)
+    pieces.append(text[end:])
+    return "".join(pieces)
+
+
+def _key_runs(secret: str) -> re.Pattern[str]:
+    """Matches (empty, by lookahead) where any 8 consecutive characters of ``secret`` begin."""
+    runs = {secret[i : i + _KEY_RUN] for i in range(len(secret) - _KEY_RUN + 1)}
+    return re.compile("(?=" + "|".join(re.escape(run) for run in sorted(runs)) + ")")
 
 
 def read_capped(
@@ -140,11 +164,17 @@ def retry_delay(
 
 
 def parse_json(url: str, body: bytes) -> Any:
-    """``body`` parsed as JSON; BadResponseError naming ``url`` when it is not JSON."""
+    """``body`` parsed as JSON; BadResponseError naming ``url`` when it is not JSON.
+
+    JSON nested deeper than the decoder can follow (``[[[[…`` 100,000 deep) is a
+    BadResponseError too, never a bare RecursionError.
+    """
     try:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadResponseError(f"{safe_url(url)} did not answer JSON") from exc
+    except RecursionError as exc:
+        raise BadResponseError(f"{safe_url(url)} answered JSON nested too deeply") from exc
 
 
 def models_from_body(url: str, body: bytes) -> list[dict[str, Any]]:
@@ -178,7 +208,7 @@ def error_hint(body: bytes, api_key: str) -> str:
     message = ""
     try:
         document = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         document = None
     if isinstance(document, dict):
         error = document.get("error")
@@ -188,7 +218,9 @@ def error_hint(body: bytes, api_key: str) -> str:
             message = error
         elif isinstance(document.get("message"), str):
             message = document["message"]
-    message = scrub(" ".join(message.split()), api_key)[:_MESSAGE_LIMIT]
+    # Only the excerpt is shown, so only the excerpt is scrubbed (a body may be megabytes).
+    message = " ".join(message[: 4 * _MESSAGE_LIMIT].split())[:_MESSAGE_LIMIT]
+    message = scrub(message, api_key)
     return f": {message}" if message else ""
 
 

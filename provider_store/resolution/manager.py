@@ -14,13 +14,21 @@ the check is O(1) (provider count and the ``providers`` dict's identity), so cal
 from __future__ import annotations
 
 import logging
-from collections.abc import ItemsView, Iterator, KeysView, Mapping, ValuesView
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from provider_store.catalog.store import CatalogStore
-from provider_store.errors import AmbiguousModelError, NotFoundError
+from provider_store.errors import (
+    AmbiguousModelError,
+    InvalidDocumentError,
+    NotFoundError,
+    UnknownModelError,
+)
 from provider_store.provider_config import ProviderConfig
 from provider_store.resolution.model_index import ModelIndex
+from provider_store.suggestions import nearest
 
 if TYPE_CHECKING:
     from provider_store.discovery.report import DiscoveryReport, ProgressCallback
@@ -30,6 +38,20 @@ logger = logging.getLogger(__name__)
 
 # Up to this many valid models, every lookup checks every (long, alias) pair for changes.
 EXACT_FINGERPRINT_LIMIT = 1_000
+# Where the legacy class kept its YAML file: DATA_DIRECTORY/FILE_NAME.
+LEGACY_DATA_DIRECTORY = "~/.llm_chat_cli"
+LEGACY_FILE_NAME = "openaicompat-providers.yaml"
+
+
+class ProviderKeyError(NotFoundError):
+    """The legacy ``KeyError`` of :meth:`ProviderManager.get_provider_config`.
+
+    Its ``args[0]`` is ``Provider 'KEY' not found.`` and ``str()`` quotes it as a plain
+    ``KeyError`` does, exactly as the old class raised it; it is also a :class:`NotFoundError`.
+    """
+
+    def __str__(self) -> str:
+        return KeyError.__str__(self)
 
 
 def split_first_slash(text: str) -> tuple[str, str]:
@@ -67,6 +89,9 @@ class ProviderManager:
         self._index: ModelIndex | None = None
         self._fingerprint: tuple[Any, ...] = ()
         self.last_report: DiscoveryReport | None = None
+        # The legacy cache of valid_scoped_models(): None until it is asked for.
+        self.cached_valid_scoped_models: list[str] | None = None
+        self._scoped_for: tuple[Any, ...] = ()
 
     def __repr__(self) -> str:
         return f"ProviderManager(providers={list(self.providers)!r}, store={self.store!r})"
@@ -79,6 +104,11 @@ class ProviderManager:
 
             self._service = ModelDiscoveryService(self.store)
         return self._service
+
+    @property
+    def discovery_service(self) -> ModelDiscoveryService:
+        """Legacy name of :attr:`service`."""
+        return self.service
 
     def close(self) -> None:
         """Close the discovery service if this manager created it."""
@@ -93,9 +123,10 @@ class ProviderManager:
             self.invalidate()
 
     def invalidate(self) -> None:
-        """Drop the resolution index; the next lookup rebuilds it from the current configs."""
+        """Drop the resolution index and the listing cache; both are rebuilt on next use."""
         self._index = None
         self._fingerprint = ()
+        self.cached_valid_scoped_models = None
 
     # -- dict-like access -----------------------------------------------------------------------
 
@@ -123,24 +154,32 @@ class ProviderManager:
     def __len__(self) -> int:
         return len(self.providers)
 
-    def keys(self) -> KeysView[str]:
-        """Provider keys in catalog order."""
-        return self.providers.keys()
+    def keys(self) -> list[str]:
+        """Provider keys in catalog order (a new list, as the legacy class returned)."""
+        return list(self.providers)
 
-    def values(self) -> ValuesView[ProviderConfig]:
-        """Provider configs in catalog order."""
-        return self.providers.values()
+    def values(self) -> list[ProviderConfig]:
+        """Provider configs in catalog order (a new list)."""
+        return list(self.providers.values())
 
-    def items(self) -> ItemsView[str, ProviderConfig]:
-        """``(key, config)`` pairs in catalog order."""
-        return self.providers.items()
+    def items(self) -> list[tuple[str, ProviderConfig]]:
+        """``(key, config)`` pairs in catalog order (a new list)."""
+        return list(self.providers.items())
+
+    def model_dump(self) -> dict[str, dict[str, Any]]:
+        """Every config's persisted fields by provider key (``ProviderConfig.model_dump()``)."""
+        return {key: config.model_dump() for key, config in self.providers.items()}
 
     def get_provider_config(self, key: str) -> ProviderConfig:
-        """The config of provider ``key``; a KeyError (NotFoundError) names an unknown one."""
+        """The config of provider ``key``.
+
+        An unknown key raises ``KeyError("Provider 'KEY' not found.")`` as the legacy class did
+        (a :class:`ProviderKeyError`, so also a :class:`NotFoundError`).
+        """
         try:
             return self.providers[key]
         except KeyError:
-            raise NotFoundError(f"Unknown provider: {key}") from None
+            raise ProviderKeyError(f"Provider '{key}' not found.") from None
 
     def get_all_provider_names(self) -> list[str]:
         """Every provider key, in catalog order."""
@@ -157,15 +196,38 @@ class ProviderManager:
         ]
 
     def valid_scoped_models(self) -> list[str]:
-        """``["provider/long (short)", ...]`` for every valid model, in order."""
-        return [f"{key}/{long} ({short})" for key, (long, short) in self.merged_models()]
+        """``["provider/long (short)", ...]`` for every valid model, in order.
+
+        The list is kept in :attr:`cached_valid_scoped_models` and returned from there while the
+        configs are unchanged; :meth:`discover_models`, :meth:`discover`, :meth:`reload`,
+        :meth:`invalidate` and item assignment or deletion reset it to None.
+        """
+        fingerprint = self._scoped_fingerprint()
+        cached = self.cached_valid_scoped_models
+        if cached is None or fingerprint != self._scoped_for:
+            cached = [f"{key}/{long} ({short})" for key, (long, short) in self.merged_models()]
+            self.cached_valid_scoped_models = cached
+            self._scoped_for = fingerprint
+        return cached
 
     def get_available_models(self, filter_by_provider: str | None = None) -> list[str]:
-        """``["provider/long", ...]`` for every valid model, or only those of one provider.
+        """The long ids of every valid model, in provider then model order, as the legacy class.
 
-        ``filter_by_provider`` matches a provider key ignoring case; an unknown one gives ``[]``.
+        ``filter_by_provider`` keeps one provider's (its key, ignoring case); an unknown one gives
+        ``[]``. The ids are bare (``"gpt-4o"``), so one id can appear once per provider; use
+        :meth:`scoped_models` for ``provider/model`` strings.
         """
-        wanted = filter_by_provider.lower() if filter_by_provider is not None else None
+        wanted = filter_by_provider.lower() if filter_by_provider else None
+        return [
+            long
+            for key, config in self.providers.items()
+            if wanted is None or key.lower() == wanted
+            for long in config.valid_models
+        ]
+
+    def scoped_models(self, provider: str | None = None) -> list[str]:
+        """``["provider/long", ...]`` for every valid model (or one provider's, ignoring case)."""
+        wanted = provider.lower() if provider else None
         return [
             f"{key}/{long}"
             for key, config in self.providers.items()
@@ -173,8 +235,9 @@ class ProviderManager:
             for long in config.valid_models
         ]
 
-    def get_short_name(self, long_name: str) -> str:
-        """Kept for compatibility: returns ``long_name`` unchanged."""
+    @staticmethod
+    def get_short_name(long_name: str) -> str:
+        """Legacy helper kept for compatibility: returns ``long_name`` unchanged."""
         return long_name
 
     split_first_slash = staticmethod(split_first_slash)
@@ -187,12 +250,18 @@ class ProviderManager:
         """Resolve ``"provider/model"`` or a bare model name to ``(config, long_name)``.
 
         With a known provider prefix (any case) the rest must be a long or short name of that
-        provider, else ``ValueError("Invalid model for provider {p}: {m}")``. Otherwise the whole
-        string is looked up as a model name across providers in order (so ``Qwen/QwQ-32B``
-        resolves), then the part after the first slash; ``ValueError("Invalid model: {m}")`` when
-        nothing matches. A short name resolves to its long name; an exact-case match wins over a
-        case-insensitive one. When several providers match, the first wins unless ``strict`` is
-        set, which raises :class:`AmbiguousModelError` listing every ``provider/model``.
+        provider, else :class:`UnknownModelError` ``Invalid model for provider {p}: {m}``.
+        Otherwise the whole string is looked up as a model name across providers in order (so
+        ``Qwen/QwQ-32B`` resolves), then the part after the first slash; when nothing matches,
+        :class:`UnknownModelError` ``Invalid model: {m}`` (``m`` being the part after an unknown
+        prefix, as the legacy class said). A short name resolves to its long name; an exact-case
+        match wins over a case-insensitive one. Errors end with ``(did you mean ...?)`` naming the
+        nearest models when there are any.
+
+        ``strict`` refuses guesses: when several providers match, :class:`AmbiguousModelError`
+        lists every ``provider/model``; an unknown provider prefix is an
+        :class:`UnknownModelError` ``Unknown provider: {p}`` instead of a look-up of the rest.
+        Without ``strict`` the first provider wins.
         """
         index = self._current_index()
         prefix, rest = split_first_slash(model_string)
@@ -203,9 +272,16 @@ class ProviderManager:
                 key = index.keys[position]
                 hits = index.lookup(rest, provider=position)
                 if not hits:
-                    raise ValueError(f"Invalid model for provider {key}: {rest}")
+                    hints = index.nearest(rest, provider=position) or index.nearest(rest)
+                    raise UnknownModelError(
+                        f"Invalid model for provider {key}: {rest}",
+                        model_string=model_string,
+                        provider=key,
+                        suggestions=[self._describe(index, hint) for hint in hints],
+                    )
                 return self.providers[key], index.longs[hits[0]]
-            attempts.append(rest)
+            if not strict:
+                attempts.append(rest)
         for name in attempts:
             hits = index.lookup(name)
             if not hits:
@@ -213,11 +289,68 @@ class ProviderManager:
             if strict and len(hits) > 1:
                 raise AmbiguousModelError(name, [self._scoped(index, hit) for hit in hits])
             return self.providers[index.keys[index.owner[hits[0]]]], index.longs[hits[0]]
-        raise ValueError(f"Invalid model: {model_string}")
+        if prefix and strict:
+            raise UnknownModelError(
+                f"Unknown provider: {prefix}",
+                model_string=model_string,
+                suggestions=self._prefix_hints(index, prefix, rest),
+            )
+        shown = rest if prefix else model_string
+        hints = index.nearest(model_string) if prefix else []
+        hints += [hint for hint in index.nearest(shown) if hint not in hints]
+        raise UnknownModelError(
+            f"Invalid model: {shown}",
+            model_string=model_string,
+            suggestions=[self._describe(index, hint) for hint in hints[:3]],
+        )
+
+    def _describe(self, index: ModelIndex, ordinal: int) -> str:
+        """``provider/long (alias)``, or ``provider/long`` when the alias is the id itself."""
+        key, long = index.keys[index.owner[ordinal]], index.longs[ordinal]
+        config = self.providers.get(key)
+        alias = config.valid_models.get(long, long) if config is not None else long
+        return f"{key}/{long}" if alias.lower() == long.lower() else f"{key}/{long} ({alias})"
+
+    def _prefix_hints(self, index: ModelIndex, prefix: str, rest: str) -> list[str]:
+        """For ``prefix/rest`` with an unknown prefix: the nearest providers' matches of ``rest``.
+
+        A near provider key that holds ``rest`` gives that model; one that does not gives the key;
+        then come the providers that do hold ``rest``.
+        """
+        hints: list[str] = []
+        for key in nearest(prefix, index.keys):
+            position = index.provider_position(key)
+            found = index.lookup(rest, provider=position) if position is not None else []
+            hints.append(self._describe(index, found[0]) if found else key)
+        hints += [self._describe(index, hit) for hit in index.lookup(rest)]
+        return list(dict.fromkeys(hints))[:3]
+
+    def resolve_model(self, model_string: str, *, strict: bool = False) -> str:
+        """The long model id ``model_string`` resolves to, by :meth:`get_api_for_model_string`.
+
+        Resolution only: nothing is sent to a provider. To ask a provider whether a model chats,
+        use :meth:`ModelDiscoveryService.check_model`.
+        """
+        return self.get_api_for_model_string(model_string, strict=strict)[1]
 
     def validate_model(self, model_string: str, *, strict: bool = False) -> str:
-        """The long model name ``model_string`` resolves to (errors as in resolution)."""
-        return self.get_api_for_model_string(model_string, strict=strict)[1]
+        """Legacy name of :meth:`resolve_model`: resolves the name, pings nothing.
+
+        Not to be confused with ``ModelDiscoveryService.validate_model``, which pings a model.
+        """
+        return self.resolve_model(model_string, strict=strict)
+
+    def unknown_prefix(self, model_string: str) -> str | None:
+        """The prefix of ``model_string`` when it is not a provider and the whole string names no
+        model, i.e. when non-strict resolution looks up only the part after the slash; else None.
+        """
+        prefix, _rest = split_first_slash(model_string)
+        if not prefix:
+            return None
+        index = self._current_index()
+        if index.provider_position(prefix) is not None or index.lookup(model_string):
+            return None
+        return prefix
 
     def find_model(self, name: str) -> list[tuple[ProviderConfig, str]]:
         """``[(config, long_name), ...]``: each provider's ``config.find_model(name)`` match."""
@@ -238,7 +371,7 @@ class ProviderManager:
             self.get_api_for_model_string(model_string, strict=True)
         except AmbiguousModelError as exc:
             return exc.candidates
-        except ValueError:
+        except UnknownModelError:
             return []
         return []
 
@@ -264,6 +397,9 @@ class ProviderManager:
                 fingerprint = (id(self.providers), len(self.providers))
             self._fingerprint = fingerprint
         return index
+
+    def _scoped_fingerprint(self) -> tuple[Any, ...]:
+        return self._compute_fingerprint()
 
     def _compute_fingerprint(self) -> tuple[Any, ...]:
         return (
@@ -295,6 +431,8 @@ class ProviderManager:
         from provider_store.discovery.report import DiscoveryOptions
         from provider_store.discovery.run import run_discovery
 
+        self.cached_valid_scoped_models = None
+
         options = DiscoveryOptions.build(
             force_refresh=force_refresh,
             validate=validate,
@@ -319,16 +457,54 @@ class ProviderManager:
         force_refresh: bool = False,
         persist_on_success: bool = True,
         provider: str | None = None,
+        data_directory: str | Path | None = None,
     ) -> bool:
         """Discover and validate every provider with a usable key (or only ``provider``).
 
         True when every targeted provider succeeded (an unknown ``provider`` gives False). The
-        per-provider summary is in :attr:`last_report`.
+        per-provider summary is in :attr:`last_report`; :attr:`cached_valid_scoped_models` is
+        reset to None. With ``persist_on_success`` a success is saved to the store; a manager
+        without a store writes the legacy YAML file to ``data_directory`` instead, when one is
+        given (see :meth:`persist_provider_configs`).
         """
         report = self.discover(
             force_refresh=force_refresh, persist_on_success=persist_on_success, provider=provider
         )
+        if report.ok and persist_on_success and self.store is None and data_directory is not None:
+            self.persist_provider_configs(data_directory)
         return report.ok
+
+    def persist_provider_configs(self, data_directory: str | Path | None = None) -> Path:
+        """Write the configs as the legacy YAML file ``openaicompat-providers.yaml``.
+
+        The file goes in ``data_directory`` (default ``~/.llm_chat_cli``, created when missing),
+        with the legacy fields in the legacy order, written atomically; mode 0600 when it holds
+        an API key. Returns its path. A file that cannot be written raises
+        :class:`InvalidDocumentError` naming it.
+        """
+        from provider_store.legacy.document import dump_data  # YAML only when writing it
+        from provider_store.legacy.exporter import write_atomic
+
+        directory = Path(os.path.expanduser(str(data_directory or LEGACY_DATA_DIRECTORY)))
+        path = directory / LEGACY_FILE_NAME
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InvalidDocumentError(f"cannot write: {exc.strerror or exc}", path=path) from exc
+        providers = {
+            key: {
+                "name": config.name,
+                "base_api_url": config.base_api_url,
+                "api_key": config.api_key,
+                "valid_models": dict(config.valid_models),
+                "invalid_models": list(config.invalid_models),
+            }
+            for key, config in self.providers.items()
+        }
+        private = any(config.api_key for config in self.providers.values())
+        write_atomic(path, dump_data({"providers": providers}), private=private)
+        logger.info("Wrote %d provider configs to %s", len(providers), path)
+        return path
 
 
 def _as_config(key: str, value: ProviderConfig | Mapping[str, Any]) -> ProviderConfig:

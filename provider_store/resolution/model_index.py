@@ -10,6 +10,8 @@ cannot use trigrams and fall back to a scan.
 
 from __future__ import annotations
 
+import bisect
+import difflib
 import logging
 import time
 from collections.abc import Mapping, Sequence
@@ -17,6 +19,8 @@ from collections.abc import Mapping, Sequence
 logger = logging.getLogger(__name__)
 
 TRIGRAM = 3
+# The most names the "did you mean" similarity pass compares a needle with.
+SIMILAR_SCAN_LIMIT = 5_000
 # trigram -> provider position -> ordinals (ascending) of the names containing that trigram
 _Grams = dict[str, dict[int, list[int]]]
 
@@ -117,6 +121,50 @@ class ModelIndex:
                 self._alias_grams = self._build_grams(self._alias_l)
             self._substring(needle, self._alias_l, self._alias_grams, found)
         return [found[p] for p in sorted(found)]
+
+    def nearest(self, name: str, provider: int | None = None, limit: int = 3) -> list[int]:
+        """Ordinals of up to ``limit`` models whose names are nearest to ``name``, best first.
+
+        Names containing ``name`` come first (one per provider, as :meth:`find` picks them), then
+        names similar to it (difflib ratio >= 0.6), long ids and aliases alike, ignoring case.
+        ``provider`` restricts the hints to one provider. The similarity pass reads every name it
+        considers, so it runs only over at most :data:`SIMILAR_SCAN_LIMIT` names (one provider's,
+        or the whole catalog's when it is that small); larger catalogs get substring hints only.
+        """
+        needle = name.lower()
+        picked: list[int] = []
+
+        def take(ordinals: Sequence[int]) -> None:
+            for ordinal in ordinals:
+                if len(picked) >= limit:
+                    return
+                if (provider is None or self.owner[ordinal] == provider) and (
+                    ordinal not in picked
+                ):
+                    picked.append(ordinal)
+
+        if needle:
+            take(self.find(needle))
+        if len(picked) < limit:
+            span = self._span(provider)
+            if len(span) <= SIMILAR_SCAN_LIMIT:
+                names = {
+                    text: ordinal
+                    for ordinal in span
+                    for text in (self._long_l[ordinal], self._alias_l[ordinal])
+                    if text is not None
+                }
+                for match in difflib.get_close_matches(needle, list(names), n=limit, cutoff=0.6):
+                    take([names[match]])
+        return picked
+
+    def _span(self, provider: int | None) -> range:
+        """The ordinals of one provider (they are contiguous), or of every model."""
+        if provider is None:
+            return range(len(self.longs))
+        return range(
+            bisect.bisect_left(self.owner, provider), bisect.bisect_right(self.owner, provider)
+        )
 
     def _substring(
         self,

@@ -7,7 +7,8 @@ inserts its models with one executemany), opened with ``ProviderManager(store=..
 queried with the same mix of model strings: prefixed long ids, prefixed aliases, bare ids (with a
 slash inside), bare aliases, case-insensitive matches and misses for
 ``get_api_for_model_string``; exact ids, substrings and misses for ``find_model``.
-Target: the large catalog's p50 and p99 within 3x of the small one's.
+Target: the large catalog's p50 and p99 within 3x of the small one's. Also printed, with no
+target: near misses (a typo'd id), whose error message names the nearest models.
 """
 
 from __future__ import annotations
@@ -100,6 +101,11 @@ def measure(label: str, providers: int, per_provider: int, workdir: Path) -> dic
         manager.get_api_for_model_string, model_strings(providers, per_provider, rng)
     )
     find = percentiles(manager.find_model, find_names(providers, per_provider, rng))
+    typos = [
+        f"vendor{p}/modl-{p}-{i}"
+        for p, i in ((rng.randrange(providers), rng.randrange(per_provider)) for _ in range(200))
+    ]
+    near = percentiles(manager.get_api_for_model_string, typos)
     total = providers * per_provider
     print(
         f"{label:>5}: {total:>7} models ({providers} providers); bulk write {built:6.2f} s, "
@@ -107,6 +113,7 @@ def measure(label: str, providers: int, per_provider: int, workdir: Path) -> dic
     )
     print(f"       get_api_for_model_string p50 {resolve[0]:7.1f} us  p99 {resolve[1]:7.1f} us")
     print(f"       find_model               p50 {find[0]:7.1f} us  p99 {find[1]:7.1f} us")
+    print(f"       near miss + suggestions  p50 {near[0]:7.1f} us  p99 {near[1]:7.1f} us")
     store.close()
     return {"r50": resolve[0], "r99": resolve[1], "f50": find[0], "f99": find[1]}
 

@@ -1,4 +1,9 @@
-"""ProviderConfig keeps the legacy contract; effective_api_key applies the environment rule."""
+"""The old ProviderConfig contract, field by field and method by method.
+
+Fields and defaults, the runtime cache attributes that never reach ``model_dump()``,
+``get_valid_models``, ``get_invalid_models``, ``find_model`` and ``merge_valid_models``; plus
+effective_api_key, the environment rule of the legacy loader.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +23,19 @@ def test_defaults_match_the_legacy_object() -> None:
     assert config._cached_models == []
     assert config._cache_timestamp == 0.0
     assert config._cache_duration == 300
+
+
+def test_built_from_keyword_arguments_as_the_old_manager_did() -> None:
+    data = {
+        "name": "OpenAI",
+        "base_api_url": "https://api.openai.com/v1",
+        "api_key": "sk-x",
+        "valid_models": {"gpt-4o": "4o"},
+        "invalid_models": ["whisper-1"],
+    }
+    config = ProviderConfig(**data)
+    assert config.model_dump() == data
+    assert ProviderConfig.model_validate(data) == config
 
 
 def test_a_config_without_invalid_models_is_valid() -> None:

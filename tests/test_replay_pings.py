@@ -1,0 +1,182 @@
+"""Replay of chat and error bodies recorded from real providers through the ping and verdict rules.
+
+Set ``PROVIDER_STORE_ANSWERS_DIR`` to the folder of recorded answers (``.ci/run`` does); without
+it these tests are skipped. Every chat answer (``*.chat.*``, ``*.messages.*``,
+``*.generateContent.*`` …) and every error body (a status other than 200 in the file name) is
+replayed as the first reply to a ping, and the class it leads to is compared with the class its
+file name announces:
+
+- ``answered``: a 2xx with answer text (thinking removed);
+- ``retry``: an empty answer cut off by the budget: retried once with a larger budget;
+- ``adapt``: an "unsupported parameter / value" refusal of something the ping sends: retried
+  once with the adapted request;
+- ``invalid``: the model is missing, not a chat model or deprecated;
+- ``problem``: a rejected key or no credit, recorded on the provider;
+- ``inconclusive``: anything else (rate limits, content filters, unrelated 400s, shapes that are
+  not an OpenAI chat completion).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from provider_store.catalog.tables import Verdict
+from provider_store.discovery.verdicts import judge, provider_problem
+from provider_store.providers.ping import AnswerKind, ChatReply, PingOutcome, run_ping
+
+ANSWERS_ENV = "PROVIDER_STORE_ANSWERS_DIR"
+_STATUS = re.compile(r"\.(\d{3})\.(json|html|txt)$")
+_CHAT_ENDPOINT = re.compile(r"chat|messages|generatecontent|ai-run")
+_NATIVE_ENDPOINT = re.compile(r"messages|generatecontent|api-chat")
+
+# File names that do not say what their body holds; SOURCES.md does.
+_NAME_SILENT = {
+    # SOURCES.md: "content starts with '<think>' AND message has reasoning_content key"; the
+    # think block is cut off by the budget, so there is no answer text.
+    "huggingface.router-chat.qwen3-4b-maxtokens.200.json": "retry",
+}
+
+_RULES: list[tuple[str, re.Pattern[str]]] = [
+    ("problem", re.compile(r"reported-as-key")),
+    (
+        "problem",
+        re.compile(
+            r"invalid-api-key|bad-key|missing-auth|invalid-key|"
+            r"insufficient-(quota|balance|credits|permissions)"
+        ),
+    ),
+    (
+        "invalid",
+        re.compile(
+            r"model-not-found|model-not-available|invalid-model|bad-model|not-a-chat-model|"
+            r"model-deprecated|deployment-not-found|bad-name"
+        ),
+    ),
+    (
+        "adapt",
+        re.compile(
+            r"unsupported.*(max-tokens|temperature)|(max-tokens|temperature|system-role).*"
+            r"unsupported|temperature-below-min"
+        ),
+    ),
+    ("retry", re.compile(r"maxtokens-(empty|null)|think-inline|-length\.|output-limit")),
+]
+
+
+def answers_dir() -> Path:
+    folder = os.environ.get(ANSWERS_ENV)
+    if not folder:
+        pytest.skip(f"set {ANSWERS_ENV} to the folder of recorded provider answers to replay them")
+    path = Path(folder)
+    if not path.is_dir():
+        pytest.fail(f"{ANSWERS_ENV}={folder} is not a folder")
+    return path
+
+
+def status_of(name: str) -> int:
+    found = _STATUS.search(name)
+    return int(found.group(1)) if found else 200
+
+
+def is_chat_or_error(name: str) -> bool:
+    if name == "SOURCES.md":
+        return False
+    if status_of(name) != 200:
+        return True
+    endpoint = ".".join(name.lower().split(".")[1:-1])
+    return _CHAT_ENDPOINT.search(endpoint) is not None
+
+
+def expected_class(name: str) -> str:
+    """The class a recorded answer should lead to, read from its file name."""
+    if name in _NAME_SILENT:
+        return _NAME_SILENT[name]
+    lowered = name.lower()
+    status = status_of(name)
+    endpoint = ".".join(lowered.split(".")[1:2])
+    if status == 200 and _NATIVE_ENDPOINT.search(endpoint):
+        return "inconclusive"  # another kind's dialect: not an OpenAI chat completion
+    for label, pattern in _RULES:
+        if pattern.search(lowered):
+            return label
+    if status == 200:
+        if re.search(r"content-filter|tool-call\.", lowered):
+            return "inconclusive"
+        return "answered"
+    return "inconclusive"
+
+
+POLITE_PONG = json.dumps(
+    {"choices": [{"index": 0, "message": {"role": "assistant", "content": "Pong."}}]}
+).encode()
+
+
+def replay(name: str, body: bytes) -> tuple[PingOutcome, list[dict[str, Any]]]:
+    """Ping with the recorded body as the first reply, then a pong."""
+    sent: list[dict[str, Any]] = []
+    status = status_of(name)
+
+    def send(payload: dict[str, Any]) -> ChatReply:
+        sent.append(payload)
+        if len(sent) == 1:
+            return ChatReply(status=status, body=body)
+        return ChatReply(status=200, body=POLITE_PONG)
+
+    outcome = run_ping(
+        "m",
+        send,
+        is_quota_problem=lambda code, facts: provider_problem(code, facts) is not None,
+    )
+    return outcome, sent
+
+
+def observed_class(outcome: PingOutcome) -> str:
+    judgement = judge(outcome)
+    if outcome.attempts > 1:
+        assert judgement.verdict is Verdict.VALID, judgement.reason
+        return "adapt" if "adapted" in " ".join(outcome.steps) else "retry"
+    if judgement.problem is not None:
+        return "problem"
+    if outcome.answer is not None and outcome.answer.kind is AnswerKind.TEXT:
+        return "answered"
+    return judgement.verdict.value
+
+
+def recorded_names() -> list[str]:
+    folder = os.environ.get(ANSWERS_ENV)
+    if not folder or not Path(folder).is_dir():
+        return ["(no recorded answers)"]
+    return sorted(p.name for p in Path(folder).iterdir() if is_chat_or_error(p.name))
+
+
+@pytest.mark.parametrize("name", recorded_names())
+def test_recorded_answer_yields_its_verdict_class(name: str) -> None:
+    folder = answers_dir()
+    body = (folder / name).read_bytes()
+
+    outcome, sent = replay(name, body)
+
+    assert observed_class(outcome) == expected_class(name)
+    if len(sent) == 2:  # the retry changed exactly what the refusal asked for
+        first, second = sent
+        assert first != second
+        if "max-tokens" in name:
+            assert "max_completion_tokens" in second and "max_tokens" not in second
+        if "temperature" in name:
+            assert "temperature" not in second
+        if "system-role" in name:
+            assert [m["role"] for m in second["messages"]] == ["user"]
+
+
+def test_every_verdict_class_is_represented() -> None:
+    folder = answers_dir()
+    names = [p.name for p in folder.iterdir() if is_chat_or_error(p.name)]
+    classes = {expected_class(name) for name in names}
+    assert classes == {"answered", "retry", "adapt", "invalid", "problem", "inconclusive"}
+    assert len(names) >= 100
