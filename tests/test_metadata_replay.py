@@ -1,7 +1,7 @@
 """Replay: every recorded ``/models`` body reads into ModelInfo values without an error.
 
 The recorded answers are third-party material kept outside the project; set
-``PROVIDER_STORE_REPLAY_DIR`` to the folder that holds them (``*models*.json``) to run this test.
+``PROVIDER_STORE_ANSWERS_DIR`` to the folder that holds them (``*models*.json``) to run this test.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 
 from provider_store.providers.metadata import model_info
 
-REPLAY_ENV = "PROVIDER_STORE_REPLAY_DIR"
+REPLAY_ENV = "PROVIDER_STORE_ANSWERS_DIR"
 _LIST_KEYS = ("data", "models", "result")
 _CONTEXT_KEYS = ("context_length", "context_window", "max_context_length", "max_model_len",
                  "inputTokenLimit", "max_input_tokens")  # fmt: skip
