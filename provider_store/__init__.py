@@ -35,6 +35,7 @@ from provider_store.errors import (
     UnknownModelError,
 )
 from provider_store.legacy.report import ImportReport, ProviderChange
+from provider_store.model_info import ModelInfo
 from provider_store.provider_config import ProviderConfig, effective_api_key
 from provider_store.providers.base import ConnectionOptions
 from provider_store.providers.listing import ListLimits
@@ -66,6 +67,7 @@ __all__ = [
     "ListLimits",
     "MissingKeyError",
     "ModelDiscoveryService",
+    "ModelInfo",
     "ModelStatus",
     "NotFoundError",
     "OpenAIClient",
