@@ -39,6 +39,7 @@ if TYPE_CHECKING:
         UnknownModelError,
     )
     from provider_store.legacy.report import ImportReport, ProviderChange
+    from provider_store.model_info import ModelInfo
     from provider_store.provider_config import ProviderConfig, effective_api_key
     from provider_store.providers.base import ConnectionOptions
     from provider_store.providers.listing import ListLimits
@@ -68,6 +69,7 @@ _LAZY_NAMES: dict[str, str] = {
     "ListLimits": "provider_store.providers.listing",
     "MissingKeyError": "provider_store.errors",
     "ModelDiscoveryService": "provider_store.discovery.service",
+    "ModelInfo": "provider_store.model_info",
     "ModelStatus": "provider_store.catalog.tables",
     "NotFoundError": "provider_store.errors",
     "OpenAIClient": "provider_store.providers.openai",
@@ -134,6 +136,7 @@ __all__ = [
     "ListLimits",
     "MissingKeyError",
     "ModelDiscoveryService",
+    "ModelInfo",
     "ModelStatus",
     "NotFoundError",
     "OpenAIClient",

@@ -82,6 +82,19 @@ def test_models_list_prints_markup_and_escapes_literally(
     assert "\x1b" not in out and "\x07" not in out
 
 
+def test_models_show_prints_markup_and_escapes_literally(
+    hostile: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "--db", hostile, "models", "show", f"odd/{MARKUP_ID}")
+    assert code == 0, err
+    assert f"model              {MARKUP_ID}\n" in out
+    assert f"alias              {STYLED_ID}\n" in out
+    assert "\\[" not in out
+    code, out, err = run(capsys, "--db", hostile, "models", "show", f"odd/{ANSI_ID}")
+    assert code == 0, err
+    assert ANSI_SHOWN in out and "\x1b" not in out
+
+
 def test_providers_list_prints_markup_literally(
     hostile: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -34,6 +34,7 @@ EXPECTED = {
     "CacheState",
     "Provider",
     "ModelStatus",
+    "ModelInfo",
     "Verdict",
     "effective_api_key",
     "build_engine",

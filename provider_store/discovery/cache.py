@@ -40,6 +40,7 @@ from provider_store.catalog.queries import CacheState
 from provider_store.catalog.store import CatalogStore
 from provider_store.catalog.tables import utc_now
 from provider_store.discovery import leases
+from provider_store.discovery.listing import write_listing
 from provider_store.discovery.results import DiscoveryResult, Source
 from provider_store.errors import (
     BadResponseError,
@@ -255,7 +256,7 @@ class StoreBackend:
         """One short transaction: the cache columns, the sightings, the lease."""
         try:
             with self.store.transaction() as session:
-                queries.write_cache(session, self.key, models, at)
+                write_listing(session, self.key, models, at)  # cache columns + metadata
                 if step.holder is not None:
                     leases.release(session, self.key, step.holder)
         except BaseException:

@@ -351,7 +351,7 @@ class ModelDiscoveryService:
 
     def _kind(self, config: ProviderConfig) -> tuple[ProviderKind, ConnectionOptions]:
         """The provider's kind (by its ``kind`` column) and checked connection options."""
-        return kind_for(config._kind, self.client), ConnectionOptions.from_mapping(config._options)
+        return kind_for(config.kind, self.client), ConnectionOptions.from_mapping(config.options)
 
     def _error_text(self, error: DiscoveryError, config: ProviderConfig) -> str:
         return scrub(f"{error.__class__.__name__}: {error}", self._api_key(config))
