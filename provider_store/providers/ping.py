@@ -170,7 +170,7 @@ def read_answer(body: bytes) -> Answer:
     """What a 2xx chat completion body says (see :class:`AnswerKind`); never raises."""
     try:
         document = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return Answer(AnswerKind.MALFORMED)
     choices = document.get("choices") if isinstance(document, dict) else None
     if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
@@ -250,7 +250,7 @@ def read_error(body: bytes) -> ErrorFacts:
     """The fields of an error body; a body that is not JSON gives its text only. Never raises."""
     try:
         document = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raw = body[:2000].decode("utf-8", "replace")
         return ErrorFacts(text=" ".join(re.sub(r"<[^>]*>", " ", raw).split()).lower())
     objects = _error_objects(document)
