@@ -34,7 +34,10 @@ from provider_store.errors import (
 )
 from provider_store.legacy.report import ImportReport, ProviderChange
 from provider_store.provider_config import ProviderConfig, effective_api_key
+from provider_store.providers.base import ConnectionOptions
+from provider_store.providers.listing import ListLimits
 from provider_store.providers.openai import OpenAIClient, PingResult
+from provider_store.providers.ping import ChatReply, ErrorFacts
 from provider_store.resolution.manager import ProviderManager
 from provider_store.store import ProviderStore
 
@@ -47,13 +50,17 @@ __all__ = [
     "BadResponseError",
     "CacheState",
     "CatalogStore",
+    "ChatReply",
     "ConfigurationError",
+    "ConnectionOptions",
     "DiscoveryError",
     "DiscoveryOptions",
     "DiscoveryReport",
     "DiscoveryResult",
+    "ErrorFacts",
     "ImportReport",
     "InvalidDocumentError",
+    "ListLimits",
     "ModelDiscoveryService",
     "ModelStatus",
     "NotFoundError",
