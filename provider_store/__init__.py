@@ -22,9 +22,11 @@ from provider_store.discovery.service import ModelDiscoveryService
 from provider_store.errors import (
     AmbiguousModelError,
     BadResponseError,
+    CacheWriteError,
     ConfigurationError,
     DiscoveryError,
     InvalidDocumentError,
+    MissingKeyError,
     NotFoundError,
     ProviderConnectionError,
     ProviderHTTPError,
@@ -33,6 +35,7 @@ from provider_store.errors import (
     UnknownModelError,
 )
 from provider_store.legacy.report import ImportReport, ProviderChange
+from provider_store.model_info import ModelInfo
 from provider_store.provider_config import ProviderConfig, effective_api_key
 from provider_store.providers.base import ConnectionOptions
 from provider_store.providers.listing import ListLimits
@@ -49,6 +52,7 @@ __all__ = [
     "AmbiguousModelError",
     "BadResponseError",
     "CacheState",
+    "CacheWriteError",
     "CatalogStore",
     "ChatReply",
     "ConfigurationError",
@@ -61,7 +65,9 @@ __all__ = [
     "ImportReport",
     "InvalidDocumentError",
     "ListLimits",
+    "MissingKeyError",
     "ModelDiscoveryService",
+    "ModelInfo",
     "ModelStatus",
     "NotFoundError",
     "OpenAIClient",

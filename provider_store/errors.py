@@ -9,10 +9,12 @@ Every error the library raises on purpose derives from one root, so callers can 
      +-- UnknownModelError        a model string names no model (also a ValueError, as before)
      +-- ConfigurationError       a setting (such as the database URL) is unusable
      +-- StoreError               the database could not be opened, migrated or written
+     |    +-- CacheWriteError         (also a DiscoveryError) discovery could not save results
      +-- DiscoveryError           talking to a provider's OpenAI-compatible API failed
           +-- ProviderConnectionError   connection refused, DNS, TLS, timeout
           +-- ProviderHTTPError         the provider answered with an error status
           +-- BadResponseError          the provider answered 2xx with something unusable
+          +-- MissingKeyError           no API key stored and its environment variable unset
 
 Lower-level exceptions (SQLAlchemy, requests, PyYAML) are converted at the boundary with
 ``raise ... from exc`` so the original stays available as ``__cause__``. Messages never contain
@@ -139,3 +141,11 @@ class ProviderHTTPError(DiscoveryError):
 
 class BadResponseError(DiscoveryError):
     """The provider answered, but with something that is not a usable result."""
+
+
+class MissingKeyError(DiscoveryError):
+    """The provider has no API key: none stored and its environment variable is unset."""
+
+
+class CacheWriteError(StoreError, DiscoveryError):
+    """Discovery learned something but the database refused to store it (e.g. a full disk)."""

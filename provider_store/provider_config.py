@@ -12,6 +12,9 @@ from pydantic import BaseModel, Field, PrivateAttr
 
 DEFAULT_CACHE_DURATION = 300
 NOT_CONFIGURED_SUFFIX = "not-configured"
+# The API dialects a provider can speak; "openai" covers every OpenAI-compatible service.
+PROVIDER_KINDS = ("openai", "anthropic", "gemini")
+DEFAULT_KIND = "openai"
 
 
 class ProviderConfig(BaseModel):
@@ -20,8 +23,12 @@ class ProviderConfig(BaseModel):
     ``valid_models`` maps a model's long id to its short alias; ``invalid_models`` lists ids known
     not to chat. The runtime attributes ``_cached_models``, ``_cache_timestamp`` and
     ``_cache_duration`` hold the discovery cache and never appear in :meth:`model_dump`;
-    ``_provider_key`` names the store row a config was loaded from, ``_kind`` and ``_options``
-    its API dialect and connection options.
+    ``_provider_key`` names the store row a config was loaded from.
+
+    ``kind`` (the API dialect, one of :data:`PROVIDER_KINDS`, default ``"openai"``) and
+    ``options`` (connection options, see :mod:`provider_store.providers.base`, or None) are
+    settable but, like the runtime attributes, stay out of :meth:`model_dump` so the legacy shape
+    holds.
     """
 
     name: str = "Test Provider"
@@ -29,15 +36,16 @@ class ProviderConfig(BaseModel):
     api_key: str = Field(default="", repr=False)
     valid_models: dict[str, str] = Field(default_factory=dict)
     invalid_models: list[str] = Field(default_factory=list)
+    kind: str = Field(default=DEFAULT_KIND, exclude=True)
+    options: dict[str, Any] | None = Field(default=None, exclude=True, repr=False)
 
     _cached_models: list[dict[str, Any]] = PrivateAttr(default_factory=list)
     _cache_timestamp: float = PrivateAttr(default=0.0)
     _cache_duration: int = PrivateAttr(default=DEFAULT_CACHE_DURATION)
+    # Suspicious empty model lists answered in a row (the in-memory twin of the provider column).
+    _empty_list_strikes: int = PrivateAttr(default=0)
     # The catalog key (e.g. "openai") of a config loaded from a store; None for a loose config.
     _provider_key: str | None = PrivateAttr(default=None)
-    # The provider's API dialect and connection options (see provider_store.providers.base).
-    _kind: str = PrivateAttr(default="openai")
-    _options: dict[str, Any] | None = PrivateAttr(default=None)
 
     def get_valid_models(self) -> list[str]:
         """The long ids of the valid models, in catalog order."""

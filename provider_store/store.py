@@ -29,15 +29,21 @@ class ProviderStore(CatalogStore):
         """
         return importer.import_yaml(self, path, replace=replace, dry_run=dry_run)
 
-    def export_yaml(self, path: str | Path, *, redact_keys: bool = False) -> int:
+    def export_yaml(
+        self, path: str | Path, *, redact_keys: bool = False, with_metadata: bool = False
+    ) -> int:
         """Write the catalog as legacy YAML to ``path`` atomically; return the bytes written.
 
         The file gets mode 0600 when it contains any API key; ``redact_keys`` writes "" instead.
+        ``with_metadata`` adds each provider's ``model_metadata`` (what its model list says about
+        its valid and invalid models), which :meth:`import_yaml` reads back.
         """
-        return exporter.export_yaml(self, path, redact_keys=redact_keys)
+        return exporter.export_yaml(
+            self, path, redact_keys=redact_keys, with_metadata=with_metadata
+        )
 
-    def export_yaml_bytes(self, *, redact_keys: bool = False) -> bytes:
+    def export_yaml_bytes(self, *, redact_keys: bool = False, with_metadata: bool = False) -> bytes:
         """The legacy YAML export as bytes (what :meth:`export_yaml` writes)."""
-        return exporter.export_bytes(self, redact_keys=redact_keys)[0]
+        return exporter.export_bytes(self, redact_keys=redact_keys, with_metadata=with_metadata)[0]
 
     # -- discovery cache, errors and validation verdicts ---------------------------------------

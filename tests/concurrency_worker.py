@@ -242,11 +242,41 @@ def verify_last_writer(
     return verdicts
 
 
+def manager_discover(url: str) -> None:
+    """A long-lived ProviderManager: load the catalog, print ``loaded``, then discover all.
+
+    The parent holds the provider's ``/models`` answer while it edits the catalog elsewhere.
+    """
+    from provider_store import ProviderManager
+
+    store = ProviderStore(url)
+    client = OpenAIClient(connect_timeout=5, read_timeout=120, deadline=180, backoff=0.05)
+    service = ModelDiscoveryService(store, client=client)
+    manager = ProviderManager(store=store, service=service)
+    sys.stdout.write("loaded\n")
+    sys.stdout.flush()
+    ok = manager.discover_models(force_refresh=True)
+    report = manager.last_report
+    assert report is not None
+    _emit({"ok": ok, "persisted": report.persisted, "report": report.as_dict()})
+
+
+def save_config(url: str, key: str, name: str, api_key: str) -> None:
+    """Rename provider ``key`` and rotate its key with ``save_config`` (curated lists kept)."""
+    store = ProviderStore(url)
+    config = store.get_config(key)
+    config.name, config.api_key = name, api_key
+    store.save_config(key, config)
+    _emit({"done": True})
+
+
 MODES = {
     "discover": discover,
     "hold_and_die": hold_and_die,
     "hammer": hammer,
     "import": import_file,
+    "manager_discover": manager_discover,
+    "save_config": save_config,
     "refresh": refresh,
 }
 

@@ -195,11 +195,12 @@ def test_empty_list_rule(
     first = service.discover(config, force_refresh=True)
     assert first.source is Source.STALE and ids(first.models) == ["a", "b"]
     assert EMPTY_LIST_TAG in (store.read_cache("p").last_error or "")
+    assert store.read_cache("p").empty_list_strikes == 1  # a counted column, not a message
 
     second = service.discover(config, force_refresh=True)
     assert second.source is Source.FRESH and second.models == []
     state = store.read_cache("p")
-    assert state.models == [] and state.last_error is None
+    assert state.models == [] and state.last_error is None and state.empty_list_strikes == 0
 
     fake.reset_counts()
     assert service.discover(config).source is Source.FRESH  # an empty list is never fresh

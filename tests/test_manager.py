@@ -312,6 +312,7 @@ def test_failure_anywhere_persists_nothing_and_keeps_the_failed_catalog(
         assert manager.discover_models() is True  # both succeed once: the cache holds x, y
         broken.set_failure("error:500")
         broken.reset_counts()
+        second_run = time.time()
 
         assert manager.discover_models(force_refresh=True) is False
 
@@ -323,8 +324,10 @@ def test_failure_anywhere_persists_nothing_and_keeps_the_failed_catalog(
         failed = [s for s in report.providers if s.provider == "broken"][0]
         assert failed.status == "failed" and failed.source == "stale"
         assert failed.error is not None and "500" in failed.error
-        # The successful provider changed in memory, but nothing reached the store.
+        # The successful provider changed in memory; its curated lists did not reach the
+        # store (all or nothing), its verdicts did (they are facts).
         assert "good" in manager["ok"].valid_models
+        assert store.load_verdicts("ok")["good"].checked_at >= second_run
         assert ProviderManager(store=store)["ok"].valid_models == {
             "flaky": "fl",
             "good": "good",

@@ -36,6 +36,7 @@ class CacheState:
     last_error: str | None
     last_error_status: int | None
     last_error_at: float | None
+    empty_list_strikes: int = 0
 
     def is_fresh(self, now: float) -> bool:
         """A non-empty list fetched less than the TTL ago (the legacy freshness rule)."""
@@ -58,6 +59,7 @@ def read_cache(session: Session, provider_key: str) -> CacheState:
             p.last_error,
             p.last_error_status,
             p.last_error_at,
+            p.empty_list_strikes,
         ).where(p.key == provider_key)
     ).one_or_none()
     if row is None:
@@ -70,13 +72,18 @@ def read_cache(session: Session, provider_key: str) -> CacheState:
         last_error=row[4],
         last_error_status=row[5],
         last_error_at=row[6],
+        empty_list_strikes=row[7] or 0,
     )
 
 
 def write_cache(
     session: Session, provider_key: str, models: list[dict[str, Any]], fetched_at: float
 ) -> None:
-    """Store a freshly fetched list, clear the last error and record the sightings."""
+    """Store a freshly fetched list, clear the last error and strikes, record the sightings.
+
+    Writes only the cache columns and the sighted model rows; NotFoundError when the provider
+    is gone.
+    """
     state = read_cache(session, provider_key)
     session.execute(
         update(PROVIDER_TABLE)
@@ -87,6 +94,7 @@ def write_cache(
             last_error=None,
             last_error_status=None,
             last_error_at=None,
+            empty_list_strikes=0,
         )
     )
     ids = [m["id"] for m in models if isinstance(m.get("id"), str)]
@@ -94,14 +102,30 @@ def write_cache(
 
 
 def record_error(
-    session: Session, provider_key: str, message: str, status: int | None, at: float
-) -> None:
-    """Record a failed refresh on the provider; its cached list is left alone."""
-    session.execute(
+    session: Session,
+    provider_key: str,
+    message: str,
+    status: int | None,
+    at: float,
+    *,
+    empty_list_strikes: int = 0,
+) -> bool:
+    """Record a failed refresh on the provider; its cached list is left alone.
+
+    ``empty_list_strikes`` is the new count of suspicious empty answers in a row (0 for any
+    other failure). False when there is no such provider (nothing is written).
+    """
+    result = session.execute(
         update(PROVIDER_TABLE)
         .where(PROVIDER_TABLE.c.key == provider_key)
-        .values(last_error=message[:MAX_TEXT], last_error_status=status, last_error_at=at)
+        .values(
+            last_error=message[:MAX_TEXT],
+            last_error_status=status,
+            last_error_at=at,
+            empty_list_strikes=empty_list_strikes,
+        )
     )
+    return bool(getattr(result, "rowcount", 0) == 1)
 
 
 def record_sightings(session: Session, provider_id: int, ids: Sequence[str], at: float) -> None:

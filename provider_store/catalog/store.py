@@ -6,8 +6,10 @@ session, each call runs in a short transaction of its own.
 
 from __future__ import annotations
 
+import copy
+import json
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -15,13 +17,24 @@ from sqlalchemy import Engine, delete
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
-from provider_store.catalog import migrate, model_plan
+from provider_store.catalog import migrate, model_metadata, model_plan
 from provider_store.catalog import queries as cache_rows
 from provider_store.catalog.db import WRITE_OPTION, build_engine, redact_url, resolve_url
 from provider_store.catalog.records import ValidationResult
 from provider_store.catalog.tables import Model, ModelStatus, Provider, utc_now
-from provider_store.errors import InvalidDocumentError, StoreError
-from provider_store.provider_config import ProviderConfig, base_url_problem
+from provider_store.errors import (
+    ConfigurationError,
+    InvalidDocumentError,
+    NotFoundError,
+    StoreError,
+)
+from provider_store.model_info import ModelInfo
+from provider_store.provider_config import (
+    DEFAULT_KIND,
+    PROVIDER_KINDS,
+    ProviderConfig,
+    base_url_problem,
+)
 from provider_store.suggestions import unknown_provider
 
 logger = logging.getLogger(__name__)
@@ -146,6 +159,9 @@ class CatalogStore:
         """Insert or update provider ``key`` and its curated models from ``config``.
 
         The discovery cache, validation verdicts and sightings of models already stored are kept.
+        ``kind`` and ``options`` of an existing provider change only when ``config`` sets them
+        (a config from :meth:`get_config` always does). ConfigurationError for an unknown kind
+        or options that are not a JSON mapping with string keys.
         A curated model that the config no longer lists is dropped, unless discovery has seen it,
         in which case it stays as ``unverified``. A base URL the importer would refuse (empty,
         not http(s)) raises InvalidDocumentError and nothing is written.
@@ -154,6 +170,7 @@ class CatalogStore:
         if problem is not None:
             raise InvalidDocumentError(problem, field=f"providers.{key}.base_api_url")
         now = utc_now()
+        kind, options = checked_kind_options(key, config)
         with self._writing(session) as s:
             provider = s.exec(select(Provider).where(Provider.key == key)).one_or_none()
             if provider is None:
@@ -166,6 +183,8 @@ class CatalogStore:
                     position=position,
                     extra=dict(extra or {}),
                     cache_ttl_seconds=config._cache_duration,
+                    kind=kind,
+                    options=options,
                     created_at=now,
                     updated_at=now,
                 )
@@ -177,11 +196,37 @@ class CatalogStore:
                 provider.api_key = config.api_key
                 if extra is not None:
                     provider.extra = dict(extra)
+                if config.model_fields_set & {"kind", "options"}:
+                    provider.kind, provider.options = kind, options
                 provider.updated_at = now
                 s.add(provider)
                 s.flush()
             assert provider.id is not None
             sync_models(s, provider.id, config)
+
+    def update_curated(
+        self,
+        key: str,
+        change: Callable[[ProviderConfig], None],
+        *,
+        session: Session | None = None,
+    ) -> bool:
+        """Apply ``change`` to provider ``key``'s curated lists as stored now, and store them.
+
+        The provider row is locked and re-read inside the transaction; only the curated model
+        rows are written (never its name, URL or key). False, with nothing written, when there
+        is no such provider.
+        """
+        with self._writing(session) as s:
+            provider = s.exec(
+                select(Provider).where(Provider.key == key).with_for_update()
+            ).one_or_none()
+            if provider is None or provider.id is None:
+                return False
+            current = self._to_config(provider, self._curated(s, [provider.id]))
+            change(current)
+            sync_models(s, provider.id, current)
+            return True
 
     def delete_provider(self, key: str, *, session: Session | None = None) -> None:
         """Remove a provider and (by cascade) its models."""
@@ -271,6 +316,36 @@ class CatalogStore:
         with self._writing(session) as s:
             cache_rows.set_problem(s, key, problem, utc_now() if at is None else at)
 
+    # -- model metadata -----------------------------------------------------------------------
+
+    def model_info(
+        self, provider_key: str, model_id: str, *, session: Session | None = None
+    ) -> ModelInfo:
+        """What provider ``provider_key`` listed about ``model_id``, with its raw listed item.
+
+        Unknown fields are None. NotFoundError names the provider or the model when the catalog
+        has no such provider or no such model of it.
+        """
+        with self._reading(session) as s:
+            found = model_metadata.read_model_infos(s, provider_key, [model_id])
+        if model_id not in found:
+            raise NotFoundError(f"Unknown model of provider {provider_key}: {model_id}")
+        return found[model_id]
+
+    def list_model_infos(
+        self, provider_key: str, *, session: Session | None = None
+    ) -> dict[str, ModelInfo]:
+        """Every model of ``provider_key`` in the catalog (curated or discovered), by model id."""
+        with self._reading(session) as s:
+            return model_metadata.read_model_infos(s, provider_key)
+
+    def write_model_infos(
+        self, provider_key: str, infos: Iterable[ModelInfo], *, session: Session | None = None
+    ) -> int:
+        """Store listed metadata on existing model rows (see :func:`write_model_infos`)."""
+        with self._writing(session) as s:
+            return model_metadata.write_model_infos(s, provider_key, infos)
+
     # -- helpers ------------------------------------------------------------------------------
 
     @staticmethod
@@ -305,14 +380,34 @@ class CatalogStore:
             api_key=provider.api_key,
             valid_models=dict(valid),
             invalid_models=list(invalid),
+            kind=provider.kind or DEFAULT_KIND,
+            options=copy.deepcopy(provider.options) if provider.options is not None else None,
         )
         config._cached_models = list(provider.models_cache or [])
         config._cache_timestamp = provider.models_fetched_at or 0.0
         config._cache_duration = provider.cache_ttl_seconds
         config._provider_key = provider.key
-        config._kind = provider.kind or "openai"
-        config._options = dict(provider.options) if provider.options else None
         return config
+
+
+def checked_kind_options(key: str, config: ProviderConfig) -> tuple[str, dict[str, Any] | None]:
+    """``config``'s kind and options, checked; ConfigurationError names the provider and field."""
+    if config.kind not in PROVIDER_KINDS:
+        raise ConfigurationError(
+            f"provider {key}: kind must be one of {', '.join(PROVIDER_KINDS)}, not {config.kind!r}"
+        )
+    options = config.options
+    if options is None:
+        return config.kind, None
+    try:
+        encoded = json.dumps(options, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(
+            f"provider {key}: options must be JSON data (strings, numbers, lists, mappings)"
+        ) from exc
+    if not isinstance(options, dict) or any(not isinstance(k, str) for k in options):
+        raise ConfigurationError(f"provider {key}: options must be a mapping with string keys")
+    return config.kind, json.loads(encoded)
 
 
 def sync_models(session: Session, provider_id: int, config: ProviderConfig) -> None:

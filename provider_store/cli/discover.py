@@ -86,10 +86,12 @@ def discover(
 ) -> None:
     """Discover (and validate) the models of every provider, or only PROVIDER.
 
-    Providers without a usable key are skipped. A ping that reveals a provider problem (a
-    rejected key, no credit or quota) stops that provider's other pings; the problem is shown
-    and recorded on the provider until a later run gets through. Results are saved only when
-    every targeted provider could be discovered; exit code 1 when one could not.
+    Providers without an API key (none stored, $<KEY>_API_KEY unset) are skipped, naming the
+    variable to set. A ping that reveals a provider problem (a rejected key, no credit or
+    quota) stops that provider's other pings; the problem is shown and recorded on the provider
+    until a later run gets through. Verdicts are saved per provider as its pings finish; the
+    curated lists only when every targeted provider could be discovered. Exit code 1 when one
+    could not, when a result could not be saved, or when every provider was skipped.
     """
     manager = open_manager(state)
     if provider is not None and not any(k.lower() == provider.lower() for k in manager):
@@ -138,7 +140,15 @@ def _print_report(report: DiscoveryReport) -> None:
             s.error or "",
         )
     stdout.print(table)
+    # The table may cut long messages at narrow widths; what to do about a provider is one line.
     for s in report.providers:
+        if s.error:
+            stdout.print(
+                f"{s.provider} {s.status}: {s.error}",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
         if s.problem:
             stdout.print(
                 f"{s.provider}: provider problem, other pings not sent: {s.problem}",
@@ -146,5 +156,7 @@ def _print_report(report: DiscoveryReport) -> None:
                 highlight=False,
                 soft_wrap=True,
             )
+    if report.error:
+        stdout.print(report.error, markup=False, highlight=False, soft_wrap=True)
     saved = "saved" if report.persisted else "not saved"
     stdout.print(f"{len(report.providers)} provider(s) in {report.seconds:.1f}s; results {saved}.")

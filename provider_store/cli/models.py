@@ -1,10 +1,12 @@
-"""``provider-store models list``, ``resolve`` and ``find``: the catalog's models."""
+"""``provider-store models list`` and ``show``, ``resolve`` and ``find``: the catalog's models."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from provider_store.cli.app import (
@@ -17,6 +19,8 @@ from provider_store.cli.app import (
     stderr,
     stdout,
 )
+from provider_store.errors import ConfigurationError, NotFoundError
+from provider_store.model_info import ModelInfo
 from provider_store.suggestions import unknown_provider
 
 FAILED = 1
@@ -35,10 +39,37 @@ def models() -> None:
     is_flag=True,
     help="Also list invalid and discovered-but-unverified models, with their last verdict.",
 )
+@click.option(
+    "--min-context",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Only models whose provider lists a context length of at least N tokens.",
+)
+@click.option(
+    "--capability",
+    "capabilities",
+    multiple=True,
+    metavar="NAME",
+    help="Only models listed with this capability (tools, vision, reasoning ...); repeatable.",
+)
 @json_option
 @pass_state
-def models_list(state: CliState, provider_key: str | None, show_all: bool, as_json: bool) -> None:
-    """List valid models as provider/model (alias); --all adds the rest with verdicts."""
+def models_list(
+    state: CliState,
+    provider_key: str | None,
+    show_all: bool,
+    min_context: int | None,
+    capabilities: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """List valid models as provider/model (alias); --all adds the rest with verdicts.
+
+    --json adds what each provider listed about a model (context_length, max_output_tokens,
+    input_price and output_price in USD per million tokens, capabilities, display_name; null
+    when unknown). --min-context and --capability keep only models whose listed metadata
+    matches; a model whose provider does not say is left out.
+    """
+    wanted_capabilities = {c.strip().lower() for c in capabilities}
     store = state.store()
     configs = store.load_configs()
     if provider_key is not None:
@@ -48,6 +79,7 @@ def models_list(state: CliState, provider_key: str | None, show_all: bool, as_js
     rows: list[dict[str, Any]] = []
     for key, config in configs.items():
         verdicts = store.load_verdicts(key) if show_all else {}
+        infos = store.list_model_infos(key)
         entries = [(m, a, "valid") for m, a in config.valid_models.items()]
         if show_all:
             entries += [(m, m, "invalid") for m in config.invalid_models]
@@ -58,6 +90,9 @@ def models_list(state: CliState, provider_key: str | None, show_all: bool, as_js
                     curated.add(model_id)
                     entries.append((model_id, model_id, "unverified"))
         for model_id, alias, status in entries:
+            info = infos.get(model_id, ModelInfo(id=model_id))
+            if not _matches(info, min_context, wanted_capabilities):
+                continue
             row: dict[str, Any] = {
                 "provider": key,
                 "model": model_id,
@@ -68,6 +103,7 @@ def models_list(state: CliState, provider_key: str | None, show_all: bool, as_js
                 verdict = verdicts.get(model_id)
                 row["verdict"] = verdict.verdict.value if verdict else None
                 row["verdict_reason"] = verdict.reason if verdict else None
+            row.update(_list_fields(info))
             rows.append(row)
     if as_json:
         print_json(rows)
@@ -80,6 +116,112 @@ def models_list(state: CliState, provider_key: str | None, show_all: bool, as_js
             cells += [row["status"], row["verdict"] or "-"]
         table.add_row(*cells)
     stdout.print(table)
+
+
+def _matches(info: ModelInfo, min_context: int | None, capabilities: set[str]) -> bool:
+    if min_context is not None and (info.context_length or 0) < min_context:
+        return False
+    return capabilities <= set(info.capabilities)
+
+
+def _list_fields(info: ModelInfo) -> dict[str, Any]:
+    """The metadata fields of ``models list --json`` (null when the provider does not say)."""
+    return {
+        "display_name": info.display_name,
+        "context_length": info.context_length,
+        "max_output_tokens": info.max_output_tokens,
+        "input_price": info.input_price,
+        "output_price": info.output_price,
+        "capabilities": list(info.capabilities) or None,
+    }
+
+
+# -- show ------------------------------------------------------------------------------------------
+
+
+@models.command("show")
+@click.argument("model_ref", metavar="PROVIDER/MODEL")
+@json_option
+@pass_state
+def models_show(state: CliState, model_ref: str, as_json: bool) -> None:
+    """Show one model: its status, last verdict and what its provider lists about it.
+
+    Prices are in USD per million tokens, created is a UTC date. --json adds the raw item of
+    the provider's model list.
+    """
+    store = state.store()
+    key, model_id = _split_ref(model_ref, store.provider_keys())
+    info = store.model_info(key, model_id)
+    config = store.get_config(key)
+    verdict = store.load_verdicts(key, models=[model_id]).get(model_id)
+    if model_id in config.valid_models:
+        status, alias = "valid", config.valid_models[model_id]
+    elif model_id in config.invalid_models:
+        status, alias = "invalid", model_id
+    else:
+        status, alias = "unverified", model_id
+    data: dict[str, Any] = {
+        "provider": key,
+        "model": model_id,
+        "alias": alias,
+        "status": status,
+        "verdict": verdict.verdict.value if verdict else None,
+        "verdict_reason": verdict.reason if verdict else None,
+        **_list_fields(info),
+        "created": info.created,
+        "input_modalities": list(info.input_modalities) or None,
+        "output_modalities": list(info.output_modalities) or None,
+        "raw": dict(info.raw) or None,
+    }
+    if as_json:
+        print_json(data)
+        return
+    table = Table("field", "value", show_header=False, box=None)
+    for name in _SHOWN:
+        table.add_row(name, _shown(name, data[name]))
+    stdout.print(table)
+
+
+_SHOWN = (
+    "provider",
+    "model",
+    "alias",
+    "status",
+    "verdict",
+    "display_name",
+    "created",
+    "context_length",
+    "max_output_tokens",
+    "input_price",
+    "output_price",
+    "input_modalities",
+    "output_modalities",
+    "capabilities",
+)
+
+
+def _shown(name: str, value: Any) -> str:
+    if value is None:
+        return "-"
+    if name == "created":
+        return datetime.fromtimestamp(value, tz=UTC).strftime("%Y-%m-%d")
+    if name in ("input_price", "output_price"):
+        return f"${value:g} / 1M tokens"
+    if name in ("context_length", "max_output_tokens"):
+        return f"{value:,}"
+    if isinstance(value, list):
+        return escape(", ".join(value))
+    return escape(str(value))
+
+
+def _split_ref(ref: str, keys: list[str]) -> tuple[str, str]:
+    """PROVIDER/MODEL -> (provider key, model id); model ids may contain '/' themselves."""
+    for key in sorted(keys, key=len, reverse=True):
+        if ref.startswith(f"{key}/") and len(ref) > len(key) + 1:
+            return key, ref[len(key) + 1 :]
+    if "/" not in ref:
+        raise ConfigurationError(f"expected PROVIDER/MODEL, got {ref!r}")
+    raise NotFoundError(f"Unknown provider: {ref.split('/', 1)[0]}")
 
 
 # -- resolve / find -------------------------------------------------------------------------------

@@ -81,19 +81,26 @@ def _change_lines(change: ProviderChange) -> list[str]:
 @cli.command("export")
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--redact-keys", is_flag=True, help='Write "" for every API key.')
+@click.option(
+    "--with-metadata",
+    is_flag=True,
+    help="Also write model_metadata: what each provider lists about its valid/invalid models.",
+)
 @pass_state
-def export_command(state: CliState, file: str, redact_keys: bool) -> None:
+def export_command(state: CliState, file: str, redact_keys: bool, with_metadata: bool) -> None:
     """Write the catalog as a legacy providers YAML FILE ('-' for standard output).
 
     The file is replaced atomically; it gets mode 0600 when it contains API keys. Keys that
-    come from environment variables (e.g. OPEN_ROUTER_API_KEY) are never written.
+    come from environment variables (e.g. OPEN_ROUTER_API_KEY) are never written. Without
+    --with-metadata the file has the legacy layout (plus kind/options where a provider is not
+    the default).
     """
     store = state.store()
     if file == "-":
         stream = sys.stdout.buffer
-        stream.write(store.export_yaml_bytes(redact_keys=redact_keys))
+        stream.write(store.export_yaml_bytes(redact_keys=redact_keys, with_metadata=with_metadata))
         stream.flush()
         return
-    size = store.export_yaml(file, redact_keys=redact_keys)
+    size = store.export_yaml(file, redact_keys=redact_keys, with_metadata=with_metadata)
     count = len(store.provider_keys())
     stdout.print(f"Exported {count} providers to {file} ({size:,} bytes).", markup=False)

@@ -33,5 +33,5 @@ class DiscoveryResult:
 
     @property
     def ok(self) -> bool:
-        """True when the list is fresh (fetched now or from a fresh cache)."""
-        return self.source in (Source.FRESH, Source.CACHE)
+        """True when the list is fresh (fetched now or from a fresh cache) and nothing failed."""
+        return self.source in (Source.FRESH, Source.CACHE) and self.error is None

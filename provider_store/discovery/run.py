@@ -14,8 +14,16 @@ Rules (see :func:`run_discovery`):
 - Ids already in ``invalid_models`` stay invalid without a ping. A ``valid`` verdict merges the id
   into ``valid_models``; an ``invalid`` one moves it to ``invalid_models`` (and out of
   ``valid_models``); an ``inconclusive`` one leaves the model where it was.
-- Persisting is one short transaction after all network work, and only when every targeted
-  provider succeeded: ``save_config`` for each, plus the new (not reused) verdicts.
+- Verdicts are facts: each provider's new (not reused) verdicts are stored in a short
+  transaction of their own as soon as its pings finish, whatever happens to the other providers.
+- The curated lists keep the legacy all-or-nothing rule: they are written in one short
+  transaction after all network work, only when every targeted provider succeeded. That write
+  re-reads each provider row (locked) and applies only the change this run made to its lists
+  (:class:`CuratedChange`); its name, URL and key are never written, so a concurrent import or
+  ``save_config`` survives, and a provider deleted meanwhile stays deleted.
+- A failed write (cache, verdicts, curated lists) fails the provider, or the run.
+- Providers without an API key are skipped with a message naming the variable to set; when every
+  targeted provider was skipped the run is not ok.
 """
 
 from __future__ import annotations
@@ -27,8 +35,6 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import ParamSpec, Protocol, TypeVar
-
-from sqlmodel import Session
 
 from provider_store.catalog.records import ValidationResult
 from provider_store.catalog.store import CatalogStore
@@ -45,6 +51,7 @@ from provider_store.discovery.report import (
     ProviderSummary,
 )
 from provider_store.discovery.results import DiscoveryResult, Source
+from provider_store.errors import MissingKeyError, NotFoundError, ProviderStoreError
 from provider_store.provider_config import ProviderConfig
 from provider_store.providers.deadline import deadline_scope
 from provider_store.suggestions import unknown_provider
@@ -66,8 +73,8 @@ class DiscoveryServiceLike(Protocol):
     ) -> DiscoveryResult:
         """Models of one provider, with where they came from."""
 
-    def validate_api_key(self, config: ProviderConfig) -> bool:
-        """True when the config has a usable key."""
+    def missing_key(self, config: ProviderConfig) -> MissingKeyError | None:
+        """The error naming the variable to set when the config has no usable key."""
 
     def check_model(
         self, config: ProviderConfig, model: str, *, force: bool = False, record: bool = True
@@ -89,6 +96,45 @@ class _Outcome:
     seconds: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
     closed: bool = False
+
+
+@dataclass(frozen=True)
+class CuratedChange:
+    """What one run changed in a provider's curated lists, to replay on the stored lists."""
+
+    added_valid: dict[str, str]
+    removed_valid: list[str]
+    added_invalid: list[str]
+    removed_invalid: list[str]
+    invalid_order: list[str]
+
+    @classmethod
+    def between(
+        cls, before: tuple[dict[str, str], list[str]], after: ProviderConfig
+    ) -> CuratedChange:
+        """The change from ``before`` (valid_models, invalid_models) to ``after``'s lists."""
+        valid, invalid = before
+        return cls(
+            added_valid={m: a for m, a in after.valid_models.items() if m not in valid},
+            removed_valid=[m for m in valid if m not in after.valid_models],
+            added_invalid=[m for m in after.invalid_models if m not in invalid],
+            removed_invalid=[m for m in invalid if m not in after.invalid_models],
+            invalid_order=list(after.invalid_models),
+        )
+
+    def apply(self, config: ProviderConfig) -> None:
+        """Replay the change on ``config``'s lists; what the run did not touch stays as it is."""
+        for model in self.removed_valid:
+            config.valid_models.pop(model, None)
+        for model, alias in self.added_valid.items():
+            config.valid_models.setdefault(model, alias)
+        gone = set(self.removed_invalid)
+        members = {m for m in config.invalid_models if m not in gone} | set(self.added_invalid)
+        # The run's order first (as the legacy rule writes it), then ids only the store holds.
+        ordered = [m for m in self.invalid_order if m in members]
+        config.invalid_models = ordered + [
+            m for m in config.invalid_models if m in members and m not in set(ordered)
+        ]
 
 
 def run_discovery(
@@ -120,36 +166,51 @@ def run_discovery(
     summaries: dict[str, ProviderSummary] = {}
     runnable: list[str] = []
     for key in targets:
-        if service.validate_api_key(providers[key]):
+        missing = service.missing_key(providers[key])
+        if missing is None:
             runnable.append(key)
         else:
-            logger.warning(
-                "Skipping provider %s: no API key (stored or $%s_API_KEY)", key, key.upper()
-            )
-            summaries[key] = ProviderSummary(key, SKIPPED, error="no API key")
+            logger.warning("%s", missing)
+            summaries[key] = ProviderSummary(key, SKIPPED, error=str(missing))
             notify(ProgressEvent(key, Phase.DONE, summary=summaries[key]))
 
-    outcomes = _run_network(providers, runnable, service, options, notify, started)
+    outcomes = _run_network(providers, runnable, service, options, notify, started, store)
+    changes: dict[str, CuratedChange] = {}
     for key in runnable:
-        summaries[key] = _apply(providers[key], outcomes[key], options.validate)
+        config = providers[key]
+        before = (dict(config.valid_models), list(config.invalid_models))
+        summaries[key] = _apply(config, outcomes[key], options.validate)
+        changes[key] = CuratedChange.between(before, config)
         notify(ProgressEvent(key, Phase.DONE, summary=summaries[key]))
 
     report = DiscoveryReport(providers=[summaries[key] for key in targets])
-    report.ok = all(summary.ok for summary in report.providers)
+    report.ok = all(summary.ok for summary in report.providers) and (bool(runnable) or not targets)
+    if not runnable and targets:
+        report.error = "every provider was skipped: no API key"
     if store is not None and report.ok and runnable:
-        with store.transaction() as session:
-            for key in runnable:
-                store.save_config(key, providers[key], session=session)
-                fresh = [v for v in outcomes[key].verdicts.values() if not v.reused]
-                if fresh:
-                    store.record_verdicts(key, fresh, session=session)
-                _record_problem(store, key, outcomes[key], fresh, session)
-        report.persisted = True
-    elif store is not None and not report.ok:
+        report.persisted = _save_curated(store, changes, report)
+    elif store is not None and not report.ok and runnable:
         failed = [s.provider for s in report.providers if not s.ok]
         logger.warning("Not saving discovery results: failed providers %s", ", ".join(failed))
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _save_curated(
+    store: CatalogStore, changes: Mapping[str, CuratedChange], report: DiscoveryReport
+) -> bool:
+    """Replay each provider's curated change on its stored lists, in one short transaction."""
+    try:
+        with store.transaction() as session:
+            for key, change in changes.items():
+                if not store.update_curated(key, change.apply, session=session):
+                    logger.warning("Provider %s was removed meanwhile; not re-created", key)
+    except ProviderStoreError as exc:
+        logger.warning("Saving discovery results failed: %s", exc)
+        report.ok = False
+        report.error = f"results could not be saved: {exc}"
+        return False
+    return True
 
 
 def _safe(progress: ProgressCallback | None) -> ProgressCallback:
@@ -179,6 +240,7 @@ def _run_network(
     options: DiscoveryOptions,
     notify: ProgressCallback,
     started: float,
+    store: CatalogStore | None,
 ) -> dict[str, _Outcome]:
     outcomes = {key: _Outcome(key) for key in keys}
     if not keys:
@@ -187,17 +249,9 @@ def _run_network(
     pings = ThreadPoolExecutor(options.concurrency, thread_name_prefix="ps-ping")
     discoverers = ThreadPoolExecutor(len(keys), thread_name_prefix="ps-discover")
     try:
+        work = _Work(service, options, pings, deadline_at, notify, store)
         futures = {
-            discoverers.submit(
-                _one_provider,
-                providers[key],
-                outcomes[key],
-                service,
-                options,
-                pings,
-                deadline_at,
-                notify,
-            ): key
+            discoverers.submit(_one_provider, providers[key], outcomes[key], work): key
             for key in keys
         }
         # Workers stop waiting at the deadline themselves; the grace lets them hand in results.
@@ -213,22 +267,27 @@ def _run_network(
     return outcomes
 
 
-def _one_provider(
-    config: ProviderConfig,
-    outcome: _Outcome,
-    service: DiscoveryServiceLike,
-    options: DiscoveryOptions,
-    pings: ThreadPoolExecutor,
-    deadline_at: float,
-    notify: ProgressCallback,
-) -> None:
+@dataclass(frozen=True)
+class _Work:
+    """What every provider's worker shares in one run."""
+
+    service: DiscoveryServiceLike
+    options: DiscoveryOptions
+    pings: ThreadPoolExecutor
+    deadline_at: float
+    notify: ProgressCallback
+    store: CatalogStore | None
+
+
+def _one_provider(config: ProviderConfig, outcome: _Outcome, work: _Work) -> None:
     began = time.perf_counter()
     key = outcome.key
-    notify(ProgressEvent(key, Phase.DISCOVERING))
+    options = work.options
+    work.notify(ProgressEvent(key, Phase.DISCOVERING))
     try:
         result = _within(
-            deadline_at,
-            service.discover,
+            work.deadline_at,
+            work.service.discover,
             config,
             force_refresh=options.force_refresh,
             wait_for_refresh=True,
@@ -250,7 +309,8 @@ def _one_provider(
         logger.warning("Discovery of %s failed (%s): %s", key, result.source, result.error)
         return
     if todo:
-        _ping_all(config, outcome, todo, service, options, pings, deadline_at, notify)
+        verdicts = _ping_all(config, outcome, todo, work)
+        _record_verdicts(outcome, verdicts, work.store)
     with outcome.lock:
         if not outcome.closed:
             outcome.seconds = time.perf_counter() - began
@@ -262,16 +322,40 @@ def _within(deadline_at: float, call: Callable[_P, _T], *args: _P.args, **kwargs
         return call(*args, **kwargs)
 
 
-def _ping_all(
-    config: ProviderConfig,
-    outcome: _Outcome,
-    todo: list[str],
-    service: DiscoveryServiceLike,
-    options: DiscoveryOptions,
-    pings: ThreadPoolExecutor,
-    deadline_at: float,
-    notify: ProgressCallback,
+def _record_verdicts(
+    outcome: _Outcome, verdicts: dict[str, ValidationResult], store: CatalogStore | None
 ) -> None:
+    """Store one provider's new verdicts now, in a transaction of their own, with the provider
+    problem they revealed (or its clearing, once a ping got through)."""
+    fresh = [v for v in verdicts.values() if not v.reused]
+    if store is None or not fresh:
+        return
+    problems = [v.problem for v in fresh if v.problem is not None]
+    try:
+        with store.transaction() as session:
+            store.record_verdicts(outcome.key, fresh, session=session)
+            if problems:
+                store.set_problem(outcome.key, problems[0], session=session)
+            elif any(v.verdict is not Verdict.INCONCLUSIVE for v in fresh):
+                store.set_problem(outcome.key, None, session=session)
+    except NotFoundError:
+        logger.warning("Provider %s was removed meanwhile; its verdicts are dropped", outcome.key)
+    except ProviderStoreError as exc:
+        logger.warning("Saving the verdicts of %s failed: %s", outcome.key, exc)
+        with outcome.lock:
+            outcome.error = f"verdicts could not be saved: {exc}"
+
+
+def _ping_all(
+    config: ProviderConfig, outcome: _Outcome, todo: list[str], work: _Work
+) -> dict[str, ValidationResult]:
+    service, options, pings, deadline_at, notify = (
+        work.service,
+        work.options,
+        work.pings,
+        work.deadline_at,
+        work.notify,
+    )
     key = outcome.key
     slots = threading.BoundedSemaphore(options.per_provider)
     lock = threading.Lock()
@@ -343,11 +427,12 @@ def _ping_all(
         if not outcome.closed:
             outcome.verdicts = verdicts
             outcome.problem = problems[0] if problems else None
+    return verdicts
 
 
 def _apply(config: ProviderConfig, outcome: _Outcome, validate: bool) -> ProviderSummary:
     result = outcome.result
-    if result is None or not result.ok:
+    if result is None or not result.ok or outcome.error is not None:
         error = outcome.error
         if result is not None and result.error is not None:
             error = f"{type(result.error).__name__}: {result.error}"
@@ -389,20 +474,6 @@ def _apply(config: ProviderConfig, outcome: _Outcome, validate: bool) -> Provide
         problem=outcome.problem,
         seconds=outcome.seconds,
     )
-
-
-def _record_problem(
-    store: CatalogStore,
-    key: str,
-    outcome: _Outcome,
-    fresh: list[ValidationResult],
-    session: Session,
-) -> None:
-    """Store the provider problem this run saw, or clear an old one once a ping got through."""
-    if outcome.problem is not None:
-        store.set_problem(key, outcome.problem, session=session)
-    elif any(v.verdict is not Verdict.INCONCLUSIVE for v in fresh):
-        store.set_problem(key, None, session=session)
 
 
 def _is(outcome: _Outcome, model: str, verdict: Verdict) -> bool:

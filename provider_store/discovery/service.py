@@ -25,29 +25,32 @@ Rules where the issue left a choice:
   needs a store; a loose config is pinged on every check, as the legacy service did.
 - **One refresh per expiry**: a stale store-backed cache is refreshed by the holder of the
   provider's refresh lease only; other callers serve the stale list at once, or wait for the
-  holder's result when there is no list (:mod:`provider_store.discovery.refresh`). ``force_refresh``
+  holder's result when there is no list (:mod:`provider_store.discovery.cache`). ``force_refresh``
   fetches regardless of the lease.
 
-The store-backed path lives in :mod:`provider_store.discovery.stored_cache`, the in-memory one in
-:mod:`discovery.memory_cache`, the verdict rules in :mod:`discovery.verdicts`.
+- **Missing key**: a provider without an API key (none stored, its environment variable unset) is
+  never asked: no ``Authorization: Bearer`` with an empty key. Discovery serves what the cache
+  holds with a :class:`MissingKeyError` naming the variable; a ping is inconclusive.
+
+The cache policy and its two backends (memory, store) live in
+:mod:`provider_store.discovery.cache`, the verdict rules in :mod:`discovery.verdicts`.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from provider_store.catalog.records import ValidationResult
 from provider_store.catalog.store import CatalogStore
 from provider_store.catalog.tables import Verdict, utc_now
-from provider_store.discovery import stored_cache
-from provider_store.discovery.memory_cache import EMPTY_LIST_TAG as EMPTY_LIST_TAG
-from provider_store.discovery.memory_cache import MemoryCache
+from provider_store.discovery import cache
+from provider_store.discovery.cache import EMPTY_LIST_TAG as EMPTY_LIST_TAG
 from provider_store.discovery.results import DiscoveryResult, Source
-from provider_store.discovery.stored_cache import guard
 from provider_store.discovery.verdicts import (
     DEFAULT_REVALIDATE_AFTER,
     Judgement,
@@ -57,8 +60,18 @@ from provider_store.discovery.verdicts import (
     provider_problem,
 )
 from provider_store.discovery.verdicts import REFUSAL_STATUSES as REFUSAL_STATUSES
-from provider_store.errors import BadResponseError, DiscoveryError, ProviderStoreError
-from provider_store.provider_config import NOT_CONFIGURED_SUFFIX, ProviderConfig, effective_api_key
+from provider_store.errors import (
+    BadResponseError,
+    DiscoveryError,
+    MissingKeyError,
+    ProviderStoreError,
+)
+from provider_store.provider_config import (
+    NOT_CONFIGURED_SUFFIX,
+    ProviderConfig,
+    effective_api_key,
+    env_var_for,
+)
 from provider_store.providers.base import ConnectionOptions, OptionsError, ProviderKind
 from provider_store.providers.kinds import kind_for
 from provider_store.providers.openai import OpenAIClient, scrub
@@ -68,6 +81,7 @@ from provider_store.providers.transport import parse_retry_after
 logger = logging.getLogger(__name__)
 
 LEASE_MARGIN = 5.0
+_T = TypeVar("_T")
 
 __all__ = [
     "DiscoveryResult",
@@ -84,7 +98,7 @@ class ModelDiscoveryService:
     ``store`` makes the cache and the verdicts durable for configs loaded from it; ``client`` is
     an :class:`~OpenAIClient` (one is created, and closed by :meth:`close`,
     when not given). Safe to use from several threads at once. A stale store-backed cache is
-    refreshed by one caller at a time across processes (see :mod:`discovery.refresh`):
+    refreshed by one caller at a time across processes (see :mod:`discovery.cache`):
     ``lease_seconds`` (default: the client's deadline plus a margin) bounds how long a crashed
     refresher blocks others, ``wait_seconds`` (default: the lease) how long a caller without any
     list waits for another process's refresh.
@@ -108,7 +122,6 @@ class ModelDiscoveryService:
             lease_seconds if lease_seconds is not None else self.client.deadline + LEASE_MARGIN
         )
         self.wait_seconds = wait_seconds if wait_seconds is not None else self.lease_seconds
-        self._memory = MemoryCache()
 
     def __repr__(self) -> str:
         return f"ModelDiscoveryService(store={self.store!r}, client={self.client!r})"
@@ -164,33 +177,60 @@ class ModelDiscoveryService:
 
         When another process holds the refresh lease, the stale list is served at once, unless
         ``wait_for_refresh`` asks to wait (bounded) for that process's result, as an explicit
-        refresh does. Never raises: network and database trouble end up in the result (and the
-        log).
+        refresh does. A provider without an API key is not asked (the result carries a
+        :class:`MissingKeyError` naming the variable to set). Never raises: network and database
+        trouble end up in the result (and the log).
         """
+        backend = self._backend(config)
+        try:
+            step = cache.begin(
+                backend, force_refresh=force_refresh, wait_for_refresh=wait_for_refresh
+            )
+        except ProviderStoreError as exc:
+            logger.warning(
+                "discovery cache of %s unreadable (%s); using the in-memory cache",
+                config._provider_key,
+                exc.__class__.__name__,
+            )
+            backend = cache.MemoryBackend(config)
+            step = cache.begin(
+                backend, force_refresh=force_refresh, wait_for_refresh=wait_for_refresh
+            )
+        if step.result is not None:
+            return step.result
+        missing = self.missing_key(config)
+        if missing is not None:
+            backend.release(step)
+            logger.warning("%s", missing)
+            return cache.stale_or_none(step.state, missing)
+        try:
+            outcome = self._fetch(config)
+        except BaseException:
+            backend.release(step)
+            raise
+        text = self._error_text(outcome, config) if isinstance(outcome, DiscoveryError) else ""
+        return cache.finish(backend, step, outcome, text)
+
+    def missing_key(self, config: ProviderConfig) -> MissingKeyError | None:
+        """The error naming the variable to set when ``config`` has no usable API key."""
+        if self.validate_api_key(config):
+            return None
         key = config._provider_key
-        if self.store is not None and key is not None:
-            try:
-                state = self.store.read_cache(key)
-            except ProviderStoreError as exc:
-                logger.warning(
-                    "discovery cache of %s unreadable (%s); using the in-memory cache",
-                    key,
-                    exc.__class__.__name__,
-                )
-            else:
-                return stored_cache.discover(
-                    self.store,
-                    key,
-                    config,
-                    state,
-                    force_refresh=force_refresh,
-                    wait_for_refresh=wait_for_refresh,
-                    lease_seconds=self.lease_seconds,
-                    wait_seconds=self.wait_seconds,
-                    fetch=self._fetch,
-                    error_text=self._error_text,
-                )
-        return self._memory.discover(config, force_refresh, self._fetch)
+        if key is None:
+            return MissingKeyError(f"Skipping provider {config.name}: no API key")
+        return MissingKeyError(f"Skipping provider {key}: no API key; set ${env_var_for(key)}")
+
+    def _backend(self, config: ProviderConfig) -> cache.CacheBackend:
+        key = config._provider_key
+        if self.store is None or key is None:
+            return cache.MemoryBackend(config)
+        return cache.StoreBackend(
+            self.store,
+            config,
+            key,
+            lease_seconds=self.lease_seconds,
+            wait_seconds=self.wait_seconds,
+        )
 
     def _fetch(self, config: ProviderConfig) -> list[dict[str, Any]] | DiscoveryError:
         api_key = self._api_key(config)
@@ -229,7 +269,7 @@ class ModelDiscoveryService:
         store = self.store if key is not None else None
         previous: ValidationResult | None = None
         if store is not None and key is not None:
-            stored = guard(key, lambda: store.load_verdicts(key, models=[model]))
+            stored = _guard(key, lambda: store.load_verdicts(key, models=[model]))
             previous = (stored or {}).get(model)
             if (
                 previous is not None
@@ -237,6 +277,9 @@ class ModelDiscoveryService:
                 and is_reusable(previous, self.revalidate_after, utc_now())
             ):
                 return replace(previous, reused=True)
+        missing = self.missing_key(config)
+        if missing is not None:
+            return ValidationResult(model, Verdict.INCONCLUSIVE, str(missing), utc_now())
         api_key = self._api_key(config)
         style = PingStyle.decode(previous.ping_style if previous is not None else None)
         try:
@@ -275,7 +318,7 @@ class ModelDiscoveryService:
             problem=problem,
         )
         if store is not None and key is not None and record:
-            guard(key, lambda: self._record(store, key, result))
+            _guard(key, lambda: self._record(store, key, result))
         return result
 
     @staticmethod
@@ -308,7 +351,16 @@ class ModelDiscoveryService:
 
     def _kind(self, config: ProviderConfig) -> tuple[ProviderKind, ConnectionOptions]:
         """The provider's kind (by its ``kind`` column) and checked connection options."""
-        return kind_for(config._kind, self.client), ConnectionOptions.from_mapping(config._options)
+        return kind_for(config.kind, self.client), ConnectionOptions.from_mapping(config.options)
 
     def _error_text(self, error: DiscoveryError, config: ProviderConfig) -> str:
         return scrub(f"{error.__class__.__name__}: {error}", self._api_key(config))
+
+
+def _guard(key: str, call: Callable[[], _T]) -> _T | None:
+    """Run a store call; database trouble is logged, never raised to the caller."""
+    try:
+        return call()
+    except ProviderStoreError as exc:
+        logger.warning("catalog update for %s failed: %s", key, exc)
+        return None

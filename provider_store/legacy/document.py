@@ -9,6 +9,10 @@ The document::
         name: <str>                required
         valid_models: {id: alias}  required mapping of strings ({} for none)
         invalid_models: [id, ...]  optional; missing means [] (ids known not to answer chat)
+        kind: <str>                optional; openai (default), anthropic or gemini
+        options: {...}             optional mapping of connection options (JSON-compatible)
+        model_metadata:            optional, written by ``export --with-metadata``:
+          <id>: {field: value}     listed metadata of a valid or invalid model (see below)
         <other key>: <value>       kept as is, in order, written back after the known keys
     <other key>: <value>           kept as is, in order, written back after ``providers``
 
@@ -18,6 +22,13 @@ them); a model id is non-empty, appears once, and is not both valid and invalid.
 keys must be JSON-compatible (strings, numbers, booleans, null, lists, mappings with string keys)
 because the store keeps them as JSON. Unquoted dates stay strings (the timestamp resolver is off),
 so ``released: 2024-05-13`` survives a round trip unchanged.
+
+``kind`` and ``options`` are written only when they differ from the default (openai, none), and
+``model_metadata`` only when asked, so a catalog that uses none of them exports byte for byte as
+before. A ``model_metadata`` entry has any of the fields ``display_name`` (string), ``created``
+(epoch seconds), ``context_length``, ``max_output_tokens`` (token counts), ``input_price``,
+``output_price`` (USD per million tokens), ``input_modalities``, ``output_modalities``,
+``capabilities`` (lists of strings).
 
 Safety checks (size, encoding, duplicate keys, alias bombs, nesting depth) are those of
 :mod:`~safe_yaml`; every error is an :class:`InvalidDocumentError` naming the file,
@@ -50,7 +61,7 @@ from provider_store.legacy.safe_yaml import (
     read_capped,
     yaml_error,
 )
-from provider_store.provider_config import base_url_problem
+from provider_store.provider_config import DEFAULT_KIND, PROVIDER_KINDS, base_url_problem
 
 __all__ = [
     "KNOWN_FIELDS",
@@ -65,7 +76,29 @@ __all__ = [
     "parse_bytes",
 ]
 
-KNOWN_FIELDS = ("api_key", "base_api_url", "name", "valid_models", "invalid_models")
+KNOWN_FIELDS = (
+    "api_key",
+    "base_api_url",
+    "name",
+    "valid_models",
+    "invalid_models",
+    "kind",
+    "options",
+    "model_metadata",
+)
+MAX_DISPLAY_NAME = 500
+# model_metadata fields and the type each must have.
+METADATA_FIELD_TYPES: dict[str, str] = {
+    "display_name": "string",
+    "created": "count",
+    "context_length": "count",
+    "max_output_tokens": "count",
+    "input_price": "price",
+    "output_price": "price",
+    "input_modalities": "names",
+    "output_modalities": "names",
+    "capabilities": "names",
+}
 _REQUIRED_FIELDS = ("api_key", "base_api_url", "name", "valid_models")
 
 try:  # libyaml's C emitter is several times faster
@@ -88,6 +121,10 @@ class LegacyProvider:
     # False when the file had no ``invalid_models`` (a merge import then keeps the stored list).
     has_invalid_models: bool = True
     line: int | None = None
+    kind: str = DEFAULT_KIND
+    options: dict[str, Any] | None = None
+    # Listed metadata by model id (``export --with-metadata``); None when the file has none.
+    model_metadata: dict[str, dict[str, Any]] | None = None
 
 
 @dataclass(slots=True)
@@ -109,6 +146,12 @@ class LegacyDocument:
                 "valid_models": provider.valid_models,
                 "invalid_models": provider.invalid_models,
             }
+            if provider.kind != DEFAULT_KIND:
+                entry["kind"] = provider.kind
+            if provider.options is not None:
+                entry["options"] = provider.options
+            if provider.model_metadata:
+                entry["model_metadata"] = provider.model_metadata
             entry.update(provider.extra)
             providers[key] = entry
         data: dict[str, Any] = {"providers": providers}
@@ -230,7 +273,21 @@ class _Loader(NodeLoader):
             [] if invalid_node is None
             else self._invalid_models(invalid_node, join(base, "invalid_models"), valid)
         )  # fmt: skip
+        kind_node = fields.get("kind")
+        options_node = fields.get("options")
+        metadata_node = fields.get("model_metadata")
         return LegacyProvider(
+            kind=DEFAULT_KIND if kind_node is None else self._kind(kind_node, join(base, "kind")),
+            options=(
+                None if options_node is None else self._options(options_node, join(base, "options"))
+            ),
+            model_metadata=(
+                None
+                if metadata_node is None
+                else self._model_metadata(
+                    metadata_node, join(base, "model_metadata"), {*valid, *invalid}
+                )
+            ),
             key=key,
             name=self._string(fields["name"], join(base, "name")),
             base_api_url=url,
@@ -241,6 +298,79 @@ class _Loader(NodeLoader):
             has_invalid_models=invalid_node is not None,
             line=node.start_mark.line + 1,
         )
+
+    def _kind(self, node: Node, where: str) -> str:
+        value = self._string(node, where)
+        if value not in PROVIDER_KINDS:
+            raise self._error(
+                f"must be one of {', '.join(PROVIDER_KINDS)}, not {value!r}", node, where
+            )
+        return value
+
+    def _options(self, node: Node, where: str) -> dict[str, Any]:
+        if not isinstance(node, MappingNode):
+            raise self._error(
+                f"must be a mapping of option to value, not {kind(node)}", node, where
+            )
+        value: dict[str, Any] = self._plain(node, where, 3)
+        return value
+
+    def _model_metadata(
+        self, node: Node, where: str, curated: set[str]
+    ) -> dict[str, dict[str, Any]]:
+        if not isinstance(node, MappingNode):
+            raise self._error(
+                f"must be a mapping of model id to metadata, not {kind(node)}", node, where
+            )
+        result: dict[str, dict[str, Any]] = {}
+        for model_id, key_node, value in self._pairs(node, where):
+            here = join(where, model_id)
+            if model_id not in curated:
+                raise self._error(
+                    f"model {model_id!r} is not listed in valid_models or invalid_models",
+                    key_node,
+                    here,
+                )
+            if not isinstance(value, MappingNode):
+                raise self._error(f"must be a mapping of field to value, not {kind(value)}",
+                                  value, here)  # fmt: skip
+            entry: dict[str, Any] = {}
+            for name, name_node, field_node in self._pairs(value, here):
+                expected = METADATA_FIELD_TYPES.get(name)
+                if expected is None:
+                    known = ", ".join(METADATA_FIELD_TYPES)
+                    raise self._error(f"unknown metadata field (known: {known})", name_node,
+                                      join(here, name))  # fmt: skip
+                entry[name] = self._metadata_value(field_node, join(here, name), expected)
+            result[model_id] = entry
+        return result
+
+    def _metadata_value(self, node: Node, where: str, expected: str) -> Any:
+        value = self._plain(node, where, 5)
+        if value is None:
+            return None
+        if expected == "string" and isinstance(value, str):
+            if len(value) > MAX_DISPLAY_NAME:
+                raise self._error(f"longer than {MAX_DISPLAY_NAME} characters", node, where)
+            return value
+        number_ok = isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+        if expected == "count" and number_ok and isinstance(value, int):
+            return value
+        if expected == "price" and number_ok:
+            return float(value)
+        if (
+            expected == "names"
+            and isinstance(value, list)
+            and all(isinstance(v, str) for v in value)
+        ):
+            return value
+        wanted = {
+            "string": "a string",
+            "count": "a whole number >= 0",
+            "price": "a number >= 0 (USD per million tokens)",
+            "names": "a list of strings",
+        }[expected]
+        raise self._error(f"must be {wanted}, not {kind(node)}", node, where)
 
     def _refuse_near_miss(
         self, name: str, key_node: Node, known: tuple[str, ...], where: str

@@ -19,6 +19,8 @@ from provider_store.catalog.tables import CatalogMeta, Model, ModelStatus, Provi
 from provider_store.errors import InvalidDocumentError
 from provider_store.legacy.document import LegacyDocument, LegacyProvider, dump_document
 from provider_store.legacy.importer import TOP_LEVEL_EXTRA_KEY
+from provider_store.legacy.metadata import export_metadata
+from provider_store.provider_config import DEFAULT_KIND
 
 if TYPE_CHECKING:
     from provider_store.catalog.store import CatalogStore as ProviderStore
@@ -31,17 +33,21 @@ _meta: Table = CatalogMeta.__table__  # type: ignore[attr-defined]
 _VALID, _INVALID = ModelStatus.VALID.value, ModelStatus.INVALID.value
 
 
-def export_document(store: ProviderStore) -> LegacyDocument:
-    """The store's catalog as a legacy document (stored keys only, never environment keys)."""
+def export_document(store: ProviderStore, *, with_metadata: bool = False) -> LegacyDocument:
+    """The store's catalog as a legacy document (stored keys only, never environment keys).
+
+    ``with_metadata`` adds each provider's ``model_metadata`` (listed metadata of its valid and
+    invalid models); without it the document is the legacy one, byte for byte.
+    """
     c, m = _providers.c, _models.c
     document = LegacyDocument(source=store.url)
     with store.read() as session:
         conn = session.connection()
         by_id: dict[int, LegacyProvider] = {}
         for row in conn.execute(
-            select(c.id, c.key, c.name, c.base_api_url, c.api_key, c.extra).order_by(
-                c.position, c.id
-            )
+            select(
+                c.id, c.key, c.name, c.base_api_url, c.api_key, c.extra, c.kind, c.options
+            ).order_by(c.position, c.id)
         ):
             provider = LegacyProvider(
                 key=row.key,
@@ -51,6 +57,8 @@ def export_document(store: ProviderStore) -> LegacyDocument:
                 valid_models={},
                 invalid_models=[],
                 extra=dict(row.extra or {}),
+                kind=row.kind or DEFAULT_KIND,
+                options=row.options,
             )
             by_id[row.id] = provider
             document.providers[row.key] = provider
@@ -64,6 +72,9 @@ def export_document(store: ProviderStore) -> LegacyDocument:
                 by_id[provider_id].valid_models[model_id] = alias
             else:
                 by_id[provider_id].invalid_models.append(model_id)
+        if with_metadata:
+            for provider_id, entries in export_metadata(conn).items():
+                by_id[provider_id].model_metadata = entries
         meta = conn.execute(
             select(_meta.c.value).where(_meta.c.key == TOP_LEVEL_EXTRA_KEY)
         ).scalar_one_or_none()
@@ -71,16 +82,24 @@ def export_document(store: ProviderStore) -> LegacyDocument:
     return document
 
 
-def export_bytes(store: ProviderStore, *, redact_keys: bool = False) -> tuple[bytes, bool]:
+def export_bytes(
+    store: ProviderStore, *, redact_keys: bool = False, with_metadata: bool = False
+) -> tuple[bytes, bool]:
     """The export as YAML bytes, and whether it contains any non-empty API key."""
-    document = export_document(store)
+    document = export_document(store, with_metadata=with_metadata)
     has_keys = not redact_keys and any(p.api_key for p in document.providers.values())
     return dump_document(document, redact_keys=redact_keys), has_keys
 
 
-def export_yaml(store: ProviderStore, path: str | Path, *, redact_keys: bool = False) -> int:
+def export_yaml(
+    store: ProviderStore,
+    path: str | Path,
+    *,
+    redact_keys: bool = False,
+    with_metadata: bool = False,
+) -> int:
     """Write the export to ``path`` atomically (0600 when it holds keys); return its size."""
-    data, has_keys = export_bytes(store, redact_keys=redact_keys)
+    data, has_keys = export_bytes(store, redact_keys=redact_keys, with_metadata=with_metadata)
     write_atomic(Path(path), data, private=has_keys)
     logger.info("Exported the catalog to %s (%d bytes)", path, len(data))
     return len(data)

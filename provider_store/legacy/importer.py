@@ -33,6 +33,7 @@ from provider_store.catalog.model_plan import (
 )
 from provider_store.catalog.tables import CatalogMeta, Model, ModelStatus, Provider, utc_now
 from provider_store.errors import InvalidDocumentError
+from provider_store.legacy import metadata
 from provider_store.legacy.document import LegacyDocument, LegacyProvider, load_path, parse_bytes
 from provider_store.legacy.report import ImportReport, ProviderChange
 
@@ -107,7 +108,8 @@ class _Importer:
         stored = {
             row.key: row
             for row in self.conn.execute(
-                select(c.id, c.key, c.name, c.base_api_url, c.api_key, c.position, c.extra)
+                select(c.id, c.key, c.name, c.base_api_url, c.api_key, c.position, c.extra,
+                       c.kind, c.options)
                 .order_by(c.position, c.id)
             )
         }  # fmt: skip
@@ -165,6 +167,19 @@ class _Importer:
         self._top_level_extra()
         if self.write:
             apply_plans(self.conn, model_plans)
+        for ref, provider, _old_models, change in plans:
+            if provider.model_metadata is None:
+                continue
+            provider_id = new_ids.get(ref, 0) if isinstance(ref, str) else ref
+            if (
+                metadata.import_metadata(
+                    self.conn, provider_id, provider.model_metadata, write=self.write
+                )
+                and change.action == "changed"
+            ):
+                change.fields.append("model metadata")
+                if not any(c is change for c in self.report.providers):
+                    self.report.providers.append(change)
 
     def _new_provider_row(self, provider: LegacyProvider, position: int) -> dict[str, Any]:
         return {
@@ -175,6 +190,8 @@ class _Importer:
             "position": position,
             "cache_ttl_seconds": Provider.model_fields["cache_ttl_seconds"].default,
             "extra": provider.extra,
+            "kind": provider.kind,
+            "options": provider.options,
             "created_at": self.now,
             "updated_at": self.now,
         }
@@ -183,7 +200,7 @@ class _Importer:
         self, row: Any, provider: LegacyProvider, position: int | None, change: ProviderChange
     ) -> dict[str, Any]:
         values: dict[str, Any] = {}
-        for name in ("name", "base_api_url", "api_key"):
+        for name in ("name", "base_api_url", "api_key", "kind", "options"):
             if getattr(row, name) != getattr(provider, name):
                 values[name] = getattr(provider, name)
         old_extra: dict[str, Any] = dict(row.extra or {})

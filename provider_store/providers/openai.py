@@ -25,7 +25,7 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlencode, urljoin
@@ -93,14 +93,15 @@ class PingResult:
 
     ``status`` is the HTTP status (None when no response arrived), ``content`` the first choice's
     message text when there was one, ``error`` the failure when the call did not return a usable
-    2xx answer, ``detail`` a short key-free description.
+    2xx answer, ``detail`` a short key-free description. ``facts`` (the raw fields of an error
+    body, which may echo the key) stay out of the repr.
     """
 
     status: int | None
     content: str | None
     detail: str
     error: DiscoveryError | None = None
-    facts: ErrorFacts | None = None
+    facts: ErrorFacts | None = field(default=None, repr=False)
 
     @property
     def pong(self) -> bool:

@@ -461,11 +461,12 @@ class ProviderManager:
     ) -> bool:
         """Discover and validate every provider with a usable key (or only ``provider``).
 
-        True when every targeted provider succeeded (an unknown ``provider`` gives False). The
-        per-provider summary is in :attr:`last_report`; :attr:`cached_valid_scoped_models` is
-        reset to None. With ``persist_on_success`` a success is saved to the store; a manager
-        without a store writes the legacy YAML file to ``data_directory`` instead, when one is
-        given (see :meth:`persist_provider_configs`).
+        True when every targeted provider succeeded (an unknown ``provider`` gives False, as
+        does a run where every provider was skipped for want of an API key, or whose results
+        could not be saved). The per-provider summary is in :attr:`last_report`;
+        :attr:`cached_valid_scoped_models` is reset to None. With ``persist_on_success`` a
+        success is saved to the store; a manager without a store writes the legacy YAML file to
+        ``data_directory`` instead, when one is given (see :meth:`persist_provider_configs`).
         """
         report = self.discover(
             force_refresh=force_refresh, persist_on_success=persist_on_success, provider=provider

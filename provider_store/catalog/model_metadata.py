@@ -1,0 +1,151 @@
+"""Model metadata columns <-> :class:`~provider_store.model_info.ModelInfo`, in bulk.
+
+Discovery writes what a provider listed about each model with :func:`write_model_infos` (in the
+same transaction as the list itself); the store reads it back with :func:`read_model_infos`.
+Every function takes the caller's session and never commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, cast
+
+from sqlalchemy import Table, and_, bindparam, select, update
+from sqlmodel import Session
+
+from provider_store.catalog.queries import MAX_MODEL_ID, read_cache
+from provider_store.catalog.tables import Model, Provider
+from provider_store.errors import NotFoundError
+from provider_store.model_info import ModelInfo
+
+__all__ = [
+    "METADATA_FIELDS",
+    "info_from_values",
+    "info_values",
+    "read_model_infos",
+    "write_model_infos",
+]
+
+_MODEL = cast(Table, getattr(Model, "__table__"))  # noqa: B009 - untyped in SQLModel
+_PROVIDER = cast(Table, getattr(Provider, "__table__"))  # noqa: B009
+# ModelInfo fields stored as model columns of the same name (the raw item stays in models_cache).
+METADATA_FIELDS = (
+    "display_name",
+    "created",
+    "context_length",
+    "max_output_tokens",
+    "input_price",
+    "output_price",
+    "input_modalities",
+    "output_modalities",
+    "capabilities",
+)
+_LIST_FIELDS = ("input_modalities", "output_modalities", "capabilities")
+_MAX_DISPLAY_NAME = 500
+
+
+def info_values(info: ModelInfo) -> dict[str, Any]:
+    """The column values of ``info``'s metadata (lists for tuples, None for empty ones)."""
+    values: dict[str, Any] = {}
+    for name in METADATA_FIELDS:
+        value = getattr(info, name)
+        if name in _LIST_FIELDS:
+            value = list(value) or None
+        elif name == "created" and value is not None:
+            value = float(value)
+        elif name == "display_name" and value is not None:
+            value = value[:_MAX_DISPLAY_NAME]
+        values[name] = value
+    return values
+
+
+def info_from_values(
+    model_id: str, values: Mapping[str, Any], raw: Mapping[str, Any] | None = None
+) -> ModelInfo:
+    """A ModelInfo from stored column values (as :func:`info_values` wrote them)."""
+    created = values.get("created")
+    return ModelInfo(
+        id=model_id,
+        display_name=values.get("display_name"),
+        created=int(created) if created is not None else None,
+        context_length=values.get("context_length"),
+        max_output_tokens=values.get("max_output_tokens"),
+        input_price=values.get("input_price"),
+        output_price=values.get("output_price"),
+        input_modalities=_strings(values.get("input_modalities")),
+        output_modalities=_strings(values.get("output_modalities")),
+        capabilities=_strings(values.get("capabilities")),
+        raw=dict(raw or {}),
+    )
+
+
+def write_model_infos(session: Session, provider_key: str, infos: Iterable[ModelInfo]) -> int:
+    """Store the metadata of ``infos`` on the provider's model rows; return the rows changed.
+
+    Rows must exist already (discovery records its sightings first); ids without a row are
+    skipped. A field the provider no longer says anything about (None, or an empty tuple) keeps
+    its stored value: a list that lost its details, or garbage, never erases what was known.
+    Only rows whose stored metadata differs are written, so an unchanged list costs one read.
+    The latest info of an id listed twice wins.
+    """
+    provider_id = read_cache(session, provider_key).provider_id
+    wanted = {i.id: info_values(i) for i in infos if 0 < len(i.id) <= MAX_MODEL_ID}
+    if not wanted:
+        return 0
+    m = _MODEL.c
+    columns = [m[name] for name in METADATA_FIELDS]
+    changed: list[dict[str, Any]] = []
+    for row in session.execute(
+        select(m.model_id, *columns).where(m.provider_id == provider_id)
+    ).all():
+        values = wanted.get(row[0])
+        if values is None:
+            continue
+        stored = dict(zip(METADATA_FIELDS, row[1:], strict=True))
+        merged = {k: stored[k] if v is None else v for k, v in values.items()}
+        if stored != merged:
+            changed.append({"b_model": row[0], **merged})
+    if changed:
+        session.execute(
+            update(_MODEL)
+            .where(and_(m.provider_id == provider_id, m.model_id == bindparam("b_model")))
+            .values({name: bindparam(name) for name in METADATA_FIELDS}),
+            changed,
+        )
+    return len(changed)
+
+
+def read_model_infos(
+    session: Session, provider_key: str, model_ids: Sequence[str] | None = None
+) -> dict[str, ModelInfo]:
+    """Stored metadata of the provider's models (only ``model_ids`` when given), by model id.
+
+    Each value carries the model's raw listed item from the discovery cache (empty when the
+    cached list does not have it). NotFoundError when there is no such provider.
+    """
+    p = _PROVIDER.c
+    row = session.execute(select(p.id, p.models_cache).where(p.key == provider_key)).one_or_none()
+    if row is None:
+        raise NotFoundError(f"Unknown provider: {provider_key}")
+    provider_id, cache = row
+    raw_by_id: dict[str, Mapping[str, Any]] = {}
+    for item in cache or []:
+        if isinstance(item, Mapping) and isinstance(item.get("id"), str):
+            raw_by_id.setdefault(item["id"], item)
+    m = _MODEL.c
+    query = select(m.model_id, *[m[name] for name in METADATA_FIELDS]).where(
+        m.provider_id == provider_id
+    )
+    if model_ids is not None:
+        query = query.where(m.model_id.in_(list(model_ids)))
+    result: dict[str, ModelInfo] = {}
+    for model_id, *values in session.execute(query.order_by(m.position, m.id)):
+        stored = dict(zip(METADATA_FIELDS, values, strict=True))
+        result[model_id] = info_from_values(model_id, stored, raw_by_id.get(model_id))
+    return result
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple):
+        return ()
+    return tuple(v for v in value if isinstance(v, str))

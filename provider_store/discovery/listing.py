@@ -1,0 +1,21 @@
+"""Writing a freshly fetched model list: the cache columns plus each listed model's metadata."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session
+
+from provider_store.catalog import queries as cache_rows
+from provider_store.catalog.model_metadata import write_model_infos
+from provider_store.providers.metadata import model_infos
+
+__all__ = ["write_listing"]
+
+
+def write_listing(
+    session: Session, provider_key: str, models: list[dict[str, Any]], fetched_at: float
+) -> None:
+    """Store ``models`` as the provider's cache (with sightings) and their metadata as columns."""
+    cache_rows.write_cache(session, provider_key, models, fetched_at)
+    write_model_infos(session, provider_key, model_infos(models))
