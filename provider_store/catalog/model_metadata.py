@@ -106,6 +106,7 @@ def write_model_infos(session: Session, provider_key: str, infos: Iterable[Model
         if stored != merged:
             changed.append({"b_model": row[0], **merged})
     if changed:
+        changed.sort(key=lambda values: str(values["b_model"]))  # one lock order for every writer
         session.execute(
             update(_MODEL)
             .where(and_(m.provider_id == provider_id, m.model_id == bindparam("b_model")))

@@ -51,6 +51,7 @@ from provider_store.errors import (
     ProviderStoreError,
 )
 from provider_store.provider_config import ProviderConfig
+from provider_store.providers.metadata import model_infos
 
 logger = logging.getLogger(__name__)
 
@@ -254,9 +255,10 @@ class StoreBackend:
 
     def save_list(self, step: Step, models: Models, at: float) -> None:
         """One short transaction: the cache columns, the sightings, the lease."""
+        infos = model_infos(models)  # parsed before the write lock is taken
         try:
             with self.store.transaction() as session:
-                write_listing(session, self.key, models, at)  # cache columns + metadata
+                write_listing(session, self.key, models, at, infos)  # cache columns + metadata
                 if step.holder is not None:
                     leases.release(session, self.key, step.holder)
         except BaseException:
