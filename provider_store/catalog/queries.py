@@ -158,6 +158,16 @@ def record_sightings(session: Session, provider_id: int, ids: Sequence[str], at:
     )
 
 
+def lock_provider(session: Session, provider_id: int) -> None:
+    """Take the provider row's write lock (PostgreSQL) before touching its model rows.
+
+    Every writer locks the provider row first and its model rows after, so two writers of one
+    provider queue instead of deadlocking. SQLite serialises writers already (BEGIN IMMEDIATE).
+    """
+    p = PROVIDER_TABLE.c
+    session.execute(select(p.id).where(p.id == provider_id).with_for_update())
+
+
 def record_verdicts(
     session: Session, provider_key: str, results: Iterable[ValidationResult]
 ) -> None:
@@ -166,6 +176,7 @@ def record_verdicts(
     latest = {r.model: r for r in results if 0 < len(r.model) <= MAX_MODEL_ID}
     if not latest:
         return
+    lock_provider(session, provider_id)
     _insert_missing(session, [_new_row(provider_id, model_id) for model_id in latest])
     m = MODEL_TABLE.c
     session.execute(
