@@ -32,6 +32,7 @@ from provider_store import (
 from provider_store.catalog.db import sqlite_path
 from provider_store.catalog.queries import MODEL_TABLE, PROVIDER_TABLE
 from provider_store.legacy.document import dump_data
+from provider_store.providers.listing import DEFAULT_MAX_MODELS
 from provider_store.testing import FakeProvider
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -353,7 +354,7 @@ def test_sigkill_during_a_large_import_leaves_the_old_or_the_new_catalog(
 def test_sigkill_during_a_discovery_write_leaves_the_old_or_the_new_cache(
     store: ProviderStore,
 ) -> None:
-    big = [f"model-{i:06d}" for i in range(30_000)]
+    big = [f"model-{i:06d}" for i in range(DEFAULT_MAX_MODELS)]  # the largest list kept
     with FakeProvider(big) as fake:
         add_provider(store, fake.base_url)
         store.write_cache("p", [{"id": "old"}], fetched_at=time.time() - 3600)
