@@ -77,7 +77,13 @@ class DiscoveryServiceLike(Protocol):
         """The error naming the variable to set when the config has no usable key."""
 
     def check_model(
-        self, config: ProviderConfig, model: str, *, force: bool = False, record: bool = True
+        self,
+        config: ProviderConfig,
+        model: str,
+        *,
+        force: bool = False,
+        record: bool = True,
+        stored: Mapping[str, ValidationResult] | None = None,
     ) -> ValidationResult:
         """One model's verdict."""
 
@@ -370,6 +376,12 @@ def _ping_all(
             done = sum(1 for f in submitted if f.done())
         notify(ProgressEvent(key, Phase.VALIDATING, done, len(todo)))
 
+    stored: dict[str, ValidationResult] | None = None
+    if work.store is not None:
+        try:  # one read for the whole provider instead of one per ping
+            stored = work.store.load_verdicts(key)
+        except ProviderStoreError as exc:
+            logger.debug("stored verdicts of %s unreadable (%s); each ping reads its own", key, exc)
     stop = threading.Event()
 
     def watch(future: Future[ValidationResult]) -> None:
@@ -394,6 +406,7 @@ def _ping_all(
                 model,
                 force=options.force_refresh,
                 record=False,
+                stored=stored,
             )
         except RuntimeError:  # the pool was shut down at the deadline
             slots.release()

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from types import TracebackType
 from typing import Any, TypeVar
@@ -259,17 +259,21 @@ class ModelDiscoveryService:
         *,
         force: bool = False,
         record: bool = True,
+        stored: Mapping[str, ValidationResult] | None = None,
     ) -> ValidationResult:
         """The model's verdict: a stored one younger than ``revalidate_after``, else a new ping.
 
         ``record=True`` stores a new verdict on the model's row in a short transaction of its own;
         with ``record=False`` the caller stores it later (``store.record_verdicts``).
+        ``stored`` is the provider's stored verdicts when the caller read them already (one
+        query for a whole run instead of one per model).
         """
         key = config._provider_key
         store = self.store if key is not None else None
         previous: ValidationResult | None = None
         if store is not None and key is not None:
-            stored = _guard(key, lambda: store.load_verdicts(key, models=[model]))
+            if stored is None:
+                stored = _guard(key, lambda: store.load_verdicts(key, models=[model]))
             previous = (stored or {}).get(model)
             if (
                 previous is not None
