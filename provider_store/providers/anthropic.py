@@ -15,7 +15,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from provider_store.errors import BadResponseError, DiscoveryError
+from provider_store.errors import BadResponseError
 from provider_store.providers.base import ConnectionOptions
 from provider_store.providers.listing import collect_pages
 from provider_store.providers.openai import (
@@ -25,8 +25,6 @@ from provider_store.providers.openai import (
     endpoint,
     with_query,
 )
-from provider_store.providers.ping import read_error
-from provider_store.providers.transport import http_error
 
 __all__ = ["ANTHROPIC_VERSION", "AnthropicKind", "messages_payload", "messages_text"]
 
@@ -95,23 +93,10 @@ class AnthropicKind:
     ) -> PingResult:
         """``POST {base_url}/messages``; never raises for network or HTTP trouble."""
         url = with_query(endpoint(base_url, "messages"), options.query)
-        try:
-            status, body = self.client.post(
-                url, api_key, messages_payload(model), headers=self.auth_headers(api_key, options)
-            )
-        except DiscoveryError as exc:
-            return PingResult(status=None, content=None, detail=str(exc), error=exc)
-        if not 200 <= status < 300:
-            error = http_error("POST", url, status, body, api_key)
-            return PingResult(
-                status=status,
-                content=None,
-                detail=str(error),
-                error=error,
-                facts=read_error(body, api_key),
-            )
-        try:
-            content = messages_text(body)
-        except BadResponseError as exc:
-            return PingResult(status=status, content=None, detail=str(exc), error=exc)
-        return PingResult(status=status, content=content, detail=f"HTTP {status}: {content[:80]!r}")
+        return self.client.ping_exchange(
+            url,
+            api_key,
+            messages_payload(model),
+            headers=self.auth_headers(api_key, options),
+            read_text=messages_text,
+        )

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from provider_store.errors import BadResponseError, DiscoveryError
+from provider_store.errors import BadResponseError
 from provider_store.providers.base import ConnectionOptions
 from provider_store.providers.listing import collect_pages
 from provider_store.providers.openai import (
@@ -27,8 +27,6 @@ from provider_store.providers.openai import (
     endpoint,
     with_query,
 )
-from provider_store.providers.ping import read_error
-from provider_store.providers.transport import http_error
 
 __all__ = ["GeminiKind", "generate_content_payload", "generate_content_text"]
 
@@ -95,26 +93,10 @@ class GeminiKind:
         """``POST {base_url}/models/{model}:generateContent``; never raises for HTTP trouble."""
         name = quote(model.removeprefix("models/"), safe="-._~")
         url = with_query(endpoint(base_url, f"models/{name}:generateContent"), options.query)
-        try:
-            status, body = self.client.post(
-                url,
-                api_key,
-                generate_content_payload(),
-                headers=self.auth_headers(api_key, options),
-            )
-        except DiscoveryError as exc:
-            return PingResult(status=None, content=None, detail=str(exc), error=exc)
-        if not 200 <= status < 300:
-            error = http_error("POST", url, status, body, api_key)
-            return PingResult(
-                status=status,
-                content=None,
-                detail=str(error),
-                error=error,
-                facts=read_error(body, api_key),
-            )
-        try:
-            content = generate_content_text(body)
-        except BadResponseError as exc:
-            return PingResult(status=status, content=None, detail=str(exc), error=exc)
-        return PingResult(status=status, content=content, detail=f"HTTP {status}: {content[:80]!r}")
+        return self.client.ping_exchange(
+            url,
+            api_key,
+            generate_content_payload(),
+            headers=self.auth_headers(api_key, options),
+            read_text=generate_content_text,
+        )

@@ -24,7 +24,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -70,6 +70,14 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 def ping_payload(model: str) -> dict[str, Any]:
     """The exact JSON body of a classic validation ping for ``model``."""
     return PingStyle().payload(model)
+
+
+def chat_text(body: bytes) -> str:
+    """A chat completion's answer text (thinking removed); BadResponseError when it has none."""
+    answer = read_answer(body)
+    if answer.kind is AnswerKind.MALFORMED:
+        raise BadResponseError(answer.detail or "chat completion without choices[0].message")
+    return answer.text
 
 
 def endpoint(base_url: str, path: str) -> str:
@@ -246,10 +254,30 @@ class OpenAIClient:
         """
         opts = options or ConnectionOptions()
         url = with_query(endpoint(base_url, "chat/completions"), opts.query)
+        return self.ping_exchange(
+            url,
+            api_key,
+            ping_payload(model),
+            headers=OpenAICompatible.auth(api_key, opts),
+            read_text=chat_text,
+        )
+
+    def ping_exchange(
+        self,
+        url: str,
+        api_key: str,
+        payload: dict[str, Any],
+        *,
+        headers: Mapping[str, str],
+        read_text: Callable[[bytes], str],
+    ) -> PingResult:
+        """``POST url`` with a ping ``payload``; its answer as a PingResult, for every kind.
+
+        ``read_text`` gives a 2xx body's answer text (BadResponseError when it has none). Never
+        raises for network or HTTP trouble; an error answer keeps its body's facts.
+        """
         try:
-            status, body = self.post(
-                url, api_key, ping_payload(model), headers=OpenAICompatible.auth(api_key, opts)
-            )
+            status, body = self.post(url, api_key, payload, headers=headers)
         except DiscoveryError as exc:
             return PingResult(status=None, content=None, detail=str(exc), error=exc)
         if not 200 <= status < 300:
@@ -261,11 +289,10 @@ class OpenAIClient:
                 error=error,
                 facts=read_error(body, api_key),
             )
-        answer = read_answer(body)
-        if answer.kind is AnswerKind.MALFORMED:
-            bad = BadResponseError(answer.detail or "chat completion without choices[0].message")
-            return PingResult(status=status, content=None, detail=str(bad), error=bad)
-        content = answer.text  # string or text parts, thinking removed
+        try:
+            content = read_text(body)
+        except BadResponseError as exc:
+            return PingResult(status=status, content=None, detail=str(exc), error=exc)
         return PingResult(status=status, content=content, detail=f"HTTP {status}: {content[:80]!r}")
 
     def chat(
