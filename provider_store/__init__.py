@@ -5,15 +5,14 @@ Import the public API from here; submodules are implementation detail unless doc
 
 from typing import TYPE_CHECKING, Any
 
-from provider_store import _compat
-
 if TYPE_CHECKING:
+    from provider_store.catalog.cache_rows import CacheState
+    from provider_store.catalog.catalog_store import CatalogStore
     from provider_store.catalog.db import build_engine, resolve_url
-    from provider_store.catalog.queries import CacheState
     from provider_store.catalog.records import ValidationResult
-    from provider_store.catalog.store import CatalogStore
     from provider_store.catalog.tables import ModelStatus, Provider, Verdict
-    from provider_store.discovery.report import (
+    from provider_store.discovery.results import DiscoveryResult, Source
+    from provider_store.discovery.run_report import (
         DiscoveryOptions,
         DiscoveryReport,
         Phase,
@@ -21,7 +20,6 @@ if TYPE_CHECKING:
         ProviderStatus,
         ProviderSummary,
     )
-    from provider_store.discovery.results import DiscoveryResult, Source
     from provider_store.discovery.service import ModelDiscoveryService
     from provider_store.errors import (
         AmbiguousModelError,
@@ -38,11 +36,11 @@ if TYPE_CHECKING:
         StoreError,
         UnknownModelError,
     )
-    from provider_store.legacy.report import ImportReport, ProviderChange
+    from provider_store.legacy.import_report import ImportReport, ProviderChange
     from provider_store.model_info import ModelInfo
     from provider_store.provider_config import ProviderConfig, effective_api_key
     from provider_store.providers.base import ConnectionOptions
-    from provider_store.providers.listing import ListLimits
+    from provider_store.providers.list_pages import ListLimits
     from provider_store.providers.openai import OpenAIClient, PingResult
     from provider_store.providers.ping import ChatReply, ErrorFacts
     from provider_store.resolution.manager import ProviderManager
@@ -53,39 +51,39 @@ if TYPE_CHECKING:
 _LAZY_NAMES: dict[str, str] = {
     "AmbiguousModelError": "provider_store.errors",
     "BadResponseError": "provider_store.errors",
-    "CacheState": "provider_store.catalog.queries",
+    "CacheState": "provider_store.catalog.cache_rows",
     "CacheWriteError": "provider_store.errors",
-    "CatalogStore": "provider_store.catalog.store",
+    "CatalogStore": "provider_store.catalog.catalog_store",
     "ChatReply": "provider_store.providers.ping",
     "ConfigurationError": "provider_store.errors",
     "ConnectionOptions": "provider_store.providers.base",
     "DiscoveryError": "provider_store.errors",
-    "DiscoveryOptions": "provider_store.discovery.report",
-    "DiscoveryReport": "provider_store.discovery.report",
+    "DiscoveryOptions": "provider_store.discovery.run_report",
+    "DiscoveryReport": "provider_store.discovery.run_report",
     "DiscoveryResult": "provider_store.discovery.results",
     "ErrorFacts": "provider_store.providers.ping",
-    "ImportReport": "provider_store.legacy.report",
+    "ImportReport": "provider_store.legacy.import_report",
     "InvalidDocumentError": "provider_store.errors",
-    "ListLimits": "provider_store.providers.listing",
+    "ListLimits": "provider_store.providers.list_pages",
     "MissingKeyError": "provider_store.errors",
     "ModelDiscoveryService": "provider_store.discovery.service",
     "ModelInfo": "provider_store.model_info",
     "ModelStatus": "provider_store.catalog.tables",
     "NotFoundError": "provider_store.errors",
     "OpenAIClient": "provider_store.providers.openai",
-    "Phase": "provider_store.discovery.report",
+    "Phase": "provider_store.discovery.run_report",
     "PingResult": "provider_store.providers.openai",
-    "ProgressEvent": "provider_store.discovery.report",
+    "ProgressEvent": "provider_store.discovery.run_report",
     "Provider": "provider_store.catalog.tables",
-    "ProviderChange": "provider_store.legacy.report",
+    "ProviderChange": "provider_store.legacy.import_report",
     "ProviderConfig": "provider_store.provider_config",
     "ProviderConnectionError": "provider_store.errors",
     "ProviderHTTPError": "provider_store.errors",
     "ProviderManager": "provider_store.resolution.manager",
-    "ProviderStatus": "provider_store.discovery.report",
+    "ProviderStatus": "provider_store.discovery.run_report",
     "ProviderStore": "provider_store.store",
     "ProviderStoreError": "provider_store.errors",
-    "ProviderSummary": "provider_store.discovery.report",
+    "ProviderSummary": "provider_store.discovery.run_report",
     "Source": "provider_store.discovery.results",
     "StoreError": "provider_store.errors",
     "UnknownModelError": "provider_store.errors",
@@ -114,8 +112,6 @@ def __dir__() -> list[str]:
 
 
 __version__ = "0.1.0"
-
-_compat.install()
 
 __all__ = [
     "AmbiguousModelError",

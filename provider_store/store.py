@@ -9,10 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from provider_store.catalog.store import CatalogStore
+from provider_store.catalog.catalog_store import CatalogStore
 
 if TYPE_CHECKING:
-    from provider_store.legacy.report import ImportReport
+    from provider_store.legacy.import_report import ImportReport
 
 # The legacy wing (PyYAML) is imported by the methods that use it: listing the catalog
 # does not pay for it.

@@ -29,10 +29,10 @@ from provider_store import (
     Source,
     leases,
 )
+from provider_store.catalog.cache_rows import MODEL_TABLE, PROVIDER_TABLE
 from provider_store.catalog.db import sqlite_path
-from provider_store.catalog.queries import MODEL_TABLE, PROVIDER_TABLE
 from provider_store.legacy.document import dump_data
-from provider_store.providers.listing import DEFAULT_MAX_MODELS
+from provider_store.providers.list_pages import DEFAULT_MAX_MODELS
 from provider_store.testing import FakeProvider
 
 sys.path.insert(0, str(Path(__file__).parent))

@@ -10,7 +10,7 @@ from typing import Any
 import pydantic
 
 import provider_store
-from provider_store.discovery.report import ProgressCallback
+from provider_store.discovery.run_report import ProgressCallback
 
 EXPECTED = {
     # errors

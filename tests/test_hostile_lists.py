@@ -16,9 +16,9 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from provider_store import ModelDiscoveryService, OpenAIClient, ProviderConfig, ProviderStore
-from provider_store.discovery.report import DiscoveryOptions
 from provider_store.discovery.results import Source
 from provider_store.discovery.run import run_discovery
+from provider_store.discovery.run_report import DiscoveryOptions
 
 KEY = "sk-test-SECRET-0123456789abcdef"
 HOSTILE = ["nul\u0000id", "lone\ud800", "esc\u001b[31m", "del\u007f", "x" * 501, "nonchar\uffff"]

@@ -12,8 +12,8 @@ from pytest_httpserver import HTTPServer
 from provider_store import ProviderConfig, ProviderStore
 from provider_store.discovery.service import ModelDiscoveryService, Source
 from provider_store.errors import BadResponseError, ProviderHTTPError
+from provider_store.providers.http_responses import scrub
 from provider_store.providers.openai import OpenAIClient
-from provider_store.providers.transport import scrub
 
 KEY = "sk-PROJECT-12345-problem"
 TRUNCATED = KEY[:-3]  # "sk-PROJECT-12345-prob", as providers echo it

@@ -18,7 +18,7 @@ from werkzeug import Request, Response
 
 from provider_store.errors import BadResponseError, ProviderHTTPError
 from provider_store.providers.base import ConnectionOptions
-from provider_store.providers.listing import ListLimits, collect_pages, parse_page
+from provider_store.providers.list_pages import ListLimits, collect_pages, parse_page
 from provider_store.providers.openai import OpenAIClient
 
 KEY = "sk-test-SECRET-0123456789abcdef"

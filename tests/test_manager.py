@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from provider_store import AmbiguousModelError, ProviderConfig, ProviderStore, UnknownModelError
-from provider_store.discovery.report import ProgressEvent
+from provider_store.discovery.run_report import ProgressEvent
 from provider_store.discovery.service import ModelDiscoveryService
 from provider_store.providers.openai import OpenAIClient
 from provider_store.resolution.manager import ProviderManager, split_first_slash

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from provider_store.model_info import ModelInfo
-from provider_store.providers.metadata import model_info, model_infos
+from provider_store.providers.listed_info import model_info, model_infos
 
 
 def test_openrouter_shape_per_token_string_prices_become_per_million() -> None:

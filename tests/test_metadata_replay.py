@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from provider_store.providers.metadata import model_info
+from provider_store.providers.listed_info import model_info
 
 REPLAY_ENV = "PROVIDER_STORE_ANSWERS_DIR"
 _LIST_KEYS = ("data", "models", "result")

@@ -21,8 +21,8 @@ from werkzeug import Request, Response
 from provider_store import ModelDiscoveryService, ProviderConfig, ProviderStore
 from provider_store.catalog.tables import Model, Verdict
 from provider_store.cli import main
-from provider_store.discovery.report import DiscoveryOptions
 from provider_store.discovery.run import run_discovery
+from provider_store.discovery.run_report import DiscoveryOptions
 from provider_store.providers.openai import OpenAIClient
 from provider_store.providers.ping import AnswerKind, PingStyle, read_answer
 

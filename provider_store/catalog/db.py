@@ -7,8 +7,6 @@ import logging
 import os
 import stat
 import weakref
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -275,11 +273,3 @@ def _dispose_after_fork(engine: Engine) -> None:
             target.dispose(close=False)
 
     os.register_at_fork(after_in_child=_after_fork_in_child)
-
-
-@contextmanager
-def connection_for_write(engine: Engine) -> Iterator[Any]:
-    """A connection whose transaction takes the write lock at BEGIN (SQLite)."""
-    with engine.connect() as conn:
-        conn = conn.execution_options(**{WRITE_OPTION: True})
-        yield conn

@@ -26,9 +26,9 @@ from provider_store.cli.app import (
     stderr,
     stdout,
 )
-from provider_store.cli.tables import render_table
+from provider_store.cli.table_layout import render_table
 from provider_store.cli.text import visible
-from provider_store.discovery.report import DiscoveryReport, ProgressEvent
+from provider_store.discovery.run_report import DiscoveryReport, ProgressEvent
 from provider_store.suggestions import unknown_provider
 
 if TYPE_CHECKING:

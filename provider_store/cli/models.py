@@ -15,7 +15,7 @@ from provider_store.cli.app import (
     pass_state,
     print_json,
 )
-from provider_store.cli.tables import render_table
+from provider_store.cli.table_layout import render_table
 from provider_store.cli.text import visible
 from provider_store.errors import ConfigurationError, NotFoundError
 from provider_store.model_info import ModelInfo

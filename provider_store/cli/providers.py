@@ -19,7 +19,7 @@ from provider_store.cli.app import (
     pass_state,
     print_json,
 )
-from provider_store.cli.tables import output_width, render_table
+from provider_store.cli.table_layout import output_width, render_table
 from provider_store.cli.text import visible
 from provider_store.provider_config import (
     NOT_CONFIGURED_SUFFIX,

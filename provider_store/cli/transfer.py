@@ -9,7 +9,7 @@ import click
 
 from provider_store.cli.app import CliState, cli, json_option, pass_state, print_json, stdout
 from provider_store.cli.text import visible
-from provider_store.legacy.report import ImportReport, ProviderChange
+from provider_store.legacy.import_report import ImportReport, ProviderChange
 
 # Above this many model ids of one kind, a provider's line shows a count instead of the ids.
 MAX_LISTED_MODELS = 20

@@ -1,18 +1,8 @@
-"""Discovery: the model-list cache policy, validation pings and the discover-and-validate run.
+"""The discovery wing: the model-list cache policy, validation pings and verdicts, and the
+concurrent discover-and-validate run.
 
-``provider_store.discovery`` was once a module; its public names stay reachable here.
+Lives here: :class:`ModelDiscoveryService`, the cache policy over its memory and store backends,
+refresh leases, verdict rules, the run and its report.
+May import: the leaf modules, ``catalog`` and ``providers``; never ``legacy``, ``resolution`` or
+``cli``.
 """
-
-from __future__ import annotations
-
-from typing import Any
-
-_LEGACY_NAMES = ("EMPTY_LIST_TAG", "REFUSAL_STATUSES", "ModelDiscoveryService")
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LEGACY_NAMES:
-        from provider_store.discovery import service
-
-        return getattr(service, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

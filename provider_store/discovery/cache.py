@@ -35,13 +35,13 @@ import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from provider_store.catalog import queries
-from provider_store.catalog.queries import CacheState
-from provider_store.catalog.store import CatalogStore
+from provider_store.catalog import cache_rows
+from provider_store.catalog.cache_rows import CacheState
+from provider_store.catalog.catalog_store import CatalogStore
 from provider_store.catalog.tables import utc_now
 from provider_store.discovery import leases
-from provider_store.discovery.listing import write_listing
 from provider_store.discovery.results import DiscoveryResult, Source
+from provider_store.discovery.save_listing import write_listing
 from provider_store.errors import (
     BadResponseError,
     CacheWriteError,
@@ -51,7 +51,7 @@ from provider_store.errors import (
     ProviderStoreError,
 )
 from provider_store.provider_config import ProviderConfig
-from provider_store.providers.metadata import model_infos
+from provider_store.providers.listed_info import model_infos
 
 logger = logging.getLogger(__name__)
 
@@ -220,7 +220,7 @@ class StoreBackend:
         polls_left = max(1, math.ceil(self.wait_seconds / self.poll_interval))
         while True:
             with self.store.transaction() as session:
-                state = queries.read_cache(session, self.key)
+                state = cache_rows.read_cache(session, self.key)
                 # The clock is read once the first statement holds the write lock: a refresh
                 # that landed while this transaction waited for it is fresh, not in the future.
                 now = utc_now()
@@ -246,7 +246,7 @@ class StoreBackend:
                 time.sleep(self.poll_interval)
                 polls_left -= 1
                 with self.store.read() as session:
-                    state = queries.read_cache(session, self.key)
+                    state = cache_rows.read_cache(session, self.key)
                     holding = leases.current_holder(session, self.key)
                 if (state.fetched_at, state.last_error_at) != landed:
                     return Step(state, result=served(state, utc_now()))
@@ -269,7 +269,7 @@ class StoreBackend:
         """One short transaction: the error columns, the strike count, the lease."""
         try:
             with self.store.transaction() as session:
-                found = queries.record_error(
+                found = cache_rows.record_error(
                     session, self.key, message, status, utc_now(), empty_list_strikes=strikes
                 )
                 if step.holder is not None:

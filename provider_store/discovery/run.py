@@ -36,10 +36,11 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import ParamSpec, Protocol, TypeVar
 
+from provider_store.catalog.catalog_store import CatalogStore
 from provider_store.catalog.records import ValidationResult
-from provider_store.catalog.store import CatalogStore
 from provider_store.catalog.tables import Verdict
-from provider_store.discovery.report import (
+from provider_store.discovery.results import DiscoveryResult, Source
+from provider_store.discovery.run_report import (
     FAILED,
     OK,
     SKIPPED,
@@ -50,7 +51,6 @@ from provider_store.discovery.report import (
     ProgressEvent,
     ProviderSummary,
 )
-from provider_store.discovery.results import DiscoveryResult, Source
 from provider_store.errors import MissingKeyError, NotFoundError, ProviderStoreError
 from provider_store.provider_config import ProviderConfig
 from provider_store.providers.deadline import deadline_scope

@@ -45,8 +45,8 @@ from dataclasses import replace
 from types import TracebackType
 from typing import Any, TypeVar
 
+from provider_store.catalog.catalog_store import CatalogStore
 from provider_store.catalog.records import ValidationResult
-from provider_store.catalog.store import CatalogStore
 from provider_store.catalog.tables import Verdict, utc_now
 from provider_store.discovery import cache
 from provider_store.discovery.cache import EMPTY_LIST_TAG as EMPTY_LIST_TAG
@@ -73,10 +73,10 @@ from provider_store.provider_config import (
     env_var_for,
 )
 from provider_store.providers.base import ConnectionOptions, OptionsError, ProviderKind
+from provider_store.providers.http_responses import parse_retry_after
 from provider_store.providers.kinds import kind_for
 from provider_store.providers.openai import OpenAIClient, scrub
 from provider_store.providers.ping import PingStyle, run_ping
-from provider_store.providers.transport import parse_retry_after
 
 logger = logging.getLogger(__name__)
 

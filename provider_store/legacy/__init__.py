@@ -1,1 +1,7 @@
-"""legacy"""
+"""The legacy wing: the ``providers:`` YAML document, read safely, imported and exported.
+
+Lives here: the safe YAML loader, the document model and dumper, the importer (one transaction),
+the exporter (atomic file writes) and the import report.
+May import: the leaf modules and ``catalog``; never ``providers``, ``discovery``, ``resolution``
+or ``cli``.
+"""

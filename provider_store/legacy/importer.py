@@ -4,7 +4,7 @@ Import runs in one transaction (all or nothing) with bulk Core statements. It ch
 curated fields (name, base URL, API key, unknown keys, valid and invalid models) and never the
 discovery cache, validation verdicts or sightings of rows that already exist. A curated model that
 the file no longer lists is deleted, unless discovery has seen it, in which case it stays as
-``unverified`` (the rule :func:`provider_store.catalog.store.sync_models` follows too).
+``unverified`` (the rule :func:`provider_store.catalog.catalog_store.sync_models` follows too).
 
 Merge (the default) inserts or updates the providers of the file field by field and leaves other
 providers alone; unknown keys are merged key by key; a provider without ``invalid_models`` in the
@@ -33,12 +33,12 @@ from provider_store.catalog.model_plan import (
 )
 from provider_store.catalog.tables import CatalogMeta, Model, ModelStatus, Provider, utc_now
 from provider_store.errors import InvalidDocumentError
-from provider_store.legacy import metadata
+from provider_store.legacy import metadata_section
 from provider_store.legacy.document import LegacyDocument, LegacyProvider, load_path, parse_bytes
-from provider_store.legacy.report import ImportReport, ProviderChange
+from provider_store.legacy.import_report import ImportReport, ProviderChange
 
 if TYPE_CHECKING:
-    from provider_store.catalog.store import CatalogStore as ProviderStore
+    from provider_store.catalog.catalog_store import CatalogStore as ProviderStore
 
 logger = logging.getLogger(__name__)
 
@@ -172,7 +172,7 @@ class _Importer:
                 continue
             provider_id = new_ids.get(ref, 0) if isinstance(ref, str) else ref
             if (
-                metadata.import_metadata(
+                metadata_section.import_metadata(
                     self.conn, provider_id, provider.model_metadata, write=self.write
                 )
                 and change.action == "changed"

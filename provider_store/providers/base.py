@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from provider_store.errors import DiscoveryError
 from provider_store.model_info import ModelInfo
-from provider_store.providers.listing import ListLimits
+from provider_store.providers.list_pages import ListLimits
 
 if TYPE_CHECKING:
     from provider_store.providers.openai import PingResult

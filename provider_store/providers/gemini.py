@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 from provider_store.errors import BadResponseError
 from provider_store.providers.base import ConnectionOptions
-from provider_store.providers.listing import collect_pages
+from provider_store.providers.list_pages import collect_pages
 from provider_store.providers.openai import (
     PING_SYSTEM_PROMPT,
     OpenAIClient,

@@ -5,7 +5,7 @@ we could count them; :func:`scan_list_body` walks the document's top level by ha
 decodes list items one at a time, stopping at ``room + 1`` items. Everything else in the document
 (``object``, ``has_more``, ``last_id``, ``nextPageToken`` …) is decoded normally.
 
-The shapes it recognises (see :mod:`provider_store.providers.listing` for what they mean):
+The shapes it recognises (see :mod:`provider_store.providers.list_pages` for what they mean):
 
 - a JSON object whose ``data`` and/or ``models`` member is a list (or ``null``);
 - a bare JSON array of items.

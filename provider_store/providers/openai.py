@@ -14,7 +14,7 @@ Promises:
   another origin is refused, so the key never travels to another host;
 - TLS verification stays on; ``base_url`` with or without a trailing slash gives the same URLs;
 - the key never appears in log records, exception messages or reprs;
-- lists are read page by page (:mod:`provider_store.providers.listing`) up to a cap on models
+- lists are read page by page (:mod:`provider_store.providers.list_pages`) up to a cap on models
   (20,000 by default) and pages; :class:`OpenAICompatible` is the ``openai`` provider kind.
 """
 
@@ -39,7 +39,16 @@ from provider_store.errors import (
 )
 from provider_store.providers.base import ConnectionOptions
 from provider_store.providers.deadline import Exchange, WatchedAdapter, scope_limit
-from provider_store.providers.listing import DEFAULT_MAX_MODELS, collect_pages
+from provider_store.providers.http_responses import (
+    header_safe,
+    http_error,
+    origin_of,
+    read_capped,
+    retry_delay,
+    safe_url,
+)
+from provider_store.providers.http_responses import scrub as scrub
+from provider_store.providers.list_pages import DEFAULT_MAX_MODELS, collect_pages
 from provider_store.providers.ping import PING_SYSTEM_PROMPT as PING_SYSTEM_PROMPT
 from provider_store.providers.ping import (
     AnswerKind,
@@ -49,15 +58,6 @@ from provider_store.providers.ping import (
     read_answer,
     read_error,
 )
-from provider_store.providers.transport import (
-    header_safe,
-    http_error,
-    origin_of,
-    read_capped,
-    retry_delay,
-    safe_url,
-)
-from provider_store.providers.transport import scrub as scrub
 
 logger = logging.getLogger(__name__)
 
@@ -178,7 +178,7 @@ class OpenAIClient:
     ) -> list[dict[str, Any]]:
         """``GET {base_url}/models``, every page, as raw items with a normalised string ``id``.
 
-        Reads every list shape and paging style of :mod:`~provider_store.providers.listing`.
+        Reads every list shape and paging style of :mod:`~provider_store.providers.list_pages`.
         Raises ProviderConnectionError, ProviderHTTPError (non-2xx after retries) or
         BadResponseError (not a list, an item without a usable id field, too large, more models
         than the cap). An empty list is returned as is; the caller decides what it means.

@@ -33,7 +33,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from provider_store.errors import BadResponseError
-from provider_store.providers.transport import parse_json, scrub
+from provider_store.providers.http_responses import parse_json, scrub
 
 PING_SYSTEM_PROMPT = "If I say 'ping', you will respond with 'pong'."
 PING_USER_PROMPT = "ping"

@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from provider_store.catalog.store import CatalogStore
+from provider_store.catalog.catalog_store import CatalogStore
 from provider_store.errors import (
     AmbiguousModelError,
     InvalidDocumentError,
@@ -31,7 +31,7 @@ from provider_store.resolution.model_index import ModelIndex
 from provider_store.suggestions import nearest
 
 if TYPE_CHECKING:
-    from provider_store.discovery.report import DiscoveryReport, ProgressCallback
+    from provider_store.discovery.run_report import DiscoveryReport, ProgressCallback
     from provider_store.discovery.service import ModelDiscoveryService
 
 logger = logging.getLogger(__name__)
@@ -428,8 +428,8 @@ class ProviderManager:
         See :func:`provider_store.discovery.run.run_discovery` for the rules. The report is also
         kept as :attr:`last_report`.
         """
-        from provider_store.discovery.report import DiscoveryOptions
         from provider_store.discovery.run import run_discovery
+        from provider_store.discovery.run_report import DiscoveryOptions
 
         self.cached_valid_scoped_models = None
 

@@ -29,7 +29,7 @@ from drip_server import DripServer  # noqa: E402
 
 from provider_store import ProviderConfig, ProviderStore  # noqa: E402
 from provider_store.discovery.service import ModelDiscoveryService  # noqa: E402
-from provider_store.providers.transport import scrub  # noqa: E402
+from provider_store.providers.http_responses import scrub  # noqa: E402
 
 KEY = "sk-PROJECT-12345-problem"
 

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from provider_store import ProviderConfig, ProviderStore
-from provider_store.catalog import queries
-from provider_store.discovery.listing import write_listing
-from provider_store.providers.metadata import model_infos
+from provider_store.catalog import cache_rows
+from provider_store.discovery.save_listing import write_listing
+from provider_store.providers.listed_info import model_infos
 
 
 def items(count: int, salt: int = 0) -> list[dict[str, Any]]:
@@ -65,7 +65,7 @@ def main() -> None:
                 if with_metadata:
                     write_listing(session, key, models, time.time())
                 else:
-                    queries.write_cache(session, key, models, time.time())
+                    cache_rows.write_cache(session, key, models, time.time())
 
         plain = timed(lambda: write("plain", listed, False))
         meta = timed(lambda: write("meta", listed, True))

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from provider_store import ModelDiscoveryService, ProviderConfig, ProviderStore
-from provider_store.discovery.report import DiscoveryOptions
 from provider_store.discovery.run import run_discovery
+from provider_store.discovery.run_report import DiscoveryOptions
 
 LATENCY = 0.02
 MODELS = [f"gpt-5-{i:03d}" for i in range(100)] + [f"o1-{i:03d}" for i in range(50)]

@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlmodel import Session
 
-from provider_store.catalog import queries as cache_rows
-from provider_store.catalog.model_metadata import write_model_infos
+from provider_store.catalog import cache_rows
+from provider_store.catalog.metadata_columns import write_model_infos
 from provider_store.model_info import ModelInfo
-from provider_store.providers.metadata import model_infos
+from provider_store.providers.listed_info import model_infos
 
 __all__ = ["write_listing"]
 
@@ -24,7 +24,7 @@ def write_listing(
 ) -> None:
     """Store ``models`` as the provider's cache (with sightings) and their metadata as columns.
 
-    Pass ``infos`` (:func:`~provider_store.providers.metadata.model_infos` of ``models``) read
+    Pass ``infos`` (:func:`~provider_store.providers.listed_info.model_infos` of ``models``) read
     before the transaction began, so the write lock is not held while items are parsed.
     """
     cache_rows.write_cache(session, provider_key, models, fetched_at)

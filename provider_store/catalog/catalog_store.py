@@ -17,8 +17,7 @@ from sqlalchemy import Engine, delete
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
-from provider_store.catalog import migrate, model_metadata, model_plan
-from provider_store.catalog import queries as cache_rows
+from provider_store.catalog import cache_rows, metadata_columns, migrate, model_plan
 from provider_store.catalog.db import WRITE_OPTION, build_engine, redact_url, resolve_url
 from provider_store.catalog.records import ValidationResult
 from provider_store.catalog.tables import Model, ModelStatus, Provider, utc_now
@@ -327,7 +326,7 @@ class CatalogStore:
         has no such provider or no such model of it.
         """
         with self._reading(session) as s:
-            found = model_metadata.read_model_infos(s, provider_key, [model_id])
+            found = metadata_columns.read_model_infos(s, provider_key, [model_id])
         if model_id not in found:
             raise NotFoundError(f"Unknown model of provider {provider_key}: {model_id}")
         return found[model_id]
@@ -337,14 +336,14 @@ class CatalogStore:
     ) -> dict[str, ModelInfo]:
         """Every model of ``provider_key`` in the catalog (curated or discovered), by model id."""
         with self._reading(session) as s:
-            return model_metadata.read_model_infos(s, provider_key)
+            return metadata_columns.read_model_infos(s, provider_key)
 
     def write_model_infos(
         self, provider_key: str, infos: Iterable[ModelInfo], *, session: Session | None = None
     ) -> int:
         """Store listed metadata on existing model rows (see :func:`write_model_infos`)."""
         with self._writing(session) as s:
-            return model_metadata.write_model_infos(s, provider_key, infos)
+            return metadata_columns.write_model_infos(s, provider_key, infos)
 
     # -- helpers ------------------------------------------------------------------------------
 

@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from provider_store.errors import BadResponseError
+from provider_store.providers.http_responses import safe_url
 from provider_store.providers.list_body import LIST_KEYS, NOT_JSON, NotAListError, scan_list_body
-from provider_store.providers.transport import safe_url
 
 logger = logging.getLogger(__name__)
 

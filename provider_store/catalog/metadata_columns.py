@@ -13,7 +13,7 @@ from typing import Any, cast
 from sqlalchemy import Table, and_, bindparam, select, update
 from sqlmodel import Session
 
-from provider_store.catalog.queries import MAX_MODEL_ID, read_cache
+from provider_store.catalog.cache_rows import MAX_MODEL_ID, read_cache
 from provider_store.catalog.tables import Model, Provider
 from provider_store.errors import NotFoundError
 from provider_store.model_info import ModelInfo

@@ -23,10 +23,8 @@ _KEY_RUN = 8  # this many consecutive characters of a key are masked wherever th
 
 __all__ = [
     "error_hint",
-    "first_choice_content",
     "header_safe",
     "http_error",
-    "models_from_body",
     "origin_of",
     "parse_json",
     "parse_retry_after",
@@ -175,32 +173,6 @@ def parse_json(url: str, body: bytes) -> Any:
         raise BadResponseError(f"{safe_url(url)} did not answer JSON") from exc
     except RecursionError as exc:
         raise BadResponseError(f"{safe_url(url)} answered JSON nested too deeply") from exc
-
-
-def models_from_body(url: str, body: bytes) -> list[dict[str, Any]]:
-    """The ``data`` list of a ``/models`` answer; every item must have a non-empty string ``id``."""
-    document = parse_json(url, body)
-    data = document.get("data") if isinstance(document, dict) else None
-    if not isinstance(data, list):
-        raise BadResponseError(f"{safe_url(url)} answered JSON without a 'data' list")
-    for item in data:
-        if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
-            raise BadResponseError(f"{safe_url(url)} listed a model without a string 'id'")
-    return data
-
-
-def first_choice_content(body: bytes) -> str:
-    """The text of a chat completion's ``choices[0].message.content`` (``""`` when null)."""
-    document = parse_json("chat/completions", body)
-    try:
-        content = document["choices"][0]["message"]["content"]
-    except (KeyError, IndexError, TypeError) as exc:
-        raise BadResponseError("chat completion without choices[0].message") from exc
-    if content is None:
-        return ""
-    if not isinstance(content, str):
-        raise BadResponseError("chat completion whose message content is not text")
-    return content
 
 
 def error_hint(body: bytes, api_key: str) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, and_, bindparam, select, update
 
-from provider_store.catalog.model_metadata import METADATA_FIELDS
+from provider_store.catalog.metadata_columns import METADATA_FIELDS
 from provider_store.catalog.tables import Model, ModelStatus
 
 __all__ = ["export_metadata", "import_metadata"]
