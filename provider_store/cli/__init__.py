@@ -1,8 +1,11 @@
 """The ``provider-store`` command line: parse, call the library, format.
 
-This package is the only place that prints or exits. Every ProviderStoreError becomes one line on
-stderr and exit code 2 (bad input) or 1 (the operation failed). Command modules are imported when
-their command runs (see ``LAZY_COMMANDS`` in :mod:`provider_store.cli.app`).
+Lives here: one module per command group (named after its command), terminal tables and safe
+text, and the one handler that turns every ProviderStoreError into one line on stderr and exit
+code 2 (bad input) or 1 (the operation failed). This package is the only place that prints or
+exits. Command modules are imported when their command runs (``LAZY_COMMANDS`` in
+:mod:`provider_store.cli.app`).
+May import: every other wing; nothing imports it.
 """
 
 from __future__ import annotations
