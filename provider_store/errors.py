@@ -8,6 +8,7 @@ Every error the library raises on purpose derives from one root, so callers can 
      +-- AmbiguousModelError      a bare model name matches models of several providers
      +-- UnknownModelError        a model string names no model (also a ValueError, as before)
      +-- ConfigurationError       a setting (such as the database URL) is unusable
+     +-- RegistryError            a model registry (models.dev, LiteLLM cost map) is unreadable
      +-- StoreError               the database could not be opened, migrated or written
      |    +-- CacheWriteError         (also a DiscoveryError) discovery could not save results
      +-- DiscoveryError           talking to a provider's OpenAI-compatible API failed
@@ -149,3 +150,7 @@ class MissingKeyError(DiscoveryError):
 
 class CacheWriteError(StoreError, DiscoveryError):
     """Discovery learned something but the database refused to store it (e.g. a full disk)."""
+
+
+class RegistryError(ProviderStoreError):
+    """A model registry (models.dev, a LiteLLM cost map) could not be read."""
