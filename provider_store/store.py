@@ -6,13 +6,16 @@ The catalog wing knows nothing of YAML; this class joins the two so that ``store
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from provider_store.catalog.catalog_store import CatalogStore
 
 if TYPE_CHECKING:
+    from provider_store.catalog.model_facts import SourcedMetadata
     from provider_store.legacy.import_report import ImportReport
+    from provider_store.registries.attribute import ProviderFill
 
 # The legacy wing (PyYAML) is imported by the methods that use it: listing the catalog
 # does not pay for it.
@@ -57,4 +60,41 @@ class ProviderStore(CatalogStore):
 
         return exporter.export_bytes(self, redact_keys=redact_keys, with_metadata=with_metadata)[0]
 
-    # -- discovery cache, errors and validation verdicts ---------------------------------------
+    # -- metadata from registries and from the user ------------------------------------------
+
+    def fill_from_registries(
+        self,
+        *,
+        litellm: str | Path | None = None,
+        models_dev: bool = True,
+        providers: Iterable[str] | None = None,
+    ) -> list[ProviderFill]:
+        """Attribute what models.dev (the installed ``models-dev`` data) and, when named, a
+        LiteLLM cost map (file or URL) know about the catalog's models; see
+        :mod:`provider_store.registries`. Each registry's facts replace what it said before;
+        listed values and the user's overrides are never touched."""
+        from provider_store.registries.attribute import attribute
+        from provider_store.registries.litellm import load_litellm
+        from provider_store.registries.models_dev import load_models_dev
+
+        registries = [load_litellm(litellm)] if litellm is not None else []
+        if models_dev:
+            registries.append(load_models_dev())
+        return attribute(self, registries, providers)
+
+    def model_metadata(self, provider_key: str, model_id: str) -> SourcedMetadata:
+        """One model's metadata, each value with its source, by the order of trust: the user's
+        override, then the provider's list, then the registries (LiteLLM, then models.dev)."""
+        from provider_store.catalog.model_facts import sourced_metadata
+
+        with self.read() as session:
+            return sourced_metadata(session, provider_key, model_id)
+
+    def set_model_metadata(self, provider_key: str, model_id: str, **values: Any) -> None:
+        """Override fields of a model's metadata (``context_length=200000``); None clears an
+        override. Overrides survive every refresh, registry update and re-import."""
+        from provider_store.catalog.model_facts import set_user_facts
+        from provider_store.catalog.tables import utc_now
+
+        with self.transaction() as session:
+            set_user_facts(session, provider_key, model_id, values, utc_now())

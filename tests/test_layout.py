@@ -16,7 +16,7 @@ FORBIDDEN = {
     "legacy": {"discovery", "providers", "resolution", "cli"},
     "discovery": {"legacy", "resolution", "cli"},
     "resolution": {"cli"},
-    "registries": {"catalog", "legacy", "providers", "discovery", "resolution", "cli", "store"},
+    "registries": {"legacy", "providers", "discovery", "resolution", "cli", "store"},
 }
 
 

@@ -153,3 +153,26 @@ class CatalogMeta(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=200)
     value: Any = Field(default=None, sa_column=Column(JSON))
+
+
+class ModelFact(SQLModel, table=True):
+    """One metadata value of a model from a source other than its provider's list.
+
+    ``origin`` is ``user`` (an override, kept until the user changes it) or a registry family
+    (``models.dev``, ``litellm``); ``source`` names it exactly (``models.dev 1.0.398``,
+    ``litellm model_prices.json``). Listed values stay in the model's own columns.
+    """
+
+    __tablename__ = "model_fact"
+    __table_args__ = (UniqueConstraint("provider_id", "model_id", "field", "origin"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    provider_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("provider.id", ondelete="CASCADE"), nullable=False)
+    )
+    model_id: str = Field(max_length=500)
+    field: str = Field(max_length=60)
+    origin: str = Field(max_length=40)
+    source: str = Field(max_length=500)
+    value: Any = Field(default=None, sa_column=Column(JSON))
+    observed_at: float

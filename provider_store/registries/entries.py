@@ -105,10 +105,12 @@ class Match:
 class Registry:
     """A registry's models by provider, and the one matching rule over them.
 
-    ``source`` names it with its version or file (``models.dev 1.0.398``,
-    ``litellm model_prices.json``) and is recorded beside every value it fills.
+    ``origin`` is the registry family (``models.dev``, ``litellm``); ``source`` names it with its
+    version or file (``models.dev 1.0.398``, ``litellm model_prices.json``) and is recorded
+    beside every value it fills.
     """
 
+    origin: str
     source: str
     providers: Mapping[str, RegistryProvider]
     _by_canonical: dict[str, list[str]] = field(init=False, repr=False, compare=False)

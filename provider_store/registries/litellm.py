@@ -66,7 +66,7 @@ def parse_litellm(body: bytes, source: str, *, today: date | None = None) -> Reg
     providers = {
         name: RegistryProvider(name, frozenset(), models) for name, models in by_provider.items()
     }
-    return Registry(source, providers)
+    return Registry("litellm", source, providers)
 
 
 def _model(model_id: str, entry: Mapping[str, Any], today: date | None) -> RegistryModel:

@@ -51,7 +51,7 @@ def load_models_dev(path: Path | None = None, *, version: str | None = None) -> 
     for name, provider in document.items():
         if isinstance(name, str) and isinstance(provider, dict):
             providers[name] = _provider(name, provider)
-    return Registry(source, providers)
+    return Registry("models.dev", source, providers)
 
 
 def _provider(name: str, provider: Mapping[str, Any]) -> RegistryProvider:

@@ -1,0 +1,268 @@
+"""Model metadata from registries and from the user, with its source, and the trust order.
+
+Each value knows where it came from. The provider's list fills the model's own columns
+(:mod:`provider_store.catalog.metadata_columns`); the ``model_fact`` table holds what a registry
+said (origin ``models.dev`` or ``litellm``) and what the user set (origin ``user``), each with its
+exact source and when it was observed. :func:`effective` picks one value per field in the order
+of trust: the user's override, then the provider's listed value, then the registries
+(:data:`ORIGINS`). A refresh writes only the columns, and a registry update only its own origin,
+so neither can touch a user's value. Every function takes the caller's session and never commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import Table, delete, insert, select
+from sqlmodel import Session, col
+
+from provider_store.catalog.metadata_columns import METADATA_FIELDS
+from provider_store.catalog.tables import Model, ModelFact, Provider
+from provider_store.errors import InvalidDocumentError, NotFoundError
+
+__all__ = [
+    "FACT_FIELDS",
+    "LISTED",
+    "MATCH_FIELD",
+    "ORIGINS",
+    "USER",
+    "Sourced",
+    "SourcedMetadata",
+    "effective",
+    "read_facts",
+    "replace_registry_facts",
+    "set_user_facts",
+    "sourced_metadata",
+]
+
+USER = "user"
+LISTED = "listed"
+# The order of trust, most trusted first: a value of an earlier origin hides the later ones.
+ORIGINS = (USER, LISTED, "litellm", "models.dev")
+# Fields a registry or the user can give: the listed metadata plus the deprecation status.
+FACT_FIELDS = (*METADATA_FIELDS, "deprecated", "deprecation_date")
+# How a registry matched the model ("exact id", ...), or why it filled nothing ("ambiguous ...").
+MATCH_FIELD = "match"
+
+_FACT = cast(Table, getattr(ModelFact, "__table__"))  # noqa: B009 - untyped in SQLModel
+
+
+@dataclass(frozen=True, slots=True)
+class Sourced:
+    """One value and where it came from: ``listed``, ``user`` or a registry with its version."""
+
+    value: Any
+    source: str
+    observed_at: float | None = None
+
+
+# facts[model_id][field][origin] -> Sourced
+Facts = dict[str, dict[str, dict[str, Sourced]]]
+
+
+def _provider_id(session: Session, provider_key: str) -> int:
+    found = session.execute(
+        select(col(Provider.id)).where(col(Provider.key) == provider_key)
+    ).scalar()
+    if found is None:
+        raise NotFoundError(f"Unknown provider: {provider_key}")
+    return int(found)
+
+
+def read_facts(
+    session: Session, provider_key: str, model_ids: Iterable[str] | None = None
+) -> Facts:
+    """The stored facts of a provider's models (all of them, or ``model_ids``)."""
+    query = select(
+        col(ModelFact.model_id),
+        col(ModelFact.field),
+        col(ModelFact.origin),
+        col(ModelFact.source),
+        col(ModelFact.value),
+        col(ModelFact.observed_at),
+    ).where(col(ModelFact.provider_id) == _provider_id(session, provider_key))
+    if model_ids is not None:
+        query = query.where(col(ModelFact.model_id).in_(list(model_ids)))
+    facts: Facts = {}
+    for model_id, field, origin, source, value, at in session.execute(query):
+        facts.setdefault(model_id, {}).setdefault(field, {})[origin] = Sourced(value, source, at)
+    return facts
+
+
+def replace_registry_facts(
+    session: Session,
+    provider_key: str,
+    origin: str,
+    source: str,
+    facts: Mapping[str, Mapping[str, Any]],
+    at: float,
+) -> int:
+    """Make ``facts`` (model id -> field -> value) all that registry ``origin`` says about the
+    provider's models; return the number of values stored. The user's values are untouched."""
+    if origin in (USER, LISTED) or origin not in ORIGINS:
+        raise ValueError(f"not a registry origin: {origin}")
+    provider_id = _provider_id(session, provider_key)
+    session.execute(
+        delete(ModelFact)
+        .where(col(ModelFact.provider_id) == provider_id)
+        .where(col(ModelFact.origin) == origin)
+    )
+    rows = [
+        {
+            "provider_id": provider_id,
+            "model_id": model_id,
+            "field": field,
+            "origin": origin,
+            "source": source,
+            "value": value,
+            "observed_at": at,
+        }
+        for model_id, values in facts.items()
+        for field, value in values.items()
+    ]
+    if rows:
+        session.execute(insert(_FACT), rows)
+    return len(rows)
+
+
+def set_user_facts(
+    session: Session,
+    provider_key: str,
+    model_id: str,
+    values: Mapping[str, Any],
+    at: float,
+) -> None:
+    """Set (or, with a None value, clear) the user's overrides of a model's fields."""
+    unknown = sorted(set(values) - set(FACT_FIELDS))
+    if unknown:
+        raise InvalidDocumentError(
+            f"not a metadata field: {', '.join(unknown)} (fields: {', '.join(FACT_FIELDS)})",
+            field=unknown[0],
+        )
+    checked = {field: _checked(field, value) for field, value in values.items()}
+    provider_id = _provider_id(session, provider_key)
+    exists = session.execute(
+        select(col(Model.id))
+        .where(col(Model.provider_id) == provider_id)
+        .where(col(Model.model_id) == model_id)
+    ).scalar()
+    if exists is None:
+        raise NotFoundError(f"Unknown model of provider {provider_key}: {model_id}")
+    for field, value in checked.items():
+        session.execute(
+            delete(ModelFact)
+            .where(col(ModelFact.provider_id) == provider_id)
+            .where(col(ModelFact.model_id) == model_id)
+            .where(col(ModelFact.field) == field)
+            .where(col(ModelFact.origin) == USER)
+        )
+        if value is not None:
+            session.execute(
+                insert(_FACT),
+                [
+                    {
+                        "provider_id": provider_id,
+                        "model_id": model_id,
+                        "field": field,
+                        "origin": USER,
+                        "source": USER,
+                        "value": value,
+                        "observed_at": at,
+                    }
+                ],
+            )
+
+
+_WHOLE = ("context_length", "max_output_tokens", "created")
+_PRICES = ("input_price", "output_price")
+_LISTS = ("input_modalities", "output_modalities", "capabilities")
+
+
+def _checked(field: str, value: Any) -> Any:
+    """``value`` as field ``field`` stores it; InvalidDocumentError names the field otherwise."""
+    if value is None:
+        return None
+    ok = True
+    if field in _WHOLE:
+        ok = isinstance(value, int) and not isinstance(value, bool) and value > 0
+    elif field in _PRICES:
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+        value = float(value) if ok else value
+    elif field in _LISTS:
+        ok = isinstance(value, list | tuple) and all(isinstance(v, str) and v for v in value)
+        value = sorted(set(value)) if ok else value
+    elif field == "deprecated":
+        ok = isinstance(value, bool)
+    else:
+        ok = isinstance(value, str) and bool(value.strip()) and len(value) <= 500
+    if not ok:
+        raise InvalidDocumentError(
+            f"{field}: {_EXPECTED.get(field, 'text')}, not {value!r}", field=field
+        )
+    return value
+
+
+_EXPECTED = {
+    **dict.fromkeys(_WHOLE, "a whole number greater than 0"),
+    **dict.fromkeys(_PRICES, "a number >= 0 (USD per million tokens)"),
+    **dict.fromkeys(_LISTS, "a list of names"),
+    "deprecated": "true or false",
+}
+
+
+def effective(
+    listed: Mapping[str, Any],
+    listed_at: float | None,
+    facts: Mapping[str, Mapping[str, Sourced]],
+) -> dict[str, Sourced]:
+    """One value per known field, from the most trusted origin that has one.
+
+    ``listed`` holds the model's listed column values (None or empty when the list said
+    nothing), ``facts`` the model's stored facts by field and origin.
+    """
+    chosen: dict[str, Sourced] = {}
+    for field in FACT_FIELDS:
+        by_origin = dict(facts.get(field, {}))
+        value = listed.get(field)
+        if value not in (None, [], ()):
+            by_origin[LISTED] = Sourced(value, LISTED, listed_at)
+        for origin in ORIGINS:
+            if origin in by_origin:
+                chosen[field] = by_origin[origin]
+                break
+    return chosen
+
+
+@dataclass(frozen=True, slots=True)
+class SourcedMetadata:
+    """A model's metadata, one value per field with its source, and each registry's match note
+    (``exact id``, or why it filled nothing, e.g. ``ambiguous model: a, b``)."""
+
+    values: dict[str, Sourced]
+    matches: dict[str, str]
+
+
+def sourced_metadata(session: Session, provider_key: str, model_id: str) -> SourcedMetadata:
+    """What the catalog knows about one model, by the order of trust (see :func:`effective`)."""
+    provider_id = _provider_id(session, provider_key)
+    row = (
+        session.execute(
+            select(Model)
+            .where(col(Model.provider_id) == provider_id)
+            .where(col(Model.model_id) == model_id)
+        )
+        .scalars()
+        .one_or_none()
+    )
+    if row is None:
+        raise NotFoundError(f"Unknown model of provider {provider_key}: {model_id}")
+    listed = {name: getattr(row, name) for name in METADATA_FIELDS}
+    facts = read_facts(session, provider_key, [model_id]).get(model_id, {})
+    matches = {
+        origin: str(fact.value)
+        for origin, fact in facts.get(MATCH_FIELD, {}).items()
+        if fact.value is not None
+    }
+    return SourcedMetadata(effective(listed, row.last_seen_at, facts), matches)
