@@ -114,3 +114,41 @@ def test_bad_overrides_are_refused_naming_the_field(
 def test_an_override_needs_a_model_of_the_catalog(openai: ProviderStore) -> None:
     with pytest.raises(NotFoundError, match="nope"):
         openai.set_model_metadata("openai", "nope", context_length=5)
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    from provider_store.cli import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(list(args))
+    out, err = capsys.readouterr()
+    return int(exited.value.code or 0), out, err
+
+
+def test_registries_update_and_check_from_the_command_line(
+    openai: ProviderStore, fake: FakeProvider, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    prices = tmp_path / "prices.json"
+    entry = {"litellm_provider": "openai", "max_input_tokens": 8000, "supports_reasoning": True}
+    prices.write_text(json.dumps({"gpt-4o": entry}), encoding="utf-8")
+    code, out, err = run(
+        capsys, "--db", openai.url, "registries", "update", "--litellm", str(prices), "--json"
+    )
+    assert (code, err) == (0, "")
+    assert json.loads(out) == [
+        {
+            "provider": "openai",
+            "source": "litellm prices.json",
+            "matched": 1,
+            "ambiguous": 0,
+            "unmatched": 2,
+        },
+        {"provider": "openai", "source": MODELS_DEV, "matched": 2, "ambiguous": 0, "unmatched": 1},
+    ]
+    code, out, err = run(capsys, "--db", openai.url, "registries", "check", "--json")
+    assert code == 0
+    fields = sorted((d["model"], d["field"]) for d in json.loads(out))
+    # 8,000 against 128,000 tokens, and reasoning in one source only.
+    assert fields == [("gpt-4o", "capabilities"), ("gpt-4o", "context_length")]
+    code, out, err = run(capsys, "--db", openai.url, "registries", "update", "nope")
+    assert code == 2 and "Unknown provider: nope" in err

@@ -23,6 +23,8 @@ from provider_store.catalog.tables import Model, ModelFact, Provider
 from provider_store.errors import InvalidDocumentError, NotFoundError
 
 __all__ = [
+    "DISAGREEMENT_RATIO",
+    "Disagreement",
     "FACT_FIELDS",
     "LISTED",
     "MATCH_FIELD",
@@ -30,7 +32,9 @@ __all__ = [
     "USER",
     "Sourced",
     "SourcedMetadata",
+    "disagreements",
     "effective",
+    "provider_disagreements",
     "read_facts",
     "replace_registry_facts",
     "set_user_facts",
@@ -266,3 +270,67 @@ def sourced_metadata(session: Session, provider_key: str, model_id: str) -> Sour
         if fact.value is not None
     }
     return SourcedMetadata(effective(listed, row.last_seen_at, facts), matches)
+
+
+# Numbers further apart than this (relative to the larger) disagree; flags disagree when one
+# source says a model has a capability that another's list of capabilities lacks.
+DISAGREEMENT_RATIO = 0.05
+_NUMBERS = ("context_length", "max_output_tokens", "input_price", "output_price")
+_FLAGS = ("reasoning", "tools", "vision")
+
+
+@dataclass(frozen=True, slots=True)
+class Disagreement:
+    """Two sources that give one field of one model different values."""
+
+    model_id: str
+    field: str
+    first: Sourced
+    second: Sourced
+
+
+def disagreements(
+    model_id: str, listed: Mapping[str, Any], facts: Mapping[str, Mapping[str, Sourced]]
+) -> list[Disagreement]:
+    """Where the listed value and the registries' values of a model disagree: numbers more than
+    :data:`DISAGREEMENT_RATIO` apart, or different capability flags (reasoning, tools, vision).
+    The user's overrides are the user's choice and are not compared."""
+    found: list[Disagreement] = []
+    for field in (*_NUMBERS, "capabilities"):
+        sources = [
+            fact for origin, fact in facts.get(field, {}).items() if origin not in (USER, LISTED)
+        ]
+        value = listed.get(field)
+        if value not in (None, [], ()):
+            sources.insert(0, Sourced(value, LISTED))
+        for i, first in enumerate(sources):
+            for second in sources[i + 1 :]:
+                if _differ(field, first.value, second.value):
+                    found.append(Disagreement(model_id, field, first, second))
+    return found
+
+
+def _differ(field: str, a: Any, b: Any) -> bool:
+    if field == "capabilities":
+        return {f for f in _FLAGS if f in a} != {f for f in _FLAGS if f in b}
+    high = max(abs(float(a)), abs(float(b)))
+    return high > 0 and abs(float(a) - float(b)) / high > DISAGREEMENT_RATIO
+
+
+def provider_disagreements(session: Session, provider_key: str) -> list[Disagreement]:
+    """Every disagreement between the sources of a provider's models, by model id."""
+    facts = read_facts(session, provider_key)
+    if not facts:
+        return []
+    provider_id = _provider_id(session, provider_key)
+    rows = session.execute(
+        select(col(Model.model_id), *(getattr(Model, name) for name in METADATA_FIELDS))
+        .where(col(Model.provider_id) == provider_id)
+        .where(col(Model.model_id).in_(list(facts)))
+        .order_by(col(Model.model_id))
+    )
+    found: list[Disagreement] = []
+    for row in rows:
+        listed = dict(zip(METADATA_FIELDS, row[1:], strict=True))
+        found.extend(disagreements(row[0], listed, facts[row[0]]))
+    return found

@@ -192,6 +192,11 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
         "providers",
         "List the providers of the catalog.",
     ),
+    "registries": (
+        "provider_store.cli.registries",
+        "registries",
+        "Fill model metadata from models.dev and LiteLLM's cost map (registries update).",
+    ),
     "resolve": (
         "provider_store.cli.models",
         "resolve",
