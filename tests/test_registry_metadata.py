@@ -152,3 +152,54 @@ def test_registries_update_and_check_from_the_command_line(
     assert fields == [("gpt-4o", "capabilities"), ("gpt-4o", "context_length")]
     code, out, err = run(capsys, "--db", openai.url, "registries", "update", "nope")
     assert code == 2 and "Unknown provider: nope" in err
+
+
+def test_litellm_proxy_config_routes_each_valid_model_with_its_metadata(
+    openai: ProviderStore, fake: FakeProvider
+) -> None:
+    import yaml
+
+    from provider_store.legacy.litellm_config import litellm_config_bytes
+
+    openai.save_config(
+        "openai",
+        ProviderConfig(
+            name="OpenAI",
+            base_api_url=fake.base_url,
+            api_key=KEY,
+            valid_models={"gpt-4o": "4o", "my-finetune": "my-finetune"},
+        ),
+    )
+    openai.fill_from_registries()
+    openai.set_model_metadata("openai", "my-finetune", context_length=4096)
+    data = litellm_config_bytes(openai)
+    assert KEY.encode() not in data
+    config = yaml.safe_load(data)
+    assert config["model_list"] == [
+        {
+            "model_name": "4o",
+            "litellm_params": {
+                "model": "openai/gpt-4o",
+                "api_base": fake.base_url,
+                "api_key": "os.environ/OPENAI_API_KEY",
+            },
+            "model_info": {
+                "mode": "chat",
+                "max_input_tokens": 128000,
+                "max_output_tokens": 16384,
+                "input_cost_per_token": 2.5e-06,
+                "output_cost_per_token": 1e-05,
+                "supports_function_calling": True,
+                "supports_vision": True,
+            },
+        },
+        {
+            "model_name": "openai/my-finetune",
+            "litellm_params": {
+                "model": "openai/my-finetune",
+                "api_base": fake.base_url,
+                "api_key": "os.environ/OPENAI_API_KEY",
+            },
+            "model_info": {"mode": "chat", "max_input_tokens": 4096},
+        },
+    ]

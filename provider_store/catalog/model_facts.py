@@ -35,6 +35,7 @@ __all__ = [
     "disagreements",
     "effective",
     "provider_disagreements",
+    "provider_metadata",
     "read_facts",
     "replace_registry_facts",
     "set_user_facts",
@@ -250,26 +251,35 @@ class SourcedMetadata:
 
 def sourced_metadata(session: Session, provider_key: str, model_id: str) -> SourcedMetadata:
     """What the catalog knows about one model, by the order of trust (see :func:`effective`)."""
-    provider_id = _provider_id(session, provider_key)
-    row = (
-        session.execute(
-            select(Model)
-            .where(col(Model.provider_id) == provider_id)
-            .where(col(Model.model_id) == model_id)
-        )
-        .scalars()
-        .one_or_none()
-    )
-    if row is None:
+    found = provider_metadata(session, provider_key, [model_id])
+    if model_id not in found:
         raise NotFoundError(f"Unknown model of provider {provider_key}: {model_id}")
-    listed = {name: getattr(row, name) for name in METADATA_FIELDS}
-    facts = read_facts(session, provider_key, [model_id]).get(model_id, {})
-    matches = {
-        origin: str(fact.value)
-        for origin, fact in facts.get(MATCH_FIELD, {}).items()
-        if fact.value is not None
-    }
-    return SourcedMetadata(effective(listed, row.last_seen_at, facts), matches)
+    return found[model_id]
+
+
+def provider_metadata(
+    session: Session, provider_key: str, model_ids: Iterable[str] | None = None
+) -> dict[str, SourcedMetadata]:
+    """:func:`sourced_metadata` of every model of a provider (or of ``model_ids``) at once."""
+    wanted = list(model_ids) if model_ids is not None else None
+    query = select(
+        col(Model.model_id), col(Model.last_seen_at), *(getattr(Model, f) for f in METADATA_FIELDS)
+    ).where(col(Model.provider_id) == _provider_id(session, provider_key))
+    if wanted is not None:
+        query = query.where(col(Model.model_id).in_(wanted))
+    facts = read_facts(session, provider_key, wanted)
+    found: dict[str, SourcedMetadata] = {}
+    for row in session.execute(query):
+        model_id, seen_at = row[0], row[1]
+        listed = dict(zip(METADATA_FIELDS, row[2:], strict=True))
+        own = facts.get(model_id, {})
+        matches = {
+            origin: str(fact.value)
+            for origin, fact in own.get(MATCH_FIELD, {}).items()
+            if fact.value is not None
+        }
+        found[model_id] = SourcedMetadata(effective(listed, seen_at, own), matches)
+    return found
 
 
 # Numbers further apart than this (relative to the larger) disagree; flags disagree when one
