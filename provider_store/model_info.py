@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -59,7 +60,7 @@ __all__ = [
 _MAX_TEXT = 500
 
 
-class MetadataKind:
+class MetadataKind(ABC):
     """One kind of metadata value: its types in each place, its unit, its check, its display.
 
     Three shapes of a value: the *model* value (a :class:`ModelInfo` attribute), the *column*
@@ -78,9 +79,9 @@ class MetadataKind:
     expected: ClassVar[str]
     empty: ClassVar[Any] = None
 
+    @abstractmethod
     def accepts(self, plain: Any) -> bool:
         """Whether a (non-null) YAML value has this kind's type and range."""
-        raise NotImplementedError
 
     def problem(self, plain: Any, found: str) -> str | None:
         """Why a YAML value is refused (``found`` names what it is, e.g. "a string"), or None."""
