@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import click
@@ -18,7 +17,7 @@ from provider_store.cli.app import (
 from provider_store.cli.table_layout import render_table
 from provider_store.cli.text import visible
 from provider_store.errors import ConfigurationError, NotFoundError
-from provider_store.model_info import ModelInfo
+from provider_store.model_info import METADATA_FIELDS, ModelInfo
 from provider_store.suggestions import unknown_provider
 
 FAILED = 1
@@ -101,7 +100,7 @@ def models_list(
                 verdict = verdicts.get(model_id)
                 row["verdict"] = verdict.verdict.value if verdict else None
                 row["verdict_reason"] = verdict.reason if verdict else None
-            row.update(_list_fields(info))
+            row.update(_metadata(info, listing=True))
             rows.append(row)
     if as_json:
         print_json(rows)
@@ -122,15 +121,11 @@ def _matches(info: ModelInfo, min_context: int | None, capabilities: set[str]) -
     return capabilities <= set(info.capabilities)
 
 
-def _list_fields(info: ModelInfo) -> dict[str, Any]:
-    """The metadata fields of ``models list --json`` (null when the provider does not say)."""
+def _metadata(info: ModelInfo, *, listing: bool) -> dict[str, Any]:
+    """The metadata keys of ``models show --json`` (of ``models list --json`` when ``listing``),
+    null when the provider does not say."""
     return {
-        "display_name": info.display_name,
-        "context_length": info.context_length,
-        "max_output_tokens": info.max_output_tokens,
-        "input_price": info.input_price,
-        "output_price": info.output_price,
-        "capabilities": list(info.capabilities) or None,
+        f.name: f.to_plain(f.value_of(info)) for f in METADATA_FIELDS if f.in_list or not listing
     }
 
 
@@ -165,50 +160,21 @@ def models_show(state: CliState, model_ref: str, as_json: bool) -> None:
         "status": status,
         "verdict": verdict.verdict.value if verdict else None,
         "verdict_reason": verdict.reason if verdict else None,
-        **_list_fields(info),
-        "created": info.created,
-        "input_modalities": list(info.input_modalities) or None,
-        "output_modalities": list(info.output_modalities) or None,
+        **_metadata(info, listing=False),
         "raw": dict(info.raw) or None,
     }
     if as_json:
         print_json(data)
         return
-    width = max(len(name) for name in _SHOWN)
-    for name in _SHOWN:
-        click.echo(f"{name:<{width}}  {visible(_shown(name, data[name]))}")
+    lines = [(name, "-" if data[name] is None else str(data[name])) for name in _SHOWN_FIRST]
+    lines += [(f.name, f.shown(f.value_of(info))) for f in METADATA_FIELDS]
+    width = max(len(name) for name, _text in lines)
+    for name, text in lines:
+        click.echo(f"{name:<{width}}  {visible(text)}")
 
 
-_SHOWN = (
-    "provider",
-    "model",
-    "alias",
-    "status",
-    "verdict",
-    "display_name",
-    "created",
-    "context_length",
-    "max_output_tokens",
-    "input_price",
-    "output_price",
-    "input_modalities",
-    "output_modalities",
-    "capabilities",
-)
-
-
-def _shown(name: str, value: Any) -> str:
-    if value is None:
-        return "-"
-    if name == "created":
-        return datetime.fromtimestamp(value, tz=UTC).strftime("%Y-%m-%d")
-    if name in ("input_price", "output_price"):
-        return f"${value:g} / 1M tokens"
-    if name in ("context_length", "max_output_tokens"):
-        return f"{value:,}"
-    if isinstance(value, list):
-        return ", ".join(str(item) for item in value)
-    return str(value)
+# What ``models show`` prints before the metadata fields.
+_SHOWN_FIRST = ("provider", "model", "alias", "status", "verdict")
 
 
 def _split_ref(ref: str, keys: list[str]) -> tuple[str, str]:

@@ -25,10 +25,9 @@ so ``released: 2024-05-13`` survives a round trip unchanged.
 
 ``kind`` and ``options`` are written only when they differ from the default (openai, none), and
 ``model_metadata`` only when asked, so a catalog that uses none of them exports byte for byte as
-before. A ``model_metadata`` entry has any of the fields ``display_name`` (string), ``created``
-(epoch seconds), ``context_length``, ``max_output_tokens`` (token counts), ``input_price``,
-``output_price`` (USD per million tokens), ``input_modalities``, ``output_modalities``,
-``capabilities`` (lists of strings).
+before. A ``model_metadata`` entry has any of the fields of
+:data:`provider_store.model_info.METADATA_FIELDS` (``context_length: 131072``, ``input_price: 2.5``
+in USD per million tokens, ``capabilities: [tools]`` ...), each checked as its kind says.
 
 Safety checks (size, encoding, duplicate keys, alias bombs, nesting depth) are those of
 :mod:`~safe_yaml`; every error is an :class:`InvalidDocumentError` naming the file,
@@ -61,6 +60,7 @@ from provider_store.legacy.safe_yaml import (
     read_capped,
     yaml_error,
 )
+from provider_store.model_info import METADATA_FIELDS, MetadataField, metadata_field
 from provider_store.provider_config import DEFAULT_KIND, PROVIDER_KINDS, base_url_problem
 
 __all__ = [
@@ -86,19 +86,7 @@ KNOWN_FIELDS = (
     "options",
     "model_metadata",
 )
-MAX_DISPLAY_NAME = 500
-# model_metadata fields and the type each must have.
-METADATA_FIELD_TYPES: dict[str, str] = {
-    "display_name": "string",
-    "created": "count",
-    "context_length": "count",
-    "max_output_tokens": "count",
-    "input_price": "price",
-    "output_price": "price",
-    "input_modalities": "names",
-    "output_modalities": "names",
-    "capabilities": "names",
-}
+_METADATA_NAMES = tuple(f.name for f in METADATA_FIELDS)
 _REQUIRED_FIELDS = ("api_key", "base_api_url", "name", "valid_models")
 
 try:  # libyaml's C emitter is several times faster
@@ -213,6 +201,13 @@ def near_miss(name: str, known: tuple[str, ...]) -> str | None:
         return normal
     matches = difflib.get_close_matches(normal, known, n=1, cutoff=NEAR_MISS_CUTOFF)
     return matches[0] if matches else None
+
+
+def _unknown_metadata_field(name: str) -> str:
+    match = near_miss(name, _METADATA_NAMES)
+    if match is not None:
+        return f"unknown metadata field {name!r} (did you mean {match!r}?)"
+    return f"unknown metadata field {name!r} (known: {', '.join(_METADATA_NAMES)})"
 
 
 class _Loader(NodeLoader):
@@ -336,41 +331,20 @@ class _Loader(NodeLoader):
                                   value, here)  # fmt: skip
             entry: dict[str, Any] = {}
             for name, name_node, field_node in self._pairs(value, here):
-                expected = METADATA_FIELD_TYPES.get(name)
-                if expected is None:
-                    known = ", ".join(METADATA_FIELD_TYPES)
-                    raise self._error(f"unknown metadata field (known: {known})", name_node,
-                                      join(here, name))  # fmt: skip
-                entry[name] = self._metadata_value(field_node, join(here, name), expected)
+                described = metadata_field(name)
+                if described is None:
+                    raise self._error(_unknown_metadata_field(name), name_node, join(here, name))
+                entry[name] = self._metadata_value(field_node, join(here, name), described)
             result[model_id] = entry
         return result
 
-    def _metadata_value(self, node: Node, where: str, expected: str) -> Any:
+    def _metadata_value(self, node: Node, where: str, described: MetadataField) -> Any:
+        """A checked ``model_metadata`` value, as plain data in the field's unit (None: unknown)."""
         value = self._plain(node, where, 5)
-        if value is None:
-            return None
-        if expected == "string" and isinstance(value, str):
-            if len(value) > MAX_DISPLAY_NAME:
-                raise self._error(f"longer than {MAX_DISPLAY_NAME} characters", node, where)
-            return value
-        number_ok = isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
-        if expected == "count" and number_ok and isinstance(value, int):
-            return value
-        if expected == "price" and number_ok:
-            return float(value)
-        if (
-            expected == "names"
-            and isinstance(value, list)
-            and all(isinstance(v, str) for v in value)
-        ):
-            return value
-        wanted = {
-            "string": "a string",
-            "count": "a whole number >= 0",
-            "price": "a number >= 0 (USD per million tokens)",
-            "names": "a list of strings",
-        }[expected]
-        raise self._error(f"must be {wanted}, not {kind(node)}", node, where)
+        problem = described.problem(value, kind(node))
+        if problem is not None:
+            raise self._error(problem, node, where)
+        return described.to_plain(described.from_plain(value))
 
     def _refuse_near_miss(
         self, name: str, key_node: Node, known: tuple[str, ...], where: str
