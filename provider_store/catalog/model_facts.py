@@ -13,14 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, insert, select
 from sqlmodel import Session, col
 
-from provider_store.catalog.metadata_columns import METADATA_FIELDS
+from provider_store.catalog.metadata_columns import METADATA_COLUMNS
 from provider_store.catalog.tables import Model, ModelFact, Provider
 from provider_store.errors import InvalidDocumentError, NotFoundError
+from provider_store.model_info import metadata_field
 
 __all__ = [
     "DISAGREEMENT_RATIO",
@@ -47,7 +49,7 @@ LISTED = "listed"
 # The order of trust, most trusted first: a value of an earlier origin hides the later ones.
 ORIGINS = (USER, LISTED, "litellm", "models.dev")
 # Fields a registry or the user can give: the listed metadata plus the deprecation status.
-FACT_FIELDS = (*METADATA_FIELDS, "deprecated", "deprecation_date")
+FACT_FIELDS = (*METADATA_COLUMNS, "deprecated", "deprecation_date")
 # How a registry matched the model ("exact id", ...), or why it filled nothing ("ambiguous ...").
 MATCH_FIELD = "match"
 
@@ -180,41 +182,36 @@ def set_user_facts(
             )
 
 
-_WHOLE = ("context_length", "max_output_tokens", "created")
-_PRICES = ("input_price", "output_price")
-_LISTS = ("input_modalities", "output_modalities", "capabilities")
-
-
 def _checked(field: str, value: Any) -> Any:
-    """``value`` as field ``field`` stores it; InvalidDocumentError names the field otherwise."""
+    """``value`` as field ``field`` stores it; InvalidDocumentError names the field otherwise.
+
+    Metadata fields are checked by their kind (:mod:`provider_store.model_info`), as in YAML.
+    """
     if value is None:
         return None
-    ok = True
-    if field in _WHOLE:
-        ok = isinstance(value, int) and not isinstance(value, bool) and value > 0
-    elif field in _PRICES:
-        ok = isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
-        value = float(value) if ok else value
-    elif field in _LISTS:
-        ok = isinstance(value, list | tuple) and all(isinstance(v, str) and v for v in value)
-        value = sorted(set(value)) if ok else value
-    elif field == "deprecated":
-        ok = isinstance(value, bool)
-    else:
-        ok = isinstance(value, str) and bool(value.strip()) and len(value) <= 500
-    if not ok:
-        raise InvalidDocumentError(
-            f"{field}: {_EXPECTED.get(field, 'text')}, not {value!r}", field=field
-        )
-    return value
+    described = metadata_field(field)
+    if described is not None:
+        kind = described.kind
+        if isinstance(value, list):
+            value = tuple(value)
+        problem = kind.problem(list(value) if isinstance(value, tuple) else value, repr(value))
+        if problem is not None:
+            raise InvalidDocumentError(f"{field} {problem}", field=field)
+        return kind.to_column(kind.from_plain(value))
+    if field == "deprecated" and isinstance(value, bool):
+        return value
+    if field == "deprecation_date" and isinstance(value, str) and _is_date(value):
+        return value
+    expected = "true or false" if field == "deprecated" else "a date such as 2026-12-31"
+    raise InvalidDocumentError(f"{field} must be {expected}, not {value!r}", field=field)
 
 
-_EXPECTED = {
-    **dict.fromkeys(_WHOLE, "a whole number greater than 0"),
-    **dict.fromkeys(_PRICES, "a number >= 0 (USD per million tokens)"),
-    **dict.fromkeys(_LISTS, "a list of names"),
-    "deprecated": "true or false",
-}
+def _is_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def effective(
@@ -263,7 +260,7 @@ def provider_metadata(
     """:func:`sourced_metadata` of every model of a provider (or of ``model_ids``) at once."""
     wanted = list(model_ids) if model_ids is not None else None
     query = select(
-        col(Model.model_id), col(Model.last_seen_at), *(getattr(Model, f) for f in METADATA_FIELDS)
+        col(Model.model_id), col(Model.last_seen_at), *(getattr(Model, f) for f in METADATA_COLUMNS)
     ).where(col(Model.provider_id) == _provider_id(session, provider_key))
     if wanted is not None:
         query = query.where(col(Model.model_id).in_(wanted))
@@ -271,7 +268,7 @@ def provider_metadata(
     found: dict[str, SourcedMetadata] = {}
     for row in session.execute(query):
         model_id, seen_at = row[0], row[1]
-        listed = dict(zip(METADATA_FIELDS, row[2:], strict=True))
+        listed = dict(zip(METADATA_COLUMNS, row[2:], strict=True))
         own = facts.get(model_id, {})
         matches = {
             origin: str(fact.value)
@@ -334,13 +331,13 @@ def provider_disagreements(session: Session, provider_key: str) -> list[Disagree
         return []
     provider_id = _provider_id(session, provider_key)
     rows = session.execute(
-        select(col(Model.model_id), *(getattr(Model, name) for name in METADATA_FIELDS))
+        select(col(Model.model_id), *(getattr(Model, name) for name in METADATA_COLUMNS))
         .where(col(Model.provider_id) == provider_id)
         .where(col(Model.model_id).in_(list(facts)))
         .order_by(col(Model.model_id))
     )
     found: list[Disagreement] = []
     for row in rows:
-        listed = dict(zip(METADATA_FIELDS, row[1:], strict=True))
+        listed = dict(zip(METADATA_COLUMNS, row[1:], strict=True))
         found.extend(disagreements(row[0], listed, facts[row[0]]))
     return found
