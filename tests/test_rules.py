@@ -284,7 +284,7 @@ def test_unusable_provider_keys_are_refused_at_every_entry_with_the_rule(
         store, db_url, tmp_path, capsys, config=ProviderConfig(), yaml_path=path, key=key
     )
     for error in (library, imported):
-        assert PROVIDER_KEY_RULE in str(error)
+        assert PROVIDER_KEY_RULE in str(error) and error.field == "providers"
     assert imported.line == 2
     assert PROVIDER_KEY_RULE in err and "\x1b" not in err
 

@@ -4,7 +4,7 @@ The document::
 
     providers:
       <key>:                       letters, digits, '.', '_', '-' (see rules.PROVIDER_KEY_RULE)
-        api_key: <str>             required; "" or "...not-configured" = the environment supplies it
+        api_key: <str>             required; "", blank or "...not-configured": from the environment
         base_api_url: <str>        required; an http(s) URL with a host (rules.base_url_problem)
         name: <str>                required
         valid_models: {id: alias}  required mapping of strings ({} for none)
@@ -249,7 +249,7 @@ class _Loader(NodeLoader):
         for key, key_node, value in self._pairs(providers_node, "providers"):
             problem = provider_key_problem(key)
             if problem is not None:
-                raise self._error(problem, key_node, join("providers", key))
+                raise self._error(problem, key_node, "providers")  # the key may be hostile
             document.providers[key] = self._provider(key, value)
         return document
 
