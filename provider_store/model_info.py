@@ -46,6 +46,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
+from provider_store.rules import MAX_TEXT_LENGTH
+
 __all__ = [
     "METADATA_FIELDS",
     "FieldChange",
@@ -57,7 +59,7 @@ __all__ = [
 ]
 
 # The length of a stored listed display name (the ``model.display_name`` column).
-_MAX_TEXT = 500
+_MAX_TEXT = MAX_TEXT_LENGTH
 
 
 class MetadataKind(ABC):

@@ -30,7 +30,7 @@ from provider_store import (
 )
 from provider_store.cli import cli
 from provider_store.errors import CacheWriteError, MissingKeyError
-from provider_store.provider_config import env_var_for
+from provider_store.rules import env_var_for
 from provider_store.testing import FakeProvider
 
 sys.path.insert(0, str(Path(__file__).parent))

@@ -12,9 +12,9 @@ from werkzeug import Request, Response
 
 from provider_store import ModelDiscoveryService, OpenAIClient, ProviderConfig, ProviderStore
 from provider_store.catalog.tables import Verdict
-from provider_store.errors import BadResponseError, ProviderHTTPError
+from provider_store.errors import BadResponseError, OptionsError, ProviderHTTPError
 from provider_store.providers.anthropic import AnthropicKind
-from provider_store.providers.base import ConnectionOptions, OptionsError
+from provider_store.providers.base import ConnectionOptions
 from provider_store.providers.gemini import GeminiKind
 from provider_store.providers.kinds import kind_for
 from provider_store.providers.openai import OpenAICompatible

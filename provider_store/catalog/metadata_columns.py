@@ -13,10 +13,11 @@ from typing import Any, cast
 from sqlalchemy import Table, and_, bindparam, select, update
 from sqlmodel import Session
 
-from provider_store.catalog.cache_rows import MAX_MODEL_ID, read_cache
+from provider_store.catalog.cache_rows import read_cache
 from provider_store.catalog.tables import Model, Provider
 from provider_store.errors import NotFoundError
 from provider_store.model_info import METADATA_FIELDS, ModelInfo
+from provider_store.rules import MAX_TEXT_LENGTH
 
 __all__ = [
     "METADATA_COLUMNS",
@@ -59,7 +60,7 @@ def write_model_infos(session: Session, provider_key: str, infos: Iterable[Model
     The latest info of an id listed twice wins.
     """
     provider_id = read_cache(session, provider_key).provider_id
-    wanted = {i.id: info_values(i) for i in infos if 0 < len(i.id) <= MAX_MODEL_ID}
+    wanted = {i.id: info_values(i) for i in infos if 0 < len(i.id) <= MAX_TEXT_LENGTH}
     if not wanted:
         return 0
     m = _MODEL.c

@@ -23,7 +23,7 @@ from provider_store.catalog.db import (
     redact_url,
     sqlite_path,
 )
-from provider_store.errors import ConfigurationError, StoreError
+from provider_store.errors import ConfigurationError, NewerCatalogError, StoreError
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -98,17 +98,6 @@ def check_known(engine: Engine) -> str | None:
     if revision is not None and revision != SCHEMA_HEAD and revision not in known_revisions():
         raise NewerCatalogError(revision)
     return revision
-
-
-class NewerCatalogError(StoreError):
-    """The database was migrated by a newer provider-store than this one."""
-
-    def __init__(self, revision: str) -> None:
-        self.revision = revision
-        super().__init__(
-            f"this catalog was written by a newer provider-store (revision {revision});"
-            " upgrade provider-store"
-        )
 
 
 def resolve_revision(current: str | None, target: str) -> str | None:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from provider_store.cli.text import visible
+from provider_store.rules import DEFAULT_CACHE_TTL, EXIT_OK
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -162,6 +163,11 @@ def _setup_logging(verbose: int) -> None:
 
 # -- the root group -----------------------------------------------------------------------------
 
+SET_TTL_HELP = (
+    f"Keep provider KEY's discovered model list fresh for SECONDS (default {DEFAULT_CACHE_TTL};"
+    " 0: always ask)."
+)
+
 # Top-level commands: where each lives and its one-line help (shown by --help without importing
 # the command modules; tests check it matches each command's own help).
 LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -205,7 +211,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "set-ttl": (
         "provider_store.cli.settings",
         "set_ttl",
-        "Keep provider KEY's discovered model list fresh for SECONDS (default 300; 0: always ask).",
+        SET_TTL_HELP,
     ),
 }
 
@@ -284,5 +290,5 @@ def cli(ctx: click.Context, db_url: str | None, verbose: int) -> None:
     _setup_logging(verbose)
     if ctx.invoked_subcommand is None:
         click.echo(ctx.get_help())
-        ctx.exit(0)
+        ctx.exit(EXIT_OK)
     ctx.obj = CliState(db_url, verbose)

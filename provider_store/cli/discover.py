@@ -29,12 +29,11 @@ from provider_store.cli.app import (
 from provider_store.cli.table_layout import render_table
 from provider_store.cli.text import visible
 from provider_store.discovery.run_report import DiscoveryReport, ProgressEvent
+from provider_store.rules import EXIT_FAILED
 from provider_store.suggestions import unknown_provider
 
 if TYPE_CHECKING:
     from provider_store.store import ProviderStore
-
-FAILED = 1
 
 
 class _Bars:
@@ -145,7 +144,7 @@ def discover(
         _print_report(report, validated=not no_validate)
     _show_other_warnings(held, report)
     if not report.ok:
-        ctx.exit(FAILED)
+        ctx.exit(EXIT_FAILED)
 
 
 def _with_stored_verdicts(report: DiscoveryReport, store: ProviderStore) -> DiscoveryReport:

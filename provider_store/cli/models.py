@@ -18,9 +18,8 @@ from provider_store.cli.table_layout import render_table
 from provider_store.cli.text import visible
 from provider_store.errors import ConfigurationError, NotFoundError
 from provider_store.model_info import METADATA_FIELDS, ModelInfo
+from provider_store.rules import EXIT_FAILED
 from provider_store.suggestions import unknown_provider
-
-FAILED = 1
 
 
 @cli.group()
@@ -252,4 +251,4 @@ def find(ctx: click.Context, state: CliState, name: str, as_json: bool) -> None:
         if not matches:
             click.echo(f"No model matches {visible(repr(name))}.", err=True)
     if not matches:
-        ctx.exit(FAILED)
+        ctx.exit(EXIT_FAILED)

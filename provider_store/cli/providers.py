@@ -21,12 +21,8 @@ from provider_store.cli.app import (
 )
 from provider_store.cli.table_layout import output_width, render_table
 from provider_store.cli.text import visible
-from provider_store.provider_config import (
-    NOT_CONFIGURED_SUFFIX,
-    ProviderConfig,
-    env_var_for,
-    env_var_in_use,
-)
+from provider_store.provider_config import ProviderConfig
+from provider_store.rules import env_var_for, env_var_in_use, is_placeholder_key
 
 # From this many columns on, ``providers list`` also shows each provider's display name.
 WIDE_LAYOUT = 120
@@ -35,7 +31,7 @@ WIDE_LAYOUT = 120
 def _key_source(key: str, config: ProviderConfig) -> tuple[str, str | None]:
     """Where the key comes from (stored, env, missing) and the variable that does or would
     supply it (never the key itself)."""
-    if config.api_key and not config.api_key.endswith(NOT_CONFIGURED_SUFFIX):
+    if not is_placeholder_key(config.api_key):
         return "stored", None
     in_use = env_var_in_use(key, os.environ)
     return ("env", in_use) if in_use else ("missing", env_var_for(key))

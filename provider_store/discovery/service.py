@@ -64,19 +64,21 @@ from provider_store.errors import (
     BadResponseError,
     DiscoveryError,
     MissingKeyError,
+    OptionsError,
     ProviderStoreError,
 )
-from provider_store.provider_config import (
-    NOT_CONFIGURED_SUFFIX,
-    ProviderConfig,
-    effective_api_key,
-    env_var_for,
-)
-from provider_store.providers.base import ConnectionOptions, OptionsError, ProviderKind
+from provider_store.provider_config import ProviderConfig
+from provider_store.providers.base import ConnectionOptions, ProviderKind
 from provider_store.providers.http_responses import parse_retry_after
 from provider_store.providers.kinds import kind_for
 from provider_store.providers.openai import OpenAIClient, scrub
 from provider_store.providers.ping import PingStyle, run_ping
+from provider_store.rules import (
+    base_url_problem,
+    effective_api_key,
+    env_var_for,
+    is_placeholder_key,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -161,8 +163,7 @@ class ModelDiscoveryService:
 
     def validate_api_key(self, config: ProviderConfig) -> bool:
         """True when a usable key is set (a blank or ``…not-configured`` placeholder is not)."""
-        key = self._api_key(config).strip()
-        return bool(key) and not key.endswith(NOT_CONFIGURED_SUFFIX)
+        return not is_placeholder_key(self._api_key(config))
 
     # -- discovery ----------------------------------------------------------------------------
 
@@ -354,8 +355,19 @@ class ModelDiscoveryService:
         return effective_api_key(key, config.api_key) if key is not None else config.api_key
 
     def _kind(self, config: ProviderConfig) -> tuple[ProviderKind, ConnectionOptions]:
-        """The provider's kind (by its ``kind`` column) and checked connection options."""
-        return kind_for(config.kind, self.client), ConnectionOptions.from_mapping(config.options)
+        """The provider's kind (by its ``kind`` column) and checked connection options.
+
+        The base URL is checked again (a row written before a rule existed): OptionsError
+        names what is wrong and nothing is sent.
+        """
+        kind, options = (
+            kind_for(config.kind, self.client),
+            ConnectionOptions.from_mapping(config.options),
+        )
+        problem = base_url_problem(config.base_api_url, allow_link_local=options.allow_link_local)
+        if problem is not None:
+            raise OptionsError(problem, field="base_api_url")
+        return kind, options
 
     def _error_text(self, error: DiscoveryError, config: ProviderConfig) -> str:
         return scrub(f"{error.__class__.__name__}: {error}", self._api_key(config))

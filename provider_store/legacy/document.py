@@ -3,14 +3,14 @@
 The document::
 
     providers:
-      <key>:                       a non-empty string
-        api_key: <str>             required; "" or "...not-configured" = the environment supplies it
-        base_api_url: <str>        required; an http(s) URL with a host
+      <key>:                       letters, digits, '.', '_', '-' (see rules.PROVIDER_KEY_RULE)
+        api_key: <str>             required; "", blank or "...not-configured": from the environment
+        base_api_url: <str>        required; an http(s) URL with a host (rules.base_url_problem)
         name: <str>                required
         valid_models: {id: alias}  required mapping of strings ({} for none)
         invalid_models: [id, ...]  optional; missing means [] (ids known not to answer chat)
         kind: <str>                optional; openai (default), anthropic or gemini
-        options: {...}             optional mapping of connection options (JSON-compatible)
+        options: {...}             optional mapping of connection options (rules.check_options)
         model_metadata:            optional, written by ``export --with-metadata``:
           <id>: {field: value}     listed metadata of a valid or invalid model (see below)
         <other key>: <value>       kept as is, in order, written back after the known keys
@@ -61,7 +61,11 @@ from provider_store.legacy.safe_yaml import (
     yaml_error,
 )
 from provider_store.model_info import METADATA_FIELDS, MetadataField, metadata_field
-from provider_store.provider_config import DEFAULT_KIND, PROVIDER_KINDS, base_url_problem
+from provider_store.rules import (
+    DEFAULT_KIND,
+    check_provider_settings,
+    provider_key_problem,
+)
 
 __all__ = [
     "KNOWN_FIELDS",
@@ -238,8 +242,9 @@ class _Loader(NodeLoader):
                 "providers",
             )
         for key, key_node, value in self._pairs(providers_node, "providers"):
-            if not key:
-                raise self._error("provider key must not be empty", key_node, "providers")
+            problem = provider_key_problem(key)
+            if problem is not None:
+                raise self._error(problem, key_node, "providers")  # the key may be hostile
             document.providers[key] = self._provider(key, value)
         return document
 
@@ -259,23 +264,39 @@ class _Loader(NodeLoader):
             if name not in fields:
                 raise self._error(f"missing required field '{name}'", node, join(base, name))
         url = self._string(fields["base_api_url"], join(base, "base_api_url"))
-        problem = base_url_problem(url)
-        if problem is not None:
-            raise self._error(problem, fields["base_api_url"], join(base, "base_api_url"))
+        kind_node = fields.get("kind")
+        options_node = fields.get("options")
+        try:  # the one checker of provider settings, shared with save_config and the CLI
+            checked_kind, checked_options = check_provider_settings(
+                key,
+                base_api_url=url,
+                kind=None if kind_node is None else self._string(kind_node, join(base, "kind")),
+                options=(
+                    None
+                    if options_node is None
+                    else self._options(options_node, join(base, "options"))
+                ),
+            )
+        except InvalidDocumentError as exc:  # the same error, now with the file and line
+            where = exc.field or base
+            mark = _node_at(node, base, where).start_mark
+            raise type(exc)(
+                exc.reason,
+                path=self.source,
+                line=mark.line + 1,
+                column=mark.column + 1,
+                field=where,
+            ) from None
         valid = self._valid_models(fields["valid_models"], join(base, "valid_models"))
         invalid_node = fields.get("invalid_models")
         invalid = (
             [] if invalid_node is None
             else self._invalid_models(invalid_node, join(base, "invalid_models"), valid)
         )  # fmt: skip
-        kind_node = fields.get("kind")
-        options_node = fields.get("options")
         metadata_node = fields.get("model_metadata")
         return LegacyProvider(
-            kind=DEFAULT_KIND if kind_node is None else self._kind(kind_node, join(base, "kind")),
-            options=(
-                None if options_node is None else self._options(options_node, join(base, "options"))
-            ),
+            kind=checked_kind,
+            options=checked_options,
             model_metadata=(
                 None
                 if metadata_node is None
@@ -293,14 +314,6 @@ class _Loader(NodeLoader):
             has_invalid_models=invalid_node is not None,
             line=node.start_mark.line + 1,
         )
-
-    def _kind(self, node: Node, where: str) -> str:
-        value = self._string(node, where)
-        if value not in PROVIDER_KINDS:
-            raise self._error(
-                f"must be one of {', '.join(PROVIDER_KINDS)}, not {value!r}", node, where
-            )
-        return value
 
     def _options(self, node: Node, where: str) -> dict[str, Any]:
         if not isinstance(node, MappingNode):
@@ -400,3 +413,21 @@ class _Loader(NodeLoader):
             seen.add(model_id)
             models.append(model_id)
         return models
+
+
+def _node_at(provider: Node, base: str, field: str) -> Node:
+    """The node of a provider's mapping that ``field`` (``base.options.auth_headr``) names: the
+    key node of its last part, or the deepest node the path reaches."""
+    parts = field[len(base) + 1 :].split(".") if field.startswith(base + ".") else []
+    current = provider
+    for index, part in enumerate(parts):
+        if not isinstance(current, MappingNode):
+            break
+        found = [(k, v) for k, v in current.value if isinstance(k, ScalarNode) and k.value == part]
+        if not found:
+            break
+        key_node, value_node = found[-1]
+        if index == len(parts) - 1:
+            return key_node if isinstance(value_node, MappingNode | SequenceNode) else value_node
+        current = value_node
+    return current

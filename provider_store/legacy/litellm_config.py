@@ -18,7 +18,7 @@ import yaml
 
 from provider_store.catalog.model_facts import Sourced, provider_metadata
 from provider_store.legacy.exporter import export_document
-from provider_store.provider_config import env_var_for
+from provider_store.rules import env_var_for
 
 if TYPE_CHECKING:
     from provider_store.catalog.catalog_store import CatalogStore
