@@ -198,6 +198,11 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
         "providers",
         "List the providers of the catalog.",
     ),
+    "refresh": (
+        "provider_store.cli.refresh",
+        "refresh",
+        "Keep model lists fresh: refresh each provider (or PROVIDER...) as it falls due.",
+    ),
     "registries": (
         "provider_store.cli.registries",
         "registries",

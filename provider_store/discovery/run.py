@@ -295,7 +295,7 @@ def _one_provider(config: ProviderConfig, outcome: _Outcome, work: _Work) -> Non
             work.deadline_at,
             work.service.discover,
             config,
-            force_refresh=options.force_refresh,
+            force_refresh=options.force_refresh or options.refresh_list,
             wait_for_refresh=True,
         )
     except Exception as exc:  # noqa: BLE001 - one provider's bug must not sink the others

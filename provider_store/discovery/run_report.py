@@ -48,6 +48,8 @@ class DiscoveryOptions:
     concurrency: int = DEFAULT_CONCURRENCY
     per_provider: int = DEFAULT_PER_PROVIDER
     deadline: float = DEFAULT_DEADLINE
+    # Fetch the model lists even when their cache is fresh (stored verdicts are still reused).
+    refresh_list: bool = False
 
     @classmethod
     def build(

@@ -1,0 +1,130 @@
+"""``provider-store refresh [--every 15m] [--once] [PROVIDER...]``: keep model lists fresh.
+
+A foreground process for systemd, cron (``--once``) or a container. The schedule, the jitter and
+the one-refresh-per-provider rule live in :mod:`provider_store.discovery.keeper`; this module
+parses options, prints one line per refresh and stops on SIGTERM (exit 0) or Ctrl-C (exit 130).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from types import FrameType
+
+import click
+
+from provider_store.cli.app import CliState, cli, pass_state
+from provider_store.rules import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+
+
+class _Duration(click.ParamType[float]):
+    name = "DURATION"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        from provider_store.discovery.keeper import parse_duration
+
+        if isinstance(value, float):
+            return value
+        try:
+            return parse_duration(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+@cli.command("refresh")
+@click.argument("providers", nargs=-1)
+@click.option(
+    "--every",
+    type=_Duration(),
+    default=None,
+    help="Refresh each provider this often (e.g. 30s, 15m, 1h; default: its cache TTL).",
+)
+@click.option("--once", is_flag=True, help="Refresh the providers due now, then exit (for cron).")
+@click.option(
+    "--jitter",
+    type=click.FloatRange(min=0, max=1, max_open=True),
+    default=0.1,
+    show_default=True,
+    help="Refresh up to this fraction of the period early, so refreshes spread out.",
+)
+@click.option("--no-validate", is_flag=True, help="Only list models; do not ping new ones.")
+@click.option(
+    "--deadline",
+    type=click.FloatRange(min=0, min_open=True),
+    default=120.0,
+    show_default=True,
+    help="Give up on one provider's refresh after this many seconds.",
+)
+@pass_state
+def refresh(
+    state: CliState,
+    providers: tuple[str, ...],
+    every: float | None,
+    once: bool,
+    jitter: float,
+    no_validate: bool,
+    deadline: float,
+) -> None:
+    """Keep model lists fresh: refresh each provider (or PROVIDER...) as it falls due.
+
+    New models are pinged (not with --no-validate). Runs in the foreground
+    until SIGTERM (exit 0) or Ctrl-C (exit 130), printing one line per
+    refresh. A provider falls due one period (``--every``, else its cache TTL) after its last
+    refresh, a little earlier by a random jitter. Two keepers (on one host or many) never
+    refresh the same provider at once: each refresh holds the provider's refresh lease.
+    ``--once`` refreshes what is due now and exits, 1 when a refresh failed.
+    """
+    from provider_store.discovery.keeper import Keeper, KeeperRefresh
+    from provider_store.discovery.service import ModelDiscoveryService
+
+    store = state.store()
+
+    def show(done: KeeperRefresh) -> None:
+        click.echo(done.line(), err=not done.ok)
+
+    service = ModelDiscoveryService(store)
+    keeper = Keeper(
+        store,
+        service,
+        providers=providers,
+        every=every,
+        jitter=jitter,
+        validate=not no_validate,
+        deadline=deadline,
+        on_refresh=show,
+    )
+    keeper.targets()  # an unknown PROVIDER is bad input before anything runs
+    stop = threading.Event()
+    if once:
+        done = keeper.run_once(stop)
+        service.close()
+        sys.exit(EXIT_OK if all(r.ok for r in done) else EXIT_FAILED)
+    terminated: list[int] = []
+
+    def on_term(signum: int, _frame: FrameType | None) -> None:
+        terminated.append(signum)
+        stop.set()
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    code = EXIT_OK
+    try:
+        keeper.run(stop)
+    except KeyboardInterrupt:
+        stop.set()
+        code = EXIT_INTERRUPTED
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    keeper.release_all()
+    click.echo("keeper stopped" if code == EXIT_OK else "Interrupted.", err=True)
+    if keeper.busy or threading.active_count() > 1:
+        # A refresh is still on the network in a worker thread: leave without waiting for it
+        # (its lease was given back above).
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    service.close()
+    sys.exit(code)
