@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import copy
 import logging
+import threading
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import Engine, delete
@@ -49,6 +50,12 @@ class CatalogStore:
         self.url = str(engine.url) if engine is not None else resolve_url(url)
         self.engine = engine if engine is not None else build_engine(self.url)
         self._write_engine = self.engine.execution_options(**{WRITE_OPTION: True})
+        # SQLite has one writer at a time and its busy handler waits by sleeping (up to 100 ms
+        # a try): threads of this process queue on a lock instead and start the moment the
+        # writer before them commits.
+        self._write_turn: AbstractContextManager[Any] = (
+            threading.RLock() if self.engine.dialect.name == "sqlite" else nullcontext()
+        )
         if auto_migrate:
             migrate.ensure_head(self.engine)
 
@@ -64,7 +71,7 @@ class CatalogStore:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A write transaction: committed when the block ends, rolled back if it raises."""
-        with self._session(self._write_engine) as session:
+        with self._write_turn, self._session(self._write_engine) as session:
             yield session
             session.commit()
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -318,13 +319,19 @@ def begin(backend: CacheBackend, *, force_refresh: bool, wait_for_refresh: bool)
 
 
 def finish(
-    backend: CacheBackend, step: Step, outcome: Models | DiscoveryError, error_text: str
+    backend: CacheBackend,
+    step: Step,
+    outcome: Models | DiscoveryError,
+    error_text: str,
+    *,
+    listed: Callable[[Models], None] | None = None,
 ) -> DiscoveryResult:
     """Record what the fetch learned and answer with it (step 2 of a refresh).
 
     ``outcome`` is the fetched list or the failure; ``error_text`` the key-free text recorded for
     a failure. A list that cannot be stored is a failure (:class:`CacheWriteError`) served with
-    the fetched list; a provider deleted meanwhile is skipped.
+    the fetched list; a provider deleted meanwhile is skipped. ``listed`` is called with an
+    accepted list before it is stored (so work on it can start while the write waits its turn).
     """
     state = step.state
     if isinstance(outcome, list) and is_suspicious_empty(state, outcome):
@@ -345,6 +352,8 @@ def finish(
         return stale_or_none(state, outcome)
     fetched_at = utc_now()
     mirror(backend.config, outcome, fetched_at, state.ttl_seconds)
+    if listed is not None:
+        listed(list(outcome))
     try:
         backend.save_list(step, outcome, fetched_at)
     except NotFoundError:

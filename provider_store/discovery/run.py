@@ -11,6 +11,9 @@ Rules (see :func:`run_discovery`):
 - A provider whose discovery did not give fresh data (stale cache or nothing) is failed: it is not
   pinged (a dead provider costs one ``/models`` timeout, not one per model) and its ``valid_models``
   and ``invalid_models`` stay untouched.
+- A provider's first ping goes alone, so a rejected key costs one request, not one per model;
+  when its model list was fetched in this run with the same key, the key is proven and its
+  pings start together.
 - Ids already in ``invalid_models`` stay invalid without a ping. A ``valid`` verdict merges the id
   into ``valid_models``; an ``invalid`` one moves it to ``invalid_models`` (and out of
   ``valid_models``); an ``inconclusive`` one leaves the model where it was.
@@ -34,7 +37,7 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import ParamSpec, Protocol, TypeVar
+from typing import Any, ParamSpec, Protocol, TypeVar
 
 from provider_store.catalog.catalog_store import CatalogStore
 from provider_store.catalog.records import ValidationResult
@@ -69,7 +72,12 @@ class DiscoveryServiceLike(Protocol):
     """What the orchestration needs of :class:`~ModelDiscoveryService`."""
 
     def discover(
-        self, config: ProviderConfig, *, force_refresh: bool = False, wait_for_refresh: bool = False
+        self,
+        config: ProviderConfig,
+        *,
+        force_refresh: bool = False,
+        wait_for_refresh: bool = False,
+        on_listed: Callable[[list[dict[str, Any]]], None] | None = None,
     ) -> DiscoveryResult:
         """Models of one provider, with where they came from."""
 
@@ -290,6 +298,28 @@ def _one_provider(config: ProviderConfig, outcome: _Outcome, work: _Work) -> Non
     key = outcome.key
     options = work.options
     work.notify(ProgressEvent(key, Phase.DISCOVERING))
+    known_invalid = set(config.invalid_models)
+    early: list[threading.Thread] = []
+    early_verdicts: dict[str, ValidationResult] = {}
+
+    def todo_of(models: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+        ids = list(dict.fromkeys(m["id"] for m in models if isinstance(m.get("id"), str)))
+        return ids, [m for m in ids if m not in known_invalid] if options.validate else []
+
+    def listed(models: list[dict[str, Any]]) -> None:
+        # The list was just fetched with this key: the key is proven, and the pings start
+        # now, while the list waits its turn to be written.
+        _ids, todo = todo_of(models)
+        if not todo:
+            return
+        thread = threading.Thread(
+            target=lambda: early_verdicts.update(_ping_all(config, outcome, todo, work, True)),
+            name=f"ps-pings-{key}",
+            daemon=True,
+        )
+        early.append(thread)
+        thread.start()
+
     try:
         result = _within(
             work.deadline_at,
@@ -297,25 +327,29 @@ def _one_provider(config: ProviderConfig, outcome: _Outcome, work: _Work) -> Non
             config,
             force_refresh=options.force_refresh or options.refresh_list,
             wait_for_refresh=True,
+            on_listed=listed,
         )
     except Exception as exc:  # noqa: BLE001 - one provider's bug must not sink the others
         logger.exception("Discovery of %s raised", key)
         with outcome.lock:
             outcome.error = f"{type(exc).__name__} during discovery"
+        for thread in early:
+            thread.join(max(0.0, work.deadline_at - time.perf_counter()))
         return
-    ids = list(dict.fromkeys(m["id"] for m in result.models if isinstance(m.get("id"), str)))
-    known_invalid = set(config.invalid_models)
-    todo = [model for model in ids if model not in known_invalid] if options.validate else []
+    ids, todo = todo_of(result.models)
     with outcome.lock:
         if outcome.closed:
             return
         outcome.ids, outcome.todo, outcome.result = ids, todo, result
         outcome.seconds = time.perf_counter() - began
-    if not result.ok:
+    if early:
+        early[0].join(max(0.0, work.deadline_at - time.perf_counter()))
+        _record_verdicts(outcome, early_verdicts, work.store)
+    elif not result.ok:
         logger.warning("Discovery of %s failed (%s): %s", key, result.source, result.error)
         return
-    if todo:
-        verdicts = _ping_all(config, outcome, todo, work)
+    elif todo:
+        verdicts = _ping_all(config, outcome, todo, work, _proven(result))
         _record_verdicts(outcome, verdicts, work.store)
     with outcome.lock:
         if not outcome.closed:
@@ -352,8 +386,13 @@ def _record_verdicts(
             outcome.error = f"verdicts could not be saved: {exc}"
 
 
+def _proven(result: DiscoveryResult) -> bool:
+    """True when the list was fetched in this run without trouble: the key just worked."""
+    return result.source is Source.FRESH and result.error is None
+
+
 def _ping_all(
-    config: ProviderConfig, outcome: _Outcome, todo: list[str], work: _Work
+    config: ProviderConfig, outcome: _Outcome, todo: list[str], work: _Work, proven: bool
 ) -> dict[str, ValidationResult]:
     service, options, pings, deadline_at, notify = (
         work.service,
@@ -415,9 +454,9 @@ def _ping_all(
             submitted[future] = model
         future.add_done_callback(watch)
         future.add_done_callback(finished)
-        if index == 0:
+        if index == 0 and not proven:
             # The first ping goes alone: a provider problem then costs one request, not one
-            # per model.
+            # per model. A key that has just listed the models is proven: no need to wait.
             wait([future], timeout=max(0.0, deadline_at - time.perf_counter()))
             watch(future)  # done callbacks may still be running when wait() returns
     pending = set(submitted)

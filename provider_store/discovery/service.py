@@ -173,8 +173,11 @@ class ModelDiscoveryService:
         *,
         force_refresh: bool = False,
         wait_for_refresh: bool = False,
+        on_listed: Callable[[list[dict[str, Any]]], None] | None = None,
     ) -> DiscoveryResult:
         """Models with their source (fresh, cache, stale, none) and the failure if any.
+
+        ``on_listed`` is called with a freshly fetched, accepted list before it is stored.
 
         When another process holds the refresh lease, the stale list is served at once, unless
         ``wait_for_refresh`` asks to wait (bounded) for that process's result, as an explicit
@@ -210,7 +213,7 @@ class ModelDiscoveryService:
             backend.release(step)
             raise
         text = self._error_text(outcome, config) if isinstance(outcome, DiscoveryError) else ""
-        return cache.finish(backend, step, outcome, text)
+        return cache.finish(backend, step, outcome, text, listed=on_listed)
 
     def missing_key(self, config: ProviderConfig) -> MissingKeyError | None:
         """The error naming the variable to set when ``config`` has no usable API key."""

@@ -13,6 +13,12 @@ here instead. Prints the concurrent wall time (best of 3) next to
   ``--sequential`` (bounds of 1, providers one after another; takes about 45 s).
 
 Target: wall time within 1.5x of the critical path.
+
+Then the same run at the library's default bounds and at 80 overall / 4 per provider, each as a
+ratio to its bound-limited floor: one ``/models`` round plus ``max(ceil(models / per_provider),
+ceil(all pings / concurrency))`` ping rounds (targets: <= 1.2x at the defaults, <= 1.3x at 80/4),
+next to the same requests sent by plain ``requests`` + threads with the same bounds, which shows
+what this machine allows (on a busy machine neither reaches the floor).
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from provider_store import ProviderConfig, ProviderManager, ProviderStore
+from provider_store.discovery.run_report import DEFAULT_CONCURRENCY, DEFAULT_PER_PROVIDER
 from provider_store.testing import FakeProvider
 
 PROVIDERS = 20
@@ -72,11 +79,15 @@ def fresh_manager(path: Path, urls: list[str]) -> ProviderManager:
     return ProviderManager(store=store)
 
 
-def run_concurrent(manager: ProviderManager) -> float:
+def run_concurrent(
+    manager: ProviderManager,
+    concurrency: int | None = CONCURRENCY,
+    per_provider: int = PER_PROVIDER,
+) -> float:
     """Discover and validate everything at once; the wall time in seconds."""
     started = time.perf_counter()
     report = manager.discover(
-        force_refresh=True, concurrency=CONCURRENCY, per_provider=PER_PROVIDER
+        force_refresh=True, concurrency=concurrency, per_provider=per_provider
     )
     elapsed = time.perf_counter() - started
     assert report.ok and report.persisted, report.as_dict()
@@ -101,6 +112,52 @@ def run_sequential(manager: ProviderManager) -> float:
     return time.perf_counter() - started
 
 
+def run_plain(urls: list[str], concurrency: int, per_provider: int) -> float:
+    """The same requests with plain requests + threads and the same bounds (a reference)."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor, wait
+
+    import requests
+
+    local = threading.local()
+    headers = {"Authorization": "Bearer sk-b"}
+
+    def session() -> requests.Session:
+        if not hasattr(local, "session"):
+            local.session = requests.Session()
+        return local.session  # type: ignore[no-any-return]
+
+    def ping(url: str, model: str) -> None:
+        body = {"model": model, "messages": [{"role": "user", "content": "ping"}]}
+        session().post(f"{url}/chat/completions", json=body, headers=headers, timeout=10).json()
+
+    pings = ThreadPoolExecutor(concurrency)
+
+    def one(url: str) -> None:
+        listing = session().get(f"{url}/models", headers=headers, timeout=10).json()
+        slots = threading.BoundedSemaphore(per_provider)
+        futures = []
+        for item in listing["data"]:
+            slots.acquire()
+            future = pings.submit(ping, url, item["id"])
+            future.add_done_callback(lambda _f: slots.release())
+            futures.append(future)
+        wait(futures)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(len(urls)) as discoverers:
+        list(discoverers.map(one, urls))
+    elapsed = time.perf_counter() - started
+    pings.shutdown()
+    return elapsed
+
+
+def floor(concurrency: int, per_provider: int) -> float:
+    """The bound-limited floor: one /models round, then the ping rounds the bounds allow."""
+    rounds = max(math.ceil(MODELS / per_provider), math.ceil(PROVIDERS * MODELS / concurrency))
+    return LATENCY * (1 + rounds)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sequential", action="store_true", help="also measure one at a time")
@@ -111,6 +168,17 @@ def main(argv: list[str] | None = None) -> int:
     requests = PROVIDERS * (1 + MODELS)
     with fake_servers(args.in_process) as urls, tempfile.TemporaryDirectory() as tmp:
         runs = [run_concurrent(fresh_manager(Path(tmp) / f"c{n}.db", urls)) for n in range(3)]
+        bounded = {
+            bounds: min(
+                run_concurrent(fresh_manager(Path(tmp) / f"b{bounds}{n}.db", urls), *bounds)
+                for n in range(3)
+            )
+            for bounds in ((DEFAULT_CONCURRENCY, DEFAULT_PER_PROVIDER), (80, 4))
+        }
+        plain = {
+            bounds: min(run_plain(urls, *bounds) for _ in range(3))
+            for bounds in ((CONCURRENCY, PER_PROVIDER), *bounded)
+        }
         alone = min(run_one(fresh_manager(Path(tmp) / f"one{n}.db", urls[:1])) for n in range(3))
         sequential = (
             run_sequential(fresh_manager(Path(tmp) / "seq.db", urls)) if args.sequential else None
@@ -129,11 +197,24 @@ def main(argv: list[str] | None = None) -> int:
     print(f"sequential (estimate)  : {requests * LATENCY:6.2f} s  ({requests} requests x latency)")
     if sequential is not None:
         print(f"sequential (measured)  : {sequential:6.2f} s")
+    print(f"plain requests+threads : {plain[(CONCURRENCY, PER_PROVIDER)]:6.2f} s  (same bounds)")
     ratio = wall / critical
     verdict = "met" if ratio <= 1.5 else "NOT met"
     print(f"wall / nominal path    : {ratio:6.2f}x (target <= 1.5x) -> {verdict}")
     print(f"wall / measured path   : {wall / alone:6.2f}x")
-    return 0 if ratio <= 1.5 else 1
+    met = ratio <= 1.5
+    for (concurrency, per_provider), seconds in bounded.items():
+        target = 1.2 if (concurrency, per_provider) == (DEFAULT_CONCURRENCY, 4) else 1.3
+        low = floor(concurrency, per_provider)
+        ok = seconds / low <= target
+        met = met and ok
+        reference = plain[(concurrency, per_provider)]
+        print(
+            f"bounds {concurrency:3d}/{per_provider}: {seconds:5.2f} s, floor {low:4.2f} s -> "
+            f"{seconds / low:4.2f}x (target <= {target}x) -> {'met' if ok else 'NOT met'}; "
+            f"plain requests+threads {reference:4.2f} s = {reference / low:4.2f}x"
+        )
+    return 0 if met else 1
 
 
 if __name__ == "__main__":
