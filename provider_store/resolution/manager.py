@@ -510,6 +510,6 @@ class ProviderManager:
 
 def _as_config(key: str, value: ProviderConfig | Mapping[str, Any]) -> ProviderConfig:
     config = value if isinstance(value, ProviderConfig) else ProviderConfig.model_validate(value)
-    if config._provider_key is None:
-        config._provider_key = key
+    if config.catalog_key is None:
+        config.catalog_key = key
     return config
