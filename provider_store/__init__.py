@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     )
     from provider_store.legacy.import_report import ImportReport, ProviderChange
     from provider_store.model_info import ModelInfo
-    from provider_store.provider_config import ProviderConfig, effective_api_key
+    from provider_store.provider_config import ListCache, ProviderConfig, effective_api_key
     from provider_store.providers.base import ConnectionOptions
     from provider_store.providers.list_pages import ListLimits
     from provider_store.providers.openai import OpenAIClient, PingResult
@@ -64,6 +64,7 @@ _LAZY_NAMES: dict[str, str] = {
     "ErrorFacts": "provider_store.providers.ping",
     "ImportReport": "provider_store.legacy.import_report",
     "InvalidDocumentError": "provider_store.errors",
+    "ListCache": "provider_store.provider_config",
     "ListLimits": "provider_store.providers.list_pages",
     "MissingKeyError": "provider_store.errors",
     "ModelDiscoveryService": "provider_store.discovery.service",
@@ -129,6 +130,7 @@ __all__ = [
     "ErrorFacts",
     "ImportReport",
     "InvalidDocumentError",
+    "ListCache",
     "ListLimits",
     "MissingKeyError",
     "ModelDiscoveryService",

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from provider_store import (
+    ListCache,
     ModelDiscoveryService,
     OpenAIClient,
     ProviderConfig,
@@ -20,7 +21,6 @@ from provider_store import (
     Source,
     Verdict,
 )
-from provider_store.provider_config import ListCache
 from provider_store.testing import FakeProvider
 
 KEY = "sk-test-SECRET-0123456789abcdef"

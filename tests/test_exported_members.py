@@ -29,6 +29,7 @@ EXPECTED = {
     "StoreError",
     # the catalog and its values
     "ProviderConfig",
+    "ListCache",
     "ProviderStore",
     "CatalogStore",
     "CacheState",
