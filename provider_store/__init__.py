@@ -38,6 +38,7 @@ if TYPE_CHECKING:
         OptionsError,
         ProviderConnectionError,
         ProviderHTTPError,
+        ProviderKeyError,
         ProviderStoreError,
         RegistryError,
         StoreError,
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
     )
     from provider_store.legacy.import_report import ImportReport, ProviderChange
     from provider_store.model_info import ModelInfo
-    from provider_store.provider_config import ProviderConfig
+    from provider_store.provider_config import ListCache, ProviderConfig
     from provider_store.providers.base import ConnectionOptions
     from provider_store.providers.list_pages import ListLimits
     from provider_store.providers.openai import OpenAIClient, PingResult
@@ -73,6 +74,7 @@ _LAZY_NAMES: dict[str, str] = {
     "ErrorFacts": "provider_store.providers.ping",
     "ImportReport": "provider_store.legacy.import_report",
     "InvalidDocumentError": "provider_store.errors",
+    "ListCache": "provider_store.provider_config",
     "ListLimits": "provider_store.providers.list_pages",
     "MissingKeyError": "provider_store.errors",
     "ModelDiscoveryService": "provider_store.discovery.service",
@@ -92,6 +94,7 @@ _LAZY_NAMES: dict[str, str] = {
     "ProviderConfig": "provider_store.provider_config",
     "ProviderConnectionError": "provider_store.errors",
     "ProviderHTTPError": "provider_store.errors",
+    "ProviderKeyError": "provider_store.errors",
     "ProviderManager": "provider_store.resolution.manager",
     "ProviderStatus": "provider_store.discovery.run_report",
     "ProviderStore": "provider_store.store",

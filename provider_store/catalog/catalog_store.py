@@ -25,7 +25,7 @@ from provider_store.errors import (
     StoreError,
 )
 from provider_store.model_info import ModelInfo
-from provider_store.provider_config import ProviderConfig
+from provider_store.provider_config import ListCache, ProviderConfig
 from provider_store.rules import DEFAULT_KIND, check_cache_ttl, check_provider_settings
 from provider_store.suggestions import unknown_provider
 
@@ -174,7 +174,7 @@ class CatalogStore:
                     api_key=config.api_key,
                     position=position,
                     extra=dict(extra or {}),
-                    cache_ttl_seconds=config._cache_duration,
+                    cache_ttl_seconds=config.list_cache.ttl_seconds,
                     kind=kind,
                     options=options,
                     created_at=now,
@@ -375,10 +375,12 @@ class CatalogStore:
             kind=provider.kind or DEFAULT_KIND,
             options=copy.deepcopy(provider.options) if provider.options is not None else None,
         )
-        config._cached_models = list(provider.models_cache or [])
-        config._cache_timestamp = provider.models_fetched_at or 0.0
-        config._cache_duration = provider.cache_ttl_seconds
-        config._provider_key = provider.key
+        config.list_cache = ListCache(
+            models=list(provider.models_cache or []),
+            fetched_at=provider.models_fetched_at,
+            ttl_seconds=provider.cache_ttl_seconds,
+        )
+        config.catalog_key = provider.key
         return config
 
 

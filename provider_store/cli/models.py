@@ -208,7 +208,7 @@ def resolve(state: CliState, model_string: str, strict: bool, as_json: bool) -> 
     """
     manager = open_manager(state)
     config, long_name = manager.get_api_for_model_string(model_string, strict=strict)
-    key = config._provider_key or ""
+    key = config.catalog_key or ""
     candidates = manager.resolution_candidates(model_string)
     if as_json:
         print_json(

@@ -1,8 +1,11 @@
 """ModelDiscoveryService: the discovery cache policy (fresh / cache / stale / none) and verdicts.
 
-A config loaded from a store (``config._provider_key`` set) and a service given that store keep
-the cache in the provider's columns, so a new process answers from the database while the cache
-is fresh. A loose config keeps the legacy in-memory cache on its private attributes.
+Where a config's cache and verdicts live is decided in one place,
+:meth:`ModelDiscoveryService.store_key`: a service given a store keeps them in the row named by
+the config's ``catalog_key`` (set by the store on the configs it loads, and by ``ProviderManager``
+on the configs it holds), so a new process answers from the database while the cache is fresh.
+A config without a catalog key (a loose legacy config), or a service without a store, keeps the
+legacy in-memory cache, the config's ``list_cache``.
 
 Rules where the issue left a choice:
 
@@ -190,7 +193,7 @@ class ModelDiscoveryService:
         except ProviderStoreError as exc:
             logger.warning(
                 "discovery cache of %s unreadable (%s); using the in-memory cache",
-                config._provider_key,
+                config.catalog_key,
                 exc.__class__.__name__,
             )
             backend = cache.MemoryBackend(config)
@@ -216,13 +219,21 @@ class ModelDiscoveryService:
         """The error naming the variable to set when ``config`` has no usable API key."""
         if self.validate_api_key(config):
             return None
-        key = config._provider_key
+        key = config.catalog_key
         if key is None:
             return MissingKeyError(f"Skipping provider {config.name}: no API key")
         return MissingKeyError(f"Skipping provider {key}: no API key; set ${env_var_for(key)}")
 
+    def store_key(self, config: ProviderConfig) -> str | None:
+        """The provider row that keeps ``config``'s discovery cache and verdicts, or None.
+
+        The config's ``catalog_key`` when this service has a store; None (the in-memory cache,
+        no verdict reuse) for a service without a store or a config without a catalog key.
+        """
+        return config.catalog_key if self.store is not None else None
+
     def _backend(self, config: ProviderConfig) -> cache.CacheBackend:
-        key = config._provider_key
+        key = self.store_key(config)
         if self.store is None or key is None:
             return cache.MemoryBackend(config)
         return cache.StoreBackend(
@@ -246,7 +257,7 @@ class ModelDiscoveryService:
             )
         logger.warning(
             "model discovery for %s failed: %s",
-            config._provider_key or config.name,
+            config.catalog_key or config.name,
             self._error_text(error, config),
         )
         return error
@@ -269,7 +280,7 @@ class ModelDiscoveryService:
         ``stored`` is the provider's stored verdicts when the caller read them already (one
         query for a whole run instead of one per model).
         """
-        key = config._provider_key
+        key = self.store_key(config)
         store = self.store if key is not None else None
         previous: ValidationResult | None = None
         if store is not None and key is not None:
@@ -351,7 +362,7 @@ class ModelDiscoveryService:
 
     @staticmethod
     def _api_key(config: ProviderConfig) -> str:
-        key = config._provider_key
+        key = config.catalog_key
         return effective_api_key(key, config.api_key) if key is not None else config.api_key
 
     def _kind(self, config: ProviderConfig) -> tuple[ProviderKind, ConnectionOptions]:
