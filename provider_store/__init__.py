@@ -40,9 +40,10 @@ if TYPE_CHECKING:
     from provider_store.model_info import ModelInfo
     from provider_store.provider_config import ProviderConfig, effective_api_key
     from provider_store.providers.base import ConnectionOptions
+    from provider_store.providers.client import ProviderClient
     from provider_store.providers.list_pages import ListLimits
-    from provider_store.providers.openai import OpenAIClient, PingResult
-    from provider_store.providers.ping import ChatReply, ErrorFacts
+    from provider_store.providers.ping import ChatReply, PingRequest
+    from provider_store.providers.ping_replies import ErrorFacts
     from provider_store.resolution.manager import ProviderManager
     from provider_store.store import ProviderStore
 
@@ -61,7 +62,7 @@ _LAZY_NAMES: dict[str, str] = {
     "DiscoveryOptions": "provider_store.discovery.run_report",
     "DiscoveryReport": "provider_store.discovery.run_report",
     "DiscoveryResult": "provider_store.discovery.results",
-    "ErrorFacts": "provider_store.providers.ping",
+    "ErrorFacts": "provider_store.providers.ping_replies",
     "ImportReport": "provider_store.legacy.import_report",
     "InvalidDocumentError": "provider_store.errors",
     "ListLimits": "provider_store.providers.list_pages",
@@ -70,12 +71,12 @@ _LAZY_NAMES: dict[str, str] = {
     "ModelInfo": "provider_store.model_info",
     "ModelStatus": "provider_store.catalog.tables",
     "NotFoundError": "provider_store.errors",
-    "OpenAIClient": "provider_store.providers.openai",
     "Phase": "provider_store.discovery.run_report",
-    "PingResult": "provider_store.providers.openai",
+    "PingRequest": "provider_store.providers.ping",
     "ProgressEvent": "provider_store.discovery.run_report",
     "Provider": "provider_store.catalog.tables",
     "ProviderChange": "provider_store.legacy.import_report",
+    "ProviderClient": "provider_store.providers.client",
     "ProviderConfig": "provider_store.provider_config",
     "ProviderConnectionError": "provider_store.errors",
     "ProviderHTTPError": "provider_store.errors",
@@ -135,12 +136,12 @@ __all__ = [
     "ModelInfo",
     "ModelStatus",
     "NotFoundError",
-    "OpenAIClient",
     "Phase",
-    "PingResult",
+    "PingRequest",
     "ProgressEvent",
     "Provider",
     "ProviderChange",
+    "ProviderClient",
     "ProviderConfig",
     "ProviderConnectionError",
     "ProviderHTTPError",
