@@ -82,7 +82,8 @@ def error(kind: str, status: int, message: str, **fields: str) -> Reply:
         kind_type = fields.get("type", "invalid_request_error")
         return status, {"type": "error", "error": {"type": kind_type, "message": message}}, {}
     if kind == "gemini":
-        google = {"code": status, "message": message, "status": fields.get("grpc_status", "INVALID_ARGUMENT")}
+        grpc = fields.get("grpc_status", "INVALID_ARGUMENT")
+        google = {"code": status, "message": message, "status": grpc}
         return status, {"error": google}, {}
     return status, {"error": {"message": message, "type": "invalid_request_error", **fields}}, {}
 
@@ -358,3 +359,16 @@ def test_an_adaptation_a_kind_cannot_express_is_not_sent(
     assert result.verdict is Verdict.INCONCLUSIVE and "HTTP 400" in result.reason
     assert len(provider.sent) == 1
     assert stored_style(store, "m") is None
+
+
+def test_a_short_key_inside_a_refusal_does_not_stop_the_adaptation(
+    store: ProviderStore, service: ModelDiscoveryService, provider: Provider
+) -> None:
+    """The refusal is read as sent; the key is scrubbed only from what is shown."""
+    provider.behaviour = refuses_max_tokens
+    store.save_config("p", ProviderConfig(base_api_url=provider.base_url, api_key="k"))
+
+    result = service.check_model(store.get_config("p"), "m")
+
+    assert result.verdict is Verdict.VALID, result.reason
+    assert stored_style(store, "m") == "mct"

@@ -44,7 +44,6 @@ def ping(
         lambda style: kind.ping_request(base_url, KEY, model, options, style),
         kind.read_answer,
         lambda request: client.send_ping(request, KEY),
-        secret=KEY,
     )
 
 
@@ -135,10 +134,10 @@ def test_anthropic_errors_are_judged_from_their_body_without_the_key(
         },
         status=404,
     )
-    outcome = ping(client, AnthropicKind(client), httpserver.url_for("/v1"), "nope")
-    judgement = judge(outcome)
-    assert outcome.reply.status == 404 and judgement.verdict is Verdict.INVALID
-    assert "model: nope" in judgement.reason and KEY not in judgement.reason
+    config = ProviderConfig(base_api_url=httpserver.url_for("/v1"), api_key=KEY, kind="anthropic")
+    result = ModelDiscoveryService(client=client).check_model(config, "nope")
+    assert result.verdict is Verdict.INVALID and "(HTTP 404)" in result.reason
+    assert "model: nope" in result.reason and KEY not in result.reason
 
 
 # -- gemini ------------------------------------------------------------------------------------

@@ -298,7 +298,6 @@ class ModelDiscoveryService:
                 style=style,
                 may_wait=self._may_wait,
                 is_quota_problem=lambda status, facts: provider_problem(status, facts) is not None,
-                secret=api_key,
             )
             judgement = judge(outcome)
             accepted = outcome.accepted_style

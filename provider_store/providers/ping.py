@@ -265,14 +265,15 @@ def run_ping(
     style: PingStyle | None = None,
     may_wait: Callable[[str], bool] | None = None,
     is_quota_problem: Callable[[int, ErrorFacts], bool] | None = None,
-    secret: str | None = None,
 ) -> PingOutcome:
     """Ping through ``send``, starting with ``style``, adapting as the module says.
 
     ``request_for`` is the kind's request for a style and ``read_answer`` its reader of 2xx
     bodies. ``may_wait(retry_after)`` is asked (once) on a 429 with a ``Retry-After`` header;
     it waits and returns True when the wait fits, False to give up. ``is_quota_problem`` tells a
-    quota 429 (never retried) from a rate limit. Error facts are scrubbed of ``secret``.
+    quota 429 (never retried) from a rate limit. The error facts are read as sent (a short key
+    scrubbed from them could mangle the parameter names the adaptations look for): the caller
+    scrubs the key from whatever it shows.
     """
     current = style or PingStyle()
     request = request_for(current)
@@ -290,7 +291,7 @@ def run_ping(
             accepted = current
             answer = read_answer(reply.body)
         elif reply.status is not None:
-            facts = read_error(reply.body, secret)
+            facts = read_error(reply.body)
         step = _next_step(
             reply,
             answer,
