@@ -14,7 +14,7 @@ import pytest
 from provider_store import (
     ListCache,
     ModelDiscoveryService,
-    OpenAIClient,
+    ProviderClient,
     ProviderConfig,
     ProviderManager,
     ProviderStore,
@@ -33,8 +33,8 @@ def fake() -> Iterator[FakeProvider]:
 
 
 @pytest.fixture
-def client() -> Iterator[OpenAIClient]:
-    made = OpenAIClient(connect_timeout=1, read_timeout=1, deadline=5, backoff=0.01)
+def client() -> Iterator[ProviderClient]:
+    made = ProviderClient(connect_timeout=1, read_timeout=1, deadline=5, backoff=0.01)
     yield made
     made.close()
 
@@ -76,7 +76,7 @@ def test_catalog_key_is_set_by_the_store_and_the_manager_and_absent_on_a_loose_c
 
 
 def test_a_config_with_a_catalog_key_keeps_its_cache_in_the_store(
-    store: ProviderStore, fake: FakeProvider, client: OpenAIClient
+    store: ProviderStore, fake: FakeProvider, client: ProviderClient
 ) -> None:
     store.save_config("p", ProviderConfig(base_api_url=fake.base_url, api_key=KEY))
     config = ProviderConfig(base_api_url=fake.base_url, api_key=KEY)
@@ -93,7 +93,7 @@ def test_a_config_with_a_catalog_key_keeps_its_cache_in_the_store(
 
 
 def test_a_config_without_a_catalog_key_keeps_its_cache_in_memory_and_is_always_pinged(
-    store: ProviderStore, fake: FakeProvider, client: OpenAIClient
+    store: ProviderStore, fake: FakeProvider, client: ProviderClient
 ) -> None:
     store.save_config("p", ProviderConfig(base_api_url=fake.base_url, api_key=KEY))
     loose = ProviderConfig(base_api_url=fake.base_url, api_key=KEY)
@@ -108,7 +108,7 @@ def test_a_config_without_a_catalog_key_keeps_its_cache_in_memory_and_is_always_
 
 
 def test_a_service_without_a_store_keeps_every_cache_in_memory(
-    store: ProviderStore, fake: FakeProvider, client: OpenAIClient
+    store: ProviderStore, fake: FakeProvider, client: ProviderClient
 ) -> None:
     store.save_config("p", ProviderConfig(base_api_url=fake.base_url, api_key=KEY))
     config = store.get_config("p")

@@ -22,9 +22,11 @@ Rules where the issue left a choice:
 - **Verdicts**: pings adapt (:mod:`provider_store.providers.ping`) and are judged from the
   answer and the error body (:mod:`provider_store.discovery.verdicts`); the accepted request
   style is stored per model and sent first next time; a provider problem (rejected key, no
-  credit) is recorded on the provider. ``valid`` and ``invalid`` verdicts younger than
-  ``revalidate_after`` are reused without a ping; ``inconclusive`` ones are never reused. A 2xx
-  whose body has no ``choices[0]`` is inconclusive (a gateway page is no refusal). Verdict reuse
+  credit) is recorded on the provider. Every kind pings through the same driver, so the same
+  adaptations, pong rule and remembered style apply to all. ``valid`` and ``invalid`` verdicts
+  younger than ``revalidate_after`` are reused without a ping; ``inconclusive`` ones are never
+  reused. A 2xx that is not an answer of the kind's API (no ``choices[0]``, no ``candidates``
+  …) is inconclusive (a gateway page is no refusal). Verdict reuse
   needs a store; a loose config is pinged on every check, as the legacy service did.
 - **One refresh per expiry**: a stale store-backed cache is refreshed by the holder of the
   provider's refresh lease only; other callers serve the stale list at once, or wait for the
@@ -59,7 +61,6 @@ from provider_store.discovery.verdicts import (
     Judgement,
     is_reusable,
     judge,
-    judge_result,
     provider_problem,
 )
 from provider_store.discovery.verdicts import REFUSAL_STATUSES as REFUSAL_STATUSES
@@ -72,9 +73,9 @@ from provider_store.errors import (
 )
 from provider_store.provider_config import ProviderConfig
 from provider_store.providers.base import ConnectionOptions, ProviderKind
+from provider_store.providers.client import ProviderClient, scrub
 from provider_store.providers.http_responses import parse_retry_after
 from provider_store.providers.kinds import kind_for
-from provider_store.providers.openai import OpenAIClient, scrub
 from provider_store.providers.ping import PingStyle, run_ping
 from provider_store.rules import (
     base_url_problem,
@@ -101,7 +102,7 @@ class ModelDiscoveryService:
     ``gemini``; the adapter is picked by the provider's ``kind`` column).
 
     ``store`` makes the cache and the verdicts durable for configs loaded from it; ``client`` is
-    an :class:`~OpenAIClient` (one is created, and closed by :meth:`close`,
+    an :class:`~ProviderClient` (one is created, and closed by :meth:`close`,
     when not given). Safe to use from several threads at once. A stale store-backed cache is
     refreshed by one caller at a time across processes (see :mod:`discovery.cache`):
     ``lease_seconds`` (default: the client's deadline plus a margin) bounds how long a crashed
@@ -113,14 +114,14 @@ class ModelDiscoveryService:
         self,
         store: CatalogStore | None = None,
         *,
-        client: OpenAIClient | None = None,
+        client: ProviderClient | None = None,
         revalidate_after: float = DEFAULT_REVALIDATE_AFTER,
         lease_seconds: float | None = None,
         wait_seconds: float | None = None,
     ) -> None:
         self.store = store
         self._owns_client = client is None
-        self.client = client if client is not None else OpenAIClient()
+        self.client = client if client is not None else ProviderClient()
         self.revalidate_after = revalidate_after
         # A refresh lease outlives the fetch it guards; waiters wait until it would expire.
         self.lease_seconds = (
@@ -300,24 +301,19 @@ class ModelDiscoveryService:
         style = PingStyle.decode(previous.ping_style if previous is not None else None)
         try:
             kind, options = self._kind(config)
-            if kind.name == "openai":
-                outcome = run_ping(
-                    model,
-                    lambda payload: self.client.chat(
-                        config.base_api_url, api_key, payload, options=options
-                    ),
-                    style=style,
-                    may_wait=self._may_wait,
-                    is_quota_problem=lambda status, facts: (
-                        provider_problem(status, facts) is not None
-                    ),
-                )
-                judgement = judge(outcome)
-                accepted = outcome.accepted_style
-                ping_style = accepted.encode() if accepted is not None else None
-            else:
-                judgement = judge_result(kind.ping(config.base_api_url, api_key, model, options))
-                ping_style = None
+            outcome = run_ping(
+                lambda tried: kind.ping_request(
+                    config.base_api_url, api_key, model, options, tried
+                ),
+                kind.read_answer,
+                lambda request: self.client.send_ping(request, api_key),
+                style=style,
+                may_wait=self._may_wait,
+                is_quota_problem=lambda status, facts: provider_problem(status, facts) is not None,
+            )
+            judgement = judge(outcome)
+            accepted = outcome.accepted_style
+            ping_style = accepted.encode() if accepted is not None else None
         except OptionsError as exc:
             judgement = Judgement(Verdict.INCONCLUSIVE, str(exc))
             ping_style = None

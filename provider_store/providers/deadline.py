@@ -11,7 +11,7 @@ shut socket produced.
   the exchange running on the current thread (on every request, so pooled keep-alive
   connections are watched too).
 - :func:`deadline_scope` caps, for the calls a thread makes inside the block, the deadline an
-  :class:`~provider_store.providers.openai.OpenAIClient` would otherwise use (its own
+  :class:`~provider_store.providers.client.ProviderClient` would otherwise use (its own
   ``deadline``); a discovery run uses it so that no call outlives the run.
 """
 
