@@ -113,7 +113,9 @@ def models_list(
         if show_all:
             line += [row["status"], row["verdict"] or "-"]
         cells.append(line)
-    click.echo(render_table(columns, cells, whole=(0, 1)))
+    # Aliases are typed from, never cut; in --all the verdicts matter more than the aliases.
+    optional = (2,) if show_all else ()
+    click.echo(render_table(columns, cells, whole=(0, 1, 2), optional=optional))
 
 
 def _matches(info: ModelInfo, min_context: int | None, capabilities: set[str]) -> bool:

@@ -116,7 +116,7 @@ def providers_list(state: CliState, as_json: bool) -> None:
             line.insert(1, row["name"])
         cells.append(line)
     numeric = range(3, 6) if wide else range(2, 5)
-    click.echo(render_table(headers, cells, numeric=numeric))
+    click.echo(render_table(headers, cells, numeric=numeric, breakable=(len(headers) - 1,)))
     for row in rows:
         if row["problem"]:
             click.echo(
