@@ -312,18 +312,11 @@ class ProviderManager:
         return f"{key}/{long}" if alias.lower() == long.lower() else f"{key}/{long} ({alias})"
 
     def _prefix_hints(self, index: ModelIndex, prefix: str, rest: str) -> list[str]:
-        """For ``prefix/rest`` with an unknown prefix: the nearest providers' matches of ``rest``.
+        """For ``prefix/rest`` with an unknown prefix: the provider keys near ``prefix``.
 
-        A near provider key that holds ``rest`` gives that model; one that does not gives the key;
-        then come the providers that do hold ``rest``.
+        The provider was mistyped, so providers are suggested, and only near ones.
         """
-        hints: list[str] = []
-        for key in nearest(prefix, index.keys):
-            position = index.provider_position(key)
-            found = index.lookup(rest, provider=position) if position is not None else []
-            hints.append(self._describe(index, found[0]) if found else key)
-        hints += [self._describe(index, hit) for hit in index.lookup(rest)]
-        return list(dict.fromkeys(hints))[:3]
+        return nearest(prefix, index.keys)
 
     def resolve_model(self, model_string: str, *, strict: bool = False) -> str:
         """The long model id ``model_string`` resolves to, by :meth:`get_api_for_model_string`.
