@@ -7,6 +7,8 @@ or the terminal matters), on the shipped catalog and a loopback provider.
 from __future__ import annotations
 
 import importlib.util
+import json
+import logging
 import os
 import subprocess
 import sys
@@ -210,6 +212,66 @@ def test_a_mistyped_provider_prefix_suggests_the_provider(
     assert (code, err.strip()) == (2, "Error: Unknown provider: nope")
 
 
+# -- 3. said once, and saying where --------------------------------------------------------------
+
+
+def _provider(db_url: str, key: str, base_url: str, api_key: str = "") -> None:
+    store = ProviderStore(db_url)
+    store.save_config(key, ProviderConfig(name=key.title(), base_api_url=base_url, api_key=api_key))
+    store.close()
+
+
+def test_a_missing_key_is_said_once(
+    db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("FAKE_API_KEY", raising=False)
+    _provider(db_url, "fake", "http://127.0.0.1:9/v1")
+    code, out, err = run(capsys, "--db", db_url, "discover", "fake")
+    assert code == 1
+    assert (out + err).splitlines() == ["fake skipped: no API key; set $FAKE_API_KEY"]
+
+
+def test_a_refused_key_names_where_it_came_from(
+    db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_API_KEY", "sk-wrong-from-env")
+    with FakeProvider(["a"], api_key="sk-right") as fake:
+        _provider(db_url, "fake", fake.base_url)
+        _provider(db_url, "kept", fake.base_url, api_key="sk-wrong-stored")
+        code, out, err = run(capsys, "--db", db_url, "discover")
+    assert code == 1, err
+    lines = out.splitlines()
+    assert any(
+        line.startswith("fake failed: ")
+        and line.endswith("HTTP 401: Incorrect API key provided (key from $FAKE_API_KEY)")
+        for line in lines
+    ), out
+    assert any(
+        line.startswith("kept failed: ") and line.endswith("(key stored in the catalog)")
+        for line in lines
+    ), out
+    assert "sk-wrong" not in out + err
+    # providers list gives the reason of the failed refresh, not only "refresh failed"
+    code, out, err = run(capsys, "--db", db_url, "providers", "list")
+    assert code == 0, err
+    reasons = [line for line in out.splitlines() if "last refresh failed" in line]
+    assert len(reasons) == 2, out
+    assert reasons[0].startswith("fake: last refresh failed (")
+    assert "HTTP 401: Incorrect API key provided (key from $FAKE_API_KEY)" in reasons[0]
+    assert "sk-wrong" not in out + err
+
+
+def test_an_empty_catalog_says_how_to_add_a_provider(
+    db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hint = "No providers. Add some with `provider-store import FILE`."
+    for command in (["models", "list"], ["models", "list", "--all"], ["discover"]):
+        code, out, err = run(capsys, "--db", db_url, *command)
+        assert (code, out, err.strip()) == (0, "", hint), command
+    code, out, _err = run(capsys, "--db", db_url, "models", "list", "--json")
+    assert (code, out.strip()) == (0, "[]")
+
+
 # -- 6. small things ------------------------------------------------------------------------------
 
 
@@ -234,3 +296,28 @@ def test_testing_server_refuses_a_behaviour_for_a_model_it_does_not_serve() -> N
         "python -m provider_store.testing: --behaviour c=refuse: 'c' is not served;"
         " --models serves: a, b"
     ]
+
+
+def test_json_times_are_iso_8601_utc(db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    store = ProviderStore(db_url)
+    store.save_config("p", ProviderConfig(base_api_url="http://127.0.0.1:9/v1", api_key="sk-p"))
+    store.write_cache("p", [{"id": "m"}], fetched_at=1_767_225_600.0)  # 2026-01-01 00:00 UTC
+    store.close()
+    code, out, err = run(capsys, "--db", db_url, "providers", "list", "--json")
+    assert code == 0, err
+    row = json.loads(out)[0]
+    assert row["fetched_at"] == "2026-01-01T00:00:00+00:00"
+    assert row["problem_at"] is None and row["last_error_at"] is None
+
+
+def test_verbose_ping_lines_name_the_model(
+    db_url: str, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    with FakeProvider(["model-one", "model-two"]) as fake:
+        _provider(db_url, "fake", fake.base_url, api_key="sk-fake")
+        with caplog.at_level(logging.DEBUG, logger="provider_store"):
+            code, _out, err = run(capsys, "--db", db_url, "-vv", "discover", "fake")
+    assert code == 0, err
+    text = err + "\n".join(r.getMessage() for r in caplog.records)
+    assert "ping fake model model-one: valid" in text
+    assert "ping fake model model-two: valid" in text

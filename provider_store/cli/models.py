@@ -15,6 +15,7 @@ from provider_store.cli.app import (
     pass_state,
     print_json,
 )
+from provider_store.cli.hints import NO_PROVIDERS
 from provider_store.cli.table_layout import render_table
 from provider_store.cli.text import visible
 from provider_store.errors import ConfigurationError, NotFoundError
@@ -70,6 +71,9 @@ def models_list(
     wanted_capabilities = {c.strip().lower() for c in capabilities}
     store = state.store()
     configs = store.load_configs()
+    if not configs and not as_json:
+        click.echo(NO_PROVIDERS, err=True)
+        return
     if provider_key is not None:
         if provider_key not in configs:
             raise unknown_provider(provider_key, configs)
