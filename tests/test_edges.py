@@ -272,6 +272,73 @@ def test_an_empty_catalog_says_how_to_add_a_provider(
     assert (code, out.strip()) == (0, "[]")
 
 
+# -- 4. a YAML type message names the type found and the fix ---------------------------------------
+
+
+def _import_error(tmp_path: Path, capsys: pytest.CaptureFixture[str], line: str) -> str:
+    document = tmp_path / "bad.yaml"
+    document.write_text(
+        "providers:\n"
+        "  p:\n"
+        "    name: P\n"
+        f"    {line}\n"
+        "    base_api_url: https://p.example/v1\n"
+        "    valid_models:\n"
+        "      a: x\n",
+        encoding="utf-8",
+    )
+    code, out, err = run(capsys, "--db", f"sqlite:///{tmp_path / 'c.db'}", "import", str(document))
+    assert (code, out) == (2, "")
+    return err.strip()
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        (
+            "api_key: 12345",
+            "[providers.p.api_key] must be a string, not an integer;"
+            " quote it to make it a string (api_key: '...')",
+        ),
+        (
+            "api_key: yes",
+            "[providers.p.api_key] must be a string, not a boolean;"
+            " quote it to make it a string (api_key: '...')",
+        ),
+        (
+            "api_key:",
+            "[providers.p.api_key] must be a string, not null (an empty value);"
+            " write '' for an empty string",
+        ),
+        ("api_key: [a]", "[providers.p.api_key] must be a string, not a list"),
+        (
+            "api_key: k\n    kind: 3",
+            "[providers.p.kind] must be a string, not an integer (3);"
+            " quote it to make it a string ('3')",
+        ),
+    ],
+)
+def test_a_yaml_type_message_names_the_type_and_the_fix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], line: str, message: str
+) -> None:
+    error = _import_error(tmp_path, capsys, line)
+    assert error.startswith("Error: ") and error.endswith(message), error
+    if line.startswith("api_key"):
+        assert "12345" not in error  # a mistyped key is still a key: never echoed
+
+
+def test_a_mapping_wanted_is_not_told_to_quote(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    document = tmp_path / "bad.yaml"
+    document.write_text("providers: 3\n", encoding="utf-8")
+    code, _out, err = run(capsys, "--db", f"sqlite:///{tmp_path / 'c.db'}", "import", str(document))
+    assert code == 2
+    assert err.strip().endswith(
+        "[providers] must be a mapping of provider key to settings, not an integer (3)"
+    )
+
+
 # -- 6. small things ------------------------------------------------------------------------------
 
 

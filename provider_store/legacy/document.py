@@ -58,6 +58,7 @@ from provider_store.legacy.safe_yaml import (
     check_bytes,
     join,
     kind,
+    not_a_string,
     read_capped,
     yaml_error,
 )
@@ -370,7 +371,8 @@ class _Loader(NodeLoader):
             "price": "a number >= 0 (USD per million tokens)",
             "names": "a list of strings",
         }[expected]
-        raise self._error(f"must be {wanted}, not {kind(node)}", node, where)
+        found = not_a_string(node) if expected == "string" else f"not {kind(node)}"
+        raise self._error(f"must be {wanted}, {found}", node, where)
 
     def _refuse_near_miss(
         self, name: str, key_node: Node, known: tuple[str, ...], where: str
@@ -396,7 +398,7 @@ class _Loader(NodeLoader):
                 raise self._error("model id must not be empty", key_node, where)
             if value.tag != STR or not isinstance(value, ScalarNode):
                 raise self._error(
-                    f"alias must be a string, not {kind(value)}", value, join(where, model_id)
+                    f"alias must be a string, {not_a_string(value)}", value, join(where, model_id)
                 )
             alias = value.value
             if value.style == '"' and UNSTORABLE.search(alias):
