@@ -339,6 +339,54 @@ def test_a_mapping_wanted_is_not_told_to_quote(
     )
 
 
+# -- 5. an import that takes away what discovery found says so ------------------------------------
+
+
+def test_an_import_dropping_discovered_models_says_so_last(
+    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with FakeProvider(["chat-a", "chat-b", "embed"]) as fake:
+        fake.set_model_behaviour("embed", "refuse")
+        document = tmp_path / "local.yaml"
+        document.write_text(
+            "providers:\n"
+            "  local:\n"
+            "    api_key: sk-local\n"
+            f"    base_api_url: {fake.base_url}\n"
+            "    name: Local\n"
+            "    valid_models:\n"
+            "      chat-a: a\n"
+            "    invalid_models: []\n",
+            encoding="utf-8",
+        )
+        code, _out, err = run(capsys, "--db", db_url, "import", str(document))
+        assert code == 0, err
+        code, _out, err = run(capsys, "--db", db_url, "discover", "local")
+        assert code == 0, err
+    # re-importing the same file (say, only to change the key) drops chat-b and embed
+    expected = "of local (kept as unverified)."
+    code, out, err = run(capsys, "--db", db_url, "import", "--dry-run", str(document))
+    assert code == 0, err
+    assert out.splitlines()[-1] == (
+        "! 2 model(s) that discovery found or validated would leave the curated lists " + expected
+    )
+    store = ProviderStore(db_url)
+    try:
+        report = store.import_yaml(document, dry_run=True)
+        assert report.discovered_models_removed == {"local": ["embed", "chat-b"]}
+        assert report.counts()["discovered_models_removed"] == 2
+    finally:
+        store.close()
+    code, out, err = run(capsys, "--db", db_url, "import", str(document))
+    assert code == 0, err
+    assert out.splitlines()[-1] == (
+        "! 2 model(s) that discovery found or validated left the curated lists " + expected
+    )
+    # an import that takes nothing discovery found away does not say it
+    code, out, err = run(capsys, "--db", db_url, "import", str(document))
+    assert code == 0 and "discovery" not in out
+
+
 # -- 6. small things ------------------------------------------------------------------------------
 
 
