@@ -436,3 +436,42 @@ def test_verbose_ping_lines_name_the_model(
     text = err + "\n".join(r.getMessage() for r in caplog.records)
     assert "ping fake model model-one: valid" in text
     assert "ping fake model model-two: valid" in text
+
+
+def test_the_migration_lock_is_hidden_beside_the_catalog(tmp_path: Path) -> None:
+    with ProviderStore(f"sqlite:///{tmp_path / 'catalog.db'}") as store:
+        store.save_config("p", ProviderConfig(api_key="sk-p"))
+    visible_files = sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("."))
+    assert visible_files == ["catalog.db"]
+    assert (tmp_path / ".catalog.db.migrate.lock").exists()  # kept: it serialises first opens
+
+
+def test_provider_store_is_a_context_manager(tmp_path: Path) -> None:
+    wal = tmp_path / "catalog.db-wal"
+    with ProviderStore(f"sqlite:///{tmp_path / 'catalog.db'}") as store:
+        store.save_config("p", ProviderConfig(api_key="sk-p"))
+        assert store.provider_keys() == ["p"] and wal.exists()  # a connection is open
+    assert not wal.exists()  # closed on leaving: the last connection checkpointed and went
+    with pytest.raises(RuntimeError), ProviderStore(f"sqlite:///{tmp_path / 'catalog.db'}") as s:
+        s.provider_keys()
+        raise RuntimeError("the block failed")
+    assert not wal.exists()  # closed when the block raises too
+
+
+def test_wheel_smoke_and_ci_use_paths_of_this_checkout() -> None:
+    planned = subprocess.run(
+        ["make", "-n", "wheel-smoke"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert planned.returncode == 0, planned.stderr
+    assert "/tmp" not in planned.stdout
+    assert f"sqlite:///{ROOT}/build/wheel-smoke/catalog.db" in planned.stdout
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "../shared/provider-answers" in ci and "/work/" not in ci
+
+
+def test_readme_shows_the_deadline_and_discover_with_progress() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    synopsis = readme[readme.index("provider-store [--db URL]") :].split("```")[0]
+    assert "--deadline SECONDS" in synopsis
+    library = readme[readme.index("manager.discover(") :].split("```")[0]
+    assert "progress=" in library and "deadline=" in library
