@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
 
 from provider_store.catalog.catalog_store import CatalogStore
 
@@ -22,7 +23,22 @@ if TYPE_CHECKING:
 
 
 class ProviderStore(CatalogStore):
-    """The durable catalog of providers and models, with legacy YAML import and export."""
+    """The durable catalog of providers and models, with legacy YAML import and export.
+
+    A context manager: ``with ProviderStore(url) as store:`` closes the store (its connection
+    pool) on leaving the block, also when the block raises.
+    """
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
 
     # -- legacy YAML import / export --------------------------------------------------------
 

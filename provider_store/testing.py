@@ -662,6 +662,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         model, sep, behaviour = item.partition("=")
         if not sep or not model:
             parser.error(f"--behaviour takes MODEL=BEHAVIOUR, got {item!r}")
+        if model not in models:
+            served = ", ".join(models) or "none (--models is empty)"
+            sys.stderr.write(
+                f"{parser.prog}: --behaviour {item}: {model!r} is not served; "
+                f"--models serves: {served}\n"
+            )
+            return 2
         try:
             fake.set_model_behaviour(model, behaviour)
         except ValueError as exc:

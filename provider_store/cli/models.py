@@ -14,6 +14,7 @@ from provider_store.cli.app import (
     pass_state,
     print_json,
 )
+from provider_store.cli.hints import NO_PROVIDERS
 from provider_store.cli.table_layout import render_table
 from provider_store.cli.text import visible
 from provider_store.errors import ConfigurationError, NotFoundError
@@ -68,6 +69,9 @@ def models_list(
     wanted_capabilities = {c.strip().lower() for c in capabilities}
     store = state.store()
     configs = store.load_configs()
+    if not configs and not as_json:
+        click.echo(NO_PROVIDERS, err=True)
+        return
     if provider_key is not None:
         if provider_key not in configs:
             raise unknown_provider(provider_key, configs)
@@ -111,7 +115,9 @@ def models_list(
         if show_all:
             line += [row["status"], row["verdict"] or "-"]
         cells.append(line)
-    click.echo(render_table(columns, cells, whole=(0, 1)))
+    # Aliases are typed from, never cut; in --all the verdicts matter more than the aliases.
+    optional = (2,) if show_all else ()
+    click.echo(render_table(columns, cells, whole=(0, 1, 2), optional=optional))
 
 
 def _matches(info: ModelInfo, min_context: int | None, capabilities: set[str]) -> bool:

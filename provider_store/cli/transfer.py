@@ -59,6 +59,16 @@ def print_report(report: ImportReport) -> None:
         f" -{counts['models_removed']} ~{counts['models_changed']}",
         markup=False,
     )
+    lost = report.discovered_models_removed
+    if lost:
+        # Said last and on its own, so it is never lost among the lines above.
+        count = sum(len(ids) for ids in lost.values())
+        leave = "would leave" if report.dry_run else "left"
+        stdout.print(
+            f"! {count} model(s) that discovery found or validated {leave} the curated lists"
+            f" of {visible(', '.join(lost))} (kept as unverified).",
+            markup=False,
+        )
 
 
 def _change_lines(change: ProviderChange) -> list[str]:

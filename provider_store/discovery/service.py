@@ -329,6 +329,9 @@ class ModelDiscoveryService:
             ping_style=ping_style,
             problem=problem,
         )
+        logger.debug(
+            "ping %s model %s: %s (%s)", key or config.name, model, result.verdict, result.reason
+        )
         if store is not None and key is not None and record:
             _guard(key, lambda: self._record(store, key, result))
         return result

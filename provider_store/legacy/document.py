@@ -57,6 +57,7 @@ from provider_store.legacy.safe_yaml import (
     check_bytes,
     join,
     kind,
+    not_a_string,
     read_capped,
     yaml_error,
 )
@@ -383,7 +384,7 @@ class _Loader(NodeLoader):
                 raise self._error("model id must not be empty", key_node, where)
             if value.tag != STR or not isinstance(value, ScalarNode):
                 raise self._error(
-                    f"alias must be a string, not {kind(value)}", value, join(where, model_id)
+                    f"alias must be a string, {not_a_string(value)}", value, join(where, model_id)
                 )
             alias = value.value
             if value.style == '"' and UNSTORABLE.search(alias):

@@ -166,15 +166,8 @@ def describe(configs: Configs, index: ModelIndex, ordinal: int) -> str:
 
 
 def prefix_hints(configs: Configs, index: ModelIndex, prefix: str, rest: str) -> list[str]:
-    """For ``prefix/rest`` with an unknown prefix: the nearest providers' matches of ``rest``.
+    """For ``prefix/rest`` with an unknown prefix: the provider keys near ``prefix``.
 
-    A near provider key that holds ``rest`` gives that model; one that does not gives the key;
-    then come the providers that do hold ``rest``.
+    The provider was mistyped, so providers are suggested, and only near ones.
     """
-    hints: list[str] = []
-    for key in nearest(prefix, index.keys):
-        position = index.provider_position(key)
-        found = index.lookup(rest, provider=position) if position is not None else []
-        hints.append(describe(configs, index, found[0]) if found else key)
-    hints += [describe(configs, index, hit) for hit in index.lookup(rest)]
-    return list(dict.fromkeys(hints))[:3]
+    return nearest(prefix, index.keys)
