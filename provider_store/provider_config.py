@@ -15,6 +15,8 @@ NOT_CONFIGURED_SUFFIX = "not-configured"
 # The API dialects a provider can speak; "openai" covers every OpenAI-compatible service.
 PROVIDER_KINDS = ("openai", "anthropic", "gemini")
 DEFAULT_KIND = "openai"
+# The connection option that marks a provider keyless on purpose (a local server).
+NO_KEY_OPTION = "no_key"
 
 
 class ProviderConfig(BaseModel):
@@ -148,3 +150,9 @@ def env_var_in_use(provider_key: str, environ: Mapping[str, str] | None = None) 
         if env.get(name, "").strip():
             return name
     return None
+
+
+def is_keyless(options: Mapping[str, Any] | None) -> bool:
+    """True when a provider's connection options mark it keyless on purpose (``no_key: true``):
+    no key is sent and a missing key is never a reason to skip it."""
+    return bool(options) and (options or {}).get(NO_KEY_OPTION) is True

@@ -26,6 +26,7 @@ from provider_store.provider_config import (
     ProviderConfig,
     env_var_for,
     env_var_in_use,
+    is_keyless,
 )
 
 # From this many columns on, ``providers list`` also shows each provider's display name.
@@ -35,6 +36,8 @@ WIDE_LAYOUT = 120
 def _key_source(key: str, config: ProviderConfig) -> tuple[str, str | None]:
     """Where the key comes from (stored, env, missing) and the variable that does or would
     supply it (never the key itself)."""
+    if is_keyless(config.options):
+        return "keyless", None
     if config.api_key and not config.api_key.endswith(NOT_CONFIGURED_SUFFIX):
         return "stored", None
     in_use = env_var_in_use(key, os.environ)
@@ -54,7 +57,7 @@ def _age(seconds_since: float | None) -> str:
 
 @cli.group()
 def providers() -> None:
-    """List the providers of the catalog."""
+    """List, add, change, rename and remove the providers of the catalog."""
 
 
 @providers.command("list")
@@ -93,7 +96,10 @@ def providers_list(state: CliState, as_json: bool) -> None:
         print_json(rows)
         return
     if not rows:
-        click.echo("No providers. Add some with `provider-store import FILE`.", err=True)
+        click.echo(
+            "No providers. Add some with `provider-store providers add KEY URL` or `import FILE`.",
+            err=True,
+        )
         return
     # Narrow terminals drop the display name (the key is what users type) and fold the URL.
     wide = output_width() >= WIDE_LAYOUT
@@ -123,3 +129,7 @@ def providers_list(state: CliState, as_json: bool) -> None:
                 f"{visible(row['key'])}: provider problem ({_age(row['problem_at'])}): "
                 f"{visible(row['problem'])}"
             )
+
+
+# The editing verbs (providers add|set|remove|rename) join the providers group.
+from provider_store.cli import curation as _curation  # noqa: E402,F401

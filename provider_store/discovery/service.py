@@ -71,6 +71,7 @@ from provider_store.provider_config import (
     ProviderConfig,
     effective_api_key,
     env_var_for,
+    is_keyless,
 )
 from provider_store.providers.base import ConnectionOptions, OptionsError, ProviderKind
 from provider_store.providers.http_responses import parse_retry_after
@@ -212,8 +213,9 @@ class ModelDiscoveryService:
         return cache.finish(backend, step, outcome, text)
 
     def missing_key(self, config: ProviderConfig) -> MissingKeyError | None:
-        """The error naming the variable to set when ``config`` has no usable API key."""
-        if self.validate_api_key(config):
+        """The error naming the variable to set when ``config`` has no usable API key
+        (never for a provider keyless on purpose, option ``no_key``)."""
+        if is_keyless(config.options) or self.validate_api_key(config):
             return None
         key = config._provider_key
         if key is None:

@@ -19,6 +19,8 @@ Connection options (the provider's ``options`` mapping, all optional), read by
 ``max_models``    the most models one list may hold (default 20,000); a longer list fails
 ``max_pages``     the most pages one list may take (default 500)
 ``page_limit``    the page size asked for when paging (default 1000)
+``no_key``        ``true`` for a keyless server (Ollama, llama.cpp, LM Studio, vLLM): no key header
+                  is sent and the provider is never skipped for a missing key
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from provider_store.errors import DiscoveryError
 from provider_store.model_info import ModelInfo
+from provider_store.provider_config import NO_KEY_OPTION
 from provider_store.providers.list_pages import ListLimits
 
 if TYPE_CHECKING:
@@ -39,7 +42,16 @@ __all__ = ["ConnectionOptions", "ModelInfo", "OptionsError", "ProviderKind"]
 
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _KNOWN = frozenset(
-    {"auth_header", "auth_scheme", "headers", "query", "max_models", "max_pages", "page_limit"}
+    {
+        "auth_header",
+        "auth_scheme",
+        "headers",
+        "query",
+        "max_models",
+        "max_pages",
+        "page_limit",
+        NO_KEY_OPTION,
+    }
 )
 
 
@@ -58,6 +70,7 @@ class ConnectionOptions:
     max_models: int | None = None
     max_pages: int | None = None
     page_limit: int | None = None
+    no_key: bool = False
 
     @classmethod
     def from_mapping(cls, options: Mapping[str, Any] | None) -> ConnectionOptions:
@@ -81,7 +94,11 @@ class ConnectionOptions:
             isinstance(auth_scheme, str) and (auth_scheme == "" or _TOKEN.match(auth_scheme))
         ):
             raise OptionsError("provider option 'auth_scheme' must be a single word or empty")
+        no_key = options.get(NO_KEY_OPTION, False)
+        if not isinstance(no_key, bool):
+            raise OptionsError(f"provider option {NO_KEY_OPTION!r} must be true or false")
         return cls(
+            no_key=no_key,
             auth_header=auth_header,
             auth_scheme=auth_scheme,
             headers=_string_map(options, "headers", header_names=True),
@@ -111,6 +128,8 @@ class ConnectionOptions:
         else:
             word = scheme
         headers = dict(self.headers)
+        if self.no_key:  # a keyless server: nothing carries a key
+            return headers
         headers[name] = f"{word} {api_key}" if word else api_key
         return headers
 
