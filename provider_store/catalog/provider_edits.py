@@ -201,7 +201,8 @@ def set_alias(session: Session, key: str, model_id: str, alias: str | None) -> N
 def mark(
     session: Session, key: str, model_id: str, verdict: str | None, reason: str | None
 ) -> None:
-    """Mark ``model_id`` of ``key`` valid or invalid by hand (None: return it to discovery)."""
+    """Mark ``model_id`` of ``key`` valid or invalid by hand (None: return it to discovery;
+    a model that was marked invalid becomes unverified, so the next discovery run pings it)."""
     provider = provider_row(session, key)
     row = ensure_model_row(session, provider, model_id)
     assert provider.id is not None
@@ -224,4 +225,11 @@ def mark(
                     position=(last if last is not None else -1) + 1,
                 )
             )
+    elif row.hand_mark == ModelStatus.INVALID.value:
+        # Discovery never pings a curated-invalid model: unverified, it is pinged again.
+        session.execute(
+            update(Model)
+            .where(col(Model.id) == row.id)
+            .values(status=ModelStatus.UNVERIFIED.value, alias=row.model_id, position=0)
+        )
     hand_marks.write_mark(session, provider.id, model_id, verdict, reason, now)
