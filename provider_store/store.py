@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 from provider_store.catalog import provider_edits
 from provider_store.catalog.catalog_store import CatalogStore
+from provider_store.catalog.provider_edits import Removal
 from provider_store.errors import ConfigurationError
 from provider_store.provider_config import DEFAULT_KIND, NO_KEY_OPTION, ProviderConfig
 
 if TYPE_CHECKING:
     from provider_store.catalog.model_facts import SourcedMetadata
-    from provider_store.catalog.provider_edits import Removal
     from provider_store.legacy.import_report import ImportReport
     from provider_store.registries.attribute import ProviderFill
 
