@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from provider_store.catalog.catalog_store import CatalogStore
     from provider_store.catalog.db import build_engine, resolve_url
     from provider_store.catalog.model_facts import Sourced, SourcedMetadata
+    from provider_store.catalog.provider_edits import ProviderRemoval
     from provider_store.catalog.records import ValidationResult
     from provider_store.catalog.tables import ModelStatus, Provider, Verdict
     from provider_store.discovery.results import DiscoveryResult, Source
@@ -89,6 +90,7 @@ _LAZY_NAMES: dict[str, str] = {
     "PingRequest": "provider_store.providers.ping",
     "ProgressEvent": "provider_store.discovery.run_report",
     "Provider": "provider_store.catalog.tables",
+    "ProviderRemoval": "provider_store.catalog.provider_edits",
     "ProviderChange": "provider_store.legacy.import_report",
     "ProviderFill": "provider_store.registries.attribute",
     "ProviderClient": "provider_store.providers.client",

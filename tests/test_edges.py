@@ -264,7 +264,7 @@ def test_a_refused_key_names_where_it_came_from(
 def test_an_empty_catalog_says_how_to_add_a_provider(
     db_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    hint = "No providers. Add some with `provider-store import FILE`."
+    hint = "No providers. Add one with `provider-store providers add KEY URL` or `import FILE`."
     for command in (["models", "list"], ["models", "list", "--all"], ["discover"]):
         code, out, err = run(capsys, "--db", db_url, *command)
         assert (code, out, err.strip()) == (0, "", hint), command

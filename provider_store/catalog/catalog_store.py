@@ -16,7 +16,13 @@ from sqlalchemy import Engine, delete
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
-from provider_store.catalog import cache_rows, metadata_columns, migrate, model_plan
+from provider_store.catalog import (
+    cache_rows,
+    hand_marks,
+    metadata_columns,
+    migrate,
+    model_plan,
+)
 from provider_store.catalog.db import WRITE_OPTION, build_engine, redact_url, resolve_url
 from provider_store.catalog.records import ValidationResult
 from provider_store.catalog.tables import Model, ModelStatus, Provider, utc_now
@@ -206,8 +212,8 @@ class CatalogStore:
         """Apply ``change`` to provider ``key``'s curated lists as stored now, and store them.
 
         The provider row is locked and re-read inside the transaction; only the curated model
-        rows are written (never its name, URL or key). False, with nothing written, when there
-        is no such provider.
+        rows are written (never its name, URL or key); a model the user marked by hand stays in
+        the list its mark names. False, with nothing written, when there is no such provider.
         """
         with self._writing(session) as s:
             provider = s.exec(
@@ -216,9 +222,19 @@ class CatalogStore:
             if provider is None or provider.id is None:
                 return False
             current = self._to_config(provider, self._curated(s, [provider.id]))
+            aliases = dict(current.valid_models)
             change(current)
+            # Hand-marked models stay where the user put them (see hand_marks).
+            hand_marks.keep_marks(current, hand_marks.read_marks(s, provider.id), aliases)
             sync_models(s, provider.id, current)
             return True
+
+    def hand_marks(self, key: str, *, session: Session | None = None) -> dict[str, str]:
+        """Model id -> ``valid`` / ``invalid`` for the models of ``key`` the user marked by hand."""
+        with self._reading(session) as s:
+            provider = self.get_provider(key, session=s)
+            assert provider.id is not None
+            return hand_marks.read_marks(s, provider.id)
 
     def delete_provider(self, key: str, *, session: Session | None = None) -> None:
         """Remove a provider and (by cascade) its models."""

@@ -8,10 +8,10 @@ from __future__ import annotations
 import os
 
 from provider_store.provider_config import ProviderConfig
-from provider_store.rules import env_var_for, env_var_in_use, is_placeholder_key
+from provider_store.rules import env_var_for, env_var_in_use, is_keyless, is_placeholder_key
 
 # Shown (on stderr) by the commands that list or discover an empty catalog.
-NO_PROVIDERS = "No providers. Add some with `provider-store import FILE`."
+NO_PROVIDERS = "No providers. Add one with `provider-store providers add KEY URL` or `import FILE`."
 # HTTP statuses with which a provider refuses the key itself.
 KEY_REFUSED = frozenset({401, 403})
 # How a ping's provider problem starts when the key was refused (discovery.verdicts words it).
@@ -21,6 +21,8 @@ KEY_REJECTED_PROBLEM = "API key rejected"
 def key_source(key: str, config: ProviderConfig) -> tuple[str, str | None]:
     """Where the key comes from (stored, env, missing) and the variable that does or would
     supply it (never the key itself)."""
+    if is_keyless(config.options):
+        return "keyless", None
     if not is_placeholder_key(config.api_key):
         return "stored", None
     in_use = env_var_in_use(key, os.environ)

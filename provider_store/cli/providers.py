@@ -57,7 +57,7 @@ def _age(seconds_since: float | None) -> str:
 
 @cli.group()
 def providers() -> None:
-    """List the providers of the catalog."""
+    """List, add, change, rename and remove the providers of the catalog."""
 
 
 @providers.command("list")
@@ -139,3 +139,7 @@ def providers_list(state: CliState, as_json: bool) -> None:
                 f"{visible(row['key'])}: provider problem ({_age(row['problem_at'])}): "
                 f"{visible(row['problem'])}{origin}"
             )
+
+
+# The editing verbs (providers add|set|remove|rename) join the providers group.
+from provider_store.cli import curation as _curation  # noqa: E402,F401

@@ -81,6 +81,7 @@ from provider_store.rules import (
     base_url_problem,
     effective_api_key,
     env_var_for,
+    is_keyless,
     is_placeholder_key,
 )
 
@@ -217,8 +218,9 @@ class ModelDiscoveryService:
         return cache.finish(backend, step, outcome, text)
 
     def missing_key(self, config: ProviderConfig) -> MissingKeyError | None:
-        """The error naming the variable to set when ``config`` has no usable API key."""
-        if self.validate_api_key(config):
+        """The error naming the variable to set when ``config`` has no usable API key
+        (never for a provider keyless on purpose, option ``no_key``)."""
+        if is_keyless(config.options) or self.validate_api_key(config):
             return None
         key = config.catalog_key
         if key is None:

@@ -42,6 +42,7 @@ class ConnectionOptions:
     max_pages: int | None = None
     page_limit: int | None = None
     allow_link_local: bool = False
+    no_key: bool = False
 
     @classmethod
     def from_mapping(cls, options: Mapping[str, Any] | None) -> ConnectionOptions:
@@ -56,6 +57,7 @@ class ConnectionOptions:
             max_pages=checked.get("max_pages"),
             page_limit=checked.get("page_limit"),
             allow_link_local=bool(checked.get("allow_link_local")),
+            no_key=bool(checked.get("no_key")),
         )
 
     def limits(self, default_max_models: int) -> ListLimits:
@@ -78,6 +80,8 @@ class ConnectionOptions:
         else:
             word = scheme
         headers = dict(self.headers)
+        if self.no_key:  # a keyless server: nothing carries a key
+            return headers
         headers[name] = f"{word} {api_key}" if word else api_key
         return headers
 
