@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from provider_store.catalog.catalog_store import CatalogStore
     from provider_store.catalog.db import build_engine, resolve_url
     from provider_store.catalog.model_facts import Sourced, SourcedMetadata
+    from provider_store.catalog.provider_edits import ProviderRemoval
     from provider_store.catalog.records import ValidationResult
     from provider_store.catalog.tables import ModelStatus, Provider, Verdict
     from provider_store.discovery.results import DiscoveryResult, Source
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
         OptionsError,
         ProviderConnectionError,
         ProviderHTTPError,
+        ProviderKeyError,
         ProviderStoreError,
         RegistryError,
         StoreError,
@@ -45,11 +47,12 @@ if TYPE_CHECKING:
     )
     from provider_store.legacy.import_report import ImportReport, ProviderChange
     from provider_store.model_info import ModelInfo
-    from provider_store.provider_config import ProviderConfig
+    from provider_store.provider_config import ListCache, ProviderConfig
     from provider_store.providers.base import ConnectionOptions
+    from provider_store.providers.client import ProviderClient
     from provider_store.providers.list_pages import ListLimits
-    from provider_store.providers.openai import OpenAIClient, PingResult
-    from provider_store.providers.ping import ChatReply, ErrorFacts
+    from provider_store.providers.ping import ChatReply, PingRequest
+    from provider_store.providers.ping_replies import ErrorFacts
     from provider_store.registries.attribute import ProviderFill
     from provider_store.resolution.manager import ProviderManager
     from provider_store.rules import effective_api_key
@@ -70,9 +73,10 @@ _LAZY_NAMES: dict[str, str] = {
     "DiscoveryOptions": "provider_store.discovery.run_report",
     "DiscoveryReport": "provider_store.discovery.run_report",
     "DiscoveryResult": "provider_store.discovery.results",
-    "ErrorFacts": "provider_store.providers.ping",
+    "ErrorFacts": "provider_store.providers.ping_replies",
     "ImportReport": "provider_store.legacy.import_report",
     "InvalidDocumentError": "provider_store.errors",
+    "ListCache": "provider_store.provider_config",
     "ListLimits": "provider_store.providers.list_pages",
     "MissingKeyError": "provider_store.errors",
     "ModelDiscoveryService": "provider_store.discovery.service",
@@ -81,17 +85,19 @@ _LAZY_NAMES: dict[str, str] = {
     "NewerCatalogError": "provider_store.errors",
     "NotAListError": "provider_store.errors",
     "NotFoundError": "provider_store.errors",
-    "OpenAIClient": "provider_store.providers.openai",
     "OptionsError": "provider_store.errors",
     "Phase": "provider_store.discovery.run_report",
-    "PingResult": "provider_store.providers.openai",
+    "PingRequest": "provider_store.providers.ping",
     "ProgressEvent": "provider_store.discovery.run_report",
     "Provider": "provider_store.catalog.tables",
+    "ProviderRemoval": "provider_store.catalog.provider_edits",
     "ProviderChange": "provider_store.legacy.import_report",
     "ProviderFill": "provider_store.registries.attribute",
+    "ProviderClient": "provider_store.providers.client",
     "ProviderConfig": "provider_store.provider_config",
     "ProviderConnectionError": "provider_store.errors",
     "ProviderHTTPError": "provider_store.errors",
+    "ProviderKeyError": "provider_store.errors",
     "ProviderManager": "provider_store.resolution.manager",
     "ProviderStatus": "provider_store.discovery.run_report",
     "ProviderStore": "provider_store.store",

@@ -5,7 +5,8 @@ Every error the library raises on purpose derives from one root, so callers can 
     ProviderStoreError
      +-- InvalidDocumentError     a legacy YAML document (or other user input) is malformed
      |    +-- OptionsError            (also a DiscoveryError) a provider's kind or options
-     +-- NotFoundError            a provider or model key that the store does not hold
+     +-- NotFoundError            a provider or model key that the store does not hold (a KeyError)
+     |    +-- ProviderKeyError        ProviderManager.get_provider_config's legacy KeyError
      +-- AmbiguousModelError      a bare model name matches models of several providers
      +-- UnknownModelError        a model string names no model (also a ValueError, as before)
      +-- ConfigurationError       a setting (such as the database URL) is unusable
@@ -72,6 +73,17 @@ class NotFoundError(ProviderStoreError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0]) if self.args else ""
+
+
+class ProviderKeyError(NotFoundError):
+    """The legacy ``KeyError`` of ``ProviderManager.get_provider_config``.
+
+    Its ``args[0]`` is ``Provider 'KEY' not found.`` and ``str()`` quotes it as a plain
+    ``KeyError`` does, exactly as the old class raised it; it is also a :class:`NotFoundError`.
+    """
+
+    def __str__(self) -> str:
+        return KeyError.__str__(self)
 
 
 class AmbiguousModelError(ProviderStoreError, ValueError):

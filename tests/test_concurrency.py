@@ -22,15 +22,15 @@ from sqlalchemy import create_engine, make_url, select, text
 
 from provider_store import (
     ModelDiscoveryService,
-    OpenAIClient,
+    ProviderClient,
     ProviderConfig,
     ProviderManager,
     ProviderStore,
     Source,
-    leases,
 )
 from provider_store.catalog.cache_rows import MODEL_TABLE, PROVIDER_TABLE
 from provider_store.catalog.db import sqlite_path
+from provider_store.discovery import leases
 from provider_store.legacy.document import dump_data
 from provider_store.providers.list_pages import DEFAULT_MAX_MODELS
 from provider_store.testing import FakeProvider
@@ -42,7 +42,7 @@ from concurrency_worker import run_together, spawn, verify_last_writer  # noqa: 
 
 
 def service_for(store: ProviderStore, **kwargs: float) -> ModelDiscoveryService:
-    client = OpenAIClient(connect_timeout=1, read_timeout=5, deadline=10, backoff=0.01)
+    client = ProviderClient(connect_timeout=1, read_timeout=5, deadline=10, backoff=0.01)
     return ModelDiscoveryService(store, client=client, **kwargs)
 
 

@@ -22,7 +22,7 @@ from sqlalchemy import text
 
 from provider_store import (
     ModelDiscoveryService,
-    OpenAIClient,
+    ProviderClient,
     ProviderConfig,
     ProviderManager,
     ProviderStore,
@@ -199,7 +199,7 @@ def test_verdicts_are_kept_when_another_provider_fails(
 ) -> None:
     seed(store, "ok", fake.base_url, api_key=KEY)
     seed(store, "down", "http://127.0.0.1:9/v1", api_key=KEY, valid_models={"x": "x"})
-    client = OpenAIClient(connect_timeout=2, read_timeout=10, deadline=20, retries=0)
+    client = ProviderClient(connect_timeout=2, read_timeout=10, deadline=20, retries=0)
     with ModelDiscoveryService(store, client=client) as service:
         manager = ProviderManager(store=store, service=service)
         assert manager.discover_models() is False

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 from freezegun import freeze_time
 
-from provider_store import ModelDiscoveryService, OpenAIClient, ProviderConfig, Verdict
+from provider_store import ModelDiscoveryService, ProviderClient, ProviderConfig, Verdict
 from provider_store.testing import FakeProvider
 
 KEY = "sk-legacy-SECRET-0123456789"
@@ -29,7 +29,7 @@ def fake() -> Iterator[FakeProvider]:
 
 @pytest.fixture
 def service() -> Iterator[ModelDiscoveryService]:
-    client = OpenAIClient(connect_timeout=1, read_timeout=1, deadline=4, backoff=0.01)
+    client = ProviderClient(connect_timeout=1, read_timeout=1, deadline=4, backoff=0.01)
     with ModelDiscoveryService(client=client) as made:  # no store: the legacy in-memory cache
         yield made
     client.close()

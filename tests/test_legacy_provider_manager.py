@@ -16,7 +16,7 @@ import yaml
 
 from provider_store import (
     NotFoundError,
-    OpenAIClient,
+    ProviderClient,
     ProviderConfig,
     ProviderManager,
     ProviderStoreError,
@@ -245,7 +245,7 @@ def fake() -> Iterator[FakeProvider]:
 
 def quick_service() -> ModelDiscoveryService:
     return ModelDiscoveryService(
-        client=OpenAIClient(connect_timeout=1, read_timeout=2, deadline=5, backoff=0.01)
+        client=ProviderClient(connect_timeout=1, read_timeout=2, deadline=5, backoff=0.01)
     )
 
 

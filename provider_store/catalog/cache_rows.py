@@ -170,7 +170,9 @@ def lock_provider(session: Session, provider_id: int) -> None:
 def record_verdicts(
     session: Session, provider_key: str, results: Iterable[ValidationResult]
 ) -> None:
-    """Store each verdict with its reason and time; a model without a row gets an unverified one."""
+    """Store each verdict with its reason and time; a model without a row gets an unverified one.
+
+    A model the user marked by hand keeps its verdict."""
     provider_id = read_cache(session, provider_key).provider_id
     latest = {r.model: r for r in results if 0 < len(r.model) <= MAX_TEXT_LENGTH}
     if not latest:
@@ -180,7 +182,14 @@ def record_verdicts(
     m = MODEL_TABLE.c
     session.execute(
         update(MODEL_TABLE)
-        .where(and_(m.provider_id == provider_id, m.model_id == bindparam("b_model")))
+        # A hand-marked model keeps the user's verdict (see hand_marks).
+        .where(
+            and_(
+                m.provider_id == provider_id,
+                m.model_id == bindparam("b_model"),
+                m.hand_mark.is_(None),
+            )
+        )
         .values(
             verdict=bindparam("b_verdict"),
             verdict_reason=bindparam("b_reason"),

@@ -17,7 +17,13 @@ from sqlalchemy import Engine, delete
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
-from provider_store.catalog import cache_rows, metadata_columns, migrate, model_plan
+from provider_store.catalog import (
+    cache_rows,
+    hand_marks,
+    metadata_columns,
+    migrate,
+    model_plan,
+)
 from provider_store.catalog.db import WRITE_OPTION, build_engine, redact_url, resolve_url
 from provider_store.catalog.records import ValidationResult
 from provider_store.catalog.tables import Model, ModelStatus, Provider, utc_now
@@ -26,7 +32,7 @@ from provider_store.errors import (
     StoreError,
 )
 from provider_store.model_info import ModelInfo
-from provider_store.provider_config import ProviderConfig
+from provider_store.provider_config import ListCache, ProviderConfig
 from provider_store.rules import DEFAULT_KIND, check_cache_ttl, check_provider_settings
 from provider_store.suggestions import unknown_provider
 
@@ -181,7 +187,7 @@ class CatalogStore:
                     api_key=config.api_key,
                     position=position,
                     extra=dict(extra or {}),
-                    cache_ttl_seconds=config._cache_duration,
+                    cache_ttl_seconds=config.list_cache.ttl_seconds,
                     kind=kind,
                     options=options,
                     created_at=now,
@@ -213,8 +219,8 @@ class CatalogStore:
         """Apply ``change`` to provider ``key``'s curated lists as stored now, and store them.
 
         The provider row is locked and re-read inside the transaction; only the curated model
-        rows are written (never its name, URL or key). False, with nothing written, when there
-        is no such provider.
+        rows are written (never its name, URL or key); a model the user marked by hand stays in
+        the list its mark names. False, with nothing written, when there is no such provider.
         """
         with self._writing(session) as s:
             provider = s.exec(
@@ -223,9 +229,19 @@ class CatalogStore:
             if provider is None or provider.id is None:
                 return False
             current = self._to_config(provider, self._curated(s, [provider.id]))
+            aliases = dict(current.valid_models)
             change(current)
+            # Hand-marked models stay where the user put them (see hand_marks).
+            hand_marks.keep_marks(current, hand_marks.read_marks(s, provider.id), aliases)
             sync_models(s, provider.id, current)
             return True
+
+    def hand_marks(self, key: str, *, session: Session | None = None) -> dict[str, str]:
+        """Model id -> ``valid`` / ``invalid`` for the models of ``key`` the user marked by hand."""
+        with self._reading(session) as s:
+            provider = self.get_provider(key, session=s)
+            assert provider.id is not None
+            return hand_marks.read_marks(s, provider.id)
 
     def delete_provider(self, key: str, *, session: Session | None = None) -> None:
         """Remove a provider and (by cascade) its models."""
@@ -382,10 +398,12 @@ class CatalogStore:
             kind=provider.kind or DEFAULT_KIND,
             options=copy.deepcopy(provider.options) if provider.options is not None else None,
         )
-        config._cached_models = list(provider.models_cache or [])
-        config._cache_timestamp = provider.models_fetched_at or 0.0
-        config._cache_duration = provider.cache_ttl_seconds
-        config._provider_key = provider.key
+        config.list_cache = ListCache(
+            models=list(provider.models_cache or []),
+            fetched_at=provider.models_fetched_at,
+            ttl_seconds=provider.cache_ttl_seconds,
+        )
+        config.catalog_key = provider.key
         return config
 
 

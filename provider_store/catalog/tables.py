@@ -134,6 +134,8 @@ class Model(ModelBase, table=True):
     last_seen_at: float | None = None
     # The chat request style that last got a conclusive answer (tried first next time).
     ping_style: str | None = Field(default=None, max_length=40)
+    # "valid" or "invalid" when the user marked the model by hand; discovery keeps it as it is.
+    hand_mark: str | None = Field(default=None, max_length=20)
     # Metadata from the provider's model list, normalised; None when the provider does not say.
     display_name: str | None = Field(default=None, max_length=MAX_TEXT_LENGTH)
     created: float | None = None  # when the provider says the model was created (epoch s)

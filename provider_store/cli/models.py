@@ -6,6 +6,8 @@ from typing import Any
 
 import click
 
+from provider_store.catalog.records import ValidationResult
+from provider_store.catalog.tables import Verdict
 from provider_store.cli.app import (
     CliState,
     cli,
@@ -14,6 +16,7 @@ from provider_store.cli.app import (
     pass_state,
     print_json,
 )
+from provider_store.cli.hints import NO_PROVIDERS
 from provider_store.cli.table_layout import render_table
 from provider_store.cli.text import visible
 from provider_store.errors import ConfigurationError, NotFoundError
@@ -24,7 +27,7 @@ from provider_store.suggestions import unknown_provider
 
 @cli.group()
 def models() -> None:
-    """List the models of the catalog."""
+    """List, show and curate the models of the catalog (aliases, hand marks, metadata)."""
 
 
 @models.command("list")
@@ -68,6 +71,9 @@ def models_list(
     wanted_capabilities = {c.strip().lower() for c in capabilities}
     store = state.store()
     configs = store.load_configs()
+    if not configs and not as_json:
+        click.echo(NO_PROVIDERS, err=True)
+        return
     if provider_key is not None:
         if provider_key not in configs:
             raise unknown_provider(provider_key, configs)
@@ -111,7 +117,9 @@ def models_list(
         if show_all:
             line += [row["status"], row["verdict"] or "-"]
         cells.append(line)
-    click.echo(render_table(columns, cells, whole=(0, 1)))
+    # Aliases are typed from, never cut; in --all the verdicts matter more than the aliases.
+    optional = (2,) if show_all else ()
+    click.echo(render_table(columns, cells, whole=(0, 1, 2), optional=optional))
 
 
 def _matches(info: ModelInfo, min_context: int | None, capabilities: set[str]) -> bool:
@@ -142,7 +150,7 @@ def models_show(state: CliState, model_ref: str, as_json: bool) -> None:
     the provider's model list.
     """
     store = state.store()
-    key, model_id = _split_ref(model_ref, store.provider_keys())
+    key, model_id = _show_target(state, model_ref)
     info = store.model_info(key, model_id)
     config = store.get_config(key)
     verdict = store.load_verdicts(key, models=[model_id]).get(model_id)
@@ -152,6 +160,7 @@ def models_show(state: CliState, model_ref: str, as_json: bool) -> None:
         status, alias = "invalid", model_id
     else:
         status, alias = "unverified", model_id
+    hand_mark = store.hand_marks(key).get(model_id)
     data: dict[str, Any] = {
         "provider": key,
         "model": model_id,
@@ -159,6 +168,9 @@ def models_show(state: CliState, model_ref: str, as_json: bool) -> None:
         "status": status,
         "verdict": verdict.verdict.value if verdict else None,
         "verdict_reason": verdict.reason if verdict else None,
+        "hand_mark": hand_mark,
+        "usable": status == "valid",
+        "why_not_usable": _why_not_usable(key, status, verdict),
         **_metadata(info, listing=False),
         "raw": dict(info.raw) or None,
     }
@@ -173,10 +185,42 @@ def models_show(state: CliState, model_ref: str, as_json: bool) -> None:
 
 
 # What ``models show`` prints before the metadata fields.
-_SHOWN_FIRST = ("provider", "model", "alias", "status", "verdict")
+_SHOWN_FIRST = ("provider", "model", "alias", "status", "verdict", "why_not_usable")
 
 
-def _split_ref(ref: str, keys: list[str]) -> tuple[str, str]:
+def _show_target(state: CliState, ref: str) -> tuple[str, str]:
+    """The (provider, model) ``models show`` means: PROVIDER/MODEL of any model the catalog
+    holds, else whatever ``resolve`` accepts (aliases, provider/alias, bare names; an unknown
+    name exits 2 with suggestions)."""
+    store = state.store()
+    keys = store.provider_keys()
+    try:
+        key, model_id = split_model_ref(ref, keys)
+        store.model_info(key, model_id)
+        return key, model_id
+    except (ConfigurationError, NotFoundError):
+        pass
+    config, long_name = open_manager(state).get_api_for_model_string(ref)
+    return config.catalog_key or "", long_name
+
+
+def _why_not_usable(key: str, status: str, verdict: ValidationResult | None) -> str | None:
+    """Why a model is not offered (None for a valid one): its verdict, or that none exists."""
+    if status == "valid":
+        return None
+    reason = f": {verdict.reason}" if verdict is not None and verdict.reason else ""
+    if verdict is None:
+        return f"unverified: listed but never validated (run: provider-store discover {key})"
+    if verdict.reason.startswith("marked "):
+        return verdict.reason
+    if verdict.verdict is Verdict.INVALID:
+        return f"pinged invalid{reason}"
+    if verdict.verdict is Verdict.INCONCLUSIVE:
+        return f"listed but inconclusive{reason}"
+    return f"{status}{reason}"
+
+
+def split_model_ref(ref: str, keys: list[str]) -> tuple[str, str]:
     """PROVIDER/MODEL -> (provider key, model id); model ids may contain '/' themselves."""
     for key in sorted(keys, key=len, reverse=True):
         if ref.startswith(f"{key}/") and len(ref) > len(key) + 1:
@@ -208,7 +252,7 @@ def resolve(state: CliState, model_string: str, strict: bool, as_json: bool) -> 
     """
     manager = open_manager(state)
     config, long_name = manager.get_api_for_model_string(model_string, strict=strict)
-    key = config._provider_key or ""
+    key = config.catalog_key or ""
     candidates = manager.resolution_candidates(model_string)
     if as_json:
         print_json(
@@ -252,3 +296,7 @@ def find(ctx: click.Context, state: CliState, name: str, as_json: bool) -> None:
             click.echo(f"No model matches {visible(repr(name))}.", err=True)
     if not matches:
         ctx.exit(EXIT_FAILED)
+
+
+# The curation verbs (models alias|mark|set ...) join the models group.
+from provider_store.cli import curation as _curation  # noqa: E402,F401

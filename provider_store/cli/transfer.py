@@ -9,7 +9,9 @@ import click
 
 from provider_store.cli.app import CliState, cli, json_option, pass_state, print_json, stdout
 from provider_store.cli.text import visible
+from provider_store.errors import InvalidDocumentError
 from provider_store.legacy.import_report import ImportReport, ProviderChange
+from provider_store.legacy.safe_yaml import MAX_FILE_BYTES
 
 # Above this many model ids of one kind, a provider's line shows a count instead of the ids.
 MAX_LISTED_MODELS = 20
@@ -29,13 +31,27 @@ def import_command(
     """Import a legacy providers YAML FILE (merge by default: other providers stay).
 
     The whole file is imported in one transaction, or nothing is. Discovery caches and
-    validation verdicts of providers already in the catalog are kept.
+    validation verdicts of providers already in the catalog are kept. FILE '-' reads
+    standard input.
     """
-    report = state.store().import_yaml(file, replace=replace, dry_run=dry_run)
+    data = _read_stdin() if str(file) == "-" else None
+    source = Path("<stdin>") if data is not None else file
+    report = state.store().import_yaml(source, replace=replace, dry_run=dry_run, data=data)
     if as_json:
         print_json(report.to_dict())
         return
     print_report(report)
+
+
+def _read_stdin() -> bytes:
+    """Standard input, capped as files are (InvalidDocumentError names ``<stdin>``)."""
+    data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise InvalidDocumentError(
+            f"input is larger than the {MAX_FILE_BYTES // (1024 * 1024)} MiB limit",
+            path="<stdin>",
+        )
+    return data
 
 
 def print_report(report: ImportReport) -> None:
@@ -59,6 +75,16 @@ def print_report(report: ImportReport) -> None:
         f" -{counts['models_removed']} ~{counts['models_changed']}",
         markup=False,
     )
+    lost = report.discovered_models_removed
+    if lost:
+        # Said last and on its own, so it is never lost among the lines above.
+        count = sum(len(ids) for ids in lost.values())
+        leave = "would leave" if report.dry_run else "left"
+        stdout.print(
+            f"! {count} model(s) that discovery found or validated {leave} the curated lists"
+            f" of {visible(', '.join(lost))} (kept as unverified).",
+            markup=False,
+        )
 
 
 def _change_lines(change: ProviderChange) -> list[str]:

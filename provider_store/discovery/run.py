@@ -298,13 +298,14 @@ def _one_provider(config: ProviderConfig, outcome: _Outcome, work: _Work) -> Non
     key = outcome.key
     options = work.options
     work.notify(ProgressEvent(key, Phase.DISCOVERING))
-    known_invalid = set(config.invalid_models)
+    # Known-invalid and hand-marked models are not pinged: their verdict stands.
+    skipped = set(config.invalid_models) | _hand_marked(work.store, key)
     early: list[threading.Thread] = []
     early_verdicts: dict[str, ValidationResult] = {}
 
     def todo_of(models: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
         ids = list(dict.fromkeys(m["id"] for m in models if isinstance(m.get("id"), str)))
-        return ids, [m for m in ids if m not in known_invalid] if options.validate else []
+        return ids, [m for m in ids if m not in skipped] if options.validate else []
 
     def listed(models: list[dict[str, Any]]) -> None:
         # The list was just fetched with this key: the key is proven, and the pings start
@@ -354,6 +355,17 @@ def _one_provider(config: ProviderConfig, outcome: _Outcome, work: _Work) -> Non
     with outcome.lock:
         if not outcome.closed:
             outcome.seconds = time.perf_counter() - began
+
+
+def _hand_marked(store: CatalogStore | None, key: str) -> set[str]:
+    """The models of ``key`` the user marked valid or invalid by hand (none without a store)."""
+    if store is None:
+        return set()
+    try:
+        return set(store.hand_marks(key))
+    except ProviderStoreError as exc:
+        logger.debug("hand marks of %s unreadable (%s)", key, exc)
+        return set()
 
 
 def _within(deadline_at: float, call: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:

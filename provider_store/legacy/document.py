@@ -4,19 +4,22 @@ The document::
 
     providers:
       <key>:                       letters, digits, '.', '_', '-' (see rules.PROVIDER_KEY_RULE)
-        api_key: <str>             required; "", blank or "...not-configured": from the environment
+        api_key: <str>             optional; missing, "", blank or "...not-configured": the
+                                   environment supplies it ({KEY}_API_KEY)
         base_api_url: <str>        required; an http(s) URL with a host (rules.base_url_problem)
-        name: <str>                required
-        valid_models: {id: alias}  required mapping of strings ({} for none)
+        name: <str>                optional; missing means the provider key
+        valid_models: {id: alias}  optional mapping of strings; missing means {} (none)
         invalid_models: [id, ...]  optional; missing means [] (ids known not to answer chat)
         kind: <str>                optional; openai (default), anthropic or gemini
-        options: {...}             optional mapping of connection options (rules.check_options)
+        options: {...}             optional mapping of connection options (rules.check_options);
+                                   ``no_key: true`` marks a keyless local server (no key is sent)
         model_metadata:            optional, written by ``export --with-metadata``:
           <id>: {field: value}     listed metadata of a valid or invalid model (see below)
         <other key>: <value>       kept as is, in order, written back after the known keys
     <other key>: <value>           kept as is, in order, written back after ``providers``
 
-Choices where the legacy format was loose: required fields must be present and be strings
+A minimal provider is ``<key>: {base_api_url: <url>}``; it exports with every field written out.
+Choices where the legacy format was loose: fields that are present must be strings
 (``null`` is not a string: write ``""``); YAML 1.1 booleans and numbers are not strings (quote
 them); a model id is non-empty, appears once, and is not both valid and invalid. Values of unknown
 keys must be JSON-compatible (strings, numbers, booleans, null, lists, mappings with string keys)
@@ -57,6 +60,7 @@ from provider_store.legacy.safe_yaml import (
     check_bytes,
     join,
     kind,
+    not_a_string,
     read_capped,
     yaml_error,
 )
@@ -91,7 +95,7 @@ KNOWN_FIELDS = (
     "model_metadata",
 )
 _METADATA_NAMES = tuple(f.name for f in METADATA_FIELDS)
-_REQUIRED_FIELDS = ("api_key", "base_api_url", "name", "valid_models")
+_REQUIRED_FIELDS = ("base_api_url",)
 
 try:  # libyaml's C emitter is several times faster
     from yaml import CSafeDumper as _BaseDumper
@@ -287,7 +291,10 @@ class _Loader(NodeLoader):
                 column=mark.column + 1,
                 field=where,
             ) from None
-        valid = self._valid_models(fields["valid_models"], join(base, "valid_models"))
+        valid_node = fields.get("valid_models")
+        valid = (
+            {} if valid_node is None else self._valid_models(valid_node, join(base, "valid_models"))
+        )
         invalid_node = fields.get("invalid_models")
         invalid = (
             [] if invalid_node is None
@@ -305,9 +312,13 @@ class _Loader(NodeLoader):
                 )
             ),
             key=key,
-            name=self._string(fields["name"], join(base, "name")),
+            name=key if "name" not in fields else self._string(fields["name"], join(base, "name")),
             base_api_url=url,
-            api_key=self._string(fields["api_key"], join(base, "api_key"), secret=True),
+            api_key=(
+                ""
+                if "api_key" not in fields
+                else self._string(fields["api_key"], join(base, "api_key"), secret=True)
+            ),
             valid_models=valid,
             invalid_models=invalid,
             extra=extra,
@@ -383,7 +394,7 @@ class _Loader(NodeLoader):
                 raise self._error("model id must not be empty", key_node, where)
             if value.tag != STR or not isinstance(value, ScalarNode):
                 raise self._error(
-                    f"alias must be a string, not {kind(value)}", value, join(where, model_id)
+                    f"alias must be a string, {not_a_string(value)}", value, join(where, model_id)
                 )
             alias = value.value
             if value.style == '"' and UNSTORABLE.search(alias):

@@ -2,10 +2,11 @@
 
 A *kind* is a provider's API dialect: ``openai`` (every OpenAI-compatible service), ``anthropic``
 and ``gemini``. Each kind is one module in this package with one class following
-:class:`ProviderKind`: list the models (every page), ping one model, and say which headers carry
-the key. All kinds send their requests through one :class:`~provider_store.providers.openai.
-OpenAIClient`, so timeouts, the deadline, capped bodies, same-origin redirects and key scrubbing
-are the same for every kind.
+:class:`ProviderKind`: list the models (every page), say which headers carry the key, and give
+its ping dialect (the request for a ping style and the reader of its answers) to the one ping
+driver, :func:`~provider_store.providers.ping.run_ping`. All kinds send their requests through
+one :class:`~provider_store.providers.client.ProviderClient`, so timeouts, the deadline, capped
+bodies, same-origin redirects and key scrubbing are the same for every kind.
 
 Connection options (the provider's ``options`` mapping) are checked by the one checker of
 provider settings, :func:`provider_store.rules.check_options` (its module doc lists each option);
@@ -23,7 +24,8 @@ from provider_store.providers.list_pages import ListLimits
 from provider_store.rules import check_options
 
 if TYPE_CHECKING:
-    from provider_store.providers.openai import PingResult
+    from provider_store.providers.ping import PingRequest, PingStyle
+    from provider_store.providers.ping_replies import Answer
 
 __all__ = ["ConnectionOptions", "ModelInfo", "ProviderKind"]
 
@@ -40,6 +42,7 @@ class ConnectionOptions:
     max_pages: int | None = None
     page_limit: int | None = None
     allow_link_local: bool = False
+    no_key: bool = False
 
     @classmethod
     def from_mapping(cls, options: Mapping[str, Any] | None) -> ConnectionOptions:
@@ -54,6 +57,7 @@ class ConnectionOptions:
             max_pages=checked.get("max_pages"),
             page_limit=checked.get("page_limit"),
             allow_link_local=bool(checked.get("allow_link_local")),
+            no_key=bool(checked.get("no_key")),
         )
 
     def limits(self, default_max_models: int) -> ListLimits:
@@ -76,6 +80,8 @@ class ConnectionOptions:
         else:
             word = scheme
         headers = dict(self.headers)
+        if self.no_key:  # a keyless server: nothing carries a key
+            return headers
         headers[name] = f"{word} {api_key}" if word else api_key
         return headers
 
@@ -99,11 +105,20 @@ class ProviderKind(Protocol):
         """
         ...
 
-    def ping(
-        self, base_url: str, api_key: str, model: str, options: ConnectionOptions
-    ) -> PingResult:
-        """Ask ``model`` the validation question; never raises for network or HTTP trouble.
+    def ping_request(
+        self,
+        base_url: str,
+        api_key: str,
+        model: str,
+        options: ConnectionOptions,
+        style: PingStyle,
+    ) -> PingRequest:
+        """The ping of ``model`` in ``style`` in this kind's dialect: URL, headers with the key,
+        JSON payload. An adaptation the dialect cannot express leaves the request unchanged."""
+        ...
 
-        Every kind answers with the OpenAI client's ``PingResult`` type.
-        """
+    def read_answer(self, body: bytes) -> Answer:
+        """What a 2xx answer to :meth:`ping_request` says (text, empty, filtered, malformed);
+        never raises. Error bodies of every kind are read by one reader
+        (:func:`~provider_store.providers.ping_replies.read_error`)."""
         ...

@@ -15,11 +15,13 @@ May import: only :mod:`provider_store.errors` and the standard library, so every
 """
 
 from provider_store.rules.api_keys import (
+    NO_KEY_OPTION,
     NOT_CONFIGURED_SUFFIX,
     effective_api_key,
     env_var_for,
     env_var_in_use,
     env_var_names,
+    is_keyless,
     is_placeholder_key,
 )
 from provider_store.rules.limits import (
@@ -66,6 +68,7 @@ __all__ = [
     "MAX_PROVIDER_KEY_LENGTH",
     "MAX_TEXT_LENGTH",
     "NOT_CONFIGURED_SUFFIX",
+    "NO_KEY_OPTION",
     "OPTION_NAMES",
     "PROVIDER_KEY_RULE",
     "PROVIDER_KINDS",
@@ -80,6 +83,7 @@ __all__ = [
     "env_var_in_use",
     "env_var_names",
     "header_name_problem",
+    "is_keyless",
     "is_placeholder_key",
     "provider_key_problem",
 ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from typing import Any
 
 __all__ = [
     "NOT_CONFIGURED_SUFFIX",
@@ -76,3 +77,13 @@ def env_var_in_use(provider_key: str, environ: Mapping[str, str] | None = None) 
         if env.get(name, "").strip():
             return name
     return None
+
+
+# The connection option that marks a provider keyless on purpose (a local server).
+NO_KEY_OPTION = "no_key"
+
+
+def is_keyless(options: Mapping[str, Any] | None) -> bool:
+    """True when a provider's connection options mark it keyless on purpose (``no_key: true``):
+    no key is sent and a missing key is never a reason to skip it."""
+    return bool(options) and (options or {}).get(NO_KEY_OPTION) is True

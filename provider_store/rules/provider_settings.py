@@ -22,6 +22,8 @@ Connection options (the provider's ``options`` mapping, all optional):
 ``page_limit``       the page size asked for when paging (default 1000)
 ``allow_link_local`` ``true`` lets ``base_api_url`` point at a link-local or cloud metadata
                      address (refused by default: the key would be sent there)
+``no_key``           ``true`` for a keyless server (Ollama, llama.cpp, LM Studio, vLLM): no key
+                     header is sent and the provider is never skipped for a missing key
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ OPTION_NAMES = (
     "max_pages",
     "page_limit",
     "allow_link_local",
+    "no_key",
 )
 # Header names the key (or an extra header) may not take: they frame the message, belong to one
 # hop, or carry another party's credentials.
@@ -188,12 +191,12 @@ def check_options(options: object, *, field: str = "options") -> dict[str, Any] 
                 f"provider option {name!r} must be a positive whole number",
                 field=f"{field}.{name}",
             )
-    allow = options.get("allow_link_local")
-    if allow is not None and not isinstance(allow, bool):
-        raise OptionsError(
-            "provider option 'allow_link_local' must be true or false",
-            field=f"{field}.allow_link_local",
-        )
+    for name in ("allow_link_local", "no_key"):
+        flag = options.get(name)
+        if flag is not None and not isinstance(flag, bool):
+            raise OptionsError(
+                f"provider option {name!r} must be true or false", field=f"{field}.{name}"
+            )
     return clean
 
 
