@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from provider_store.catalog.records import ValidationResult
-from provider_store.catalog.tables import Verdict
 from provider_store.cli.app import (
     CliState,
     cli,
@@ -23,6 +21,9 @@ from provider_store.errors import ConfigurationError, NotFoundError
 from provider_store.model_info import METADATA_FIELDS, ModelInfo
 from provider_store.rules import EXIT_FAILED
 from provider_store.suggestions import unknown_provider
+
+if TYPE_CHECKING:  # the tables (and SQLAlchemy) are imported only when a command reads them
+    from provider_store.catalog.records import ValidationResult
 
 
 @cli.group()
@@ -213,6 +214,8 @@ def _why_not_usable(key: str, status: str, verdict: ValidationResult | None) -> 
         return f"unverified: listed but never validated (run: provider-store discover {key})"
     if verdict.reason.startswith("marked "):
         return verdict.reason
+    from provider_store.catalog.tables import Verdict
+
     if verdict.verdict is Verdict.INVALID:
         return f"pinged invalid{reason}"
     if verdict.verdict is Verdict.INCONCLUSIVE:
