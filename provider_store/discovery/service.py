@@ -32,6 +32,9 @@ Rules where the issue left a choice:
   provider's refresh lease only; other callers serve the stale list at once, or wait for the
   holder's result when there is no list (:mod:`provider_store.discovery.cache`). ``force_refresh``
   fetches regardless of the lease.
+- **Stale-while-revalidate**: :meth:`discover` answers a list within a window past its TTL at
+  once and refreshes it in the background (:mod:`provider_store.discovery.revalidate`); the
+  legacy :meth:`discover_models` and explicit refreshes wait for the network as they did.
 
 - **Missing key**: a provider without an API key (none stored, its environment variable unset) is
   never asked: no ``Authorization: Bearer`` with an empty key. Discovery serves what the cache
@@ -53,7 +56,7 @@ from typing import Any, TypeVar
 from provider_store.catalog.catalog_store import CatalogStore
 from provider_store.catalog.records import ValidationResult
 from provider_store.catalog.tables import Verdict, utc_now
-from provider_store.discovery import cache
+from provider_store.discovery import cache, revalidate
 from provider_store.discovery.cache import EMPTY_LIST_TAG as EMPTY_LIST_TAG
 from provider_store.discovery.results import DiscoveryResult, Source
 from provider_store.discovery.verdicts import (
@@ -129,6 +132,7 @@ class ModelDiscoveryService:
             lease_seconds if lease_seconds is not None else self.client.deadline + LEASE_MARGIN
         )
         self.wait_seconds = wait_seconds if wait_seconds is not None else self.lease_seconds
+        self._revalidator = revalidate.Revalidator(self._refresh)
 
     def __repr__(self) -> str:
         return f"ModelDiscoveryService(store={self.store!r}, client={self.client!r})"
@@ -155,7 +159,7 @@ class ModelDiscoveryService:
         self, config: ProviderConfig, force_refresh: bool = False
     ) -> list[dict[str, Any]]:
         """The model list: fresh cache, else fetched, else the last good list, else ``[]``."""
-        return self.discover(config, force_refresh=force_refresh).models
+        return self.discover(config, force_refresh=force_refresh, stale_while_revalidate=0).models
 
     def validate_model(self, config: ProviderConfig, model: str) -> bool:
         """Legacy name: True iff the model answers the ping with "pong" (or a recent verdict does).
@@ -179,10 +183,15 @@ class ModelDiscoveryService:
         force_refresh: bool = False,
         wait_for_refresh: bool = False,
         on_listed: Callable[[list[dict[str, Any]]], None] | None = None,
+        stale_while_revalidate: float | None = None,
     ) -> DiscoveryResult:
         """Models with their source (fresh, cache, stale, none) and the failure if any.
 
-        ``on_listed`` is called with a freshly fetched, accepted list before it is stored.
+        Within ``stale_while_revalidate`` seconds past the TTL (default: the provider option of
+        that name, else the TTL again; 0: off) the stale list is answered
+        at once and one background refresh starts (:mod:`~provider_store.discovery.revalidate`);
+        not with ``force_refresh`` or ``wait_for_refresh``. ``on_listed`` is called with a
+        freshly fetched, accepted list before it is stored.
 
         When another process holds the refresh lease, the stale list is served at once, unless
         ``wait_for_refresh`` asks to wait (bounded) for that process's result, as an explicit
@@ -191,6 +200,15 @@ class ModelDiscoveryService:
         trouble end up in the result (and the log).
         """
         backend = self._backend(config)
+        window = revalidate.window_of(config, stale_while_revalidate)
+        if window != 0 and not force_refresh and not wait_for_refresh:
+            try:
+                early = self._revalidator.serve(backend, window)
+            except ProviderStoreError as exc:
+                logger.debug("stale-while-revalidate skipped (%s)", exc.__class__.__name__)
+                early = None
+            if early is not None:
+                return early
         try:
             step = cache.begin(
                 backend, force_refresh=force_refresh, wait_for_refresh=wait_for_refresh
@@ -207,6 +225,16 @@ class ModelDiscoveryService:
             )
         if step.result is not None:
             return step.result
+        return self._refresh(backend, step, on_listed)
+
+    def _refresh(
+        self,
+        backend: cache.CacheBackend,
+        step: cache.Step,
+        on_listed: Callable[[list[dict[str, Any]]], None] | None = None,
+    ) -> DiscoveryResult:
+        """Fetch the list for ``step`` (decided by cache.begin) and record what was learnt."""
+        config = backend.config
         missing = self.missing_key(config)
         if missing is not None:
             backend.release(step)
@@ -219,6 +247,10 @@ class ModelDiscoveryService:
             raise
         text = self._error_text(outcome, config) if isinstance(outcome, DiscoveryError) else ""
         return cache.finish(backend, step, outcome, text, listed=on_listed)
+
+    def join_background(self, timeout: float | None = None) -> None:
+        """Wait for the background refreshes (stale-while-revalidate) running now."""
+        self._revalidator.join(timeout)
 
     def missing_key(self, config: ProviderConfig) -> MissingKeyError | None:
         """The error naming the variable to set when ``config`` has no usable API key

@@ -6,6 +6,7 @@ from provider_store.errors import InvalidDocumentError
 
 __all__ = [
     "DEFAULT_CACHE_TTL",
+    "DEFAULT_STALE_WHILE_REVALIDATE_TTLS",
     "EXIT_BAD_INPUT",
     "EXIT_FAILED",
     "EXIT_INTERRUPTED",
@@ -24,6 +25,11 @@ DEFAULT_CACHE_TTL = 300
 # The longest cache TTL: the largest value a 32-bit integer column holds on every backend
 # (PostgreSQL INTEGER; SQLite would take more, but both must agree), about 68 years.
 MAX_CACHE_TTL = 2**31 - 1
+# Stale-while-revalidate (RFC 5861): for a window past its TTL, a read of a provider's list
+# answers at once from the stale list while one background refresh runs. The window is a call's
+# argument, else the provider option ``stale_while_revalidate`` (seconds; 0 turns it off), else
+# this multiple of the provider's TTL: a list is served stale for as long again as it was fresh.
+DEFAULT_STALE_WHILE_REVALIDATE_TTLS = 1.0
 
 # The longest text a catalog column of names holds: a provider's display name, a model id, an
 # alias, a listed display name. Longer listed ids are skipped; longer listed names are cut.

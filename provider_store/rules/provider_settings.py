@@ -24,6 +24,9 @@ Connection options (the provider's ``options`` mapping, all optional):
                      address (refused by default: the key would be sent there)
 ``no_key``           ``true`` for a keyless server (Ollama, llama.cpp, LM Studio, vLLM): no key
                      header is sent and the provider is never skipped for a missing key
+``stale_while_revalidate`` seconds past the cache TTL in which a read answers at once from the
+                     stale list while one background refresh runs (RFC 5861; default: the
+                     provider's TTL, see ``DEFAULT_STALE_WHILE_REVALIDATE_TTLS``; 0 turns it off)
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from provider_store.errors import InvalidDocumentError, OptionsError, with_suggestions
-from provider_store.rules.limits import MAX_BASE_URL_LENGTH, MAX_PROVIDER_KEY_LENGTH
+from provider_store.rules.limits import MAX_BASE_URL_LENGTH, MAX_CACHE_TTL, MAX_PROVIDER_KEY_LENGTH
 
 __all__ = [
     "DEFAULT_KIND",
@@ -69,6 +72,7 @@ OPTION_NAMES = (
     "page_limit",
     "allow_link_local",
     "no_key",
+    "stale_while_revalidate",
 )
 # Header names the key (or an extra header) may not take: they frame the message, belong to one
 # hop, or carry another party's credentials.
@@ -191,6 +195,17 @@ def check_options(options: object, *, field: str = "options") -> dict[str, Any] 
                 f"provider option {name!r} must be a positive whole number",
                 field=f"{field}.{name}",
             )
+    window = options.get("stale_while_revalidate")
+    if window is not None and (
+        isinstance(window, bool)
+        or not isinstance(window, int | float)
+        or not 0 <= window <= MAX_CACHE_TTL
+    ):
+        raise OptionsError(
+            "provider option 'stale_while_revalidate' must be a number of seconds from 0 to "
+            f"{MAX_CACHE_TTL} (0: a read of an expired list waits for the refresh)",
+            field=f"{field}.stale_while_revalidate",
+        )
     for name in ("allow_link_local", "no_key"):
         flag = options.get(name)
         if flag is not None and not isinstance(flag, bool):
