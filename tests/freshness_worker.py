@@ -7,6 +7,7 @@ Run as ``python tests/freshness_worker.py MODE ARGS...``; the barrier and the JS
   are revalidated in the background) and print the source, ids and the read's latency. The
   process then exits, which waits for the background refresh it may have started.
 - ``edit URL KEY MODEL``: add MODEL to KEY's valid models, print when it committed.
+- ``import URL FILE``: import the legacy YAML FILE (merge), print when it committed.
 """
 
 from __future__ import annotations
@@ -63,6 +64,13 @@ def edit(url: str, key: str, model: str) -> None:
     _emit({"committed_at": time.time()})
 
 
+def import_file(url: str, path: str) -> None:
+    """Import the legacy YAML file ``path`` in one transaction; print the commit time."""
+    store = ProviderStore(url)
+    store.import_yaml(path)
+    _emit({"committed_at": time.time()})
+
+
 if __name__ == "__main__":
-    modes = {"read": read, "edit": edit}
+    modes = {"read": read, "edit": edit, "import": import_file}
     modes[sys.argv[1]](*sys.argv[2:])

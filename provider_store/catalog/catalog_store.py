@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from provider_store.catalog import (
     cache_rows,
+    change_marker,
     hand_marks,
     metadata_columns,
     migrate,
@@ -56,6 +57,7 @@ class CatalogStore:
         self.url = str(engine.url) if engine is not None else resolve_url(url)
         self.engine = engine if engine is not None else build_engine(self.url)
         self._write_engine = self.engine.execution_options(**{WRITE_OPTION: True})
+        change_marker.track_writes(self.engine)
         # SQLite has one writer at a time and its busy handler waits by sleeping (up to 100 ms
         # a try): threads of this process queue on a lock instead and start the moment the
         # writer before them commits.
@@ -79,6 +81,7 @@ class CatalogStore:
         """A write transaction: committed when the block ends, rolled back if it raises."""
         with self._write_turn, self._session(self._write_engine) as session:
             yield session
+            change_marker.bump_if_written(session)
             session.commit()
 
     @contextmanager
@@ -118,6 +121,12 @@ class CatalogStore:
         else:
             with self.read() as own:
                 yield own
+
+    def read_change_marker(self) -> str | None:
+        """A token that changes with every committed write to the catalog, by any process
+        (None before the first); see :mod:`provider_store.catalog.change_marker`."""
+        with self.read() as session:
+            return change_marker.read(session)
 
     # -- providers ----------------------------------------------------------------------------
 

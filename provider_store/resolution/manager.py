@@ -13,6 +13,12 @@ hands every other job to the part that does it:
 The index and the listing cache are rebuilt after :meth:`~ProviderManager.discover`,
 :meth:`~ProviderManager.reload`, item assignment or deletion on the manager, and
 :meth:`~ProviderManager.invalidate`.
+
+A manager over a store follows it: at most every ``follow_interval`` seconds (default 0.25) a
+read looks at the catalog's change marker (:mod:`provider_store.catalog.change_marker`, one
+small query) and reloads the configs when any process committed a change since. Item
+assignment or deletion on the manager (an unsaved local edit) stops the following until
+:meth:`~ProviderManager.reload`; ``follow_interval=None`` turns it off.
 """
 
 from __future__ import annotations
@@ -23,7 +29,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from provider_store.catalog.catalog_store import CatalogStore
+from provider_store.catalog.change_marker import DEFAULT_CHECK_INTERVAL, ChangeWatch
 from provider_store.errors import ProviderKeyError as ProviderKeyError
+from provider_store.errors import ProviderStoreError
 from provider_store.provider_config import ProviderConfig
 from provider_store.resolution import model_lists
 from provider_store.resolution.resolver import (
@@ -55,15 +63,23 @@ class ProviderManager:
         *,
         store: CatalogStore | None = None,
         service: ModelDiscoveryService | None = None,
+        follow_interval: float | None = DEFAULT_CHECK_INTERVAL,
     ) -> None:
         self.store = store
         self._service = service
         self._owns_service = service is None
-        self.providers: dict[str, ProviderConfig] = {}
+        self._providers: dict[str, ProviderConfig] = {}
+        # Following the store: other processes' commits are picked up (see _follow).
+        self._watch: ChangeWatch | None = None
+        self._following = False
         if providers is not None:
-            self.providers = {key: _as_config(key, value) for key, value in providers.items()}
+            self._providers = {key: _as_config(key, value) for key, value in providers.items()}
         elif store is not None:
-            self.providers = store.load_configs()
+            if follow_interval is not None:
+                self._watch = ChangeWatch(store.read_change_marker, interval=follow_interval)
+                self._watch.mark()
+                self._following = True
+            self._providers = store.load_configs()
         self.resolver = Resolver()
         self.last_report: DiscoveryReport | None = None
         # The legacy cache of valid_scoped_models(): None until it is asked for.
@@ -72,6 +88,29 @@ class ProviderManager:
 
     def __repr__(self) -> str:
         return f"ProviderManager(providers={list(self.providers)!r}, store={self.store!r})"
+
+    @property
+    def providers(self) -> dict[str, ProviderConfig]:
+        """The configs by provider key, in catalog order (kept in step with the store)."""
+        if self._following:
+            self._follow()
+        return self._providers
+
+    @providers.setter
+    def providers(self, value: dict[str, ProviderConfig]) -> None:
+        self._providers = value
+
+    def _follow(self) -> None:
+        """Reload when the catalog's change marker moved (looked at every ``follow_interval``)."""
+        watch, store = self._watch, self.store
+        if watch is None or store is None:
+            return
+        try:
+            if watch.changed():
+                self._providers = store.load_configs()
+                self.invalidate()
+        except ProviderStoreError as exc:  # keep the current view; try again next interval
+            logger.warning("could not follow the catalog's changes: %s", exc)
 
     @property
     def service(self) -> ModelDiscoveryService:
@@ -94,8 +133,12 @@ class ProviderManager:
             self._service = None
 
     def reload(self) -> None:
-        """Re-read every config from the store (no-op without a store)."""
+        """Re-read every config from the store (no-op without a store); a manager that stopped
+        following the store after an item assignment follows it again."""
         if self.store is not None:
+            if self._watch is not None:
+                self._watch.mark()
+                self._following = True
             self.providers = self.store.load_configs()
             self.invalidate()
 
@@ -115,10 +158,12 @@ class ProviderManager:
 
     def __setitem__(self, key: str, value: ProviderConfig | Mapping[str, Any]) -> None:
         self.providers[key] = _as_config(key, value)
+        self._following = False  # an unsaved local edit: do not replace it with the store's view
         self.invalidate()
 
     def __delitem__(self, key: str) -> None:
         del self.providers[key]
+        self._following = False
         self.invalidate()
 
     def __contains__(self, key: object) -> bool:

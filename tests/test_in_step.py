@@ -1,0 +1,108 @@
+"""Every process in step: a long-lived ProviderManager follows other processes' commits.
+
+Both backends; the other process is real (``tests/freshness_worker.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from provider_store import ProviderConfig, ProviderManager, ProviderStore
+from provider_store.catalog.change_marker import ChangeWatch
+
+sys.path.insert(0, str(Path(__file__).parent))
+from freshness_worker import WORKER  # noqa: E402
+
+
+def other_process(*args: str) -> float:
+    """Run the worker in a new process; the wall-clock time its write committed."""
+    done = subprocess.run(
+        [sys.executable, WORKER, *args], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return float(json.loads(done.stdout.strip().splitlines()[-1])["committed_at"])
+
+
+def seen_within(check: object, seconds: float) -> float | None:
+    """Seconds until ``check()`` is true (polled every 10 ms), None if not within ``seconds``."""
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        if check():  # type: ignore[operator]
+            return time.time()
+        time.sleep(0.01)
+    return None
+
+
+def test_a_running_manager_sees_another_process_import(
+    store: ProviderStore, tmp_path: Path
+) -> None:
+    store.save_config("p", ProviderConfig(valid_models={"m-old": "old"}))
+    manager = ProviderManager(store=store)
+    assert manager.get_api_for_model_string("p/old")[1] == "m-old"
+    document = tmp_path / "more.yaml"
+    document.write_text(
+        "providers:\n  q:\n    name: Q\n    base_api_url: https://q.example/v1\n"
+        "    api_key: sk-q-0123456789\n    valid_models:\n      m-new: new\n",
+        encoding="utf-8",
+    )
+    committed = other_process("import", store.url, str(document))
+    seen = seen_within(lambda: "q" in manager, 5)
+    assert seen is not None
+    assert seen - committed < 2.0  # generous; the bound is the check interval (0.25 s)
+    assert manager.get_api_for_model_string("q/new")[1] == "m-new"
+
+
+def test_a_running_manager_sees_another_process_edit(store: ProviderStore) -> None:
+    store.save_config("p", ProviderConfig(valid_models={"m-old": "old"}))
+    manager = ProviderManager(store=store)
+    assert "m-added" not in manager.get_available_models()
+    committed = other_process("edit", store.url, "p", "m-added")
+    seen = seen_within(lambda: "m-added" in manager.get_available_models(), 5)
+    assert seen is not None and seen - committed < 2.0
+
+
+def test_a_manager_with_a_local_edit_keeps_it_until_reload(store: ProviderStore) -> None:
+    store.save_config("p", ProviderConfig(valid_models={"m-old": "old"}))
+    manager = ProviderManager(store=store, follow_interval=0)
+    manager["local"] = ProviderConfig(valid_models={"m-local": "local"})
+    store.save_config("p", ProviderConfig(valid_models={"m-old": "old", "m-2": "two"}))
+    assert "local" in manager and "m-2" not in manager.get_available_models()
+    manager.reload()
+    assert "local" not in manager and "m-2" in manager.get_available_models()
+    store.save_config("p", ProviderConfig(valid_models={"m-3": "three"}))
+    assert manager.get_available_models() == ["m-3"]  # following again
+
+
+def test_the_marker_is_read_at_most_once_per_interval(store: ProviderStore) -> None:
+    reads: list[int] = []
+
+    def read_marker() -> str | None:
+        reads.append(1)
+        return store.read_change_marker()
+
+    watch = ChangeWatch(read_marker, interval=0.5)
+    watch.mark()
+    store.save_config("p", ProviderConfig())
+    assert not any(watch.changed() for _ in range(100))  # within the interval: no look
+    assert len(reads) == 1
+    time.sleep(0.6)
+    assert watch.changed() and len(reads) == 2
+    time.sleep(0.6)
+    assert not watch.changed() and len(reads) == 3
+
+
+def test_every_write_moves_the_marker_and_a_read_does_not(store: ProviderStore) -> None:
+    before = store.read_change_marker()
+    store.save_config("p", ProviderConfig())
+    after_save = store.read_change_marker()
+    assert after_save is not None and after_save != before
+    store.load_configs()
+    with store.transaction():
+        pass  # a write transaction that changed nothing
+    assert store.read_change_marker() == after_save
+    store.write_cache("p", [{"id": "x"}], fetched_at=time.time())
+    assert store.read_change_marker() != after_save
