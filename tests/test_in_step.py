@@ -13,6 +13,7 @@ from pathlib import Path
 
 from provider_store import ProviderConfig, ProviderManager, ProviderStore
 from provider_store.catalog.change_marker import ChangeWatch
+from provider_store.discovery import leases
 
 sys.path.insert(0, str(Path(__file__).parent))
 from freshness_worker import WORKER  # noqa: E402
@@ -103,6 +104,9 @@ def test_every_write_moves_the_marker_and_a_read_does_not(store: ProviderStore) 
     store.load_configs()
     with store.transaction():
         pass  # a write transaction that changed nothing
+    with store.transaction() as session:  # a refresh lease taken and given back
+        assert leases.try_acquire(session, "p", "me")
+        assert leases.release(session, "p", "me")
     assert store.read_change_marker() == after_save
     store.write_cache("p", [{"id": "x"}], fetched_at=time.time())
     assert store.read_change_marker() != after_save

@@ -1,7 +1,8 @@
 """The catalog's change marker: one cheap value that changes with every committed write.
 
 Every write transaction of a :class:`~provider_store.catalog.catalog_store.CatalogStore` that
-executed an INSERT, UPDATE or DELETE sets the ``catalog_meta`` row ``change_marker`` to a new
+executed an INSERT, UPDATE or DELETE (other than one marked :data:`NOT_A_CHANGE`, as the
+refresh lease's are) sets the ``catalog_meta`` row ``change_marker`` to a new
 random token just before it commits (in the same transaction, so the marker never runs ahead of
 the data or behind it). A long-lived reader remembers the token it last saw and, at most every
 ``interval`` seconds, reads that one row (:class:`ChangeWatch`): an unchanged token means nothing
@@ -25,9 +26,20 @@ from provider_store.catalog.tables import CatalogMeta
 MARKER_KEY = "change_marker"
 DEFAULT_CHECK_INTERVAL = 0.25  # seconds between two looks at the marker
 _WROTE = "provider_store_wrote"  # connection info flag: this transaction changed rows
+# Execution option of a write that changes nothing a reader keeps (a refresh lease taken or
+# given back): it does not move the marker.
+NOT_A_CHANGE = "provider_store_not_a_change"
 _META = cast(Table, getattr(CatalogMeta, "__table__"))  # noqa: B009 - untyped in SQLModel
 
-__all__ = ["DEFAULT_CHECK_INTERVAL", "MARKER_KEY", "ChangeWatch", "bump_if_written", "read"]
+__all__ = [
+    "DEFAULT_CHECK_INTERVAL",
+    "MARKER_KEY",
+    "NOT_A_CHANGE",
+    "ChangeWatch",
+    "bump_if_written",
+    "read",
+    "track_writes",
+]
 
 
 def track_writes(engine: Engine) -> None:
@@ -36,7 +48,9 @@ def track_writes(engine: Engine) -> None:
     def after_execute(
         conn: Connection, _cursor: Any, _stmt: Any, _params: Any, context: Any, _many: bool
     ) -> None:
-        if context is not None and (context.isinsert or context.isupdate or context.isdelete):
+        if context is None or context.execution_options.get(NOT_A_CHANGE):
+            return
+        if context.isinsert or context.isupdate or context.isdelete:
             conn.info[_WROTE] = True
 
     event.listen(engine, "after_cursor_execute", after_execute)

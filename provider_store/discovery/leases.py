@@ -15,6 +15,7 @@ import uuid
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
+from provider_store.catalog.change_marker import NOT_A_CHANGE
 from provider_store.catalog.tables import Provider, utc_now
 
 DEFAULT_LEASE_SECONDS = 30.0
@@ -47,7 +48,7 @@ def try_acquire(
             )
         )
         .values(lease_holder=holder, lease_expires_at=at + seconds)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, **{NOT_A_CHANGE: True})
     )
     return bool(getattr(result, "rowcount", 0) == 1)
 
@@ -59,7 +60,7 @@ def release(session: Session, provider_key: str, holder: str) -> bool:
         .where(col(Provider.key) == provider_key)
         .where(col(Provider.lease_holder) == holder)
         .values(lease_holder=None, lease_expires_at=None)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, **{NOT_A_CHANGE: True})
     )
     return bool(getattr(result, "rowcount", 0) == 1)
 
