@@ -228,8 +228,10 @@ def test_models_show_and_list_json_carry_the_described_fields(
     shown = json.loads(out)
     assert {k: shown[k] for k in NAMES} == expected
     assert set(shown) - set(NAMES) == {
-        "provider", "model", "alias", "status", "verdict", "verdict_reason", "raw"
+        "provider", "model", "alias", "status", "verdict", "verdict_reason", "raw",
+        "hand_mark", "usable", "why_not_usable", "sources", "registry_matches", "deprecation",
     }  # fmt: skip
+    assert {shown["sources"][name]["source"] for name in NAMES} == {"listed"}
 
     code, out, err = run(capsys, "--db", db_url, "models", "list", "--json")
     assert code == 0, err
@@ -243,7 +245,7 @@ def test_models_show_and_list_json_carry_the_described_fields(
     lines = out.splitlines()[-len(METADATA_FIELDS) :]
     for line, field in zip(lines, METADATA_FIELDS, strict=True):
         name, text = line.split(None, 1)
-        assert (name, text) == (field.name, field.shown(field.value_of(info)))
+        assert (name, text) == (field.name, f"{field.shown(field.value_of(info))}  (listed)")
     assert "131,072" in out and "$2.5 / 1M tokens" in out and "2025-06-15" in out
 
 

@@ -203,3 +203,56 @@ def test_litellm_proxy_config_routes_each_valid_model_with_its_metadata(
             "model_info": {"mode": "chat", "max_input_tokens": 4096},
         },
     ]
+
+
+def test_discover_fills_models_dev_metadata_shown_with_its_source_and_a_user_override_wins(
+    openai: ProviderStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The issue's case: a provider keyed openai whose list gives no context."""
+    code, _out, err = run(capsys, "--db", openai.url, "discover", "openai", "--no-validate")
+    assert code == 0, err
+    code, out, err = run(capsys, "--db", openai.url, "models", "show", "openai/gpt-4o", "--json")
+    assert code == 0, err
+    shown = json.loads(out)
+    assert (shown["context_length"], shown["input_price"], shown["output_price"]) == (
+        128000,
+        2.5,
+        10.0,
+    )
+    assert shown["sources"]["context_length"]["source"] == MODELS_DEV
+    assert shown["sources"]["input_price"]["source"] == MODELS_DEV
+    assert shown["registry_matches"] == {"models.dev": "exact id"}
+    code, out, err = run(capsys, "--db", openai.url, "models", "show", "openai/gpt-4o")
+    assert f"128,000  ({MODELS_DEV})" in out
+
+    code, _out, err = run(
+        capsys, "--db", openai.url, "models", "set", "openai/gpt-4o", "--context", "200000"
+    )
+    assert code == 0, err
+    code, _out, err = run(
+        capsys, "--db", openai.url, "discover", "openai", "--no-validate", "--force-refresh"
+    )
+    assert code == 0, err
+    code, out, _err = run(capsys, "--db", openai.url, "models", "show", "openai/gpt-4o", "--json")
+    shown = json.loads(out)
+    assert shown["context_length"] == 200000
+    assert shown["sources"]["context_length"]["source"] == "user"
+    assert shown["sources"]["output_price"]["source"] == MODELS_DEV
+
+
+def test_models_list_deprecated_names_the_date_and_source(
+    openai: ProviderStore, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    prices = tmp_path / "prices.json"
+    entry = {"litellm_provider": "openai", "deprecation_date": "2024-06-13"}
+    prices.write_text(json.dumps({"gpt-4o-mini": entry}), encoding="utf-8")
+    openai.fill_from_registries(litellm=prices, models_dev=False)
+    code, out, err = run(
+        capsys, "--db", openai.url, "models", "list", "--all", "--deprecated", "--json"
+    )
+    assert code == 0, err
+    assert [(r["model"], r["deprecation"]) for r in json.loads(out)] == [
+        ("gpt-4o-mini", "deprecated from 2024-06-13 (litellm prices.json)")
+    ]
+    code, out, err = run(capsys, "--db", openai.url, "models", "show", "openai/gpt-4o-mini")
+    assert "deprecation" in out and "2024-06-13" in out

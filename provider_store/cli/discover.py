@@ -30,6 +30,7 @@ from provider_store.cli.hints import KEY_REFUSED, KEY_REJECTED_PROBLEM, NO_PROVI
 from provider_store.cli.table_layout import render_table
 from provider_store.cli.text import visible
 from provider_store.discovery.run_report import DiscoveryReport, ProgressEvent, ProviderSummary
+from provider_store.errors import ProviderStoreError
 from provider_store.rules import EXIT_FAILED
 from provider_store.suggestions import unknown_provider
 
@@ -143,6 +144,7 @@ def discover(
         report = _with_stored_verdicts(report, state.store())
     refused = _refused_keys(report, manager, state.store())
     manager.close()
+    _fill_from_registries(state.store(), report)
     data = _report_dict(report, validated=not no_validate)
     if as_json:
         print_json(data)
@@ -151,6 +153,24 @@ def discover(
     _show_other_warnings(held, report)
     if not report.ok:
         ctx.exit(EXIT_FAILED)
+
+
+def _fill_from_registries(store: ProviderStore, report: DiscoveryReport) -> None:
+    """Attribute registry metadata (models.dev, and the LiteLLM cost map named by
+    $PROVIDER_STORE_LITELLM) to the models of the providers whose list is current.
+    A registry that cannot be read is reported in one line; discovery's result stands."""
+    import os
+
+    from provider_store.cli.registries import LITELLM_ENV
+    from provider_store.discovery.results import Source
+
+    listed = [s.provider for s in report.providers if s.source in (Source.FRESH, Source.CACHE)]
+    if not listed:
+        return
+    try:
+        store.fill_from_registries(litellm=os.environ.get(LITELLM_ENV) or None, providers=listed)
+    except ProviderStoreError as exc:
+        click.echo(f"warning: registry metadata not updated: {visible(exc)}", err=True)
 
 
 def _with_stored_verdicts(report: DiscoveryReport, store: ProviderStore) -> DiscoveryReport:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from provider_store.catalog.model_facts import Sourced
 from provider_store.catalog.records import ValidationResult
 from provider_store.catalog.tables import Verdict
 from provider_store.cli.app import (
@@ -18,11 +19,14 @@ from provider_store.cli.app import (
 )
 from provider_store.cli.hints import NO_PROVIDERS
 from provider_store.cli.table_layout import render_table
-from provider_store.cli.text import visible
+from provider_store.cli.text import iso_time, visible
 from provider_store.errors import ConfigurationError, NotFoundError
 from provider_store.model_info import METADATA_FIELDS, ModelInfo
 from provider_store.rules import EXIT_FAILED
 from provider_store.suggestions import unknown_provider
+
+if TYPE_CHECKING:
+    from provider_store.store import ProviderStore
 
 
 @cli.group()
@@ -51,6 +55,12 @@ def models() -> None:
     metavar="NAME",
     help="Only models listed with this capability (tools, vision, reasoning ...); repeatable.",
 )
+@click.option(
+    "--deprecated",
+    "only_deprecated",
+    is_flag=True,
+    help="Only models a registry says are deprecated (or will be), with the date and source.",
+)
 @json_option
 @pass_state
 def models_list(
@@ -59,6 +69,7 @@ def models_list(
     show_all: bool,
     min_context: int | None,
     capabilities: tuple[str, ...],
+    only_deprecated: bool,
     as_json: bool,
 ) -> None:
     """List valid models as provider/model (alias); --all adds the rest with verdicts.
@@ -82,6 +93,7 @@ def models_list(
     for key, config in configs.items():
         verdicts = store.load_verdicts(key) if show_all else {}
         infos = store.list_model_infos(key)
+        deprecations = _deprecations(store, key) if only_deprecated else {}
         entries = [(m, a, "valid") for m, a in config.valid_models.items()]
         if show_all:
             entries += [(m, m, "invalid") for m in config.invalid_models]
@@ -95,6 +107,8 @@ def models_list(
             info = infos.get(model_id, ModelInfo(id=model_id))
             if not _matches(info, min_context, wanted_capabilities):
                 continue
+            if only_deprecated and model_id not in deprecations:
+                continue
             row: dict[str, Any] = {
                 "provider": key,
                 "model": model_id,
@@ -106,20 +120,35 @@ def models_list(
                 row["verdict"] = verdict.verdict.value if verdict else None
                 row["verdict_reason"] = verdict.reason if verdict else None
             row.update(_metadata(info, listing=True))
+            if only_deprecated:
+                row["deprecation"] = deprecations[model_id]
             rows.append(row)
     if as_json:
         print_json(rows)
         return
     columns = ["provider", "model", "alias"] + (["status", "verdict"] if show_all else [])
+    columns += ["deprecation"] if only_deprecated else []
     cells = []
     for row in rows:
         line = [row["provider"], row["model"], row["alias"]]
         if show_all:
             line += [row["status"], row["verdict"] or "-"]
+        if only_deprecated:
+            line.append(row["deprecation"])
         cells.append(line)
     # Aliases are typed from, never cut; in --all the verdicts matter more than the aliases.
     optional = (2,) if show_all else ()
     click.echo(render_table(columns, cells, whole=(0, 1, 2), optional=optional))
+
+
+def _deprecations(store: ProviderStore, key: str) -> dict[str, str]:
+    """The models of provider ``key`` that a registry says are deprecated, with its words."""
+    from provider_store.catalog.model_facts import provider_metadata
+
+    with store.read() as session:
+        found = provider_metadata(session, key)
+    notes = {model_id: _deprecation(meta.values) for model_id, meta in found.items()}
+    return {model_id: note for model_id, note in notes.items() if note is not None}
 
 
 def _matches(info: ModelInfo, min_context: int | None, capabilities: set[str]) -> bool:
@@ -174,14 +203,46 @@ def models_show(state: CliState, model_ref: str, as_json: bool) -> None:
         **_metadata(info, listing=False),
         "raw": dict(info.raw) or None,
     }
+    sourced = store.model_metadata(key, model_id)
+    # Each metadata value from its most trusted source: the user, the list, then a registry.
+    known = {
+        f.name: f.kind.from_column(sourced.values[f.name].value)
+        for f in METADATA_FIELDS
+        if f.name in sourced.values
+    }
+    data.update({f.name: f.to_plain(known[f.name]) for f in METADATA_FIELDS if f.name in known})
+    deprecation = _deprecation(sourced.values)
+    data["sources"] = {
+        name: {"source": s.source, "observed_at": iso_time(s.observed_at)}
+        for name, s in sourced.values.items()
+    }
+    data["registry_matches"] = sourced.matches
+    data["deprecation"] = deprecation
     if as_json:
         print_json(data)
         return
     lines = [(name, "-" if data[name] is None else str(data[name])) for name in _SHOWN_FIRST]
-    lines += [(f.name, f.shown(f.value_of(info))) for f in METADATA_FIELDS]
+    for f in METADATA_FIELDS:
+        value = known.get(f.name, f.value_of(info))
+        source = sourced.values.get(f.name)
+        lines.append((f.name, f.shown(value) + (f"  ({source.source})" if source else "")))
+    if deprecation:
+        lines.append(("deprecation", deprecation))
+    for origin, note in sorted(sourced.matches.items()):
+        lines.append((origin, f"matched by {note}" if not note.startswith("ambiguous") else note))
     width = max(len(name) for name, _text in lines)
     for name, text in lines:
         click.echo(f"{name:<{width}}  {visible(text)}")
+
+
+def _deprecation(values: dict[str, Sourced]) -> str | None:
+    """A registry's word on deprecation: ``deprecated (models.dev 1.0.398)``, or a date."""
+    flag, when = values.get("deprecated"), values.get("deprecation_date")
+    if when is not None:
+        return f"deprecated from {when.value} ({when.source})"
+    if flag is not None and flag.value:
+        return f"deprecated ({flag.source})"
+    return None
 
 
 # What ``models show`` prints before the metadata fields.
