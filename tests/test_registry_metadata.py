@@ -256,3 +256,30 @@ def test_models_list_deprecated_names_the_date_and_source(
     ]
     code, out, err = run(capsys, "--db", openai.url, "models", "show", "openai/gpt-4o-mini")
     assert "deprecation" in out and "2024-06-13" in out
+
+
+def test_export_format_litellm_from_the_command_line(
+    openai: ProviderStore, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import yaml
+
+    openai.save_config(
+        "openai",
+        ProviderConfig(
+            name="OpenAI", base_api_url="https://api.openai.com/v1", valid_models={"gpt-4o": "4o"}
+        ),
+    )
+    openai.fill_from_registries()
+    target = tmp_path / "litellm.yaml"
+    code, out, err = run(capsys, "--db", openai.url, "export", str(target), "--format", "litellm")
+    assert (code, err) == (0, "")
+    (entry,) = yaml.safe_load(target.read_text(encoding="utf-8"))["model_list"]
+    assert entry["model_name"] == "4o"
+    assert entry["litellm_params"] == {
+        "model": "openai/gpt-4o",
+        "api_base": "https://api.openai.com/v1",
+        "api_key": "os.environ/OPENAI_API_KEY",
+    }
+    assert entry["model_info"]["max_input_tokens"] == 128000
+    code, out, err = run(capsys, "--db", openai.url, "export", "-", "--format", "litellm")
+    assert code == 0 and yaml.safe_load(out)["model_list"][0]["model_name"] == "4o"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -12,6 +13,9 @@ from provider_store.cli.text import visible
 from provider_store.errors import InvalidDocumentError
 from provider_store.legacy.import_report import ImportReport, ProviderChange
 from provider_store.legacy.safe_yaml import MAX_FILE_BYTES
+
+if TYPE_CHECKING:
+    from provider_store.store import ProviderStore
 
 # Above this many model ids of one kind, a provider's line shows a count instead of the ids.
 MAX_LISTED_MODELS = 20
@@ -113,16 +117,30 @@ def _change_lines(change: ProviderChange) -> list[str]:
     is_flag=True,
     help="Also write model_metadata: what each provider lists about its valid/invalid models.",
 )
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(["legacy", "litellm"]),
+    default="legacy",
+    show_default=True,
+    help="litellm: a LiteLLM proxy config (model_list), keys as os.environ/VARIABLE.",
+)
 @pass_state
-def export_command(state: CliState, file: str, redact_keys: bool, with_metadata: bool) -> None:
+def export_command(
+    state: CliState, file: str, redact_keys: bool, with_metadata: bool, file_format: str
+) -> None:
     """Write the catalog as a legacy providers YAML FILE ('-' for standard output).
 
     The file is replaced atomically; it gets mode 0600 when it contains API keys. Keys that
     come from environment variables (e.g. OPEN_ROUTER_API_KEY) are never written. Without
     --with-metadata the file has the legacy layout (plus kind/options where a provider is not
-    the default).
+    the default). --format litellm writes a LiteLLM proxy config instead: one model_list entry
+    per valid model, with its metadata; it never holds a key.
     """
     store = state.store()
+    if file_format == "litellm":
+        _export_litellm(store, file)
+        return
     if file == "-":
         stream = sys.stdout.buffer
         stream.write(store.export_yaml_bytes(redact_keys=redact_keys, with_metadata=with_metadata))
@@ -131,3 +149,17 @@ def export_command(state: CliState, file: str, redact_keys: bool, with_metadata:
     size = store.export_yaml(file, redact_keys=redact_keys, with_metadata=with_metadata)
     count = len(store.provider_keys())
     stdout.print(f"Exported {count} providers to {file} ({size:,} bytes).", markup=False)
+
+
+def _export_litellm(store: ProviderStore, file: str) -> None:
+    """Write the LiteLLM proxy config of the catalog to ``file`` ('-': standard output)."""
+    from provider_store.legacy.exporter import write_atomic
+    from provider_store.legacy.litellm_config import litellm_config_bytes
+
+    data = litellm_config_bytes(store)
+    if file == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    write_atomic(Path(file), data, private=False)
+    stdout.print(f"Exported a LiteLLM proxy config to {file} ({len(data):,} bytes).", markup=False)
