@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 
 # The newest revision in migrations/versions. Opening a store compares the database with it
 # without importing Alembic (start-up time); a test keeps it equal to the scripts' head.
-SCHEMA_HEAD = "0003"
+SCHEMA_HEAD = "0004"
 
 # Any fixed 64-bit number; every process that migrates a PostgreSQL catalog takes this lock.
 PG_MIGRATION_LOCK_ID = 0x70726F7669646572  # "provider"
