@@ -56,6 +56,11 @@ EXPECTED = {
     "DiscoveryOptions",
     "ProgressEvent",
     "Phase",
+    # history: change feed and ping statistics
+    "ChangeEvent",
+    "EventType",
+    "ModelStats",
+    "PruneReport",
     # the manager
     "ProviderManager",
     "DiscoveryReport",
