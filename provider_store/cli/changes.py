@@ -108,6 +108,8 @@ def _value(value: Any) -> str:
         return "-"
     if isinstance(value, list):
         return ",".join(str(v) for v in value) or "-"
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        return f"{value:g}"
     return str(value)
 
 

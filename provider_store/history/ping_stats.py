@@ -78,7 +78,7 @@ def model_stats(
     if conditions:
         query = query.where(and_(*conditions))
     groups: dict[tuple[str, str], list[tuple[float, str, float | None]]] = {}
-    for key, model_id, at, outcome, latency in session.execute(query).tuples():
+    for key, model_id, at, outcome, latency in session.execute(query):
         groups.setdefault((key, model_id), []).append((at, outcome, latency))
     result: list[ModelStats] = []
     for (key, model_id), rows in groups.items():
