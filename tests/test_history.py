@@ -335,3 +335,37 @@ def test_old_history_is_pruned_by_writes_and_on_demand(store: ProviderStore) -> 
         code, out = run_cli("--db", store.url, "db", "prune", "--json")
         assert code == 0 and json.loads(out)["events"] == 1
     assert store.changes(provider="p") == []
+
+
+def test_stats_give_nearest_rank_percentiles_and_outcome_classes(store: ProviderStore) -> None:
+    from provider_store import ValidationResult, Verdict
+    from provider_store.history.ping_history import record_verdict_history
+
+    add_provider(store, "p")
+    answers = [
+        ValidationResult("m-a", Verdict.VALID, "pong (HTTP 200)", START + i, latency_ms=float(i))
+        for i in range(1, 21)
+    ]
+    others = [
+        ("rate limited (HTTP 429)", None, "quota"),
+        ("provider problem: API key rejected (HTTP 401)", "API key rejected (HTTP 401)", "auth"),
+        ("HTTP 400: unsupported parameter max_tokens", None, "parameter_refused"),
+        ("stopped by a content filter", None, "filtered"),
+        ("timed out after 10.0 s", None, "timeout"),
+        ("connection refused", None, "network"),
+    ]
+    failures = [
+        ValidationResult(
+            f"m-{n}", Verdict.INCONCLUSIVE, reason, START, problem=problem, latency_ms=5.0
+        )
+        for n, (reason, problem, _outcome) in enumerate(others)
+    ]
+    with store.transaction() as session:
+        record_verdict_history(session, "p", answers + failures)
+    stats = {s.model: s for s in store.model_stats(provider="P")}
+    a = stats["m-a"]
+    assert (a.count, a.p50_ms, a.p95_ms, a.last_latency_ms) == (20, 10.0, 19.0, 20.0)
+    assert [stats[f"m-{n}"].last_outcome for n in range(len(others))] == [
+        outcome for _r, _p, outcome in others
+    ]
+    assert store.model_stats(since=START + 15, model="m-a")[0].count == 6

@@ -36,7 +36,7 @@ from sqlalchemy import Table, and_, bindparam, insert, select, update
 from sqlmodel import Session
 
 from provider_store.catalog.cache_rows import MAX_MODEL_ID, lock_provider, read_cache
-from provider_store.catalog.metadata_columns import info_values
+from provider_store.catalog.metadata_columns import METADATA_FIELDS, info_values
 from provider_store.catalog.tables import Event, EventType, Model, ModelStatus, Provider
 from provider_store.history.retention import maybe_prune
 from provider_store.model_info import ModelInfo
@@ -72,7 +72,11 @@ class ListingChanges:
     reappeared: int = 0
     changed: int = 0
     price_changes: int = 0
+    provider_id: int = 0
     events: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    # Metadata rows to write once the listed rows exist (metadata_columns.update_metadata):
+    # the stored values merged with the listed ones, only where they differ.
+    metadata_rows: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +107,7 @@ def record_listing(
     provider_id = read_cache(session, provider_key).provider_id
     lock_provider(session, provider_id)
     names = compared_fields()
+    stored_names = tuple(dict.fromkeys((*METADATA_FIELDS, *names)))
     m = _MODEL.c
     before: dict[str, _Row] = {}
     for found in session.execute(
@@ -114,7 +119,7 @@ def record_listing(
             m.missing_count,
             m.missing_since,
             m.removed_at,
-            *[m[name] for name in names],
+            *[m[name] for name in stored_names],
         ).where(m.provider_id == provider_id)
     ):
         before[found[0]] = _Row(
@@ -124,13 +129,13 @@ def record_listing(
             found[4] or 0,
             found[5],
             found[6],
-            dict(zip(names, found[7:], strict=True)),
+            dict(zip(stored_names, found[7:], strict=True)),
         )
     p = _PROVIDER.c
     confirmations, min_age = session.execute(
         select(p.removal_confirmations, p.removal_min_age_seconds).where(p.id == provider_id)
     ).one()
-    changes = ListingChanges(refresh_id or uuid.uuid4().hex)
+    changes = ListingChanges(refresh_id or uuid.uuid4().hex, provider_id=provider_id)
     listed: dict[str, dict[str, Any]] = {}
     for info in infos:
         if 0 < len(info.id) <= MAX_MODEL_ID:
@@ -155,6 +160,12 @@ def record_listing(
 
     for model_id, values in listed.items():
         row = before.get(model_id)
+        stored_meta = row.metadata if row is not None else {}
+        merged_meta = {
+            k: stored_meta.get(k) if values.get(k) is None else values[k] for k in METADATA_FIELDS
+        }
+        if any(merged_meta[k] != stored_meta.get(k) for k in METADATA_FIELDS):
+            changes.metadata_rows.append({"b_model": model_id, **merged_meta})
         if row is None or row.first_seen_at is None:
             stored = row.metadata if row is not None else {}
             merged = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, func, select
+from sqlalchemy import Table, and_, case, func, or_, select
 from sqlmodel import Session
 
 from provider_store.catalog.tables import Observation
@@ -13,6 +13,7 @@ from provider_store.catalog.tables import Observation
 __all__ = ["ModelStats", "model_stats"]
 
 _OBSERVATION = cast(Table, getattr(Observation, "__table__"))  # noqa: B009
+_NO_LATENCY = 1e18  # sorts pings without a latency after every measured one
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,40 +73,75 @@ def model_stats(
         conditions.append(func.lower(o.provider_key) == provider.lower())
     if model is not None:
         conditions.append(func.lower(o.model_id) == model.lower())
-    query = select(o.provider_key, o.model_id, o.at, o.outcome, o.latency_ms).order_by(
-        o.provider_key, o.model_id
+    # One pass in the database: window functions rank each model's latencies and pings, and
+    # only the rows at the 50th and 95th percentile ranks and the newest ping come back.
+    part = (o.provider_key, o.model_id)
+    inner = select(
+        o.provider_key,
+        o.model_id,
+        o.at,
+        o.outcome,
+        o.latency_ms,
+        func.count(o.latency_ms).over(partition_by=part).label("n"),
+        func.row_number()
+        .over(partition_by=part, order_by=(func.coalesce(o.latency_ms, _NO_LATENCY), o.id))
+        .label("rank"),
+        func.row_number().over(partition_by=part, order_by=(o.at.desc(), o.id.desc())).label("age"),
+        func.count().over(partition_by=part).label("total"),
+        func.sum(case((o.outcome == "answered", 1), else_=0))
+        .over(partition_by=part)
+        .label("answered"),
     )
     if conditions:
-        query = query.where(and_(*conditions))
-    groups: dict[tuple[str, str], list[tuple[float, str, float | None]]] = {}
-    for key, model_id, at, outcome, latency in session.execute(query):
-        groups.setdefault((key, model_id), []).append((at, outcome, latency))
-    result: list[ModelStats] = []
-    for (key, model_id), rows in groups.items():
-        latencies = sorted(r[2] for r in rows if r[2] is not None)
-        last = max(rows, key=lambda r: r[0])
-        result.append(
-            ModelStats(
-                provider=key,
-                model=model_id,
-                count=len(rows),
-                answered=sum(1 for r in rows if r[1] == "answered"),
-                p50_ms=_percentile(latencies, 0.50),
-                p95_ms=_percentile(latencies, 0.95),
-                last_at=last[0],
-                last_outcome=last[1],
-                last_latency_ms=last[2],
-            )
+        inner = inner.where(and_(*conditions))
+    ranked = inner.subquery()
+    r = ranked.c
+    p50_rank = (r.n * 50 + 99) // 100
+    p95_rank = (r.n * 95 + 99) // 100
+    query = (
+        select(r.provider_key, r.model_id, r.at, r.outcome, r.latency_ms, r.rank, r.age,
+               r.total, r.answered, p50_rank, p95_rank)
+        .where(or_(r.age == 1, r.rank == p50_rank, r.rank == p95_rank))
+        .order_by(r.provider_key, r.model_id)
+    )  # fmt: skip
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for (
+        key,
+        model_id,
+        at,
+        outcome,
+        latency,
+        rank,
+        age,
+        total,
+        answered,
+        r50,
+        r95,
+    ) in session.execute(query):
+        entry = found.setdefault(
+            (key, model_id),
+            {"count": int(total), "answered": int(answered or 0), "p50": None, "p95": None},
         )
-    return result
-
-
-def _percentile(ordered: list[float], fraction: float) -> float | None:
-    """The nearest-rank percentile of an ascending list (None when empty)."""
-    if not ordered:
-        return None
-    rank = max(1, -(-int(fraction * 1000) * len(ordered) // 1000))
-    return ordered[min(rank, len(ordered)) - 1]
+        if latency is not None and rank == r50:
+            entry["p50"] = latency
+        if latency is not None and rank == r95:
+            entry["p95"] = latency
+        if age == 1:
+            entry["last"] = (at, outcome, latency)
+    return [
+        ModelStats(
+            provider=key,
+            model=model_id,
+            count=entry["count"],
+            answered=entry["answered"],
+            p50_ms=entry["p50"],
+            p95_ms=entry["p95"],
+            last_at=entry["last"][0],
+            last_outcome=entry["last"][1],
+            last_latency_ms=entry["last"][2],
+        )
+        for (key, model_id), entry in found.items()
+    ]
 
 
 def _round(value: float | None) -> float | None:
