@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, case, func, or_, select
+from sqlalchemy import Table, and_, case, func, select, true
 from sqlmodel import Session
 
 from provider_store.catalog.tables import Observation
@@ -13,7 +13,6 @@ from provider_store.catalog.tables import Observation
 __all__ = ["ModelStats", "model_stats"]
 
 _OBSERVATION = cast(Table, getattr(Observation, "__table__"))  # noqa: B009
-_NO_LATENCY = 1e18  # sorts pings without a latency after every measured one
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,75 +72,71 @@ def model_stats(
         conditions.append(func.lower(o.provider_key) == provider.lower())
     if model is not None:
         conditions.append(func.lower(o.model_id) == model.lower())
-    # One pass in the database: window functions rank each model's latencies and pings, and
-    # only the rows at the 50th and 95th percentile ranks and the newest ping come back.
+    # Counts and the newest ping per model are aggregated in the database; only the latencies
+    # come back (sorted), for exact nearest-rank percentiles.
+    where = and_(*conditions) if conditions else true()
     part = (o.provider_key, o.model_id)
-    inner = select(
-        o.provider_key,
-        o.model_id,
-        o.at,
-        o.outcome,
-        o.latency_ms,
-        func.count(o.latency_ms).over(partition_by=part).label("n"),
-        func.row_number()
-        .over(partition_by=part, order_by=(func.coalesce(o.latency_ms, _NO_LATENCY), o.id))
-        .label("rank"),
-        func.row_number().over(partition_by=part, order_by=(o.at.desc(), o.id.desc())).label("age"),
-        func.count().over(partition_by=part).label("total"),
-        func.sum(case((o.outcome == "answered", 1), else_=0))
-        .over(partition_by=part)
-        .label("answered"),
+    groups = (
+        select(
+            *part,
+            func.count().label("total"),
+            func.sum(case((o.outcome == "answered", 1), else_=0)).label("answered"),
+            func.max(o.at).label("last_at"),
+        )
+        .where(where)
+        .group_by(*part)
     )
-    if conditions:
-        inner = inner.where(and_(*conditions))
-    ranked = inner.subquery()
-    r = ranked.c
-    p50_rank = (r.n * 50 + 99) // 100
-    p95_rank = (r.n * 95 + 99) // 100
-    query = (
-        select(r.provider_key, r.model_id, r.at, r.outcome, r.latency_ms, r.rank, r.age,
-               r.total, r.answered, p50_rank, p95_rank)
-        .where(or_(r.age == 1, r.rank == p50_rank, r.rank == p95_rank))
-        .order_by(r.provider_key, r.model_id)
-    )  # fmt: skip
-    found: dict[tuple[str, str], dict[str, Any]] = {}
-    for (
-        key,
-        model_id,
-        at,
-        outcome,
-        latency,
-        rank,
-        age,
-        total,
-        answered,
-        r50,
-        r95,
-    ) in session.execute(query):
-        entry = found.setdefault(
-            (key, model_id),
-            {"count": int(total), "answered": int(answered or 0), "p50": None, "p95": None},
+    found: dict[tuple[str, str], dict[str, Any]] = {
+        (key, model_id): {"count": int(total), "answered": int(answered or 0), "last_at": at}
+        for key, model_id, total, answered, at in session.execute(groups)
+    }
+    if not found:
+        return []
+    newest = groups.subquery()
+    last = (
+        select(o.provider_key, o.model_id, o.outcome, o.latency_ms, o.id)
+        .join(
+            newest,
+            and_(
+                o.provider_key == newest.c.provider_key,
+                o.model_id == newest.c.model_id,
+                o.at == newest.c.last_at,
+            ),
         )
-        if latency is not None and rank == r50:
-            entry["p50"] = latency
-        if latency is not None and rank == r95:
-            entry["p95"] = latency
-        if age == 1:
-            entry["last"] = (at, outcome, latency)
-    return [
-        ModelStats(
-            provider=key,
-            model=model_id,
-            count=entry["count"],
-            answered=entry["answered"],
-            p50_ms=entry["p50"],
-            p95_ms=entry["p95"],
-            last_at=entry["last"][0],
-            last_outcome=entry["last"][1],
-            last_latency_ms=entry["last"][2],
+        .order_by(o.id)
+    )
+    for key, model_id, outcome, latency, _id in session.execute(last):
+        found[(key, model_id)]["last"] = (outcome, latency)
+    # Unsorted: per-model sorts in Python beat one database sort of every row.
+    latencies = select(*part, o.latency_ms).where(and_(where, o.latency_ms.is_not(None)))
+    by_model: dict[tuple[str, str], list[float]] = {}
+    for key, model_id, latency in session.execute(latencies).all():
+        by_model.setdefault((key, model_id), []).append(latency)
+    result: list[ModelStats] = []
+    for (key, model_id), entry in sorted(found.items()):
+        ordered = sorted(by_model.get((key, model_id), []))
+        outcome, latency = entry.get("last", ("", None))
+        result.append(
+            ModelStats(
+                provider=key,
+                model=model_id,
+                count=entry["count"],
+                answered=entry["answered"],
+                p50_ms=_nearest_rank(ordered, 50),
+                p95_ms=_nearest_rank(ordered, 95),
+                last_at=entry["last_at"],
+                last_outcome=outcome,
+                last_latency_ms=latency,
+            )
         )
-        for (key, model_id), entry in found.items()
-    ]
+    return result
+
+
+def _nearest_rank(ordered: list[float], percent: int) -> float | None:
+    """The nearest-rank percentile of an ascending list (None when empty)."""
+    if not ordered:
+        return None
+    return ordered[(len(ordered) * percent + 99) // 100 - 1]
 
 
 def _round(value: float | None) -> float | None:
