@@ -158,30 +158,31 @@ def record_listing(
             }
         )
 
+    compared = frozenset(names)
     for model_id, values in listed.items():
         row = before.get(model_id)
-        stored_meta = row.metadata if row is not None else {}
-        merged_meta = {
-            k: stored_meta.get(k) if values.get(k) is None else values[k] for k in METADATA_FIELDS
-        }
-        if any(merged_meta[k] != stored_meta.get(k) for k in METADATA_FIELDS):
-            changes.metadata_rows.append({"b_model": model_id, **merged_meta})
+        stored = row.metadata if row is not None else {}
+        # The listed fields that differ from the stored ones (an omitted field is no change).
+        diff = [
+            (name, new)
+            for name, new in values.items()
+            if new is not None and new != stored.get(name)
+        ]
+        if diff:
+            merged = {name: stored.get(name) for name in METADATA_FIELDS}
+            merged.update(diff)
+            changes.metadata_rows.append({"b_model": model_id, **merged})
         if row is None or row.first_seen_at is None:
-            stored = row.metadata if row is not None else {}
-            merged = {
-                name: values.get(name) if values.get(name) is not None else stored.get(name)
-                for name in names
-            }
-            event(model_id, EventType.ADDED, new={k: v for k, v in merged.items() if v is not None})
+            after = {name: stored.get(name) for name in names}
+            after.update((name, new) for name, new in diff if name in compared)
+            event(model_id, EventType.ADDED, new={k: v for k, v in after.items() if v is not None})
             changes.added += 1
             continue
         if row.missing_count or row.removed_at is not None:
             reappearing.append(model_id)
-        for name in names:
-            new = values.get(name)
-            old = row.metadata.get(name)
-            if new is not None and new != old:
-                event(model_id, EventType.CHANGED, field=name, old=old, new=new)
+        for name, new in diff:
+            if name in compared:
+                event(model_id, EventType.CHANGED, field=name, old=stored.get(name), new=new)
                 changes.changed += 1
                 changes.price_changes += name in PRICE_FIELDS
     if reappearing:
