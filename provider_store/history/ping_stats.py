@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, case, func, select, true
+from sqlalchemy import Table, and_, func, select
 from sqlmodel import Session
 
 from provider_store.catalog.tables import Observation
@@ -72,61 +72,37 @@ def model_stats(
         conditions.append(func.lower(o.provider_key) == provider.lower())
     if model is not None:
         conditions.append(func.lower(o.model_id) == model.lower())
-    # Counts and the newest ping per model are aggregated in the database; only the latencies
-    # come back (sorted), for exact nearest-rank percentiles.
-    where = and_(*conditions) if conditions else true()
-    part = (o.provider_key, o.model_id)
-    groups = (
-        select(
-            *part,
-            func.count().label("total"),
-            func.sum(case((o.outcome == "answered", 1), else_=0)).label("answered"),
-            func.max(o.at).label("last_at"),
-        )
-        .where(where)
-        .group_by(*part)
-    )
-    found: dict[tuple[str, str], dict[str, Any]] = {
-        (key, model_id): {"count": int(total), "answered": int(answered or 0), "last_at": at}
-        for key, model_id, total, answered, at in session.execute(groups)
-    }
-    if not found:
-        return []
-    newest = groups.subquery()
-    last = (
-        select(o.provider_key, o.model_id, o.outcome, o.latency_ms, o.id)
-        .join(
-            newest,
-            and_(
-                o.provider_key == newest.c.provider_key,
-                o.model_id == newest.c.model_id,
-                o.at == newest.c.last_at,
-            ),
-        )
-        .order_by(o.id)
-    )
-    for key, model_id, outcome, latency, _id in session.execute(last):
-        found[(key, model_id)]["last"] = (outcome, latency)
-    # Unsorted: per-model sorts in Python beat one database sort of every row.
-    latencies = select(*part, o.latency_ms).where(and_(where, o.latency_ms.is_not(None)))
-    by_model: dict[tuple[str, str], list[float]] = {}
-    for key, model_id, latency in session.execute(latencies).all():
-        by_model.setdefault((key, model_id), []).append(latency)
+    # One scan, aggregated here: cheaper than several aggregate scans of the same rows.
+    query = select(o.provider_key, o.model_id, o.at, o.outcome, o.latency_ms, o.id)
+    if conditions:
+        query = query.where(and_(*conditions))
+    # per model: [pings, answered, latencies, newest (at, id, outcome, latency)]
+    groups: dict[tuple[str, str], list[Any]] = {}
+    for key, model_id, at, outcome, latency, row_id in session.execute(query).all():
+        group = groups.get((key, model_id))
+        if group is None:
+            group = groups[(key, model_id)] = [0, 0, [], (at, row_id, outcome, latency)]
+        group[0] += 1
+        if outcome == "answered":
+            group[1] += 1
+        if latency is not None:
+            group[2].append(latency)
+        if (at, row_id) > group[3][:2]:
+            group[3] = (at, row_id, outcome, latency)
     result: list[ModelStats] = []
-    for (key, model_id), entry in sorted(found.items()):
-        ordered = sorted(by_model.get((key, model_id), []))
-        outcome, latency = entry.get("last", ("", None))
+    for (key, model_id), (count, answered, latencies, last) in sorted(groups.items()):
+        latencies.sort()
         result.append(
             ModelStats(
                 provider=key,
                 model=model_id,
-                count=entry["count"],
-                answered=entry["answered"],
-                p50_ms=_nearest_rank(ordered, 50),
-                p95_ms=_nearest_rank(ordered, 95),
-                last_at=entry["last_at"],
-                last_outcome=outcome,
-                last_latency_ms=latency,
+                count=count,
+                answered=answered,
+                p50_ms=_nearest_rank(latencies, 50),
+                p95_ms=_nearest_rank(latencies, 95),
+                last_at=last[0],
+                last_outcome=last[2],
+                last_latency_ms=last[3],
             )
         )
     return result
