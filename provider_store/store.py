@@ -11,10 +11,16 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
+from sqlmodel import Session
+
 from provider_store.catalog import provider_edits
 from provider_store.catalog.catalog_store import CatalogStore
 from provider_store.catalog.provider_edits import ProviderRemoval
-from provider_store.errors import ConfigurationError
+from provider_store.catalog.tables import EventType, utc_now
+from provider_store.errors import ConfigurationError, InvalidDocumentError
+from provider_store.history import feed, ping_stats, retention
+from provider_store.history.change_event import ChangeEvent
+from provider_store.history.ping_stats import ModelStats
 from provider_store.provider_config import ProviderConfig
 from provider_store.rules import DEFAULT_KIND, NO_KEY_OPTION, check_cache_ttl, check_options
 
@@ -240,3 +246,83 @@ class ProviderStore(CatalogStore):
         ``verdict=None`` returns the model to discovery's care."""
         with self.transaction() as session:
             provider_edits.mark(session, key, model_id, verdict, reason)
+
+    # -- history: change feed, ping statistics, retention ---------------------------------------
+
+    def changes(
+        self,
+        *,
+        since: float | None = None,
+        provider: str | None = None,
+        model: str | None = None,
+        types: Iterable[EventType | str] | None = None,
+        limit: int | None = feed.DEFAULT_LIMIT,
+        session: Session | None = None,
+    ) -> list[ChangeEvent]:
+        """Stored change events, newest first (see :func:`provider_store.history.feed`).
+
+        ``since`` is UTC epoch seconds; ``provider`` / ``model`` match ignoring case; ``types``
+        keeps only those types (``added``, ``missing``, ``removed``, ``reappeared``,
+        ``changed``, ``verdict``). ValueError names an unknown type.
+        """
+        with self._reading(session) as s:
+            return feed.read_changes(
+                s, since=since, provider=provider, model=model, types=types, limit=limit
+            )
+
+    def model_stats(
+        self,
+        *,
+        since: float | None = None,
+        provider: str | None = None,
+        model: str | None = None,
+        session: Session | None = None,
+    ) -> list[ModelStats]:
+        """Per-model ping statistics (count, availability, p50/p95 latency) since ``since``."""
+        with self._reading(session) as s:
+            return ping_stats.model_stats(s, since=since, provider=provider, model=model)
+
+    def prune_history(
+        self, *, now: float | None = None, session: Session | None = None
+    ) -> retention.PruneReport:
+        """Delete every event and observation older than the retention period, now."""
+        with self._writing(session) as s:
+            return retention.prune(s, utc_now() if now is None else now)
+
+    def retention_days(self, *, session: Session | None = None) -> int:
+        """How many days events and observations are kept (default 90)."""
+        with self._reading(session) as s:
+            return retention.retention_days(s)
+
+    def set_retention_days(self, days: int, *, session: Session | None = None) -> None:
+        """Keep events and observations for ``days`` days (InvalidDocumentError below 1)."""
+        with self._writing(session) as s:
+            retention.set_retention_days(s, days)
+
+    def set_removal_policy(
+        self,
+        key: str,
+        *,
+        confirmations: int | None = None,
+        min_age_seconds: float | None = None,
+        session: Session | None = None,
+    ) -> None:
+        """Set after how many complete listings in a row (default 2) and how long (default
+        3600 s) a missing model of provider ``key`` is removed. InvalidDocumentError for a
+        value below 1 (confirmations) or below 0 (age)."""
+        if confirmations is not None and confirmations < 1:
+            raise InvalidDocumentError(
+                "removal confirmations must be at least 1", field="removal_confirmations"
+            )
+        if min_age_seconds is not None and min_age_seconds < 0:
+            raise InvalidDocumentError(
+                "the minimum age of a removal must be >= 0 seconds",
+                field="removal_min_age_seconds",
+            )
+        with self._writing(session) as s:
+            provider = self.get_provider(key, session=s)
+            if confirmations is not None:
+                provider.removal_confirmations = confirmations
+            if min_age_seconds is not None:
+                provider.removal_min_age_seconds = min_age_seconds
+            s.add(provider)

@@ -11,7 +11,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "provider_store"
 
 # wing -> wings it must never import
 FORBIDDEN = {
-    "catalog": {"legacy", "discovery", "providers", "resolution", "cli", "store"},
+    "catalog": {"legacy", "discovery", "providers", "resolution", "cli", "store", "history"},
+    "history": {"legacy", "discovery", "providers", "resolution", "cli", "store"},
     "providers": {"catalog", "legacy", "discovery", "resolution", "cli", "store"},
     "legacy": {"discovery", "providers", "resolution", "cli"},
     "discovery": {"legacy", "resolution", "cli"},

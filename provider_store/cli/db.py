@@ -122,3 +122,23 @@ def db_history(as_json: bool) -> None:
         return
     for revision, down, message in rows:
         stdout.print(f"{down or '<base>'} -> {revision}: {message}")
+
+
+@db.command("prune")
+@json_option
+@pass_state
+def db_prune(state: CliState, as_json: bool) -> None:
+    """Delete change events and ping observations older than the retention period (90 days
+    unless set otherwise)."""
+    store = state.store()
+    report = store.prune_history()
+    days = store.retention_days()
+    if as_json:
+        print_json(
+            {"events": report.events, "observations": report.observations, "retention_days": days}
+        )
+        return
+    click.echo(
+        f"Pruned {report.events} event(s) and {report.observations} observation(s)"
+        f" older than {days} days."
+    )

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
+from provider_store.catalog.tables import utc_now
 from provider_store.cli.app import (
     CliState,
     cli,
@@ -26,13 +27,17 @@ from provider_store.cli.app import (
     stderr,
     stdout,
 )
+from provider_store.cli.changes import change_summary
 from provider_store.cli.hints import KEY_REFUSED, KEY_REJECTED_PROBLEM, NO_PROVIDERS, key_origin
 from provider_store.cli.table_layout import render_table
 from provider_store.cli.text import visible
 from provider_store.discovery.run_report import DiscoveryReport, ProgressEvent, ProviderSummary
 from provider_store.errors import ProviderStoreError
+from provider_store.history.change_event import ChangeEvent
 from provider_store.rules import EXIT_FAILED
 from provider_store.suggestions import unknown_provider
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from provider_store.resolution.manager import ProviderManager
@@ -127,6 +132,7 @@ def discover(
     )
     held: list[logging.LogRecord] = []
     log_handler.held = None if state.verbose else held
+    started = utc_now()
     try:
         with progress:
             report = manager.discover(
@@ -146,10 +152,14 @@ def discover(
     manager.close()
     _fill_from_registries(state.store(), report)
     data = _report_dict(report, validated=not no_validate)
+    changed = _changes_since(state.store(), started, provider)
     if as_json:
+        data["changes"] = change_summary(changed)
         print_json(data)
     else:
         _print_report(report, validated=not no_validate, refused=refused)
+        if any(summary.source is not None for summary in report.providers):
+            click.echo(f"Changes: {change_summary(changed)}.")
     _show_other_warnings(held, report)
     if not report.ok:
         ctx.exit(EXIT_FAILED)
@@ -171,6 +181,15 @@ def _fill_from_registries(store: ProviderStore, report: DiscoveryReport) -> None
         store.fill_from_registries(litellm=os.environ.get(LITELLM_ENV) or None, providers=listed)
     except ProviderStoreError as exc:
         click.echo(f"warning: registry metadata not updated: {visible(exc)}", err=True)
+
+
+def _changes_since(store: ProviderStore, started: float, provider: str | None) -> list[ChangeEvent]:
+    """The events this run (and any writer since it began) stored, for the summary line."""
+    try:
+        return store.changes(since=started, provider=provider, limit=None)
+    except ProviderStoreError as exc:
+        logger.warning("could not read the changes of this run: %s", exc)
+        return []
 
 
 def _with_stored_verdicts(report: DiscoveryReport, store: ProviderStore) -> DiscoveryReport:

@@ -8,7 +8,7 @@ import click
 
 from provider_store.catalog.model_facts import Sourced
 from provider_store.catalog.records import ValidationResult
-from provider_store.catalog.tables import Verdict
+from provider_store.catalog.tables import Verdict, utc_now
 from provider_store.cli.app import (
     CliState,
     cli,
@@ -190,6 +190,7 @@ def models_show(state: CliState, model_ref: str, as_json: bool) -> None:
     else:
         status, alias = "unverified", model_id
     hand_mark = store.hand_marks(key).get(model_id)
+    week = store.model_stats(since=utc_now() - 7 * 86400, provider=key, model=model_id)
     data: dict[str, Any] = {
         "provider": key,
         "model": model_id,
@@ -200,6 +201,8 @@ def models_show(state: CliState, model_ref: str, as_json: bool) -> None:
         "hand_mark": hand_mark,
         "usable": status == "valid",
         "why_not_usable": _why_not_usable(key, status, verdict),
+        "last_latency_ms": week[0].as_json()["last_latency_ms"] if week else None,
+        "availability_7d": week[0].as_json()["availability"] if week else None,
         **_metadata(info, listing=False),
         "raw": dict(info.raw) or None,
     }
@@ -246,7 +249,16 @@ def _deprecation(values: dict[str, Sourced]) -> str | None:
 
 
 # What ``models show`` prints before the metadata fields.
-_SHOWN_FIRST = ("provider", "model", "alias", "status", "verdict", "why_not_usable")
+_SHOWN_FIRST = (
+    "provider",
+    "model",
+    "alias",
+    "status",
+    "verdict",
+    "why_not_usable",
+    "last_latency_ms",
+    "availability_7d",
+)
 
 
 def _show_target(state: CliState, ref: str) -> tuple[str, str]:
@@ -357,6 +369,56 @@ def find(ctx: click.Context, state: CliState, name: str, as_json: bool) -> None:
             click.echo(f"No model matches {visible(repr(name))}.", err=True)
     if not matches:
         ctx.exit(EXIT_FAILED)
+
+
+@models.command("stats")
+@click.argument("model_ref", metavar="[PROVIDER[/MODEL]]", required=False)
+@click.option("--since", "since_text", default="7d", show_default=True, metavar="SPAN|TIME")
+@json_option
+@pass_state
+def models_stats(state: CliState, model_ref: str | None, since_text: str, as_json: bool) -> None:
+    """Ping statistics per model: pings, availability, p50/p95 latency (ms).
+
+    Availability is the share of pings that got a chat answer. --since takes 7d, 12h, 30m or
+    an ISO 8601 time.
+    """
+    from provider_store.cli.changes import parse_since
+
+    store = state.store()
+    provider: str | None = None
+    model_id: str | None = None
+    if model_ref:
+        keys = store.provider_keys()
+        if "/" in model_ref:
+            provider, model_id = split_model_ref(model_ref, keys)
+        else:
+            provider = next((k for k in keys if k.lower() == model_ref.lower()), None)
+            if provider is None:
+                raise unknown_provider(model_ref, keys)
+    stats = store.model_stats(since=parse_since(since_text), provider=provider, model=model_id)
+    if as_json:
+        print_json([s.as_json() for s in stats])
+        return
+    if not stats:
+        click.echo("No pings recorded.")
+        return
+    rows = [
+        [
+            f"{s.provider}/{s.model}",
+            str(s.count),
+            f"{100 * s.availability:.0f}%",
+            _ms(s.p50_ms),
+            _ms(s.p95_ms),
+        ]
+        for s in stats
+    ]
+    click.echo(
+        render_table(["model", "pings", "avail", "p50 ms", "p95 ms"], rows, numeric=range(1, 5))
+    )
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}"
 
 
 # The curation verbs (models alias|mark|set ...) join the models group.

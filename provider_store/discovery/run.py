@@ -52,6 +52,7 @@ from provider_store.discovery.run_report import (
     ProviderSummary,
 )
 from provider_store.errors import MissingKeyError, NotFoundError, ProviderStoreError
+from provider_store.history.ping_history import record_verdict_history
 from provider_store.provider_config import ProviderConfig
 from provider_store.providers.deadline import deadline_scope
 from provider_store.suggestions import unknown_provider
@@ -351,6 +352,7 @@ def _record_verdicts(
     problems = [v.problem for v in fresh if v.problem is not None]
     try:
         with store.transaction() as session:
+            record_verdict_history(session, outcome.key, fresh)  # events + observations
             store.record_verdicts(outcome.key, fresh, session=session)
             if problems:
                 store.set_problem(outcome.key, problems[0], session=session)

@@ -71,6 +71,7 @@ from provider_store.errors import (
     OptionsError,
     ProviderStoreError,
 )
+from provider_store.history.ping_history import record_verdict_history
 from provider_store.provider_config import ProviderConfig
 from provider_store.providers.base import ConnectionOptions, ProviderKind
 from provider_store.providers.client import ProviderClient, scrub
@@ -301,6 +302,7 @@ class ModelDiscoveryService:
             return ValidationResult(model, Verdict.INCONCLUSIVE, str(missing), utc_now())
         api_key = self._api_key(config)
         style = PingStyle.decode(previous.ping_style if previous is not None else None)
+        ping_started = time.perf_counter()
         try:
             kind, options = self._kind(config)
             outcome = run_ping(
@@ -322,6 +324,7 @@ class ModelDiscoveryService:
         except Exception as exc:  # noqa: BLE001 - validation never raises to its caller
             judgement = Judgement(Verdict.INCONCLUSIVE, f"unexpected {exc.__class__.__name__}")
             ping_style = None
+        latency_ms = (time.perf_counter() - ping_started) * 1000.0
         problem = scrub(judgement.problem, api_key) if judgement.problem else None
         result = ValidationResult(
             model,
@@ -330,6 +333,7 @@ class ModelDiscoveryService:
             utc_now(),
             ping_style=ping_style,
             problem=problem,
+            latency_ms=latency_ms,
         )
         logger.debug(
             "ping %s model %s: %s (%s)", key or config.name, model, result.verdict, result.reason
@@ -342,6 +346,7 @@ class ModelDiscoveryService:
     def _record(store: CatalogStore, key: str, result: ValidationResult) -> None:
         """Store a verdict, and the provider problem it revealed or cleared, in one transaction."""
         with store.transaction() as session:
+            record_verdict_history(session, key, [result])  # events + observation, same txn
             store.record_verdicts(key, [result], session=session)
             if result.problem is not None:
                 store.set_problem(key, result.problem, at=result.checked_at, session=session)
