@@ -25,10 +25,10 @@ from provider_store import (
     OpenAIClient,
     ProviderStore,
     ValidationResult,
-    leases,
 )
 from provider_store.catalog.cache_rows import MODEL_TABLE, PROVIDER_TABLE
 from provider_store.catalog.tables import Verdict
+from provider_store.discovery import leases
 from provider_store.testing import FakeProvider
 
 CHAIN_MODEL = "write-chain"

@@ -27,10 +27,10 @@ from provider_store import (
     ProviderManager,
     ProviderStore,
     Source,
-    leases,
 )
 from provider_store.catalog.cache_rows import MODEL_TABLE, PROVIDER_TABLE
 from provider_store.catalog.db import sqlite_path
+from provider_store.discovery import leases
 from provider_store.legacy.document import dump_data
 from provider_store.providers.list_pages import DEFAULT_MAX_MODELS
 from provider_store.testing import FakeProvider

@@ -6,7 +6,8 @@ import subprocess
 import sys
 import time
 
-from provider_store import ProviderConfig, ProviderStore, leases
+from provider_store import ProviderConfig, ProviderStore
+from provider_store.discovery import leases
 
 
 def test_only_one_holder_until_release_or_expiry(store: ProviderStore) -> None:
@@ -38,7 +39,8 @@ def test_many_processes_racing_for_one_lease_yield_one_winner(store: ProviderSto
     start_at = time.time() + 1.5
     script = (
         "import sys, time\n"
-        "from provider_store import ProviderStore, leases\n"
+        "from provider_store import ProviderStore\n"
+        "from provider_store.discovery import leases\n"
         "store = ProviderStore(sys.argv[1])\n"
         f"time.sleep(max(0, {start_at} - time.time()))\n"
         "with store.transaction() as s:\n"
