@@ -9,16 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import run_cli
 
 from provider_store.catalog.migrate import head_revision
-from provider_store.cli import main
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(exc.value.code or 0), out, err
 
 
 def test_upgrade_current_downgrade_history(capsys: pytest.CaptureFixture[str], db_url: str) -> None:

@@ -12,21 +12,14 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import run_cli
 from sqlalchemy import create_engine, text
 
 from provider_store import ProviderConfig, ProviderStore, ProviderStoreError
 from provider_store.catalog.migrate import current_revision, head_revision
-from provider_store.cli import main
 from provider_store.errors import StoreError
 
 NEWER = "zz99_from_the_future"
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(exc.value.code or 0), out, err
 
 
 def one_line(err: str) -> bool:

@@ -242,12 +242,6 @@ def refuse_cache_writes(store: ProviderStore) -> None:
             )
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeProvider]:
-    with FakeProvider(["a", "b"]) as provider:
-        yield provider
-
-
 def test_a_failed_cache_write_is_a_failure_in_the_library(
     store: ProviderStore, fake: FakeProvider
 ) -> None:

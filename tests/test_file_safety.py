@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import run_cli
 
 from provider_store import ProviderConfig, ProviderStore
-from provider_store.cli import main
 
 SECRET = "sk-private-file-secret"
 GOOD = """\
@@ -29,13 +29,6 @@ def mode(path: Path) -> int:
 
 def umask_022() -> None:
     os.umask(0o022)
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(exc.value.code or 0), out, err
 
 
 def test_default_catalog_is_private_whatever_the_umask(tmp_path: Path) -> None:

@@ -36,10 +36,7 @@ def client() -> Iterator[OpenAIClient]:
         yield made
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeProvider]:
-    with FakeProvider(["m", "n"], api_key=KEY, hang_seconds=3) as server:
-        yield server
+pytestmark = pytest.mark.fake(["m", "n"], api_key=KEY, hang_seconds=3)
 
 
 def free_port() -> int:

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import run_cli
 
 from provider_store import (
     InvalidDocumentError,
@@ -18,7 +19,6 @@ from provider_store import (
     ProviderStore,
     effective_api_key,
 )
-from provider_store.cli import main
 from provider_store.provider_config import env_var_for, env_var_names
 from provider_store.testing import FakeProvider
 
@@ -30,13 +30,6 @@ providers:
     name: P
     valid_models: {m1: one}
 """
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(exc.value.code or 0), out, err
 
 
 # -- environment variable names -------------------------------------------------------------------

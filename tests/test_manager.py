@@ -231,13 +231,10 @@ def chat_models(fake: FakeProvider) -> list[str]:
     ]
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeProvider]:
-    with FakeProvider(["good", "refused", "flaky", "known-bad", "new-good"]) as server:
-        server.set_model_behaviour("refused", "refuse")
-        server.set_model_behaviour("flaky", "error:503")
-        server.set_model_behaviour("known-bad", "refuse")
-        yield server
+pytestmark = pytest.mark.fake(
+    ["good", "refused", "flaky", "known-bad", "new-good"],
+    behaviours={"refused": "refuse", "flaky": "error:503", "known-bad": "refuse"},
+)
 
 
 @pytest.fixture
