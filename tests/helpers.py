@@ -9,10 +9,14 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
@@ -26,19 +30,30 @@ from provider_store.cli import main
 FAKE_KEY = "sk-fake-0123456789"
 
 
-def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+def run_cli(capsys: pytest.CaptureFixture[str] | None, *args: str) -> tuple[int, str, str]:
     """Run the CLI in-process with ``args``; return (exit code, stdout, stderr).
 
     Output printed before the call is discarded, so the strings hold this command's output only.
+    Without ``capsys`` (in a helper that has no fixtures) the output is captured here.
     """
+    if capsys is None:
+        out_buffer, err_buffer = io.StringIO(), io.StringIO()
+        with redirect_stdout(out_buffer), redirect_stderr(err_buffer):
+            code = _exit_code(args)
+        return code, out_buffer.getvalue(), err_buffer.getvalue()
     capsys.readouterr()
+    code = _exit_code(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _exit_code(args: tuple[str, ...]) -> int:
     with pytest.raises(SystemExit) as exited:
         main(list(args))
-    out, err = capsys.readouterr()
     code = exited.value.code
     if code is None:
-        return 0, out, err
-    return (code if isinstance(code, int) else 1), out, err
+        return 0
+    return code if isinstance(code, int) else 1
 
 
 def copy_private(source: Path, target: Path) -> None:
@@ -153,3 +168,56 @@ def _shape(conn: Connection, schema: str) -> frozenset[str]:
         versions = conn.execute(text(f'SELECT version_num FROM "{schema}".alembic_version'))
         shape |= {f"revision:{version}" for version in versions.scalars()}
     return frozenset(shape)
+
+
+# Prepended to the scripts of run_together (which may use sys and time): wait_for_start() is the
+# barrier across processes.
+_BARRIER = """\
+import sys
+import time
+
+
+def wait_for_start():
+    sys.stdout.write("ready\\n")
+    sys.stdout.flush()
+    time.sleep(max(0.0, float(sys.stdin.readline()) - time.time()))
+"""
+
+
+def run_together(script: str, argvs: list[list[str]], timeout: float = 60) -> list[tuple[int, str]]:
+    """Run the Python ``script`` once per argument list, in as many processes; return each one's
+    (exit code, stdout after the barrier) with stderr appended to the output of a failure.
+
+    Each process calls ``wait_for_start()`` when it is ready to race (after its imports); all
+    of them are released at one instant once every process is waiting.
+    """
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _BARRIER + script, *argv],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for argv in argvs
+    ]
+    try:
+        for proc in procs:
+            assert proc.stdout is not None
+            line = proc.stdout.readline()
+            assert line == "ready\n", line + (proc.stderr.read() if proc.stderr else "")
+        start_at = time.time() + 0.1
+        for proc in procs:
+            assert proc.stdin is not None
+            proc.stdin.write(f"{start_at}\n")
+            proc.stdin.flush()
+        results = []
+        for proc in procs:
+            out, err = proc.communicate(timeout=timeout)
+            results.append((proc.returncode, out if proc.returncode == 0 else out + err))
+        return results
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()

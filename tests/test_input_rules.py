@@ -84,33 +84,30 @@ def test_providers_list_names_the_variable(
 # -- YAML: near-miss keys and tabs ----------------------------------------------------------------
 
 
-def import_error(tmp_path: Path, text: str) -> str:
+def import_error(tmp_path: Path, text: str, *, in_a_process: bool = False) -> str:
     path = tmp_path / "cat.yaml"
     path.write_text(text)
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "provider_store",
-            "--db",
-            str(tmp_path / "c.db"),
-            "import",
-            str(path),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 2, result.stderr
-    assert result.stderr.strip().count("\n") == 0 and "Traceback" not in result.stderr
-    return result.stderr.replace(str(path), "cat.yaml")
+    args = ["--db", str(tmp_path / "c.db"), "import", str(path)]
+    if in_a_process:  # the installed entry point, end to end
+        result = subprocess.run(
+            [sys.executable, "-m", "provider_store", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        code, err = result.returncode, result.stderr
+    else:
+        code, _, err = run_cli(None, *args)
+    assert code == 2, err
+    assert err.strip().count("\n") == 0 and "Traceback" not in err
+    return err.replace(str(path), "cat.yaml")
 
 
 def test_near_miss_of_a_known_key_is_named_at_its_line(tmp_path: Path) -> None:
     typo = GOOD.replace("    valid_models: {m1: one}\n", "    valid_model:\n      m1: one\n")
     assert (
         "cat.yaml:6:5: [providers.p.valid_model] unknown key 'valid_model'"
-        " (did you mean 'valid_models'?)" in import_error(tmp_path, typo)
+        " (did you mean 'valid_models'?)" in import_error(tmp_path, typo, in_a_process=True)
     )
 
 
