@@ -230,6 +230,7 @@ def test_plain_path_is_a_sqlite_file(capsys: pytest.CaptureFixture[str], tmp_pat
     assert ProviderStore(str(path)).url == f"sqlite:///{path}"
 
 
+@pytest.mark.psycopg
 def test_postgres_scheme_means_the_psycopg_driver(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_cli(capsys, "--db", "postgres://u:pw-secret@127.0.0.1:1/db", "db", "current")
     assert code == 1 and one_line(err), err
