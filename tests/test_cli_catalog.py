@@ -152,6 +152,7 @@ def test_find(catalog: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 1 and json.loads(out) == []
 
 
+@pytest.mark.slow
 def test_real_subprocess(catalog: str, tmp_path: Path) -> None:
     exe = Path(sys.executable).with_name("provider-store")
     command = [str(exe)] if exe.exists() else [sys.executable, "-m", "provider_store"]

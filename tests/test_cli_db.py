@@ -39,6 +39,7 @@ def test_bad_database_url_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[s
     assert "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_console_script_upgrades_from_any_directory(tmp_path: Path) -> None:
     db = tmp_path / "x.db"
     result = subprocess.run(
@@ -74,6 +75,7 @@ def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
             assert command.help, f"{' '.join(path)} has no help text"
 
 
+@pytest.mark.slow
 def test_alembic_command_line_from_the_repo_root_uses_provider_store_url(
     tmp_path: Path,
 ) -> None:

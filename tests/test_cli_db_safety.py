@@ -64,6 +64,7 @@ def cli_process(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str
 # -- downgrade: confirmation, what is lost, relative revisions ------------------------------------
 
 
+@pytest.mark.slow
 def test_downgrade_that_drops_data_refuses_without_a_terminal(
     capsys: pytest.CaptureFixture[str], db_url: str
 ) -> None:
@@ -98,6 +99,7 @@ def test_downgrade_minus_one_steps_back_one_revision(
     assert code == 0 and revision_of(db_url) == head_revision()
 
 
+@pytest.mark.slow
 def test_downgrade_asks_on_a_terminal(tmp_path: Path) -> None:
     db_url = f"sqlite:///{tmp_path / 'cat.db'}"
     seed(db_url)
@@ -203,6 +205,7 @@ def test_newer_catalog_raises_a_provider_store_error(db_url: str) -> None:
 # -- paths and URLs -------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_explicit_path_never_creates_its_directory(tmp_path: Path) -> None:
     missing = tmp_path / "typo" / "dir"
     result = cli_process("--db", f"sqlite:///{missing / 'x.db'}", "providers", "list")
@@ -213,6 +216,7 @@ def test_explicit_path_never_creates_its_directory(tmp_path: Path) -> None:
         ProviderStore(str(missing / "x.db"))
 
 
+@pytest.mark.slow
 def test_default_location_is_created_on_demand(tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
@@ -238,6 +242,7 @@ def test_postgres_scheme_means_the_psycopg_driver(capsys: pytest.CaptureFixture[
     assert "Can't load plugin" not in err and "pw-secret" not in err
 
 
+@pytest.mark.slow
 def test_unwritable_home_is_one_line(tmp_path: Path) -> None:
     not_a_dir = tmp_path / "home-is-a-file"
     not_a_dir.write_text("")

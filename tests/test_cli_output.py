@@ -267,6 +267,7 @@ def test_json_failure_has_an_error_message(db_url: str, capsys: pytest.CaptureFi
 # -- help -----------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_bare_command_prints_help_and_exits_0() -> None:
     result = run_process()
     assert result.returncode == 0, result.stderr

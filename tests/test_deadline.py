@@ -153,6 +153,7 @@ def _cli(*args: str, env: dict[str, str]) -> tuple[subprocess.CompletedProcess[s
     return done, time.monotonic() - started
 
 
+@pytest.mark.slow
 def test_cli_discover_deadline_with_a_dripping_list(db_url: str, drip: DripServer) -> None:
     _stored_provider(db_url, drip.base_url).close()
     env = {**os.environ, "PROVIDER_STORE_URL": db_url}
@@ -178,6 +179,7 @@ def test_cli_discover_deadline_with_a_dripping_list(db_url: str, drip: DripServe
     assert KEY not in done.stdout + done.stderr
 
 
+@pytest.mark.slow
 def test_cli_discover_deadline_with_dripping_pings(db_url: str, drip: DripServer) -> None:
     _stored_provider(db_url, drip.base_url).close()
     env = {**os.environ, "PROVIDER_STORE_URL": db_url}

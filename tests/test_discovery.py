@@ -231,6 +231,7 @@ def test_discovery_records_sightings_without_touching_the_curated_catalog(
     assert store.get_config("p").valid_models == {"a": "A"}
 
 
+@pytest.mark.slow
 def test_restart_across_processes_answers_from_the_database(
     db_url: str, store: ProviderStore, fake: FakeProvider
 ) -> None:

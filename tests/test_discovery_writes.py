@@ -259,6 +259,7 @@ def test_a_failed_cache_write_is_a_failure_in_the_library(
     assert store.read_cache("p").models is None
 
 
+@pytest.mark.slow
 def test_a_failed_cache_write_fails_the_cli(store: ProviderStore, fake: FakeProvider) -> None:
     seed(store, "p", fake.base_url, api_key=KEY)
     refuse_cache_writes(store)

@@ -103,6 +103,7 @@ def import_error(tmp_path: Path, text: str, *, in_a_process: bool = False) -> st
     return err.replace(str(path), "cat.yaml")
 
 
+@pytest.mark.slow
 def test_near_miss_of_a_known_key_is_named_at_its_line(tmp_path: Path) -> None:
     typo = GOOD.replace("    valid_models: {m1: one}\n", "    valid_model:\n      m1: one\n")
     assert (
