@@ -35,15 +35,20 @@ lint: $(STAMP) ## ruff and mypy --strict
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-wheel-smoke: $(STAMP) ## pip install . (not editable) in a fresh venv, migrate from /tmp, import the shipped catalog
-	rm -rf build/wheel-venv && $(PYTHON) -m venv build/wheel-venv
+# The smoke catalog lives in this checkout's build/ (two checkouts never share it); commands run
+# from there, outside the source tree, so only the installed package can be imported.
+SMOKE := $(CURDIR)/build/wheel-smoke
+SMOKE_CLI := $(CURDIR)/build/wheel-venv/bin/provider-store --db sqlite:///$(SMOKE)/catalog.db
+
+wheel-smoke: $(STAMP) ## pip install . (not editable) in a fresh venv, migrate under build/, import the shipped catalog
+	rm -rf build/wheel-venv $(SMOKE) && $(PYTHON) -m venv build/wheel-venv && mkdir -p $(SMOKE)
 	build/wheel-venv/bin/python -m pip install --quiet .
-	cd /tmp && rm -f /tmp/provider-store-smoke.db && \
-		$(CURDIR)/build/wheel-venv/bin/provider-store --db sqlite:////tmp/provider-store-smoke.db db upgrade && \
-		$(CURDIR)/build/wheel-venv/bin/provider-store --db sqlite:////tmp/provider-store-smoke.db db current && \
-		$(CURDIR)/build/wheel-venv/bin/provider-store --db sqlite:////tmp/provider-store-smoke.db import \
+	cd $(SMOKE) && \
+		$(SMOKE_CLI) db upgrade && \
+		$(SMOKE_CLI) db current && \
+		$(SMOKE_CLI) import \
 			"$$($(CURDIR)/build/wheel-venv/bin/python -c 'import provider_store, pathlib; print(pathlib.Path(provider_store.__file__).parent / "data" / "openaicompat-providers.yaml")')" && \
-		$(CURDIR)/build/wheel-venv/bin/provider-store --db sqlite:////tmp/provider-store-smoke.db providers list
+		$(SMOKE_CLI) providers list
 
 bench: $(STAMP) ## Run every benchmark script and print its figures
 	for script in tests/benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

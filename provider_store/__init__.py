@@ -1,14 +1,18 @@
 """provider_store: a durable, cache-backed catalog of OpenAI-compatible LLM providers.
 
 Import the public API from here; submodules are implementation detail unless documented.
+The public names are the keys of ``_LAZY_NAMES`` (plus ``__version__``); ``__all__`` is derived
+from it, and the ``TYPE_CHECKING`` imports (for type checkers) are tested to match it.
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from provider_store.catalog.cache_rows import CacheState
     from provider_store.catalog.catalog_store import CatalogStore
     from provider_store.catalog.db import build_engine, resolve_url
+    from provider_store.catalog.model_facts import Sourced, SourcedMetadata
+    from provider_store.catalog.provider_edits import ProviderRemoval
     from provider_store.catalog.records import ValidationResult
     from provider_store.catalog.tables import ModelStatus, Provider, Verdict
     from provider_store.discovery.results import DiscoveryResult, Source
@@ -29,21 +33,29 @@ if TYPE_CHECKING:
         DiscoveryError,
         InvalidDocumentError,
         MissingKeyError,
+        NewerCatalogError,
+        NotAListError,
         NotFoundError,
+        OptionsError,
         ProviderConnectionError,
         ProviderHTTPError,
+        ProviderKeyError,
         ProviderStoreError,
+        RegistryError,
         StoreError,
         UnknownModelError,
     )
     from provider_store.legacy.import_report import ImportReport, ProviderChange
     from provider_store.model_info import ModelInfo
-    from provider_store.provider_config import ProviderConfig, effective_api_key
+    from provider_store.provider_config import ListCache, ProviderConfig
     from provider_store.providers.base import ConnectionOptions
+    from provider_store.providers.client import ProviderClient
     from provider_store.providers.list_pages import ListLimits
-    from provider_store.providers.openai import OpenAIClient, PingResult
-    from provider_store.providers.ping import ChatReply, ErrorFacts
+    from provider_store.providers.ping import ChatReply, PingRequest
+    from provider_store.providers.ping_replies import ErrorFacts
+    from provider_store.registries.attribute import ProviderFill
     from provider_store.resolution.manager import ProviderManager
+    from provider_store.rules import effective_api_key
     from provider_store.store import ProviderStore
 
 # Where each public name lives: imported on first use, so ``import provider_store`` (and every
@@ -61,41 +73,51 @@ _LAZY_NAMES: dict[str, str] = {
     "DiscoveryOptions": "provider_store.discovery.run_report",
     "DiscoveryReport": "provider_store.discovery.run_report",
     "DiscoveryResult": "provider_store.discovery.results",
-    "ErrorFacts": "provider_store.providers.ping",
+    "ErrorFacts": "provider_store.providers.ping_replies",
     "ImportReport": "provider_store.legacy.import_report",
     "InvalidDocumentError": "provider_store.errors",
+    "ListCache": "provider_store.provider_config",
     "ListLimits": "provider_store.providers.list_pages",
     "MissingKeyError": "provider_store.errors",
     "ModelDiscoveryService": "provider_store.discovery.service",
     "ModelInfo": "provider_store.model_info",
     "ModelStatus": "provider_store.catalog.tables",
+    "NewerCatalogError": "provider_store.errors",
+    "NotAListError": "provider_store.errors",
     "NotFoundError": "provider_store.errors",
-    "OpenAIClient": "provider_store.providers.openai",
+    "OptionsError": "provider_store.errors",
     "Phase": "provider_store.discovery.run_report",
-    "PingResult": "provider_store.providers.openai",
+    "PingRequest": "provider_store.providers.ping",
     "ProgressEvent": "provider_store.discovery.run_report",
     "Provider": "provider_store.catalog.tables",
+    "ProviderRemoval": "provider_store.catalog.provider_edits",
     "ProviderChange": "provider_store.legacy.import_report",
+    "ProviderFill": "provider_store.registries.attribute",
+    "ProviderClient": "provider_store.providers.client",
     "ProviderConfig": "provider_store.provider_config",
     "ProviderConnectionError": "provider_store.errors",
     "ProviderHTTPError": "provider_store.errors",
+    "ProviderKeyError": "provider_store.errors",
     "ProviderManager": "provider_store.resolution.manager",
     "ProviderStatus": "provider_store.discovery.run_report",
     "ProviderStore": "provider_store.store",
     "ProviderStoreError": "provider_store.errors",
     "ProviderSummary": "provider_store.discovery.run_report",
+    "RegistryError": "provider_store.errors",
     "Source": "provider_store.discovery.results",
+    "Sourced": "provider_store.catalog.model_facts",
+    "SourcedMetadata": "provider_store.catalog.model_facts",
     "StoreError": "provider_store.errors",
     "UnknownModelError": "provider_store.errors",
     "ValidationResult": "provider_store.catalog.records",
     "Verdict": "provider_store.catalog.tables",
     "build_engine": "provider_store.catalog.db",
-    "effective_api_key": "provider_store.provider_config",
+    "effective_api_key": "provider_store.rules",
     "resolve_url": "provider_store.catalog.db",
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     """Import a public name from its module on first access (PEP 562)."""
     module_name = _LAZY_NAMES.get(name)
     if module_name is None:
@@ -108,54 +130,13 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY_NAMES))
+    """The public names and the module's dunder attributes (no typing helpers)."""
+    dunders = {name for name in globals() if name.startswith("__") and name.endswith("__")}
+    return sorted(dunders | set(__all__))
 
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "AmbiguousModelError",
-    "BadResponseError",
-    "CacheState",
-    "CacheWriteError",
-    "CatalogStore",
-    "ChatReply",
-    "ConfigurationError",
-    "ConnectionOptions",
-    "DiscoveryError",
-    "DiscoveryOptions",
-    "DiscoveryReport",
-    "DiscoveryResult",
-    "ErrorFacts",
-    "ImportReport",
-    "InvalidDocumentError",
-    "ListLimits",
-    "MissingKeyError",
-    "ModelDiscoveryService",
-    "ModelInfo",
-    "ModelStatus",
-    "NotFoundError",
-    "OpenAIClient",
-    "Phase",
-    "PingResult",
-    "ProgressEvent",
-    "Provider",
-    "ProviderChange",
-    "ProviderConfig",
-    "ProviderConnectionError",
-    "ProviderHTTPError",
-    "ProviderManager",
-    "ProviderStatus",
-    "ProviderStore",
-    "ProviderStoreError",
-    "ProviderSummary",
-    "Source",
-    "StoreError",
-    "UnknownModelError",
-    "ValidationResult",
-    "Verdict",
-    "__version__",
-    "build_engine",
-    "effective_api_key",
-    "resolve_url",
-]
+__all__ = sorted([*_LAZY_NAMES, "__version__"])
+
+del TYPE_CHECKING

@@ -4,16 +4,21 @@ Every error the library raises on purpose derives from one root, so callers can 
 
     ProviderStoreError
      +-- InvalidDocumentError     a legacy YAML document (or other user input) is malformed
-     +-- NotFoundError            a provider or model key that the store does not hold
+     |    +-- OptionsError            (also a DiscoveryError) a provider's kind or options
+     +-- NotFoundError            a provider or model key that the store does not hold (a KeyError)
+     |    +-- ProviderKeyError        ProviderManager.get_provider_config's legacy KeyError
      +-- AmbiguousModelError      a bare model name matches models of several providers
      +-- UnknownModelError        a model string names no model (also a ValueError, as before)
      +-- ConfigurationError       a setting (such as the database URL) is unusable
+     +-- RegistryError            a model registry (models.dev, LiteLLM cost map) is unreadable
      +-- StoreError               the database could not be opened, migrated or written
+     |    +-- NewerCatalogError       the catalog was migrated by a newer provider-store
      |    +-- CacheWriteError         (also a DiscoveryError) discovery could not save results
      +-- DiscoveryError           talking to a provider's OpenAI-compatible API failed
           +-- ProviderConnectionError   connection refused, DNS, TLS, timeout
           +-- ProviderHTTPError         the provider answered with an error status
           +-- BadResponseError          the provider answered 2xx with something unusable
+          |    +-- NotAListError            a /models body that is not JSON or not a list shape
           +-- MissingKeyError           no API key stored and its environment variable unset
 
 Lower-level exceptions (SQLAlchemy, requests, PyYAML) are converted at the boundary with
@@ -68,6 +73,17 @@ class NotFoundError(ProviderStoreError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0]) if self.args else ""
+
+
+class ProviderKeyError(NotFoundError):
+    """The legacy ``KeyError`` of ``ProviderManager.get_provider_config``.
+
+    Its ``args[0]`` is ``Provider 'KEY' not found.`` and ``str()`` quotes it as a plain
+    ``KeyError`` does, exactly as the old class raised it; it is also a :class:`NotFoundError`.
+    """
+
+    def __str__(self) -> str:
+        return KeyError.__str__(self)
 
 
 class AmbiguousModelError(ProviderStoreError, ValueError):
@@ -147,5 +163,32 @@ class MissingKeyError(DiscoveryError):
     """The provider has no API key: none stored and its environment variable is unset."""
 
 
+class OptionsError(InvalidDocumentError, DiscoveryError):
+    """A provider's ``kind`` or connection ``options`` are unusable; ``field`` names the option.
+
+    Refused at every entry (YAML import, ``save_config``, the CLI) as bad input; met again at
+    discovery only for a row written before the rule existed, where it is a DiscoveryError.
+    """
+
+
+class NewerCatalogError(StoreError):
+    """The database was migrated by a newer provider-store than this one."""
+
+    def __init__(self, revision: str) -> None:
+        self.revision = revision
+        super().__init__(
+            f"this catalog was written by a newer provider-store (revision {revision});"
+            " upgrade provider-store"
+        )
+
+
+class NotAListError(BadResponseError):
+    """A ``/models`` body is JSON but not one of the list shapes (or not JSON at all)."""
+
+
 class CacheWriteError(StoreError, DiscoveryError):
     """Discovery learned something but the database refused to store it (e.g. a full disk)."""
+
+
+class RegistryError(ProviderStoreError):
+    """A model registry (models.dev, a LiteLLM cost map) could not be read."""

@@ -2,31 +2,42 @@
 
 from __future__ import annotations
 
-import os
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, PrivateAttr
 
-DEFAULT_CACHE_DURATION = 300
-NOT_CONFIGURED_SUFFIX = "not-configured"
-# The API dialects a provider can speak; "openai" covers every OpenAI-compatible service.
-PROVIDER_KINDS = ("openai", "anthropic", "gemini")
-DEFAULT_KIND = "openai"
+from provider_store.rules import DEFAULT_CACHE_TTL, DEFAULT_KIND
+
+
+@dataclass(frozen=True)
+class ListCache:
+    """The discovery cache a :class:`ProviderConfig` carries: a snapshot, read and written whole.
+
+    ``models`` is the last model list, ``fetched_at`` when it was fetched (epoch seconds, None
+    when never), ``ttl_seconds`` how long it stays fresh, ``empty_list_strikes`` the suspicious
+    empty answers in a row (see :mod:`provider_store.discovery.cache`).
+    """
+
+    models: list[dict[str, Any]] = field(default_factory=list)
+    fetched_at: float | None = None
+    ttl_seconds: int = DEFAULT_CACHE_TTL
+    empty_list_strikes: int = 0
 
 
 class ProviderConfig(BaseModel):
     """One provider's settings and curated models, as the legacy in-memory object had them.
 
     ``valid_models`` maps a model's long id to its short alias; ``invalid_models`` lists ids known
-    not to chat. The runtime attributes ``_cached_models``, ``_cache_timestamp`` and
-    ``_cache_duration`` hold the discovery cache and never appear in :meth:`model_dump`;
-    ``_provider_key`` names the store row a config was loaded from.
+    not to chat. The discovery cache is :attr:`list_cache`; it is kept on the legacy runtime
+    attributes ``_cached_models``, ``_cache_timestamp`` and ``_cache_duration`` (which legacy
+    code may still set directly) and never appears in :meth:`model_dump`. :attr:`catalog_key`
+    names the catalog row a config stands for (None for a loose config).
 
-    ``kind`` (the API dialect, one of :data:`PROVIDER_KINDS`, default ``"openai"``) and
-    ``options`` (connection options, see :mod:`provider_store.providers.base`, or None) are
+    ``kind`` (the API dialect, one of :data:`provider_store.rules.PROVIDER_KINDS`, default
+    ``"openai"``) and ``options`` (connection options, see
+    :mod:`provider_store.rules.provider_settings`, or None) are
     settable but, like the runtime attributes, stay out of :meth:`model_dump` so the legacy shape
     holds.
     """
@@ -41,11 +52,51 @@ class ProviderConfig(BaseModel):
 
     _cached_models: list[dict[str, Any]] = PrivateAttr(default_factory=list)
     _cache_timestamp: float = PrivateAttr(default=0.0)
-    _cache_duration: int = PrivateAttr(default=DEFAULT_CACHE_DURATION)
+    _cache_duration: int = PrivateAttr(default=DEFAULT_CACHE_TTL)
     # Suspicious empty model lists answered in a row (the in-memory twin of the provider column).
     _empty_list_strikes: int = PrivateAttr(default=0)
-    # The catalog key (e.g. "openai") of a config loaded from a store; None for a loose config.
+    # Storage of catalog_key.
     _provider_key: str | None = PrivateAttr(default=None)
+
+    @property
+    def list_cache(self) -> ListCache:
+        """A copy of the discovery cache this config carries (see :class:`ListCache`).
+
+        Assigning a :class:`ListCache` replaces it. A config loaded from a store carries the
+        provider's cache columns as they were when loaded or last discovered; a loose config's
+        cache lives only here.
+        """
+        return ListCache(
+            models=list(self._cached_models),
+            fetched_at=self._cache_timestamp or None,
+            ttl_seconds=self._cache_duration,
+            empty_list_strikes=self._empty_list_strikes,
+        )
+
+    @list_cache.setter
+    def list_cache(self, cache: ListCache) -> None:
+        self._cached_models = list(cache.models)
+        self._cache_timestamp = cache.fetched_at or 0.0
+        self._cache_duration = cache.ttl_seconds
+        self._empty_list_strikes = cache.empty_list_strikes
+
+    @property
+    def catalog_key(self) -> str | None:
+        """The catalog key (e.g. ``"openai"``) this config stands for, or None for a loose config.
+
+        Set by :class:`~provider_store.catalog.catalog_store.CatalogStore` on the configs it
+        loads and by :class:`~provider_store.resolution.manager.ProviderManager` on the configs
+        it holds. It decides two things, and nothing else does: the environment variable that
+        may supply the API key (``{KEY}_API_KEY``), and, for a
+        :class:`~provider_store.discovery.service.ModelDiscoveryService` with a store, that the
+        discovery cache and the verdicts live in that provider's row (shared by processes,
+        verdicts reused) rather than in :attr:`list_cache` alone (pinged on every check).
+        """
+        return self._provider_key
+
+    @catalog_key.setter
+    def catalog_key(self, key: str | None) -> None:
+        self._provider_key = key
 
     def get_valid_models(self) -> list[str]:
         """The long ids of the valid models, in catalog order."""
@@ -82,69 +133,3 @@ class ProviderConfig(BaseModel):
         for model in models:
             if model not in self.valid_models:
                 self.valid_models[model] = model
-
-
-def base_url_problem(url: str) -> str | None:
-    """Why ``url`` cannot be a provider's base API URL, or None when it can.
-
-    The one rule the YAML importer and ``save_config`` share: an http(s) URL with a host.
-    """
-    text = url.strip()
-    if not text:
-        return "must not be empty (e.g. https://api.example.com/v1)"
-    try:
-        parts = urlsplit(text)
-        host = parts.hostname
-    except ValueError:
-        return "is not a valid URL (e.g. https://api.example.com/v1)"
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or not host:
-        return "must be an http(s) URL (e.g. https://api.example.com/v1)"
-    return None
-
-
-def effective_api_key(
-    provider_key: str, api_key: str, environ: Mapping[str, str] | None = None
-) -> str:
-    """The key to send: the stored one, or ``{KEY}_API_KEY`` from the environment.
-
-    As the legacy loader did, a stored key that is empty or ends with ``not-configured`` is a
-    placeholder; the environment supplies the real key at use time and it is never stored.
-    """
-    if api_key and not api_key.endswith(NOT_CONFIGURED_SUFFIX):
-        return api_key
-    env = os.environ if environ is None else environ
-    name = env_var_in_use(provider_key, env)
-    return env[name] if name is not None else api_key
-
-
-_NON_IDENTIFIER = re.compile(r"[^A-Za-z0-9_]")
-
-
-def env_var_for(provider_key: str) -> str:
-    """The environment variable that supplies a provider's key, e.g. ``OPENAI_API_KEY``.
-
-    The key is upper-cased and every character a shell variable name cannot hold becomes
-    ``_`` (``open-router`` -> ``OPEN_ROUTER_API_KEY``); a name that would start with a digit
-    gets a leading ``_``.
-    """
-    name = _NON_IDENTIFIER.sub("_", provider_key.upper()) + "_API_KEY"
-    return f"_{name}" if name[:1].isdigit() else name
-
-
-def env_var_names(provider_key: str) -> list[str]:
-    """The variables looked up for a provider's key, in order: :func:`env_var_for`, then the
-    legacy ``{KEY.upper()}_API_KEY`` when it differs (kept as a fallback)."""
-    names = [env_var_for(provider_key)]
-    legacy = f"{provider_key.upper()}_API_KEY"
-    if legacy not in names:
-        names.append(legacy)
-    return names
-
-
-def env_var_in_use(provider_key: str, environ: Mapping[str, str] | None = None) -> str | None:
-    """The first of :func:`env_var_names` set to a non-empty value, or None."""
-    env = os.environ if environ is None else environ
-    for name in env_var_names(provider_key):
-        if env.get(name, "").strip():
-            return name
-    return None

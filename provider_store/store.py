@@ -6,27 +6,59 @@ The catalog wing knows nothing of YAML; this class joins the two so that ``store
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
 
+from provider_store.catalog import provider_edits
 from provider_store.catalog.catalog_store import CatalogStore
+from provider_store.catalog.provider_edits import ProviderRemoval
+from provider_store.errors import ConfigurationError
+from provider_store.provider_config import ProviderConfig
+from provider_store.rules import DEFAULT_KIND, NO_KEY_OPTION, check_cache_ttl, check_options
 
 if TYPE_CHECKING:
+    from provider_store.catalog.model_facts import SourcedMetadata
     from provider_store.legacy.import_report import ImportReport
+    from provider_store.registries.attribute import ProviderFill
 
 # The legacy wing (PyYAML) is imported by the methods that use it: listing the catalog
 # does not pay for it.
 
 
 class ProviderStore(CatalogStore):
-    """The durable catalog of providers and models, with legacy YAML import and export."""
+    """The durable catalog of providers and models, with legacy YAML import and export.
+
+    A context manager: ``with ProviderStore(url) as store:`` closes the store (its connection
+    pool) on leaving the block, also when the block raises.
+    """
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
 
     # -- legacy YAML import / export --------------------------------------------------------
 
     def import_yaml(
-        self, path: str | Path, *, replace: bool = False, dry_run: bool = False
+        self,
+        path: str | Path,
+        *,
+        replace: bool = False,
+        dry_run: bool = False,
+        data: bytes | None = None,
     ) -> ImportReport:
         """Import a legacy YAML file in one transaction; see :mod:`provider_store.legacy.importer`.
+
+        ``data``, when given, is the document itself (e.g. read from standard input), and
+        ``path`` only names it in messages.
 
         Merge by default (the file's providers are inserted or updated, others left alone);
         ``replace`` makes the store equal to the file; ``dry_run`` reports and writes nothing.
@@ -34,7 +66,7 @@ class ProviderStore(CatalogStore):
         """
         from provider_store.legacy import importer
 
-        return importer.import_yaml(self, path, replace=replace, dry_run=dry_run)
+        return importer.import_yaml(self, path, replace=replace, dry_run=dry_run, data=data)
 
     def export_yaml(
         self, path: str | Path, *, redact_keys: bool = False, with_metadata: bool = False
@@ -57,4 +89,154 @@ class ProviderStore(CatalogStore):
 
         return exporter.export_bytes(self, redact_keys=redact_keys, with_metadata=with_metadata)[0]
 
-    # -- discovery cache, errors and validation verdicts ---------------------------------------
+    # -- metadata from registries and from the user ------------------------------------------
+
+    def fill_from_registries(
+        self,
+        *,
+        litellm: str | Path | None = None,
+        models_dev: bool = True,
+        providers: Iterable[str] | None = None,
+    ) -> list[ProviderFill]:
+        """Attribute what models.dev (the installed ``models-dev`` data) and, when named, a
+        LiteLLM cost map (file or URL) know about the catalog's models; see
+        :mod:`provider_store.registries`. Each registry's facts replace what it said before;
+        listed values and the user's overrides are never touched."""
+        from provider_store.registries.attribute import attribute
+        from provider_store.registries.litellm import load_litellm
+        from provider_store.registries.models_dev import load_models_dev
+
+        registries = [load_litellm(litellm)] if litellm is not None else []
+        if models_dev:
+            registries.append(load_models_dev())
+        return attribute(self, registries, providers)
+
+    def model_metadata(self, provider_key: str, model_id: str) -> SourcedMetadata:
+        """One model's metadata, each value with its source, by the order of trust: the user's
+        override, then the provider's list, then the registries (LiteLLM, then models.dev)."""
+        from provider_store.catalog.model_facts import sourced_metadata
+
+        with self.read() as session:
+            return sourced_metadata(session, provider_key, model_id)
+
+    def set_model_metadata(self, provider_key: str, model_id: str, **values: Any) -> None:
+        """Override fields of a model's metadata (``context_length=200000``); None clears an
+        override. Overrides survive every refresh, registry update and re-import."""
+        from provider_store.catalog.model_facts import set_user_facts
+        from provider_store.catalog.tables import utc_now
+
+        with self.transaction() as session:
+            set_user_facts(session, provider_key, model_id, values, utc_now())
+
+    # -- everyday edits (the CLI's providers / keys / models verbs) ----------------------------
+
+    def add_provider(
+        self,
+        key: str,
+        base_api_url: str,
+        *,
+        name: str | None = None,
+        kind: str = DEFAULT_KIND,
+        options: dict[str, Any] | None = None,
+        cache_ttl: int | None = None,
+        keyless: bool = False,
+    ) -> None:
+        """Add provider ``key`` (name defaults to the key; the key comes from ``{KEY}_API_KEY``
+        or :meth:`set_api_key`). ``keyless`` marks a local server that takes no key (option
+        ``no_key``). ConfigurationError when the key exists or a setting is unusable."""
+        provider_edits.checked_key(key)
+        opts = dict(options or {})
+        if keyless:
+            opts[NO_KEY_OPTION] = True
+        config = ProviderConfig(
+            name=name if name is not None else key,
+            base_api_url=base_api_url.strip(),
+            kind=kind,
+            options=check_options(opts) or None,
+        )
+        with self.transaction() as session:
+            if key in self.provider_keys(session=session):
+                raise ConfigurationError(
+                    f"provider {key} already exists (change it with: providers set {key} ...)"
+                )
+            self.save_config(key, config, session=session)
+            if cache_ttl is not None:
+                self.set_cache_ttl(key, check_cache_ttl(cache_ttl), session=session)
+
+    def update_provider(
+        self,
+        key: str,
+        *,
+        name: str | None = None,
+        base_api_url: str | None = None,
+        kind: str | None = None,
+        set_options: dict[str, Any] | None = None,
+        unset_options: Iterable[str] = (),
+        cache_ttl: int | None = None,
+        keyless: bool | None = None,
+    ) -> ProviderConfig:
+        """Change provider ``key``'s settings (None leaves one as it is); its models, verdicts,
+        stored key and cache stay. Returns the provider as stored now."""
+        with self.transaction() as session:
+            config = self.get_config(key, session=session)
+            if name is not None:
+                config.name = name
+            if base_api_url is not None:
+                config.base_api_url = base_api_url.strip()
+            if kind is not None:
+                config.kind = kind
+            opts = dict(config.options or {})
+            for option in unset_options:
+                if option not in opts:
+                    known = ", ".join(sorted(opts)) or "none"
+                    raise ConfigurationError(
+                        f"provider {key} has no option {option!r} (it has: {known})"
+                    )
+                opts.pop(option)
+            opts.update(set_options or {})
+            if keyless is not None:
+                opts.pop(NO_KEY_OPTION, None)
+                if keyless:
+                    opts[NO_KEY_OPTION] = True
+            config.options = check_options(opts) or None
+            self.save_config(key, config, session=session)
+            if cache_ttl is not None:
+                self.set_cache_ttl(key, check_cache_ttl(cache_ttl), session=session)
+            return self.get_config(key, session=session)
+
+    def removal_plan(self, keys: Iterable[str]) -> list[ProviderRemoval]:
+        """What :meth:`remove_providers` would take: models, verdicts, stored key per provider."""
+        with self.read() as session:
+            return provider_edits.removals(session, list(keys))
+
+    def remove_providers(self, keys: Iterable[str]) -> list[ProviderRemoval]:
+        """Remove providers (with their models, verdicts, facts and stored keys) in one
+        transaction; NotFoundError for an unknown key, and then nothing is removed."""
+        with self.transaction() as session:
+            plan = provider_edits.removals(session, list(keys))
+            for removal in plan:
+                self.delete_provider(removal.key, session=session)
+            return plan
+
+    def rename_provider(self, old: str, new: str) -> None:
+        """Give provider ``old`` the key ``new``, keeping its models, verdicts and cache."""
+        with self.transaction() as session:
+            provider_edits.rename(session, old, new)
+
+    def set_api_key(self, key: str, api_key: str | None) -> None:
+        """Store provider ``key``'s API key (None forgets it; the environment then supplies it)."""
+        with self.transaction() as session:
+            provider_edits.set_key(session, key, api_key)
+
+    def set_alias(self, key: str, model_id: str, alias: str | None) -> None:
+        """Give a valid model a short alias (None: the model id again)."""
+        with self.transaction() as session:
+            provider_edits.set_alias(session, key, model_id, alias)
+
+    def mark_model(
+        self, key: str, model_id: str, verdict: str | None, *, reason: str | None = None
+    ) -> None:
+        """Mark a model ``valid`` or ``invalid`` by hand; discovery keeps the mark until
+        ``verdict=None`` returns the model to discovery's care."""
+        with self.transaction() as session:
+            provider_edits.mark(session, key, model_id, verdict, reason)

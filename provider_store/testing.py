@@ -294,13 +294,25 @@ class FakeProvider:
         with self._lock:
             self._state.requests.clear()
 
-    # -- request handling (called from server threads) ----------------------------------------
+    # -- request handling (called by the request handler, from server threads) -----------------
 
-    def _record(self, request: RecordedRequest) -> None:
+    def connection_opened(self, sock: socket.socket) -> None:
+        """Remember an open connection, so that :meth:`stop` can cut it."""
+        with self._lock:
+            self._connections.add(sock)
+
+    def connection_closed(self, sock: socket.socket) -> None:
+        """Forget a connection that ended."""
+        with self._lock:
+            self._connections.discard(sock)
+
+    def record_request(self, request: RecordedRequest) -> None:
+        """Add a request to :meth:`requests`."""
         with self._lock:
             self._state.requests.append(request)
 
-    def _take_failure(self) -> _Failure | None:
+    def take_failure(self) -> _Failure | None:
+        """The failure ``GET /models`` answers with now (one use counted), or None."""
         with self._lock:
             failure = self._state.failure
             if failure is None:
@@ -311,13 +323,15 @@ class FakeProvider:
                     self._state.failure = None
             return failure
 
-    def _behaviour_for(self, model: str) -> str | None:
+    def behaviour_for(self, model: str) -> str | None:
+        """How a ping of ``model`` is answered, or None for an unknown model."""
         with self._lock:
             if model in self._state.behaviours:
                 return self._state.behaviours[model]
             return "pong" if model in self._state.models else None
 
-    def _models_payload(self, query: dict[str, str] | None = None) -> dict[str, Any]:
+    def models_payload(self, query: dict[str, str] | None = None) -> dict[str, Any]:
+        """The ``GET /models`` body (one page of it when ``page_size`` is set)."""
         with self._lock:
             ids = list(self._state.models)
             metadata = {k: dict(v) for k, v in self._state.metadata.items()}
@@ -329,9 +343,14 @@ class FakeProvider:
             return {"object": "list", "data": items}
         return _page(items, self.page_size, query or {})
 
-    def _wait(self, seconds: float) -> None:
+    def pause(self, seconds: float) -> None:
+        """Wait ``seconds``, or less when the server stops meanwhile."""
         if seconds > 0:
             self._stopping.wait(seconds)
+
+    def request_stop(self) -> None:
+        """Make :meth:`serve_forever` return (safe in a signal handler)."""
+        self._stopping.set()
 
 
 def _known_behaviour(behaviour: str) -> bool:
@@ -444,15 +463,13 @@ def _make_handler(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
         def handle(self) -> None:
             """Serve one connection, remembered so that stop() can cut it."""
             sock = self.connection
-            with fake._lock:
-                fake._connections.add(sock)
+            fake.connection_opened(sock)
             try:
                 super().handle()
             except OSError:
                 pass
             finally:
-                with fake._lock:
-                    fake._connections.discard(sock)
+                fake.connection_closed(sock)
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
             """Stay quiet: tests and demos read the recorded requests instead."""
@@ -474,8 +491,9 @@ def _make_handler(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
                     body = json.loads(raw)
                 except ValueError:
                     body = raw.decode("utf-8", "replace")
-            fake._record(RecordedRequest(method, path, dict(self.headers.items()), body, query))
-            fake._wait(fake.latency)
+            headers = dict(self.headers.items())
+            fake.record_request(RecordedRequest(method, path, headers, body, query))
+            fake.pause(fake.latency)
             if fake.api_key is not None and self.headers.get("Authorization") != (
                 f"Bearer {fake.api_key}"
             ):
@@ -493,9 +511,9 @@ def _make_handler(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
 
         def _models(self, query: dict[str, str]) -> None:
-            failure = fake._take_failure()
+            failure = fake.take_failure()
             if failure is None:
-                self._json(200, fake._models_payload(query))
+                self._json(200, fake.models_payload(query))
                 return
             kind = failure.kind
             if kind == "status":
@@ -521,8 +539,8 @@ def _make_handler(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
             elif kind == "hang":
-                fake._wait(fake.hang_seconds)
-                self._json(200, fake._models_payload())
+                fake.pause(fake.hang_seconds)
+                self._json(200, fake.models_payload())
             else:  # close
                 self.close_connection = True
 
@@ -550,7 +568,7 @@ def _make_handler(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
             if not isinstance(model, str):
                 self._json(400, _error_body("'model' is required"))
                 return
-            behaviour = fake._behaviour_for(model)
+            behaviour = fake.behaviour_for(model)
             if behaviour is None:
                 message = f"The model `{model}` does not exist"
                 self._json(404, _error_body(message, "model_not_found"))
@@ -561,7 +579,7 @@ def _make_handler(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
             elif behaviour == "refuse":
                 self._json(400, _error_body(f"{model} is not a chat model"))
             elif behaviour == "timeout":
-                fake._wait(fake.hang_seconds)
+                fake.pause(fake.hang_seconds)
                 self._json(200, _chat_payload(model, "pong (too late)"))
             elif behaviour.startswith("reasoning"):
                 budget = behaviour.partition(":")[2]
@@ -644,6 +662,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         model, sep, behaviour = item.partition("=")
         if not sep or not model:
             parser.error(f"--behaviour takes MODEL=BEHAVIOUR, got {item!r}")
+        if model not in models:
+            served = ", ".join(models) or "none (--models is empty)"
+            sys.stderr.write(
+                f"{parser.prog}: --behaviour {item}: {model!r} is not served; "
+                f"--models serves: {served}\n"
+            )
+            return 2
         try:
             fake.set_model_behaviour(model, behaviour)
         except ValueError as exc:
@@ -662,7 +687,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(str(exc))
 
     def _stop(_signum: int, _frame: Any) -> None:
-        fake._stopping.set()
+        fake.request_stop()
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)

@@ -9,9 +9,11 @@
 4. stop the server and show, from new processes, that the catalog answers from its cache.
 
 Every step prints the exact command it runs (``$ ...``) and its output. Commands run through the
-installed ``provider-store`` entry point, from the repository root, with the two environment
-variables printed at the start. At the end the demo checks the verdicts it explained; a step that
-failed or a verdict that differs is listed and the demo exits 1.
+installed ``provider-store`` entry point, from the repository root, with the environment
+variables printed at the start; $COLUMNS is the demo's terminal width (80 when there is none), as
+their output is piped to the demo and would otherwise be laid out for 240 columns. At the end the
+demo checks the verdicts it explained; a step that failed or a verdict that differs is listed and
+the demo exits 1.
 """
 
 from __future__ import annotations
@@ -66,9 +68,34 @@ def show(line: str) -> None:
     sys.stdout.flush()
 
 
+def terminal_columns() -> int:
+    """The width the demo's reader sees: $COLUMNS, else the terminal of stdout or stderr, else 80.
+
+    The commands below write into a pipe (the demo reads them), where provider-store would lay
+    tables out for 240 columns; the demo passes this width on as $COLUMNS instead.
+    """
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            return os.get_terminal_size(stream.fileno()).columns
+        except (OSError, ValueError):
+            continue
+    return 80
+
+
 def _env() -> dict[str, str]:
-    """The environment printed at the start; the installed entry points come first on PATH."""
-    return {**os.environ, **ENV, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    """The environment printed at the start; the installed entry points come first on PATH.
+
+    $COLUMNS is the demo's own terminal width, so tables fit the screen the demo is read on.
+    """
+    return {
+        **os.environ,
+        **ENV,
+        "COLUMNS": str(terminal_columns()),
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
 
 
 def run(*args: str, expect: int = 0, quiet: bool = False) -> str:
@@ -134,6 +161,14 @@ def explain_behaviours(base_url: str) -> None:
         sys.stdout.write(f"  {model} is listed with {', '.join(fields)}\n")
 
 
+def check_registry(output: str) -> None:
+    """openai/4o's context and prices come from the models.dev data shipped with the package."""
+    shown = json.loads(output)
+    source = shown["sources"].get("context_length", {}).get("source", "")
+    if shown["context_length"] is None or not source.startswith("models.dev"):
+        failures.append(f"openai/4o context_length {shown['context_length']} from {source!r}")
+
+
 def check_verdicts(listing: str) -> None:
     """Compare the stored verdicts with those the server's behaviours should earn."""
     try:
@@ -155,6 +190,7 @@ def main() -> None:
     say("Environment of every command below")
     for name, value in ENV.items():
         show(f"export {name}={shlex.quote(value)}")
+    show(f"export COLUMNS={terminal_columns()}  # this terminal's width, for the tables")
 
     say("Start a loopback OpenAI-compatible provider")
     server, base_url = start_provider()
@@ -185,6 +221,11 @@ def main() -> None:
 
         say("What the provider's list says about a model")
         run("models", "show", "local/local-chat-large")
+
+        say("What a list leaves out (OpenAI lists no context or prices) comes from models.dev")
+        run("registries", "update")
+        run("models", "show", "openai/4o")
+        check_registry(run("models", "show", "openai/4o", "--json", quiet=True))
 
         say("Resolve names across providers")
         run("resolve", "big")

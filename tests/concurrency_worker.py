@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from provider_store import (
     ModelDiscoveryService,
-    OpenAIClient,
+    ProviderClient,
     ProviderStore,
     ValidationResult,
 )
@@ -97,7 +97,7 @@ def _emit(payload: dict[str, Any]) -> None:
 
 
 def _service(store: ProviderStore, lease: float | None, wait: float | None) -> Any:
-    client = OpenAIClient(connect_timeout=2, read_timeout=5, deadline=10, backoff=0.05)
+    client = ProviderClient(connect_timeout=2, read_timeout=5, deadline=10, backoff=0.05)
     return ModelDiscoveryService(store, client=client, lease_seconds=lease, wait_seconds=wait)
 
 
@@ -250,7 +250,7 @@ def manager_discover(url: str) -> None:
     from provider_store import ProviderManager
 
     store = ProviderStore(url)
-    client = OpenAIClient(connect_timeout=5, read_timeout=120, deadline=180, backoff=0.05)
+    client = ProviderClient(connect_timeout=5, read_timeout=120, deadline=180, backoff=0.05)
     service = ModelDiscoveryService(store, client=client)
     manager = ProviderManager(store=store, service=service)
     sys.stdout.write("loaded\n")

@@ -13,6 +13,10 @@ ids = st.one_of(
     st.builds(lambda a, b: f"{a}/{b}", st.from_regex(r"[A-Za-z0-9.-]{1,12}", fullmatch=True),
               st.from_regex(r"[A-Za-z0-9._-]{1,20}", fullmatch=True)),
 )  # fmt: skip
+# Provider keys follow rules.PROVIDER_KEY_RULE (letters, digits, ".", "_", "-"; no "..").
+provider_keys = st.from_regex(
+    r"[A-Za-z0-9][A-Za-z0-9_-]{0,11}(\.[A-Za-z0-9_-]{1,8})?", fullmatch=True
+)
 json_scalars = st.one_of(
     st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False), text
 )
@@ -31,7 +35,9 @@ def providers(draw: st.DrawFn, key: str) -> LegacyProvider:
     valid = draw(st.dictionaries(ids, text, max_size=draw(st.sampled_from([0, 3, 60]))))
     invalid = draw(st.lists(ids.filter(lambda i: i not in valid), unique=True, max_size=8))
     url = draw(st.sampled_from(["http://", "https://"])) + draw(
-        st.from_regex(r"[a-z0-9.-]{1,20}(:[0-9]{2,5})?(/[\w./~%-]{0,20})?", fullmatch=True)
+        st.from_regex(
+            r"[a-z][a-z0-9.-]{0,19}(:[1-9][0-9]{1,3})?(/[\w./~%-]{0,20})?", fullmatch=True
+        )
     )
     return LegacyProvider(
         key=key,
@@ -46,6 +52,6 @@ def providers(draw: st.DrawFn, key: str) -> LegacyProvider:
 
 @st.composite
 def documents(draw: st.DrawFn) -> LegacyDocument:
-    keys = draw(st.lists(ids, unique=True, max_size=5))
+    keys = draw(st.lists(provider_keys, unique=True, max_size=5))
     top = draw(st.dictionaries(text.filter(lambda k: k != "providers"), json_values, max_size=3))
     return LegacyDocument(providers={k: draw(providers(k)) for k in keys}, extra=top)

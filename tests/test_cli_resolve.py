@@ -65,13 +65,9 @@ def test_an_unknown_prefix_is_looked_past_with_a_note(
 def test_strict_refuses_an_unknown_prefix(catalog: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "--db", catalog, "resolve", "nope/4o", "--strict")
     assert (code, out) == (2, "")
-    assert err.strip() == (
-        "Error: Unknown provider: nope (did you mean openai/gpt-4o-2024-08-06 (4o)?)"
-    )
+    assert err.strip() == "Error: Unknown provider: nope"  # no provider is near "nope"
     code, _out, err = run(capsys, "--db", catalog, "resolve", "opnai/o3-mini", "--strict")
-    assert code == 2 and err.strip() == (
-        "Error: Unknown provider: opnai (did you mean openai/o3-mini?)"
-    )
+    assert code == 2 and err.strip() == "Error: Unknown provider: opnai (did you mean openai?)"
     code, out, _err = run(capsys, "--db", catalog, "resolve", "Qwen/QwQ-32B", "--strict")
     assert (code, out.strip()) == (0, "together/Qwen/QwQ-32B")  # the whole string is an id
     code, out, _err = run(capsys, "--db", catalog, "resolve", "openai/4o", "--strict")

@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, make_url, select, text
 
 from provider_store import (
     ModelDiscoveryService,
-    OpenAIClient,
+    ProviderClient,
     ProviderConfig,
     ProviderManager,
     ProviderStore,
@@ -42,7 +42,7 @@ from concurrency_worker import run_together, spawn, verify_last_writer  # noqa: 
 
 
 def service_for(store: ProviderStore, **kwargs: float) -> ModelDiscoveryService:
-    client = OpenAIClient(connect_timeout=1, read_timeout=5, deadline=10, backoff=0.01)
+    client = ProviderClient(connect_timeout=1, read_timeout=5, deadline=10, backoff=0.01)
     return ModelDiscoveryService(store, client=client, **kwargs)
 
 

@@ -19,14 +19,20 @@ from pathlib import Path
 import pytest
 from drip_server import DripServer
 
-from provider_store import ProviderConfig, ProviderStore
+from provider_store import ProviderConfig, ProviderStore, ValidationResult, Verdict
 from provider_store.discovery.service import ModelDiscoveryService, Source
 from provider_store.errors import ProviderConnectionError
+from provider_store.providers.client import ProviderClient
 from provider_store.providers.deadline import deadline_scope
-from provider_store.providers.openai import OpenAIClient
 
 KEY = "sk-drip-0123456789"
 MARGIN = 2.5  # seconds allowed past a deadline before a test calls it a failure
+
+
+def check(client: ProviderClient, base_url: str, model: str = "m") -> ValidationResult:
+    """The verdict of one ping of ``model`` through the discovery service (a loose config)."""
+    service = ModelDiscoveryService(client=client)
+    return service.check_model(ProviderConfig(base_api_url=base_url, api_key=KEY), model)
 
 
 @pytest.fixture
@@ -38,7 +44,7 @@ def drip() -> Iterator[DripServer]:
 @pytest.mark.parametrize("part", ["status", "headers", "body"])
 def test_a_dripping_model_list_is_cut_off_at_the_deadline(drip: DripServer, part: str) -> None:
     drip.drip = part
-    with OpenAIClient(read_timeout=10, deadline=1.0) as client:
+    with ProviderClient(read_timeout=10, deadline=1.0) as client:
         started = time.monotonic()
         with pytest.raises(ProviderConnectionError, match="deadline") as caught:
             client.list_models(drip.base_url, KEY)
@@ -50,17 +56,16 @@ def test_a_dripping_model_list_is_cut_off_at_the_deadline(drip: DripServer, part
 @pytest.mark.parametrize("part", ["headers", "body"])
 def test_a_dripping_ping_answer_is_cut_off_at_the_deadline(drip: DripServer, part: str) -> None:
     drip.drip = part
-    with OpenAIClient(read_timeout=10, deadline=1.0) as client:
+    with ProviderClient(read_timeout=10, deadline=1.0) as client:
         started = time.monotonic()
-        result = client.ping(drip.base_url, KEY, "alpha")
+        result = check(client, drip.base_url, "alpha")
         elapsed = time.monotonic() - started
-    assert isinstance(result.error, ProviderConnectionError)
-    assert not result.pong and "deadline" in result.detail
+    assert result.verdict is Verdict.INCONCLUSIVE and "deadline" in result.reason
     assert elapsed < 1.0 + MARGIN
 
 
 def test_a_reused_keep_alive_connection_is_watched_too(drip: DripServer) -> None:
-    with OpenAIClient(read_timeout=10, deadline=1.0) as client:
+    with ProviderClient(read_timeout=10, deadline=1.0) as client:
         assert [m["id"] for m in client.list_models(drip.base_url, KEY)] == ["alpha", "beta"]
         drip.drip = "body"
         started = time.monotonic()
@@ -74,17 +79,17 @@ def test_a_reused_keep_alive_connection_is_watched_too(drip: DripServer) -> None
 
 
 def test_answers_inside_the_deadline_are_untouched(drip: DripServer) -> None:
-    with OpenAIClient(deadline=1.0) as client:
+    with ProviderClient(deadline=1.0) as client:
         for _ in range(20):
             assert len(client.list_models(drip.base_url, KEY)) == 2
-            assert client.ping(drip.base_url, KEY, "alpha").pong
+            assert check(client, drip.base_url, "alpha").verdict is Verdict.VALID
         time.sleep(1.2)  # past every earlier call's deadline: a late watchdog must not fire
         assert len(client.list_models(drip.base_url, KEY)) == 2
 
 
 def test_a_deadline_scope_shortens_the_clients_deadline(drip: DripServer) -> None:
     drip.drip = "body"
-    with OpenAIClient(read_timeout=10, deadline=60) as client, deadline_scope(1.0):
+    with ProviderClient(read_timeout=10, deadline=60) as client, deadline_scope(1.0):
         started = time.monotonic()
         with pytest.raises(ProviderConnectionError, match="deadline"):
             client.list_models(drip.base_url, KEY)
@@ -102,7 +107,7 @@ def test_discovery_serves_the_stale_list_and_records_the_failure(
 ) -> None:
     store = _stored_provider(db_url, drip.base_url)
     try:
-        with ModelDiscoveryService(store, client=OpenAIClient(deadline=1.0)) as service:
+        with ModelDiscoveryService(store, client=ProviderClient(deadline=1.0)) as service:
             config = store.get_config("drippy")
             assert service.discover(config, force_refresh=True).source is Source.FRESH
             drip.models = ["gamma"]
@@ -120,7 +125,7 @@ def test_discovery_serves_the_stale_list_and_records_the_failure(
 
 
 def test_the_library_default_deadline_holds(db_url: str, drip: DripServer) -> None:
-    """ModelDiscoveryService() with its own default OpenAIClient: its watchdog cuts the exchange.
+    """ModelDiscoveryService() with its own default ProviderClient: its watchdog cuts the exchange.
 
     The default is 30 s; the dripping exchange runs inside a 1 s :func:`deadline_scope`, which
     the default client honours as it honours its own deadline, so the test need not wait 30 s.
@@ -231,7 +236,7 @@ def tls_drip(
 def test_a_dripping_tls_provider_is_cut_off_at_the_deadline(
     tls_drip: DripServer, part: str
 ) -> None:
-    with OpenAIClient(read_timeout=10, deadline=1.0) as client:
+    with ProviderClient(read_timeout=10, deadline=1.0) as client:
         assert len(client.list_models(tls_drip.base_url, KEY)) == 2  # TLS itself works
         tls_drip.drip = part
         started = time.monotonic()

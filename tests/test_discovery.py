@@ -19,7 +19,7 @@ from provider_store import (
     BadResponseError,
     DiscoveryError,
     ModelDiscoveryService,
-    OpenAIClient,
+    ProviderClient,
     ProviderConfig,
     ProviderConnectionError,
     ProviderHTTPError,
@@ -39,7 +39,7 @@ pytestmark = pytest.mark.fake(["a", "b"], api_key=KEY, hang_seconds=3)
 
 @pytest.fixture
 def service(store: ProviderStore) -> Iterator[ModelDiscoveryService]:
-    client = OpenAIClient(connect_timeout=1, read_timeout=0.5, deadline=5, backoff=0.01)
+    client = ProviderClient(connect_timeout=1, read_timeout=0.5, deadline=5, backoff=0.01)
     with ModelDiscoveryService(store, client=client) as made:
         yield made
     client.close()
@@ -263,7 +263,7 @@ def test_restart_across_processes_answers_from_the_database(
 
 
 def test_loose_config_uses_the_in_memory_cache(fake: FakeProvider) -> None:
-    client = OpenAIClient(read_timeout=0.5, backoff=0.01)
+    client = ProviderClient(read_timeout=0.5, backoff=0.01)
     with ModelDiscoveryService(client=client) as service:
         config = ProviderConfig(base_api_url=fake.base_url + "/", api_key=KEY)
         assert service.discover(config).source is Source.FRESH
@@ -279,7 +279,7 @@ def test_loose_config_uses_the_in_memory_cache(fake: FakeProvider) -> None:
 
 
 def test_legacy_discover_models_never_raises() -> None:
-    with ModelDiscoveryService(client=OpenAIClient(connect_timeout=0.5, backoff=0.01)) as service:
+    with ModelDiscoveryService(client=ProviderClient(connect_timeout=0.5, backoff=0.01)) as service:
         assert service.discover_models(ProviderConfig(base_api_url="not a url")) == []
         url = f"http://127.0.0.1:{free_port()}/v1"
         assert service.discover_models(ProviderConfig(base_api_url=url), True) == []

@@ -22,14 +22,14 @@ from sqlalchemy import text
 
 from provider_store import (
     ModelDiscoveryService,
-    OpenAIClient,
+    ProviderClient,
     ProviderConfig,
     ProviderManager,
     ProviderStore,
     Source,
 )
 from provider_store.errors import CacheWriteError, MissingKeyError
-from provider_store.provider_config import env_var_for
+from provider_store.rules import env_var_for
 from provider_store.testing import FakeProvider
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -198,7 +198,7 @@ def test_verdicts_are_kept_when_another_provider_fails(
 ) -> None:
     seed(store, "ok", fake.base_url, api_key=KEY)
     seed(store, "down", "http://127.0.0.1:9/v1", api_key=KEY, valid_models={"x": "x"})
-    client = OpenAIClient(connect_timeout=2, read_timeout=10, deadline=20, retries=0)
+    client = ProviderClient(connect_timeout=2, read_timeout=10, deadline=20, retries=0)
     with ModelDiscoveryService(store, client=client) as service:
         manager = ProviderManager(store=store, service=service)
         assert manager.discover_models() is False

@@ -1,73 +1,69 @@
-"""The public API is exactly what we mean it to be, and every name in it is importable."""
+"""The public API is exactly what we mean it to be, and every name in it is importable.
+
+``provider_store._LAZY_NAMES`` is the one list of public names: ``__all__`` is derived from it and
+the ``TYPE_CHECKING`` imports are checked against it here (no fourth copy of the list).
+"""
 
 from __future__ import annotations
 
+import ast
 import inspect
 import typing
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pydantic
 
 import provider_store
+from provider_store import errors
 from provider_store.discovery.run_report import ProgressCallback
 
-EXPECTED = {
-    # errors
-    "ProviderStoreError",
-    "AmbiguousModelError",
-    "UnknownModelError",
-    "BadResponseError",
-    "CacheWriteError",
-    "ConfigurationError",
-    "DiscoveryError",
-    "InvalidDocumentError",
-    "MissingKeyError",
-    "NotFoundError",
-    "ProviderConnectionError",
-    "ProviderHTTPError",
-    "StoreError",
-    # the catalog and its values
-    "ProviderConfig",
-    "ProviderStore",
-    "CatalogStore",
-    "CacheState",
-    "Provider",
-    "ModelStatus",
-    "ModelInfo",
-    "Verdict",
-    "effective_api_key",
-    "build_engine",
-    "resolve_url",
-    # legacy YAML import
-    "ImportReport",
-    "ProviderChange",
-    # discovery and validation
-    "ModelDiscoveryService",
-    "OpenAIClient",
-    "ConnectionOptions",
-    "ListLimits",
-    "ChatReply",
-    "ErrorFacts",
-    "PingResult",
-    "DiscoveryResult",
-    "Source",
-    "ValidationResult",
-    "DiscoveryOptions",
-    "ProgressEvent",
-    "Phase",
-    # the manager
-    "ProviderManager",
-    "DiscoveryReport",
-    "ProviderSummary",
-    "ProviderStatus",
-    "__version__",
-}
+PACKAGE_INIT = Path(provider_store.__file__)
 
 
-def test_all_lists_exactly_the_public_api_sorted() -> None:
-    assert set(provider_store.__all__) == EXPECTED
-    assert provider_store.__all__ == sorted(provider_store.__all__)
+def type_checking_imports() -> dict[str, str]:
+    """The names the ``if TYPE_CHECKING:`` block of ``provider_store/__init__.py`` imports, with
+    the module each comes from."""
+    tree = ast.parse(PACKAGE_INIT.read_text(encoding="utf-8"))
+    block = next(
+        node
+        for node in tree.body
+        if isinstance(node, ast.If)
+        and isinstance(node.test, ast.Name)
+        and node.test.id == "TYPE_CHECKING"
+    )
+    return {
+        alias.asname or alias.name: node.module or ""
+        for node in block.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+
+
+def test_all_is_the_lazy_names_sorted() -> None:
+    """``_LAZY_NAMES`` is the one list of public names; ``__all__`` follows from it."""
+    lazy = provider_store._LAZY_NAMES
+    assert provider_store.__all__ == sorted([*lazy, "__version__"])
+
+
+def test_type_checking_imports_match_the_lazy_names() -> None:
+    assert type_checking_imports() == provider_store._LAZY_NAMES
+
+
+def test_every_error_of_the_tree_is_public() -> None:
+    tree = {
+        name
+        for name, value in vars(errors).items()
+        if isinstance(value, type) and issubclass(value, Exception)
+    }
+    assert tree <= set(provider_store.__all__)
+
+
+def test_dir_shows_the_public_names_not_typing_helpers() -> None:
+    shown = dir(provider_store)
+    assert set(provider_store.__all__) <= set(shown)
+    assert "Any" not in shown and "TYPE_CHECKING" not in shown
 
 
 def test_every_public_name_is_importable_and_documented() -> None:

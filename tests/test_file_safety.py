@@ -51,7 +51,7 @@ def test_default_catalog_is_private_whatever_the_umask(tmp_path: Path) -> None:
     directory = home / ".local" / "share" / "provider-store"
     assert mode(directory) == 0o700
     assert mode(directory / "catalog.db") == 0o600
-    assert mode(directory / "catalog.db.migrate.lock") == 0o600
+    assert mode(directory / ".catalog.db.migrate.lock") == 0o600
 
 
 def test_wal_and_shm_files_are_private(tmp_path: Path) -> None:
@@ -60,10 +60,10 @@ def test_wal_and_shm_files_are_private(tmp_path: Path) -> None:
         store = ProviderStore(str(tmp_path / "cat.db"))
         store.save_config("p", ProviderConfig(api_key=SECRET))
         store.provider_keys()  # the connection stays open: -wal and -shm exist
-        for suffix in ("", "-wal", "-shm", ".migrate.lock"):
-            path = tmp_path / f"cat.db{suffix}"
-            assert path.exists(), suffix
-            assert mode(path) == 0o600, suffix
+        for name in ("cat.db", "cat.db-wal", "cat.db-shm", ".cat.db.migrate.lock"):
+            path = tmp_path / name
+            assert path.exists(), name
+            assert mode(path) == 0o600, name
         store.close()
     finally:
         os.umask(old)

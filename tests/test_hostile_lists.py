@@ -15,7 +15,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from provider_store import ModelDiscoveryService, OpenAIClient, ProviderConfig, ProviderStore
+from provider_store import ModelDiscoveryService, ProviderClient, ProviderConfig, ProviderStore
 from provider_store.discovery.results import Source
 from provider_store.discovery.run import run_discovery
 from provider_store.discovery.run_report import DiscoveryOptions
@@ -52,7 +52,7 @@ def test_hostile_ids_are_skipped_and_the_catalog_still_round_trips(
 ) -> None:
     base = serve(httpserver, hostile_body())
     store.save_config("p", ProviderConfig(base_api_url=base, api_key=KEY))
-    with ModelDiscoveryService(store, client=OpenAIClient(deadline=10)) as service:
+    with ModelDiscoveryService(store, client=ProviderClient(deadline=10)) as service:
         with caplog.at_level(logging.WARNING):
             report = run_discovery(
                 store.load_configs(), service, DiscoveryOptions.build(), store=store
@@ -83,7 +83,7 @@ def test_a_lone_surrogate_never_raises_out_of_discover(
 ) -> None:
     base = serve(httpserver, '{"data": [{"id": "\\udfff"}, {"id": "ok", "owned_by": "\\ud800"}]}')
     store.save_config("p", ProviderConfig(base_api_url=base, api_key=KEY))
-    with ModelDiscoveryService(store, client=OpenAIClient(deadline=10)) as service:
+    with ModelDiscoveryService(store, client=ProviderClient(deadline=10)) as service:
         result = service.discover(store.get_config("p"))
     assert result.error is None and result.source is Source.FRESH
     assert result.models == [{"id": "ok", "owned_by": "\ufffd"}]
@@ -106,7 +106,7 @@ def test_a_list_that_fails_serves_the_last_good_one(
     httpserver.expect_request("/v1/models").respond_with_handler(models)
     store.save_config("p", ProviderConfig(base_api_url=httpserver.url_for("/v1"), api_key=KEY))
     store.write_cache("p", [{"id": "old"}], fetched_at=1.0)
-    client = OpenAIClient(deadline=10, backoff=0.01, retries=0, max_models=5)
+    client = ProviderClient(deadline=10, backoff=0.01, retries=0, max_models=5)
     with ModelDiscoveryService(store, client=client) as service:
         result = service.discover(store.get_config("p"), force_refresh=True)
     assert result.source is Source.STALE
@@ -128,7 +128,7 @@ def test_the_cap_set_in_the_providers_options_bounds_the_stored_list(
         provider = store.get_provider("p", session=session)
         provider.options = {"max_models": 50}
         session.add(provider)
-    with ModelDiscoveryService(store, client=OpenAIClient(deadline=10)) as service:
+    with ModelDiscoveryService(store, client=ProviderClient(deadline=10)) as service:
         result = service.discover(store.get_config("p"), force_refresh=True)
     assert len(store.read_cache("p").models or []) == stored
     assert (result.error is None) == (listed == 50)

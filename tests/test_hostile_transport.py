@@ -9,11 +9,11 @@ from collections.abc import Iterator
 import pytest
 from pytest_httpserver import HTTPServer
 
-from provider_store import ProviderConfig, ProviderStore
+from provider_store import ProviderConfig, ProviderStore, ValidationResult, Verdict
 from provider_store.discovery.service import ModelDiscoveryService, Source
 from provider_store.errors import BadResponseError, ProviderHTTPError
+from provider_store.providers.client import ProviderClient
 from provider_store.providers.http_responses import scrub
-from provider_store.providers.openai import OpenAIClient
 
 KEY = "sk-PROJECT-12345-problem"
 TRUNCATED = KEY[:-3]  # "sk-PROJECT-12345-prob", as providers echo it
@@ -29,9 +29,15 @@ def no_run_of_the_key(text: str, key: str = KEY) -> bool:
     return all(key[i : i + 8] not in text for i in range(len(key) - 7))
 
 
+def check(client: ProviderClient, base_url: str, model: str = "m") -> ValidationResult:
+    """The verdict of one ping of ``model`` through the discovery service (a loose config)."""
+    service = ModelDiscoveryService(client=client)
+    return service.check_model(ProviderConfig(base_api_url=base_url, api_key=KEY), model)
+
+
 @pytest.fixture
-def client() -> Iterator[OpenAIClient]:
-    with OpenAIClient(deadline=10, retries=0) as made:
+def client() -> Iterator[ProviderClient]:
+    with ProviderClient(deadline=10, retries=0) as made:
         yield made
 
 
@@ -40,7 +46,7 @@ def client() -> Iterator[OpenAIClient]:
 
 @pytest.mark.parametrize("body", ["[" * DEEP + "]" * DEEP, '{"a":' * DEEP + "1" + "}" * DEEP])
 def test_deeply_nested_model_list_is_a_bad_response(
-    httpserver: HTTPServer, client: OpenAIClient, body: str
+    httpserver: HTTPServer, client: ProviderClient, body: str
 ) -> None:
     httpserver.expect_request("/v1/models").respond_with_data(body, content_type="application/json")
     with pytest.raises(BadResponseError, match="nested too deeply"):
@@ -48,7 +54,7 @@ def test_deeply_nested_model_list_is_a_bad_response(
 
 
 def test_a_deep_value_inside_a_listed_item_is_a_bad_response(
-    httpserver: HTTPServer, client: OpenAIClient
+    httpserver: HTTPServer, client: ProviderClient
 ) -> None:
     httpserver.expect_request("/v1/models").respond_with_data(
         deep_list(), content_type="application/json"
@@ -58,29 +64,28 @@ def test_a_deep_value_inside_a_listed_item_is_a_bad_response(
 
 
 def test_a_deeply_nested_ping_answer_is_a_bad_response(
-    httpserver: HTTPServer, client: OpenAIClient
+    httpserver: HTTPServer, client: ProviderClient
 ) -> None:
     answer = '{"choices": [{"message": {"content": ' + "[" * DEEP + "]" * DEEP + "}}]}"
     httpserver.expect_request("/v1/chat/completions").respond_with_data(
         answer, content_type="application/json"
     )
-    result = client.ping(httpserver.url_for("/v1"), KEY, "m")
-    assert isinstance(result.error, BadResponseError)
-    assert not result.pong and "nested too deeply" in result.detail
+    result = check(client, httpserver.url_for("/v1"))
+    assert result.verdict is Verdict.INCONCLUSIVE and "nested too deeply" in result.reason
 
 
 def test_a_deeply_nested_error_body_keeps_its_status(
-    httpserver: HTTPServer, client: OpenAIClient
+    httpserver: HTTPServer, client: ProviderClient
 ) -> None:
     httpserver.expect_request("/v1/chat/completions").respond_with_data(
         "[" * DEEP + "]" * DEEP, status=400, content_type="application/json"
     )
-    result = client.ping(httpserver.url_for("/v1"), KEY, "m")
-    assert result.status == 400 and isinstance(result.error, ProviderHTTPError)
+    result = check(client, httpserver.url_for("/v1"))
+    assert result.verdict is Verdict.INCONCLUSIVE and result.reason.startswith("HTTP 400")
 
 
 def test_discovery_serves_stale_when_the_list_turns_deep(
-    db_url: str, httpserver: HTTPServer, client: OpenAIClient
+    db_url: str, httpserver: HTTPServer, client: ProviderClient
 ) -> None:
     store = ProviderStore(db_url)
     try:
@@ -132,7 +137,7 @@ def test_masking_a_large_text_finds_a_key_buried_in_it() -> None:
 
 
 def test_a_truncated_key_echoed_in_body_and_header_is_masked_everywhere(
-    httpserver: HTTPServer, client: OpenAIClient, caplog: pytest.LogCaptureFixture
+    httpserver: HTTPServer, client: ProviderClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     error = {"error": {"message": f"Incorrect API key provided: {TRUNCATED}.", "code": "bad"}}
@@ -143,15 +148,15 @@ def test_a_truncated_key_echoed_in_body_and_header_is_masked_everywhere(
     base = httpserver.url_for("/v1")
     with pytest.raises(ProviderHTTPError) as caught:
         client.list_models(base, KEY)
-    result = client.ping(base, KEY, "m")
-    texts = [str(caught.value), repr(caught.value), result.detail, repr(result), caplog.text]
+    result = check(client, base)
+    texts = [str(caught.value), repr(caught.value), result.reason, repr(result), caplog.text]
     assert "Incorrect API key provided: ***" in str(caught.value)
     for text in texts:
         assert no_run_of_the_key(text), text
 
 
 def test_a_truncated_key_in_a_redirect_target_is_masked(
-    httpserver: HTTPServer, client: OpenAIClient
+    httpserver: HTTPServer, client: ProviderClient
 ) -> None:
     httpserver.expect_request("/v1/models").respond_with_data(
         "", status=302, headers={"Location": f"http://other.invalid/{TRUNCATED}/models"}
@@ -164,7 +169,7 @@ def test_a_truncated_key_in_a_redirect_target_is_masked(
 def test_discovery_records_and_logs_the_failure_without_the_key(
     db_url: str,
     httpserver: HTTPServer,
-    client: OpenAIClient,
+    client: ProviderClient,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)

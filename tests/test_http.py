@@ -1,4 +1,4 @@
-"""OpenAIClient against loopback servers: headers, payload, retries, caps, redirects, secrecy."""
+"""ProviderClient against loopback servers: headers, payload, retries, caps, redirects, secrecy."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ from collections.abc import Iterator
 
 import pytest
 
+from provider_store import ModelDiscoveryService, ProviderConfig, ValidationResult, Verdict
 from provider_store.errors import (
     BadResponseError,
     DiscoveryError,
     ProviderConnectionError,
     ProviderHTTPError,
 )
-from provider_store.providers.openai import OpenAIClient, endpoint
+from provider_store.providers.client import ProviderClient, endpoint
 from provider_store.testing import FakeProvider
 
 KEY = "sk-test-SECRET-0123456789abcdef"
@@ -31,12 +32,18 @@ PING = {
 
 
 @pytest.fixture
-def client() -> Iterator[OpenAIClient]:
-    with OpenAIClient(connect_timeout=1, read_timeout=0.5, deadline=5, backoff=0.01) as made:
+def client() -> Iterator[ProviderClient]:
+    with ProviderClient(connect_timeout=1, read_timeout=0.5, deadline=5, backoff=0.01) as made:
         yield made
 
 
 pytestmark = pytest.mark.fake(["m", "n"], api_key=KEY, hang_seconds=3)
+
+
+def check(client: ProviderClient, base_url: str, model: str = "m") -> ValidationResult:
+    """The verdict of one ping of ``model`` through the discovery service (a loose config)."""
+    service = ModelDiscoveryService(client=client)
+    return service.check_model(ProviderConfig(base_api_url=base_url, api_key=KEY), model)
 
 
 def free_port() -> int:
@@ -52,7 +59,7 @@ def test_urls_ignore_a_trailing_slash() -> None:
 
 @pytest.mark.parametrize("suffix", ["", "/", "//"])
 def test_list_models_sends_exactly_the_key_and_content_type(
-    client: OpenAIClient, fake: FakeProvider, suffix: str
+    client: ProviderClient, fake: FakeProvider, suffix: str
 ) -> None:
     models = client.list_models(fake.base_url + suffix, KEY)
 
@@ -63,10 +70,10 @@ def test_list_models_sends_exactly_the_key_and_content_type(
     assert request.headers["Content-Type"] == "application/json"
 
 
-def test_ping_payload_and_headers_are_exact(client: OpenAIClient, fake: FakeProvider) -> None:
-    result = client.ping(fake.base_url, KEY, "m")
+def test_ping_payload_and_headers_are_exact(client: ProviderClient, fake: FakeProvider) -> None:
+    result = check(client, fake.base_url)
 
-    assert result.pong and result.status == 200
+    assert result.verdict is Verdict.VALID
     (request,) = fake.requests
     assert (request.method, request.path) == ("POST", "/v1/chat/completions")
     assert request.json == PING
@@ -74,7 +81,7 @@ def test_ping_payload_and_headers_are_exact(client: OpenAIClient, fake: FakeProv
     assert request.headers["Content-Type"] == "application/json"
 
 
-def test_get_is_retried_on_5xx_and_429(client: OpenAIClient, fake: FakeProvider) -> None:
+def test_get_is_retried_on_5xx_and_429(client: ProviderClient, fake: FakeProvider) -> None:
     fake.set_failure("error:503", times=1)
     assert len(client.list_models(fake.base_url, KEY)) == 2
     fake.set_failure("error:429", times=2)
@@ -82,7 +89,7 @@ def test_get_is_retried_on_5xx_and_429(client: OpenAIClient, fake: FakeProvider)
     assert fake.request_count("/models") == 5
 
 
-def test_retries_are_bounded(client: OpenAIClient, fake: FakeProvider) -> None:
+def test_retries_are_bounded(client: ProviderClient, fake: FakeProvider) -> None:
     fake.set_failure("error:500")
     with pytest.raises(ProviderHTTPError) as caught:
         client.list_models(fake.base_url, KEY)
@@ -90,7 +97,7 @@ def test_retries_are_bounded(client: OpenAIClient, fake: FakeProvider) -> None:
     assert fake.request_count("/models") == 1 + client.retries
 
 
-def test_retry_after_is_honoured(client: OpenAIClient, fake: FakeProvider) -> None:
+def test_retry_after_is_honoured(client: ProviderClient, fake: FakeProvider) -> None:
     fake.set_failure("error:429", retry_after="0.3", times=1)
     started = time.monotonic()
     client.list_models(fake.base_url, KEY)
@@ -98,7 +105,7 @@ def test_retry_after_is_honoured(client: OpenAIClient, fake: FakeProvider) -> No
 
 
 def test_a_retry_after_beyond_the_bound_gives_up_at_once(
-    client: OpenAIClient, fake: FakeProvider
+    client: ProviderClient, fake: FakeProvider
 ) -> None:
     fake.set_failure("error:429", retry_after="3600")
     started = time.monotonic()
@@ -108,14 +115,14 @@ def test_a_retry_after_beyond_the_bound_gives_up_at_once(
     assert fake.request_count("/models") == 1
 
 
-def test_post_ping_is_never_retried(client: OpenAIClient, fake: FakeProvider) -> None:
+def test_post_ping_is_never_retried(client: ProviderClient, fake: FakeProvider) -> None:
     fake.set_model_behaviour("m", "error:503")
-    result = client.ping(fake.base_url, KEY, "m")
-    assert result.status == 503 and not result.pong
+    result = check(client, fake.base_url)
+    assert result.verdict is Verdict.INCONCLUSIVE and "HTTP 503" in result.reason
     assert fake.request_count("/chat/completions") == 1
 
 
-def test_read_timeout_is_a_connection_error(client: OpenAIClient, fake: FakeProvider) -> None:
+def test_read_timeout_is_a_connection_error(client: ProviderClient, fake: FakeProvider) -> None:
     fake.set_failure("hang")
     started = time.monotonic()
     with pytest.raises(ProviderConnectionError, match="timed out"):
@@ -126,7 +133,7 @@ def test_read_timeout_is_a_connection_error(client: OpenAIClient, fake: FakeProv
 
 def test_overall_deadline_bounds_slow_providers(fake: FakeProvider) -> None:
     fake.latency = 0.3
-    with OpenAIClient(read_timeout=5, deadline=0.5, backoff=0.01) as slow:
+    with ProviderClient(read_timeout=5, deadline=0.5, backoff=0.01) as slow:
         fake.set_failure("error:503")
         started = time.monotonic()
         with pytest.raises((ProviderHTTPError, ProviderConnectionError)):
@@ -134,13 +141,15 @@ def test_overall_deadline_bounds_slow_providers(fake: FakeProvider) -> None:
         assert time.monotonic() - started < 1.5
 
 
-def test_connection_refused(client: OpenAIClient) -> None:
+def test_connection_refused(client: ProviderClient) -> None:
     with pytest.raises(ProviderConnectionError, match="connection failed"):
         client.list_models(f"http://127.0.0.1:{free_port()}/v1", KEY)
 
 
 @pytest.mark.parametrize("kind", ["oversize", "oversize-stream"])
-def test_oversize_bodies_are_an_error(client: OpenAIClient, fake: FakeProvider, kind: str) -> None:
+def test_oversize_bodies_are_an_error(
+    client: ProviderClient, fake: FakeProvider, kind: str
+) -> None:
     fake.set_failure(kind)  # 21 MiB against the default 20 MiB cap
     with pytest.raises(BadResponseError, match="cap"):
         client.list_models(fake.base_url, KEY)
@@ -148,7 +157,7 @@ def test_oversize_bodies_are_an_error(client: OpenAIClient, fake: FakeProvider, 
 
 def test_the_body_cap_is_configurable(fake: FakeProvider) -> None:
     fake.set_failure("oversize-stream", oversize_bytes=200_000)
-    with OpenAIClient(max_body_bytes=100_000) as small, pytest.raises(BadResponseError):
+    with ProviderClient(max_body_bytes=100_000) as small, pytest.raises(BadResponseError):
         small.list_models(fake.base_url, KEY)
 
 
@@ -163,14 +172,14 @@ def test_the_body_cap_is_configurable(fake: FakeProvider) -> None:
     ],
 )
 def test_garbage_is_a_bad_response(
-    client: OpenAIClient, fake: FakeProvider, kind: str, message: str
+    client: ProviderClient, fake: FakeProvider, kind: str, message: str
 ) -> None:
     fake.set_failure(kind)
     with pytest.raises(BadResponseError, match=message):
         client.list_models(fake.base_url, KEY)
 
 
-def test_same_host_redirect_is_followed(client: OpenAIClient, fake: FakeProvider) -> None:
+def test_same_host_redirect_is_followed(client: ProviderClient, fake: FakeProvider) -> None:
     fake.set_failure("redirect", location="/v1/models?moved=1", times=1)
     assert len(client.list_models(fake.base_url, KEY)) == 2
     assert fake.request_count("/models") == 2
@@ -178,7 +187,7 @@ def test_same_host_redirect_is_followed(client: OpenAIClient, fake: FakeProvider
 
 @pytest.mark.parametrize(("bind", "name"), [("127.0.0.2", "127.0.0.2"), ("127.0.0.1", "localhost")])
 def test_redirect_to_another_host_is_refused_and_the_key_stays_home(
-    client: OpenAIClient, fake: FakeProvider, bind: str, name: str
+    client: ProviderClient, fake: FakeProvider, bind: str, name: str
 ) -> None:
     with FakeProvider(["evil"], host=bind) as other:
         fake.set_failure("redirect", location=f"http://{name}:{other.port}/v1/models")
@@ -190,21 +199,21 @@ def test_redirect_to_another_host_is_refused_and_the_key_stays_home(
 
 
 def test_the_key_never_appears_in_errors_reprs_or_logs(
-    client: OpenAIClient, caplog: pytest.LogCaptureFixture
+    client: ProviderClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     with FakeProvider(["m"], api_key="another-key") as fake:
         with pytest.raises(ProviderHTTPError) as caught:
             client.list_models(fake.base_url, KEY)
-        result = client.ping(fake.base_url, KEY, "m")
+        result = check(client, fake.base_url)
     texts = [str(caught.value), repr(caught.value), repr(client), repr(result), caplog.text]
-    assert result.status == 401
+    assert result.problem is not None and "HTTP 401" in result.problem
     for text in texts:
         assert KEY not in text
 
 
 def test_a_key_that_cannot_be_a_header_is_rejected_without_echoing_it(
-    client: OpenAIClient, fake: FakeProvider
+    client: ProviderClient, fake: FakeProvider
 ) -> None:
     bad = KEY + "\nX-Evil: 1"
     with pytest.raises(DiscoveryError) as caught:
@@ -213,5 +222,5 @@ def test_a_key_that_cannot_be_a_header_is_rejected_without_echoing_it(
     assert fake.request_count() == 0
 
 
-def test_tls_verification_is_on(client: OpenAIClient) -> None:
+def test_tls_verification_is_on(client: ProviderClient) -> None:
     assert client.session.verify is True

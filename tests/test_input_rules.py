@@ -19,7 +19,7 @@ from provider_store import (
     ProviderStore,
     effective_api_key,
 )
-from provider_store.provider_config import env_var_for, env_var_names
+from provider_store.rules import env_var_for, env_var_names
 from provider_store.testing import FakeProvider
 
 GOOD = """\

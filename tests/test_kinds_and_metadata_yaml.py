@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from provider_store import (
-    ConfigurationError,
     InvalidDocumentError,
     ModelInfo,
+    OptionsError,
     ProviderConfig,
     ProviderStore,
 )
@@ -137,19 +137,19 @@ def test_cli_import_bad_kind_is_one_line_exit_2(
 
 
 def test_provider_config_carries_kind_and_options_through_the_store(store: ProviderStore) -> None:
-    store.save_config("g", ProviderConfig(kind="gemini", options={"page_size": 1000}))
+    store.save_config("g", ProviderConfig(kind="gemini", options={"page_limit": 1000}))
     assert (store.get_config("g").kind, store.get_config("g").options) == (
         "gemini",
-        {"page_size": 1000},
+        {"page_limit": 1000},
     )
     store.save_config("g", ProviderConfig(name="renamed"))  # kind not set: kept
     assert store.get_config("g").kind == "gemini" and store.get_config("g").name == "renamed"
     store.save_config("g", ProviderConfig(kind="openai", options=None))
     assert (store.get_config("g").kind, store.get_config("g").options) == ("openai", None)
-    with pytest.raises(ConfigurationError, match="kind must be one of"):
+    with pytest.raises(OptionsError, match="kind must be one of"):
         store.save_config("g", ProviderConfig(kind="cohere"))
-    with pytest.raises(ConfigurationError, match="options must be JSON"):
-        store.save_config("g", ProviderConfig(options={"x": object()}))
+    with pytest.raises(OptionsError, match="options must be JSON"):
+        store.save_config("g", ProviderConfig(options={"headers": object()}))
     assert store.get_config("g").kind == "openai"
 
 

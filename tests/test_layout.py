@@ -16,6 +16,7 @@ FORBIDDEN = {
     "legacy": {"discovery", "providers", "resolution", "cli"},
     "discovery": {"legacy", "resolution", "cli"},
     "resolution": {"cli"},
+    "registries": {"legacy", "providers", "discovery", "resolution", "cli", "store"},
 }
 
 
@@ -39,3 +40,33 @@ def test_a_wing_imports_nothing_from_the_wings_above_it(wing: str) -> None:
             if parts[0] == "provider_store" and len(parts) > 1 and parts[1] in FORBIDDEN[wing]:
                 offences.append(f"{path.relative_to(PACKAGE)} imports {module}")
     assert offences == []
+
+
+# A CLI module may share its base name with the library module behind its command.
+CLI_COMMAND_MODULES = {"db"}
+
+
+def test_no_two_modules_share_a_base_name_for_different_jobs() -> None:
+    by_name: dict[str, list[str]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.name == "__init__.py" or "_migrations" in path.parts:
+            continue
+        by_name.setdefault(path.stem, []).append(str(path.relative_to(PACKAGE)))
+    shared = {
+        name: paths
+        for name, paths in by_name.items()
+        if len(paths) > 1
+        and not (
+            name in CLI_COMMAND_MODULES
+            and len(paths) == 2
+            and any(p.startswith("cli/") for p in paths)
+        )
+    }
+    assert shared == {}
+
+
+def test_every_subpackage_says_what_lives_there_and_what_it_may_import() -> None:
+    for init in sorted(PACKAGE.glob("*/__init__.py")):
+        doc = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8"))) or ""
+        assert "Lives here" in doc, init
+        assert "May import" in doc, init

@@ -13,23 +13,23 @@ from collections.abc import Iterator
 import pytest
 from freezegun import freeze_time
 
-from provider_store import ModelDiscoveryService, OpenAIClient, ProviderConfig, Verdict
+from provider_store import ModelDiscoveryService, ProviderClient, ProviderConfig, Verdict
 from provider_store.testing import FakeProvider
 
 KEY = "sk-legacy-SECRET-0123456789"
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeProvider]:
-    with FakeProvider(["gpt-a", "gpt-b", "embed"], api_key=KEY, hang_seconds=3) as server:
-        server.set_model_behaviour("embed", "refuse")
-        server.set_model_behaviour("gpt-b", "error:503")
-        yield server
+pytestmark = pytest.mark.fake(
+    ["gpt-a", "gpt-b", "embed"],
+    api_key=KEY,
+    hang_seconds=3,
+    behaviours={"embed": "refuse", "gpt-b": "error:503"},
+)
 
 
 @pytest.fixture
 def service() -> Iterator[ModelDiscoveryService]:
-    client = OpenAIClient(connect_timeout=1, read_timeout=1, deadline=4, backoff=0.01)
+    client = ProviderClient(connect_timeout=1, read_timeout=1, deadline=4, backoff=0.01)
     with ModelDiscoveryService(client=client) as made:  # no store: the legacy in-memory cache
         yield made
     client.close()

@@ -8,7 +8,7 @@ effective_api_key, the environment rule of the legacy loader.
 from __future__ import annotations
 
 from provider_store import ProviderConfig, effective_api_key
-from provider_store.provider_config import env_var_for
+from provider_store.rules import env_var_for
 
 
 def test_defaults_match_the_legacy_object() -> None:

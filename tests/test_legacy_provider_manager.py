@@ -15,7 +15,7 @@ import yaml
 
 from provider_store import (
     NotFoundError,
-    OpenAIClient,
+    ProviderClient,
     ProviderConfig,
     ProviderManager,
     ProviderStoreError,
@@ -240,7 +240,7 @@ pytestmark = pytest.mark.fake(["a", "b", "embed"], api_key=KEY, behaviours={"emb
 
 def quick_service() -> ModelDiscoveryService:
     return ModelDiscoveryService(
-        client=OpenAIClient(connect_timeout=1, read_timeout=2, deadline=5, backoff=0.01)
+        client=ProviderClient(connect_timeout=1, read_timeout=2, deadline=5, backoff=0.01)
     )
 
 

@@ -18,15 +18,15 @@ from werkzeug import Request, Response
 
 from provider_store.errors import BadResponseError, ProviderHTTPError
 from provider_store.providers.base import ConnectionOptions
+from provider_store.providers.client import ProviderClient
 from provider_store.providers.list_pages import ListLimits, collect_pages, parse_page
-from provider_store.providers.openai import OpenAIClient
 
 KEY = "sk-test-SECRET-0123456789abcdef"
 
 
 @pytest.fixture
-def client() -> Iterator[OpenAIClient]:
-    with OpenAIClient(connect_timeout=1, read_timeout=2, deadline=10, backoff=0.01) as made:
+def client() -> Iterator[ProviderClient]:
+    with ProviderClient(connect_timeout=1, read_timeout=2, deadline=10, backoff=0.01) as made:
         yield made
 
 
@@ -133,14 +133,14 @@ SHAPES: list[tuple[str, Any, list[str]]] = [
 
 @pytest.mark.parametrize(("provider", "body", "expected"), SHAPES, ids=[s[0] for s in SHAPES])
 def test_every_list_shape_yields_its_ids(
-    client: OpenAIClient, httpserver: HTTPServer, provider: str, body: Any, expected: list[str]
+    client: ProviderClient, httpserver: HTTPServer, provider: str, body: Any, expected: list[str]
 ) -> None:
     httpserver.expect_request("/v1/models").respond_with_json(body)
     assert ids(client.list_models(httpserver.url_for("/v1"), KEY)) == expected
 
 
 def test_items_keep_their_raw_fields_and_a_gemini_name_keeps_its_prefix(
-    client: OpenAIClient, httpserver: HTTPServer
+    client: ProviderClient, httpserver: HTTPServer
 ) -> None:
     item = {
         "name": "models/gemini-2.5-flash",
@@ -154,7 +154,7 @@ def test_items_keep_their_raw_fields_and_a_gemini_name_keeps_its_prefix(
 
 
 def test_has_more_pages_are_followed_with_after_id_and_limit(
-    client: OpenAIClient, httpserver: HTTPServer
+    client: ProviderClient, httpserver: HTTPServer
 ) -> None:
     httpserver.expect_ordered_request("/v1/models", query_string="").respond_with_json(
         {"data": [{"id": "a"}, {"id": "b"}], "has_more": True, "first_id": "a", "last_id": "b"}
@@ -173,7 +173,7 @@ def test_has_more_pages_are_followed_with_after_id_and_limit(
     ("token_key", "param"), [("next_page_token", "page_token"), ("nextPageToken", "pageToken")]
 )
 def test_page_tokens_are_followed(
-    client: OpenAIClient, httpserver: HTTPServer, token_key: str, param: str
+    client: ProviderClient, httpserver: HTTPServer, token_key: str, param: str
 ) -> None:
     httpserver.expect_ordered_request("/v1/models", query_string="").respond_with_json(
         {"models": [{"name": "a"}], token_key: "tok/1="}
@@ -185,7 +185,9 @@ def test_page_tokens_are_followed(
     httpserver.check_assertions()
 
 
-def test_a_failing_page_fails_the_whole_list(client: OpenAIClient, httpserver: HTTPServer) -> None:
+def test_a_failing_page_fails_the_whole_list(
+    client: ProviderClient, httpserver: HTTPServer
+) -> None:
     httpserver.expect_request("/v1/models", query_string="").respond_with_json(
         {"data": [{"id": "a"}], "has_more": True, "last_id": "a"}
     )
@@ -196,7 +198,7 @@ def test_a_failing_page_fails_the_whole_list(client: OpenAIClient, httpserver: H
         client.list_models(httpserver.url_for("/v1"), KEY)
 
 
-def test_a_paging_loop_is_an_error(client: OpenAIClient, httpserver: HTTPServer) -> None:
+def test_a_paging_loop_is_an_error(client: ProviderClient, httpserver: HTTPServer) -> None:
     httpserver.expect_request("/v1/models").respond_with_json(
         {"data": [{"id": "a"}], "has_more": True, "last_id": "a"}
     )
@@ -204,7 +206,7 @@ def test_a_paging_loop_is_an_error(client: OpenAIClient, httpserver: HTTPServer)
         client.list_models(httpserver.url_for("/v1"), KEY)
 
 
-def test_pages_are_capped(client: OpenAIClient, httpserver: HTTPServer) -> None:
+def test_pages_are_capped(client: ProviderClient, httpserver: HTTPServer) -> None:
     def endless(request: Request) -> Response:
         after = int(request.args.get("page_token", "0"))
         body = {"data": [{"id": f"m{after}"}], "next_page_token": str(after + 1)}
@@ -221,14 +223,14 @@ def test_more_models_than_the_cap_is_a_clear_error(httpserver: HTTPServer) -> No
     httpserver.expect_request("/v1/models").respond_with_json(
         {"data": [{"id": f"m{i}"} for i in range(11)]}
     )
-    with OpenAIClient(deadline=10, max_models=10) as small:
+    with ProviderClient(deadline=10, max_models=10) as small:
         with pytest.raises(BadResponseError, match="more than 10 models, the per-provider cap"):
             small.list_models(httpserver.url_for("/v1"), KEY)
         options = ConnectionOptions.from_mapping({"max_models": 11})
         assert len(small.list_models(httpserver.url_for("/v1"), KEY, options=options)) == 11
 
 
-def test_the_cap_counts_every_page(client: OpenAIClient, httpserver: HTTPServer) -> None:
+def test_the_cap_counts_every_page(client: ProviderClient, httpserver: HTTPServer) -> None:
     httpserver.expect_request("/v1/models", query_string="").respond_with_json(
         {"data": [{"id": "a"}, {"id": "b"}], "has_more": True, "last_id": "b"}
     )
@@ -253,7 +255,7 @@ def test_the_cap_counts_every_page(client: OpenAIClient, httpserver: HTTPServer)
     ],
 )
 def test_garbage_lists_are_bad_responses(
-    client: OpenAIClient, httpserver: HTTPServer, body: Any
+    client: ProviderClient, httpserver: HTTPServer, body: Any
 ) -> None:
     httpserver.expect_request("/v1/models").respond_with_json(body)
     with pytest.raises(BadResponseError):
@@ -265,7 +267,7 @@ def test_garbage_lists_are_bad_responses(
     ["nul\u0000id", "lone\ud800surrogate", "tab\tid", "new\nline", "bell\u0007", "x" * 501, ""],
 )
 def test_hostile_ids_are_skipped_and_counted(
-    client: OpenAIClient,
+    client: ProviderClient,
     httpserver: HTTPServer,
     caplog: pytest.LogCaptureFixture,
     hostile: str,
@@ -280,7 +282,7 @@ def test_hostile_ids_are_skipped_and_counted(
 
 
 def test_nul_and_lone_surrogates_elsewhere_in_an_item_are_replaced(
-    client: OpenAIClient, httpserver: HTTPServer
+    client: ProviderClient, httpserver: HTTPServer
 ) -> None:
     body = '{"data": [{"id": "m", "owned_by": "a\\u0000b\\udc00c", "tags": ["\\ud83d\\ude00"]}]}'
     httpserver.expect_request("/v1/models").respond_with_data(body, content_type="application/json")
@@ -310,7 +312,7 @@ def test_collect_pages_never_returns_part_of_a_list() -> None:
 
 
 def test_deeply_nested_items_are_a_bad_response_not_a_recursion_error(
-    client: OpenAIClient, httpserver: HTTPServer
+    client: ProviderClient, httpserver: HTTPServer
 ) -> None:
     deep = '{"data": [{"id": "a", "x": ' + "[" * 100_000 + "]" * 100_000 + "}]}"
     httpserver.expect_request("/v1/models").respond_with_data(deep, content_type="application/json")

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from provider_store import AmbiguousModelError, ProviderConfig, ProviderStore, UnknownModelError
 from provider_store.discovery.run_report import ProgressEvent
 from provider_store.discovery.service import ModelDiscoveryService
-from provider_store.providers.openai import OpenAIClient
+from provider_store.providers.client import ProviderClient
 from provider_store.resolution.manager import ProviderManager, split_first_slash
 from provider_store.testing import FakeProvider
 
@@ -239,7 +239,7 @@ pytestmark = pytest.mark.fake(
 
 @pytest.fixture
 def quick_service(store: ProviderStore) -> Iterator[ModelDiscoveryService]:
-    client = OpenAIClient(connect_timeout=0.5, read_timeout=0.5, deadline=1.0, retries=0)
+    client = ProviderClient(connect_timeout=0.5, read_timeout=0.5, deadline=1.0, retries=0)
     service = ModelDiscoveryService(store, client=client)
     yield service
     service.close()

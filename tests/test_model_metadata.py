@@ -18,7 +18,7 @@ from provider_store import (
     ModelDiscoveryService,
     ModelInfo,
     NotFoundError,
-    OpenAIClient,
+    ProviderClient,
     ProviderConfig,
     ProviderStore,
 )
@@ -66,7 +66,7 @@ def provider(store: ProviderStore, httpserver: HTTPServer) -> str:
 
 @pytest.fixture
 def service(store: ProviderStore) -> Iterator[ModelDiscoveryService]:
-    client = OpenAIClient(connect_timeout=1, read_timeout=1, deadline=5, backoff=0.01)
+    client = ProviderClient(connect_timeout=1, read_timeout=1, deadline=5, backoff=0.01)
     with ModelDiscoveryService(store, client=client) as made:
         yield made
     client.close()

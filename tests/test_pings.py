@@ -23,8 +23,10 @@ from provider_store import ModelDiscoveryService, ProviderConfig, ProviderStore
 from provider_store.catalog.tables import Model, Verdict
 from provider_store.discovery.run import run_discovery
 from provider_store.discovery.run_report import DiscoveryOptions
-from provider_store.providers.openai import OpenAIClient
-from provider_store.providers.ping import AnswerKind, PingStyle, read_answer
+from provider_store.providers.client import ProviderClient
+from provider_store.providers.openai import read_chat_completion
+from provider_store.providers.ping import PingStyle
+from provider_store.providers.ping_replies import AnswerKind
 
 KEY = "sk-pings-SECRET-0123456789"
 Reply = tuple[int, Any, dict[str, str]]
@@ -575,7 +577,7 @@ class Emulator:
 
 @pytest.fixture
 def service(store: ProviderStore) -> Iterator[ModelDiscoveryService]:
-    client = OpenAIClient(connect_timeout=1, read_timeout=2, deadline=10, max_retry_after=2)
+    client = ProviderClient(connect_timeout=1, read_timeout=2, deadline=10, max_retry_after=2)
     with ModelDiscoveryService(store, client=client) as made:
         yield made
 
@@ -777,20 +779,20 @@ def test_a_learnt_style_survives_an_inconclusive_ping(
     ],
 )
 def test_answer_text_ignores_thinking(content: Any, text: str) -> None:
-    answer = read_answer(json.dumps(completion(content)).encode())
+    answer = read_chat_completion(json.dumps(completion(content)).encode())
     assert answer.text == text
     assert answer.kind is (AnswerKind.TEXT if text else AnswerKind.EMPTY)
 
 
 def test_reasoning_fields_are_not_the_answer() -> None:
     body = completion("", "length", reasoning_content="pong", reasoning="pong")
-    answer = read_answer(json.dumps(body).encode())
+    answer = read_chat_completion(json.dumps(body).encode())
     assert (answer.kind, answer.cut_off) == (AnswerKind.EMPTY, True)
 
 
 @pytest.mark.parametrize("body", [b"<html>502</html>", b"[]", b'{"choices": []}', b'{"id": 1}'])
 def test_a_body_that_is_no_chat_completion_is_malformed(body: bytes) -> None:
-    assert read_answer(body).kind is AnswerKind.MALFORMED
+    assert read_chat_completion(body).kind is AnswerKind.MALFORMED
 
 
 def test_styles_round_trip_through_their_stored_text() -> None:

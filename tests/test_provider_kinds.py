@@ -10,23 +10,41 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from provider_store import ModelDiscoveryService, OpenAIClient, ProviderConfig, ProviderStore
+from provider_store import ModelDiscoveryService, ProviderClient, ProviderConfig, ProviderStore
 from provider_store.catalog.tables import Verdict
-from provider_store.errors import BadResponseError, ProviderHTTPError
+from provider_store.discovery.verdicts import judge
+from provider_store.errors import BadResponseError, OptionsError
 from provider_store.providers.anthropic import AnthropicKind
-from provider_store.providers.base import ConnectionOptions, OptionsError
+from provider_store.providers.base import ConnectionOptions, ProviderKind
 from provider_store.providers.gemini import GeminiKind
 from provider_store.providers.kinds import kind_for
 from provider_store.providers.openai import OpenAICompatible
+from provider_store.providers.ping import PingOutcome, run_ping
+from provider_store.providers.ping_replies import AnswerKind
 
 KEY = "sk-test-SECRET-0123456789abcdef"
 NO_OPTIONS = ConnectionOptions()
 
 
 @pytest.fixture
-def client() -> Iterator[OpenAIClient]:
-    with OpenAIClient(connect_timeout=1, read_timeout=2, deadline=10, backoff=0.01) as made:
+def client() -> Iterator[ProviderClient]:
+    with ProviderClient(connect_timeout=1, read_timeout=2, deadline=10, backoff=0.01) as made:
         yield made
+
+
+def ping(
+    client: ProviderClient,
+    kind: ProviderKind,
+    base_url: str,
+    model: str,
+    options: ConnectionOptions = NO_OPTIONS,
+) -> PingOutcome:
+    """One ping of ``model`` through the ping driver, in ``kind``'s dialect."""
+    return run_ping(
+        lambda style: kind.ping_request(base_url, KEY, model, options, style),
+        kind.read_answer,
+        lambda request: client.send_ping(request, KEY),
+    )
 
 
 def ids(items: list[dict[str, Any]]) -> list[str]:
@@ -56,7 +74,7 @@ def anthropic_item(model_id: str) -> dict[str, Any]:
 
 
 def test_anthropic_lists_every_page_with_its_own_headers(
-    client: OpenAIClient, httpserver: HTTPServer
+    client: ProviderClient, httpserver: HTTPServer
 ) -> None:
     httpserver.expect_ordered_request(
         "/v1/models", query_string={"limit": "1000"}, headers=ANTHROPIC_HEADERS
@@ -83,7 +101,7 @@ def test_anthropic_lists_every_page_with_its_own_headers(
 
 
 def test_anthropic_pings_through_the_messages_api(
-    client: OpenAIClient, httpserver: HTTPServer
+    client: ProviderClient, httpserver: HTTPServer
 ) -> None:
     httpserver.expect_request(
         "/v1/messages", method="POST", headers=ANTHROPIC_HEADERS
@@ -98,15 +116,16 @@ def test_anthropic_pings_through_the_messages_api(
             "stop_reason": "end_turn",
         }
     )
-    result = AnthropicKind(client).ping(httpserver.url_for("/v1"), KEY, "claude-x", NO_OPTIONS)
-    assert result.pong and result.status == 200 and result.content == "Pong"
+    outcome = ping(client, AnthropicKind(client), httpserver.url_for("/v1"), "claude-x")
+    assert judge(outcome).verdict is Verdict.VALID and outcome.reply.status == 200
+    assert outcome.answer is not None and outcome.answer.text == "Pong"
     sent = json.loads(httpserver.log[0][0].get_data())
     assert sent["model"] == "claude-x" and sent["messages"] == [{"role": "user", "content": "ping"}]
-    assert "pong" in sent["system"]
+    assert "pong" in sent["system"] and sent["max_tokens"] == 10 and sent["temperature"] == 0.1
 
 
-def test_anthropic_errors_are_ping_results_without_the_key(
-    client: OpenAIClient, httpserver: HTTPServer
+def test_anthropic_errors_are_judged_from_their_body_without_the_key(
+    client: ProviderClient, httpserver: HTTPServer
 ) -> None:
     httpserver.expect_request("/v1/messages", method="POST").respond_with_json(
         {
@@ -115,16 +134,17 @@ def test_anthropic_errors_are_ping_results_without_the_key(
         },
         status=404,
     )
-    result = AnthropicKind(client).ping(httpserver.url_for("/v1"), KEY, "nope", NO_OPTIONS)
-    assert result.status == 404 and isinstance(result.error, ProviderHTTPError)
-    assert "model: nope" in result.detail and KEY not in result.detail
+    config = ProviderConfig(base_api_url=httpserver.url_for("/v1"), api_key=KEY, kind="anthropic")
+    result = ModelDiscoveryService(client=client).check_model(config, "nope")
+    assert result.verdict is Verdict.INVALID and "(HTTP 404)" in result.reason
+    assert "model: nope" in result.reason and KEY not in result.reason
 
 
 # -- gemini ------------------------------------------------------------------------------------
 
 
 def test_gemini_lists_pages_with_page_tokens_and_strips_model_prefixes(
-    client: OpenAIClient, httpserver: HTTPServer
+    client: ProviderClient, httpserver: HTTPServer
 ) -> None:
     headers = {"x-goog-api-key": KEY}
     httpserver.expect_ordered_request(
@@ -148,7 +168,7 @@ def test_gemini_lists_pages_with_page_tokens_and_strips_model_prefixes(
 
 
 def test_gemini_pings_through_generate_content_and_ignores_thoughts(
-    client: OpenAIClient, httpserver: HTTPServer
+    client: ProviderClient, httpserver: HTTPServer
 ) -> None:
     httpserver.expect_request(
         "/v1beta/models/gemini-2.5-flash:generateContent",
@@ -168,14 +188,16 @@ def test_gemini_pings_through_generate_content_and_ignores_thoughts(
         }
     )
     gemini = GeminiKind(client)
-    result = gemini.ping(httpserver.url_for("/v1beta"), KEY, "gemini-2.5-flash", NO_OPTIONS)
-    assert result.pong and result.content == "Pong!"
+    outcome = ping(client, gemini, httpserver.url_for("/v1beta"), "gemini-2.5-flash")
+    assert judge(outcome).verdict is Verdict.VALID
+    assert outcome.answer is not None and outcome.answer.text == "Pong!"
     sent = json.loads(httpserver.log[0][0].get_data())
     assert sent["contents"] == [{"role": "user", "parts": [{"text": "ping"}]}]
+    assert sent["generationConfig"] == {"maxOutputTokens": 10, "temperature": 0.1}
 
 
-def test_a_gemini_answer_with_only_thoughts_has_no_text(
-    client: OpenAIClient, httpserver: HTTPServer
+def test_a_gemini_answer_with_only_thoughts_has_no_text_and_gets_a_larger_budget(
+    client: ProviderClient, httpserver: HTTPServer
 ) -> None:
     httpserver.expect_request("/v1beta/models/g:generateContent").respond_with_json(
         {
@@ -187,8 +209,13 @@ def test_a_gemini_answer_with_only_thoughts_has_no_text(
             ]
         }
     )
-    result = GeminiKind(client).ping(httpserver.url_for("/v1beta"), KEY, "g", NO_OPTIONS)
-    assert result.error is None and result.content == "" and not result.pong
+    outcome = ping(client, GeminiKind(client), httpserver.url_for("/v1beta"), "g")
+    assert outcome.answer is not None and outcome.answer.kind is AnswerKind.EMPTY
+    assert judge(outcome).verdict is Verdict.INCONCLUSIVE
+    budgets = [
+        json.loads(r.get_data())["generationConfig"]["maxOutputTokens"] for r, _ in httpserver.log
+    ]
+    assert budgets == [10, 512]
 
 
 # -- Azure OpenAI: configured, not coded -------------------------------------------------------
@@ -197,7 +224,7 @@ AZURE = {"auth_header": "api-key", "query": {"api-version": "2024-10-21"}}
 
 
 def test_azure_is_the_openai_kind_with_an_api_key_header_and_an_api_version(
-    client: OpenAIClient, httpserver: HTTPServer
+    client: ProviderClient, httpserver: HTTPServer
 ) -> None:
     options = ConnectionOptions.from_mapping(AZURE)
     httpserver.expect_request(
@@ -212,12 +239,12 @@ def test_azure_is_the_openai_kind_with_an_api_key_header_and_an_api_version(
     kind = OpenAICompatible(client)
     base = httpserver.url_for("/openai/v1")
     assert ids(kind.list_models(base, KEY, options)) == ["gpt-4o"]
-    assert kind.ping(base, KEY, "gpt-4o", options).pong
+    assert judge(ping(client, kind, base, "gpt-4o", options)).verdict is Verdict.VALID
     assert all("Authorization" not in request.headers for request, _ in httpserver.log)
 
 
 def test_a_key_in_any_header_never_follows_a_redirect_to_another_host(
-    client: OpenAIClient, httpserver: HTTPServer
+    client: ProviderClient, httpserver: HTTPServer
 ) -> None:
     other = HTTPServer(host="127.0.0.1", port=0)
     other.start()
@@ -239,7 +266,7 @@ def test_options_shape_headers_and_auth_scheme() -> None:
         {"auth_header": "Authorization", "auth_scheme": "Token", "headers": {"X-Org": "o1"}}
     )
     assert OpenAICompatible.auth("k", options) == {"X-Org": "o1", "Authorization": "Token k"}
-    anthropic = AnthropicKind(OpenAIClient())
+    anthropic = AnthropicKind(ProviderClient())
     overridden = ConnectionOptions.from_mapping({"headers": {"anthropic-version": "2099-01-01"}})
     assert anthropic.auth_headers("k", overridden)["anthropic-version"] == "2099-01-01"
 
@@ -260,7 +287,7 @@ def test_bad_options_name_the_option(options: dict[str, Any], message: str) -> N
         ConnectionOptions.from_mapping(options)
 
 
-def test_an_unknown_kind_is_a_clear_error(client: OpenAIClient) -> None:
+def test_an_unknown_kind_is_a_clear_error(client: ProviderClient) -> None:
     with pytest.raises(OptionsError, match="unknown provider kind 'cohere'"):
         kind_for("cohere", client)
     assert kind_for(None, client).name == "openai"
@@ -308,7 +335,7 @@ def test_the_service_lists_and_pings_by_the_providers_kind(
     store.save_config("p", ProviderConfig(base_api_url=httpserver.url_for("/v1"), api_key=KEY))
     set_kind(store, "p", kind, options)
     config = store.get_config("p")
-    with ModelDiscoveryService(store, client=OpenAIClient(deadline=10)) as service:
+    with ModelDiscoveryService(store, client=ProviderClient(deadline=10)) as service:
         result = service.discover(config)
         assert result.error is None and ids(result.models) == [model]
         assert service.check_model(config, model).verdict is Verdict.VALID
@@ -323,7 +350,7 @@ def test_an_unknown_kind_fails_discovery_and_serves_what_is_known(
     store.write_cache("p", [{"id": "known"}], fetched_at=1.0)
     set_kind(store, "p", "klingon", None)
     config = store.get_config("p")
-    with ModelDiscoveryService(store, client=OpenAIClient(deadline=10)) as service:
+    with ModelDiscoveryService(store, client=ProviderClient(deadline=10)) as service:
         result = service.discover(config, force_refresh=True)
         assert ids(result.models) == ["known"]
         assert result.error is not None and "unknown provider kind 'klingon'" in str(result.error)

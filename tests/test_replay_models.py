@@ -22,8 +22,8 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from provider_store.providers.base import ConnectionOptions
+from provider_store.providers.client import ProviderClient
 from provider_store.providers.kinds import kind_for
-from provider_store.providers.openai import OpenAIClient
 
 ANSWERS_ENV = "PROVIDER_STORE_ANSWERS_DIR"
 ANSWERS = os.environ.get(ANSWERS_ENV, "")
@@ -98,14 +98,14 @@ def skip_reason(path: Path) -> str | None:
 
 
 @pytest.fixture
-def client() -> Iterator[OpenAIClient]:
-    with OpenAIClient(connect_timeout=2, read_timeout=5, deadline=20, backoff=0.01) as made:
+def client() -> Iterator[ProviderClient]:
+    with ProviderClient(connect_timeout=2, read_timeout=5, deadline=20, backoff=0.01) as made:
         yield made
 
 
 @pytest.mark.parametrize("path", recorded_lists(), ids=lambda p: p.name)
 def test_a_recorded_list_yields_its_ids(
-    client: OpenAIClient, httpserver: HTTPServer, path: Path
+    client: ProviderClient, httpserver: HTTPServer, path: Path
 ) -> None:
     reason = skip_reason(path)
     if reason is not None:

@@ -3,8 +3,10 @@
 Set ``PROVIDER_STORE_ANSWERS_DIR`` to the folder of recorded answers (``.ci/run`` does); without
 it these tests are skipped. Every chat answer (``*.chat.*``, ``*.messages.*``,
 ``*.generateContent.*`` …) and every error body (a status other than 200 in the file name) is
-replayed as the first reply to a ping, and the class it leads to is compared with the class its
-file name announces:
+replayed as the first reply to a ping through the one ping driver, with the kind whose dialect
+it is (``anthropic.messages.*``: ``anthropic``, ``gemini-native.generateContent.*``: ``gemini``,
+everything else ``openai``), and the class it leads to is compared with the class its file name
+announces:
 
 - ``answered``: a 2xx with answer text (thinking removed);
 - ``retry``: an empty answer cut off by the budget: retried once with a larger budget;
@@ -13,7 +15,7 @@ file name announces:
 - ``invalid``: the model is missing, not a chat model or deprecated;
 - ``problem``: a rejected key or no credit, recorded on the provider;
 - ``inconclusive``: anything else (rate limits, content filters, unrelated 400s, shapes that are
-  not an OpenAI chat completion).
+  that no kind speaks, such as Ollama's ``/api/chat``).
 """
 
 from __future__ import annotations
@@ -28,12 +30,18 @@ import pytest
 
 from provider_store.catalog.tables import Verdict
 from provider_store.discovery.verdicts import judge, provider_problem
-from provider_store.providers.ping import AnswerKind, ChatReply, PingOutcome, run_ping
+from provider_store.providers.base import ConnectionOptions, ProviderKind
+from provider_store.providers.client import ProviderClient
+from provider_store.providers.kinds import kind_for
+from provider_store.providers.ping import ChatReply, PingOutcome, PingRequest, run_ping
+from provider_store.providers.ping_replies import AnswerKind
 
 ANSWERS_ENV = "PROVIDER_STORE_ANSWERS_DIR"
+NO_OPTIONS = ConnectionOptions()
 _STATUS = re.compile(r"\.(\d{3})\.(json|html|txt)$")
 _CHAT_ENDPOINT = re.compile(r"chat|messages|generatecontent|ai-run")
-_NATIVE_ENDPOINT = re.compile(r"messages|generatecontent|api-chat")
+_NATIVE_ENDPOINT = re.compile(r"api-chat")  # a dialect no kind speaks
+_KIND_BY_PREFIX = {"anthropic.messages.": "anthropic", "gemini-native.generatecontent.": "gemini"}
 
 # File names that do not say what their body holds; SOURCES.md does.
 _NAME_SILENT = {
@@ -65,7 +73,10 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
             r"unsupported|temperature-below-min"
         ),
     ),
-    ("retry", re.compile(r"maxtokens-(empty|null)|think-inline|-length\.|output-limit")),
+    (
+        "retry",
+        re.compile(r"maxtokens-(empty|null|no-answer)|think-inline|-length\.|output-limit"),
+    ),
 ]
 
 
@@ -112,24 +123,36 @@ def expected_class(name: str) -> str:
     return "inconclusive"
 
 
-POLITE_PONG = json.dumps(
-    {"choices": [{"index": 0, "message": {"role": "assistant", "content": "Pong."}}]}
-).encode()
+POLITE_PONGS = {
+    "openai": {"choices": [{"index": 0, "message": {"role": "assistant", "content": "Pong."}}]},
+    "anthropic": {"type": "message", "content": [{"type": "text", "text": "Pong."}]},
+    "gemini": {"candidates": [{"content": {"parts": [{"text": "Pong."}]}}]},
+}
+
+
+def kind_of(name: str) -> ProviderKind:
+    """The kind whose dialect the recorded file is (openai unless its name says otherwise)."""
+    lowered = name.lower()
+    kind = next((k for p, k in _KIND_BY_PREFIX.items() if lowered.startswith(p)), "openai")
+    return kind_for(kind, ProviderClient())
 
 
 def replay(name: str, body: bytes) -> tuple[PingOutcome, list[dict[str, Any]]]:
-    """Ping with the recorded body as the first reply, then a pong."""
+    """Ping with the recorded body as the first reply, then a pong in the same dialect."""
     sent: list[dict[str, Any]] = []
     status = status_of(name)
+    kind = kind_of(name)
+    pong = json.dumps(POLITE_PONGS[kind.name]).encode()
 
-    def send(payload: dict[str, Any]) -> ChatReply:
-        sent.append(payload)
+    def send(request: PingRequest) -> ChatReply:
+        sent.append(request.payload)
         if len(sent) == 1:
             return ChatReply(status=status, body=body)
-        return ChatReply(status=200, body=POLITE_PONG)
+        return ChatReply(status=200, body=pong)
 
     outcome = run_ping(
-        "m",
+        lambda style: kind.ping_request("http://127.0.0.1:9/v1", "k", "m", NO_OPTIONS, style),
+        kind.read_answer,
         send,
         is_quota_problem=lambda code, facts: provider_problem(code, facts) is not None,
     )

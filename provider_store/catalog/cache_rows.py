@@ -15,12 +15,11 @@ from sqlmodel import Session
 
 from provider_store.catalog.records import ValidationResult
 from provider_store.catalog.tables import Model, ModelStatus, Provider, Verdict
+from provider_store.rules import MAX_MESSAGE_LENGTH, MAX_TEXT_LENGTH
 from provider_store.suggestions import unknown_provider
 
 MODEL_TABLE = cast(Table, getattr(Model, "__table__"))  # noqa: B009 - untyped in SQLModel
 PROVIDER_TABLE = cast(Table, getattr(Provider, "__table__"))  # noqa: B009
-MAX_MODEL_ID = 500
-MAX_TEXT = 2000
 _CHUNK = 500
 
 
@@ -118,7 +117,7 @@ def record_error(
         update(PROVIDER_TABLE)
         .where(PROVIDER_TABLE.c.key == provider_key)
         .values(
-            last_error=message[:MAX_TEXT],
+            last_error=message[:MAX_MESSAGE_LENGTH],
             last_error_status=status,
             last_error_at=at,
             empty_list_strikes=empty_list_strikes,
@@ -129,7 +128,7 @@ def record_error(
 
 def record_sightings(session: Session, provider_id: int, ids: Sequence[str], at: float) -> None:
     """Set last_seen_at (and first_seen_at once) of ``ids``; unknown ids become unverified rows."""
-    wanted = list(dict.fromkeys(i for i in ids if 0 < len(i) <= MAX_MODEL_ID))
+    wanted = list(dict.fromkeys(i for i in ids if 0 < len(i) <= MAX_TEXT_LENGTH))
     if not wanted:
         return
     m = MODEL_TABLE.c
@@ -171,9 +170,11 @@ def lock_provider(session: Session, provider_id: int) -> None:
 def record_verdicts(
     session: Session, provider_key: str, results: Iterable[ValidationResult]
 ) -> None:
-    """Store each verdict with its reason and time; a model without a row gets an unverified one."""
+    """Store each verdict with its reason and time; a model without a row gets an unverified one.
+
+    A model the user marked by hand keeps its verdict."""
     provider_id = read_cache(session, provider_key).provider_id
-    latest = {r.model: r for r in results if 0 < len(r.model) <= MAX_MODEL_ID}
+    latest = {r.model: r for r in results if 0 < len(r.model) <= MAX_TEXT_LENGTH}
     if not latest:
         return
     lock_provider(session, provider_id)
@@ -181,7 +182,14 @@ def record_verdicts(
     m = MODEL_TABLE.c
     session.execute(
         update(MODEL_TABLE)
-        .where(and_(m.provider_id == provider_id, m.model_id == bindparam("b_model")))
+        # A hand-marked model keeps the user's verdict (see hand_marks).
+        .where(
+            and_(
+                m.provider_id == provider_id,
+                m.model_id == bindparam("b_model"),
+                m.hand_mark.is_(None),
+            )
+        )
         .values(
             verdict=bindparam("b_verdict"),
             verdict_reason=bindparam("b_reason"),
@@ -193,7 +201,7 @@ def record_verdicts(
             {
                 "b_model": r.model,
                 "b_verdict": r.verdict.value,
-                "b_reason": r.reason[:MAX_TEXT],
+                "b_reason": r.reason[:MAX_MESSAGE_LENGTH],
                 "b_at": r.checked_at,
                 "b_style": r.ping_style,
             }
@@ -246,7 +254,7 @@ def set_problem(session: Session, provider_key: str, problem: str | None, at: fl
         update(PROVIDER_TABLE)
         .where(PROVIDER_TABLE.c.key == provider_key)
         .values(
-            problem=problem[:MAX_TEXT] if problem is not None else None,
+            problem=problem[:MAX_MESSAGE_LENGTH] if problem is not None else None,
             problem_at=at if problem is not None else None,
         )
     )

@@ -7,7 +7,6 @@ session, each call runs in a short transaction of its own.
 from __future__ import annotations
 
 import copy
-import json
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -17,23 +16,23 @@ from sqlalchemy import Engine, delete
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
-from provider_store.catalog import cache_rows, metadata_columns, migrate, model_plan
+from provider_store.catalog import (
+    cache_rows,
+    hand_marks,
+    metadata_columns,
+    migrate,
+    model_plan,
+)
 from provider_store.catalog.db import WRITE_OPTION, build_engine, redact_url, resolve_url
 from provider_store.catalog.records import ValidationResult
 from provider_store.catalog.tables import Model, ModelStatus, Provider, utc_now
 from provider_store.errors import (
-    ConfigurationError,
-    InvalidDocumentError,
     NotFoundError,
     StoreError,
 )
 from provider_store.model_info import ModelInfo
-from provider_store.provider_config import (
-    DEFAULT_KIND,
-    PROVIDER_KINDS,
-    ProviderConfig,
-    base_url_problem,
-)
+from provider_store.provider_config import ListCache, ProviderConfig
+from provider_store.rules import DEFAULT_KIND, check_cache_ttl, check_provider_settings
 from provider_store.suggestions import unknown_provider
 
 logger = logging.getLogger(__name__)
@@ -159,17 +158,17 @@ class CatalogStore:
 
         The discovery cache, validation verdicts and sightings of models already stored are kept.
         ``kind`` and ``options`` of an existing provider change only when ``config`` sets them
-        (a config from :meth:`get_config` always does). ConfigurationError for an unknown kind
-        or options that are not a JSON mapping with string keys.
+        (a config from :meth:`get_config` always does).
         A curated model that the config no longer lists is dropped, unless discovery has seen it,
-        in which case it stays as ``unverified``. A base URL the importer would refuse (empty,
-        not http(s)) raises InvalidDocumentError and nothing is written.
+        in which case it stays as ``unverified``. Settings the importer would refuse (a key, URL,
+        kind or option that breaks :func:`~provider_store.rules.check_provider_settings`) raise
+        InvalidDocumentError (OptionsError for kind and options) naming the field, and nothing
+        is written.
         """
-        problem = base_url_problem(config.base_api_url)
-        if problem is not None:
-            raise InvalidDocumentError(problem, field=f"providers.{key}.base_api_url")
+        kind, options = check_provider_settings(
+            key, base_api_url=config.base_api_url, kind=config.kind, options=config.options
+        )
         now = utc_now()
-        kind, options = checked_kind_options(key, config)
         with self._writing(session) as s:
             provider = s.exec(select(Provider).where(Provider.key == key)).one_or_none()
             if provider is None:
@@ -181,7 +180,7 @@ class CatalogStore:
                     api_key=config.api_key,
                     position=position,
                     extra=dict(extra or {}),
-                    cache_ttl_seconds=config._cache_duration,
+                    cache_ttl_seconds=config.list_cache.ttl_seconds,
                     kind=kind,
                     options=options,
                     created_at=now,
@@ -213,8 +212,8 @@ class CatalogStore:
         """Apply ``change`` to provider ``key``'s curated lists as stored now, and store them.
 
         The provider row is locked and re-read inside the transaction; only the curated model
-        rows are written (never its name, URL or key). False, with nothing written, when there
-        is no such provider.
+        rows are written (never its name, URL or key); a model the user marked by hand stays in
+        the list its mark names. False, with nothing written, when there is no such provider.
         """
         with self._writing(session) as s:
             provider = s.exec(
@@ -223,9 +222,19 @@ class CatalogStore:
             if provider is None or provider.id is None:
                 return False
             current = self._to_config(provider, self._curated(s, [provider.id]))
+            aliases = dict(current.valid_models)
             change(current)
+            # Hand-marked models stay where the user put them (see hand_marks).
+            hand_marks.keep_marks(current, hand_marks.read_marks(s, provider.id), aliases)
             sync_models(s, provider.id, current)
             return True
+
+    def hand_marks(self, key: str, *, session: Session | None = None) -> dict[str, str]:
+        """Model id -> ``valid`` / ``invalid`` for the models of ``key`` the user marked by hand."""
+        with self._reading(session) as s:
+            provider = self.get_provider(key, session=s)
+            assert provider.id is not None
+            return hand_marks.read_marks(s, provider.id)
 
     def delete_provider(self, key: str, *, session: Session | None = None) -> None:
         """Remove a provider and (by cascade) its models."""
@@ -235,9 +244,9 @@ class CatalogStore:
             s.delete(provider)
 
     def set_cache_ttl(self, key: str, seconds: int, *, session: Session | None = None) -> None:
-        """Set how long a provider's discovery cache stays fresh."""
-        if seconds < 0:
-            raise ValueError("cache TTL must be >= 0 seconds")
+        """Set how long a provider's discovery cache stays fresh (0 to
+        :data:`~provider_store.rules.MAX_CACHE_TTL` seconds, else InvalidDocumentError)."""
+        seconds = check_cache_ttl(seconds, field=f"providers.{key}.cache_ttl_seconds")
         with self._writing(session) as s:
             provider = self.get_provider(key, session=s)
             provider.cache_ttl_seconds = seconds
@@ -382,31 +391,13 @@ class CatalogStore:
             kind=provider.kind or DEFAULT_KIND,
             options=copy.deepcopy(provider.options) if provider.options is not None else None,
         )
-        config._cached_models = list(provider.models_cache or [])
-        config._cache_timestamp = provider.models_fetched_at or 0.0
-        config._cache_duration = provider.cache_ttl_seconds
-        config._provider_key = provider.key
-        return config
-
-
-def checked_kind_options(key: str, config: ProviderConfig) -> tuple[str, dict[str, Any] | None]:
-    """``config``'s kind and options, checked; ConfigurationError names the provider and field."""
-    if config.kind not in PROVIDER_KINDS:
-        raise ConfigurationError(
-            f"provider {key}: kind must be one of {', '.join(PROVIDER_KINDS)}, not {config.kind!r}"
+        config.list_cache = ListCache(
+            models=list(provider.models_cache or []),
+            fetched_at=provider.models_fetched_at,
+            ttl_seconds=provider.cache_ttl_seconds,
         )
-    options = config.options
-    if options is None:
-        return config.kind, None
-    try:
-        encoded = json.dumps(options, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise ConfigurationError(
-            f"provider {key}: options must be JSON data (strings, numbers, lists, mappings)"
-        ) from exc
-    if not isinstance(options, dict) or any(not isinstance(k, str) for k in options):
-        raise ConfigurationError(f"provider {key}: options must be a mapping with string keys")
-    return config.kind, json.loads(encoded)
+        config.catalog_key = provider.key
+        return config
 
 
 def sync_models(session: Session, provider_id: int, config: ProviderConfig) -> None:

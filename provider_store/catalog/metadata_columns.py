@@ -13,13 +13,14 @@ from typing import Any, cast
 from sqlalchemy import Table, and_, bindparam, select, update
 from sqlmodel import Session
 
-from provider_store.catalog.cache_rows import MAX_MODEL_ID, read_cache
+from provider_store.catalog.cache_rows import read_cache
 from provider_store.catalog.tables import Model, Provider
 from provider_store.errors import NotFoundError
-from provider_store.model_info import ModelInfo
+from provider_store.model_info import METADATA_FIELDS, ModelInfo
+from provider_store.rules import MAX_TEXT_LENGTH
 
 __all__ = [
-    "METADATA_FIELDS",
+    "METADATA_COLUMNS",
     "info_from_values",
     "info_values",
     "read_model_infos",
@@ -28,55 +29,25 @@ __all__ = [
 
 _MODEL = cast(Table, getattr(Model, "__table__"))  # noqa: B009 - untyped in SQLModel
 _PROVIDER = cast(Table, getattr(Provider, "__table__"))  # noqa: B009
-# ModelInfo fields stored as model columns of the same name (the raw item stays in models_cache).
-METADATA_FIELDS = (
-    "display_name",
-    "created",
-    "context_length",
-    "max_output_tokens",
-    "input_price",
-    "output_price",
-    "input_modalities",
-    "output_modalities",
-    "capabilities",
-)
-_LIST_FIELDS = ("input_modalities", "output_modalities", "capabilities")
-_MAX_DISPLAY_NAME = 500
+# The model columns of the metadata fields (each named after its field; the raw item stays in
+# models_cache).
+METADATA_COLUMNS = tuple(f.name for f in METADATA_FIELDS)
+# Bound conversions, looked up once: these run for every model of every listing.
+_TO_COLUMN = tuple((f.name, f.kind.to_column) for f in METADATA_FIELDS)
+_FROM_COLUMN = tuple((f.name, f.kind.from_column) for f in METADATA_FIELDS)
 
 
 def info_values(info: ModelInfo) -> dict[str, Any]:
-    """The column values of ``info``'s metadata (lists for tuples, None for empty ones)."""
-    values: dict[str, Any] = {}
-    for name in METADATA_FIELDS:
-        value = getattr(info, name)
-        if name in _LIST_FIELDS:
-            value = list(value) or None
-        elif name == "created" and value is not None:
-            value = float(value)
-        elif name == "display_name" and value is not None:
-            value = value[:_MAX_DISPLAY_NAME]
-        values[name] = value
-    return values
+    """The column values of ``info``'s metadata, by column name."""
+    return {name: to_column(getattr(info, name)) for name, to_column in _TO_COLUMN}
 
 
 def info_from_values(
     model_id: str, values: Mapping[str, Any], raw: Mapping[str, Any] | None = None
 ) -> ModelInfo:
     """A ModelInfo from stored column values (as :func:`info_values` wrote them)."""
-    created = values.get("created")
-    return ModelInfo(
-        id=model_id,
-        display_name=values.get("display_name"),
-        created=int(created) if created is not None else None,
-        context_length=values.get("context_length"),
-        max_output_tokens=values.get("max_output_tokens"),
-        input_price=values.get("input_price"),
-        output_price=values.get("output_price"),
-        input_modalities=_strings(values.get("input_modalities")),
-        output_modalities=_strings(values.get("output_modalities")),
-        capabilities=_strings(values.get("capabilities")),
-        raw=dict(raw or {}),
-    )
+    fields = {name: from_column(values.get(name)) for name, from_column in _FROM_COLUMN}
+    return ModelInfo(id=model_id, raw=dict(raw or {}), **fields)
 
 
 def write_model_infos(session: Session, provider_key: str, infos: Iterable[ModelInfo]) -> int:
@@ -89,11 +60,11 @@ def write_model_infos(session: Session, provider_key: str, infos: Iterable[Model
     The latest info of an id listed twice wins.
     """
     provider_id = read_cache(session, provider_key).provider_id
-    wanted = {i.id: info_values(i) for i in infos if 0 < len(i.id) <= MAX_MODEL_ID}
+    wanted = {i.id: info_values(i) for i in infos if 0 < len(i.id) <= MAX_TEXT_LENGTH}
     if not wanted:
         return 0
     m = _MODEL.c
-    columns = [m[name] for name in METADATA_FIELDS]
+    columns = [m[name] for name in METADATA_COLUMNS]
     changed: list[dict[str, Any]] = []
     for row in session.execute(
         select(m.model_id, *columns).where(m.provider_id == provider_id)
@@ -101,7 +72,7 @@ def write_model_infos(session: Session, provider_key: str, infos: Iterable[Model
         values = wanted.get(row[0])
         if values is None:
             continue
-        stored = dict(zip(METADATA_FIELDS, row[1:], strict=True))
+        stored = dict(zip(METADATA_COLUMNS, row[1:], strict=True))
         merged = {k: stored[k] if v is None else v for k, v in values.items()}
         if stored != merged:
             changed.append({"b_model": row[0], **merged})
@@ -110,7 +81,7 @@ def write_model_infos(session: Session, provider_key: str, infos: Iterable[Model
         session.execute(
             update(_MODEL)
             .where(and_(m.provider_id == provider_id, m.model_id == bindparam("b_model")))
-            .values({name: bindparam(name) for name in METADATA_FIELDS}),
+            .values({name: bindparam(name) for name in METADATA_COLUMNS}),
             changed,
         )
     return len(changed)
@@ -134,19 +105,13 @@ def read_model_infos(
         if isinstance(item, Mapping) and isinstance(item.get("id"), str):
             raw_by_id.setdefault(item["id"], item)
     m = _MODEL.c
-    query = select(m.model_id, *[m[name] for name in METADATA_FIELDS]).where(
+    query = select(m.model_id, *[m[name] for name in METADATA_COLUMNS]).where(
         m.provider_id == provider_id
     )
     if model_ids is not None:
         query = query.where(m.model_id.in_(list(model_ids)))
     result: dict[str, ModelInfo] = {}
     for model_id, *values in session.execute(query.order_by(m.position, m.id)):
-        stored = dict(zip(METADATA_FIELDS, values, strict=True))
+        stored = dict(zip(METADATA_COLUMNS, values, strict=True))
         result[model_id] = info_from_values(model_id, stored, raw_by_id.get(model_id))
     return result
-
-
-def _strings(value: Any) -> tuple[str, ...]:
-    if not isinstance(value, list | tuple):
-        return ()
-    return tuple(v for v in value if isinstance(v, str))

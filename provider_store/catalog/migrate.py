@@ -23,7 +23,7 @@ from provider_store.catalog.db import (
     redact_url,
     sqlite_path,
 )
-from provider_store.errors import ConfigurationError, StoreError
+from provider_store.errors import ConfigurationError, NewerCatalogError, StoreError
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 
 # The newest revision in migrations/versions. Opening a store compares the database with it
 # without importing Alembic (start-up time); a test keeps it equal to the scripts' head.
-SCHEMA_HEAD = "0003"
+SCHEMA_HEAD = "0006"
 
 # Any fixed 64-bit number; every process that migrates a PostgreSQL catalog takes this lock.
 PG_MIGRATION_LOCK_ID = 0x70726F7669646572  # "provider"
@@ -100,17 +100,6 @@ def check_known(engine: Engine) -> str | None:
     return revision
 
 
-class NewerCatalogError(StoreError):
-    """The database was migrated by a newer provider-store than this one."""
-
-    def __init__(self, revision: str) -> None:
-        self.revision = revision
-        super().__init__(
-            f"this catalog was written by a newer provider-store (revision {revision});"
-            " upgrade provider-store"
-        )
-
-
 def resolve_revision(current: str | None, target: str) -> str | None:
     """The revision id ``target`` names, relative to ``current``; None means base (empty).
 
@@ -158,7 +147,8 @@ def catalog_counts(engine: Engine) -> tuple[int, int]:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Upgrade the database to ``revision``, serialised across processes.
 
-    SQLite takes a file lock beside the database file; PostgreSQL takes an advisory lock.
+    SQLite takes a hidden lock file beside the database file (:func:`migration_lock_path`);
+    PostgreSQL takes an advisory lock.
     A second process that waited finds the work done and does nothing.
     """
     from alembic import command
@@ -220,17 +210,27 @@ def _run(engine: Engine, action: Any) -> None:
         ) from exc
 
 
+def migration_lock_path(database: Path) -> Path:
+    """The lock file that serialises migrations of the SQLite file ``database``.
+
+    A hidden file beside the database (``.catalog.db.migrate.lock``): it must be one path that
+    every process and user opening the catalog agrees on, so it is kept rather than removed
+    after use (a process could still be waiting on the removed file while a new one is locked)
+    and it is not the database file itself (closing another descriptor of that file would drop
+    SQLite's own locks).
+    """
+    return database.with_name(f".{database.name}.migrate.lock")
+
+
 @contextmanager
 def _migration_lock(engine: Engine) -> Iterator[Connection]:
     path = sqlite_path(engine.url)
     if engine.dialect.name == "sqlite":
         from filelock import FileLock  # only when migrating: opening a store does not need it
 
-        lock: Any = (
-            FileLock(str(path) + ".migrate.lock", mode=PRIVATE_FILE_MODE)
-            if path is not None
-            else None
-        )
+        lock: Any = None
+        if path is not None:
+            lock = FileLock(migration_lock_path(path), mode=PRIVATE_FILE_MODE)
         if lock is not None:
             lock.acquire()
         try:

@@ -22,6 +22,15 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel, col
 
+from provider_store.rules import (
+    DEFAULT_CACHE_TTL,
+    MAX_API_KEY_LENGTH,
+    MAX_BASE_URL_LENGTH,
+    MAX_MESSAGE_LENGTH,
+    MAX_PROVIDER_KEY_LENGTH,
+    MAX_TEXT_LENGTH,
+)
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -32,8 +41,6 @@ NAMING_CONVENTION = {
 
 # Must be set before any table is declared so every constraint gets a stable name.
 SQLModel.metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-DEFAULT_CACHE_TTL = 300
 
 
 def utc_now() -> float:
@@ -60,10 +67,10 @@ class Verdict(enum.StrEnum):
 class ProviderBase(SQLModel):
     """Fields a user sets on a provider."""
 
-    key: str = Field(max_length=200, unique=True)
-    name: str = Field(default="", max_length=500)
-    base_api_url: str = Field(max_length=2000)
-    api_key: str = Field(default="", max_length=4000, repr=False)
+    key: str = Field(max_length=MAX_PROVIDER_KEY_LENGTH, unique=True)
+    name: str = Field(default="", max_length=MAX_TEXT_LENGTH)
+    base_api_url: str = Field(max_length=MAX_BASE_URL_LENGTH)
+    api_key: str = Field(default="", max_length=MAX_API_KEY_LENGTH, repr=False)
     position: int = Field(default=0)
     cache_ttl_seconds: int = Field(default=DEFAULT_CACHE_TTL)
 
@@ -78,7 +85,7 @@ class Provider(ProviderBase, table=True):
     models_cache: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))
     models_fetched_at: float | None = None
     # The last failed discovery: error class, HTTP status when there was one, message, time.
-    last_error: str | None = Field(default=None, max_length=2000)
+    last_error: str | None = Field(default=None, max_length=MAX_MESSAGE_LENGTH)
     last_error_status: int | None = None
     last_error_at: float | None = None
     created_at: float = Field(default_factory=utc_now)
@@ -95,15 +102,15 @@ class Provider(ProviderBase, table=True):
     )
     options: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     # A provider-wide problem seen while validating (bad key, no credit): message and time.
-    problem: str | None = Field(default=None, max_length=2000)
+    problem: str | None = Field(default=None, max_length=MAX_MESSAGE_LENGTH)
     problem_at: float | None = None
 
 
 class ModelBase(SQLModel):
     """Fields of one model of a provider's catalog."""
 
-    model_id: str = Field(max_length=500)
-    alias: str = Field(max_length=500)
+    model_id: str = Field(max_length=MAX_TEXT_LENGTH)
+    alias: str = Field(max_length=MAX_TEXT_LENGTH)
     status: str = Field(default=ModelStatus.UNVERIFIED.value, max_length=20)  # a ModelStatus
     position: int = Field(default=0)
 
@@ -121,14 +128,16 @@ class Model(ModelBase, table=True):
         sa_column=Column(Integer, ForeignKey("provider.id", ondelete="CASCADE"), nullable=False)
     )
     verdict: str | None = Field(default=None, max_length=20)  # a Verdict
-    verdict_reason: str | None = Field(default=None, max_length=2000)
+    verdict_reason: str | None = Field(default=None, max_length=MAX_MESSAGE_LENGTH)
     verdict_at: float | None = None
     first_seen_at: float | None = None
     last_seen_at: float | None = None
     # The chat request style that last got a conclusive answer (tried first next time).
     ping_style: str | None = Field(default=None, max_length=40)
+    # "valid" or "invalid" when the user marked the model by hand; discovery keeps it as it is.
+    hand_mark: str | None = Field(default=None, max_length=20)
     # Metadata from the provider's model list, normalised; None when the provider does not say.
-    display_name: str | None = Field(default=None, max_length=500)
+    display_name: str | None = Field(default=None, max_length=MAX_TEXT_LENGTH)
     created: float | None = None  # when the provider says the model was created (epoch s)
     context_length: int | None = None
     max_output_tokens: int | None = None
@@ -137,8 +146,8 @@ class Model(ModelBase, table=True):
     input_modalities: list[str] | None = Field(default=None, sa_column=Column(JSON))
     output_modalities: list[str] | None = Field(default=None, sa_column=Column(JSON))
     capabilities: list[str] | None = Field(default=None, sa_column=Column(JSON))
-    model_id: str = Field(max_length=500, index=True)
-    alias: str = Field(max_length=500, index=True)
+    model_id: str = Field(max_length=MAX_TEXT_LENGTH, index=True)
+    alias: str = Field(max_length=MAX_TEXT_LENGTH, index=True)
 
 
 # Case-insensitive lookups by model id or alias (resolution, find) use these expression indexes.
@@ -153,3 +162,26 @@ class CatalogMeta(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=200)
     value: Any = Field(default=None, sa_column=Column(JSON))
+
+
+class ModelFact(SQLModel, table=True):
+    """One metadata value of a model from a source other than its provider's list.
+
+    ``origin`` is ``user`` (an override, kept until the user changes it) or a registry family
+    (``models.dev``, ``litellm``); ``source`` names it exactly (``models.dev 1.0.398``,
+    ``litellm model_prices.json``). Listed values stay in the model's own columns.
+    """
+
+    __tablename__ = "model_fact"
+    __table_args__ = (UniqueConstraint("provider_id", "model_id", "field", "origin"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    provider_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("provider.id", ondelete="CASCADE"), nullable=False)
+    )
+    model_id: str = Field(max_length=MAX_TEXT_LENGTH)
+    field: str = Field(max_length=60)
+    origin: str = Field(max_length=40)
+    source: str = Field(max_length=MAX_TEXT_LENGTH)
+    value: Any = Field(default=None, sa_column=Column(JSON))
+    observed_at: float

@@ -1,8 +1,11 @@
 """The ``provider-store`` command line: parse, call the library, format.
 
-This package is the only place that prints or exits. Every ProviderStoreError becomes one line on
-stderr and exit code 2 (bad input) or 1 (the operation failed). Command modules are imported when
-their command runs (see ``LAZY_COMMANDS`` in :mod:`provider_store.cli.app`).
+Lives here: one module per command group (named after its command), terminal tables and safe
+text, and the one handler that turns every ProviderStoreError into one line on stderr and exit
+code 2 (bad input) or 1 (the operation failed). This package is the only place that prints or
+exits. Command modules are imported when their command runs (``LAZY_COMMANDS`` in
+:mod:`provider_store.cli.app`).
+May import: every other wing; nothing imports it.
 """
 
 from __future__ import annotations
@@ -22,9 +25,8 @@ from provider_store.errors import (
     ProviderStoreError,
     UnknownModelError,
 )
+from provider_store.rules import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 
-BAD_INPUT = 2
-FAILED = 1
 _BAD_INPUT_ERRORS = (
     ConfigurationError,
     InvalidDocumentError,
@@ -36,7 +38,7 @@ _BAD_INPUT_ERRORS = (
 
 def exit_code_for(exc: ProviderStoreError) -> int:
     """2 when the user's input was at fault, 1 when the operation itself failed."""
-    return BAD_INPUT if isinstance(exc, _BAD_INPUT_ERRORS) else FAILED
+    return EXIT_BAD_INPUT if isinstance(exc, _BAD_INPUT_ERRORS) else EXIT_FAILED
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -49,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
-        sys.exit(FAILED)
+        sys.exit(EXIT_FAILED)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
@@ -58,8 +60,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(exit_code_for(exc))
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
-        sys.exit(130)
-    sys.exit(result if isinstance(result, int) else 0)
+        sys.exit(EXIT_INTERRUPTED)
+    sys.exit(result if isinstance(result, int) else EXIT_OK)
 
 
 __all__ = ["cli", "main"]

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from provider_store.cli.text import visible
+from provider_store.rules import DEFAULT_CACHE_TTL, EXIT_OK
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -162,6 +163,11 @@ def _setup_logging(verbose: int) -> None:
 
 # -- the root group -----------------------------------------------------------------------------
 
+SET_TTL_HELP = (
+    f"Keep provider KEY's discovered model list fresh for SECONDS (default {DEFAULT_CACHE_TTL};"
+    " 0: always ask)."
+)
+
 # Top-level commands: where each lives and its one-line help (shown by --help without importing
 # the command modules; tests check it matches each command's own help).
 LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -186,11 +192,25 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
         "import_command",
         "Import a legacy providers YAML FILE (merge by default: other providers stay).",
     ),
-    "models": ("provider_store.cli.models", "models", "List the models of the catalog."),
+    "keys": (
+        "provider_store.cli.keys",
+        "keys",
+        "Store, forget and list the providers' API keys (never shown whole).",
+    ),
+    "models": (
+        "provider_store.cli.models",
+        "models",
+        "List, show and curate the models of the catalog (aliases, hand marks, metadata).",
+    ),
     "providers": (
         "provider_store.cli.providers",
         "providers",
-        "List the providers of the catalog.",
+        "List, add, change, rename and remove the providers of the catalog.",
+    ),
+    "registries": (
+        "provider_store.cli.registries",
+        "registries",
+        "Fill model metadata from models.dev and LiteLLM's cost map (registries update).",
     ),
     "resolve": (
         "provider_store.cli.models",
@@ -200,7 +220,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "set-ttl": (
         "provider_store.cli.settings",
         "set_ttl",
-        "Keep provider KEY's discovered model list fresh for SECONDS (default 300; 0: always ask).",
+        SET_TTL_HELP,
     ),
 }
 
@@ -250,11 +270,51 @@ class LazyGroup(FullHelpGroup):
             return LAZY_COMMANDS[name][2]
         return super().short_help_of(ctx, name)
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """As click's, but a typo is matched against every command, loaded or not
+        (``provider list`` -> did you mean 'providers'?)."""
+        try:
+            return super().resolve_command(ctx, args)
+        except click.exceptions.NoSuchCommand as exc:
+            raise click.exceptions.NoSuchCommand(
+                exc.command_name, possibilities=self.list_commands(ctx), ctx=ctx
+            ) from None
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Parse the root options; ``--db URL`` is accepted after the subcommand too
+        (``provider-store providers list --db x.db``): it is moved before the subcommand."""
+        return super().parse_args(ctx, hoist_db_option(args))
+
     def load_all(self) -> None:
         """Import every command module (for tests and documentation)."""
         ctx = click.Context(self)
         for name in LAZY_COMMANDS:
             self.get_command(ctx, name)
+
+
+def hoist_db_option(args: list[str]) -> list[str]:
+    """``args`` with every ``--db URL`` / ``--db=URL`` (up to a ``--``) moved to the front, where
+    the root group reads it. No subcommand has a ``--db`` option of its own."""
+    hoisted: list[str] = []
+    rest: list[str] = []
+    index = 0
+    while index < len(args):
+        token = args[index]
+        if token == "--":
+            rest.extend(args[index:])
+            break
+        if token == "--db" and index + 1 < len(args):
+            hoisted += args[index : index + 2]
+            index += 2
+            continue
+        if token.startswith("--db="):
+            hoisted.append(token)
+        else:
+            rest.append(token)
+        index += 1
+    return hoisted + rest
 
 
 @click.group(
@@ -279,5 +339,5 @@ def cli(ctx: click.Context, db_url: str | None, verbose: int) -> None:
     _setup_logging(verbose)
     if ctx.invoked_subcommand is None:
         click.echo(ctx.get_help())
-        ctx.exit(0)
+        ctx.exit(EXIT_OK)
     ctx.obj = CliState(db_url, verbose)

@@ -26,15 +26,17 @@ from provider_store.cli.app import (
     stderr,
     stdout,
 )
+from provider_store.cli.hints import KEY_REFUSED, KEY_REJECTED_PROBLEM, NO_PROVIDERS, key_origin
 from provider_store.cli.table_layout import render_table
 from provider_store.cli.text import visible
-from provider_store.discovery.run_report import DiscoveryReport, ProgressEvent
+from provider_store.discovery.run_report import DiscoveryReport, ProgressEvent, ProviderSummary
+from provider_store.errors import ProviderStoreError
+from provider_store.rules import EXIT_FAILED
 from provider_store.suggestions import unknown_provider
 
 if TYPE_CHECKING:
+    from provider_store.resolution.manager import ProviderManager
     from provider_store.store import ProviderStore
-
-FAILED = 1
 
 
 class _Bars:
@@ -111,6 +113,9 @@ def discover(
     manager = open_manager(state)
     if provider is not None and not any(k.lower() == provider.lower() for k in manager):
         raise unknown_provider(provider, manager.keys())
+    if not manager and not as_json:
+        click.echo(NO_PROVIDERS, err=True)
+        return
     progress = Progress(
         TextColumn("{task.description}", markup=False),
         BarColumn(bar_width=20),
@@ -137,15 +142,35 @@ def discover(
         log_handler.held = None
     if no_validate:
         report = _with_stored_verdicts(report, state.store())
+    refused = _refused_keys(report, manager, state.store())
     manager.close()
+    _fill_from_registries(state.store(), report)
     data = _report_dict(report, validated=not no_validate)
     if as_json:
         print_json(data)
     else:
-        _print_report(report, validated=not no_validate)
+        _print_report(report, validated=not no_validate, refused=refused)
     _show_other_warnings(held, report)
     if not report.ok:
-        ctx.exit(FAILED)
+        ctx.exit(EXIT_FAILED)
+
+
+def _fill_from_registries(store: ProviderStore, report: DiscoveryReport) -> None:
+    """Attribute registry metadata (models.dev, and the LiteLLM cost map named by
+    $PROVIDER_STORE_LITELLM) to the models of the providers whose list is current.
+    A registry that cannot be read is reported in one line; discovery's result stands."""
+    import os
+
+    from provider_store.cli.registries import LITELLM_ENV
+    from provider_store.discovery.results import Source
+
+    listed = [s.provider for s in report.providers if s.source in (Source.FRESH, Source.CACHE)]
+    if not listed:
+        return
+    try:
+        store.fill_from_registries(litellm=os.environ.get(LITELLM_ENV) or None, providers=listed)
+    except ProviderStoreError as exc:
+        click.echo(f"warning: registry metadata not updated: {visible(exc)}", err=True)
 
 
 def _with_stored_verdicts(report: DiscoveryReport, store: ProviderStore) -> DiscoveryReport:
@@ -201,7 +226,37 @@ def _show_other_warnings(held: list[logging.LogRecord], report: DiscoveryReport)
         log_handler.show(record)
 
 
-def _print_report(report: DiscoveryReport, *, validated: bool) -> None:
+def _refused_keys(
+    report: DiscoveryReport, manager: ProviderManager, store: ProviderStore
+) -> dict[str, str]:
+    """provider -> where its key came from, for each provider that refused its key."""
+    refused = {}
+    for s in report.providers:
+        if s.status == "skipped" or s.provider not in manager:
+            continue
+        rejected = (s.problem or "").startswith(KEY_REJECTED_PROBLEM)
+        if rejected or (s.error and store.read_cache(s.provider).last_error_status in KEY_REFUSED):
+            refused[s.provider] = key_origin(s.provider, manager[s.provider])
+    return refused
+
+
+def _skip_line(summary: ProviderSummary) -> str:
+    """``KEY skipped: why``, from the library's "Skipping provider KEY: why" (said once)."""
+    error = summary.error or ""
+    prefix = f"Skipping provider {summary.provider}: "
+    reason = error[len(prefix) :] if error.startswith(prefix) else error
+    return f"{visible(summary.provider)} skipped: {visible(reason)}"
+
+
+def _print_report(
+    report: DiscoveryReport, *, validated: bool, refused: dict[str, str] | None = None
+) -> None:
+    refused = refused or {}
+    if report.providers and all(s.status == "skipped" for s in report.providers):
+        # Nothing ran: one line per provider says why, without a table of zeros.
+        for s in report.providers:
+            click.echo(_skip_line(s))
+        return
     headers = ["provider", "status", "models", "valid", "invalid", "inconclusive", "source"]
     rows = [
         [
@@ -218,12 +273,15 @@ def _print_report(report: DiscoveryReport, *, validated: bool) -> None:
     click.echo(render_table(headers, rows, numeric=range(2, 6)))
     # The table holds no messages; what went wrong with a provider is one line below it.
     for s in report.providers:
-        if s.error:
-            click.echo(f"{visible(s.provider)} {s.status}: {visible(s.error)}")
+        origin = f" ({refused[s.provider]})" if s.provider in refused else ""
+        if s.error and s.status == "skipped":
+            click.echo(_skip_line(s))
+        elif s.error:
+            click.echo(f"{visible(s.provider)} {s.status}: {visible(s.error)}{origin}")
         if s.problem:
             click.echo(
                 f"{visible(s.provider)}: provider problem, other pings not sent: "
-                f"{visible(s.problem)}"
+                f"{visible(s.problem)}{origin}"
             )
     if report.error:
         click.echo(visible(report.error))

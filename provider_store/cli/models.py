@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from provider_store.catalog.model_facts import Sourced
+from provider_store.catalog.records import ValidationResult
+from provider_store.catalog.tables import Verdict
 from provider_store.cli.app import (
     CliState,
     cli,
@@ -15,18 +17,21 @@ from provider_store.cli.app import (
     pass_state,
     print_json,
 )
+from provider_store.cli.hints import NO_PROVIDERS
 from provider_store.cli.table_layout import render_table
-from provider_store.cli.text import visible
+from provider_store.cli.text import iso_time, visible
 from provider_store.errors import ConfigurationError, NotFoundError
-from provider_store.model_info import ModelInfo
+from provider_store.model_info import METADATA_FIELDS, ModelInfo
+from provider_store.rules import EXIT_FAILED
 from provider_store.suggestions import unknown_provider
 
-FAILED = 1
+if TYPE_CHECKING:
+    from provider_store.store import ProviderStore
 
 
 @cli.group()
 def models() -> None:
-    """List the models of the catalog."""
+    """List, show and curate the models of the catalog (aliases, hand marks, metadata)."""
 
 
 @models.command("list")
@@ -50,6 +55,12 @@ def models() -> None:
     metavar="NAME",
     help="Only models listed with this capability (tools, vision, reasoning ...); repeatable.",
 )
+@click.option(
+    "--deprecated",
+    "only_deprecated",
+    is_flag=True,
+    help="Only models a registry says are deprecated (or will be), with the date and source.",
+)
 @json_option
 @pass_state
 def models_list(
@@ -58,6 +69,7 @@ def models_list(
     show_all: bool,
     min_context: int | None,
     capabilities: tuple[str, ...],
+    only_deprecated: bool,
     as_json: bool,
 ) -> None:
     """List valid models as provider/model (alias); --all adds the rest with verdicts.
@@ -70,6 +82,9 @@ def models_list(
     wanted_capabilities = {c.strip().lower() for c in capabilities}
     store = state.store()
     configs = store.load_configs()
+    if not configs and not as_json:
+        click.echo(NO_PROVIDERS, err=True)
+        return
     if provider_key is not None:
         if provider_key not in configs:
             raise unknown_provider(provider_key, configs)
@@ -78,6 +93,7 @@ def models_list(
     for key, config in configs.items():
         verdicts = store.load_verdicts(key) if show_all else {}
         infos = store.list_model_infos(key)
+        deprecations = _deprecations(store, key) if only_deprecated else {}
         entries = [(m, a, "valid") for m, a in config.valid_models.items()]
         if show_all:
             entries += [(m, m, "invalid") for m in config.invalid_models]
@@ -91,6 +107,8 @@ def models_list(
             info = infos.get(model_id, ModelInfo(id=model_id))
             if not _matches(info, min_context, wanted_capabilities):
                 continue
+            if only_deprecated and model_id not in deprecations:
+                continue
             row: dict[str, Any] = {
                 "provider": key,
                 "model": model_id,
@@ -101,19 +119,36 @@ def models_list(
                 verdict = verdicts.get(model_id)
                 row["verdict"] = verdict.verdict.value if verdict else None
                 row["verdict_reason"] = verdict.reason if verdict else None
-            row.update(_list_fields(info))
+            row.update(_metadata(info, listing=True))
+            if only_deprecated:
+                row["deprecation"] = deprecations[model_id]
             rows.append(row)
     if as_json:
         print_json(rows)
         return
     columns = ["provider", "model", "alias"] + (["status", "verdict"] if show_all else [])
+    columns += ["deprecation"] if only_deprecated else []
     cells = []
     for row in rows:
         line = [row["provider"], row["model"], row["alias"]]
         if show_all:
             line += [row["status"], row["verdict"] or "-"]
+        if only_deprecated:
+            line.append(row["deprecation"])
         cells.append(line)
-    click.echo(render_table(columns, cells, whole=(0, 1)))
+    # Aliases are typed from, never cut; in --all the verdicts matter more than the aliases.
+    optional = (2,) if show_all else ()
+    click.echo(render_table(columns, cells, whole=(0, 1, 2), optional=optional))
+
+
+def _deprecations(store: ProviderStore, key: str) -> dict[str, str]:
+    """The models of provider ``key`` that a registry says are deprecated, with its words."""
+    from provider_store.catalog.model_facts import provider_metadata
+
+    with store.read() as session:
+        found = provider_metadata(session, key)
+    notes = {model_id: _deprecation(meta.values) for model_id, meta in found.items()}
+    return {model_id: note for model_id, note in notes.items() if note is not None}
 
 
 def _matches(info: ModelInfo, min_context: int | None, capabilities: set[str]) -> bool:
@@ -122,15 +157,11 @@ def _matches(info: ModelInfo, min_context: int | None, capabilities: set[str]) -
     return capabilities <= set(info.capabilities)
 
 
-def _list_fields(info: ModelInfo) -> dict[str, Any]:
-    """The metadata fields of ``models list --json`` (null when the provider does not say)."""
+def _metadata(info: ModelInfo, *, listing: bool) -> dict[str, Any]:
+    """The metadata keys of ``models show --json`` (of ``models list --json`` when ``listing``),
+    null when the provider does not say."""
     return {
-        "display_name": info.display_name,
-        "context_length": info.context_length,
-        "max_output_tokens": info.max_output_tokens,
-        "input_price": info.input_price,
-        "output_price": info.output_price,
-        "capabilities": list(info.capabilities) or None,
+        f.name: f.to_plain(f.value_of(info)) for f in METADATA_FIELDS if f.in_list or not listing
     }
 
 
@@ -148,7 +179,7 @@ def models_show(state: CliState, model_ref: str, as_json: bool) -> None:
     the provider's model list.
     """
     store = state.store()
-    key, model_id = _split_ref(model_ref, store.provider_keys())
+    key, model_id = _show_target(state, model_ref)
     info = store.model_info(key, model_id)
     config = store.get_config(key)
     verdict = store.load_verdicts(key, models=[model_id]).get(model_id)
@@ -158,6 +189,7 @@ def models_show(state: CliState, model_ref: str, as_json: bool) -> None:
         status, alias = "invalid", model_id
     else:
         status, alias = "unverified", model_id
+    hand_mark = store.hand_marks(key).get(model_id)
     data: dict[str, Any] = {
         "provider": key,
         "model": model_id,
@@ -165,53 +197,91 @@ def models_show(state: CliState, model_ref: str, as_json: bool) -> None:
         "status": status,
         "verdict": verdict.verdict.value if verdict else None,
         "verdict_reason": verdict.reason if verdict else None,
-        **_list_fields(info),
-        "created": info.created,
-        "input_modalities": list(info.input_modalities) or None,
-        "output_modalities": list(info.output_modalities) or None,
+        "hand_mark": hand_mark,
+        "usable": status == "valid",
+        "why_not_usable": _why_not_usable(key, status, verdict),
+        **_metadata(info, listing=False),
         "raw": dict(info.raw) or None,
     }
+    sourced = store.model_metadata(key, model_id)
+    # Each metadata value from its most trusted source: the user, the list, then a registry.
+    known = {
+        f.name: f.kind.from_column(sourced.values[f.name].value)
+        for f in METADATA_FIELDS
+        if f.name in sourced.values
+    }
+    data.update({f.name: f.to_plain(known[f.name]) for f in METADATA_FIELDS if f.name in known})
+    deprecation = _deprecation(sourced.values)
+    data["sources"] = {
+        name: {"source": s.source, "observed_at": iso_time(s.observed_at)}
+        for name, s in sourced.values.items()
+    }
+    data["registry_matches"] = sourced.matches
+    data["deprecation"] = deprecation
     if as_json:
         print_json(data)
         return
-    width = max(len(name) for name in _SHOWN)
-    for name in _SHOWN:
-        click.echo(f"{name:<{width}}  {visible(_shown(name, data[name]))}")
+    lines = [(name, "-" if data[name] is None else str(data[name])) for name in _SHOWN_FIRST]
+    for f in METADATA_FIELDS:
+        value = known.get(f.name, f.value_of(info))
+        source = sourced.values.get(f.name)
+        lines.append((f.name, f.shown(value) + (f"  ({source.source})" if source else "")))
+    if deprecation:
+        lines.append(("deprecation", deprecation))
+    for origin, note in sorted(sourced.matches.items()):
+        lines.append((origin, f"matched by {note}" if not note.startswith("ambiguous") else note))
+    width = max(len(name) for name, _text in lines)
+    for name, text in lines:
+        click.echo(f"{name:<{width}}  {visible(text)}")
 
 
-_SHOWN = (
-    "provider",
-    "model",
-    "alias",
-    "status",
-    "verdict",
-    "display_name",
-    "created",
-    "context_length",
-    "max_output_tokens",
-    "input_price",
-    "output_price",
-    "input_modalities",
-    "output_modalities",
-    "capabilities",
-)
+def _deprecation(values: dict[str, Sourced]) -> str | None:
+    """A registry's word on deprecation: ``deprecated (models.dev 1.0.398)``, or a date."""
+    flag, when = values.get("deprecated"), values.get("deprecation_date")
+    if when is not None:
+        return f"deprecated from {when.value} ({when.source})"
+    if flag is not None and flag.value:
+        return f"deprecated ({flag.source})"
+    return None
 
 
-def _shown(name: str, value: Any) -> str:
-    if value is None:
-        return "-"
-    if name == "created":
-        return datetime.fromtimestamp(value, tz=UTC).strftime("%Y-%m-%d")
-    if name in ("input_price", "output_price"):
-        return f"${value:g} / 1M tokens"
-    if name in ("context_length", "max_output_tokens"):
-        return f"{value:,}"
-    if isinstance(value, list):
-        return ", ".join(str(item) for item in value)
-    return str(value)
+# What ``models show`` prints before the metadata fields.
+_SHOWN_FIRST = ("provider", "model", "alias", "status", "verdict", "why_not_usable")
 
 
-def _split_ref(ref: str, keys: list[str]) -> tuple[str, str]:
+def _show_target(state: CliState, ref: str) -> tuple[str, str]:
+    """The (provider, model) ``models show`` means: PROVIDER/MODEL of any model the catalog
+    holds, else whatever ``resolve`` accepts (aliases, provider/alias, bare names; an unknown
+    name exits 2 with suggestions)."""
+    store = state.store()
+    keys = store.provider_keys()
+    try:
+        key, model_id = split_model_ref(ref, keys)
+        store.model_info(key, model_id)
+        return key, model_id
+    except (ConfigurationError, NotFoundError):
+        pass
+    config, long_name = open_manager(state).get_api_for_model_string(ref)
+    return config.catalog_key or "", long_name
+
+
+def _why_not_usable(key: str, status: str, verdict: ValidationResult | None) -> str | None:
+    """Why a model is not offered (None for a valid one): its verdict, or that none exists."""
+    if status == "valid":
+        return None
+    reason = f": {verdict.reason}" if verdict is not None and verdict.reason else ""
+    if verdict is None:
+        return f"unverified: listed but never validated (run: provider-store discover {key})"
+    if verdict.reason.startswith("marked "):
+        return verdict.reason
+    if verdict.verdict is Verdict.INVALID:
+        return f"pinged invalid{reason}"
+    if verdict.verdict is Verdict.INCONCLUSIVE:
+        return f"listed but inconclusive{reason}"
+    return f"{status}{reason}"
+
+
+def split_model_ref(ref: str, keys: list[str]) -> tuple[str, str]:
     """PROVIDER/MODEL -> (provider key, model id); model ids may contain '/' themselves."""
     for key in sorted(keys, key=len, reverse=True):
         if ref.startswith(f"{key}/") and len(ref) > len(key) + 1:
@@ -243,7 +313,7 @@ def resolve(state: CliState, model_string: str, strict: bool, as_json: bool) -> 
     """
     manager = open_manager(state)
     config, long_name = manager.get_api_for_model_string(model_string, strict=strict)
-    key = config._provider_key or ""
+    key = config.catalog_key or ""
     candidates = manager.resolution_candidates(model_string)
     if as_json:
         print_json(
@@ -286,4 +356,8 @@ def find(ctx: click.Context, state: CliState, name: str, as_json: bool) -> None:
         if not matches:
             click.echo(f"No model matches {visible(repr(name))}.", err=True)
     if not matches:
-        ctx.exit(FAILED)
+        ctx.exit(EXIT_FAILED)
+
+
+# The curation verbs (models alias|mark|set ...) join the models group.
+from provider_store.cli import curation as _curation  # noqa: E402,F401

@@ -6,7 +6,6 @@ environment, or is missing.
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Any
 
@@ -19,26 +18,22 @@ from provider_store.cli.app import (
     pass_state,
     print_json,
 )
-from provider_store.cli.table_layout import output_width, render_table
-from provider_store.cli.text import visible
-from provider_store.provider_config import (
-    NOT_CONFIGURED_SUFFIX,
-    ProviderConfig,
-    env_var_for,
-    env_var_in_use,
+from provider_store.cli.hints import (
+    KEY_REFUSED,
+    KEY_REJECTED_PROBLEM,
+    NO_PROVIDERS,
+    key_origin,
+    key_source,
 )
+from provider_store.cli.table_layout import output_width, render_table
+from provider_store.cli.text import iso_time, visible
 
 # From this many columns on, ``providers list`` also shows each provider's display name.
 WIDE_LAYOUT = 120
 
 
-def _key_source(key: str, config: ProviderConfig) -> tuple[str, str | None]:
-    """Where the key comes from (stored, env, missing) and the variable that does or would
-    supply it (never the key itself)."""
-    if config.api_key and not config.api_key.endswith(NOT_CONFIGURED_SUFFIX):
-        return "stored", None
-    in_use = env_var_in_use(key, os.environ)
-    return ("env", in_use) if in_use else ("missing", env_var_for(key))
+# The times of ``--json``, given as ISO 8601 in UTC like every other time the CLI prints.
+_TIMES = ("fetched_at", "last_error_at", "problem_at")
 
 
 def _age(seconds_since: float | None) -> str:
@@ -54,7 +49,7 @@ def _age(seconds_since: float | None) -> str:
 
 @cli.group()
 def providers() -> None:
-    """List the providers of the catalog."""
+    """List, add, change, rename and remove the providers of the catalog."""
 
 
 @providers.command("list")
@@ -63,15 +58,21 @@ def providers() -> None:
 def providers_list(state: CliState, as_json: bool) -> None:
     """List providers with their URL, model counts, key source and discovery cache state.
 
-    A provider problem seen while validating (a rejected key, no credit) is shown on one line
-    below the table.
+    Why the last refresh failed, and a provider problem seen while validating (a rejected key,
+    no credit), are shown on one line each below the table; a refused key says where it came
+    from. --json gives times as ISO 8601 in UTC.
     """
     store = state.store()
     rows: list[dict[str, Any]] = []
+    refused: dict[str, str] = {}  # provider -> where the key it refused came from
     for key, config in store.load_configs().items():
         cache = store.read_cache(key)
-        source, variable = _key_source(key, config)
+        source, variable = key_source(key, config)
         problem, problem_at = store.read_problem(key)
+        if cache.last_error_status in KEY_REFUSED or (problem or "").startswith(
+            KEY_REJECTED_PROBLEM
+        ):
+            refused[key] = key_origin(key, config)
         rows.append(
             {
                 "key": key,
@@ -85,15 +86,16 @@ def providers_list(state: CliState, as_json: bool) -> None:
                 "fetched_at": cache.fetched_at,
                 "cache_ttl_seconds": cache.ttl_seconds,
                 "last_error": cache.last_error,
+                "last_error_at": cache.last_error_at,
                 "problem": problem,
                 "problem_at": problem_at,
             }
         )
     if as_json:
-        print_json(rows)
+        print_json([{**row, **{name: iso_time(row[name]) for name in _TIMES}} for row in rows])
         return
     if not rows:
-        click.echo("No providers. Add some with `provider-store import FILE`.", err=True)
+        click.echo(NO_PROVIDERS, err=True)
         return
     # Narrow terminals drop the display name (the key is what users type) and fold the URL.
     wide = output_width() >= WIDE_LAYOUT
@@ -116,10 +118,20 @@ def providers_list(state: CliState, as_json: bool) -> None:
             line.insert(1, row["name"])
         cells.append(line)
     numeric = range(3, 6) if wide else range(2, 5)
-    click.echo(render_table(headers, cells, numeric=numeric))
+    click.echo(render_table(headers, cells, numeric=numeric, breakable=(len(headers) - 1,)))
     for row in rows:
+        origin = f" ({refused[row['key']]})" if row["key"] in refused else ""
+        if row["last_error"]:
+            click.echo(
+                f"{visible(row['key'])}: last refresh failed ({_age(row['last_error_at'])}): "
+                f"{visible(row['last_error'])}{origin}"
+            )
         if row["problem"]:
             click.echo(
                 f"{visible(row['key'])}: provider problem ({_age(row['problem_at'])}): "
-                f"{visible(row['problem'])}"
+                f"{visible(row['problem'])}{origin}"
             )
+
+
+# The editing verbs (providers add|set|remove|rename) join the providers group.
+from provider_store.cli import curation as _curation  # noqa: E402,F401

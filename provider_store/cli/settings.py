@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import click
 
-from provider_store.cli.app import CliState, cli, json_option, pass_state, print_json, stdout
+from provider_store.cli.app import (
+    SET_TTL_HELP,
+    CliState,
+    cli,
+    json_option,
+    pass_state,
+    print_json,
+    stdout,
+)
 
 
-@cli.command("set-ttl")
+@cli.command("set-ttl", help=SET_TTL_HELP)
 @click.argument("key")
-@click.argument("seconds", type=click.IntRange(min=0))
+@click.argument("seconds", type=int)
 @json_option
 @pass_state
 def set_ttl(state: CliState, key: str, seconds: int, as_json: bool) -> None:
-    """Keep provider KEY's discovered model list fresh for SECONDS (default 300; 0: always ask)."""
+    """Set provider KEY's cache TTL; the range is checked by :func:`provider_store.rules.
+    check_cache_ttl` before anything is written (exit 2, one line, when out of range)."""
     store = state.store()
     store.set_cache_ttl(key, seconds)
     if as_json:

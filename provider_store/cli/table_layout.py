@@ -1,9 +1,12 @@
-"""Plain-text tables for the terminal: catalog text shown literally, keys never cut.
+"""Plain-text tables for the terminal: catalog text shown literally, words never cut.
 
 Listing commands print with this module instead of rich, so they start as fast as the database
-layer allows. Every cell is passed through :func:`~provider_store.cli.text.visible`; columns that
-hold names users type (``whole``) are never wrapped or cut; other columns fold long text onto
-more lines (nothing is ever replaced by an ellipsis) so that the table fits the terminal.
+layer allows. Every cell is passed through :func:`~provider_store.cli.text.visible`. Nothing is
+ever replaced by an ellipsis, and a word is never cut: names users type (``whole`` columns:
+keys, model ids, aliases) and numbers stay on one line, other text folds between words; only
+``breakable`` columns (URLs) may be cut anywhere. When the table still does not fit, the
+caller's ``optional`` columns are left out one by one (a last line says so), and when even that
+is not enough every row is printed as one field per line.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ GAP = "  "
 # Piped output is not cut to 80 columns (unless $COLUMNS says so): rows keep their full text on
 # one line for grep and logs.
 PIPED_WIDTH = 240
-# A folding column is never made narrower than this (or its widest cell, when smaller).
+# A breakable column is never made narrower than this (or its widest cell, when smaller).
 MIN_FOLD_WIDTH = 8
 
 
@@ -43,7 +46,7 @@ def cell_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in text)
 
 
-def _fold(text: str, width: int) -> list[str]:
+def _cut(text: str, width: int) -> list[str]:
     """``text`` cut into pieces of at most ``width`` columns, preferring breaks after spaces."""
     if cell_width(text) <= width:
         return [text]
@@ -65,6 +68,30 @@ def _fold(text: str, width: int) -> list[str]:
     return pieces
 
 
+def _wrap(text: str, width: int) -> list[str]:
+    """``text`` folded between words into lines of at most ``width`` columns where possible.
+
+    A word longer than ``width`` keeps a line of its own, whole.
+    """
+    if cell_width(text) <= width:
+        return [text]
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        candidate = f"{current} {word}" if current else word
+        if current and cell_width(candidate) > width:
+            lines.append(current)
+            current = word
+        else:
+            current = candidate
+    lines.append(current)
+    return lines
+
+
+def _longest_word(text: str) -> int:
+    return max((cell_width(word) for word in text.split()), default=0)
+
+
 def _widths(
     natural: list[int], minimum: list[int], foldable: list[bool], available: int
 ) -> list[int]:
@@ -83,33 +110,33 @@ def _widths(
     return widths
 
 
-def render_table(
+def _table(
     headers: Sequence[str],
-    rows: Iterable[Sequence[object]],
+    cells: list[list[str]],
     *,
-    whole: Iterable[int] = (0,),
-    numeric: Iterable[int] = (),
-    width: int | None = None,
-) -> str:
-    """``rows`` under ``headers`` as text at most ``width`` columns wide where possible.
-
-    Columns in ``whole`` (by index; the first by default) and ``numeric`` ones are never folded;
-    numeric columns are right-aligned. When even the whole columns do not fit, the table is as
-    narrow as they allow (the terminal wraps it; no character is lost).
-    """
-    cells = [[visible(cell) for cell in row] for row in rows]
-    fixed = set(whole) | set(numeric)
-    right = set(numeric)
+    fixed: set[int],
+    breakable: set[int],
+    right: set[int],
+    available: int,
+) -> str | None:
+    """The table within ``available`` columns, or None when it cannot fit without cutting."""
     count = len(headers)
     natural = [
         max([cell_width(headers[i]), *(cell_width(row[i]) for row in cells)]) for i in range(count)
     ]
     foldable = [i not in fixed for i in range(count)]
-    minimum = [
-        natural[i] if not foldable[i] else min(natural[i], max(MIN_FOLD_WIDTH, len(headers[i])))
-        for i in range(count)
-    ]
-    widths = _widths(natural, minimum, foldable, width if width is not None else output_width())
+    minimum = []
+    for i in range(count):
+        if not foldable[i]:
+            minimum.append(natural[i])
+        elif i in breakable:
+            minimum.append(min(natural[i], max(MIN_FOLD_WIDTH, cell_width(headers[i]))))
+        else:
+            longest = max([_longest_word(headers[i]), *(_longest_word(row[i]) for row in cells)])
+            minimum.append(max(longest, cell_width(headers[i])))
+    if sum(minimum) + len(GAP) * (count - 1) > available:
+        return None
+    widths = _widths(natural, minimum, foldable, available)
 
     def line(parts: Sequence[str]) -> str:
         padded = []
@@ -118,9 +145,72 @@ def render_table(
             padded.append(pad + part if i in right else part + pad)
         return GAP.join(padded).rstrip()
 
+    def fold(i: int, text: str) -> list[str]:
+        if not foldable[i]:
+            return [text]
+        return _cut(text, widths[i]) if i in breakable else _wrap(text, widths[i])
+
     out = [line(list(headers)), "─" * (sum(widths) + len(GAP) * (count - 1))]
     for row in cells:
-        folded = [_fold(row[i], widths[i]) if foldable[i] else [row[i]] for i in range(count)]
+        folded = [fold(i, row[i]) for i in range(count)]
         for n in range(max(len(f) for f in folded)):
             out.append(line([f[n] if n < len(f) else "" for f in folded]))
     return "\n".join(out)
+
+
+def _records(headers: Sequence[str], cells: list[list[str]]) -> str:
+    """Every row as one ``header  value`` line per field, rows apart by a blank line."""
+    label = max(cell_width(header) for header in headers)
+    blocks = []
+    for row in cells:
+        blocks.append(
+            "\n".join(
+                f"{header}{' ' * (label - cell_width(header))}  {value}".rstrip()
+                for header, value in zip(headers, row, strict=True)
+            )
+        )
+    return "\n\n".join(blocks)
+
+
+def render_table(
+    headers: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    *,
+    whole: Iterable[int] = (0,),
+    numeric: Iterable[int] = (),
+    breakable: Iterable[int] = (),
+    optional: Sequence[int] = (),
+    width: int | None = None,
+) -> str:
+    """``rows`` under ``headers`` as text at most ``width`` columns wide where possible.
+
+    Columns in ``whole`` (by index; the first by default) and ``numeric`` ones are never folded;
+    numeric columns are right-aligned; ``breakable`` ones (URLs) may be cut anywhere; any other
+    column folds between words. When that does not fit, the ``optional`` columns are left out in
+    the order given, with a last line naming them; when even the rest does not fit, each row is
+    shown as one field per line (every field, nothing cut).
+    """
+    cells = [[visible(cell) for cell in row] for row in rows]
+    available = width if width is not None else output_width()
+    fixed = set(whole) | set(numeric)
+    shown = list(range(len(headers)))
+    dropped: list[int] = []
+    for leave_out in [None, *optional]:
+        if leave_out is not None:
+            shown.remove(leave_out)
+            dropped.append(leave_out)
+        position = {column: n for n, column in enumerate(shown)}
+        table = _table(
+            [headers[i] for i in shown],
+            [[row[i] for i in shown] for row in cells],
+            fixed={position[i] for i in fixed if i in position},
+            breakable={position[i] for i in breakable if i in position},
+            right={position[i] for i in numeric if i in position},
+            available=available,
+        )
+        if table is not None:
+            if not dropped:
+                return table
+            names = ", ".join(headers[i] for i in sorted(dropped))
+            return f"{table}\n({names} left out to fit {available} columns; --json shows all)"
+    return _records(headers, cells)

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from provider_store.cli.app import CliState, cli, json_option, pass_state, print_json, stdout
 from provider_store.cli.text import visible
+from provider_store.errors import InvalidDocumentError
 from provider_store.legacy.import_report import ImportReport, ProviderChange
+from provider_store.legacy.safe_yaml import MAX_FILE_BYTES
+
+if TYPE_CHECKING:
+    from provider_store.store import ProviderStore
 
 # Above this many model ids of one kind, a provider's line shows a count instead of the ids.
 MAX_LISTED_MODELS = 20
@@ -29,13 +35,27 @@ def import_command(
     """Import a legacy providers YAML FILE (merge by default: other providers stay).
 
     The whole file is imported in one transaction, or nothing is. Discovery caches and
-    validation verdicts of providers already in the catalog are kept.
+    validation verdicts of providers already in the catalog are kept. FILE '-' reads
+    standard input.
     """
-    report = state.store().import_yaml(file, replace=replace, dry_run=dry_run)
+    data = _read_stdin() if str(file) == "-" else None
+    source = Path("<stdin>") if data is not None else file
+    report = state.store().import_yaml(source, replace=replace, dry_run=dry_run, data=data)
     if as_json:
         print_json(report.to_dict())
         return
     print_report(report)
+
+
+def _read_stdin() -> bytes:
+    """Standard input, capped as files are (InvalidDocumentError names ``<stdin>``)."""
+    data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise InvalidDocumentError(
+            f"input is larger than the {MAX_FILE_BYTES // (1024 * 1024)} MiB limit",
+            path="<stdin>",
+        )
+    return data
 
 
 def print_report(report: ImportReport) -> None:
@@ -59,6 +79,16 @@ def print_report(report: ImportReport) -> None:
         f" -{counts['models_removed']} ~{counts['models_changed']}",
         markup=False,
     )
+    lost = report.discovered_models_removed
+    if lost:
+        # Said last and on its own, so it is never lost among the lines above.
+        count = sum(len(ids) for ids in lost.values())
+        leave = "would leave" if report.dry_run else "left"
+        stdout.print(
+            f"! {count} model(s) that discovery found or validated {leave} the curated lists"
+            f" of {visible(', '.join(lost))} (kept as unverified).",
+            markup=False,
+        )
 
 
 def _change_lines(change: ProviderChange) -> list[str]:
@@ -87,16 +117,30 @@ def _change_lines(change: ProviderChange) -> list[str]:
     is_flag=True,
     help="Also write model_metadata: what each provider lists about its valid/invalid models.",
 )
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(["legacy", "litellm"]),
+    default="legacy",
+    show_default=True,
+    help="litellm: a LiteLLM proxy config (model_list), keys as os.environ/VARIABLE.",
+)
 @pass_state
-def export_command(state: CliState, file: str, redact_keys: bool, with_metadata: bool) -> None:
+def export_command(
+    state: CliState, file: str, redact_keys: bool, with_metadata: bool, file_format: str
+) -> None:
     """Write the catalog as a legacy providers YAML FILE ('-' for standard output).
 
     The file is replaced atomically; it gets mode 0600 when it contains API keys. Keys that
     come from environment variables (e.g. OPEN_ROUTER_API_KEY) are never written. Without
     --with-metadata the file has the legacy layout (plus kind/options where a provider is not
-    the default).
+    the default). --format litellm writes a LiteLLM proxy config instead: one model_list entry
+    per valid model, with its metadata; it never holds a key.
     """
     store = state.store()
+    if file_format == "litellm":
+        _export_litellm(store, file)
+        return
     if file == "-":
         stream = sys.stdout.buffer
         stream.write(store.export_yaml_bytes(redact_keys=redact_keys, with_metadata=with_metadata))
@@ -105,3 +149,17 @@ def export_command(state: CliState, file: str, redact_keys: bool, with_metadata:
     size = store.export_yaml(file, redact_keys=redact_keys, with_metadata=with_metadata)
     count = len(store.provider_keys())
     stdout.print(f"Exported {count} providers to {file} ({size:,} bytes).", markup=False)
+
+
+def _export_litellm(store: ProviderStore, file: str) -> None:
+    """Write the LiteLLM proxy config of the catalog to ``file`` ('-': standard output)."""
+    from provider_store.legacy.exporter import write_atomic
+    from provider_store.legacy.litellm_config import litellm_config_bytes
+
+    data = litellm_config_bytes(store)
+    if file == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    write_atomic(Path(file), data, private=False)
+    stdout.print(f"Exported a LiteLLM proxy config to {file} ({len(data):,} bytes).", markup=False)

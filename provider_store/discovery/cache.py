@@ -9,7 +9,7 @@ The policy (pure, no I/O):
 - **Empty-list strikes**: the first empty answer after a non-empty list is suspicious: it is a
   failed refresh (the old list is served as ``stale``) and counts one strike; a second empty
   answer in a row is accepted. Any other outcome resets the count. The count lives in
-  ``provider.empty_list_strikes`` (store) or ``config._empty_list_strikes`` (memory).
+  ``provider.empty_list_strikes`` (store) or the config's ``list_cache`` (memory).
 - **One refresh per expiry** (store backend): a stale cache is refreshed by the holder of the
   provider's refresh lease (:mod:`~provider_store.discovery.leases`). Others serve the stale list
   at once, or, without any list (or when asked to wait), poll until the holder's result lands,
@@ -32,7 +32,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from provider_store.catalog import cache_rows
@@ -50,7 +50,7 @@ from provider_store.errors import (
     ProviderHTTPError,
     ProviderStoreError,
 )
-from provider_store.provider_config import ProviderConfig
+from provider_store.provider_config import ListCache, ProviderConfig
 from provider_store.providers.listed_info import model_infos
 
 logger = logging.getLogger(__name__)
@@ -153,23 +153,23 @@ class CacheBackend(Protocol):
 
 
 class MemoryBackend:
-    """A loose config's cache on its legacy attributes (``_cached_models`` …)."""
+    """A loose config's cache, kept in its :attr:`~ProviderConfig.list_cache` only."""
 
     def __init__(self, config: ProviderConfig) -> None:
         self.config = config
 
     def load(self) -> CacheState:
-        """The config's cache attributes as a cache state."""
-        c = self.config
+        """The config's list cache as a cache state."""
+        cache = self.config.list_cache
         return CacheState(
             provider_id=0,
-            models=list(c._cached_models),
-            fetched_at=c._cache_timestamp or None,
-            ttl_seconds=c._cache_duration,
+            models=cache.models,
+            fetched_at=cache.fetched_at,
+            ttl_seconds=cache.ttl_seconds,
             last_error=None,
             last_error_status=None,
             last_error_at=None,
-            empty_list_strikes=c._empty_list_strikes,
+            empty_list_strikes=cache.empty_list_strikes,
         )
 
     def claim(self, *, serve_stale: bool) -> Step:
@@ -177,13 +177,13 @@ class MemoryBackend:
         return Step(self.load())
 
     def save_list(self, step: Step, models: Models, at: float) -> None:
-        """Keep the list on the config."""
-        mirror(self.config, models, at, self.config._cache_duration)
-        self.config._empty_list_strikes = 0
+        """Keep the list on the config (the strikes start again)."""
+        ttl = self.config.list_cache.ttl_seconds
+        self.config.list_cache = ListCache(models=list(models), fetched_at=at, ttl_seconds=ttl)
 
     def save_failure(self, step: Step, message: str, status: int | None, strikes: int) -> None:
         """Only the strike count is kept; the list stays."""
-        self.config._empty_list_strikes = strikes
+        self.config.list_cache = replace(self.config.list_cache, empty_list_strikes=strikes)
 
     def release(self, step: Step) -> None:
         """Nothing to release."""
@@ -357,11 +357,12 @@ def finish(
 
 
 def mirror(config: ProviderConfig, models: Models, fetched_at: float | None, ttl: int) -> None:
-    """Mirror a model list, its fetch time and TTL onto ``config``'s legacy cache attributes."""
-    config._cached_models = list(models)
-    config._cache_timestamp = fetched_at or 0.0
-    config._cache_duration = ttl
+    """Mirror a model list, its fetch time and TTL onto ``config``'s list cache (strikes kept)."""
+    strikes = config.list_cache.empty_list_strikes
+    config.list_cache = ListCache(
+        models=list(models), fetched_at=fetched_at, ttl_seconds=ttl, empty_list_strikes=strikes
+    )
 
 
 def _name(backend: CacheBackend) -> str:
-    return backend.config._provider_key or backend.config.name
+    return backend.config.catalog_key or backend.config.name

@@ -311,8 +311,9 @@ def _one_provider(config: ProviderConfig, outcome: _Outcome, work: _Work) -> Non
             outcome.error = f"{type(exc).__name__} during discovery"
         return
     ids = list(dict.fromkeys(m["id"] for m in result.models if isinstance(m.get("id"), str)))
-    known_invalid = set(config.invalid_models)
-    todo = [model for model in ids if model not in known_invalid] if options.validate else []
+    # Known-invalid and hand-marked models are not pinged: their verdict stands.
+    skipped = set(config.invalid_models) | _hand_marked(work.store, key)
+    todo = [model for model in ids if model not in skipped] if options.validate else []
     with outcome.lock:
         if outcome.closed:
             return
@@ -327,6 +328,17 @@ def _one_provider(config: ProviderConfig, outcome: _Outcome, work: _Work) -> Non
     with outcome.lock:
         if not outcome.closed:
             outcome.seconds = time.perf_counter() - began
+
+
+def _hand_marked(store: CatalogStore | None, key: str) -> set[str]:
+    """The models of ``key`` the user marked valid or invalid by hand (none without a store)."""
+    if store is None:
+        return set()
+    try:
+        return set(store.hand_marks(key))
+    except ProviderStoreError as exc:
+        logger.debug("hand marks of %s unreadable (%s)", key, exc)
+        return set()
 
 
 def _within(deadline_at: float, call: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:

@@ -1,8 +1,11 @@
 """ModelDiscoveryService: the discovery cache policy (fresh / cache / stale / none) and verdicts.
 
-A config loaded from a store (``config._provider_key`` set) and a service given that store keep
-the cache in the provider's columns, so a new process answers from the database while the cache
-is fresh. A loose config keeps the legacy in-memory cache on its private attributes.
+Where a config's cache and verdicts live is decided in one place,
+:meth:`ModelDiscoveryService.store_key`: a service given a store keeps them in the row named by
+the config's ``catalog_key`` (set by the store on the configs it loads, and by ``ProviderManager``
+on the configs it holds), so a new process answers from the database while the cache is fresh.
+A config without a catalog key (a loose legacy config), or a service without a store, keeps the
+legacy in-memory cache, the config's ``list_cache``.
 
 Rules where the issue left a choice:
 
@@ -19,9 +22,11 @@ Rules where the issue left a choice:
 - **Verdicts**: pings adapt (:mod:`provider_store.providers.ping`) and are judged from the
   answer and the error body (:mod:`provider_store.discovery.verdicts`); the accepted request
   style is stored per model and sent first next time; a provider problem (rejected key, no
-  credit) is recorded on the provider. ``valid`` and ``invalid`` verdicts younger than
-  ``revalidate_after`` are reused without a ping; ``inconclusive`` ones are never reused. A 2xx
-  whose body has no ``choices[0]`` is inconclusive (a gateway page is no refusal). Verdict reuse
+  credit) is recorded on the provider. Every kind pings through the same driver, so the same
+  adaptations, pong rule and remembered style apply to all. ``valid`` and ``invalid`` verdicts
+  younger than ``revalidate_after`` are reused without a ping; ``inconclusive`` ones are never
+  reused. A 2xx that is not an answer of the kind's API (no ``choices[0]``, no ``candidates``
+  …) is inconclusive (a gateway page is no refusal). Verdict reuse
   needs a store; a loose config is pinged on every check, as the legacy service did.
 - **One refresh per expiry**: a stale store-backed cache is refreshed by the holder of the
   provider's refresh lease only; other callers serve the stale list at once, or wait for the
@@ -56,7 +61,6 @@ from provider_store.discovery.verdicts import (
     Judgement,
     is_reusable,
     judge,
-    judge_result,
     provider_problem,
 )
 from provider_store.discovery.verdicts import REFUSAL_STATUSES as REFUSAL_STATUSES
@@ -64,19 +68,22 @@ from provider_store.errors import (
     BadResponseError,
     DiscoveryError,
     MissingKeyError,
+    OptionsError,
     ProviderStoreError,
 )
-from provider_store.provider_config import (
-    NOT_CONFIGURED_SUFFIX,
-    ProviderConfig,
-    effective_api_key,
-    env_var_for,
-)
-from provider_store.providers.base import ConnectionOptions, OptionsError, ProviderKind
+from provider_store.provider_config import ProviderConfig
+from provider_store.providers.base import ConnectionOptions, ProviderKind
+from provider_store.providers.client import ProviderClient, scrub
 from provider_store.providers.http_responses import parse_retry_after
 from provider_store.providers.kinds import kind_for
-from provider_store.providers.openai import OpenAIClient, scrub
 from provider_store.providers.ping import PingStyle, run_ping
+from provider_store.rules import (
+    base_url_problem,
+    effective_api_key,
+    env_var_for,
+    is_keyless,
+    is_placeholder_key,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +103,7 @@ class ModelDiscoveryService:
     ``gemini``; the adapter is picked by the provider's ``kind`` column).
 
     ``store`` makes the cache and the verdicts durable for configs loaded from it; ``client`` is
-    an :class:`~OpenAIClient` (one is created, and closed by :meth:`close`,
+    an :class:`~ProviderClient` (one is created, and closed by :meth:`close`,
     when not given). Safe to use from several threads at once. A stale store-backed cache is
     refreshed by one caller at a time across processes (see :mod:`discovery.cache`):
     ``lease_seconds`` (default: the client's deadline plus a margin) bounds how long a crashed
@@ -108,14 +115,14 @@ class ModelDiscoveryService:
         self,
         store: CatalogStore | None = None,
         *,
-        client: OpenAIClient | None = None,
+        client: ProviderClient | None = None,
         revalidate_after: float = DEFAULT_REVALIDATE_AFTER,
         lease_seconds: float | None = None,
         wait_seconds: float | None = None,
     ) -> None:
         self.store = store
         self._owns_client = client is None
-        self.client = client if client is not None else OpenAIClient()
+        self.client = client if client is not None else ProviderClient()
         self.revalidate_after = revalidate_after
         # A refresh lease outlives the fetch it guards; waiters wait until it would expire.
         self.lease_seconds = (
@@ -161,8 +168,7 @@ class ModelDiscoveryService:
 
     def validate_api_key(self, config: ProviderConfig) -> bool:
         """True when a usable key is set (a blank or ``…not-configured`` placeholder is not)."""
-        key = self._api_key(config).strip()
-        return bool(key) and not key.endswith(NOT_CONFIGURED_SUFFIX)
+        return not is_placeholder_key(self._api_key(config))
 
     # -- discovery ----------------------------------------------------------------------------
 
@@ -189,7 +195,7 @@ class ModelDiscoveryService:
         except ProviderStoreError as exc:
             logger.warning(
                 "discovery cache of %s unreadable (%s); using the in-memory cache",
-                config._provider_key,
+                config.catalog_key,
                 exc.__class__.__name__,
             )
             backend = cache.MemoryBackend(config)
@@ -212,16 +218,25 @@ class ModelDiscoveryService:
         return cache.finish(backend, step, outcome, text)
 
     def missing_key(self, config: ProviderConfig) -> MissingKeyError | None:
-        """The error naming the variable to set when ``config`` has no usable API key."""
-        if self.validate_api_key(config):
+        """The error naming the variable to set when ``config`` has no usable API key
+        (never for a provider keyless on purpose, option ``no_key``)."""
+        if is_keyless(config.options) or self.validate_api_key(config):
             return None
-        key = config._provider_key
+        key = config.catalog_key
         if key is None:
             return MissingKeyError(f"Skipping provider {config.name}: no API key")
         return MissingKeyError(f"Skipping provider {key}: no API key; set ${env_var_for(key)}")
 
+    def store_key(self, config: ProviderConfig) -> str | None:
+        """The provider row that keeps ``config``'s discovery cache and verdicts, or None.
+
+        The config's ``catalog_key`` when this service has a store; None (the in-memory cache,
+        no verdict reuse) for a service without a store or a config without a catalog key.
+        """
+        return config.catalog_key if self.store is not None else None
+
     def _backend(self, config: ProviderConfig) -> cache.CacheBackend:
-        key = config._provider_key
+        key = self.store_key(config)
         if self.store is None or key is None:
             return cache.MemoryBackend(config)
         return cache.StoreBackend(
@@ -245,7 +260,7 @@ class ModelDiscoveryService:
             )
         logger.warning(
             "model discovery for %s failed: %s",
-            config._provider_key or config.name,
+            config.catalog_key or config.name,
             self._error_text(error, config),
         )
         return error
@@ -268,7 +283,7 @@ class ModelDiscoveryService:
         ``stored`` is the provider's stored verdicts when the caller read them already (one
         query for a whole run instead of one per model).
         """
-        key = config._provider_key
+        key = self.store_key(config)
         store = self.store if key is not None else None
         previous: ValidationResult | None = None
         if store is not None and key is not None:
@@ -288,24 +303,19 @@ class ModelDiscoveryService:
         style = PingStyle.decode(previous.ping_style if previous is not None else None)
         try:
             kind, options = self._kind(config)
-            if kind.name == "openai":
-                outcome = run_ping(
-                    model,
-                    lambda payload: self.client.chat(
-                        config.base_api_url, api_key, payload, options=options
-                    ),
-                    style=style,
-                    may_wait=self._may_wait,
-                    is_quota_problem=lambda status, facts: (
-                        provider_problem(status, facts) is not None
-                    ),
-                )
-                judgement = judge(outcome)
-                accepted = outcome.accepted_style
-                ping_style = accepted.encode() if accepted is not None else None
-            else:
-                judgement = judge_result(kind.ping(config.base_api_url, api_key, model, options))
-                ping_style = None
+            outcome = run_ping(
+                lambda tried: kind.ping_request(
+                    config.base_api_url, api_key, model, options, tried
+                ),
+                kind.read_answer,
+                lambda request: self.client.send_ping(request, api_key),
+                style=style,
+                may_wait=self._may_wait,
+                is_quota_problem=lambda status, facts: provider_problem(status, facts) is not None,
+            )
+            judgement = judge(outcome)
+            accepted = outcome.accepted_style
+            ping_style = accepted.encode() if accepted is not None else None
         except OptionsError as exc:
             judgement = Judgement(Verdict.INCONCLUSIVE, str(exc))
             ping_style = None
@@ -320,6 +330,9 @@ class ModelDiscoveryService:
             utc_now(),
             ping_style=ping_style,
             problem=problem,
+        )
+        logger.debug(
+            "ping %s model %s: %s (%s)", key or config.name, model, result.verdict, result.reason
         )
         if store is not None and key is not None and record:
             _guard(key, lambda: self._record(store, key, result))
@@ -350,12 +363,23 @@ class ModelDiscoveryService:
 
     @staticmethod
     def _api_key(config: ProviderConfig) -> str:
-        key = config._provider_key
+        key = config.catalog_key
         return effective_api_key(key, config.api_key) if key is not None else config.api_key
 
     def _kind(self, config: ProviderConfig) -> tuple[ProviderKind, ConnectionOptions]:
-        """The provider's kind (by its ``kind`` column) and checked connection options."""
-        return kind_for(config.kind, self.client), ConnectionOptions.from_mapping(config.options)
+        """The provider's kind (by its ``kind`` column) and checked connection options.
+
+        The base URL is checked again (a row written before a rule existed): OptionsError
+        names what is wrong and nothing is sent.
+        """
+        kind, options = (
+            kind_for(config.kind, self.client),
+            ConnectionOptions.from_mapping(config.options),
+        )
+        problem = base_url_problem(config.base_api_url, allow_link_local=options.allow_link_local)
+        if problem is not None:
+            raise OptionsError(problem, field="base_api_url")
+        return kind, options
 
     def _error_text(self, error: DiscoveryError, config: ProviderConfig) -> str:
         return scrub(f"{error.__class__.__name__}: {error}", self._api_key(config))

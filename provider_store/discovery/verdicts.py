@@ -1,9 +1,12 @@
 """Verdict rules: how a ping's outcome is classified and when a stored verdict is reused.
 
-Pure: no network, no database. :class:`~ModelDiscoveryService` pings and stores; this module
-decides, from the answer and from the error body (not the status alone):
+Pure: no network, no database. :class:`~ModelDiscoveryService` pings (through the one driver,
+:func:`~provider_store.providers.ping.run_ping`, for every kind) and stores; this module
+decides, from the answer and from the error body (not the status alone), the same way for every
+kind:
 
-- ``valid``: the answer says pong;
+- ``valid``: the answer says pong (the one rule:
+  :func:`~provider_store.providers.ping_replies.says_pong`);
 - ``invalid``: an answer with text that is not pong, or a definite refusal of the *model*:
   any 404 or 410, or a 400 / 403 / 422 whose body says the model is not found, does not exist,
   is not a chat model, is deprecated or decommissioned (:func:`model_refused`);
@@ -26,8 +29,8 @@ from dataclasses import dataclass
 
 from provider_store.catalog.records import ValidationResult
 from provider_store.catalog.tables import Verdict
-from provider_store.providers.openai import PingResult
-from provider_store.providers.ping import AnswerKind, ErrorFacts, PingOutcome, says_pong
+from provider_store.providers.ping import PingOutcome
+from provider_store.providers.ping_replies import AnswerKind, ErrorFacts, says_pong
 
 DEFAULT_REVALIDATE_AFTER = 24 * 3600.0
 REFUSAL_STATUSES = frozenset({400, 403, 404, 410, 422})
@@ -39,7 +42,6 @@ __all__ = [
     "is_reusable",
     "judge",
     "judge_error",
-    "judge_result",
     "model_refused",
     "provider_problem",
 ]
@@ -151,26 +153,8 @@ def _judge_last(outcome: PingOutcome) -> Judgement:
     if answer.kind is AnswerKind.EMPTY:
         finish = answer.finish_reason or "none"
         return Judgement(Verdict.INCONCLUSIVE, f"answered without text (finish_reason {finish})")
-    return Judgement(
-        Verdict.INCONCLUSIVE, f"HTTP {reply.status} without a chat completion (choices[0])"
-    )
-
-
-def judge_result(ping: PingResult) -> Judgement:
-    """The verdict of a single native ping (the ``anthropic`` and ``gemini`` kinds).
-
-    The same rules as :func:`judge`: pong is valid, other text invalid, no text inconclusive,
-    and an error answer is judged by its body (:func:`judge_error`).
-    """
-    if ping.pong:
-        return Judgement(Verdict.VALID, f"pong (HTTP {ping.status})")
-    if ping.error is None:
-        if not (ping.content or "").strip():
-            return Judgement(Verdict.INCONCLUSIVE, f"answered with no text (HTTP {ping.status})")
-        return Judgement(Verdict.INVALID, f"answered without pong: {(ping.content or '')[:80]!r}")
-    if ping.status is not None and ping.facts is not None:
-        return judge_error(ping.status, ping.facts)
-    return Judgement(Verdict.INCONCLUSIVE, ping.detail)
+    detail = answer.detail or "no answer"
+    return Judgement(Verdict.INCONCLUSIVE, f"HTTP {reply.status} without an answer: {detail}")
 
 
 def is_reusable(previous: ValidationResult, revalidate_after: float, now: float) -> bool:

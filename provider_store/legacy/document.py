@@ -3,20 +3,23 @@
 The document::
 
     providers:
-      <key>:                       a non-empty string
-        api_key: <str>             required; "" or "...not-configured" = the environment supplies it
-        base_api_url: <str>        required; an http(s) URL with a host
-        name: <str>                required
-        valid_models: {id: alias}  required mapping of strings ({} for none)
+      <key>:                       letters, digits, '.', '_', '-' (see rules.PROVIDER_KEY_RULE)
+        api_key: <str>             optional; missing, "", blank or "...not-configured": the
+                                   environment supplies it ({KEY}_API_KEY)
+        base_api_url: <str>        required; an http(s) URL with a host (rules.base_url_problem)
+        name: <str>                optional; missing means the provider key
+        valid_models: {id: alias}  optional mapping of strings; missing means {} (none)
         invalid_models: [id, ...]  optional; missing means [] (ids known not to answer chat)
         kind: <str>                optional; openai (default), anthropic or gemini
-        options: {...}             optional mapping of connection options (JSON-compatible)
+        options: {...}             optional mapping of connection options (rules.check_options);
+                                   ``no_key: true`` marks a keyless local server (no key is sent)
         model_metadata:            optional, written by ``export --with-metadata``:
           <id>: {field: value}     listed metadata of a valid or invalid model (see below)
         <other key>: <value>       kept as is, in order, written back after the known keys
     <other key>: <value>           kept as is, in order, written back after ``providers``
 
-Choices where the legacy format was loose: required fields must be present and be strings
+A minimal provider is ``<key>: {base_api_url: <url>}``; it exports with every field written out.
+Choices where the legacy format was loose: fields that are present must be strings
 (``null`` is not a string: write ``""``); YAML 1.1 booleans and numbers are not strings (quote
 them); a model id is non-empty, appears once, and is not both valid and invalid. Values of unknown
 keys must be JSON-compatible (strings, numbers, booleans, null, lists, mappings with string keys)
@@ -25,10 +28,9 @@ so ``released: 2024-05-13`` survives a round trip unchanged.
 
 ``kind`` and ``options`` are written only when they differ from the default (openai, none), and
 ``model_metadata`` only when asked, so a catalog that uses none of them exports byte for byte as
-before. A ``model_metadata`` entry has any of the fields ``display_name`` (string), ``created``
-(epoch seconds), ``context_length``, ``max_output_tokens`` (token counts), ``input_price``,
-``output_price`` (USD per million tokens), ``input_modalities``, ``output_modalities``,
-``capabilities`` (lists of strings).
+before. A ``model_metadata`` entry has any of the fields of
+:data:`provider_store.model_info.METADATA_FIELDS` (``context_length: 131072``, ``input_price: 2.5``
+in USD per million tokens, ``capabilities: [tools]`` ...), each checked as its kind says.
 
 Safety checks (size, encoding, duplicate keys, alias bombs, nesting depth) are those of
 :mod:`~safe_yaml`; every error is an :class:`InvalidDocumentError` naming the file,
@@ -58,10 +60,16 @@ from provider_store.legacy.safe_yaml import (
     check_bytes,
     join,
     kind,
+    not_a_string,
     read_capped,
     yaml_error,
 )
-from provider_store.provider_config import DEFAULT_KIND, PROVIDER_KINDS, base_url_problem
+from provider_store.model_info import METADATA_FIELDS, MetadataField, metadata_field
+from provider_store.rules import (
+    DEFAULT_KIND,
+    check_provider_settings,
+    provider_key_problem,
+)
 
 __all__ = [
     "KNOWN_FIELDS",
@@ -86,20 +94,8 @@ KNOWN_FIELDS = (
     "options",
     "model_metadata",
 )
-MAX_DISPLAY_NAME = 500
-# model_metadata fields and the type each must have.
-METADATA_FIELD_TYPES: dict[str, str] = {
-    "display_name": "string",
-    "created": "count",
-    "context_length": "count",
-    "max_output_tokens": "count",
-    "input_price": "price",
-    "output_price": "price",
-    "input_modalities": "names",
-    "output_modalities": "names",
-    "capabilities": "names",
-}
-_REQUIRED_FIELDS = ("api_key", "base_api_url", "name", "valid_models")
+_METADATA_NAMES = tuple(f.name for f in METADATA_FIELDS)
+_REQUIRED_FIELDS = ("base_api_url",)
 
 try:  # libyaml's C emitter is several times faster
     from yaml import CSafeDumper as _BaseDumper
@@ -215,6 +211,13 @@ def near_miss(name: str, known: tuple[str, ...]) -> str | None:
     return matches[0] if matches else None
 
 
+def _unknown_metadata_field(name: str) -> str:
+    match = near_miss(name, _METADATA_NAMES)
+    if match is not None:
+        return f"unknown metadata field {name!r} (did you mean {match!r}?)"
+    return f"unknown metadata field {name!r} (known: {', '.join(_METADATA_NAMES)})"
+
+
 class _Loader(NodeLoader):
     """Builds a LegacyDocument from the composed nodes, checking each field of each provider."""
 
@@ -243,8 +246,9 @@ class _Loader(NodeLoader):
                 "providers",
             )
         for key, key_node, value in self._pairs(providers_node, "providers"):
-            if not key:
-                raise self._error("provider key must not be empty", key_node, "providers")
+            problem = provider_key_problem(key)
+            if problem is not None:
+                raise self._error(problem, key_node, "providers")  # the key may be hostile
             document.providers[key] = self._provider(key, value)
         return document
 
@@ -264,23 +268,42 @@ class _Loader(NodeLoader):
             if name not in fields:
                 raise self._error(f"missing required field '{name}'", node, join(base, name))
         url = self._string(fields["base_api_url"], join(base, "base_api_url"))
-        problem = base_url_problem(url)
-        if problem is not None:
-            raise self._error(problem, fields["base_api_url"], join(base, "base_api_url"))
-        valid = self._valid_models(fields["valid_models"], join(base, "valid_models"))
+        kind_node = fields.get("kind")
+        options_node = fields.get("options")
+        try:  # the one checker of provider settings, shared with save_config and the CLI
+            checked_kind, checked_options = check_provider_settings(
+                key,
+                base_api_url=url,
+                kind=None if kind_node is None else self._string(kind_node, join(base, "kind")),
+                options=(
+                    None
+                    if options_node is None
+                    else self._options(options_node, join(base, "options"))
+                ),
+            )
+        except InvalidDocumentError as exc:  # the same error, now with the file and line
+            where = exc.field or base
+            mark = _node_at(node, base, where).start_mark
+            raise type(exc)(
+                exc.reason,
+                path=self.source,
+                line=mark.line + 1,
+                column=mark.column + 1,
+                field=where,
+            ) from None
+        valid_node = fields.get("valid_models")
+        valid = (
+            {} if valid_node is None else self._valid_models(valid_node, join(base, "valid_models"))
+        )
         invalid_node = fields.get("invalid_models")
         invalid = (
             [] if invalid_node is None
             else self._invalid_models(invalid_node, join(base, "invalid_models"), valid)
         )  # fmt: skip
-        kind_node = fields.get("kind")
-        options_node = fields.get("options")
         metadata_node = fields.get("model_metadata")
         return LegacyProvider(
-            kind=DEFAULT_KIND if kind_node is None else self._kind(kind_node, join(base, "kind")),
-            options=(
-                None if options_node is None else self._options(options_node, join(base, "options"))
-            ),
+            kind=checked_kind,
+            options=checked_options,
             model_metadata=(
                 None
                 if metadata_node is None
@@ -289,23 +312,19 @@ class _Loader(NodeLoader):
                 )
             ),
             key=key,
-            name=self._string(fields["name"], join(base, "name")),
+            name=key if "name" not in fields else self._string(fields["name"], join(base, "name")),
             base_api_url=url,
-            api_key=self._string(fields["api_key"], join(base, "api_key"), secret=True),
+            api_key=(
+                ""
+                if "api_key" not in fields
+                else self._string(fields["api_key"], join(base, "api_key"), secret=True)
+            ),
             valid_models=valid,
             invalid_models=invalid,
             extra=extra,
             has_invalid_models=invalid_node is not None,
             line=node.start_mark.line + 1,
         )
-
-    def _kind(self, node: Node, where: str) -> str:
-        value = self._string(node, where)
-        if value not in PROVIDER_KINDS:
-            raise self._error(
-                f"must be one of {', '.join(PROVIDER_KINDS)}, not {value!r}", node, where
-            )
-        return value
 
     def _options(self, node: Node, where: str) -> dict[str, Any]:
         if not isinstance(node, MappingNode):
@@ -336,41 +355,20 @@ class _Loader(NodeLoader):
                                   value, here)  # fmt: skip
             entry: dict[str, Any] = {}
             for name, name_node, field_node in self._pairs(value, here):
-                expected = METADATA_FIELD_TYPES.get(name)
-                if expected is None:
-                    known = ", ".join(METADATA_FIELD_TYPES)
-                    raise self._error(f"unknown metadata field (known: {known})", name_node,
-                                      join(here, name))  # fmt: skip
-                entry[name] = self._metadata_value(field_node, join(here, name), expected)
+                described = metadata_field(name)
+                if described is None:
+                    raise self._error(_unknown_metadata_field(name), name_node, join(here, name))
+                entry[name] = self._metadata_value(field_node, join(here, name), described)
             result[model_id] = entry
         return result
 
-    def _metadata_value(self, node: Node, where: str, expected: str) -> Any:
+    def _metadata_value(self, node: Node, where: str, described: MetadataField) -> Any:
+        """A checked ``model_metadata`` value, as plain data in the field's unit (None: unknown)."""
         value = self._plain(node, where, 5)
-        if value is None:
-            return None
-        if expected == "string" and isinstance(value, str):
-            if len(value) > MAX_DISPLAY_NAME:
-                raise self._error(f"longer than {MAX_DISPLAY_NAME} characters", node, where)
-            return value
-        number_ok = isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
-        if expected == "count" and number_ok and isinstance(value, int):
-            return value
-        if expected == "price" and number_ok:
-            return float(value)
-        if (
-            expected == "names"
-            and isinstance(value, list)
-            and all(isinstance(v, str) for v in value)
-        ):
-            return value
-        wanted = {
-            "string": "a string",
-            "count": "a whole number >= 0",
-            "price": "a number >= 0 (USD per million tokens)",
-            "names": "a list of strings",
-        }[expected]
-        raise self._error(f"must be {wanted}, not {kind(node)}", node, where)
+        problem = described.problem(value, kind(node))
+        if problem is not None:
+            raise self._error(problem, node, where)
+        return described.to_plain(described.from_plain(value))
 
     def _refuse_near_miss(
         self, name: str, key_node: Node, known: tuple[str, ...], where: str
@@ -396,7 +394,7 @@ class _Loader(NodeLoader):
                 raise self._error("model id must not be empty", key_node, where)
             if value.tag != STR or not isinstance(value, ScalarNode):
                 raise self._error(
-                    f"alias must be a string, not {kind(value)}", value, join(where, model_id)
+                    f"alias must be a string, {not_a_string(value)}", value, join(where, model_id)
                 )
             alias = value.value
             if value.style == '"' and UNSTORABLE.search(alias):
@@ -426,3 +424,21 @@ class _Loader(NodeLoader):
             seen.add(model_id)
             models.append(model_id)
         return models
+
+
+def _node_at(provider: Node, base: str, field: str) -> Node:
+    """The node of a provider's mapping that ``field`` (``base.options.auth_headr``) names: the
+    key node of its last part, or the deepest node the path reaches."""
+    parts = field[len(base) + 1 :].split(".") if field.startswith(base + ".") else []
+    current = provider
+    for index, part in enumerate(parts):
+        if not isinstance(current, MappingNode):
+            break
+        found = [(k, v) for k, v in current.value if isinstance(k, ScalarNode) and k.value == part]
+        if not found:
+            break
+        key_node, value_node = found[-1]
+        if index == len(parts) - 1:
+            return key_node if isinstance(value_node, MappingNode | SequenceNode) else value_node
+        current = value_node
+    return current

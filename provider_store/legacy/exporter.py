@@ -20,7 +20,7 @@ from provider_store.errors import InvalidDocumentError
 from provider_store.legacy.document import LegacyDocument, LegacyProvider, dump_document
 from provider_store.legacy.importer import TOP_LEVEL_EXTRA_KEY
 from provider_store.legacy.metadata_section import export_metadata
-from provider_store.provider_config import DEFAULT_KIND
+from provider_store.rules import DEFAULT_KIND
 
 if TYPE_CHECKING:
     from provider_store.catalog.catalog_store import CatalogStore as ProviderStore

@@ -12,7 +12,9 @@ ChangeAction = Literal["added", "removed", "changed"]
 class ProviderChange:
     """What an import does to one provider. ``fields`` never carries values (keys are secret).
 
-    ``action`` is ``"added"``, ``"removed"`` or ``"changed"``.
+    ``action`` is ``"added"``, ``"removed"`` or ``"changed"``. ``discovered_models_removed`` are
+    the ``models_removed`` that discovery had listed or validated: the import takes them out of
+    the curated lists (they stay as unverified models, with their sightings and verdicts).
     """
 
     key: str
@@ -21,6 +23,7 @@ class ProviderChange:
     models_added: list[str] = field(default_factory=list)
     models_removed: list[str] = field(default_factory=list)
     models_changed: list[str] = field(default_factory=list)
+    discovered_models_removed: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -54,6 +57,13 @@ class ImportReport:
         return self._keys("changed")
 
     @property
+    def discovered_models_removed(self) -> dict[str, list[str]]:
+        """Provider key -> curated models discovery had listed or validated that the import
+        takes away (only providers that lose some)."""
+        return {c.key: c.discovered_models_removed for c in self.providers
+                if c.discovered_models_removed}  # fmt: skip
+
+    @property
     def changed(self) -> bool:
         """Whether the import changes anything at all."""
         return bool(self.providers or self.top_level_keys_changed)
@@ -67,6 +77,9 @@ class ImportReport:
             "models_added": sum(len(c.models_added) for c in self.providers),
             "models_removed": sum(len(c.models_removed) for c in self.providers),
             "models_changed": sum(len(c.models_changed) for c in self.providers),
+            "discovered_models_removed": sum(
+                len(c.discovered_models_removed) for c in self.providers
+            ),
         }
 
     def to_dict(self) -> dict[str, Any]:

@@ -232,6 +232,9 @@ class _Importer:
         plan = plan_models(provider_id, old_models, wanted)
         change.models_added += plan.added
         change.models_removed += plan.removed
+        learned = {m.model_id for m in old_models
+                   if m.first_seen_at is not None or m.verdict_at is not None}  # fmt: skip
+        change.discovered_models_removed += [m for m in plan.removed if m in learned]
         change.models_changed += plan.changed
         if change.action == "changed" and _order(old_models, wanted):
             change.fields.append("model order")

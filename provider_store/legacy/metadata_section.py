@@ -13,13 +13,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, and_, bindparam, select, update
 
-from provider_store.catalog.metadata_columns import METADATA_FIELDS
+from provider_store.catalog.metadata_columns import METADATA_COLUMNS
 from provider_store.catalog.tables import Model, ModelStatus
+from provider_store.model_info import METADATA_FIELDS
 
 __all__ = ["export_metadata", "import_metadata"]
 
 _models: Table = Model.__table__  # type: ignore[attr-defined]
-_LIST_FIELDS = ("input_modalities", "output_modalities", "capabilities")
 _CURATED = (ModelStatus.VALID.value, ModelStatus.INVALID.value)
 
 
@@ -28,16 +28,16 @@ def export_metadata(conn: Connection) -> dict[int, dict[str, dict[str, Any]]]:
     m = _models.c
     result: dict[int, dict[str, dict[str, Any]]] = {}
     rows = conn.execute(
-        select(m.provider_id, m.model_id, *[m[name] for name in METADATA_FIELDS])
+        select(m.provider_id, m.model_id, *[m[name] for name in METADATA_COLUMNS])
         .where(m.status.in_(_CURATED))
         .order_by(m.provider_id, m.status.desc(), m.position, m.id)
     )
     for provider_id, model_id, *values in rows:
-        entry = {
-            name: _exported(name, value)
-            for name, value in zip(METADATA_FIELDS, values, strict=True)
-            if value is not None and value != []
-        }
+        entry: dict[str, Any] = {}
+        for item, stored in zip(METADATA_FIELDS, values, strict=True):
+            value = item.to_plain(item.from_column(stored))
+            if value is not None:
+                entry[item.name] = value
         if entry:
             result.setdefault(provider_id, {})[model_id] = entry
     return result
@@ -49,43 +49,26 @@ def import_metadata(
     """Set the metadata of the models in ``entries``; return whether anything differs."""
     m = _models.c
     stored = {
-        row[0]: dict(zip(METADATA_FIELDS, row[1:], strict=True))
+        row[0]: dict(zip(METADATA_COLUMNS, row[1:], strict=True))
         for row in conn.execute(
-            select(m.model_id, *[m[name] for name in METADATA_FIELDS]).where(
+            select(m.model_id, *[m[name] for name in METADATA_COLUMNS]).where(
                 m.provider_id == provider_id
             )
         )
     }
     changed: list[dict[str, Any]] = []
     for model_id, entry in entries.items():
-        values = {name: _stored(name, entry.get(name)) for name in METADATA_FIELDS}
+        values = {
+            item.name: item.to_column(item.from_plain(entry.get(item.name)))
+            for item in METADATA_FIELDS
+        }
         if stored.get(model_id) != values:
             changed.append({"b_model": model_id, **values})
     if changed and write:
         conn.execute(
             update(_models)
             .where(and_(m.provider_id == provider_id, m.model_id == bindparam("b_model")))
-            .values({name: bindparam(name) for name in METADATA_FIELDS}),
+            .values({name: bindparam(name) for name in METADATA_COLUMNS}),
             changed,
         )
     return bool(changed)
-
-
-def _exported(name: str, value: Any) -> Any:
-    if name == "created":
-        return int(value)
-    if name in _LIST_FIELDS:
-        return list(value)
-    return value
-
-
-def _stored(name: str, value: Any) -> Any:
-    if value is None:
-        return None
-    if name == "created":
-        return float(value)
-    if name in _LIST_FIELDS:
-        return list(value) or None
-    if name in ("input_price", "output_price"):
-        return float(value)
-    return value

@@ -292,7 +292,7 @@ class NodeLoader(_BaseLoader):
                 continue
             if not isinstance(key_node, ScalarNode) or key_node.tag != STR:
                 raise self._error(
-                    f"keys must be strings, not {kind(key_node)}",
+                    f"keys must be strings, {not_a_string(key_node)}",
                     key_node,
                     where,
                 )
@@ -315,8 +315,7 @@ class NodeLoader(_BaseLoader):
             if node.style == '"' and UNSTORABLE.search(value):
                 raise self._error(UNSTORABLE_REASON, node, where)
             return value
-        what = "a value that is not a string" if secret else kind(node)
-        raise self._error(f"must be a string, not {what}", node, where)
+        raise self._error(f"must be a string, {not_a_string(node, secret=secret)}", node, where)
 
     def _plain(self, node: Node, where: str, depth: int) -> Any:
         """A value as JSON-compatible data (strings, numbers, booleans, null, lists, mappings)."""
@@ -365,8 +364,22 @@ def _children(node: Node) -> list[Node]:
     return []
 
 
-def kind(node: Node) -> str:
-    """What a node is, for messages: "a mapping", "an int ('1'; quote it to make a string)"."""
+# What YAML made of an unquoted scalar, named as a user would say it.
+_SCALAR_NAMES = {
+    "int": "an integer",
+    "float": "a number",
+    "bool": "a boolean",
+    "null": "null (an empty value)",
+    "timestamp": "a date",
+    "binary": "binary data",
+}
+
+
+def kind(node: Node, *, secret: bool = False) -> str:
+    """What a node is, for messages: "a mapping", "an integer (12345)", "a boolean ('yes')".
+
+    ``secret`` leaves the value out (an API key must never be echoed, even a mistyped one).
+    """
     if isinstance(node, MappingNode):
         return "a mapping"
     if isinstance(node, SequenceNode):
@@ -374,8 +387,23 @@ def kind(node: Node) -> str:
     tag = node.tag.removeprefix(TAG)
     if tag == "str":
         return "a string"
-    if tag == "null":
-        return "null (empty)"
-    if tag in ("bool", "int", "float"):
-        return f"{'a' if tag != 'int' else 'an'} {tag} ({node.value!r}; quote it to make a string)"
-    return f"a {tag} value"
+    if node.tag.startswith(TAG):
+        name = _SCALAR_NAMES.get(tag, f"a {tag} value")
+    else:
+        name = f"a value tagged {node.tag}"
+    if secret or tag == "null" or not isinstance(node, ScalarNode):
+        return name
+    shown = node.value if tag in ("int", "float") else repr(node.value)
+    return f"{name} ({shown})"
+
+
+def not_a_string(node: Node, *, secret: bool = False) -> str:
+    """Why ``node`` is not a string and how to make it one: "not an integer (12345); quote it"."""
+    found = kind(node, secret=secret)
+    if isinstance(node, MappingNode | SequenceNode):
+        return f"not {found}"
+    if node.tag == TAG + "null":
+        return f"not {found}; write '' for an empty string"
+    if secret:
+        return f"not {found}; quote it to make it a string (api_key: '...')"
+    return f"not {found}; quote it to make it a string ('{node.value}')"

@@ -1,8 +1,12 @@
 """The ``anthropic`` provider kind: Anthropic's native API.
 
 - list: ``GET {base}/models?limit=1000``, paged with ``has_more`` / ``last_id`` → ``after_id``;
-- ping: ``POST {base}/messages`` (the Messages API) with the ping instruction as ``system``; the
-  answer's text is the ``text`` blocks of ``content`` joined (``thinking`` blocks ignored);
+- ping: ``POST {base}/messages`` (the Messages API) with the style's request
+  (:func:`messages_payload`: ``max_tokens``, ``temperature`` and the instruction as ``system``,
+  each as the style says; Anthropic has no ``max_completion_tokens``, so that adaptation never
+  changes its request); the answer is the ``text`` blocks of ``content`` joined (``thinking``
+  blocks ignored); ``stop_reason: max_tokens`` is a cut-off answer and ``stop_reason: refusal``
+  without text a filtered one;
 - auth: ``x-api-key: {key}`` and ``anthropic-version: 2023-06-01`` (an ``anthropic-version`` in
   the provider's ``headers`` option wins).
 
@@ -11,52 +15,50 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
-from provider_store.errors import BadResponseError
 from provider_store.providers.base import ConnectionOptions
+from provider_store.providers.client import ProviderClient, endpoint, with_query
 from provider_store.providers.list_pages import collect_pages
-from provider_store.providers.openai import (
-    PING_SYSTEM_PROMPT,
-    OpenAIClient,
-    PingResult,
-    endpoint,
-    with_query,
+from provider_store.providers.ping import PingRequest, PingStyle
+from provider_store.providers.ping_replies import (
+    Answer,
+    AnswerKind,
+    answer_document,
+    answer_of,
+    content_text,
 )
 
-__all__ = ["ANTHROPIC_VERSION", "AnthropicKind", "messages_payload", "messages_text"]
+__all__ = ["ANTHROPIC_VERSION", "AnthropicKind", "messages_payload", "read_messages_answer"]
 
 ANTHROPIC_VERSION = "2023-06-01"
+_FILTERED = {"refusal"}
 
 
-def messages_payload(model: str) -> dict[str, Any]:
-    """The exact JSON body of a validation ping through the Messages API."""
-    return {
-        "model": model,
-        "max_tokens": 10,
-        "system": PING_SYSTEM_PROMPT,
-        "messages": [{"role": "user", "content": "ping"}],
-    }
+def messages_payload(model: str, style: PingStyle) -> dict[str, Any]:
+    """The JSON body of a Messages API ping of ``model`` in ``style``."""
+    body: dict[str, Any] = {"model": model, "max_tokens": style.budget}
+    if style.system_text is not None:
+        body["system"] = style.system_text
+    body["messages"] = [{"role": "user", "content": style.user_text}]
+    if style.temperature is not None:
+        body["temperature"] = style.temperature
+    return body
 
 
-def messages_text(body: bytes) -> str:
-    """The text of a Messages API answer: its ``text`` blocks joined (``""`` when none)."""
-    try:
-        document = json.loads(body)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise BadResponseError("messages answer is not JSON") from exc
-    blocks = document.get("content") if isinstance(document, dict) else None
+def read_messages_answer(body: bytes) -> Answer:
+    """What a 2xx Messages API body says: its ``text`` blocks joined; never raises."""
+    document = answer_document(body, "messages answer")
+    if isinstance(document, Answer):
+        return document
+    blocks = document.get("content")
+    stop = document.get("stop_reason")
+    stop_reason = stop if isinstance(stop, str) else None
     if not isinstance(blocks, list):
-        raise BadResponseError("messages answer without a content list")
-    return "".join(
-        block["text"]
-        for block in blocks
-        if isinstance(block, dict)
-        and block.get("type") == "text"
-        and isinstance(block.get("text"), str)
-    )
+        return Answer(AnswerKind.MALFORMED, detail="no messages answer (content list)")
+    filtered = (stop_reason or "").lower() in _FILTERED
+    return answer_of(content_text(blocks), stop_reason, filtered=filtered)
 
 
 class AnthropicKind:
@@ -64,7 +66,7 @@ class AnthropicKind:
 
     name = "anthropic"
 
-    def __init__(self, client: OpenAIClient) -> None:
+    def __init__(self, client: ProviderClient) -> None:
         self.client = client
 
     def auth_headers(self, api_key: str, options: ConnectionOptions) -> dict[str, str]:
@@ -88,15 +90,21 @@ class AnthropicKind:
 
         return collect_pages(url, fetch, limits)
 
-    def ping(
-        self, base_url: str, api_key: str, model: str, options: ConnectionOptions
-    ) -> PingResult:
-        """``POST {base_url}/messages``; never raises for network or HTTP trouble."""
-        url = with_query(endpoint(base_url, "messages"), options.query)
-        return self.client.ping_exchange(
-            url,
-            api_key,
-            messages_payload(model),
+    def ping_request(
+        self,
+        base_url: str,
+        api_key: str,
+        model: str,
+        options: ConnectionOptions,
+        style: PingStyle,
+    ) -> PingRequest:
+        """``POST {base_url}/messages`` with :func:`messages_payload`."""
+        return PingRequest(
+            url=with_query(endpoint(base_url, "messages"), options.query),
+            payload=messages_payload(model, style),
             headers=self.auth_headers(api_key, options),
-            read_text=messages_text,
         )
+
+    def read_answer(self, body: bytes) -> Answer:
+        """A Messages API answer (:func:`read_messages_answer`)."""
+        return read_messages_answer(body)

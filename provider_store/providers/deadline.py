@@ -11,7 +11,7 @@ shut socket produced.
   the exchange running on the current thread (on every request, so pooled keep-alive
   connections are watched too).
 - :func:`deadline_scope` caps, for the calls a thread makes inside the block, the deadline an
-  :class:`~provider_store.providers.openai.OpenAIClient` would otherwise use (its own
+  :class:`~provider_store.providers.client.ProviderClient` would otherwise use (its own
   ``deadline``); a discovery run uses it so that no call outlives the run.
 """
 
@@ -130,9 +130,10 @@ class _Watchdog:
     """One daemon thread expiring exchanges in deadline order."""
 
     def __init__(self) -> None:
-        self._reset()
+        self.reset()
 
-    def _reset(self) -> None:
+    def reset(self) -> None:
+        """Start afresh: no exchanges, no thread (also in a forked child)."""
         self._condition = threading.Condition()
         self._heap: list[tuple[float, int, Exchange]] = []
         self._counter = itertools.count()
@@ -170,7 +171,7 @@ class _Watchdog:
 _WATCHDOG = _Watchdog()
 if hasattr(os, "register_at_fork"):
     # A forked child has no watchdog thread and must not inherit a held lock.
-    os.register_at_fork(after_in_child=_WATCHDOG._reset)
+    os.register_at_fork(after_in_child=_WATCHDOG.reset)
 
 
 class _Watched(HTTPConnection):

@@ -2,8 +2,13 @@
 
 - list: ``GET {base}/models?pageSize=1000``, paged with ``nextPageToken`` → ``pageToken``; ids
   are the items' ``name`` without the ``models/`` prefix (the raw ``name`` is kept);
-- ping: ``POST {base}/models/{id}:generateContent`` with the ping instruction as
-  ``systemInstruction``; the answer's text is the first candidate's non-``thought`` text parts;
+- ping: ``POST {base}/models/{id}:generateContent`` with the style's request
+  (:func:`generate_content_payload`: ``maxOutputTokens``, ``temperature`` and the instruction as
+  ``systemInstruction``, each as the style says; there is no ``max_completion_tokens``, so that
+  adaptation never changes its request); the answer is the first candidate's non-``thought``
+  text parts; ``finishReason: MAX_TOKENS`` is a cut-off answer, and a safety stop
+  (``SAFETY``, ``PROHIBITED_CONTENT`` …) or a blocked prompt (``promptFeedback.blockReason``)
+  without text a filtered one;
 - auth: ``x-goog-api-key: {key}`` (a header, so the key stays out of URLs and logs).
 
 ``base_api_url`` is the API root including the version, e.g.
@@ -12,52 +17,58 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from provider_store.errors import BadResponseError
 from provider_store.providers.base import ConnectionOptions
+from provider_store.providers.client import ProviderClient, endpoint, with_query
 from provider_store.providers.list_pages import collect_pages
-from provider_store.providers.openai import (
-    PING_SYSTEM_PROMPT,
-    OpenAIClient,
-    PingResult,
-    endpoint,
-    with_query,
+from provider_store.providers.ping import PingRequest, PingStyle
+from provider_store.providers.ping_replies import (
+    Answer,
+    AnswerKind,
+    answer_document,
+    answer_of,
+    content_text,
 )
 
-__all__ = ["GeminiKind", "generate_content_payload", "generate_content_text"]
+__all__ = ["GeminiKind", "generate_content_payload", "read_generate_content_answer"]
+
+_FILTERED = {"safety", "prohibited_content", "blocklist", "spii", "recitation", "image_safety"}
 
 
-def generate_content_payload() -> dict[str, Any]:
-    """The exact JSON body of a validation ping through ``generateContent``."""
-    return {
-        "systemInstruction": {"parts": [{"text": PING_SYSTEM_PROMPT}]},
-        "contents": [{"role": "user", "parts": [{"text": "ping"}]}],
-        "generationConfig": {"maxOutputTokens": 10, "temperature": 0.1},
-    }
+def generate_content_payload(style: PingStyle) -> dict[str, Any]:
+    """The JSON body of a ``generateContent`` ping in ``style``."""
+    body: dict[str, Any] = {}
+    if style.system_text is not None:
+        body["systemInstruction"] = {"parts": [{"text": style.system_text}]}
+    body["contents"] = [{"role": "user", "parts": [{"text": style.user_text}]}]
+    config: dict[str, Any] = {"maxOutputTokens": style.budget}
+    if style.temperature is not None:
+        config["temperature"] = style.temperature
+    body["generationConfig"] = config
+    return body
 
 
-def generate_content_text(body: bytes) -> str:
-    """The first candidate's answer text, thought parts left out (``""`` when none)."""
-    try:
-        document = json.loads(body)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise BadResponseError("generateContent answer is not JSON") from exc
-    candidates = document.get("candidates") if isinstance(document, dict) else None
+def read_generate_content_answer(body: bytes) -> Answer:
+    """What a 2xx ``generateContent`` body says: the first candidate's answer; never raises."""
+    document = answer_document(body, "generateContent answer")
+    if isinstance(document, Answer):
+        return document
+    candidates = document.get("candidates")
     if not isinstance(candidates, list) or not candidates or not isinstance(candidates[0], dict):
-        raise BadResponseError("generateContent answer without candidates")
-    content = candidates[0].get("content")
-    parts = content.get("parts") if isinstance(content, dict) else None
-    if not isinstance(parts, list):
-        return ""
-    return "".join(
-        part["text"]
-        for part in parts
-        if isinstance(part, dict) and isinstance(part.get("text"), str) and not part.get("thought")
-    )
+        feedback = document.get("promptFeedback")
+        if isinstance(feedback, dict) and isinstance(feedback.get("blockReason"), str):
+            return Answer(AnswerKind.FILTERED, "", feedback["blockReason"])
+        return Answer(AnswerKind.MALFORMED, detail="no generateContent answer (candidates[0])")
+    candidate = candidates[0]
+    finish = candidate.get("finishReason")
+    finish_reason = finish if isinstance(finish, str) else None
+    content = candidate.get("content")
+    text = content_text(content.get("parts")) if isinstance(content, dict) else ""
+    filtered = (finish_reason or "").lower() in _FILTERED
+    return answer_of(text, finish_reason, filtered=filtered)
 
 
 class GeminiKind:
@@ -65,7 +76,7 @@ class GeminiKind:
 
     name = "gemini"
 
-    def __init__(self, client: OpenAIClient) -> None:
+    def __init__(self, client: ProviderClient) -> None:
         self.client = client
 
     def auth_headers(self, api_key: str, options: ConnectionOptions) -> dict[str, str]:
@@ -87,16 +98,23 @@ class GeminiKind:
 
         return collect_pages(url, fetch, limits)
 
-    def ping(
-        self, base_url: str, api_key: str, model: str, options: ConnectionOptions
-    ) -> PingResult:
-        """``POST {base_url}/models/{model}:generateContent``; never raises for HTTP trouble."""
+    def ping_request(
+        self,
+        base_url: str,
+        api_key: str,
+        model: str,
+        options: ConnectionOptions,
+        style: PingStyle,
+    ) -> PingRequest:
+        """``POST {base_url}/models/{model}:generateContent`` with
+        :func:`generate_content_payload`."""
         name = quote(model.removeprefix("models/"), safe="-._~")
-        url = with_query(endpoint(base_url, f"models/{name}:generateContent"), options.query)
-        return self.client.ping_exchange(
-            url,
-            api_key,
-            generate_content_payload(),
+        return PingRequest(
+            url=with_query(endpoint(base_url, f"models/{name}:generateContent"), options.query),
+            payload=generate_content_payload(style),
             headers=self.auth_headers(api_key, options),
-            read_text=generate_content_text,
         )
+
+    def read_answer(self, body: bytes) -> Answer:
+        """A ``generateContent`` answer (:func:`read_generate_content_answer`)."""
+        return read_generate_content_answer(body)

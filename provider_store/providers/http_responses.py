@@ -1,6 +1,7 @@
 """Response-side helpers of the HTTP client: capped body reading, parsing, URLs and redaction.
 
-No session and no retries here: :class:`~OpenAIClient` sends, these read what
+No session and no retries here:
+:class:`~provider_store.providers.client.ProviderClient` sends, these read what
 came back. Every message they build is key-free: URLs lose user info, query and fragment
 (:func:`safe_url`), provider error excerpts are scrubbed of the key (:func:`scrub`).
 """

@@ -18,7 +18,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["LIST_KEYS", "NOT_JSON", "ListBody", "NotAListError", "scan_list_body"]
+from provider_store.errors import NotAListError
+
+__all__ = ["LIST_KEYS", "NOT_JSON", "ListBody", "scan_list_body"]
 
 # Top-level members that hold the listed items, in order of preference.
 LIST_KEYS = ("data", "models")
@@ -26,10 +28,6 @@ LIST_KEYS = ("data", "models")
 NOT_JSON = "not JSON"
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _DECODER = json.JSONDecoder()
-
-
-class NotAListError(ValueError):
-    """The body is JSON, but not one of the list shapes (or not JSON at all)."""
 
 
 @dataclass

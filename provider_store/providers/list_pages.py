@@ -17,10 +17,11 @@ pages are errors; so is a list longer than ``max_models``. Any failure fails the
 a partial list is never returned as complete.
 
 Hostile ids are skipped, counted and logged once per list, never stored: an empty id, one longer
-than :data:`MAX_ID_LENGTH` characters, or one holding a control character (NUL included), a lone
-surrogate or U+FFFE/U+FFFF. What discovery stores therefore always exports to YAML and imports
-again. A later duplicate of an id already listed is dropped. Strings elsewhere in a kept item lose
-NUL and lone surrogates (replaced by U+FFFD) so every item can be stored on every backend.
+than :data:`~provider_store.rules.MAX_TEXT_LENGTH` characters, or one holding a control character
+(NUL included), a lone surrogate or U+FFFE/U+FFFF. What discovery stores therefore always exports
+to YAML and imports again. A later duplicate of an id already listed is dropped. Strings elsewhere
+in a kept item lose NUL and lone surrogates (replaced by U+FFFD) so every item can be stored on
+every backend.
 """
 
 from __future__ import annotations
@@ -32,9 +33,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from provider_store.errors import BadResponseError
+from provider_store.errors import BadResponseError, NotAListError
 from provider_store.providers.http_responses import safe_url
-from provider_store.providers.list_body import LIST_KEYS, NOT_JSON, NotAListError, scan_list_body
+from provider_store.providers.list_body import LIST_KEYS, NOT_JSON, scan_list_body
+from provider_store.rules import MAX_TEXT_LENGTH
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +44,6 @@ __all__ = [
     "DEFAULT_MAX_MODELS",
     "DEFAULT_MAX_PAGES",
     "DEFAULT_PAGE_LIMIT",
-    "MAX_ID_LENGTH",
     "ListLimits",
     "Page",
     "collect_pages",
@@ -53,7 +54,6 @@ __all__ = [
 DEFAULT_MAX_MODELS = 20_000
 DEFAULT_MAX_PAGES = 500
 DEFAULT_PAGE_LIMIT = 1000
-MAX_ID_LENGTH = 500  # the model_id column's length
 ID_FIELDS = ("model_id", "name", "model", "key")
 _NONCHARACTERS = frozenset("\ufffe\uffff")
 # A NUL or a surrogate, escaped or (UTF-8 with surrogatepass) raw: only then are items cleaned.
@@ -83,8 +83,8 @@ def unusable_id_reason(model_id: str) -> str | None:
     """Why ``model_id`` cannot be stored and exported, or None when it can."""
     if not model_id:
         return "empty"
-    if len(model_id) > MAX_ID_LENGTH:
-        return f"longer than {MAX_ID_LENGTH} characters"
+    if len(model_id) > MAX_TEXT_LENGTH:
+        return f"longer than {MAX_TEXT_LENGTH} characters"
     if model_id.isascii():
         return None if model_id.isprintable() else "holds a control character"
     for char in model_id:

@@ -45,6 +45,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from provider_store.model_info import ModelInfo
+from provider_store.rules import MAX_TEXT_LENGTH
 
 __all__ = ["model_info", "model_infos"]
 
@@ -140,7 +141,6 @@ _PARAMETER_CAPABILITIES = {
     "structured_outputs": "structured_outputs",
 }
 _MAX_INT = (1 << 63) - 1
-_MAX_NAME = 500
 _MAX_TOKEN_NAME = 64
 _ISO_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
@@ -221,7 +221,7 @@ def _display_name(item: Mapping[str, Any], model_id: str) -> str | None:
         text = " ".join(value.split())
         if not text or text in (model_id, f"models/{model_id}") or text == "<string>":
             continue
-        return text[:_MAX_NAME]
+        return text[:MAX_TEXT_LENGTH]
     return None
 
 

@@ -1,462 +1,71 @@
-"""OpenAI-compatible HTTP client: ``list_models()`` and ``ping()`` over one ``requests.Session``.
+"""The ``openai`` provider kind: every OpenAI-compatible service (OpenAI, Together, Groq,
+Mistral, OpenRouter, DeepSeek, vLLM, llama.cpp, Ollama, LM Studio, Azure via options …).
 
-Promises:
-
-- separate connect and read timeouts plus an overall wall-clock deadline per call, enforced on
-  the whole exchange (a provider dripping its headers or body is cut off at the deadline, see
-  :mod:`provider_store.providers.deadline`);
-- GET is retried with exponential backoff on connection errors, 429 and 5xx, honouring
-  ``Retry-After`` up to ``max_retry_after`` seconds (a longer wait gives up at once);
-  the POST ping is never retried;
-- response bodies are read in chunks and capped (20 MiB by default): a larger body is a
-  :class:`BadResponseError`, not an out-of-memory;
-- redirects are followed by hand, only within the same scheme, host and port; a redirect to
-  another origin is refused, so the key never travels to another host;
-- TLS verification stays on; ``base_url`` with or without a trailing slash gives the same URLs;
-- the key never appears in log records, exception messages or reprs;
-- lists are read page by page (:mod:`provider_store.providers.list_pages`) up to a cap on models
-  (20,000 by default) and pages; :class:`OpenAICompatible` is the ``openai`` provider kind.
+- list: ``GET {base}/models`` through :meth:`ProviderClient.list_models` (every list shape and
+  paging style of :mod:`~provider_store.providers.list_pages`);
+- ping: ``POST {base}/chat/completions`` with the style's request (:func:`chat_payload`); the
+  answer is the first choice's message ``content`` (a string or a list of parts, thinking
+  removed); ``finish_reason: content_filter`` without text is a filtered answer;
+- auth: ``Authorization: Bearer {key}`` unless the options name another header (Azure:
+  ``api-key``).
 """
 
 from __future__ import annotations
 
-import json
-import logging
-import threading
-import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
-from urllib.parse import urlencode, urljoin
 
-import requests
-
-from provider_store.errors import (
-    BadResponseError,
-    DiscoveryError,
-    ProviderConnectionError,
-)
 from provider_store.providers.base import ConnectionOptions
-from provider_store.providers.deadline import Exchange, WatchedAdapter, scope_limit
-from provider_store.providers.http_responses import (
-    header_safe,
-    http_error,
-    origin_of,
-    read_capped,
-    retry_delay,
-    safe_url,
-)
-from provider_store.providers.http_responses import scrub as scrub
-from provider_store.providers.list_pages import DEFAULT_MAX_MODELS, collect_pages
-from provider_store.providers.ping import PING_SYSTEM_PROMPT as PING_SYSTEM_PROMPT
-from provider_store.providers.ping import (
+from provider_store.providers.client import ProviderClient, endpoint, with_query
+from provider_store.providers.ping import PingRequest, PingStyle
+from provider_store.providers.ping_replies import (
+    Answer,
     AnswerKind,
-    ChatReply,
-    ErrorFacts,
-    PingStyle,
-    read_answer,
-    read_error,
+    answer_document,
+    answer_of,
+    content_text,
 )
 
-logger = logging.getLogger(__name__)
-
-MAX_BODY_BYTES = 20 * 1024 * 1024
-MAX_REDIRECTS = 5
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+__all__ = ["OpenAICompatible", "chat_payload", "read_chat_completion"]
 
 
-def ping_payload(model: str) -> dict[str, Any]:
-    """The exact JSON body of a classic validation ping for ``model``."""
-    return PingStyle().payload(model)
+def chat_payload(model: str, style: PingStyle) -> dict[str, Any]:
+    """The JSON body of a chat-completions ping of ``model`` in ``style``."""
+    messages: list[dict[str, str]] = []
+    if style.system_text is not None:
+        messages.append({"role": "system", "content": style.system_text})
+    messages.append({"role": "user", "content": style.user_text})
+    body: dict[str, Any] = {"model": model, "messages": messages}
+    body["max_completion_tokens" if style.completion_tokens else "max_tokens"] = style.budget
+    if style.temperature is not None:
+        body["temperature"] = style.temperature
+    return body
 
 
-def chat_text(body: bytes) -> str:
-    """A chat completion's answer text (thinking removed); BadResponseError when it has none."""
-    answer = read_answer(body)
-    if answer.kind is AnswerKind.MALFORMED:
-        raise BadResponseError(answer.detail or "chat completion without choices[0].message")
-    return answer.text
-
-
-def endpoint(base_url: str, path: str) -> str:
-    """``base_url`` joined with ``path``, whatever trailing slash the base has."""
-    return base_url.strip().rstrip("/") + "/" + path.lstrip("/")
-
-
-def with_query(url: str, *queries: Mapping[str, str] | None) -> str:
-    """``url`` with the parameters of ``queries`` appended (later ones win on a repeated name)."""
-    merged: dict[str, str] = {}
-    for query in queries:
-        merged.update(query or {})
-    if not merged:
-        return url
-    return url + ("&" if "?" in url else "?") + urlencode(merged)
-
-
-@dataclass(frozen=True)
-class PingResult:
-    """What a ping returned, before any verdict.
-
-    ``status`` is the HTTP status (None when no response arrived), ``content`` the first choice's
-    message text when there was one, ``error`` the failure when the call did not return a usable
-    2xx answer, ``detail`` a short key-free description. ``facts`` (the raw fields of an error
-    body, which may echo the key) stay out of the repr.
-    """
-
-    status: int | None
-    content: str | None
-    detail: str
-    error: DiscoveryError | None = None
-    facts: ErrorFacts | None = field(default=None, repr=False)
-
-    @property
-    def pong(self) -> bool:
-        """True iff a 2xx answer's first choice contains "pong" (any case)."""
-        return self.error is None and self.content is not None and "pong" in self.content.lower()
-
-
-class OpenAIClient:
-    """A thread-safe client for OpenAI-compatible APIs, owning one ``requests.Session``."""
-
-    def __init__(
-        self,
-        *,
-        connect_timeout: float = 5.0,
-        read_timeout: float = 10.0,
-        deadline: float = 30.0,
-        retries: int = 2,
-        backoff: float = 0.5,
-        max_retry_after: float = 10.0,
-        max_body_bytes: int = MAX_BODY_BYTES,
-        pool_maxsize: int = 32,
-        max_models: int = DEFAULT_MAX_MODELS,
-    ) -> None:
-        self.connect_timeout = connect_timeout
-        self.read_timeout = read_timeout
-        self.deadline = deadline
-        self.retries = retries
-        self.backoff = backoff
-        self.max_retry_after = max_retry_after
-        self.max_body_bytes = max_body_bytes
-        self.max_models = max_models
-        self.session = requests.Session()
-        self.session.verify = True
-        self.session.max_redirects = MAX_REDIRECTS
-        adapter = WatchedAdapter(pool_connections=8, pool_maxsize=pool_maxsize, max_retries=0)
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
-        self._closed = threading.Event()
-
-    def __repr__(self) -> str:
-        return (
-            f"OpenAIClient(connect_timeout={self.connect_timeout}, "
-            f"read_timeout={self.read_timeout}, deadline={self.deadline}, retries={self.retries})"
-        )
-
-    def close(self) -> None:
-        """Close pooled connections."""
-        self._closed.set()
-        self.session.close()
-
-    def __enter__(self) -> OpenAIClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    # -- public calls -------------------------------------------------------------------------
-
-    def list_models(
-        self, base_url: str, api_key: str, *, options: ConnectionOptions | None = None
-    ) -> list[dict[str, Any]]:
-        """``GET {base_url}/models``, every page, as raw items with a normalised string ``id``.
-
-        Reads every list shape and paging style of :mod:`~provider_store.providers.list_pages`.
-        Raises ProviderConnectionError, ProviderHTTPError (non-2xx after retries) or
-        BadResponseError (not a list, an item without a usable id field, too large, more models
-        than the cap). An empty list is returned as is; the caller decides what it means.
-        """
-        return OpenAICompatible(self).list_models(base_url, api_key, options or ConnectionOptions())
-
-    def get(
-        self,
-        url: str,
-        api_key: str,
-        *,
-        headers: Mapping[str, str] | None = None,
-    ) -> bytes:
-        """The body of a 2xx answer to ``GET url``, retried on connection errors, 429 and 5xx.
-
-        ``headers`` replace the default ``Authorization: Bearer`` header. Raises
-        ProviderConnectionError, ProviderHTTPError or BadResponseError (oversize body).
-        """
-        started = time.monotonic()
-        attempt = 0
-        while True:
-            try:
-                status, resp_headers, body = self._request(
-                    "GET", url, api_key, None, started, headers=headers
-                )
-            except ProviderConnectionError as exc:
-                if exc.__cause__ is not None and isinstance(exc.__cause__, requests.Timeout):
-                    raise
-                if not self._sleep_before_retry(attempt, None, started):
-                    raise
-                attempt += 1
-                continue
-            if status in RETRY_STATUSES and self._sleep_before_retry(
-                attempt, resp_headers.get("Retry-After"), started
-            ):
-                attempt += 1
-                continue
-            break
-        if not 200 <= status < 300:
-            raise http_error("GET", url, status, body, api_key)
-        return body
-
-    def post(
-        self,
-        url: str,
-        api_key: str,
-        payload: dict[str, Any],
-        *,
-        headers: Mapping[str, str] | None = None,
-    ) -> tuple[int, bytes]:
-        """``(status, body)`` of ``POST url`` with the JSON ``payload``; never retried.
-
-        ``headers`` replace the default ``Authorization: Bearer`` header. Raises DiscoveryError
-        when no answer arrived (connection, deadline, oversize body, bad redirect).
-        """
-        status, _headers, body = self._request(
-            "POST", url, api_key, payload, time.monotonic(), headers=headers
-        )
-        return status, body
-
-    def ping(
-        self,
-        base_url: str,
-        api_key: str,
-        model: str,
-        *,
-        options: ConnectionOptions | None = None,
-    ) -> PingResult:
-        """``POST {base_url}/chat/completions`` with :func:`ping_payload`; never retried.
-
-        Never raises for network or HTTP trouble: the outcome is in the returned PingResult.
-        ``options`` (auth header, query, extra headers) shape the request, e.g. for Azure.
-        """
-        opts = options or ConnectionOptions()
-        url = with_query(endpoint(base_url, "chat/completions"), opts.query)
-        return self.ping_exchange(
-            url,
-            api_key,
-            ping_payload(model),
-            headers=OpenAICompatible.auth(api_key, opts),
-            read_text=chat_text,
-        )
-
-    def ping_exchange(
-        self,
-        url: str,
-        api_key: str,
-        payload: dict[str, Any],
-        *,
-        headers: Mapping[str, str],
-        read_text: Callable[[bytes], str],
-    ) -> PingResult:
-        """``POST url`` with a ping ``payload``; its answer as a PingResult, for every kind.
-
-        ``read_text`` gives a 2xx body's answer text (BadResponseError when it has none). Never
-        raises for network or HTTP trouble; an error answer keeps its body's facts.
-        """
-        try:
-            status, body = self.post(url, api_key, payload, headers=headers)
-        except DiscoveryError as exc:
-            return PingResult(status=None, content=None, detail=str(exc), error=exc)
-        if not 200 <= status < 300:
-            error = http_error("POST", url, status, body, api_key)
-            return PingResult(
-                status=status,
-                content=None,
-                detail=str(error),
-                error=error,
-                facts=read_error(body, api_key),
-            )
-        try:
-            content = read_text(body)
-        except BadResponseError as exc:
-            return PingResult(status=status, content=None, detail=str(exc), error=exc)
-        return PingResult(status=status, content=content, detail=f"HTTP {status}: {content[:80]!r}")
-
-    def chat(
-        self,
-        base_url: str,
-        api_key: str,
-        payload: dict[str, Any],
-        *,
-        options: ConnectionOptions | None = None,
-    ) -> ChatReply:
-        """``POST {base_url}/chat/completions`` with ``payload``; never retried, never raises.
-
-        Any HTTP answer is returned with its (key-scrubbed) headers and body; a transport
-        failure as a reply without status and with a key-free description. ``options`` (auth
-        header, query, extra headers) shape the request, e.g. for Azure.
-        """
-        opts = options or ConnectionOptions()
-        url = with_query(endpoint(base_url, "chat/completions"), opts.query)
-        try:
-            status, headers, body = self._request(
-                "POST",
-                url,
-                api_key,
-                payload,
-                time.monotonic(),
-                headers=OpenAICompatible.auth(api_key, opts),
-            )
-        except DiscoveryError as exc:
-            return ChatReply(status=None, failure=scrub(str(exc), api_key))
-        return ChatReply(status=status, headers=headers, body=body)
-
-    # -- plumbing -----------------------------------------------------------------------------
-
-    def _sleep_before_retry(self, attempt: int, retry_after: str | None, started: float) -> bool:
-        """Wait before the next GET attempt; False when no attempt is left or time is up."""
-        if attempt >= self.retries or self._closed.is_set():
-            return False
-        delay = retry_delay(
-            attempt, retry_after, backoff=self.backoff, max_retry_after=self.max_retry_after
-        )
-        if delay is None:
-            return False
-        if time.monotonic() + delay >= self._expires_at(started):
-            return False
-        logger.debug("retrying in %.2f s (attempt %d)", delay, attempt + 2)
-        time.sleep(delay)
-        return True
-
-    def _request(
-        self,
-        method: str,
-        url: str,
-        api_key: str,
-        payload: dict[str, Any] | None,
-        started: float,
-        *,
-        headers: Mapping[str, str] | None = None,
-    ) -> tuple[int, dict[str, str], bytes]:
-        """One logical request: same-origin redirects followed by hand, body capped.
-
-        ``headers`` (the key's header among them) replace ``Authorization: Bearer {api_key}``.
-        """
-        if not header_safe(api_key):
-            raise DiscoveryError("The API key contains characters that cannot be sent")
-        origin = origin_of(url)
-        if origin[0] not in ("http", "https") or not origin[1]:
-            raise DiscoveryError(f"Not an http(s) URL: {safe_url(url)}")
-        sent = dict(headers) if headers is not None else {"Authorization": f"Bearer {api_key}"}
-        sent["Content-Type"] = "application/json"
-        for _hop in range(MAX_REDIRECTS + 1):
-            status, resp_headers, body = self._send(method, url, sent, payload, started, api_key)
-            location = resp_headers.get("Location")
-            if status not in REDIRECT_STATUSES or not location:
-                return status, resp_headers, body
-            target = urljoin(url, location)
-            if origin_of(target) != origin:
-                raise BadResponseError(
-                    f"{method} {safe_url(url)} redirected to another host "
-                    f"({safe_url(target)}); not followed so the key stays with the provider"
-                )
-            logger.debug("following redirect %s -> %s", safe_url(url), safe_url(target))
-            url = target
-            if status == 303:
-                method, payload = "GET", None
-        raise BadResponseError(f"{method} {safe_url(url)}: too many redirects")
-
-    def _expires_at(self, started: float) -> float:
-        """When a call begun at ``started`` must be over: its deadline, or an earlier scope's."""
-        expires_at = started + self.deadline
-        limit = scope_limit()
-        return expires_at if limit is None else min(expires_at, limit)
-
-    def _send(
-        self,
-        method: str,
-        url: str,
-        headers: dict[str, str],
-        payload: dict[str, Any] | None,
-        started: float,
-        api_key: str,
-    ) -> tuple[int, dict[str, str], bytes]:
-        """One HTTP exchange, from connecting to the last body byte, ended at the deadline."""
-        expires_at = self._expires_at(started)
-        remaining = expires_at - time.monotonic()
-        if remaining <= 0:
-            raise _deadline_error(method, url, expires_at - started)
-        timeout = (min(self.connect_timeout, remaining), min(self.read_timeout, remaining))
-        data = json.dumps(payload).encode() if payload is not None else None
-        with Exchange(expires_at) as exchange:
-            try:
-                response = self.session.request(
-                    method,
-                    url,
-                    headers=headers,
-                    data=data,
-                    timeout=timeout,
-                    allow_redirects=False,
-                    stream=True,
-                )
-            except requests.RequestException as exc:
-                if exchange.expired:
-                    raise _deadline_error(method, url, expires_at - started) from exc
-                if isinstance(exc, requests.Timeout):
-                    raise ProviderConnectionError(
-                        f"{method} {safe_url(url)}: timed out ({exc.__class__.__name__})"
-                    ) from exc
-                raise ProviderConnectionError(
-                    f"{method} {safe_url(url)}: connection failed ({exc.__class__.__name__})"
-                ) from exc
-            with response:
-                try:
-                    body = read_capped(
-                        method,
-                        url,
-                        response,
-                        started,
-                        limit=self.max_body_bytes,
-                        deadline=expires_at - started,
-                    )
-                except DiscoveryError as exc:
-                    if exchange.expired:
-                        raise _deadline_error(method, url, expires_at - started) from exc
-                    raise
-                if exchange.expired:  # the watchdog's shutdown can look like a short body
-                    raise _deadline_error(method, url, expires_at - started)
-                logger.debug("%s %s -> HTTP %s", method, safe_url(url), response.status_code)
-                resp_headers = {k: scrub(v, api_key) for k, v in response.headers.items()}
-                return response.status_code, resp_headers, body
-
-
-def _deadline_error(method: str, url: str, seconds: float) -> ProviderConnectionError:
-    limit = f"{max(0.0, seconds):.3g}"
-    return ProviderConnectionError(
-        f"{method} {safe_url(url)}: no complete answer within the {limit} s deadline"
-    )
+def read_chat_completion(body: bytes) -> Answer:
+    """What a 2xx chat completion body says (see the module doc); never raises."""
+    document = answer_document(body, "chat completion")
+    if isinstance(document, Answer):
+        return document
+    choices = document.get("choices")
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        return Answer(AnswerKind.MALFORMED, detail="no chat completion (choices[0])")
+    choice = choices[0]
+    finish = choice.get("finish_reason")
+    finish_reason = finish if isinstance(finish, str) else None
+    message = choice.get("message")
+    text = content_text(message.get("content")) if isinstance(message, dict) else ""
+    filtered = (finish_reason or "").lower() == "content_filter"
+    if not text and not filtered and not isinstance(message, dict) and finish_reason is None:
+        return Answer(AnswerKind.MALFORMED, detail="no chat completion (choices[0].message)")
+    return answer_of(text, finish_reason, filtered=filtered)
 
 
 class OpenAICompatible:
-    """The ``openai`` provider kind: every OpenAI-compatible service (OpenAI, Together, Groq,
-    Mistral, OpenRouter, DeepSeek, vLLM, llama.cpp, Ollama, LM Studio, Azure via options …)."""
+    """The ``openai`` kind: OpenAI's models list and chat completions over the shared client."""
 
     name = "openai"
 
-    def __init__(self, client: OpenAIClient) -> None:
+    def __init__(self, client: ProviderClient) -> None:
         self.client = client
 
     @staticmethod
@@ -472,17 +81,23 @@ class OpenAICompatible:
         self, base_url: str, api_key: str, options: ConnectionOptions
     ) -> list[dict[str, Any]]:
         """``GET {base_url}/models``, following ``has_more``/``after_id`` or page tokens."""
-        url = endpoint(base_url, "models")
-        headers = self.auth(api_key, options)
-        limits = options.limits(self.client.max_models)
+        return self.client.list_models(base_url, api_key, options=options)
 
-        def fetch(page: Mapping[str, str] | None) -> bytes:
-            return self.client.get(with_query(url, options.query, page), api_key, headers=headers)
+    def ping_request(
+        self,
+        base_url: str,
+        api_key: str,
+        model: str,
+        options: ConnectionOptions,
+        style: PingStyle,
+    ) -> PingRequest:
+        """``POST {base_url}/chat/completions`` with :func:`chat_payload`."""
+        return PingRequest(
+            url=with_query(endpoint(base_url, "chat/completions"), options.query),
+            payload=chat_payload(model, style),
+            headers=self.auth(api_key, options),
+        )
 
-        return collect_pages(url, fetch, limits)
-
-    def ping(
-        self, base_url: str, api_key: str, model: str, options: ConnectionOptions
-    ) -> PingResult:
-        """``POST {base_url}/chat/completions`` (see :meth:`OpenAIClient.ping`)."""
-        return self.client.ping(base_url, api_key, model, options=options)
+    def read_answer(self, body: bytes) -> Answer:
+        """A chat completion's answer (:func:`read_chat_completion`)."""
+        return read_chat_completion(body)

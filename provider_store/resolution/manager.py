@@ -1,34 +1,35 @@
-"""ProviderManager: a dict-like view over provider configs, cross-provider resolution, discovery.
+"""ProviderManager: the legacy class's face over provider configs, delegating each job.
 
-Resolution (:meth:`ProviderManager.get_api_for_model_string`, :meth:`ProviderManager.find_model`)
-goes through a :class:`~ModelIndex` built once from the configs, so a
-catalog of 100,000 models is not scanned per call. The index is rebuilt after
-:meth:`~ProviderManager.discover`, :meth:`~ProviderManager.reload`, item assignment or deletion on
-the manager, and :meth:`~ProviderManager.invalidate`. For catalogs of up to
-:data:`EXACT_FINGERPRINT_LIMIT` models every call also compares the configs' contents, so editing
-a config in place (``manager["p"].valid_models["m"] = "alias"``) is seen at once; above that size
-the check is O(1) (provider count and the ``providers`` dict's identity), so call
-:meth:`~ProviderManager.invalidate` after editing configs of a large catalog in place.
+The manager is a dict of provider key -> :class:`ProviderConfig` (the legacy dict-like face) and
+hands every other job to the part that does it:
+
+- listings: :mod:`provider_store.resolution.model_lists`;
+- resolution: a :class:`~provider_store.resolution.resolver.Resolver` (indexed; see there for
+  when in-place edits of a large catalog need :meth:`ProviderManager.invalidate`);
+- discover-and-validate: :func:`provider_store.discovery.run.run_discovery` with the manager's
+  :class:`~provider_store.discovery.service.ModelDiscoveryService`;
+- the legacy YAML file: :func:`provider_store.legacy.provider_file.write_provider_file`.
+
+The index and the listing cache are rebuilt after :meth:`~ProviderManager.discover`,
+:meth:`~ProviderManager.reload`, item assignment or deletion on the manager, and
+:meth:`~ProviderManager.invalidate`.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from provider_store.catalog.catalog_store import CatalogStore
-from provider_store.errors import (
-    AmbiguousModelError,
-    InvalidDocumentError,
-    NotFoundError,
-    UnknownModelError,
-)
+from provider_store.errors import ProviderKeyError as ProviderKeyError
 from provider_store.provider_config import ProviderConfig
-from provider_store.resolution.model_index import ModelIndex
-from provider_store.suggestions import nearest
+from provider_store.resolution import model_lists
+from provider_store.resolution.resolver import (
+    EXACT_FINGERPRINT_LIMIT as EXACT_FINGERPRINT_LIMIT,
+)
+from provider_store.resolution.resolver import Resolver, contents_fingerprint, split_first_slash
 
 if TYPE_CHECKING:
     from provider_store.discovery.run_report import DiscoveryReport, ProgressCallback
@@ -36,30 +37,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# Up to this many valid models, every lookup checks every (long, alias) pair for changes.
-EXACT_FINGERPRINT_LIMIT = 1_000
-# Where the legacy class kept its YAML file: DATA_DIRECTORY/FILE_NAME.
-LEGACY_DATA_DIRECTORY = "~/.llm_chat_cli"
-LEGACY_FILE_NAME = "openaicompat-providers.yaml"
-
-
-class ProviderKeyError(NotFoundError):
-    """The legacy ``KeyError`` of :meth:`ProviderManager.get_provider_config`.
-
-    Its ``args[0]`` is ``Provider 'KEY' not found.`` and ``str()`` quotes it as a plain
-    ``KeyError`` does, exactly as the old class raised it; it is also a :class:`NotFoundError`.
-    """
-
-    def __str__(self) -> str:
-        return KeyError.__str__(self)
-
-
-def split_first_slash(text: str) -> tuple[str, str]:
-    """``("", text)`` when ``text`` has no slash, else the parts before and after the first one."""
-    if "/" not in text:
-        return "", text
-    head, _sep, tail = text.partition("/")
-    return head, tail
+__all__ = ["ProviderKeyError", "ProviderManager", "split_first_slash"]
 
 
 class ProviderManager:
@@ -86,8 +64,7 @@ class ProviderManager:
             self.providers = {key: _as_config(key, value) for key, value in providers.items()}
         elif store is not None:
             self.providers = store.load_configs()
-        self._index: ModelIndex | None = None
-        self._fingerprint: tuple[Any, ...] = ()
+        self.resolver = Resolver()
         self.last_report: DiscoveryReport | None = None
         # The legacy cache of valid_scoped_models(): None until it is asked for.
         self.cached_valid_scoped_models: list[str] | None = None
@@ -124,8 +101,7 @@ class ProviderManager:
 
     def invalidate(self) -> None:
         """Drop the resolution index and the listing cache; both are rebuilt on next use."""
-        self._index = None
-        self._fingerprint = ()
+        self.resolver.invalidate()
         self.cached_valid_scoped_models = None
 
     # -- dict-like access -----------------------------------------------------------------------
@@ -185,15 +161,11 @@ class ProviderManager:
         """Every provider key, in catalog order."""
         return list(self.providers)
 
-    # -- listings -------------------------------------------------------------------------------
+    # -- listings (model_lists) -----------------------------------------------------------------
 
     def merged_models(self) -> list[tuple[str, tuple[str, str]]]:
         """``[(provider_key, (long_name, short_name)), ...]`` in provider then model order."""
-        return [
-            (key, (long, short))
-            for key, config in self.providers.items()
-            for long, short in config.valid_models.items()
-        ]
+        return model_lists.merged_models(self.providers)
 
     def valid_scoped_models(self) -> list[str]:
         """``["provider/long (short)", ...]`` for every valid model, in order.
@@ -202,10 +174,10 @@ class ProviderManager:
         configs are unchanged; :meth:`discover_models`, :meth:`discover`, :meth:`reload`,
         :meth:`invalidate` and item assignment or deletion reset it to None.
         """
-        fingerprint = self._scoped_fingerprint()
+        fingerprint = contents_fingerprint(self.providers)
         cached = self.cached_valid_scoped_models
         if cached is None or fingerprint != self._scoped_for:
-            cached = [f"{key}/{long} ({short})" for key, (long, short) in self.merged_models()]
+            cached = model_lists.scoped_with_aliases(self.providers)
             self.cached_valid_scoped_models = cached
             self._scoped_for = fingerprint
         return cached
@@ -217,23 +189,11 @@ class ProviderManager:
         ``[]``. The ids are bare (``"gpt-4o"``), so one id can appear once per provider; use
         :meth:`scoped_models` for ``provider/model`` strings.
         """
-        wanted = filter_by_provider.lower() if filter_by_provider else None
-        return [
-            long
-            for key, config in self.providers.items()
-            if wanted is None or key.lower() == wanted
-            for long in config.valid_models
-        ]
+        return model_lists.long_ids(self.providers, filter_by_provider)
 
     def scoped_models(self, provider: str | None = None) -> list[str]:
         """``["provider/long", ...]`` for every valid model (or one provider's, ignoring case)."""
-        wanted = provider.lower() if provider else None
-        return [
-            f"{key}/{long}"
-            for key, config in self.providers.items()
-            if wanted is None or key.lower() == wanted
-            for long in config.valid_models
-        ]
+        return model_lists.scoped_ids(self.providers, provider)
 
     @staticmethod
     def get_short_name(long_name: str) -> str:
@@ -242,7 +202,7 @@ class ProviderManager:
 
     split_first_slash = staticmethod(split_first_slash)
 
-    # -- resolution -----------------------------------------------------------------------------
+    # -- resolution (Resolver) ------------------------------------------------------------------
 
     def get_api_for_model_string(
         self, model_string: str, *, strict: bool = False
@@ -263,67 +223,8 @@ class ProviderManager:
         :class:`UnknownModelError` ``Unknown provider: {p}`` instead of a look-up of the rest.
         Without ``strict`` the first provider wins.
         """
-        index = self._current_index()
-        prefix, rest = split_first_slash(model_string)
-        attempts = [model_string]
-        if prefix:
-            position = index.provider_position(prefix)
-            if position is not None:
-                key = index.keys[position]
-                hits = index.lookup(rest, provider=position)
-                if not hits:
-                    hints = index.nearest(rest, provider=position) or index.nearest(rest)
-                    raise UnknownModelError(
-                        f"Invalid model for provider {key}: {rest}",
-                        model_string=model_string,
-                        provider=key,
-                        suggestions=[self._describe(index, hint) for hint in hints],
-                    )
-                return self.providers[key], index.longs[hits[0]]
-            if not strict:
-                attempts.append(rest)
-        for name in attempts:
-            hits = index.lookup(name)
-            if not hits:
-                continue
-            if strict and len(hits) > 1:
-                raise AmbiguousModelError(name, [self._scoped(index, hit) for hit in hits])
-            return self.providers[index.keys[index.owner[hits[0]]]], index.longs[hits[0]]
-        if prefix and strict:
-            raise UnknownModelError(
-                f"Unknown provider: {prefix}",
-                model_string=model_string,
-                suggestions=self._prefix_hints(index, prefix, rest),
-            )
-        shown = rest if prefix else model_string
-        hints = index.nearest(model_string) if prefix else []
-        hints += [hint for hint in index.nearest(shown) if hint not in hints]
-        raise UnknownModelError(
-            f"Invalid model: {shown}",
-            model_string=model_string,
-            suggestions=[self._describe(index, hint) for hint in hints[:3]],
-        )
-
-    def _describe(self, index: ModelIndex, ordinal: int) -> str:
-        """``provider/long (alias)``, or ``provider/long`` when the alias is the id itself."""
-        key, long = index.keys[index.owner[ordinal]], index.longs[ordinal]
-        config = self.providers.get(key)
-        alias = config.valid_models.get(long, long) if config is not None else long
-        return f"{key}/{long}" if alias.lower() == long.lower() else f"{key}/{long} ({alias})"
-
-    def _prefix_hints(self, index: ModelIndex, prefix: str, rest: str) -> list[str]:
-        """For ``prefix/rest`` with an unknown prefix: the nearest providers' matches of ``rest``.
-
-        A near provider key that holds ``rest`` gives that model; one that does not gives the key;
-        then come the providers that do hold ``rest``.
-        """
-        hints: list[str] = []
-        for key in nearest(prefix, index.keys):
-            position = index.provider_position(key)
-            found = index.lookup(rest, provider=position) if position is not None else []
-            hints.append(self._describe(index, found[0]) if found else key)
-        hints += [self._describe(index, hit) for hit in index.lookup(rest)]
-        return list(dict.fromkeys(hints))[:3]
+        key, long = self.resolver.resolve(self.providers, model_string, strict=strict)
+        return self.providers[key], long
 
     def resolve_model(self, model_string: str, *, strict: bool = False) -> str:
         """The long model id ``model_string`` resolves to, by :meth:`get_api_for_model_string`.
@@ -331,7 +232,7 @@ class ProviderManager:
         Resolution only: nothing is sent to a provider. To ask a provider whether a model chats,
         use :meth:`ModelDiscoveryService.check_model`.
         """
-        return self.get_api_for_model_string(model_string, strict=strict)[1]
+        return self.resolver.resolve(self.providers, model_string, strict=strict)[1]
 
     def validate_model(self, model_string: str, *, strict: bool = False) -> str:
         """Legacy name of :meth:`resolve_model`: resolves the name, pings nothing.
@@ -344,72 +245,23 @@ class ProviderManager:
         """The prefix of ``model_string`` when it is not a provider and the whole string names no
         model, i.e. when non-strict resolution looks up only the part after the slash; else None.
         """
-        prefix, _rest = split_first_slash(model_string)
-        if not prefix:
-            return None
-        index = self._current_index()
-        if index.provider_position(prefix) is not None or index.lookup(model_string):
-            return None
-        return prefix
+        return self.resolver.unknown_prefix(self.providers, model_string)
 
     def find_model(self, name: str) -> list[tuple[ProviderConfig, str]]:
         """``[(config, long_name), ...]``: each provider's ``config.find_model(name)`` match."""
-        index = self._current_index()
         return [
-            (self.providers[index.keys[index.owner[hit]]], index.longs[hit])
-            for hit in index.find(name)
+            (self.providers[key], long) for key, long in self.resolver.find(self.providers, name)
         ]
 
     def find_model_scoped(self, name: str) -> list[str]:
         """Like :meth:`find_model`, as ``"provider/long"`` strings."""
-        index = self._current_index()
-        return [self._scoped(index, hit) for hit in index.find(name)]
+        return self.resolver.find_scoped(self.providers, name)
 
     def resolution_candidates(self, model_string: str) -> list[str]:
         """Every ``provider/model`` a bare name matches (empty when it resolves uniquely or not)."""
-        try:
-            self.get_api_for_model_string(model_string, strict=True)
-        except AmbiguousModelError as exc:
-            return exc.candidates
-        except UnknownModelError:
-            return []
-        return []
+        return self.resolver.candidates(self.providers, model_string)
 
-    @staticmethod
-    def _scoped(index: ModelIndex, ordinal: int) -> str:
-        return f"{index.keys[index.owner[ordinal]]}/{index.longs[ordinal]}"
-
-    def _current_index(self) -> ModelIndex:
-        index = self._index
-        if (
-            index is not None
-            and len(index) > EXACT_FINGERPRINT_LIMIT
-            and self._fingerprint == (id(self.providers), len(self.providers))
-        ):
-            return index  # a large catalog: O(1) check; in-place edits need invalidate()
-        fingerprint = self._compute_fingerprint()
-        if index is None or fingerprint != self._fingerprint:
-            index = ModelIndex(
-                [(key, config.valid_models) for key, config in self.providers.items()]
-            )
-            self._index = index
-            if len(index) > EXACT_FINGERPRINT_LIMIT:
-                fingerprint = (id(self.providers), len(self.providers))
-            self._fingerprint = fingerprint
-        return index
-
-    def _scoped_fingerprint(self) -> tuple[Any, ...]:
-        return self._compute_fingerprint()
-
-    def _compute_fingerprint(self) -> tuple[Any, ...]:
-        return (
-            id(self.providers),
-            tuple(
-                (key, tuple(config.valid_models.items())) for key, config in self.providers.items()
-            ),
-        )
-
-    # -- discovery ------------------------------------------------------------------------------
+    # -- discovery (discovery.run) and the legacy YAML file (legacy.provider_file) --------------
 
     def discover(
         self,
@@ -483,33 +335,14 @@ class ProviderManager:
         an API key. Returns its path. A file that cannot be written raises
         :class:`InvalidDocumentError` naming it.
         """
-        from provider_store.legacy.document import dump_data  # YAML only when writing it
-        from provider_store.legacy.exporter import write_atomic
+        from provider_store.legacy.provider_file import write_provider_file  # YAML only here
 
-        directory = Path(os.path.expanduser(str(data_directory or LEGACY_DATA_DIRECTORY)))
-        path = directory / LEGACY_FILE_NAME
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise InvalidDocumentError(f"cannot write: {exc.strerror or exc}", path=path) from exc
-        providers = {
-            key: {
-                "name": config.name,
-                "base_api_url": config.base_api_url,
-                "api_key": config.api_key,
-                "valid_models": dict(config.valid_models),
-                "invalid_models": list(config.invalid_models),
-            }
-            for key, config in self.providers.items()
-        }
-        private = any(config.api_key for config in self.providers.values())
-        write_atomic(path, dump_data({"providers": providers}), private=private)
-        logger.info("Wrote %d provider configs to %s", len(providers), path)
-        return path
+        return write_provider_file(self.providers, data_directory)
 
 
 def _as_config(key: str, value: ProviderConfig | Mapping[str, Any]) -> ProviderConfig:
+    """``value`` as a config standing for ``key`` (its ``catalog_key``, unless it has one)."""
     config = value if isinstance(value, ProviderConfig) else ProviderConfig.model_validate(value)
-    if config._provider_key is None:
-        config._provider_key = key
+    if config.catalog_key is None:
+        config.catalog_key = key
     return config

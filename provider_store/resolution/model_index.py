@@ -11,10 +11,11 @@ cannot use trigrams and fall back to a scan.
 from __future__ import annotations
 
 import bisect
-import difflib
 import logging
 import time
 from collections.abc import Mapping, Sequence
+
+from provider_store.suggestions import close_matches
 
 logger = logging.getLogger(__name__)
 
@@ -126,7 +127,7 @@ class ModelIndex:
         """Ordinals of up to ``limit`` models whose names are nearest to ``name``, best first.
 
         Names containing ``name`` come first (one per provider, as :meth:`find` picks them), then
-        names similar to it (difflib ratio >= 0.6), long ids and aliases alike, ignoring case.
+        names near it (``suggestions.close_matches``), long ids and aliases alike, ignoring case.
         ``provider`` restricts the hints to one provider. The similarity pass reads every name it
         considers, so it runs only over at most :data:`SIMILAR_SCAN_LIMIT` names (one provider's,
         or the whole catalog's when it is that small); larger catalogs get substring hints only.
@@ -154,7 +155,7 @@ class ModelIndex:
                     for text in (self._long_l[ordinal], self._alias_l[ordinal])
                     if text is not None
                 }
-                for match in difflib.get_close_matches(needle, list(names), n=limit, cutoff=0.6):
+                for match in close_matches(needle, names, limit=limit):
                     take([names[match]])
         return picked
 

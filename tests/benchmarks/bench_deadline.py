@@ -8,7 +8,7 @@ pytest; takes about a minute). Prints
   own ``seconds`` and where the list came from (target: exit 1 in under 7 s, source ``stale``),
   next to the start-up cost of a quick command on this machine;
 - the library's default deadline: ``ModelDiscoveryService(store).discover`` with its own default
-  ``OpenAIClient`` against a dripping body (target: within about a second of the default);
+  ``ProviderClient`` against a dripping body (target: within about a second of the default);
 - the cost of masking the key in a 300-character excerpt and in a 2 MB text.
 """
 

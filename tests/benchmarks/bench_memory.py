@@ -9,7 +9,7 @@ figures are differences measured in one run:
 - ``discover``: a store-backed ``ModelDiscoveryService.discover`` with the default cap (20,000
   models per provider): the list is refused above the cap (the refresh fails, nothing is stored),
   and the parse stops at item 20,001;
-- ``list, no cap``: ``OpenAIClient.list_models`` with the cap raised to 2,000,000, i.e. every
+- ``list, no cap``: ``ProviderClient.list_models`` with the cap raised to 2,000,000, i.e. every
   item materialised, for comparison;
 - ``json.loads``: the whole body parsed at once, as the client did before lists were capped.
 
@@ -55,7 +55,7 @@ CHILD = textwrap.dedent(
     """
     import json, resource, sys, time
     mode, base, body_path, db = sys.argv[1:5]
-    from provider_store import ModelDiscoveryService, OpenAIClient, ProviderConfig, ProviderStore
+    from provider_store import ModelDiscoveryService, ProviderClient, ProviderConfig, ProviderStore
     from provider_store.providers.base import ConnectionOptions
 
     def rss_mb():
@@ -72,13 +72,13 @@ CHILD = textwrap.dedent(
     if mode == "discover":
         store = ProviderStore(f"sqlite:///{db}")
         config = store.get_config("big")
-        service = ModelDiscoveryService(store, client=OpenAIClient(deadline=60))
+        service = ModelDiscoveryService(store, client=ProviderClient(deadline=60))
         baseline = current_mb()
         started = time.perf_counter()
         result = service.discover(config)
         outcome = f"{len(result.models)} models, {type(result.error).__name__}: {result.error}"
     elif mode == "list":
-        client = OpenAIClient(deadline=60)
+        client = ProviderClient(deadline=60)
         options = ConnectionOptions.from_mapping({"max_models": 2_000_000})
         baseline = current_mb()
         started = time.perf_counter()

@@ -1,0 +1,215 @@
+"""Everyday edits of the catalog: rename and remove providers, set keys, aliases and hand marks.
+
+Session-level functions (the caller owns the transaction) behind the ``ProviderStore`` methods
+``add_provider``, ``update_provider``, ``remove_providers``, ``rename_provider``,
+``set_api_key``, ``set_alias`` and ``mark_model``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import and_, func, update
+from sqlmodel import Session, col, select
+
+from provider_store.catalog import hand_marks
+from provider_store.catalog.tables import Model, ModelStatus, Provider, utc_now
+from provider_store.errors import ConfigurationError, NotFoundError, with_suggestions
+from provider_store.rules import check_provider_key, is_placeholder_key
+from provider_store.suggestions import nearest, unknown_provider
+
+
+def checked_key(key: str) -> str:
+    """``key``, or InvalidDocumentError stating the provider-key rule (``rules``)."""
+    return check_provider_key(key, field="key")
+
+
+def provider_row(session: Session, key: str) -> Provider:
+    """The provider row of ``key``, locked for writing; NotFoundError suggests near keys."""
+    row = session.exec(
+        select(Provider).where(col(Provider.key) == key).with_for_update()
+    ).one_or_none()
+    if row is None:
+        known = list(session.execute(select(col(Provider.key))).scalars())
+        raise unknown_provider(key, known)
+    return row
+
+
+@dataclass(frozen=True)
+class ProviderRemoval:
+    """What removing one provider takes with it."""
+
+    key: str
+    models: int
+    stored_key: bool
+    verdicts: int
+
+    def describe(self) -> str:
+        """One line: ``openai: 12 models, 10 verdicts, its stored API key``."""
+        parts = [f"{self.models} models", f"{self.verdicts} verdicts"]
+        if self.stored_key:
+            parts.append("its stored API key")
+        return f"{self.key}: {', '.join(parts)}"
+
+
+def removals(session: Session, keys: list[str]) -> list[ProviderRemoval]:
+    """What removing ``keys`` would take (NotFoundError for an unknown key, nothing removed)."""
+    result = []
+    for key in dict.fromkeys(keys):
+        provider = provider_row(session, key)
+        counts = session.execute(
+            select(func.count(), func.count(col(Model.verdict))).where(
+                col(Model.provider_id) == provider.id
+            )
+        ).one()
+        result.append(
+            ProviderRemoval(key, int(counts[0]), has_stored_key(provider.api_key), int(counts[1]))
+        )
+    return result
+
+
+def has_stored_key(api_key: str) -> bool:
+    """True when ``api_key`` is a real stored key (not empty, not a placeholder)."""
+    return not is_placeholder_key(api_key)
+
+
+def rename(session: Session, old: str, new: str) -> None:
+    """Give provider ``old`` the key ``new``; its models, verdicts, facts and cache stay."""
+    checked_key(new)
+    provider = provider_row(session, old)
+    if new != old and session.exec(select(Provider).where(col(Provider.key) == new)).first():
+        raise ConfigurationError(
+            f"provider {new} already exists; remove it first or pick another key"
+        )
+    provider.key = new
+    provider.updated_at = utc_now()
+    session.add(provider)
+    session.flush()
+
+
+def set_key(session: Session, key: str, api_key: str | None) -> None:
+    """Store ``api_key`` for provider ``key`` (None forgets it: the environment supplies it)."""
+    provider = provider_row(session, key)
+    if api_key is not None:
+        api_key = api_key.strip()
+        if not api_key:
+            raise ConfigurationError(f"provider {key}: the API key must not be empty")
+        if any(c.isspace() or ord(c) < 32 for c in api_key):
+            raise ConfigurationError(
+                f"provider {key}: the API key must not contain spaces or control characters"
+            )
+    provider.api_key = api_key or ""
+    provider.updated_at = utc_now()
+    session.add(provider)
+
+
+def _model_row(session: Session, provider: Provider, model_id: str) -> Model:
+    row = session.exec(
+        select(Model).where(
+            and_(col(Model.provider_id) == provider.id, col(Model.model_id) == model_id)
+        )
+    ).one_or_none()
+    if row is None:
+        known = list(
+            session.execute(
+                select(col(Model.model_id)).where(col(Model.provider_id) == provider.id)
+            ).scalars()
+        )
+        raise NotFoundError(
+            with_suggestions(
+                f"Unknown model of provider {provider.key}: {model_id}",
+                [f"{provider.key}/{m}" for m in nearest(model_id, known)],
+            )
+        )
+    return row
+
+
+def ensure_model_row(session: Session, provider: Provider, model_id: str) -> Model:
+    """The model row of ``model_id``; a model only in the discovery cache gets an unverified
+    row. NotFoundError (with suggestions) when the provider has never seen it."""
+    cached = {item.get("id") for item in (provider.models_cache or []) if isinstance(item, dict)}
+    exists = session.exec(
+        select(Model).where(
+            and_(col(Model.provider_id) == provider.id, col(Model.model_id) == model_id)
+        )
+    ).one_or_none()
+    if exists is None and model_id in cached:
+        assert provider.id is not None
+        session.add(
+            Model(
+                provider_id=provider.id,
+                model_id=model_id,
+                alias=model_id,
+                status=ModelStatus.UNVERIFIED.value,
+            )
+        )
+        session.flush()
+    return _model_row(session, provider, model_id)
+
+
+def set_alias(session: Session, key: str, model_id: str, alias: str | None) -> None:
+    """Give valid model ``model_id`` of ``key`` the short ``alias`` (None: the id itself)."""
+    provider = provider_row(session, key)
+    row = _model_row(session, provider, model_id)
+    if row.status != ModelStatus.VALID.value:
+        raise ConfigurationError(
+            f"{key}/{model_id} is {row.status}; only valid models have aliases"
+            f" (mark it valid first: models mark {key}/{model_id} valid)"
+        )
+    if alias is not None:
+        alias = alias.strip()
+        if not alias or "/" in alias and alias.split("/", 1)[0] == key:
+            raise ConfigurationError(f"alias {alias!r} is not usable: give a short name")
+        taken = session.execute(
+            select(col(Model.model_id)).where(
+                and_(
+                    col(Model.provider_id) == provider.id,
+                    col(Model.status) == ModelStatus.VALID.value,
+                    func.lower(col(Model.alias)) == alias.lower(),
+                    col(Model.model_id) != model_id,
+                )
+            )
+        ).first()
+        if taken is not None:
+            raise ConfigurationError(
+                f"alias {alias!r} already names {key}/{taken[0]}; unalias it first"
+            )
+    row.alias = alias if alias is not None else model_id
+    session.add(row)
+
+
+def mark(
+    session: Session, key: str, model_id: str, verdict: str | None, reason: str | None
+) -> None:
+    """Mark ``model_id`` of ``key`` valid or invalid by hand (None: return it to discovery;
+    a model that was marked invalid becomes unverified, so the next discovery run pings it)."""
+    provider = provider_row(session, key)
+    row = ensure_model_row(session, provider, model_id)
+    assert provider.id is not None
+    now = utc_now()
+    if verdict is not None:
+        if verdict not in hand_marks.MARKS:
+            raise ConfigurationError(f"mark a model valid or invalid, not {verdict!r}")
+        if row.status != verdict:
+            last = session.execute(
+                select(func.max(col(Model.position))).where(
+                    and_(col(Model.provider_id) == provider.id, col(Model.status) == verdict)
+                )
+            ).scalar()
+            session.execute(
+                update(Model)
+                .where(col(Model.id) == row.id)
+                .values(
+                    status=verdict,
+                    alias=row.model_id if verdict == ModelStatus.INVALID.value else row.alias,
+                    position=(last if last is not None else -1) + 1,
+                )
+            )
+    elif row.hand_mark == ModelStatus.INVALID.value:
+        # Discovery never pings a curated-invalid model: unverified, it is pinged again.
+        session.execute(
+            update(Model)
+            .where(col(Model.id) == row.id)
+            .values(status=ModelStatus.UNVERIFIED.value, alias=row.model_id, position=0)
+        )
+    hand_marks.write_mark(session, provider.id, model_id, verdict, reason, now)

@@ -1,0 +1,356 @@
+"""Everyday curation verbs: ``providers add|set|remove|rename`` and
+``models alias|unalias|mark|unmark|set|unset``.
+
+Each is a thin layer over one ``ProviderStore`` method; bad input is refused in one line with
+exit code 2 (a ConfigurationError / NotFoundError from the library).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from provider_store.cli.app import CliState, json_option, pass_state, print_json, stderr
+from provider_store.cli.models import models, split_model_ref
+from provider_store.cli.providers import providers
+from provider_store.errors import ConfigurationError
+from provider_store.rules import PROVIDER_KINDS, is_keyless
+
+_OPTION_HELP = (
+    "A connection option as NAME=VALUE (VALUE read as JSON when it parses, else text), e.g."
+    ' auth_header=api-key or query=\'{"api-version": "2024-10-21"}\'; repeatable.'
+)
+
+
+def parse_options(pairs: tuple[str, ...]) -> dict[str, Any]:
+    """``("a=1", "b=x")`` -> ``{"a": 1, "b": "x"}``; ConfigurationError names a malformed pair."""
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, text = pair.partition("=")
+        if not sep or not name.strip():
+            raise ConfigurationError(f"--option expects NAME=VALUE, got {pair!r}")
+        try:
+            value: Any = json.loads(text)
+        except ValueError:
+            value = text
+        options[name.strip()] = value
+    return options
+
+
+def _provider_data(key: str, state: CliState) -> dict[str, Any]:
+    config = state.store().get_config(key)
+    return {
+        "provider": key,
+        "name": config.name,
+        "base_api_url": config.base_api_url,
+        "kind": config.kind,
+        "options": config.options,
+        "keyless": is_keyless(config.options),
+        "cache_ttl_seconds": state.store().read_cache(key).ttl_seconds,
+    }
+
+
+# -- providers -----------------------------------------------------------------------------------
+
+
+@providers.command("add")
+@click.argument("key")
+@click.argument("url")
+@click.option("--name", help="Display name (default: KEY).")
+@click.option(
+    "--kind",
+    type=click.Choice(PROVIDER_KINDS),
+    default="openai",
+    show_default=True,
+    help="The API dialect.",
+)
+@click.option("--option", "option_pairs", multiple=True, metavar="NAME=VALUE", help=_OPTION_HELP)
+@click.option(
+    "--ttl",
+    type=click.IntRange(min=0),
+    metavar="SECONDS",
+    help="How long the discovered model list stays fresh (default 300).",
+)
+@click.option(
+    "--no-key",
+    "no_key",
+    is_flag=True,
+    help="A local server that takes no key (Ollama, llama.cpp, LM Studio, vLLM).",
+)
+@json_option
+@pass_state
+def providers_add(
+    state: CliState,
+    key: str,
+    url: str,
+    name: str | None,
+    kind: str,
+    option_pairs: tuple[str, ...],
+    ttl: int | None,
+    no_key: bool,
+    as_json: bool,
+) -> None:
+    """Add provider KEY at base API URL (e.g. https://api.openai.com/v1).
+
+    Its key comes from $KEY_API_KEY or `keys set KEY`; --no-key marks a server that takes
+    none. Then run `discover KEY` to list and validate its models.
+    """
+    state.store().add_provider(
+        key,
+        url,
+        name=name,
+        kind=kind,
+        options=parse_options(option_pairs),
+        cache_ttl=ttl,
+        keyless=no_key,
+    )
+    if as_json:
+        print_json(_provider_data(key, state))
+        return
+    click.echo(f"Added provider {key} ({url}){' without a key' if no_key else ''}.")
+
+
+@providers.command("set")
+@click.argument("key")
+@click.option("--name", help="New display name.")
+@click.option("--url", help="New base API URL.")
+@click.option("--kind", type=click.Choice(PROVIDER_KINDS), help="New API dialect.")
+@click.option("--option", "option_pairs", multiple=True, metavar="NAME=VALUE", help=_OPTION_HELP)
+@click.option(
+    "--unset-option",
+    "unset",
+    multiple=True,
+    metavar="NAME",
+    help="Remove a connection option; repeatable.",
+)
+@click.option(
+    "--ttl",
+    type=click.IntRange(min=0),
+    metavar="SECONDS",
+    help="How long the discovered model list stays fresh.",
+)
+@click.option(
+    "--no-key/--key-required",
+    "no_key",
+    default=None,
+    help="The server takes no key / needs one again.",
+)
+@json_option
+@pass_state
+def providers_set(
+    state: CliState,
+    key: str,
+    name: str | None,
+    url: str | None,
+    kind: str | None,
+    option_pairs: tuple[str, ...],
+    unset: tuple[str, ...],
+    ttl: int | None,
+    no_key: bool | None,
+    as_json: bool,
+) -> None:
+    """Change provider KEY's settings; its models, verdicts, stored key and cache stay."""
+    if not (name or url or kind or option_pairs or unset or ttl is not None or no_key is not None):
+        raise ConfigurationError(
+            "nothing to change: give --name, --url, --kind, --option, --unset-option, --ttl,"
+            " --no-key or --key-required"
+        )
+    state.store().update_provider(
+        key,
+        name=name,
+        base_api_url=url,
+        kind=kind,
+        set_options=parse_options(option_pairs),
+        unset_options=unset,
+        cache_ttl=ttl,
+        keyless=no_key,
+    )
+    if as_json:
+        print_json(_provider_data(key, state))
+        return
+    click.echo(f"Updated provider {key}.")
+
+
+@providers.command("remove")
+@click.argument("keys", nargs=-1, required=True)
+@click.option("--yes", "-y", is_flag=True, help="Do not ask before removing.")
+@json_option
+@pass_state
+def providers_remove(state: CliState, keys: tuple[str, ...], yes: bool, as_json: bool) -> None:
+    """Remove providers KEYS with their models, verdicts and stored API keys.
+
+    Says what goes and asks first; without a terminal on stdin it refuses unless --yes is given.
+    """
+    store = state.store()
+    plan = store.removal_plan(keys)
+    message = "Removing " + "; ".join(r.describe() for r in plan) + "."
+    if not yes:
+        if not sys.stdin.isatty():
+            raise ConfigurationError(
+                f"{message} Refusing without a terminal to confirm; re-run with --yes to proceed"
+                " (export the catalog first to keep a copy)."
+            )
+        stderr.print(message, markup=False)
+        click.confirm("Remove?", default=False, abort=True, err=True)
+    removed = store.remove_providers(keys)
+    if as_json:
+        print_json(
+            [
+                {
+                    "provider": r.key,
+                    "models": r.models,
+                    "verdicts": r.verdicts,
+                    "stored_key": r.stored_key,
+                }
+                for r in removed
+            ]
+        )
+        return
+    for removal in removed:
+        click.echo(f"Removed {removal.describe()}.")
+
+
+@providers.command("rename")
+@click.argument("old")
+@click.argument("new")
+@pass_state
+def providers_rename(state: CliState, old: str, new: str) -> None:
+    """Rename provider OLD to NEW, keeping its models, verdicts, metadata and cache.
+
+    A key from the environment is then read from NEW's variable ($NEW_API_KEY).
+    """
+    state.store().rename_provider(old, new)
+    click.echo(f"Renamed provider {old} to {new}.")
+
+
+# -- models --------------------------------------------------------------------------------------
+
+
+@models.command("alias")
+@click.argument("model_ref", metavar="PROVIDER/MODEL")
+@click.argument("alias")
+@pass_state
+def models_alias(state: CliState, model_ref: str, alias: str) -> None:
+    """Give the valid model PROVIDER/MODEL the short name ALIAS (for resolve and find)."""
+    store = state.store()
+    key, model_id = split_model_ref(model_ref, store.provider_keys())
+    store.set_alias(key, model_id, alias)
+    click.echo(f"{key}/{model_id} is now also {alias}.")
+
+
+@models.command("unalias")
+@click.argument("model_ref", metavar="PROVIDER/MODEL")
+@pass_state
+def models_unalias(state: CliState, model_ref: str) -> None:
+    """Drop the alias of PROVIDER/MODEL (its alias becomes the model id again)."""
+    store = state.store()
+    key, model_id = split_model_ref(model_ref, store.provider_keys())
+    store.set_alias(key, model_id, None)
+    click.echo(f"{key}/{model_id} has no alias now.")
+
+
+@models.command("mark")
+@click.argument("model_ref", metavar="PROVIDER/MODEL")
+@click.argument("verdict", type=click.Choice(["valid", "invalid"]))
+@click.option("--reason", metavar="TEXT", help="Why (shown by models show).")
+@pass_state
+def models_mark(state: CliState, model_ref: str, verdict: str, reason: str | None) -> None:
+    """Mark PROVIDER/MODEL valid or invalid by hand; discovery keeps the mark (and pings the
+    model no more) until `models unmark`."""
+    store = state.store()
+    key, model_id = split_model_ref(model_ref, store.provider_keys())
+    store.mark_model(key, model_id, verdict, reason=reason)
+    click.echo(f"{key}/{model_id} marked {verdict} by hand.")
+
+
+@models.command("unmark")
+@click.argument("model_ref", metavar="PROVIDER/MODEL")
+@pass_state
+def models_unmark(state: CliState, model_ref: str) -> None:
+    """Return PROVIDER/MODEL to discovery's care: the next discovery run pings it again."""
+    store = state.store()
+    key, model_id = split_model_ref(model_ref, store.provider_keys())
+    store.mark_model(key, model_id, None)
+    click.echo(f"{key}/{model_id}: hand mark removed.")
+
+
+# `models set` option -> metadata field.
+_SET_FIELDS = {
+    "context": "context_length",
+    "max_output": "max_output_tokens",
+    "input_price": "input_price",
+    "output_price": "output_price",
+}
+
+
+@models.command("set")
+@click.argument("model_ref", metavar="PROVIDER/MODEL")
+@click.option("--context", type=click.IntRange(min=1), metavar="N", help="Context length (tokens).")
+@click.option("--max-output", type=click.IntRange(min=1), metavar="N", help="Most output tokens.")
+@click.option(
+    "--input-price", type=click.FloatRange(min=0), metavar="X", help="USD per million input tokens."
+)
+@click.option(
+    "--output-price",
+    type=click.FloatRange(min=0),
+    metavar="X",
+    help="USD per million output tokens.",
+)
+@click.option(
+    "--capability",
+    "capabilities",
+    multiple=True,
+    metavar="NAME",
+    help="A capability (tools, vision, reasoning ...); repeatable; replaces the list.",
+)
+@json_option
+@pass_state
+def models_set(
+    state: CliState,
+    model_ref: str,
+    context: int | None,
+    max_output: int | None,
+    input_price: float | None,
+    output_price: float | None,
+    capabilities: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Override metadata of PROVIDER/MODEL; your values win over the provider's list and the
+    registries and survive every refresh and re-import (`models unset` drops them)."""
+    numbers = {
+        "context": context,
+        "max_output": max_output,
+        "input_price": input_price,
+        "output_price": output_price,
+    }
+    values: dict[str, Any] = {_SET_FIELDS[n]: v for n, v in numbers.items() if v is not None}
+    if capabilities:
+        values["capabilities"] = list(dict.fromkeys(c.strip() for c in capabilities))
+    if not values:
+        raise ConfigurationError(
+            "nothing to set: give --context, --max-output, --input-price, --output-price"
+            " or --capability"
+        )
+    store = state.store()
+    key, model_id = split_model_ref(model_ref, store.provider_keys())
+    store.set_model_metadata(key, model_id, **values)
+    if as_json:
+        print_json({"provider": key, "model": model_id, "set": values})
+        return
+    click.echo(f"{key}/{model_id}: set {', '.join(sorted(values))}.")
+
+
+@models.command("unset")
+@click.argument("model_ref", metavar="PROVIDER/MODEL")
+@click.argument("fields", nargs=-1, required=True)
+@pass_state
+def models_unset(state: CliState, model_ref: str, fields: tuple[str, ...]) -> None:
+    """Drop your overrides of FIELDS (context_length, input_price ...) of PROVIDER/MODEL; the
+    provider's list or a registry speaks for them again."""
+    store = state.store()
+    key, model_id = split_model_ref(model_ref, store.provider_keys())
+    store.set_model_metadata(key, model_id, **dict.fromkeys(fields))
+    click.echo(f"{key}/{model_id}: unset {', '.join(fields)}.")

@@ -1,0 +1,115 @@
+"""``provider-store keys set|unset|list``: the providers' API keys.
+
+A key is read from a hidden prompt, or from standard input when it is not a terminal; it is never
+taken from the command line (shell history, process lists) and never printed whole.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import click
+
+from provider_store.catalog.provider_edits import has_stored_key
+from provider_store.cli.app import CliState, cli, json_option, pass_state, print_json
+from provider_store.cli.table_layout import render_table
+from provider_store.errors import ConfigurationError
+from provider_store.rules import env_var_for, env_var_in_use, is_keyless
+
+# Keys shorter than this are shown as "…" alone: a tail of 4 would give away too much of them.
+_SHORTEST_SHOWN = 12
+
+
+def mask(key: str) -> str:
+    """``sk-proj-…abcd`` at most: the prefix up to the first '-' (when short) and the last 4."""
+    key = key.strip()
+    if len(key) < _SHORTEST_SHOWN:
+        return "…"
+    head = key.split("-", 1)[0]
+    prefix = f"{head}-" if "-" in key and len(head) <= 4 else ""
+    return f"{prefix}…{key[-4:]}"
+
+
+@cli.group()
+def keys() -> None:
+    """Store, forget and list the providers' API keys (never shown whole)."""
+
+
+@keys.command("set")
+@click.argument("key")
+@pass_state
+def keys_set(state: CliState, key: str) -> None:
+    """Store provider KEY's API key, read from a hidden prompt (or standard input when it is
+    not a terminal: ``pass show openai | provider-store keys set openai``).
+
+    The key is stored in the catalog (a SQLite file is kept at mode 0600); it is never read
+    from the command line and never echoed.
+    """
+    store = state.store()
+    config = store.get_config(key)
+    if is_keyless(config.options):
+        raise ConfigurationError(
+            f"provider {key} is keyless (--no-key); run `providers set {key} --key-required` first"
+        )
+    if sys.stdin.isatty():
+        secret = click.prompt(f"API key for {key}", hide_input=True, err=True)
+    else:
+        secret = sys.stdin.readline()
+    if not secret.strip():
+        raise ConfigurationError(f"provider {key}: no API key given (an empty line)")
+    store.set_api_key(key, secret)
+    click.echo(f"{key}: API key stored ({mask(secret)}).", err=True)
+
+
+@keys.command("unset")
+@click.argument("key")
+@pass_state
+def keys_unset(state: CliState, key: str) -> None:
+    """Forget provider KEY's stored API key; ${KEY}_API_KEY then supplies it."""
+    store = state.store()
+    store.set_api_key(key, None)
+    click.echo(f"{key}: stored API key forgotten; set ${env_var_for(key)} to supply one.", err=True)
+
+
+def key_rows(state: CliState) -> list[dict[str, Any]]:
+    """For every provider: where its key comes from (keyless, stored, env, missing), the
+    variable that does or would supply it, and the key masked."""
+    rows = []
+    for key, config in state.store().load_configs().items():
+        row: dict[str, Any] = {"provider": key, "source": "missing", "variable": None, "key": None}
+        if is_keyless(config.options):
+            row["source"] = "keyless"
+        elif has_stored_key(config.api_key):
+            row.update(source="stored", key=mask(config.api_key))
+        else:
+            variable = env_var_in_use(key, os.environ)
+            if variable is not None:
+                row.update(source="env", variable=variable, key=mask(os.environ[variable]))
+            else:
+                row["variable"] = env_var_for(key)
+        rows.append(row)
+    return rows
+
+
+@keys.command("list")
+@json_option
+@pass_state
+def keys_list(state: CliState, as_json: bool) -> None:
+    """List where each provider's key comes from: stored, an environment variable, none
+    (keyless on purpose) or missing (with the variable to set); keys are masked (sk-…abcd)."""
+    rows = key_rows(state)
+    if as_json:
+        print_json(rows)
+        return
+    cells = []
+    for row in rows:
+        source = {
+            "keyless": "none needed (keyless)",
+            "stored": "stored key",
+            "env": f"${row['variable']}",
+            "missing": f"missing: set ${row['variable']} or run keys set",
+        }[row["source"]]
+        cells.append([row["provider"], source, row["key"] or "-"])
+    click.echo(render_table(["provider", "key from", "key"], cells))

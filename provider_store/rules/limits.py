@@ -1,0 +1,58 @@
+"""Numbers with one meaning across the package: defaults, length limits, ranges, exit codes."""
+
+from __future__ import annotations
+
+from provider_store.errors import InvalidDocumentError
+
+__all__ = [
+    "DEFAULT_CACHE_TTL",
+    "EXIT_BAD_INPUT",
+    "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "MAX_API_KEY_LENGTH",
+    "MAX_BASE_URL_LENGTH",
+    "MAX_CACHE_TTL",
+    "MAX_MESSAGE_LENGTH",
+    "MAX_PROVIDER_KEY_LENGTH",
+    "MAX_TEXT_LENGTH",
+    "check_cache_ttl",
+]
+
+# How long a provider's discovered model list stays fresh, in seconds (the legacy 5 minutes).
+DEFAULT_CACHE_TTL = 300
+# The longest cache TTL: the largest value a 32-bit integer column holds on every backend
+# (PostgreSQL INTEGER; SQLite would take more, but both must agree), about 68 years.
+MAX_CACHE_TTL = 2**31 - 1
+
+# The longest text a catalog column of names holds: a provider's display name, a model id, an
+# alias, a listed display name. Longer listed ids are skipped; longer listed names are cut.
+MAX_TEXT_LENGTH = 500
+MAX_PROVIDER_KEY_LENGTH = 200
+MAX_BASE_URL_LENGTH = 2000
+MAX_API_KEY_LENGTH = 4000
+# The longest stored message: a discovery error, a verdict's reason, a provider problem.
+MAX_MESSAGE_LENGTH = 2000
+
+# Exit codes of the command line.
+EXIT_OK = 0
+EXIT_FAILED = 1  # the operation failed (network, database, a provider)
+EXIT_BAD_INPUT = 2  # the user's input was at fault
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
+
+
+def check_cache_ttl(seconds: object, *, field: str = "cache_ttl_seconds") -> int:
+    """``seconds`` as a cache TTL: a whole number from 0 to :data:`MAX_CACHE_TTL`.
+
+    Raises InvalidDocumentError naming ``field`` otherwise, before anything is written.
+    """
+    if isinstance(seconds, bool) or not isinstance(seconds, int):
+        raise InvalidDocumentError(
+            f"must be a whole number of seconds, not {type(seconds).__name__}", field=field
+        )
+    if not 0 <= seconds <= MAX_CACHE_TTL:
+        raise InvalidDocumentError(
+            f"must be from 0 to {MAX_CACHE_TTL} seconds (about 68 years), not {seconds}",
+            field=field,
+        )
+    return seconds
