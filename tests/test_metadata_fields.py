@@ -17,12 +17,12 @@ from typing import Any
 
 import pytest
 import yaml
+from helpers import run_cli as run
 from sqlalchemy import JSON, Float, Integer, String, Table, TypeDecorator, inspect
 
 from provider_store import InvalidDocumentError, ModelInfo, ProviderStore
 from provider_store.catalog.metadata_columns import info_from_values, info_values
 from provider_store.catalog.tables import Model
-from provider_store.cli import main
 from provider_store.legacy.document import parse_bytes
 from provider_store.model_info import METADATA_FIELDS, changed_fields, metadata_field
 
@@ -64,15 +64,6 @@ def write(tmp_path: Path, text: str, name: str = "p.yaml") -> Path:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     return path
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 1), out, err
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from helpers import run_cli as run
 from pytest_httpserver import HTTPServer
 
 from provider_store import (
@@ -21,7 +22,6 @@ from provider_store import (
     ProviderConfig,
     ProviderStore,
 )
-from provider_store.cli import main
 
 ROUTER_ITEM: dict[str, Any] = {
     "id": "acme/sparrow-7b",
@@ -137,15 +137,6 @@ def test_a_provider_that_fails_keeps_the_stored_metadata(
 
 
 # -- the CLI ------------------------------------------------------------------------------------
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 1), out, err
 
 
 @pytest.fixture

