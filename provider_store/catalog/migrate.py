@@ -34,6 +34,9 @@ logger = logging.getLogger(__name__)
 # without importing Alembic (start-up time); a test keeps it equal to the scripts' head.
 SCHEMA_HEAD = "0006"
 
+# The tables a catalog is made of; a database holding any other table is not ours to migrate.
+CATALOG_TABLES = ("alembic_version", "catalog_meta", "provider", "model")
+
 # Any fixed 64-bit number; every process that migrates a PostgreSQL catalog takes this lock.
 PG_MIGRATION_LOCK_ID = 0x70726F7669646572  # "provider"
 
@@ -144,6 +147,27 @@ def catalog_counts(engine: Engine) -> tuple[int, int]:
         ) from exc
 
 
+# What downgrading past each revision removes (tests keep one entry per known revision).
+REVISION_DROPS: dict[str, str] = {
+    "0001": "every table (provider, model, catalog_meta): all providers, API keys and models",
+    "0002": "the lower(model_id) and lower(alias) indexes of model (no data)",
+    "0003": (
+        "the columns provider.empty_list_strikes, kind, options, problem, problem_at and"
+        " model.ping_style, display_name, created, context_length, max_output_tokens,"
+        " input_price, output_price, input_modalities, output_modalities, capabilities"
+        " (provider kinds and options, recorded provider problems, listed model metadata)"
+    ),
+}
+
+
+def downgrade_drops(current: str, target: str | None) -> str:
+    """What a downgrade from ``current`` to ``target`` (None: base) removes, newest first."""
+    known = known_revisions()
+    stop = known.index(target) + 1 if target is not None else 0
+    removed = reversed(known[stop : known.index(current) + 1])
+    return "; ".join(f"{rev}: {REVISION_DROPS.get(rev, 'what it added')}" for rev in removed)
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Upgrade the database to ``revision``, serialised across processes.
 
@@ -166,11 +190,47 @@ def downgrade(engine: Engine, revision: str) -> None:
 def ensure_head(engine: Engine) -> None:
     """Upgrade to head when needed; cheap when the database is already current.
 
-    A database at a revision this release does not know raises NewerCatalogError.
+    A database at a revision this release does not know raises NewerCatalogError; a database
+    that is not a catalog and not empty raises ForeignDatabaseError (nothing is added to it).
     """
     if not is_at_head(engine):
-        check_known(engine)
+        if check_known(engine) is None:
+            refuse_foreign(engine)
         upgrade(engine)
+
+
+class ForeignDatabaseError(ConfigurationError):
+    """The database holds tables but no catalog: provider-store does not add one uninvited."""
+
+    def __init__(self, url: str, tables: list[str]) -> None:
+        self.tables = list(tables)
+        shown = ", ".join(tables[:5]) + (f" and {len(tables) - 5} more" if len(tables) > 5 else "")
+        super().__init__(
+            f"{url} is not a provider-store catalog (it holds other tables: {shown}); nothing"
+            " was changed. Use an empty database (or another PostgreSQL schema), or add a"
+            " catalog to this one on purpose with: provider-store --db URL db upgrade --force"
+        )
+
+
+def foreign_tables(engine: Engine) -> list[str]:
+    """Tables of the database (its default schema) that are not the catalog's, sorted."""
+    from sqlalchemy import inspect
+
+    try:
+        with engine.connect() as conn:
+            names = inspect(conn).get_table_names()
+    except SQLAlchemyError as exc:
+        raise StoreError(
+            f"Cannot list the tables of {redact_url(engine.url)}: {database_cause(exc, engine.url)}"
+        ) from exc
+    return sorted(set(names) - set(CATALOG_TABLES))
+
+
+def refuse_foreign(engine: Engine) -> None:
+    """ForeignDatabaseError when a database without a catalog revision holds other tables."""
+    tables = foreign_tables(engine)
+    if tables:
+        raise ForeignDatabaseError(redact_url(engine.url), tables)
 
 
 def history() -> list[tuple[str, str | None, str]]:
