@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 import click
 
@@ -117,6 +118,18 @@ def _confirm_removals(
     )
 
 
+def _write_all(stream: BinaryIO, data: bytes) -> None:
+    """Write all of ``data`` and flush; a short write (a file size limit, a full disk) is
+    retried so that it raises instead of silently cutting the export."""
+    view = memoryview(data)
+    while view:
+        written = stream.write(view)
+        if not written:
+            raise OSError(errno.ENOSPC, "nothing could be written")
+        view = view[written:]
+    stream.flush()
+
+
 def _discard_stdout() -> None:
     """Point standard output at /dev/null, dropping what is still buffered for it."""
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -198,8 +211,7 @@ def export_command(state: CliState, file: str, redact_keys: bool, with_metadata:
     if file == "-":
         data = store.export_yaml_bytes(redact_keys=redact_keys, with_metadata=with_metadata)
         try:
-            sys.stdout.buffer.write(data)
-            sys.stdout.buffer.flush()
+            _write_all(sys.stdout.buffer, data)
         except OSError as exc:
             _discard_stdout()  # the interpreter's own flush at exit must not fail again
             raise StoreError(
