@@ -225,16 +225,21 @@ def test_import_replace_that_deletes_nothing_does_not_ask(db_url: str, tmp_path:
 
 def test_downgrade_one_step_says_what_it_drops_and_keeps_providers(db_url: str) -> None:
     ProviderStore(db_url).save_config("p", config())
+    head = migrate.known_revisions()[-1]
     result = cli("--db", db_url, "db", "downgrade", "-1", "--yes")
     assert result.returncode == 0, result.stderr
     assert "will be lost" not in result.stderr
-    assert "provider.kind" not in result.stderr  # columns are named per table
-    assert "provider.empty_list_strikes, kind, options" in result.stderr
+    assert f"{head}: {migrate.REVISION_DROPS[head]}" in result.stderr
     assert "providers and" in result.stderr and "stay" in result.stderr
+    further = cli("--db", db_url, "db", "downgrade", "0002", "--yes")
+    assert further.returncode == 0, further.stderr
+    assert "provider.empty_list_strikes, kind, options" in further.stderr  # per table
     engine = create_engine(db_url)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT key FROM provider")).scalars().all() == ["p"]
     engine.dispose()
+    gone = cli("--db", db_url, "db", "downgrade", "base", "--yes")
+    assert "will be lost" in gone.stderr and "0001: every table" in gone.stderr
 
 
 def test_every_revision_says_what_a_downgrade_drops() -> None:

@@ -34,9 +34,6 @@ logger = logging.getLogger(__name__)
 # without importing Alembic (start-up time); a test keeps it equal to the scripts' head.
 SCHEMA_HEAD = "0006"
 
-# The tables a catalog is made of; a database holding any other table is not ours to migrate.
-CATALOG_TABLES = ("alembic_version", "catalog_meta", "provider", "model")
-
 # Any fixed 64-bit number; every process that migrates a PostgreSQL catalog takes this lock.
 PG_MIGRATION_LOCK_ID = 0x70726F7669646572  # "provider"
 
@@ -157,6 +154,7 @@ REVISION_DROPS: dict[str, str] = {
         " input_price, output_price, input_modalities, output_modalities, capabilities"
         " (provider kinds and options, recorded provider problems, listed model metadata)"
     ),
+    "0005": "the model_fact table (model metadata from registries and set by the user)",
 }
 
 
@@ -215,6 +213,11 @@ class ForeignDatabaseError(ConfigurationError):
 def foreign_tables(engine: Engine) -> list[str]:
     """Tables of the database (its default schema) that are not the catalog's, sorted."""
     from sqlalchemy import inspect
+    from sqlmodel import SQLModel
+
+    import provider_store.catalog.tables  # noqa: F401 - declares the catalog's tables
+
+    ours = {"alembic_version", *SQLModel.metadata.tables}
 
     try:
         with engine.connect() as conn:
@@ -223,7 +226,7 @@ def foreign_tables(engine: Engine) -> list[str]:
         raise StoreError(
             f"Cannot list the tables of {redact_url(engine.url)}: {database_cause(exc, engine.url)}"
         ) from exc
-    return sorted(set(names) - set(CATALOG_TABLES))
+    return sorted(set(names) - ours)
 
 
 def refuse_foreign(engine: Engine) -> None:
