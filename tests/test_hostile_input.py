@@ -63,7 +63,7 @@ def test_testing_server_on_a_host_it_cannot_bind_says_so_in_one_line(host: str) 
 
 
 def test_testing_server_lists_the_valid_behaviours_for_an_unknown_one() -> None:
-    result = _testing_server("--behaviour", "m=bogus")
+    result = _testing_server("--models", "m", "--behaviour", "m=bogus")
     assert result.returncode == 2
     line = _one_line_error(result)
     assert "'bogus'" in line

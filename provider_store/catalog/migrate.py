@@ -155,6 +155,7 @@ REVISION_DROPS: dict[str, str] = {
         " (provider kinds and options, recorded provider problems, listed model metadata)"
     ),
     "0005": "the model_fact table (model metadata from registries and set by the user)",
+    "0006": "the column model.hand_mark (models marked valid or invalid by hand)",
 }
 
 
@@ -162,8 +163,12 @@ def downgrade_drops(current: str, target: str | None) -> str:
     """What a downgrade from ``current`` to ``target`` (None: base) removes, newest first."""
     known = known_revisions()
     stop = known.index(target) + 1 if target is not None else 0
-    removed = reversed(known[stop : known.index(current) + 1])
-    return "; ".join(f"{rev}: {REVISION_DROPS.get(rev, 'what it added')}" for rev in removed)
+    removed = list(reversed(known[stop : known.index(current) + 1]))
+    titles = {revision: message for revision, _down, message in history()}
+    return "; ".join(
+        f"{rev}: {REVISION_DROPS.get(rev) or 'what it added (' + titles.get(rev, '') + ')'}"
+        for rev in removed
+    )
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
