@@ -23,7 +23,12 @@ from provider_store.catalog.db import (
     redact_url,
     sqlite_path,
 )
-from provider_store.errors import ConfigurationError, NewerCatalogError, StoreError
+from provider_store.errors import (
+    ConfigurationError,
+    ForeignDatabaseError,
+    NewerCatalogError,
+    StoreError,
+)
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -200,19 +205,6 @@ def ensure_head(engine: Engine) -> None:
         if check_known(engine) is None:
             refuse_foreign(engine)
         upgrade(engine)
-
-
-class ForeignDatabaseError(ConfigurationError):
-    """The database holds tables but no catalog: provider-store does not add one uninvited."""
-
-    def __init__(self, url: str, tables: list[str]) -> None:
-        self.tables = list(tables)
-        shown = ", ".join(tables[:5]) + (f" and {len(tables) - 5} more" if len(tables) > 5 else "")
-        super().__init__(
-            f"{url} is not a provider-store catalog (it holds other tables: {shown}); nothing"
-            " was changed. Use an empty database (or another PostgreSQL schema), or add a"
-            " catalog to this one on purpose with: provider-store --db URL db upgrade --force"
-        )
 
 
 def foreign_tables(engine: Engine) -> list[str]:
