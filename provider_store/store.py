@@ -22,7 +22,13 @@ from provider_store.history import feed, ping_stats, retention
 from provider_store.history.change_event import ChangeEvent
 from provider_store.history.ping_stats import ModelStats
 from provider_store.provider_config import ProviderConfig
-from provider_store.rules import DEFAULT_KIND, NO_KEY_OPTION, check_cache_ttl, check_options
+from provider_store.rules import (
+    DEFAULT_KIND,
+    DEFAULT_MAX_MODELS,
+    NO_KEY_OPTION,
+    check_cache_ttl,
+    check_options,
+)
 
 if TYPE_CHECKING:
     from provider_store.catalog.model_facts import SourcedMetadata
@@ -60,6 +66,7 @@ class ProviderStore(CatalogStore):
         replace: bool = False,
         dry_run: bool = False,
         data: bytes | None = None,
+        max_models: int = DEFAULT_MAX_MODELS,
     ) -> ImportReport:
         """Import a legacy YAML file in one transaction; see :mod:`provider_store.legacy.importer`.
 
@@ -68,11 +75,19 @@ class ProviderStore(CatalogStore):
 
         Merge by default (the file's providers are inserted or updated, others left alone);
         ``replace`` makes the store equal to the file; ``dry_run`` reports and writes nothing.
-        Raises InvalidDocumentError (file, line, field) for bad input, leaving the store as it was.
+        Raises InvalidDocumentError (file, line, field) for bad input, leaving the store as it was,
+        including a provider with more than ``max_models`` models (discovery's cap, 20,000).
         """
         from provider_store.legacy import importer
 
-        return importer.import_yaml(self, path, replace=replace, dry_run=dry_run, data=data)
+        return importer.import_yaml(
+            self,
+            path,
+            replace=replace,
+            dry_run=dry_run,
+            data=data,
+            max_models=max_models,
+        )
 
     def export_yaml(
         self, path: str | Path, *, redact_keys: bool = False, with_metadata: bool = False

@@ -16,7 +16,7 @@ from helpers import run_cli
 from sqlalchemy import create_engine, text
 
 from provider_store import ProviderConfig, ProviderStore, ProviderStoreError
-from provider_store.catalog.migrate import current_revision, head_revision
+from provider_store.catalog.migrate import current_revision, head_revision, known_revisions
 from provider_store.errors import StoreError
 
 NEWER = "zz99_from_the_future"
@@ -93,7 +93,7 @@ def test_downgrade_minus_one_steps_back_one_revision(
     assert code == 0
     code, out, err = run_cli(capsys, "--db", db_url, "db", "downgrade", "-1")
     assert code == 0, err
-    previous = [r for r in ("0001", "0002", "0003", "0004") if r < (head_revision() or "")][-1]
+    previous = known_revisions()[-2]  # revisions need not be numbered without gaps
     assert revision_of(db_url) == previous and f"is at revision {previous}" in out
     code, _, _ = run_cli(capsys, "--db", db_url, "db", "upgrade", "+1")
     assert code == 0 and revision_of(db_url) == head_revision()

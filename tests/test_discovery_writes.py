@@ -153,7 +153,7 @@ def test_an_import_replace_during_discovery_survives_it(
     }
     path = tmp_path / "providers.yaml"
     path.write_text(json.dumps(document), encoding="utf-8")  # JSON is YAML
-    done = run_entry_point("--db", store.url, "import", str(path), "--replace")
+    done = run_entry_point("--db", store.url, "import", str(path), "--replace", "--yes")
     assert done.returncode == 0, done.stderr
     held.release()
     result = finish(proc)

@@ -23,7 +23,13 @@ from provider_store.catalog import (
     migrate,
     model_plan,
 )
-from provider_store.catalog.db import WRITE_OPTION, build_engine, redact_url, resolve_url
+from provider_store.catalog.db import (
+    WRITE_OPTION,
+    build_engine,
+    database_cause,
+    redact_url,
+    resolve_url,
+)
 from provider_store.catalog.records import ValidationResult
 from provider_store.catalog.tables import Model, ModelStatus, Provider, utc_now
 from provider_store.errors import (
@@ -88,7 +94,8 @@ class CatalogStore:
         except SQLAlchemyError as exc:
             session.rollback()
             raise StoreError(
-                f"Database operation on {redact_url(self.url)} failed: {exc.__class__.__name__}"
+                f"Database operation on {redact_url(self.url)} failed:"
+                f" {database_cause(exc, self.url)}"
             ) from exc
         except BaseException:
             session.rollback()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -67,6 +68,21 @@ class _Bars:
             self.progress.update(task, total=total, completed=total, status=event.summary.status)
 
 
+# The longest --deadline (a day): longer ones overflow the clocks and timeouts below.
+MAX_DEADLINE_SECONDS = 86_400.0
+
+
+def _finite_deadline(
+    _ctx: click.Context, param: click.Parameter, value: float | None
+) -> float | None:
+    """FloatRange lets NaN through (every comparison with it is false): refuse it here."""
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter(
+            f"{value} is not in the range 0<x<={MAX_DEADLINE_SECONDS:g}.", param=param
+        )
+    return value
+
+
 @cli.command()
 @click.argument("provider", required=False)
 @click.option("--force-refresh", is_flag=True, help="Ignore fresh caches and stored verdicts.")
@@ -85,11 +101,12 @@ class _Bars:
 )
 @click.option(
     "--deadline",
-    type=click.FloatRange(min=0, min_open=True),
+    type=click.FloatRange(min=0, min_open=True, max=MAX_DEADLINE_SECONDS),
+    callback=_finite_deadline,
     default=None,
     help=(
         "Give up on unfinished work after this many seconds of wall-clock time, even against a "
-        "provider that answers one byte at a time (default 300)."
+        "provider that answers one byte at a time (default 300; at most 86400)."
     ),
 )
 @json_option

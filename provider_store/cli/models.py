@@ -273,7 +273,7 @@ def _show_target(state: CliState, ref: str) -> tuple[str, str]:
         return key, model_id
     except (ConfigurationError, NotFoundError):
         pass
-    config, long_name = open_manager(state).get_api_for_model_string(ref)
+    config, long_name = open_manager(state).get_api_for_model_string(ref, strict=True)
     return config.catalog_key or "", long_name
 
 

@@ -103,6 +103,7 @@ class _Outcome:
     seconds: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
     closed: bool = False
+    interrupted: bool = False  # Ctrl-C: the worker stores nothing more
 
 
 @dataclass(frozen=True)
@@ -269,7 +270,13 @@ def _run_network(
             for key in keys
         }
         # Workers stop waiting at the deadline themselves; the grace lets them hand in results.
-        wait(futures, timeout=max(0.0, deadline_at - time.perf_counter()) + _GRACE)
+        try:
+            wait(futures, timeout=max(0.0, deadline_at - time.perf_counter()) + _GRACE)
+        except KeyboardInterrupt:
+            for outcome in outcomes.values():
+                with outcome.lock:
+                    outcome.closed = outcome.interrupted = True  # workers write nothing more
+            raise
         for outcome in outcomes.values():
             with outcome.lock:
                 outcome.closed = True  # late results from here on are dropped
@@ -325,6 +332,9 @@ def _one_provider(config: ProviderConfig, outcome: _Outcome, work: _Work) -> Non
         return
     if todo:
         verdicts = _ping_all(config, outcome, todo, work)
+        with outcome.lock:
+            if outcome.interrupted:
+                return
         _record_verdicts(outcome, verdicts, work.store)
     with outcome.lock:
         if not outcome.closed:

@@ -75,8 +75,9 @@ from provider_store.history.ping_history import record_verdict_history
 from provider_store.provider_config import ProviderConfig
 from provider_store.providers.base import ConnectionOptions, ProviderKind
 from provider_store.providers.client import ProviderClient, scrub
-from provider_store.providers.http_responses import parse_retry_after
+from provider_store.providers.http_responses import parse_retry_after, safe_url
 from provider_store.providers.kinds import kind_for
+from provider_store.providers.list_pages import without_key_echoes
 from provider_store.providers.ping import PingStyle, run_ping
 from provider_store.rules import (
     base_url_problem,
@@ -252,7 +253,8 @@ class ModelDiscoveryService:
         api_key = self._api_key(config)
         try:
             kind, options = self._kind(config)
-            return kind.list_models(config.base_api_url, api_key, options)
+            listed = kind.list_models(config.base_api_url, api_key, options)
+            return without_key_echoes(safe_url(config.base_api_url), listed, api_key)
         except DiscoveryError as exc:
             error = exc
         except Exception as exc:  # noqa: BLE001 - discovery never raises to its caller
