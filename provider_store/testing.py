@@ -33,6 +33,10 @@ items per answer (fewer when the request's ``limit`` asks), with ``has_more``, `
 ``last_id``; the next page is asked for with ``?after_id=<last_id>`` (or ``?after=``).
 :meth:`FakeProvider.set_model_metadata` adds fields to a model's list item (``context_length``,
 ``pricing``, ``architecture``, ``supported_parameters`` …, in OpenRouter's shape by convention).
+
+Why this module is long: it is a whole HTTP server (models, pages, chat, failures, behaviours
+and its command line) that users import into their own tests; it has no part the package
+imports.
 """
 
 from __future__ import annotations

@@ -24,6 +24,11 @@ Rules (see :func:`run_discovery`):
 - A failed write (cache, verdicts, curated lists) fails the provider, or the run.
 - Providers without an API key are skipped with a message naming the variable to set; when every
   targeted provider was skipped the run is not ok.
+
+Why this module is long: the run's rules (bounds, the deadline, what a failed provider keeps,
+when verdicts and curated lists are written) are one protocol across threads; split apart, each
+part would need the others' locks and futures. The pure parts live elsewhere (run_report.py,
+verdicts.py, save_listing.py).
 """
 
 from __future__ import annotations

@@ -35,6 +35,10 @@ in USD per million tokens, ``capabilities: [tools]`` ...), each checked as its k
 Safety checks (size, encoding, duplicate keys, alias bombs, nesting depth) are those of
 :mod:`~safe_yaml`; every error is an :class:`InvalidDocumentError` naming the file,
 line, column and field.
+
+Why this module is long: it is the one parser of one document format, with a precise error for
+every field at its line and column; the shared rules it applies live in ``rules/`` and
+``model_info.py``, the YAML safety in ``safe_yaml.py``.
 """
 
 from __future__ import annotations
