@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-package
 
-.PHONY: install demo test lint typecheck wheel-smoke bench ci clean
+.PHONY: install demo test test-quick lint typecheck wheel-smoke bench ci clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,9 @@ demo: $(DEMO_STAMP) ## The main job end to end, offline, on an embedded SQLite f
 
 test: $(STAMP) ## The whole test suite (PostgreSQL too when PROVIDER_STORE_TEST_POSTGRES_URL is set)
 	$(BIN)/pytest
+
+test-quick: $(STAMP) ## The edit-loop suite: SQLite only, without the tests marked slow (processes, real waits)
+	env -u PROVIDER_STORE_TEST_POSTGRES_URL $(BIN)/pytest -q -m "not slow"
 
 lint: $(STAMP) ## ruff and mypy --strict
 	$(BIN)/ruff check .

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from provider_store.catalog.model_facts import Sourced, SourcedMetadata
     from provider_store.catalog.provider_edits import ProviderRemoval
     from provider_store.catalog.records import ValidationResult
-    from provider_store.catalog.tables import ModelStatus, Provider, Verdict
+    from provider_store.catalog.tables import EventType, ModelStatus, Provider, Verdict
     from provider_store.discovery.results import DiscoveryResult, Source
     from provider_store.discovery.run_report import (
         DiscoveryOptions,
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         CacheWriteError,
         ConfigurationError,
         DiscoveryError,
+        ForeignDatabaseError,
         InvalidDocumentError,
         MissingKeyError,
         NewerCatalogError,
@@ -45,6 +46,9 @@ if TYPE_CHECKING:
         StoreError,
         UnknownModelError,
     )
+    from provider_store.history.change_event import ChangeEvent
+    from provider_store.history.ping_stats import ModelStats
+    from provider_store.history.retention import PruneReport
     from provider_store.legacy.import_report import ImportReport, ProviderChange
     from provider_store.model_info import ModelInfo
     from provider_store.provider_config import ListCache, ProviderConfig
@@ -66,6 +70,7 @@ _LAZY_NAMES: dict[str, str] = {
     "CacheState": "provider_store.catalog.cache_rows",
     "CacheWriteError": "provider_store.errors",
     "CatalogStore": "provider_store.catalog.catalog_store",
+    "ChangeEvent": "provider_store.history.change_event",
     "ChatReply": "provider_store.providers.ping",
     "ConfigurationError": "provider_store.errors",
     "ConnectionOptions": "provider_store.providers.base",
@@ -74,6 +79,8 @@ _LAZY_NAMES: dict[str, str] = {
     "DiscoveryReport": "provider_store.discovery.run_report",
     "DiscoveryResult": "provider_store.discovery.results",
     "ErrorFacts": "provider_store.providers.ping_replies",
+    "EventType": "provider_store.catalog.tables",
+    "ForeignDatabaseError": "provider_store.errors",
     "ImportReport": "provider_store.legacy.import_report",
     "InvalidDocumentError": "provider_store.errors",
     "ListCache": "provider_store.provider_config",
@@ -81,6 +88,7 @@ _LAZY_NAMES: dict[str, str] = {
     "MissingKeyError": "provider_store.errors",
     "ModelDiscoveryService": "provider_store.discovery.service",
     "ModelInfo": "provider_store.model_info",
+    "ModelStats": "provider_store.history.ping_stats",
     "ModelStatus": "provider_store.catalog.tables",
     "NewerCatalogError": "provider_store.errors",
     "NotAListError": "provider_store.errors",
@@ -88,6 +96,7 @@ _LAZY_NAMES: dict[str, str] = {
     "OptionsError": "provider_store.errors",
     "Phase": "provider_store.discovery.run_report",
     "PingRequest": "provider_store.providers.ping",
+    "PruneReport": "provider_store.history.retention",
     "ProgressEvent": "provider_store.discovery.run_report",
     "Provider": "provider_store.catalog.tables",
     "ProviderRemoval": "provider_store.catalog.provider_edits",

@@ -10,6 +10,7 @@ Every error the library raises on purpose derives from one root, so callers can 
      +-- AmbiguousModelError      a bare model name matches models of several providers
      +-- UnknownModelError        a model string names no model (also a ValueError, as before)
      +-- ConfigurationError       a setting (such as the database URL) is unusable
+     |    +-- ForeignDatabaseError    the database holds other tables, not a catalog
      +-- RegistryError            a model registry (models.dev, LiteLLM cost map) is unreadable
      +-- StoreError               the database could not be opened, migrated or written
      |    +-- NewerCatalogError       the catalog was migrated by a newer provider-store
@@ -133,6 +134,22 @@ def with_suggestions(message: str, suggestions: list[str]) -> str:
 
 class ConfigurationError(ProviderStoreError):
     """A setting, such as the database URL, is unusable."""
+
+
+class ForeignDatabaseError(ConfigurationError):
+    """The database holds tables but no catalog: provider-store does not add one uninvited.
+
+    ``tables`` lists the tables found; the message says how to add a catalog on purpose.
+    """
+
+    def __init__(self, url: str, tables: list[str]) -> None:
+        self.tables = list(tables)
+        shown = ", ".join(tables[:5]) + (f" and {len(tables) - 5} more" if len(tables) > 5 else "")
+        super().__init__(
+            f"{url} is not a provider-store catalog (it holds other tables: {shown}); nothing"
+            " was changed. Use an empty database (or another PostgreSQL schema), or add a"
+            " catalog to this one on purpose with: provider-store --db URL db upgrade --force"
+        )
 
 
 class StoreError(ProviderStoreError):

@@ -11,12 +11,24 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
+from sqlmodel import Session
+
 from provider_store.catalog import provider_edits
 from provider_store.catalog.catalog_store import CatalogStore
 from provider_store.catalog.provider_edits import ProviderRemoval
-from provider_store.errors import ConfigurationError
+from provider_store.catalog.tables import EventType, utc_now
+from provider_store.errors import ConfigurationError, InvalidDocumentError
+from provider_store.history import feed, ping_stats, retention
+from provider_store.history.change_event import ChangeEvent
+from provider_store.history.ping_stats import ModelStats
 from provider_store.provider_config import ProviderConfig
-from provider_store.rules import DEFAULT_KIND, NO_KEY_OPTION, check_cache_ttl, check_options
+from provider_store.rules import (
+    DEFAULT_KIND,
+    DEFAULT_MAX_MODELS,
+    NO_KEY_OPTION,
+    check_cache_ttl,
+    check_options,
+)
 
 if TYPE_CHECKING:
     from provider_store.catalog.model_facts import SourcedMetadata
@@ -54,6 +66,7 @@ class ProviderStore(CatalogStore):
         replace: bool = False,
         dry_run: bool = False,
         data: bytes | None = None,
+        max_models: int = DEFAULT_MAX_MODELS,
     ) -> ImportReport:
         """Import a legacy YAML file in one transaction; see :mod:`provider_store.legacy.importer`.
 
@@ -62,11 +75,19 @@ class ProviderStore(CatalogStore):
 
         Merge by default (the file's providers are inserted or updated, others left alone);
         ``replace`` makes the store equal to the file; ``dry_run`` reports and writes nothing.
-        Raises InvalidDocumentError (file, line, field) for bad input, leaving the store as it was.
+        Raises InvalidDocumentError (file, line, field) for bad input, leaving the store as it was,
+        including a provider with more than ``max_models`` models (discovery's cap, 20,000).
         """
         from provider_store.legacy import importer
 
-        return importer.import_yaml(self, path, replace=replace, dry_run=dry_run, data=data)
+        return importer.import_yaml(
+            self,
+            path,
+            replace=replace,
+            dry_run=dry_run,
+            data=data,
+            max_models=max_models,
+        )
 
     def export_yaml(
         self, path: str | Path, *, redact_keys: bool = False, with_metadata: bool = False
@@ -240,3 +261,83 @@ class ProviderStore(CatalogStore):
         ``verdict=None`` returns the model to discovery's care."""
         with self.transaction() as session:
             provider_edits.mark(session, key, model_id, verdict, reason)
+
+    # -- history: change feed, ping statistics, retention ---------------------------------------
+
+    def changes(
+        self,
+        *,
+        since: float | None = None,
+        provider: str | None = None,
+        model: str | None = None,
+        types: Iterable[EventType | str] | None = None,
+        limit: int | None = feed.DEFAULT_LIMIT,
+        session: Session | None = None,
+    ) -> list[ChangeEvent]:
+        """Stored change events, newest first (see :func:`provider_store.history.feed`).
+
+        ``since`` is UTC epoch seconds; ``provider`` / ``model`` match ignoring case; ``types``
+        keeps only those types (``added``, ``missing``, ``removed``, ``reappeared``,
+        ``changed``, ``verdict``). ValueError names an unknown type.
+        """
+        with self._reading(session) as s:
+            return feed.read_changes(
+                s, since=since, provider=provider, model=model, types=types, limit=limit
+            )
+
+    def model_stats(
+        self,
+        *,
+        since: float | None = None,
+        provider: str | None = None,
+        model: str | None = None,
+        session: Session | None = None,
+    ) -> list[ModelStats]:
+        """Per-model ping statistics (count, availability, p50/p95 latency) since ``since``."""
+        with self._reading(session) as s:
+            return ping_stats.model_stats(s, since=since, provider=provider, model=model)
+
+    def prune_history(
+        self, *, now: float | None = None, session: Session | None = None
+    ) -> retention.PruneReport:
+        """Delete every event and observation older than the retention period, now."""
+        with self._writing(session) as s:
+            return retention.prune(s, utc_now() if now is None else now)
+
+    def retention_days(self, *, session: Session | None = None) -> int:
+        """How many days events and observations are kept (default 90)."""
+        with self._reading(session) as s:
+            return retention.retention_days(s)
+
+    def set_retention_days(self, days: int, *, session: Session | None = None) -> None:
+        """Keep events and observations for ``days`` days (InvalidDocumentError below 1)."""
+        with self._writing(session) as s:
+            retention.set_retention_days(s, days)
+
+    def set_removal_policy(
+        self,
+        key: str,
+        *,
+        confirmations: int | None = None,
+        min_age_seconds: float | None = None,
+        session: Session | None = None,
+    ) -> None:
+        """Set after how many complete listings in a row (default 2) and how long (default
+        3600 s) a missing model of provider ``key`` is removed. InvalidDocumentError for a
+        value below 1 (confirmations) or below 0 (age)."""
+        if confirmations is not None and confirmations < 1:
+            raise InvalidDocumentError(
+                "removal confirmations must be at least 1", field="removal_confirmations"
+            )
+        if min_age_seconds is not None and min_age_seconds < 0:
+            raise InvalidDocumentError(
+                "the minimum age of a removal must be >= 0 seconds",
+                field="removal_min_age_seconds",
+            )
+        with self._writing(session) as s:
+            provider = self.get_provider(key, session=s)
+            if confirmations is not None:
+                provider.removal_confirmations = confirmations
+            if min_age_seconds is not None:
+                provider.removal_min_age_seconds = min_age_seconds
+            s.add(provider)

@@ -33,11 +33,16 @@ items per answer (fewer when the request's ``limit`` asks), with ``has_more``, `
 ``last_id``; the next page is asked for with ``?after_id=<last_id>`` (or ``?after=``).
 :meth:`FakeProvider.set_model_metadata` adds fields to a model's list item (``context_length``,
 ``pricing``, ``architecture``, ``supported_parameters`` …, in OpenRouter's shape by convention).
+
+Why this module is long: it is a whole HTTP server (models, pages, chat, failures, behaviours
+and its command line) that users import into their own tests; it has no part the package
+imports.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import signal
 import socket
@@ -612,6 +617,26 @@ def _make_handler(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+_MAX_PORT = 65_535
+
+
+def _bind_cause(exc: BaseException) -> str:
+    """Why binding failed, in a few words."""
+    if isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE:
+        return "the port is in use"
+    if isinstance(exc, socket.gaierror):
+        return "unknown host"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower()
+    return str(exc) or exc.__class__.__name__
+
+
+def _fail(message: str) -> int:
+    """One line on stderr; the exit code of bad input."""
+    sys.stderr.write(f"python -m provider_store.testing: error: {message}\n")
+    return 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run a FakeProvider until SIGTERM/SIGINT; the first stdout line is its base URL."""
     parser = argparse.ArgumentParser(
@@ -647,6 +672,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "(repeatable)",
     )
     args = parser.parse_args(argv)
+    if not 0 <= args.port <= _MAX_PORT:
+        return _fail(
+            f"--port {args.port} is out of range 0-{_MAX_PORT} (try --port 0: any free port)"
+        )
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     if args.page_size is not None and args.page_size < 1:
         parser.error("--page-size must be at least 1")
@@ -671,8 +700,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         try:
             fake.set_model_behaviour(model, behaviour)
-        except ValueError as exc:
-            parser.error(str(exc))
+        except ValueError:
+            return _fail(
+                f"unknown behaviour {behaviour!r} for {model}: valid behaviours are "
+                + ", ".join(BEHAVIOURS)
+            )
     for item in args.metadata:
         model, sep, raw = item.partition("=")
         try:
@@ -691,7 +723,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    fake.start()
+    try:
+        fake.start()
+    except (OSError, OverflowError) as exc:
+        return _fail(
+            f"cannot listen on {args.host}:{args.port}: {_bind_cause(exc)}"
+            " (try --port 0 for any free port, or another --host)"
+        )
     sys.stdout.write(fake.base_url + "\n")
     sys.stdout.flush()
     try:

@@ -161,6 +161,14 @@ def explain_behaviours(base_url: str) -> None:
         sys.stdout.write(f"  {model} is listed with {', '.join(fields)}\n")
 
 
+def check_registry(output: str) -> None:
+    """openai/4o's context and prices come from the models.dev data shipped with the package."""
+    shown = json.loads(output)
+    source = shown["sources"].get("context_length", {}).get("source", "")
+    if shown["context_length"] is None or not source.startswith("models.dev"):
+        failures.append(f"openai/4o context_length {shown['context_length']} from {source!r}")
+
+
 def check_verdicts(listing: str) -> None:
     """Compare the stored verdicts with those the server's behaviours should earn."""
     try:
@@ -213,6 +221,11 @@ def main() -> None:
 
         say("What the provider's list says about a model")
         run("models", "show", "local/local-chat-large")
+
+        say("What a list leaves out (OpenAI lists no context or prices) comes from models.dev")
+        run("registries", "update")
+        run("models", "show", "openai/4o")
+        check_registry(run("models", "show", "openai/4o", "--json", quiet=True))
 
         say("Resolve names across providers")
         run("resolve", "big")

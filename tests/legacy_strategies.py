@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from provider_store.legacy.document import LegacyDocument, LegacyProvider
+from provider_store.legacy.document import KNOWN_FIELDS, LegacyDocument, LegacyProvider, near_miss
 
 text = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=30)
 ids = st.one_of(
@@ -25,9 +25,8 @@ json_values = st.recursive(
     lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(text, inner, max_size=4)),
     max_leaves=10,
 )
-unknown_keys = text.filter(
-    lambda k: k not in ("api_key", "base_api_url", "name", "valid_models", "invalid_models")
-)
+# Unknown keys are kept; one that looks like a typo of a known key is refused, so none is drawn.
+unknown_keys = text.filter(lambda k: near_miss(k, KNOWN_FIELDS) is None)
 
 
 @st.composite
@@ -53,5 +52,6 @@ def providers(draw: st.DrawFn, key: str) -> LegacyProvider:
 @st.composite
 def documents(draw: st.DrawFn) -> LegacyDocument:
     keys = draw(st.lists(provider_keys, unique=True, max_size=5))
-    top = draw(st.dictionaries(text.filter(lambda k: k != "providers"), json_values, max_size=3))
+    top_keys = text.filter(lambda k: near_miss(k, ("providers",)) is None)
+    top = draw(st.dictionaries(top_keys, json_values, max_size=3))
     return LegacyDocument(providers={k: draw(providers(k)) for k in keys}, extra=top)

@@ -10,29 +10,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import run_cli as run
 
 from provider_store import ProviderConfig, ProviderStore
-from provider_store.cli import main
 from provider_store.testing import FakeProvider
 
 SECRET = "sk-very-secret-key"
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """Run the CLI in-process; return (exit code, stdout, stderr)."""
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 1), out, err
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeProvider]:
-    with FakeProvider(["good", "refused", "Qwen/QwQ-32B"]) as server:
-        server.set_model_behaviour("refused", "refuse")
-        yield server
+pytestmark = pytest.mark.fake(["good", "refused", "Qwen/QwQ-32B"], behaviours={"refused": "refuse"})
 
 
 @pytest.fixture
@@ -166,6 +152,7 @@ def test_find(catalog: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 1 and json.loads(out) == []
 
 
+@pytest.mark.slow
 def test_real_subprocess(catalog: str, tmp_path: Path) -> None:
     exe = Path(sys.executable).with_name("provider-store")
     command = [str(exe)] if exe.exists() else [sys.executable, "-m", "provider_store"]

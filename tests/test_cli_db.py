@@ -9,16 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import run_cli
 
 from provider_store.catalog.migrate import head_revision
-from provider_store.cli import main
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(exc.value.code or 0), out, err
 
 
 def test_upgrade_current_downgrade_history(capsys: pytest.CaptureFixture[str], db_url: str) -> None:
@@ -46,6 +39,7 @@ def test_bad_database_url_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[s
     assert "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_console_script_upgrades_from_any_directory(tmp_path: Path) -> None:
     db = tmp_path / "x.db"
     result = subprocess.run(
@@ -81,6 +75,7 @@ def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
             assert command.help, f"{' '.join(path)} has no help text"
 
 
+@pytest.mark.slow
 def test_alembic_command_line_from_the_repo_root_uses_provider_store_url(
     tmp_path: Path,
 ) -> None:

@@ -15,10 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import run_cli as run
 from pytest_httpserver import HTTPServer
 
 from provider_store import ProviderConfig, ProviderStore
-from provider_store.cli import main
 from provider_store.testing import FakeProvider
 
 MARKUP_ID = "bad[/x]"
@@ -27,16 +27,6 @@ ANSI_ID = "evil\x1b[31mred\x1b[0m"
 ANSI_SHOWN = "evil\\x1b[31mred\\x1b[0m"
 LONG_KEY = "deepseek-reasoner-long"
 CLI = Path(sys.executable).parent / "provider-store"
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """Run the CLI in-process; return (exit code, stdout, stderr)."""
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 1), out, err
 
 
 def run_process(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -277,6 +267,7 @@ def test_json_failure_has_an_error_message(db_url: str, capsys: pytest.CaptureFi
 # -- help -----------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_bare_command_prints_help_and_exits_0() -> None:
     result = run_process()
     assert result.returncode == 0, result.stderr

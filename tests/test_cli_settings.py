@@ -5,16 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from helpers import run_cli
 
 from provider_store import ProviderConfig, ProviderStore
-from provider_store.cli import main
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(exc.value.code or 0), out, err
 
 
 def test_set_ttl(capsys: pytest.CaptureFixture[str], db_url: str, store: ProviderStore) -> None:

@@ -173,6 +173,7 @@ def test_import_export_round_trip_and_stdout(
     assert "sk-secret-value" not in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_console_script_in_a_subprocess(tmp_path: Path) -> None:
     script = Path(sys.executable).with_name("provider-store")
     env = {**os.environ, "PROVIDER_STORE_URL": f"sqlite:///{tmp_path / 'c.db'}"}

@@ -39,15 +39,18 @@ def loaded_by_cli(*args: str) -> list[str]:
     return list(report["loaded"])
 
 
+@pytest.mark.slow
 def test_help_imports_no_heavy_dependency() -> None:
     assert loaded_by_cli("--help") == []
 
 
+@pytest.mark.slow
 def test_bare_command_and_group_help_import_no_heavy_dependency() -> None:
     assert loaded_by_cli() == []
     assert loaded_by_cli("models", "--help") == []
 
 
+@pytest.mark.slow
 def test_models_list_imports_neither_http_nor_yaml_nor_rich(tmp_path: Path) -> None:
     db_url = f"sqlite:///{tmp_path / 'catalog.db'}"
     ProviderStore(db_url).save_config("p", ProviderConfig(valid_models={"m": "a"}))
@@ -55,6 +58,7 @@ def test_models_list_imports_neither_http_nor_yaml_nor_rich(tmp_path: Path) -> N
     assert loaded == ["sqlalchemy"]
 
 
+@pytest.mark.slow
 def test_library_resolution_imports_neither_http_nor_yaml(tmp_path: Path) -> None:
     db_url = f"sqlite:///{tmp_path / 'catalog.db'}"
     ProviderStore(db_url).save_config("p", ProviderConfig(valid_models={"long-id": "m"}))

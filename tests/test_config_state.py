@@ -26,10 +26,7 @@ from provider_store.testing import FakeProvider
 KEY = "sk-test-SECRET-0123456789abcdef"
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeProvider]:
-    with FakeProvider(["a", "b"], api_key=KEY) as server:
-        yield server
+pytestmark = pytest.mark.fake(["a", "b"], api_key=KEY)
 
 
 @pytest.fixture

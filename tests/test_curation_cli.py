@@ -8,22 +8,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import run_cli as run
 
 from provider_store import ProviderStore
-from provider_store.cli import main
 from provider_store.testing import FakeProvider
 
 SECRET = "sk-proj-curation-secret-9876wxyz"
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """Run the CLI in-process; return (exit code, stdout, stderr)."""
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 1), out, err
 
 
 def feed_stdin(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
@@ -36,11 +26,7 @@ def no_key_variables(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeProvider]:
-    with FakeProvider(["good", "flaky", "refused"]) as server:
-        server.set_model_behaviour("refused", "refuse")
-        yield server
+pytestmark = pytest.mark.fake(["good", "flaky", "refused"], behaviours={"refused": "refuse"})
 
 
 @pytest.fixture

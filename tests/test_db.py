@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
+from helpers import run_together
 from sqlalchemy import text
 
 from provider_store import ConfigurationError, ProviderConfig, ProviderStore
@@ -93,24 +92,17 @@ def test_opening_a_store_upgrades_an_empty_database_unless_told_not_to(db_url: s
     opened.close()
 
 
+@pytest.mark.slow
 def test_several_processes_opening_a_new_database_at_once_all_succeed(db_url: str) -> None:
-    start_at = time.time() + 1.5
     script = (
-        "import sys, time\n"
         "from provider_store import ProviderStore, ProviderConfig\n"
-        f"time.sleep(max(0, {start_at} - time.time()))\n"
+        "wait_for_start()\n"
         "store = ProviderStore(sys.argv[1])\n"
         "store.save_config('p' + sys.argv[2], ProviderConfig())\n"
     )
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", script, db_url, str(n)], stderr=subprocess.PIPE, text=True
-        )
-        for n in range(6)
-    ]
-    results = [(p.wait(timeout=60), p.stderr.read() if p.stderr else "") for p in procs]
+    results = run_together(script, [[db_url, str(n)] for n in range(6)])
 
-    assert [code for code, _ in results] == [0] * 6, [err for _, err in results]
+    assert [code for code, _ in results] == [0] * 6, results
     store = ProviderStore(db_url)
     assert current_revision(store.engine) == head_revision()
     assert sorted(store.provider_keys()) == [f"p{n}" for n in range(6)]

@@ -34,10 +34,7 @@ from provider_store.testing import FakeProvider
 KEY = "sk-test-SECRET-0123456789abcdef"
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeProvider]:
-    with FakeProvider(["a", "b"], api_key=KEY, hang_seconds=3) as server:
-        yield server
+pytestmark = pytest.mark.fake(["a", "b"], api_key=KEY, hang_seconds=3)
 
 
 @pytest.fixture
@@ -235,6 +232,7 @@ def test_discovery_records_sightings_without_touching_the_curated_catalog(
     assert store.get_config("p").valid_models == {"a": "A"}
 
 
+@pytest.mark.slow
 def test_restart_across_processes_answers_from_the_database(
     db_url: str, store: ProviderStore, fake: FakeProvider
 ) -> None:

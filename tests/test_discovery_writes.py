@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
+from helpers import run_cli
 from sqlalchemy import text
 
 from provider_store import (
@@ -28,7 +28,6 @@ from provider_store import (
     ProviderStore,
     Source,
 )
-from provider_store.cli import cli
 from provider_store.errors import CacheWriteError, MissingKeyError
 from provider_store.rules import env_var_for
 from provider_store.testing import FakeProvider
@@ -154,7 +153,7 @@ def test_an_import_replace_during_discovery_survives_it(
     }
     path = tmp_path / "providers.yaml"
     path.write_text(json.dumps(document), encoding="utf-8")  # JSON is YAML
-    done = run_entry_point("--db", store.url, "import", str(path), "--replace")
+    done = run_entry_point("--db", store.url, "import", str(path), "--replace", "--yes")
     assert done.returncode == 0, done.stderr
     held.release()
     result = finish(proc)
@@ -242,16 +241,9 @@ def refuse_cache_writes(store: ProviderStore) -> None:
             )
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeProvider]:
-    with FakeProvider(["a", "b"]) as provider:
-        yield provider
-
-
 def test_a_failed_cache_write_is_a_failure_in_the_library(
-    store: ProviderStore, fake: FakeProvider
+    store: ProviderStore, stored_provider: ProviderConfig
 ) -> None:
-    seed(store, "p", fake.base_url, api_key=KEY)
     refuse_cache_writes(store)
     with ModelDiscoveryService(store) as service:
         result = service.discover(store.get_config("p"))
@@ -265,8 +257,10 @@ def test_a_failed_cache_write_is_a_failure_in_the_library(
     assert store.read_cache("p").models is None
 
 
-def test_a_failed_cache_write_fails_the_cli(store: ProviderStore, fake: FakeProvider) -> None:
-    seed(store, "p", fake.base_url, api_key=KEY)
+@pytest.mark.slow
+def test_a_failed_cache_write_fails_the_cli(
+    store: ProviderStore, stored_provider: ProviderConfig
+) -> None:
     refuse_cache_writes(store)
     done = run_entry_point("--db", store.url, "discover")
     assert done.returncode == 1
@@ -301,16 +295,19 @@ def test_a_provider_without_a_key_is_skipped_by_the_library(
 
 
 def test_a_provider_without_a_key_is_skipped_by_the_cli(
-    store: ProviderStore, fake: FakeProvider, monkeypatch: pytest.MonkeyPatch
+    store: ProviderStore,
+    fake: FakeProvider,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.delenv(env_var_for("p"), raising=False)
     seed(store, "p", fake.base_url, api_key="")
-    result = CliRunner().invoke(cli, ["--db", store.url, "discover"])
-    assert result.exit_code == 1
-    assert "skipped" in result.output and f"${env_var_for('p')}" in result.output
+    code, out, err = run_cli(capsys, "--db", store.url, "discover")
+    assert code == 1
+    assert "skipped" in out and f"${env_var_for('p')}" in out + err
     assert fake.request_count() == 0
 
     seed(store, "k", fake.base_url, api_key=KEY)
-    result = CliRunner().invoke(cli, ["--db", store.url, "discover"])
-    assert result.exit_code == 0, result.output  # one provider ran: the skip is not a failure
-    assert f"${env_var_for('p')}" in result.output
+    code, out, err = run_cli(capsys, "--db", store.url, "discover")
+    assert code == 0, out + err  # one provider ran: the skip is not a failure
+    assert f"${env_var_for('p')}" in out + err

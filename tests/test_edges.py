@@ -17,9 +17,9 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from helpers import run_cli as run
 
 from provider_store import ProviderConfig, ProviderStore
-from provider_store.cli import main
 from provider_store.testing import FakeProvider
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,16 +32,6 @@ LOCAL = {
     "local-embed": ("refuse", "invalid"),
     "local-flaky": ("error:503", "inconclusive"),
 }
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """Run the CLI in-process; return (exit code, stdout, stderr)."""
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 1), out, err
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import run_cli
 
 from provider_store import ProviderConfig, ProviderStore
-from provider_store.cli import main
 
 SECRET = "sk-private-file-secret"
 GOOD = """\
@@ -31,13 +31,7 @@ def umask_022() -> None:
     os.umask(0o022)
 
 
-def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(exc.value.code or 0), out, err
-
-
+@pytest.mark.slow
 def test_default_catalog_is_private_whatever_the_umask(tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
@@ -75,6 +69,7 @@ def test_wal_and_shm_files_are_private(tmp_path: Path) -> None:
         os.umask(old)
 
 
+@pytest.mark.slow
 def test_existing_default_catalog_is_made_private(tmp_path: Path) -> None:
     home = tmp_path / "home"
     directory = home / ".local" / "share" / "provider-store"
@@ -92,6 +87,7 @@ def test_existing_default_catalog_is_made_private(tmp_path: Path) -> None:
     assert mode(directory) == 0o700 and mode(directory / "catalog.db") == 0o600
 
 
+@pytest.mark.slow
 def test_exported_yaml_is_private_whatever_the_umask(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'cat.db'}"
     source = tmp_path / "p.yaml"
@@ -109,6 +105,7 @@ def test_exported_yaml_is_private_whatever_the_umask(tmp_path: Path) -> None:
     assert SECRET in (tmp_path / "out.yaml").read_text()
 
 
+@pytest.mark.slow
 def test_import_of_a_fifo_without_a_writer_returns_at_once(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
@@ -128,6 +125,7 @@ def test_import_of_a_fifo_without_a_writer_returns_at_once(
     assert code == 2 and "not a regular file (a device)" in err
 
 
+@pytest.mark.slow
 def test_export_removes_temp_files_left_by_a_killed_export(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'cat.db'}"
     store = ProviderStore(db)

@@ -37,10 +37,7 @@ def client() -> Iterator[ProviderClient]:
         yield made
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeProvider]:
-    with FakeProvider(["m", "n"], api_key=KEY, hang_seconds=3) as server:
-        yield server
+pytestmark = pytest.mark.fake(["m", "n"], api_key=KEY, hang_seconds=3)
 
 
 def check(client: ProviderClient, base_url: str, model: str = "m") -> ValidationResult:

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import run_cli
 
 from provider_store import (
     InvalidDocumentError,
@@ -18,7 +19,6 @@ from provider_store import (
     ProviderStore,
     effective_api_key,
 )
-from provider_store.cli import main
 from provider_store.rules import env_var_for, env_var_names
 from provider_store.testing import FakeProvider
 
@@ -30,13 +30,6 @@ providers:
     name: P
     valid_models: {m1: one}
 """
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(exc.value.code or 0), out, err
 
 
 # -- environment variable names -------------------------------------------------------------------
@@ -91,33 +84,31 @@ def test_providers_list_names_the_variable(
 # -- YAML: near-miss keys and tabs ----------------------------------------------------------------
 
 
-def import_error(tmp_path: Path, text: str) -> str:
+def import_error(tmp_path: Path, text: str, *, in_a_process: bool = False) -> str:
     path = tmp_path / "cat.yaml"
     path.write_text(text)
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "provider_store",
-            "--db",
-            str(tmp_path / "c.db"),
-            "import",
-            str(path),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 2, result.stderr
-    assert result.stderr.strip().count("\n") == 0 and "Traceback" not in result.stderr
-    return result.stderr.replace(str(path), "cat.yaml")
+    args = ["--db", str(tmp_path / "c.db"), "import", str(path)]
+    if in_a_process:  # the installed entry point, end to end
+        result = subprocess.run(
+            [sys.executable, "-m", "provider_store", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        code, err = result.returncode, result.stderr
+    else:
+        code, _, err = run_cli(None, *args)
+    assert code == 2, err
+    assert err.strip().count("\n") == 0 and "Traceback" not in err
+    return err.replace(str(path), "cat.yaml")
 
 
+@pytest.mark.slow
 def test_near_miss_of_a_known_key_is_named_at_its_line(tmp_path: Path) -> None:
     typo = GOOD.replace("    valid_models: {m1: one}\n", "    valid_model:\n      m1: one\n")
     assert (
         "cat.yaml:6:5: [providers.p.valid_model] unknown key 'valid_model'"
-        " (did you mean 'valid_models'?)" in import_error(tmp_path, typo)
+        " (did you mean 'valid_models'?)" in import_error(tmp_path, typo, in_a_process=True)
     )
 
 

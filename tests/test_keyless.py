@@ -8,22 +8,12 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers import run_cli as run
 
 from provider_store import ProviderStore
-from provider_store.cli import main
 from provider_store.testing import FakeProvider
 
 SECRET = "sk-test-curation-0123456789abcd"
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """Run the CLI in-process; return (exit code, stdout, stderr)."""
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 1), out, err
 
 
 @pytest.fixture(autouse=True)

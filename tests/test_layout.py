@@ -11,7 +11,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "provider_store"
 
 # wing -> wings it must never import
 FORBIDDEN = {
-    "catalog": {"legacy", "discovery", "providers", "resolution", "cli", "store"},
+    "catalog": {"legacy", "discovery", "providers", "resolution", "cli", "store", "history"},
+    "history": {"legacy", "discovery", "providers", "resolution", "cli", "store"},
     "providers": {"catalog", "legacy", "discovery", "resolution", "cli", "store"},
     "legacy": {"discovery", "providers", "resolution", "cli"},
     "discovery": {"legacy", "resolution", "cli"},
@@ -70,3 +71,16 @@ def test_every_subpackage_says_what_lives_there_and_what_it_may_import() -> None
         doc = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8"))) or ""
         assert "Lives here" in doc, init
         assert "May import" in doc, init
+
+
+LONG_MODULE = 420
+
+
+def test_a_module_over_about_400_lines_says_why_at_its_top() -> None:
+    unexplained = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        lines = path.read_text(encoding="utf-8").count("\n")
+        doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+        if lines > LONG_MODULE and "Why this module is long:" not in doc:
+            unexplained.append(f"{path.relative_to(PACKAGE)} ({lines} lines)")
+    assert unexplained == []

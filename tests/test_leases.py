@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
+import pytest
+from helpers import run_together
 
 from provider_store import ProviderConfig, ProviderStore
 from provider_store.discovery import leases
@@ -34,28 +33,18 @@ def test_unknown_provider_has_no_lease(store: ProviderStore) -> None:
         assert not leases.try_acquire(s, "missing", "a")
 
 
+@pytest.mark.slow
 def test_many_processes_racing_for_one_lease_yield_one_winner(store: ProviderStore) -> None:
     store.save_config("p", ProviderConfig())
-    start_at = time.time() + 1.5
     script = (
-        "import sys, time\n"
         "from provider_store import ProviderStore\n"
         "from provider_store.discovery import leases\n"
         "store = ProviderStore(sys.argv[1])\n"
-        f"time.sleep(max(0, {start_at} - time.time()))\n"
+        "wait_for_start()\n"
         "with store.transaction() as s:\n"
         "    won = leases.try_acquire(s, 'p', leases.new_holder_id())\n"
         "sys.stdout.write('won' if won else 'lost')\n"
     )
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", script, store.url],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(8)
-    ]
-    outcomes = [p.communicate(timeout=60) for p in procs]
-    assert all(p.returncode == 0 for p in procs), [err for _, err in outcomes]
-    assert sorted(out for out, _ in outcomes) == ["lost"] * 7 + ["won"]
+    outcomes = run_together(script, [[store.url]] * 6)
+    assert all(code == 0 for code, _ in outcomes), outcomes
+    assert sorted(out for _, out in outcomes) == ["lost"] * 5 + ["won"]

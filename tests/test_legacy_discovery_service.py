@@ -19,12 +19,12 @@ from provider_store.testing import FakeProvider
 KEY = "sk-legacy-SECRET-0123456789"
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeProvider]:
-    with FakeProvider(["gpt-a", "gpt-b", "embed"], api_key=KEY, hang_seconds=3) as server:
-        server.set_model_behaviour("embed", "refuse")
-        server.set_model_behaviour("gpt-b", "error:503")
-        yield server
+pytestmark = pytest.mark.fake(
+    ["gpt-a", "gpt-b", "embed"],
+    api_key=KEY,
+    hang_seconds=3,
+    behaviours={"embed": "refuse", "gpt-b": "error:503"},
+)
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ resolving to the long id, is asserted as such.
 from __future__ import annotations
 
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -236,11 +235,7 @@ def test_find_model_gives_config_and_long_id_per_provider(manager: ProviderManag
 # -- discovery and persistence ---------------------------------------------------------------------
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeProvider]:
-    with FakeProvider(["a", "b", "embed"], api_key=KEY) as server:
-        server.set_model_behaviour("embed", "refuse")
-        yield server
+pytestmark = pytest.mark.fake(["a", "b", "embed"], api_key=KEY, behaviours={"embed": "refuse"})
 
 
 def quick_service() -> ModelDiscoveryService:

@@ -219,6 +219,7 @@ def comparable(document: LegacyDocument) -> dict[str, Any]:
     return document.to_data()
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(documents())
 def test_any_valid_document_round_trips_through_dump_and_parse(document: LegacyDocument) -> None:

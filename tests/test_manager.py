@@ -231,13 +231,10 @@ def chat_models(fake: FakeProvider) -> list[str]:
     ]
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeProvider]:
-    with FakeProvider(["good", "refused", "flaky", "known-bad", "new-good"]) as server:
-        server.set_model_behaviour("refused", "refuse")
-        server.set_model_behaviour("flaky", "error:503")
-        server.set_model_behaviour("known-bad", "refuse")
-        yield server
+pytestmark = pytest.mark.fake(
+    ["good", "refused", "flaky", "known-bad", "new-good"],
+    behaviours={"refused": "refuse", "flaky": "error:503", "known-bad": "refuse"},
+)
 
 
 @pytest.fixture
@@ -499,7 +496,10 @@ def test_a_large_catalog_uses_the_index_and_honours_invalidate() -> None:
 
 
 def test_progress_events_and_a_broken_callback(
-    store: ProviderStore, fake: FakeProvider, quick_service: ModelDiscoveryService
+    store: ProviderStore,
+    fake: FakeProvider,
+    quick_service: ModelDiscoveryService,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     seed(store, "p", fake.base_url, api_key="sk-p")
     events: list[tuple[str, str, int, int]] = []
@@ -509,11 +509,17 @@ def test_progress_events_and_a_broken_callback(
         raise RuntimeError("display broke")
 
     manager = ProviderManager(store=store, service=quick_service)
-    report = manager.discover(progress=listen)
+    with caplog.at_level(logging.INFO, logger="provider_store"):
+        report = manager.discover(progress=listen)
     assert report.ok and report.persisted
     phases = [phase for _p, phase, _c, _t in events]
     assert phases[0] == "discovering" and phases[-1] == "done"
     assert ("p", "validating", 5, 5) in events
+    # Each failure is one warning line naming the provider and the error, without a traceback.
+    failures = [r for r in caplog.records if "progress callback failed" in r.getMessage()]
+    assert len(failures) == len(events)
+    assert failures[0].getMessage() == "progress callback failed for p: RuntimeError: display broke"
+    assert all(r.levelno == logging.WARNING and not r.exc_info for r in failures)
 
 
 def test_suggestions_stay_bounded_on_a_large_catalog() -> None:

@@ -17,12 +17,12 @@ from typing import Any
 
 import pytest
 import yaml
+from helpers import run_cli as run
 from sqlalchemy import JSON, Float, Integer, String, Table, TypeDecorator, inspect
 
 from provider_store import InvalidDocumentError, ModelInfo, ProviderStore
 from provider_store.catalog.metadata_columns import info_from_values, info_values
 from provider_store.catalog.tables import Model
-from provider_store.cli import main
 from provider_store.legacy.document import parse_bytes
 from provider_store.model_info import METADATA_FIELDS, changed_fields, metadata_field
 
@@ -64,15 +64,6 @@ def write(tmp_path: Path, text: str, name: str = "p.yaml") -> Path:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     return path
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 1), out, err
 
 
 @pytest.fixture
@@ -228,8 +219,11 @@ def test_models_show_and_list_json_carry_the_described_fields(
     shown = json.loads(out)
     assert {k: shown[k] for k in NAMES} == expected
     assert set(shown) - set(NAMES) == {
-        "provider", "model", "alias", "status", "verdict", "verdict_reason", "raw"
+        "provider", "model", "alias", "status", "verdict", "verdict_reason", "raw",
+        "hand_mark", "usable", "why_not_usable", "sources", "registry_matches", "deprecation",
+        "last_latency_ms", "availability_7d",
     }  # fmt: skip
+    assert {shown["sources"][name]["source"] for name in NAMES} == {"listed"}
 
     code, out, err = run(capsys, "--db", db_url, "models", "list", "--json")
     assert code == 0, err
@@ -243,7 +237,7 @@ def test_models_show_and_list_json_carry_the_described_fields(
     lines = out.splitlines()[-len(METADATA_FIELDS) :]
     for line, field in zip(lines, METADATA_FIELDS, strict=True):
         name, text = line.split(None, 1)
-        assert (name, text) == (field.name, field.shown(field.value_of(info)))
+        assert (name, text) == (field.name, f"{field.shown(field.value_of(info))}  (listed)")
     assert "131,072" in out and "$2.5 / 1M tokens" in out and "2025-06-15" in out
 
 

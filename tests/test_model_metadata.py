@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from helpers import run_cli as run
 from pytest_httpserver import HTTPServer
 
 from provider_store import (
@@ -21,7 +22,6 @@ from provider_store import (
     ProviderConfig,
     ProviderStore,
 )
-from provider_store.cli import main
 
 ROUTER_ITEM: dict[str, Any] = {
     "id": "acme/sparrow-7b",
@@ -139,15 +139,6 @@ def test_a_provider_that_fails_keeps_the_stored_metadata(
 # -- the CLI ------------------------------------------------------------------------------------
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 1), out, err
-
-
 @pytest.fixture
 def discovered(
     db_url: str, store: ProviderStore, httpserver: HTTPServer, provider: str,
@@ -217,9 +208,9 @@ def test_models_show_json_and_text(discovered: str, capsys: pytest.CaptureFixtur
 @pytest.mark.parametrize(
     ("ref", "code", "message"),
     [
-        ("p/nope", 2, "Unknown model of provider p: nope"),
+        ("p/nope", 2, "Invalid model for provider p: nope"),
         ("ghost/x", 2, "Unknown provider: ghost"),
-        ("no-slash", 2, "expected PROVIDER/MODEL"),
+        ("no-slash", 2, "Invalid model: no-slash"),
     ],
 )
 def test_models_show_bad_reference_is_one_line(

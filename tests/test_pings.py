@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import helpers
 import pytest
 from pytest_httpserver import HTTPServer
 from sqlmodel import select
@@ -20,7 +21,6 @@ from werkzeug import Request, Response
 
 from provider_store import ModelDiscoveryService, ProviderConfig, ProviderStore
 from provider_store.catalog.tables import Model, Verdict, utc_now
-from provider_store.cli import main
 from provider_store.discovery.run import run_discovery
 from provider_store.discovery.run_report import DiscoveryOptions
 from provider_store.providers.client import ProviderClient
@@ -678,12 +678,8 @@ def test_second_run_sends_one_request_per_model(
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-    out, _err = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 1), out
+    code, out, _err = helpers.run_cli(capsys, *args)
+    return code, out
 
 
 def test_a_rejected_key_costs_one_request_and_is_recorded_until_a_run_gets_through(

@@ -18,7 +18,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from provider_store.errors import ProviderStoreError, RegistryError
-from provider_store.registries.entries import canonical
+from provider_store.registries.entries import Registry, canonical
 from provider_store.registries.litellm import load_litellm, parse_litellm
 from provider_store.registries.models_dev import load_models_dev
 
@@ -127,8 +127,14 @@ def test_the_model_is_matched_exactly_then_without_case_then_without_vendor_pref
     assert missing.entry is None and not missing.ambiguous and "gpt-9" in str(missing.problem)
 
 
+def load_models_dev_dict(document: dict[str, Any], folder: Path) -> Registry:
+    path = folder / "small.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return load_models_dev(path, version="1")
+
+
 def test_the_provider_is_found_by_key_then_by_host_and_a_shared_host_is_ambiguous(
-    models_dev_file: Path,
+    models_dev_file: Path, tmp_path: Path
 ) -> None:
     registry = load_models_dev(models_dev_file, version="1")
     assert registry.provider_for("together", "") == ("togetherai", None)
@@ -141,6 +147,11 @@ def test_the_provider_is_found_by_key_then_by_host_and_a_shared_host_is_ambiguou
         "firepass"
     )
     assert registry.provider_for("local", "http://127.0.0.1:8080/v1")[0] is None
+    # models.dev lists local servers at 127.0.0.1: a loopback host never matches by host.
+    lmstudio = {"api": "http://127.0.0.1:1234/v1", "models": {}}
+    local_registry = load_models_dev_dict({"lmstudio": lmstudio}, tmp_path)
+    assert local_registry.provider_for("mine", "http://127.0.0.1:1234/v1")[0] is None
+    assert local_registry.provider_for("lmstudio", "http://127.0.0.1:1234/v1")[0] == "lmstudio"
 
 
 def test_provider_names_compare_without_case_punctuation_or_a_trailing_ai() -> None:

@@ -4,10 +4,10 @@ a listed value beats a registry's, and the user's override beats both and surviv
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import run_cli as run
 
 from provider_store import ModelDiscoveryService, ProviderConfig, ProviderStore
 from provider_store.errors import InvalidDocumentError, NotFoundError
@@ -18,10 +18,7 @@ KEY = "sk-registry-test-0123456789"
 MODELS_DEV = f"models.dev {models_dev_path()[1]}"
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeProvider]:
-    with FakeProvider(["gpt-4o", "gpt-4o-mini", "my-finetune"], api_key=KEY) as server:
-        yield server
+pytestmark = pytest.mark.fake(["gpt-4o", "gpt-4o-mini", "my-finetune"], api_key=KEY)
 
 
 @pytest.fixture
@@ -116,15 +113,6 @@ def test_an_override_needs_a_model_of_the_catalog(openai: ProviderStore) -> None
         openai.set_model_metadata("openai", "nope", context_length=5)
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    from provider_store.cli import main
-
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(exited.value.code or 0), out, err
-
-
 def test_registries_update_and_check_from_the_command_line(
     openai: ProviderStore, fake: FakeProvider, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
@@ -203,3 +191,83 @@ def test_litellm_proxy_config_routes_each_valid_model_with_its_metadata(
             "model_info": {"mode": "chat", "max_input_tokens": 4096},
         },
     ]
+
+
+def test_discover_fills_models_dev_metadata_shown_with_its_source_and_a_user_override_wins(
+    openai: ProviderStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The issue's case: a provider keyed openai whose list gives no context."""
+    code, _out, err = run(capsys, "--db", openai.url, "discover", "openai", "--no-validate")
+    assert code == 0, err
+    code, out, err = run(capsys, "--db", openai.url, "models", "show", "openai/gpt-4o", "--json")
+    assert code == 0, err
+    shown = json.loads(out)
+    assert (shown["context_length"], shown["input_price"], shown["output_price"]) == (
+        128000,
+        2.5,
+        10.0,
+    )
+    assert shown["sources"]["context_length"]["source"] == MODELS_DEV
+    assert shown["sources"]["input_price"]["source"] == MODELS_DEV
+    assert shown["registry_matches"] == {"models.dev": "exact id"}
+    code, out, err = run(capsys, "--db", openai.url, "models", "show", "openai/gpt-4o")
+    assert f"128,000  ({MODELS_DEV})" in out
+
+    code, _out, err = run(
+        capsys, "--db", openai.url, "models", "set", "openai/gpt-4o", "--context", "200000"
+    )
+    assert code == 0, err
+    code, _out, err = run(
+        capsys, "--db", openai.url, "discover", "openai", "--no-validate", "--force-refresh"
+    )
+    assert code == 0, err
+    code, out, _err = run(capsys, "--db", openai.url, "models", "show", "openai/gpt-4o", "--json")
+    shown = json.loads(out)
+    assert shown["context_length"] == 200000
+    assert shown["sources"]["context_length"]["source"] == "user"
+    assert shown["sources"]["output_price"]["source"] == MODELS_DEV
+
+
+def test_models_list_deprecated_names_the_date_and_source(
+    openai: ProviderStore, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    prices = tmp_path / "prices.json"
+    entry = {"litellm_provider": "openai", "deprecation_date": "2024-06-13"}
+    prices.write_text(json.dumps({"gpt-4o-mini": entry}), encoding="utf-8")
+    openai.fill_from_registries(litellm=prices, models_dev=False)
+    code, out, err = run(
+        capsys, "--db", openai.url, "models", "list", "--all", "--deprecated", "--json"
+    )
+    assert code == 0, err
+    assert [(r["model"], r["deprecation"]) for r in json.loads(out)] == [
+        ("gpt-4o-mini", "deprecated from 2024-06-13 (litellm prices.json)")
+    ]
+    code, out, err = run(capsys, "--db", openai.url, "models", "show", "openai/gpt-4o-mini")
+    assert "deprecation" in out and "2024-06-13" in out
+
+
+def test_export_format_litellm_from_the_command_line(
+    openai: ProviderStore, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import yaml
+
+    openai.save_config(
+        "openai",
+        ProviderConfig(
+            name="OpenAI", base_api_url="https://api.openai.com/v1", valid_models={"gpt-4o": "4o"}
+        ),
+    )
+    openai.fill_from_registries()
+    target = tmp_path / "litellm.yaml"
+    code, out, err = run(capsys, "--db", openai.url, "export", str(target), "--format", "litellm")
+    assert (code, err) == (0, "")
+    (entry,) = yaml.safe_load(target.read_text(encoding="utf-8"))["model_list"]
+    assert entry["model_name"] == "4o"
+    assert entry["litellm_params"] == {
+        "model": "openai/gpt-4o",
+        "api_base": "https://api.openai.com/v1",
+        "api_key": "os.environ/OPENAI_API_KEY",
+    }
+    assert entry["model_info"]["max_input_tokens"] == 128000
+    code, out, err = run(capsys, "--db", openai.url, "export", "-", "--format", "litellm")
+    assert code == 0 and yaml.safe_load(out)["model_list"][0]["model_name"] == "4o"

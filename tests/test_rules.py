@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import run_cli
 
 from provider_store import (
     InvalidDocumentError,
@@ -20,7 +21,6 @@ from provider_store import (
     ProviderConfig,
     ProviderStore,
 )
-from provider_store.cli import main
 from provider_store.errors import MissingKeyError
 from provider_store.providers.kinds import KINDS
 from provider_store.rules import (
@@ -51,13 +51,6 @@ def yaml_file(tmp_path: Path, *, url: str = "https://p.example/v1", extra: str =
     path = tmp_path / "cat.yaml"
     path.write_text(DOCUMENT.format(url=url, extra=extra), encoding="utf-8")
     return path
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(exc.value.code or 0), out, err
 
 
 def refused_everywhere(

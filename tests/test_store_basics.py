@@ -71,6 +71,7 @@ def test_delete_provider_removes_its_models(store: ProviderStore) -> None:
     assert store.get_config("p").valid_models == {}
 
 
+@pytest.mark.psycopg
 def test_repr_hides_the_password(tmp_path: object) -> None:
     store = ProviderStore("postgresql+psycopg://u:hunter2@127.0.0.1:1/x", auto_migrate=False)
     assert "hunter2" not in repr(store)

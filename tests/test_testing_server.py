@@ -79,6 +79,7 @@ def test_failures_can_be_limited_to_the_next_requests() -> None:
             fake.set_model_behaviour("m", "nonsense")
 
 
+@pytest.mark.slow
 def test_runs_as_a_process_printing_its_base_url_first() -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "provider_store.testing", "--models", "a,b", "--port", "0"],
@@ -178,6 +179,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@pytest.mark.slow
 def test_process_honours_port_page_size_and_metadata() -> None:
     port = _free_port()
     server = subprocess.Popen(
@@ -215,6 +217,7 @@ def test_process_honours_port_page_size_and_metadata() -> None:
         server.wait(timeout=10)
 
 
+@pytest.mark.slow
 def test_process_rejects_bad_metadata() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "provider_store.testing", "--metadata", "a=[1]"],

@@ -319,6 +319,7 @@ def file_bytes(document: LegacyDocument, drop_empty_invalid: list[bool]) -> byte
     return dump_data(data)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

@@ -2,6 +2,9 @@
 
 Functions that take ``session=`` never commit: the caller owns the transaction. Without a
 session, each call runs in a short transaction of its own.
+
+Why this module is long: it is the one place where rows become ProviderConfigs and back, and the
+one place transactions open (with the SQLite write turn and the change marker every writer sets).
 """
 
 from __future__ import annotations
@@ -25,7 +28,13 @@ from provider_store.catalog import (
     migrate,
     model_plan,
 )
-from provider_store.catalog.db import WRITE_OPTION, build_engine, redact_url, resolve_url
+from provider_store.catalog.db import (
+    WRITE_OPTION,
+    build_engine,
+    database_cause,
+    redact_url,
+    resolve_url,
+)
 from provider_store.catalog.records import ValidationResult
 from provider_store.catalog.tables import Model, ModelStatus, Provider, utc_now
 from provider_store.errors import (
@@ -98,7 +107,8 @@ class CatalogStore:
         except SQLAlchemyError as exc:
             session.rollback()
             raise StoreError(
-                f"Database operation on {redact_url(self.url)} failed: {exc.__class__.__name__}"
+                f"Database operation on {redact_url(self.url)} failed:"
+                f" {database_cause(exc, self.url)}"
             ) from exc
         except BaseException:
             session.rollback()

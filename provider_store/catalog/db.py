@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import re
 import stat
 import weakref
 from pathlib import Path
@@ -31,6 +32,8 @@ PRIVATE_DIR_MODE = 0o700
 # URL schemes without a driver that we map to the PostgreSQL driver provider-store installs.
 _POSTGRES_ALIASES = ("postgres://", "postgresql://")
 _POSTGRES_DRIVER = "postgresql+psycopg://"
+# "name:" at the start of what a user typed: a URL scheme, unless it is a Windows drive letter.
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]+):")
 
 
 def default_url() -> str:
@@ -50,12 +53,28 @@ def resolve_url(url: str | None = None) -> str:
     if url:
         return normalize_url(url)
     env = os.environ.get(ENV_URL, "").strip()
-    return normalize_url(env) if env else default_url()
+    return normalize_url(env, source=f"${ENV_URL}") if env else default_url()
 
 
-def normalize_url(url: str) -> str:
-    """A database URL from what a user typed: a file path or a URL, see :func:`resolve_url`."""
+def normalize_url(url: str, *, source: str = "the database URL") -> str:
+    """A database URL from what a user typed: a file path or a URL, see :func:`resolve_url`.
+
+    ConfigurationError (naming ``source``) for a control character anywhere, or a
+    ``scheme:`` that is no database provider-store knows (``bogus:::x`` is not a file name).
+    """
     text = url.strip()
+    bad = next((c for c in text if ord(c) < 0x20 or ord(c) == 0x7F), None)
+    if bad is not None:
+        raise ConfigurationError(
+            f"{source} holds a control character ({bad!r} at position {text.index(bad) + 1});"
+            " give a plain file path or a sqlite:/// or postgresql:// URL"
+        )
+    scheme = _SCHEME.match(text)
+    if scheme is not None and "://" not in text and scheme.group(1).lower() != "sqlite":
+        raise ConfigurationError(
+            f"{source} has an unknown scheme {scheme.group(1)!r}: give a file path (write"
+            " ./name for a file whose name holds ':') or a sqlite:/// or postgresql:// URL"
+        )
     if "://" not in text and not text.startswith("sqlite:"):
         return f"sqlite:///{Path(text).expanduser().absolute()}"
     for alias in _POSTGRES_ALIASES:
@@ -146,13 +165,47 @@ def _build_sqlite_engine(parsed: URL, **kwargs: Any) -> Engine:
             cursor.execute("PRAGMA synchronous=NORMAL")
         finally:
             cursor.close()
+        if path is not None:
+            _record.info[_IDENTITY] = file_identity(path)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         write = conn.get_execution_options().get(WRITE_OPTION, False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        if write and path is not None:
+            _check_same_file(conn, path)
 
     return engine
+
+
+_IDENTITY = "provider_store_file_identity"
+
+
+def file_identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of the file at ``path``; None when there is none."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
+def _check_same_file(conn: Any, path: Path) -> None:
+    """Refuse a write to a catalog file that was deleted or replaced since it was opened.
+
+    SQLite keeps writing to the file it opened; after an ``rm`` or a ``mv`` over it, those
+    writes would be reported saved and lost. Runs once the write lock is held.
+    """
+    opened = conn.info.get(_IDENTITY)
+    now = file_identity(path)
+    if opened is None or now == opened:
+        return
+    conn.exec_driver_sql("ROLLBACK")
+    what = "deleted" if now is None else "replaced by another file"
+    raise StoreError(
+        f"The catalog {path} was {what} while this process had it open; nothing was"
+        " written (open the catalog again)"
+    )
 
 
 def prepare_sqlite_file(path: Path, *, default: bool = False) -> None:
@@ -169,13 +222,21 @@ def prepare_sqlite_file(path: Path, *, default: bool = False) -> None:
         what = "is not a directory" if parent.exists() else "does not exist"
         raise ConfigurationError(f"Cannot open the catalog {path}: directory {parent} {what}")
     if path.is_dir():
-        raise StoreError(f"Cannot open the catalog {path}: it is a directory, not a file")
+        raise ConfigurationError(f"Cannot open the catalog {path}: it is a directory, not a file")
     if path.exists():
         if not stat.S_ISREG(path.stat().st_mode):
-            raise StoreError(f"Cannot open the catalog {path}: not a regular file")
+            raise ConfigurationError(f"Cannot open the catalog {path}: not a regular file")
         if default:
             _tighten(path, PRIVATE_FILE_MODE)
         return
+    if path.is_symlink():  # dangling: SQLite would create its target with the umask's mode
+        target = Path(os.path.realpath(path))
+        if not target.parent.is_dir():
+            raise ConfigurationError(
+                f"Cannot open the catalog {path}: it links to {target}, whose directory"
+                " does not exist"
+            )
+        path = target
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
     except FileExistsError:  # another process created it first
@@ -214,6 +275,7 @@ _ERRNO_CAUSES = {
     errno.EPERM: "permission denied",
     errno.EROFS: "read-only filesystem",
     errno.ENOSPC: "disk full",
+    errno.EFBIG: "file too large (disk full or a file size limit)",
     errno.EDQUOT: "disk quota exceeded",
     errno.EISDIR: "is a directory",
     errno.ENOTDIR: "a part of the path is not a directory",

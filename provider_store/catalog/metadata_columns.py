@@ -76,15 +76,26 @@ def write_model_infos(session: Session, provider_key: str, infos: Iterable[Model
         merged = {k: stored[k] if v is None else v for k, v in values.items()}
         if stored != merged:
             changed.append({"b_model": row[0], **merged})
-    if changed:
-        changed.sort(key=lambda values: str(values["b_model"]))  # one lock order for every writer
-        session.execute(
-            update(_MODEL)
-            .where(and_(m.provider_id == provider_id, m.model_id == bindparam("b_model")))
-            .values({name: bindparam(name) for name in METADATA_COLUMNS}),
-            changed,
-        )
+    update_metadata(session, provider_id, changed)
     return len(changed)
+
+
+def update_metadata(session: Session, provider_id: int, rows: list[dict[str, Any]]) -> None:
+    """Write merged metadata rows (``b_model`` plus every METADATA_FIELDS value) in one go.
+
+    For a writer that compared the stored values itself (the history of a listing does, in the
+    same read); rows whose model has no row yet are skipped.
+    """
+    if not rows:
+        return
+    m = _MODEL.c
+    rows.sort(key=lambda values: str(values["b_model"]))  # one lock order for every writer
+    session.execute(
+        update(_MODEL)
+        .where(and_(m.provider_id == provider_id, m.model_id == bindparam("b_model")))
+        .values({name: bindparam(name) for name in METADATA_COLUMNS}),
+        rows,
+    )
 
 
 def read_model_infos(

@@ -23,7 +23,12 @@ from provider_store.catalog.db import (
     redact_url,
     sqlite_path,
 )
-from provider_store.errors import ConfigurationError, NewerCatalogError, StoreError
+from provider_store.errors import (
+    ConfigurationError,
+    ForeignDatabaseError,
+    NewerCatalogError,
+    StoreError,
+)
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -144,6 +149,38 @@ def catalog_counts(engine: Engine) -> tuple[int, int]:
         ) from exc
 
 
+# What downgrading past each revision removes (tests keep one entry per known revision).
+REVISION_DROPS: dict[str, str] = {
+    "0001": "every table (provider, model, catalog_meta): all providers, API keys and models",
+    "0002": "the lower(model_id) and lower(alias) indexes of model (no data)",
+    "0003": (
+        "the columns provider.empty_list_strikes, kind, options, problem, problem_at and"
+        " model.ping_style, display_name, created, context_length, max_output_tokens,"
+        " input_price, output_price, input_modalities, output_modalities, capabilities"
+        " (provider kinds and options, recorded provider problems, listed model metadata)"
+    ),
+    "0004": (
+        "the event and observation tables (the change feed and ping history), the columns"
+        " model.missing_count, missing_since, removed_at and provider.removal_confirmations,"
+        " removal_min_age_seconds"
+    ),
+    "0005": "the model_fact table (model metadata from registries and set by the user)",
+    "0006": "the column model.hand_mark (models marked valid or invalid by hand)",
+}
+
+
+def downgrade_drops(current: str, target: str | None) -> str:
+    """What a downgrade from ``current`` to ``target`` (None: base) removes, newest first."""
+    known = known_revisions()
+    stop = known.index(target) + 1 if target is not None else 0
+    removed = list(reversed(known[stop : known.index(current) + 1]))
+    titles = {revision: message for revision, _down, message in history()}
+    return "; ".join(
+        f"{rev}: {REVISION_DROPS.get(rev) or 'what it added (' + titles.get(rev, '') + ')'}"
+        for rev in removed
+    )
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Upgrade the database to ``revision``, serialised across processes.
 
@@ -166,11 +203,39 @@ def downgrade(engine: Engine, revision: str) -> None:
 def ensure_head(engine: Engine) -> None:
     """Upgrade to head when needed; cheap when the database is already current.
 
-    A database at a revision this release does not know raises NewerCatalogError.
+    A database at a revision this release does not know raises NewerCatalogError; a database
+    that is not a catalog and not empty raises ForeignDatabaseError (nothing is added to it).
     """
     if not is_at_head(engine):
-        check_known(engine)
+        if check_known(engine) is None:
+            refuse_foreign(engine)
         upgrade(engine)
+
+
+def foreign_tables(engine: Engine) -> list[str]:
+    """Tables of the database (its default schema) that are not the catalog's, sorted."""
+    from sqlalchemy import inspect
+    from sqlmodel import SQLModel
+
+    import provider_store.catalog.tables  # noqa: F401 - declares the catalog's tables
+
+    ours = {"alembic_version", *SQLModel.metadata.tables}
+
+    try:
+        with engine.connect() as conn:
+            names = inspect(conn).get_table_names()
+    except SQLAlchemyError as exc:
+        raise StoreError(
+            f"Cannot list the tables of {redact_url(engine.url)}: {database_cause(exc, engine.url)}"
+        ) from exc
+    return sorted(set(names) - ours)
+
+
+def refuse_foreign(engine: Engine) -> None:
+    """ForeignDatabaseError when a database without a catalog revision holds other tables."""
+    tables = foreign_tables(engine)
+    if tables:
+        raise ForeignDatabaseError(redact_url(engine.url), tables)
 
 
 def history() -> list[tuple[str, str | None, str]]:

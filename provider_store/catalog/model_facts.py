@@ -109,7 +109,7 @@ def replace_registry_facts(
     """Make ``facts`` (model id -> field -> value) all that registry ``origin`` says about the
     provider's models; return the number of values stored. The user's values are untouched."""
     if origin in (USER, LISTED) or origin not in ORIGINS:
-        raise ValueError(f"not a registry origin: {origin}")
+        raise InvalidDocumentError(f"not a registry origin: {origin}", field="origin")
     provider_id = _provider_id(session, provider_key)
     session.execute(
         delete(ModelFact)

@@ -13,7 +13,8 @@ class ValidationResult:
 
     ``ping_style`` is the request style the provider accepted (stored and tried first next
     time; None when no request was accepted), ``problem`` a provider-wide problem the ping
-    revealed (a rejected key, no credit), None otherwise.
+    revealed (a rejected key, no credit), None otherwise. ``latency_ms`` is how long the ping's
+    HTTP exchange took (None when no ping was sent).
     """
 
     model: str
@@ -23,6 +24,7 @@ class ValidationResult:
     reused: bool = False
     ping_style: str | None = field(default=None, compare=False)
     problem: str | None = field(default=None, compare=False)
+    latency_ms: float | None = field(default=None, compare=False)
 
     @property
     def valid(self) -> bool:

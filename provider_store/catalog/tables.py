@@ -104,6 +104,12 @@ class Provider(ProviderBase, table=True):
     # A provider-wide problem seen while validating (bad key, no credit): message and time.
     problem: str | None = Field(default=None, max_length=MAX_MESSAGE_LENGTH)
     problem_at: float | None = None
+    # Removal confirmation: a model missing from this many complete listings in a row, and
+    # missing for at least this long, is removed (see provider_store.history).
+    removal_confirmations: int = Field(default=2, sa_column_kwargs={"server_default": "2"})
+    removal_min_age_seconds: float = Field(
+        default=3600.0, sa_column_kwargs={"server_default": "3600"}
+    )
 
 
 class ModelBase(SQLModel):
@@ -146,6 +152,10 @@ class Model(ModelBase, table=True):
     input_modalities: list[str] | None = Field(default=None, sa_column=Column(JSON))
     output_modalities: list[str] | None = Field(default=None, sa_column=Column(JSON))
     capabilities: list[str] | None = Field(default=None, sa_column=Column(JSON))
+    # Absence from complete listings: how many in a row, since when, and when it was removed.
+    missing_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    missing_since: float | None = None
+    removed_at: float | None = None
     model_id: str = Field(max_length=MAX_TEXT_LENGTH, index=True)
     alias: str = Field(max_length=MAX_TEXT_LENGTH, index=True)
 
@@ -162,6 +172,60 @@ class CatalogMeta(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=200)
     value: Any = Field(default=None, sa_column=Column(JSON))
+
+
+class EventType(enum.StrEnum):
+    """What a change event says happened to a model."""
+
+    ADDED = "added"
+    MISSING = "missing"
+    REMOVED = "removed"
+    REAPPEARED = "reappeared"
+    CHANGED = "changed"
+    VERDICT = "verdict"
+
+
+class Event(SQLModel, table=True):
+    """One append-only fact about a model, written with the state change it describes.
+
+    The provider is named by key (not a foreign key): history outlives a deleted provider
+    until retention prunes it.
+    """
+
+    __table_args__ = (
+        Index("ix_event_observed_at_id", "observed_at", "id"),
+        Index(
+            "ix_event_provider_key_model_id_observed_at", "provider_key", "model_id", "observed_at"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    provider_key: str = Field(max_length=MAX_PROVIDER_KEY_LENGTH)
+    model_id: str = Field(max_length=MAX_TEXT_LENGTH)
+    type: str = Field(max_length=20)  # an EventType
+    field: str | None = Field(default=None, max_length=60)
+    old_value: Any = Field(default=None, sa_column=Column(JSON))
+    new_value: Any = Field(default=None, sa_column=Column(JSON))
+    reason: str | None = Field(default=None, max_length=MAX_MESSAGE_LENGTH)
+    observed_at: float
+    refresh_id: str | None = Field(default=None, max_length=64)
+
+
+class Observation(SQLModel, table=True):
+    """One validation ping: when, how it ended (an outcome class), HTTP status and latency."""
+
+    __table_args__ = (
+        Index("ix_observation_at", "at"),
+        Index("ix_observation_provider_key_model_id_at", "provider_key", "model_id", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    provider_key: str = Field(max_length=MAX_PROVIDER_KEY_LENGTH)
+    model_id: str = Field(max_length=MAX_TEXT_LENGTH)
+    at: float
+    outcome: str = Field(max_length=30)
+    http_status: int | None = None
+    latency_ms: float | None = None
 
 
 class ModelFact(SQLModel, table=True):

@@ -10,8 +10,11 @@ May import: every other wing; nothing imports it.
 
 from __future__ import annotations
 
+import os
 import sys
+import threading
 from collections.abc import Sequence
+from typing import NoReturn
 
 import click
 
@@ -49,7 +52,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             prog_name="provider-store",
             standalone_mode=False,
         )
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):  # click turns Ctrl-C into Abort
+            _interrupted()
         click.echo("Aborted.", err=True)
         sys.exit(EXIT_FAILED)
     except click.ClickException as exc:
@@ -59,9 +64,24 @@ def main(argv: Sequence[str] | None = None) -> None:
         click.echo(f"Error: {visible(exc)}", err=True)
         sys.exit(exit_code_for(exc))
     except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+        _interrupted()
     sys.exit(result if isinstance(result, int) else EXIT_OK)
+
+
+def _interrupted() -> NoReturn:
+    """Ctrl-C: say so and exit 130 at once.
+
+    Worker threads still waiting on a provider (a ping, a slow list) are not waited for: what
+    they would write is a transaction of its own, and a transaction the exit cuts short is
+    rolled back by the database, so nothing half-done is stored.
+    """
+    click.echo("Interrupted.", err=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    others = [t for t in threading.enumerate() if t is not threading.main_thread()]
+    if any(not t.daemon and t.is_alive() for t in others):
+        os._exit(EXIT_INTERRUPTED)  # interpreter exit would join them first
+    sys.exit(EXIT_INTERRUPTED)
 
 
 __all__ = ["cli", "main"]

@@ -171,6 +171,11 @@ SET_TTL_HELP = (
 # Top-level commands: where each lives and its one-line help (shown by --help without importing
 # the command modules; tests check it matches each command's own help).
 LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "changes": (
+        "provider_store.cli.changes",
+        "changes",
+        "Show what changed in the catalog, newest first.",
+    ),
     "db": ("provider_store.cli.db", "db", "Create and migrate the catalog's database schema."),
     "discover": (
         "provider_store.cli.discover",

@@ -6,8 +6,6 @@ terminal on stdin it refuses unless ``--yes`` is given.
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from provider_store.catalog import migrate
@@ -18,9 +16,9 @@ from provider_store.cli.app import (
     json_option,
     pass_state,
     print_json,
-    stderr,
     stdout,
 )
+from provider_store.cli.confirm import confirm_loss
 from provider_store.errors import ConfigurationError
 
 # Revision arguments such as -1 must reach the command as arguments, not as unknown options.
@@ -34,11 +32,21 @@ def db() -> None:
 
 @db.command("upgrade", context_settings=_REVISION_ARGS)
 @click.argument("revision", default="head")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Add a catalog to a database that already holds other tables (not a catalog).",
+)
 @pass_state
-def db_upgrade(state: CliState, revision: str) -> None:
-    """Upgrade the schema to REVISION (default: head; also a revision id or +N)."""
+def db_upgrade(state: CliState, revision: str, force: bool) -> None:
+    """Upgrade the schema to REVISION (default: head; also a revision id or +N).
+
+    A database that holds other tables and no catalog is refused unless --force is given.
+    """
     store = state.store(auto_migrate=False)
     current = migrate.check_known(store.engine)
+    if current is None and not force:
+        migrate.refuse_foreign(store.engine)
     migrate.resolve_revision(current, revision)
     migrate.upgrade(store.engine, revision)
     rev = migrate.current_revision(store.engine)
@@ -74,25 +82,24 @@ def db_downgrade(state: CliState, revision: str, yes: bool) -> None:
 
 
 def _confirm_loss(current: str, target: str | None, providers: int, models: int, yes: bool) -> None:
-    what = (
-        "deletes every table"
+    drops = migrate.downgrade_drops(current, target)
+    keeps = (
+        ""
         if target is None
-        else f"drops what the revisions after {target} added (columns and indexes)"
+        else f" The {providers} providers and {models} models stay, without what those hold."
     )
-    message = (
-        f"Downgrading from {current} to {target or 'base'} {what}; the catalog holds"
-        f" {providers} providers and {models} models, and that data will be lost."
+    lost = (
+        f"; the catalog holds {providers} providers and {models} models, and they will be lost."
+        if target is None
+        else "."
     )
-    if yes:
-        stderr.print(message, markup=False)
-        return
-    if not sys.stdin.isatty():
-        raise ConfigurationError(
-            f"{message} Refusing without a terminal to confirm; re-run with --yes to proceed"
-            " (export the catalog first to keep a copy)."
-        )
-    stderr.print(message, markup=False)
-    click.confirm("Downgrade anyway?", default=False, abort=True, err=True)
+    message = f"Downgrading from {current} to {target or 'base'} drops {drops}{lost}{keeps}"
+    confirm_loss(
+        message,
+        "Downgrade anyway?",
+        yes=yes,
+        keep_copy="export the catalog first to keep a copy",
+    )
 
 
 @db.command("current")
@@ -122,3 +129,23 @@ def db_history(as_json: bool) -> None:
         return
     for revision, down, message in rows:
         stdout.print(f"{down or '<base>'} -> {revision}: {message}")
+
+
+@db.command("prune")
+@json_option
+@pass_state
+def db_prune(state: CliState, as_json: bool) -> None:
+    """Delete change events and ping observations older than the retention period (90 days
+    unless set otherwise)."""
+    store = state.store()
+    report = store.prune_history()
+    days = store.retention_days()
+    if as_json:
+        print_json(
+            {"events": report.events, "observations": report.observations, "retention_days": days}
+        )
+        return
+    click.echo(
+        f"Pruned {report.events} event(s) and {report.observations} observation(s)"
+        f" older than {days} days."
+    )

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 from typing import TYPE_CHECKING, Any
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
+from provider_store.catalog.tables import utc_now
 from provider_store.cli.app import (
     CliState,
     cli,
@@ -26,12 +28,17 @@ from provider_store.cli.app import (
     stderr,
     stdout,
 )
+from provider_store.cli.changes import change_summary
 from provider_store.cli.hints import KEY_REFUSED, KEY_REJECTED_PROBLEM, NO_PROVIDERS, key_origin
 from provider_store.cli.table_layout import render_table
 from provider_store.cli.text import visible
 from provider_store.discovery.run_report import DiscoveryReport, ProgressEvent, ProviderSummary
+from provider_store.errors import ProviderStoreError
+from provider_store.history.change_event import ChangeEvent
 from provider_store.rules import EXIT_FAILED
 from provider_store.suggestions import unknown_provider
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from provider_store.resolution.manager import ProviderManager
@@ -61,6 +68,21 @@ class _Bars:
             self.progress.update(task, total=total, completed=total, status=event.summary.status)
 
 
+# The longest --deadline (a day): longer ones overflow the clocks and timeouts below.
+MAX_DEADLINE_SECONDS = 86_400.0
+
+
+def _finite_deadline(
+    _ctx: click.Context, param: click.Parameter, value: float | None
+) -> float | None:
+    """FloatRange lets NaN through (every comparison with it is false): refuse it here."""
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter(
+            f"{value} is not in the range 0<x<={MAX_DEADLINE_SECONDS:g}.", param=param
+        )
+    return value
+
+
 @cli.command()
 @click.argument("provider", required=False)
 @click.option("--force-refresh", is_flag=True, help="Ignore fresh caches and stored verdicts.")
@@ -79,11 +101,12 @@ class _Bars:
 )
 @click.option(
     "--deadline",
-    type=click.FloatRange(min=0, min_open=True),
+    type=click.FloatRange(min=0, min_open=True, max=MAX_DEADLINE_SECONDS),
+    callback=_finite_deadline,
     default=None,
     help=(
         "Give up on unfinished work after this many seconds of wall-clock time, even against a "
-        "provider that answers one byte at a time (default 300)."
+        "provider that answers one byte at a time (default 300; at most 86400)."
     ),
 )
 @json_option
@@ -126,6 +149,7 @@ def discover(
     )
     held: list[logging.LogRecord] = []
     log_handler.held = None if state.verbose else held
+    started = utc_now()
     try:
         with progress:
             report = manager.discover(
@@ -143,14 +167,46 @@ def discover(
         report = _with_stored_verdicts(report, state.store())
     refused = _refused_keys(report, manager, state.store())
     manager.close()
+    _fill_from_registries(state.store(), report)
     data = _report_dict(report, validated=not no_validate)
+    changed = _changes_since(state.store(), started, provider)
     if as_json:
+        data["changes"] = change_summary(changed)
         print_json(data)
     else:
         _print_report(report, validated=not no_validate, refused=refused)
+        if any(summary.source is not None for summary in report.providers):
+            click.echo(f"Changes: {change_summary(changed)}.")
     _show_other_warnings(held, report)
     if not report.ok:
         ctx.exit(EXIT_FAILED)
+
+
+def _fill_from_registries(store: ProviderStore, report: DiscoveryReport) -> None:
+    """Attribute registry metadata (models.dev, and the LiteLLM cost map named by
+    $PROVIDER_STORE_LITELLM) to the models of the providers whose list is current.
+    A registry that cannot be read is reported in one line; discovery's result stands."""
+    import os
+
+    from provider_store.cli.registries import LITELLM_ENV
+    from provider_store.discovery.results import Source
+
+    listed = [s.provider for s in report.providers if s.source in (Source.FRESH, Source.CACHE)]
+    if not listed:
+        return
+    try:
+        store.fill_from_registries(litellm=os.environ.get(LITELLM_ENV) or None, providers=listed)
+    except ProviderStoreError as exc:
+        click.echo(f"warning: registry metadata not updated: {visible(exc)}", err=True)
+
+
+def _changes_since(store: ProviderStore, started: float, provider: str | None) -> list[ChangeEvent]:
+    """The events this run (and any writer since it began) stored, for the summary line."""
+    try:
+        return store.changes(since=started, provider=provider, limit=None)
+    except ProviderStoreError as exc:
+        logger.warning("could not read the changes of this run: %s", exc)
+        return []
 
 
 def _with_stored_verdicts(report: DiscoveryReport, store: ProviderStore) -> DiscoveryReport:

@@ -16,14 +16,16 @@ from provider_store.cli.app import (
 )
 from provider_store.cli.hints import NO_PROVIDERS
 from provider_store.cli.table_layout import render_table
-from provider_store.cli.text import visible
+from provider_store.cli.text import iso_time, visible
 from provider_store.errors import ConfigurationError, NotFoundError
 from provider_store.model_info import METADATA_FIELDS, ModelInfo
 from provider_store.rules import EXIT_FAILED
 from provider_store.suggestions import unknown_provider
 
 if TYPE_CHECKING:  # the tables (and SQLAlchemy) are imported only when a command reads them
+    from provider_store.catalog.model_facts import Sourced
     from provider_store.catalog.records import ValidationResult
+    from provider_store.store import ProviderStore
 
 
 @cli.group()
@@ -52,6 +54,12 @@ def models() -> None:
     metavar="NAME",
     help="Only models listed with this capability (tools, vision, reasoning ...); repeatable.",
 )
+@click.option(
+    "--deprecated",
+    "only_deprecated",
+    is_flag=True,
+    help="Only models a registry says are deprecated (or will be), with the date and source.",
+)
 @json_option
 @pass_state
 def models_list(
@@ -60,6 +68,7 @@ def models_list(
     show_all: bool,
     min_context: int | None,
     capabilities: tuple[str, ...],
+    only_deprecated: bool,
     as_json: bool,
 ) -> None:
     """List valid models as provider/model (alias); --all adds the rest with verdicts.
@@ -83,6 +92,7 @@ def models_list(
     for key, config in configs.items():
         verdicts = store.load_verdicts(key) if show_all else {}
         infos = store.list_model_infos(key)
+        deprecations = _deprecations(store, key) if only_deprecated else {}
         entries = [(m, a, "valid") for m, a in config.valid_models.items()]
         if show_all:
             entries += [(m, m, "invalid") for m in config.invalid_models]
@@ -96,6 +106,8 @@ def models_list(
             info = infos.get(model_id, ModelInfo(id=model_id))
             if not _matches(info, min_context, wanted_capabilities):
                 continue
+            if only_deprecated and model_id not in deprecations:
+                continue
             row: dict[str, Any] = {
                 "provider": key,
                 "model": model_id,
@@ -107,20 +119,35 @@ def models_list(
                 row["verdict"] = verdict.verdict.value if verdict else None
                 row["verdict_reason"] = verdict.reason if verdict else None
             row.update(_metadata(info, listing=True))
+            if only_deprecated:
+                row["deprecation"] = deprecations[model_id]
             rows.append(row)
     if as_json:
         print_json(rows)
         return
     columns = ["provider", "model", "alias"] + (["status", "verdict"] if show_all else [])
+    columns += ["deprecation"] if only_deprecated else []
     cells = []
     for row in rows:
         line = [row["provider"], row["model"], row["alias"]]
         if show_all:
             line += [row["status"], row["verdict"] or "-"]
+        if only_deprecated:
+            line.append(row["deprecation"])
         cells.append(line)
     # Aliases are typed from, never cut; in --all the verdicts matter more than the aliases.
     optional = (2,) if show_all else ()
     click.echo(render_table(columns, cells, whole=(0, 1, 2), optional=optional))
+
+
+def _deprecations(store: ProviderStore, key: str) -> dict[str, str]:
+    """The models of provider ``key`` that a registry says are deprecated, with its words."""
+    from provider_store.catalog.model_facts import provider_metadata
+
+    with store.read() as session:
+        found = provider_metadata(session, key)
+    notes = {model_id: _deprecation(meta.values) for model_id, meta in found.items()}
+    return {model_id: note for model_id, note in notes.items() if note is not None}
 
 
 def _matches(info: ModelInfo, min_context: int | None, capabilities: set[str]) -> bool:
@@ -162,6 +189,9 @@ def models_show(state: CliState, model_ref: str, as_json: bool) -> None:
     else:
         status, alias = "unverified", model_id
     hand_mark = store.hand_marks(key).get(model_id)
+    from provider_store.catalog.tables import utc_now
+
+    week = store.model_stats(since=utc_now() - 7 * 86400, provider=key, model=model_id)
     data: dict[str, Any] = {
         "provider": key,
         "model": model_id,
@@ -172,21 +202,64 @@ def models_show(state: CliState, model_ref: str, as_json: bool) -> None:
         "hand_mark": hand_mark,
         "usable": status == "valid",
         "why_not_usable": _why_not_usable(key, status, verdict),
+        "last_latency_ms": week[0].as_json()["last_latency_ms"] if week else None,
+        "availability_7d": week[0].as_json()["availability"] if week else None,
         **_metadata(info, listing=False),
         "raw": dict(info.raw) or None,
     }
+    sourced = store.model_metadata(key, model_id)
+    # Each metadata value from its most trusted source: the user, the list, then a registry.
+    known = {
+        f.name: f.kind.from_column(sourced.values[f.name].value)
+        for f in METADATA_FIELDS
+        if f.name in sourced.values
+    }
+    data.update({f.name: f.to_plain(known[f.name]) for f in METADATA_FIELDS if f.name in known})
+    deprecation = _deprecation(sourced.values)
+    data["sources"] = {
+        name: {"source": s.source, "observed_at": iso_time(s.observed_at)}
+        for name, s in sourced.values.items()
+    }
+    data["registry_matches"] = sourced.matches
+    data["deprecation"] = deprecation
     if as_json:
         print_json(data)
         return
     lines = [(name, "-" if data[name] is None else str(data[name])) for name in _SHOWN_FIRST]
-    lines += [(f.name, f.shown(f.value_of(info))) for f in METADATA_FIELDS]
+    for f in METADATA_FIELDS:
+        value = known.get(f.name, f.value_of(info))
+        source = sourced.values.get(f.name)
+        lines.append((f.name, f.shown(value) + (f"  ({source.source})" if source else "")))
+    if deprecation:
+        lines.append(("deprecation", deprecation))
+    for origin, note in sorted(sourced.matches.items()):
+        lines.append((origin, f"matched by {note}" if not note.startswith("ambiguous") else note))
     width = max(len(name) for name, _text in lines)
     for name, text in lines:
         click.echo(f"{name:<{width}}  {visible(text)}")
 
 
+def _deprecation(values: dict[str, Sourced]) -> str | None:
+    """A registry's word on deprecation: ``deprecated (models.dev 1.0.398)``, or a date."""
+    flag, when = values.get("deprecated"), values.get("deprecation_date")
+    if when is not None:
+        return f"deprecated from {when.value} ({when.source})"
+    if flag is not None and flag.value:
+        return f"deprecated ({flag.source})"
+    return None
+
+
 # What ``models show`` prints before the metadata fields.
-_SHOWN_FIRST = ("provider", "model", "alias", "status", "verdict", "why_not_usable")
+_SHOWN_FIRST = (
+    "provider",
+    "model",
+    "alias",
+    "status",
+    "verdict",
+    "why_not_usable",
+    "last_latency_ms",
+    "availability_7d",
+)
 
 
 def _show_target(state: CliState, ref: str) -> tuple[str, str]:
@@ -201,7 +274,7 @@ def _show_target(state: CliState, ref: str) -> tuple[str, str]:
         return key, model_id
     except (ConfigurationError, NotFoundError):
         pass
-    config, long_name = open_manager(state).get_api_for_model_string(ref)
+    config, long_name = open_manager(state).get_api_for_model_string(ref, strict=True)
     return config.catalog_key or "", long_name
 
 
@@ -301,5 +374,6 @@ def find(ctx: click.Context, state: CliState, name: str, as_json: bool) -> None:
         ctx.exit(EXIT_FAILED)
 
 
-# The curation verbs (models alias|mark|set ...) join the models group.
+# The curation verbs (models alias|mark|set ...) and models stats join the models group.
 from provider_store.cli import curation as _curation  # noqa: E402,F401
+from provider_store.cli import model_stats as _model_stats  # noqa: E402,F401

@@ -7,7 +7,6 @@ environment, or is missing.
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 import click
@@ -27,7 +26,7 @@ from provider_store.cli.hints import (
     key_source,
 )
 from provider_store.cli.table_layout import output_width, render_table
-from provider_store.cli.text import visible
+from provider_store.cli.text import iso_time, visible
 
 # From this many columns on, ``providers list`` also shows each provider's display name.
 WIDE_LAYOUT = 120
@@ -35,13 +34,6 @@ WIDE_LAYOUT = 120
 
 # The times of ``--json``, given as ISO 8601 in UTC like every other time the CLI prints.
 _TIMES = ("fetched_at", "last_error_at", "problem_at")
-
-
-def _iso(epoch: float | None) -> str | None:
-    """``epoch`` seconds as ISO 8601 in UTC (``2026-01-31T12:00:00+00:00``), None as None."""
-    if epoch is None:
-        return None
-    return datetime.fromtimestamp(epoch, tz=UTC).isoformat(timespec="seconds")
 
 
 def _age(seconds_since: float | None) -> str:
@@ -100,7 +92,7 @@ def providers_list(state: CliState, as_json: bool) -> None:
             }
         )
     if as_json:
-        print_json([{**row, **{name: _iso(row[name]) for name in _TIMES}} for row in rows])
+        print_json([{**row, **{name: iso_time(row[name]) for name in _TIMES}} for row in rows])
         return
     if not rows:
         click.echo(NO_PROVIDERS, err=True)

@@ -9,6 +9,7 @@ other invisible controls.
 from __future__ import annotations
 
 import unicodedata
+from datetime import UTC, datetime
 
 # Control (Cc), format (Cf: bidi overrides, zero-width marks) and line/paragraph separators.
 _CONTROL_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
@@ -34,3 +35,13 @@ def visible(text: object) -> str:
     if value.isprintable():
         return value
     return "".join(_shown(char) for char in value)
+
+
+def iso_time(epoch: float | None) -> str | None:
+    """``epoch`` seconds as ISO 8601 in UTC (``2026-01-31T12:00:00+00:00``), None as None.
+
+    Every time the CLI gives in ``--json`` is written this way.
+    """
+    if epoch is None:
+        return None
+    return datetime.fromtimestamp(epoch, tz=UTC).isoformat(timespec="seconds")

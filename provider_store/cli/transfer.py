@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 
 import click
 
+from provider_store.catalog.db import os_cause
 from provider_store.cli.app import CliState, cli, json_option, pass_state, print_json, stdout
+from provider_store.cli.confirm import confirm_loss
 from provider_store.cli.text import visible
-from provider_store.errors import InvalidDocumentError
+from provider_store.errors import InvalidDocumentError, StoreError
 from provider_store.legacy.import_report import ImportReport, ProviderChange
 from provider_store.legacy.safe_yaml import MAX_FILE_BYTES
+from provider_store.rules import DEFAULT_MAX_MODELS
+
+if TYPE_CHECKING:
+    from provider_store.store import ProviderStore
+
+if TYPE_CHECKING:
+    from provider_store.store import ProviderStore
 
 # Above this many model ids of one kind, a provider's line shows a count instead of the ids.
 MAX_LISTED_MODELS = 20
@@ -23,20 +35,43 @@ MAX_LISTED_MODELS = 20
     "--replace", is_flag=True, help="Make the catalog equal to FILE (providers not in it go)."
 )
 @click.option("--dry-run", is_flag=True, help="Show what would change and write nothing.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask before --replace deletes providers.")
+@click.option(
+    "--max-models",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_MODELS,
+    show_default=True,
+    help="Refuse a file in which one provider lists more models than this.",
+)
 @json_option
 @pass_state
 def import_command(
-    state: CliState, file: Path, replace: bool, dry_run: bool, as_json: bool
+    state: CliState,
+    file: Path,
+    replace: bool,
+    dry_run: bool,
+    yes: bool,
+    max_models: int,
+    as_json: bool,
 ) -> None:
     """Import a legacy providers YAML FILE (merge by default: other providers stay).
 
     The whole file is imported in one transaction, or nothing is. Discovery caches and
     validation verdicts of providers already in the catalog are kept. FILE '-' reads
-    standard input.
+    standard input. When --replace would delete providers, it says which and asks first;
+    without a terminal on stdin (or when FILE is '-') it refuses unless --yes is given.
     """
     data = _read_stdin() if str(file) == "-" else None
     source = Path("<stdin>") if data is not None else file
-    report = state.store().import_yaml(source, replace=replace, dry_run=dry_run, data=data)
+    store = state.store()
+    if replace and not dry_run:
+        plan = store.import_yaml(
+            source, replace=True, dry_run=True, data=data, max_models=max_models
+        )
+        _confirm_removals(store, plan, yes, stdin_used=data is not None)
+    report = store.import_yaml(
+        source, replace=replace, dry_run=dry_run, data=data, max_models=max_models
+    )
     if as_json:
         print_json(report.to_dict())
         return
@@ -52,6 +87,59 @@ def _read_stdin() -> bytes:
             path="<stdin>",
         )
     return data
+
+
+def _confirm_removals(
+    store: ProviderStore, plan: ImportReport, yes: bool, *, stdin_used: bool
+) -> None:
+    """Ask before ``import --replace`` deletes providers (their models and stored keys go too).
+
+    ``stdin_used``: the document came on standard input, so there is no one to ask.
+    """
+    removed = plan.providers_removed
+    if not removed:
+        return
+    configs = store.load_configs()
+    with_keys = [key for key in removed if key in configs and configs[key].api_key]
+    models = sum(
+        len(configs[key].valid_models) + len(configs[key].invalid_models)
+        for key in removed
+        if key in configs
+    )
+    keys_note = f", {len(with_keys)} of them with a stored API key" if with_keys else ""
+    message = visible(
+        f"Replacing the catalog with {plan.path} deletes {len(removed)} provider(s) not in it"
+        f"{keys_note}: {', '.join(removed)} ({models} curated models, their discovery caches"
+        " and verdicts)."
+    )
+    confirm_loss(
+        message,
+        "Delete them?",
+        yes=yes,
+        keep_copy="export the catalog first to keep a copy, or import without --replace",
+        can_ask=not stdin_used,
+    )
+
+
+def _write_all(stream: BinaryIO, data: bytes) -> None:
+    """Write all of ``data`` and flush; a short write (a file size limit, a full disk) is
+    retried so that it raises instead of silently cutting the export."""
+    view = memoryview(data)
+    while view:
+        written = stream.write(view)
+        if not written:
+            raise OSError(errno.ENOSPC, "nothing could be written")
+        view = view[written:]
+    stream.flush()
+
+
+def _discard_stdout() -> None:
+    """Point standard output at /dev/null, dropping what is still buffered for it."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    finally:
+        os.close(devnull)
 
 
 def print_report(report: ImportReport) -> None:
@@ -113,21 +201,54 @@ def _change_lines(change: ProviderChange) -> list[str]:
     is_flag=True,
     help="Also write model_metadata: what each provider lists about its valid/invalid models.",
 )
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(["legacy", "litellm"]),
+    default="legacy",
+    show_default=True,
+    help="litellm: a LiteLLM proxy config (model_list), keys as os.environ/VARIABLE.",
+)
 @pass_state
-def export_command(state: CliState, file: str, redact_keys: bool, with_metadata: bool) -> None:
+def export_command(
+    state: CliState, file: str, redact_keys: bool, with_metadata: bool, file_format: str
+) -> None:
     """Write the catalog as a legacy providers YAML FILE ('-' for standard output).
 
     The file is replaced atomically; it gets mode 0600 when it contains API keys. Keys that
     come from environment variables (e.g. OPEN_ROUTER_API_KEY) are never written. Without
     --with-metadata the file has the legacy layout (plus kind/options where a provider is not
-    the default).
+    the default). --format litellm writes a LiteLLM proxy config instead: one model_list entry
+    per valid model, with its metadata; it never holds a key.
     """
     store = state.store()
+    if file_format == "litellm":
+        _export_litellm(store, file)
+        return
     if file == "-":
-        stream = sys.stdout.buffer
-        stream.write(store.export_yaml_bytes(redact_keys=redact_keys, with_metadata=with_metadata))
-        stream.flush()
+        data = store.export_yaml_bytes(redact_keys=redact_keys, with_metadata=with_metadata)
+        try:
+            _write_all(sys.stdout.buffer, data)
+        except OSError as exc:
+            _discard_stdout()  # the interpreter's own flush at exit must not fail again
+            raise StoreError(
+                f"Cannot write the export to standard output: {os_cause(exc)}"
+            ) from exc
         return
     size = store.export_yaml(file, redact_keys=redact_keys, with_metadata=with_metadata)
     count = len(store.provider_keys())
     stdout.print(f"Exported {count} providers to {file} ({size:,} bytes).", markup=False)
+
+
+def _export_litellm(store: ProviderStore, file: str) -> None:
+    """Write the LiteLLM proxy config of the catalog to ``file`` ('-': standard output)."""
+    from provider_store.legacy.exporter import write_atomic
+    from provider_store.legacy.litellm_config import litellm_config_bytes
+
+    data = litellm_config_bytes(store)
+    if file == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    write_atomic(Path(file), data, private=False)
+    stdout.print(f"Exported a LiteLLM proxy config to {file} ({len(data):,} bytes).", markup=False)

@@ -30,7 +30,6 @@ failed write is a failure: the result carries a :class:`~provider_store.errors.C
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -58,6 +57,7 @@ logger = logging.getLogger(__name__)
 
 EMPTY_LIST_TAG = "EmptyModelList"
 DEFAULT_POLL_INTERVAL = 0.075
+MAX_POLL_FACTOR = 4  # a waiting poll interval grows up to 4 x poll_interval (0.3 s by default)
 
 Models = list[dict[str, Any]]
 
@@ -217,8 +217,11 @@ class StoreBackend:
     def claim(self, *, serve_stale: bool) -> Step:
         """Take the lease, or learn what to serve instead (see the module doc)."""
         holder = leases.new_holder_id()
-        # Counted polls, not a clock: the bound holds even under a frozen test clock.
-        polls_left = max(1, math.ceil(self.wait_seconds / self.poll_interval))
+        # Counted sleeps, not a clock: the bound holds even under a frozen test clock. A poll
+        # reads four small columns; the interval grows to MAX_POLL_FACTOR times the first one
+        # while nothing changes, so a long wait costs little CPU.
+        patience = max(self.poll_interval, self.wait_seconds)
+        interval = self.poll_interval
         while True:
             with self.store.transaction() as session:
                 state = cache_rows.read_cache(session, self.key)
@@ -237,19 +240,22 @@ class StoreBackend:
                 return Step(state, result=served(state, now))
             landed = (state.fetched_at, state.last_error_at)
             while True:
-                if polls_left <= 0:
+                if patience <= 0:
                     logger.warning(
                         "refresh of %s by another process did not finish within %.1f s; fetching",
                         self.key,
                         self.wait_seconds,
                     )
                     return Step(state)
-                time.sleep(self.poll_interval)
-                polls_left -= 1
+                interval = min(interval, patience)
+                time.sleep(interval)
+                patience -= interval
+                interval = min(interval * 1.5, self.poll_interval * MAX_POLL_FACTOR)
                 with self.store.read() as session:
-                    state = cache_rows.read_cache(session, self.key)
-                    holding = leases.current_holder(session, self.key)
-                if (state.fetched_at, state.last_error_at) != landed:
+                    holding, marks = leases.landing_marks(session, self.key)
+                    if marks != landed:  # a result landed: read the list, once
+                        state = cache_rows.read_cache(session, self.key)
+                if marks != landed:
                     return Step(state, result=served(state, utc_now()))
                 if holding is None:
                     break  # released without a result, or expired: try to take it

@@ -15,6 +15,7 @@ import uuid
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
+from provider_store.catalog.cache_rows import PROVIDER_TABLE
 from provider_store.catalog.change_marker import NOT_A_CHANGE
 from provider_store.catalog.tables import Provider, utc_now
 
@@ -77,3 +78,26 @@ def current_holder(session: Session, provider_key: str, *, now: float | None = N
     if holder is None or expires_at is None or expires_at <= at:
         return None
     return holder
+
+
+def landing_marks(
+    session: Session, provider_key: str, *, now: float | None = None
+) -> tuple[str | None, tuple[float | None, float | None]]:
+    """A cheap poll: who holds an unexpired lease, and when a list or an error last landed.
+
+    Reads four small columns, never the cached list: a waiting process calls this every few
+    milliseconds and reads the list once, when ``(fetched_at, last_error_at)`` changes.
+    """
+    at = utc_now() if now is None else now
+    p = PROVIDER_TABLE.c  # Core columns: no ORM entity work on a path polled this often
+    row = session.execute(
+        select(p.lease_holder, p.lease_expires_at, p.models_fetched_at, p.last_error_at).where(
+            p.key == provider_key
+        )
+    ).first()
+    if row is None:
+        return None, (None, None)
+    holder, expires_at, fetched_at, error_at = row
+    if holder is None or expires_at is None or expires_at <= at:
+        holder = None
+    return holder, (fetched_at, error_at)

@@ -27,6 +27,11 @@ Rules (see :func:`run_discovery`):
 - A failed write (cache, verdicts, curated lists) fails the provider, or the run.
 - Providers without an API key are skipped with a message naming the variable to set; when every
   targeted provider was skipped the run is not ok.
+
+Why this module is long: the run's rules (bounds, the deadline, what a failed provider keeps,
+when verdicts and curated lists are written) are one protocol across threads; split apart, each
+part would need the others' locks and futures. The pure parts live elsewhere (run_report.py,
+verdicts.py, save_listing.py).
 """
 
 from __future__ import annotations
@@ -55,6 +60,7 @@ from provider_store.discovery.run_report import (
     ProviderSummary,
 )
 from provider_store.errors import MissingKeyError, NotFoundError, ProviderStoreError
+from provider_store.history.ping_history import record_verdict_history
 from provider_store.provider_config import ProviderConfig
 from provider_store.providers.deadline import deadline_scope
 from provider_store.suggestions import unknown_provider
@@ -110,6 +116,7 @@ class _Outcome:
     seconds: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
     closed: bool = False
+    interrupted: bool = False  # Ctrl-C: the worker stores nothing more
 
 
 @dataclass(frozen=True)
@@ -235,8 +242,15 @@ def _safe(progress: ProgressCallback | None) -> ProgressCallback:
             return
         try:
             progress(event)
-        except Exception:  # noqa: BLE001 - a display problem must not fail discovery
-            logger.exception("progress callback failed for %s", event.provider)
+        except Exception as exc:  # noqa: BLE001 - a display problem must not fail discovery
+            # One line; the traceback only when debug logging is on (the CLI's -vv).
+            logger.warning(
+                "progress callback failed for %s: %s: %s",
+                event.provider,
+                type(exc).__name__,
+                exc,
+                exc_info=logger.isEnabledFor(logging.DEBUG),
+            )
 
     return notify
 
@@ -269,7 +283,13 @@ def _run_network(
             for key in keys
         }
         # Workers stop waiting at the deadline themselves; the grace lets them hand in results.
-        wait(futures, timeout=max(0.0, deadline_at - time.perf_counter()) + _GRACE)
+        try:
+            wait(futures, timeout=max(0.0, deadline_at - time.perf_counter()) + _GRACE)
+        except KeyboardInterrupt:
+            for outcome in outcomes.values():
+                with outcome.lock:
+                    outcome.closed = outcome.interrupted = True  # workers write nothing more
+            raise
         for outcome in outcomes.values():
             with outcome.lock:
                 outcome.closed = True  # late results from here on are dropped
@@ -351,6 +371,9 @@ def _one_provider(config: ProviderConfig, outcome: _Outcome, work: _Work) -> Non
         return
     elif todo:
         verdicts = _ping_all(config, outcome, todo, work, _proven(result))
+        with outcome.lock:
+            if outcome.interrupted:
+                return
         _record_verdicts(outcome, verdicts, work.store)
     with outcome.lock:
         if not outcome.closed:
@@ -385,6 +408,7 @@ def _record_verdicts(
     problems = [v.problem for v in fresh if v.problem is not None]
     try:
         with store.transaction() as session:
+            record_verdict_history(session, outcome.key, fresh)  # events + observations
             store.record_verdicts(outcome.key, fresh, session=session)
             if problems:
                 store.set_problem(outcome.key, problems[0], session=session)

@@ -7,6 +7,9 @@ on the configs it holds), so a new process answers from the database while the c
 A config without a catalog key (a loose legacy config), or a service without a store, keeps the
 legacy in-memory cache, the config's ``list_cache``.
 
+Why this module is long: one service answers both legacy calls and their new forms, and each
+read passes through the cache policy, stale-while-revalidate and the missing-key rule here.
+
 Rules where the issue left a choice:
 
 - **Freshness** (legacy rule): a cache is fresh when its list is non-empty and younger than the
@@ -74,11 +77,13 @@ from provider_store.errors import (
     OptionsError,
     ProviderStoreError,
 )
+from provider_store.history.ping_history import record_verdict_history
 from provider_store.provider_config import ProviderConfig
 from provider_store.providers.base import ConnectionOptions, ProviderKind
 from provider_store.providers.client import ProviderClient, scrub
-from provider_store.providers.http_responses import parse_retry_after
+from provider_store.providers.http_responses import parse_retry_after, safe_url
 from provider_store.providers.kinds import kind_for
+from provider_store.providers.list_pages import without_key_echoes
 from provider_store.providers.ping import PingStyle, run_ping
 from provider_store.rules import (
     base_url_problem,
@@ -286,7 +291,8 @@ class ModelDiscoveryService:
         api_key = self._api_key(config)
         try:
             kind, options = self._kind(config)
-            return kind.list_models(config.base_api_url, api_key, options)
+            listed = kind.list_models(config.base_api_url, api_key, options)
+            return without_key_echoes(safe_url(config.base_api_url), listed, api_key)
         except DiscoveryError as exc:
             error = exc
         except Exception as exc:  # noqa: BLE001 - discovery never raises to its caller
@@ -336,6 +342,7 @@ class ModelDiscoveryService:
             return ValidationResult(model, Verdict.INCONCLUSIVE, str(missing), utc_now())
         api_key = self._api_key(config)
         style = PingStyle.decode(previous.ping_style if previous is not None else None)
+        ping_started = time.perf_counter()
         try:
             kind, options = self._kind(config)
             outcome = run_ping(
@@ -357,6 +364,7 @@ class ModelDiscoveryService:
         except Exception as exc:  # noqa: BLE001 - validation never raises to its caller
             judgement = Judgement(Verdict.INCONCLUSIVE, f"unexpected {exc.__class__.__name__}")
             ping_style = None
+        latency_ms = (time.perf_counter() - ping_started) * 1000.0
         problem = scrub(judgement.problem, api_key) if judgement.problem else None
         result = ValidationResult(
             model,
@@ -365,6 +373,7 @@ class ModelDiscoveryService:
             utc_now(),
             ping_style=ping_style,
             problem=problem,
+            latency_ms=latency_ms,
         )
         logger.debug(
             "ping %s model %s: %s (%s)", key or config.name, model, result.verdict, result.reason
@@ -377,6 +386,7 @@ class ModelDiscoveryService:
     def _record(store: CatalogStore, key: str, result: ValidationResult) -> None:
         """Store a verdict, and the provider problem it revealed or cleared, in one transaction."""
         with store.transaction() as session:
+            record_verdict_history(session, key, [result])  # events + observation, same txn
             store.record_verdicts(key, [result], session=session)
             if result.problem is not None:
                 store.set_problem(key, result.problem, at=result.checked_at, session=session)

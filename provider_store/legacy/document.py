@@ -35,6 +35,10 @@ in USD per million tokens, ``capabilities: [tools]`` ...), each checked as its k
 Safety checks (size, encoding, duplicate keys, alias bombs, nesting depth) are those of
 :mod:`~safe_yaml`; every error is an :class:`InvalidDocumentError` naming the file,
 line, column and field.
+
+Why this module is long: it is the one parser of one document format, with a precise error for
+every field at its line and column; the shared rules it applies live in ``rules/`` and
+``model_info.py``, the YAML safety in ``safe_yaml.py``.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from provider_store.errors import InvalidDocumentError
+from provider_store.legacy.model_cap import check_model_counts, too_many_models
 from provider_store.legacy.safe_yaml import (
     MAX_ALIAS_EXPANSION,
     MAX_DEPTH,
@@ -67,6 +72,7 @@ from provider_store.legacy.safe_yaml import (
 from provider_store.model_info import METADATA_FIELDS, MetadataField, metadata_field
 from provider_store.rules import (
     DEFAULT_KIND,
+    DEFAULT_MAX_MODELS,
     check_provider_settings,
     provider_key_problem,
 )
@@ -181,15 +187,23 @@ def dump_data(data: dict[str, Any]) -> bytes:
     return out
 
 
-def load_path(path: str | Path) -> LegacyDocument:
+def load_path(path: str | Path, *, max_models: int = DEFAULT_MAX_MODELS) -> LegacyDocument:
     """Read and validate the legacy document at ``path``."""
-    return parse_bytes(read_capped(path), source=str(path))
+    return parse_bytes(read_capped(path), source=str(path), max_models=max_models)
 
 
-def parse_bytes(data: bytes, *, source: str = "<input>") -> LegacyDocument:
-    """Validate ``data`` (UTF-8 YAML) as a legacy document; raise InvalidDocumentError if bad."""
+def parse_bytes(
+    data: bytes, *, source: str = "<input>", max_models: int = DEFAULT_MAX_MODELS
+) -> LegacyDocument:
+    """Validate ``data`` (UTF-8 YAML) as a legacy document; raise InvalidDocumentError if bad.
+
+    A provider listing more than ``max_models`` models is refused before the document is
+    composed (see :mod:`~provider_store.legacy.model_cap`).
+    """
     check_bytes(data, source)
+    check_model_counts(data, source, max_models)
     loader = _Loader(data, source)
+    loader.max_models = max_models
     try:
         return loader.document()
     except yaml.YAMLError as exc:
@@ -220,6 +234,8 @@ def _unknown_metadata_field(name: str) -> str:
 
 class _Loader(NodeLoader):
     """Builds a LegacyDocument from the composed nodes, checking each field of each provider."""
+
+    max_models = DEFAULT_MAX_MODELS
 
     def document(self) -> LegacyDocument:
         root = self.compose_root()
@@ -300,6 +316,8 @@ class _Loader(NodeLoader):
             [] if invalid_node is None
             else self._invalid_models(invalid_node, join(base, "invalid_models"), valid)
         )  # fmt: skip
+        if len(valid) + len(invalid) > self.max_models:  # aliases and merge keys included
+            raise self._error(too_many_models(key, self.max_models), node, base)
         metadata_node = fields.get("model_metadata")
         return LegacyProvider(
             kind=checked_kind,

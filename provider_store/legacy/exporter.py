@@ -7,6 +7,7 @@ time only, so they never reach the database or an export.
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import tempfile
@@ -15,8 +16,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Table, select
 
+from provider_store.catalog.db import os_cause
 from provider_store.catalog.tables import CatalogMeta, Model, ModelStatus, Provider
-from provider_store.errors import InvalidDocumentError
+from provider_store.errors import InvalidDocumentError, ProviderStoreError, StoreError
 from provider_store.legacy.document import LegacyDocument, LegacyProvider, dump_document
 from provider_store.legacy.importer import TOP_LEVEL_EXTRA_KEY
 from provider_store.legacy.metadata_section import export_metadata
@@ -119,7 +121,7 @@ def write_atomic(path: Path, data: bytes, *, private: bool) -> None:
             prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=directory
         )
     except OSError as exc:
-        raise InvalidDocumentError(f"cannot write: {exc.strerror or exc}", path=path) from exc
+        raise write_error(path, exc) from exc
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -130,7 +132,7 @@ def write_atomic(path: Path, data: bytes, *, private: bool) -> None:
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(temp_name)
-        raise InvalidDocumentError(f"cannot write: {exc.strerror or exc}", path=path) from exc
+        raise write_error(path, exc) from exc
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temp_name)
@@ -141,6 +143,19 @@ def write_atomic(path: Path, data: bytes, *, private: bool) -> None:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+# A write that fails for these reasons was pointed at the wrong place: bad input (exit 2).
+# Any other failure (disk full, I/O error, permission) is an operation failure (exit 1).
+_BAD_PLACE = (errno.ENOENT, errno.ENOTDIR, errno.EISDIR)
+
+
+def write_error(path: Path | str, exc: OSError) -> ProviderStoreError:
+    """The error for a failed export write: InvalidDocumentError for a missing directory or a
+    directory given as the file, else StoreError; both name ``path`` and the cause."""
+    if exc.errno in _BAD_PLACE:
+        return InvalidDocumentError(f"cannot write: {os_cause(exc)}", path=path)
+    return StoreError(f"Cannot write {path}: {os_cause(exc)}")
 
 
 def remove_stale_temp_files(path: Path) -> list[Path]:

@@ -36,6 +36,7 @@ from provider_store.errors import InvalidDocumentError
 from provider_store.legacy import metadata_section
 from provider_store.legacy.document import LegacyDocument, LegacyProvider, load_path, parse_bytes
 from provider_store.legacy.import_report import ImportReport, ProviderChange
+from provider_store.rules import DEFAULT_MAX_MODELS
 
 if TYPE_CHECKING:
     from provider_store.catalog.catalog_store import CatalogStore as ProviderStore
@@ -65,9 +66,17 @@ def import_yaml(
     replace: bool = False,
     dry_run: bool = False,
     data: bytes | None = None,
+    max_models: int = DEFAULT_MAX_MODELS,
 ) -> ImportReport:
-    """Import the legacy document at ``path`` (or ``data``, named ``path``) in one transaction."""
-    document = load_path(path) if data is None else parse_bytes(data, source=str(path))
+    """Import the legacy document at ``path`` (or ``data``, named ``path``) in one transaction.
+
+    A provider listing more than ``max_models`` models refuses the whole file.
+    """
+    document = (
+        load_path(path, max_models=max_models)
+        if data is None
+        else parse_bytes(data, source=str(path), max_models=max_models)
+    )
     _check_lengths(document)
     report = ImportReport(
         path=str(path),

@@ -20,7 +20,7 @@ import requests
 from provider_store.errors import BadResponseError, ProviderConnectionError, ProviderHTTPError
 
 _MESSAGE_LIMIT = 300
-_KEY_RUN = 8  # this many consecutive characters of a key are masked wherever they appear
+KEY_RUN = 8  # this many consecutive characters of a key are masked wherever they appear
 
 __all__ = [
     "error_hint",
@@ -45,7 +45,7 @@ def scrub(text: str, secret: str | None) -> str:
     """
     if not secret or not text:
         return text
-    if len(secret) < _KEY_RUN:
+    if len(secret) < KEY_RUN:
         return text.replace(secret, "***")
     starts = [match.start() for match in _key_runs(secret).finditer(text)]
     if not starts:
@@ -56,14 +56,14 @@ def scrub(text: str, secret: str | None) -> str:
         if start > end:  # neither overlapping nor touching the previous region: a new one
             pieces.append(text[max(end, 0) : start])
             pieces.append("***")
-        end = max(end, start + _KEY_RUN)
+        end = max(end, start + KEY_RUN)
     pieces.append(text[end:])
     return "".join(pieces)
 
 
 def _key_runs(secret: str) -> re.Pattern[str]:
     """Matches (empty, by lookahead) where any 8 consecutive characters of ``secret`` begin."""
-    runs = {secret[i : i + _KEY_RUN] for i in range(len(secret) - _KEY_RUN + 1)}
+    runs = {secret[i : i + KEY_RUN] for i in range(len(secret) - KEY_RUN + 1)}
     return re.compile("(?=" + "|".join(re.escape(run) for run in sorted(runs)) + ")")
 
 

@@ -18,14 +18,17 @@ a partial list is never returned as complete.
 
 Hostile ids are skipped, counted and logged once per list, never stored: an empty id, one longer
 than :data:`~provider_store.rules.MAX_TEXT_LENGTH` characters, or one holding a control character
-(NUL included), a lone surrogate or U+FFFE/U+FFFF. What discovery stores therefore always exports
-to YAML and imports again. A later duplicate of an id already listed is dropped. Strings elsewhere
-in a kept item lose NUL and lone surrogates (replaced by U+FFFD) so every item can be stored on
-every backend.
+(NUL included), a lone surrogate or U+FFFE/U+FFFF; so is an id holding the API key, or any run of 8
+or more of its characters (:func:`without_key_echoes`, which also masks such runs in the item's
+other strings before anything is stored). What discovery stores therefore always exports to YAML
+and imports again. A later duplicate of an id already listed is dropped. Strings elsewhere in a
+kept item lose NUL and lone surrogates (replaced by U+FFFD) so every item can be stored on every
+backend.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import unicodedata
@@ -34,9 +37,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from provider_store.errors import BadResponseError, NotAListError
-from provider_store.providers.http_responses import safe_url
+from provider_store.providers.http_responses import KEY_RUN, safe_url, scrub
 from provider_store.providers.list_body import LIST_KEYS, NOT_JSON, scan_list_body
-from provider_store.rules import MAX_TEXT_LENGTH
+from provider_store.rules import DEFAULT_MAX_MODELS, MAX_TEXT_LENGTH
 
 logger = logging.getLogger(__name__)
 
@@ -49,9 +52,9 @@ __all__ = [
     "collect_pages",
     "parse_page",
     "unusable_id_reason",
+    "without_key_echoes",
 ]
 
-DEFAULT_MAX_MODELS = 20_000
 DEFAULT_MAX_PAGES = 500
 DEFAULT_PAGE_LIMIT = 1000
 ID_FIELDS = ("model_id", "name", "model", "key")
@@ -96,6 +99,51 @@ def unusable_id_reason(model_id: str) -> str | None:
         if char in _NONCHARACTERS:
             return "holds a non-character"
     return None
+
+
+def without_key_echoes(
+    where: str, items: list[dict[str, Any]], secret: str | None
+) -> list[dict[str, Any]]:
+    """``items`` without those whose id holds ``secret`` (or a run of 8+ of its characters),
+    and with such runs in every other string (keys and values) masked as ``***``.
+
+    A provider that echoes the key it was sent must not get it stored, printed or exported.
+    Keys shorter than 8 characters are left alone (too short to tell from ordinary text).
+    Costs one scan of the encoded list when nothing echoes the key.
+    """
+    if not secret or len(secret) < KEY_RUN or not items:
+        return items
+    runs = {secret[i : i + KEY_RUN] for i in range(len(secret) - KEY_RUN + 1)}
+    blob = json.dumps(items, ensure_ascii=False)
+    if json.dumps(secret, ensure_ascii=False)[1:-1] == secret and not any(
+        run in blob for run in runs
+    ):
+        return items
+    kept: list[dict[str, Any]] = []
+    skipped = 0
+    for item in items:
+        model_id = item.get("id")
+        if isinstance(model_id, str) and any(run in model_id for run in runs):
+            skipped += 1
+            continue
+        kept.append(_scrubbed(item, secret))
+    if skipped:
+        logger.warning(
+            "%s: skipped %d listed model(s) whose id holds the API key; masked it elsewhere",
+            where,
+            skipped,
+        )
+    return kept
+
+
+def _scrubbed(value: Any, secret: str) -> Any:
+    if isinstance(value, str):
+        return scrub(value, secret)
+    if isinstance(value, dict):
+        return {_scrubbed(k, secret): _scrubbed(v, secret) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrubbed(v, secret) for v in value]
+    return value
 
 
 def parse_page(

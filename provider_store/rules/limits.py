@@ -6,6 +6,7 @@ from provider_store.errors import InvalidDocumentError
 
 __all__ = [
     "DEFAULT_CACHE_TTL",
+    "DEFAULT_MAX_MODELS",
     "DEFAULT_STALE_WHILE_REVALIDATE_TTLS",
     "EXIT_BAD_INPUT",
     "EXIT_FAILED",
@@ -22,6 +23,9 @@ __all__ = [
 
 # How long a provider's discovered model list stays fresh, in seconds (the legacy 5 minutes).
 DEFAULT_CACHE_TTL = 300
+# The most models one provider may hold, from discovery (a longer list fails) or from a legacy
+# YAML import (refused); the provider option ``max_models`` and ``import --max-models`` raise it.
+DEFAULT_MAX_MODELS = 20_000
 # The longest cache TTL: the largest value a 32-bit integer column holds on every backend
 # (PostgreSQL INTEGER; SQLite would take more, but both must agree), about 68 years.
 MAX_CACHE_TTL = 2**31 - 1

@@ -1,0 +1,223 @@
+"""Helpers shared by the test modules (the fixtures built on them live in ``conftest.py``).
+
+- :func:`run_cli` runs the ``provider-store`` command in-process and returns what a user sees.
+- :func:`copy_private` copies a database file as the library creates one: readable by its owner
+  only.
+- :class:`PostgresSchemas` hands out migrated PostgreSQL schemas from a pool, emptied between
+  tests, so that a test does not pay for a migration.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from pathlib import Path
+
+import pytest
+from pg_schema import create_schema, drop_schema
+from sqlalchemy import Connection, Engine, create_engine, text
+
+from provider_store.catalog.db import PRIVATE_FILE_MODE
+from provider_store.cli import main
+
+# The key the shared fake provider requires and the shared stored provider sends.
+FAKE_KEY = "sk-fake-0123456789"
+
+
+def run_cli(capsys: pytest.CaptureFixture[str] | None, *args: str) -> tuple[int, str, str]:
+    """Run the CLI in-process with ``args``; return (exit code, stdout, stderr).
+
+    Output printed before the call is discarded, so the strings hold this command's output only.
+    Without ``capsys`` (in a helper that has no fixtures) the output is captured here.
+    """
+    if capsys is None:
+        out_buffer, err_buffer = io.StringIO(), io.StringIO()
+        with redirect_stdout(out_buffer), redirect_stderr(err_buffer):
+            code = _exit_code(args)
+        return code, out_buffer.getvalue(), err_buffer.getvalue()
+    capsys.readouterr()
+    code = _exit_code(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _exit_code(args: tuple[str, ...]) -> int:
+    with pytest.raises(SystemExit) as exited:
+        main(list(args))
+    code = exited.value.code
+    if code is None:
+        return 0
+    return code if isinstance(code, int) else 1
+
+
+def copy_private(source: Path, target: Path) -> None:
+    """Copy the file ``source`` to the new file ``target`` with mode 0600 whatever the umask."""
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+    try:
+        os.fchmod(fd, PRIVATE_FILE_MODE)
+        with open(source, "rb") as src, os.fdopen(fd, "wb", closefd=False) as dst:
+            shutil.copyfileobj(src, dst)
+    finally:
+        os.close(fd)
+
+
+class PostgresSchemas:
+    """Migrated schemas on one PostgreSQL server, reused across tests.
+
+    :meth:`lease` yields the URL of a schema at the head revision with every table empty and
+    every sequence restarted, as a newly migrated schema is. A schema comes back to the pool
+    only when it is still at head afterwards; one a test left otherwise (downgraded, altered,
+    locked) is dropped. :meth:`close` drops them all.
+    """
+
+    def __init__(self, server_url: str, prefix: str = "ps_pool") -> None:
+        self.server_url = server_url
+        self.prefix = prefix
+        self._free: list[tuple[str, str]] = []
+        self._all: list[str] = []
+        self._shape: frozenset[str] | None = None  # what a newly migrated schema holds
+        self._engine: Engine = create_engine(server_url, pool_size=1, max_overflow=0)
+
+    @contextmanager
+    def lease(self) -> Iterator[str]:
+        """A migrated, empty schema's URL for the duration of the block."""
+        url, schema = self._free.pop() if self._free else self._new()
+        try:
+            yield url
+        finally:
+            if self._reset(schema):
+                self._free.append((url, schema))
+            else:
+                self._drop(schema)
+
+    def close(self) -> None:
+        """Drop every schema this pool made."""
+        for schema in list(self._all):
+            self._drop(schema)
+        self._engine.dispose()
+
+    def _new(self) -> tuple[str, str]:
+        from provider_store import ProviderStore
+
+        url, schema = create_schema(self.server_url, self.prefix)
+        self._all.append(schema)
+        ProviderStore(url).close()
+        if self._shape is None:
+            with self._engine.connect() as conn:
+                self._shape = _shape(conn, schema)
+        return url, schema
+
+    def _reset(self, schema: str) -> bool:
+        """Empty the schema's tables; False when it is no longer a clean head schema."""
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(text("SET LOCAL lock_timeout = '5s'"))
+                if _shape(conn, schema) != self._shape:
+                    return False  # a trigger, a function, a table or a revision was changed
+                tables = [
+                    name.split(":")[1]
+                    for name in self._shape or ()
+                    if name.startswith("table:") and name != "table:alembic_version"
+                ]
+                names = ", ".join(f'"{schema}"."{table}"' for table in sorted(tables))
+                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        except Exception:  # noqa: BLE001 - any doubt: do not reuse the schema
+            return False
+        return True
+
+    def _drop(self, schema: str) -> None:
+        drop_schema(self.server_url, schema)
+        if schema in self._all:
+            self._all.remove(schema)
+
+
+# Everything in a schema that a test could change besides rows: relations (tables, indexes,
+# sequences, views), columns, constraints, triggers, functions, and the revision.
+_SHAPE_QUERY = """
+SELECT 'table:' || tablename FROM pg_tables WHERE schemaname = :s
+UNION ALL
+SELECT 'rel:' || c.relname || ':' || c.relkind::text FROM pg_class c
+    JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = :s
+UNION ALL
+SELECT 'col:' || table_name || '.' || column_name || ':' || data_type || ':'
+    || is_nullable || ':' || coalesce(column_default, '')
+    FROM information_schema.columns WHERE table_schema = :s
+UNION ALL
+SELECT 'con:' || c.conname || ':' || pg_get_constraintdef(c.oid) FROM pg_constraint c
+    JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = :s
+UNION ALL
+SELECT 'trigger:' || t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+    JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = :s AND NOT t.tgisinternal
+UNION ALL
+SELECT 'function:' || p.proname FROM pg_proc p
+    JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = :s
+"""
+
+
+def _shape(conn: Connection, schema: str) -> frozenset[str]:
+    """The schema's objects (names freed of the schema's own name) and its revision."""
+    rows = conn.execute(text(_SHAPE_QUERY), {"s": schema}).scalars()
+    shape = {str(row).replace(f'"{schema}".', "").replace(f"{schema}.", "") for row in rows}
+    if "table:alembic_version" in shape:
+        versions = conn.execute(text(f'SELECT version_num FROM "{schema}".alembic_version'))
+        shape |= {f"revision:{version}" for version in versions.scalars()}
+    return frozenset(shape)
+
+
+# Prepended to the scripts of run_together (which may use sys and time): wait_for_start() is the
+# barrier across processes.
+_BARRIER = """\
+import sys
+import time
+
+
+def wait_for_start():
+    sys.stdout.write("ready\\n")
+    sys.stdout.flush()
+    time.sleep(max(0.0, float(sys.stdin.readline()) - time.time()))
+"""
+
+
+def run_together(script: str, argvs: list[list[str]], timeout: float = 60) -> list[tuple[int, str]]:
+    """Run the Python ``script`` once per argument list, in as many processes; return each one's
+    (exit code, stdout after the barrier) with stderr appended to the output of a failure.
+
+    Each process calls ``wait_for_start()`` when it is ready to race (after its imports); all
+    of them are released at one instant once every process is waiting.
+    """
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _BARRIER + script, *argv],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for argv in argvs
+    ]
+    try:
+        for proc in procs:
+            assert proc.stdout is not None
+            line = proc.stdout.readline()
+            assert line == "ready\n", line + (proc.stderr.read() if proc.stderr else "")
+        start_at = time.time() + 0.1
+        for proc in procs:
+            assert proc.stdin is not None
+            proc.stdin.write(f"{start_at}\n")
+            proc.stdin.flush()
+        results = []
+        for proc in procs:
+            out, err = proc.communicate(timeout=timeout)
+            results.append((proc.returncode, out if proc.returncode == 0 else out + err))
+        return results
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
