@@ -10,8 +10,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from provider_store import ProviderConfig, ProviderStore
 from provider_store.testing import FakeProvider
+
+# These tests start other processes: make test-quick leaves them out.
+pytestmark = pytest.mark.slow
 
 KEY = "sk-test-history-process-01"
 

@@ -11,12 +11,17 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from provider_store import ProviderConfig, ProviderManager, ProviderStore
 from provider_store.catalog.change_marker import ChangeWatch
 from provider_store.discovery import leases
 
 sys.path.insert(0, str(Path(__file__).parent))
 from freshness_worker import WORKER  # noqa: E402
+
+# These tests start other processes: make test-quick leaves them out.
+pytestmark = pytest.mark.slow
 
 
 def other_process(*args: str) -> float:

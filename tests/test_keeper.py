@@ -17,6 +17,9 @@ from provider_store import ProviderConfig, ProviderStore
 from provider_store.discovery.keeper import parse_duration
 from provider_store.testing import FakeProvider
 
+# These tests start other processes: make test-quick leaves them out.
+pytestmark = pytest.mark.slow
+
 KEY = "sk-keeper-0123456789"
 
 

@@ -29,6 +29,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 from concurrency_worker import run_together  # noqa: E402
 from freshness_worker import WORKER  # noqa: E402
 
+# These tests start other processes: make test-quick leaves them out.
+pytestmark = pytest.mark.slow
+
 KEY = "sk-swr-0123456789"
 OLD = [{"id": "old-a"}, {"id": "old-b"}]
 

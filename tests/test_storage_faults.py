@@ -120,6 +120,7 @@ def test_discovery_into_a_catalog_gone_from_its_path_is_not_reported_saved(
         store.close()
 
 
+@pytest.mark.slow
 def test_cli_discover_with_the_catalog_deleted_during_the_fetch_exits_1(tmp_path: Path) -> None:
     path = tmp_path / "catalog.db"
     with FakeProvider([f"m{i}" for i in range(2_000)], latency=1.5) as fake:
@@ -456,6 +457,7 @@ def test_import_cap_counts_flow_lists_and_aliases(tmp_path: Path) -> None:
 # -- item 15: Ctrl-C during discover -------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_ctrl_c_during_discover_exits_130_at_once_keeping_finished_verdicts(
     tmp_path: Path,
 ) -> None:
