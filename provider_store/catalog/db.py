@@ -6,7 +6,9 @@ import errno
 import logging
 import os
 import re
+import sqlite3
 import stat
+import time
 import weakref
 from pathlib import Path
 from typing import Any
@@ -158,9 +160,9 @@ def _build_sqlite_engine(parsed: URL, **kwargs: Any) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
-            if path is not None:
-                cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            if path is not None:
+                _enter_wal(cursor)
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
         finally:
@@ -176,6 +178,26 @@ def _build_sqlite_engine(parsed: URL, **kwargs: Any) -> Engine:
             _check_same_file(conn, path)
 
     return engine
+
+
+def _enter_wal(cursor: Any) -> None:
+    """``PRAGMA journal_mode=WAL``, retried while another process holds the new file's lock.
+
+    Switching a brand-new file to WAL can answer "database is locked" at once, without SQLite's
+    busy handler, while a concurrent first open is creating the catalog; it is retried for up
+    to the busy timeout like any other lock wait.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    delay = 0.01
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() + delay > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.25)
 
 
 _IDENTITY = "provider_store_file_identity"
