@@ -43,7 +43,7 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from provider_store.rules import MAX_TEXT_LENGTH
@@ -55,6 +55,7 @@ __all__ = [
     "MetadataKind",
     "ModelInfo",
     "changed_fields",
+    "is_iso_date",
     "metadata_field",
 ]
 
@@ -343,3 +344,13 @@ def changed_fields(before: ModelInfo, after: ModelInfo) -> tuple[FieldChange, ..
 
 def _nan(value: Any) -> bool:
     return isinstance(value, float) and math.isnan(value)
+
+
+def is_iso_date(text: str) -> bool:
+    """True when ``text`` is a calendar date as ISO 8601 writes it (``2026-12-31``), as a
+    deprecation date is stored."""
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True

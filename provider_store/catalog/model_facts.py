@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, insert, select
@@ -22,7 +21,7 @@ from sqlmodel import Session, col
 from provider_store.catalog.metadata_columns import METADATA_COLUMNS
 from provider_store.catalog.tables import Model, ModelFact, Provider
 from provider_store.errors import InvalidDocumentError, NotFoundError
-from provider_store.model_info import metadata_field
+from provider_store.model_info import is_iso_date, metadata_field
 
 __all__ = [
     "DISAGREEMENT_RATIO",
@@ -200,18 +199,10 @@ def _checked(field: str, value: Any) -> Any:
         return kind.to_column(kind.from_plain(value))
     if field == "deprecated" and isinstance(value, bool):
         return value
-    if field == "deprecation_date" and isinstance(value, str) and _is_date(value):
+    if field == "deprecation_date" and isinstance(value, str) and is_iso_date(value):
         return value
     expected = "true or false" if field == "deprecated" else "a date such as 2026-12-31"
     raise InvalidDocumentError(f"{field} must be {expected}, not {value!r}", field=field)
-
-
-def _is_date(text: str) -> bool:
-    try:
-        date.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
 
 
 def effective(

@@ -8,12 +8,12 @@ exit code 2 (a ConfigurationError / NotFoundError from the library).
 from __future__ import annotations
 
 import json
-import sys
 from typing import Any
 
 import click
 
-from provider_store.cli.app import CliState, json_option, pass_state, print_json, stderr
+from provider_store.cli.app import CliState, json_option, pass_state, print_json
+from provider_store.cli.confirm import confirm_loss
 from provider_store.cli.models import models, split_model_ref
 from provider_store.cli.providers import providers
 from provider_store.errors import ConfigurationError
@@ -187,14 +187,7 @@ def providers_remove(state: CliState, keys: tuple[str, ...], yes: bool, as_json:
     store = state.store()
     plan = store.removal_plan(keys)
     message = "Removing " + "; ".join(r.describe() for r in plan) + "."
-    if not yes:
-        if not sys.stdin.isatty():
-            raise ConfigurationError(
-                f"{message} Refusing without a terminal to confirm; re-run with --yes to proceed"
-                " (export the catalog first to keep a copy)."
-            )
-        stderr.print(message, markup=False)
-        click.confirm("Remove?", default=False, abort=True, err=True)
+    confirm_loss(message, "Remove?", yes=yes, keep_copy="export the catalog first to keep a copy")
     removed = store.remove_providers(keys)
     if as_json:
         print_json(

@@ -12,11 +12,11 @@ from typing import Any
 
 import click
 
-from provider_store.catalog.provider_edits import has_stored_key
 from provider_store.cli.app import CliState, cli, json_option, pass_state, print_json
+from provider_store.cli.hints import key_source
 from provider_store.cli.table_layout import render_table
 from provider_store.errors import ConfigurationError
-from provider_store.rules import env_var_for, env_var_in_use, is_keyless
+from provider_store.rules import env_var_for, is_keyless
 
 # Keys shorter than this are shown as "…" alone: a tail of 4 would give away too much of them.
 _SHORTEST_SHOWN = 12
@@ -78,18 +78,13 @@ def key_rows(state: CliState) -> list[dict[str, Any]]:
     variable that does or would supply it, and the key masked."""
     rows = []
     for key, config in state.store().load_configs().items():
-        row: dict[str, Any] = {"provider": key, "source": "missing", "variable": None, "key": None}
-        if is_keyless(config.options):
-            row["source"] = "keyless"
-        elif has_stored_key(config.api_key):
-            row.update(source="stored", key=mask(config.api_key))
-        else:
-            variable = env_var_in_use(key, os.environ)
-            if variable is not None:
-                row.update(source="env", variable=variable, key=mask(os.environ[variable]))
-            else:
-                row["variable"] = env_var_for(key)
-        rows.append(row)
+        source, variable = key_source(key, config)
+        shown = None
+        if source == "stored":
+            shown = mask(config.api_key)
+        elif source == "env" and variable is not None:
+            shown = mask(os.environ[variable])
+        rows.append({"provider": key, "source": source, "variable": variable, "key": shown})
     return rows
 
 

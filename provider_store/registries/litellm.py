@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from provider_store.errors import RegistryError
-from provider_store.model_info import ModelInfo
+from provider_store.model_info import ModelInfo, is_iso_date
 from provider_store.registries.entries import Registry, RegistryModel, RegistryProvider
 
 __all__ = ["MAX_BYTES", "load_litellm", "parse_litellm"]
@@ -80,7 +80,7 @@ def _model(model_id: str, entry: Mapping[str, Any], today: date | None) -> Regis
         capabilities=tuple(sorted(name for key, name in _FLAGS if entry.get(key) is True)),
     )
     when = entry.get("deprecation_date")
-    deprecation = when if isinstance(when, str) and _is_date(when) else None
+    deprecation = when if isinstance(when, str) and is_iso_date(when) else None
     passed = deprecation is not None and date.fromisoformat(deprecation) <= (today or date.today())
     return RegistryModel(info, deprecated=passed, deprecation_date=deprecation)
 
@@ -95,14 +95,6 @@ def _per_million(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
         return None
     return round(float(value) * 1_000_000, 9)
-
-
-def _is_date(text: str) -> bool:
-    try:
-        date.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _fetch(url: str, timeout: float) -> bytes:
