@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, insert, select
+from sqlalchemy import Table, and_, delete, insert, select
 from sqlmodel import Session, col
 
 from provider_store.catalog.metadata_columns import METADATA_COLUMNS
@@ -106,15 +106,32 @@ def replace_registry_facts(
     at: float,
 ) -> int:
     """Make ``facts`` (model id -> field -> value) all that registry ``origin`` says about the
-    provider's models; return the number of values stored. The user's values are untouched."""
+    provider's models; return the number of values stored. The user's values are untouched,
+    and nothing is written when the registry says what it said before (a re-run of ``discover``
+    or ``registries update`` then moves no row and no change marker)."""
     if origin in (USER, LISTED) or origin not in ORIGINS:
         raise InvalidDocumentError(f"not a registry origin: {origin}", field="origin")
     provider_id = _provider_id(session, provider_key)
-    session.execute(
-        delete(ModelFact)
-        .where(col(ModelFact.provider_id) == provider_id)
-        .where(col(ModelFact.origin) == origin)
-    )
+    mine = and_(col(ModelFact.provider_id) == provider_id, col(ModelFact.origin) == origin)
+    stored = {
+        (model_id, field): (stored_source, value)
+        for model_id, field, stored_source, value in session.execute(
+            select(
+                col(ModelFact.model_id),
+                col(ModelFact.field),
+                col(ModelFact.source),
+                col(ModelFact.value),
+            ).where(mine)
+        )
+    }
+    wanted = {
+        (model_id, field): (source, value)
+        for model_id, values in facts.items()
+        for field, value in values.items()
+    }
+    if stored == wanted:  # the registry says what it said: nothing to write
+        return len(wanted)
+    session.execute(delete(ModelFact).where(mine))
     rows = [
         {
             "provider_id": provider_id,
