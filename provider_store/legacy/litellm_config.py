@@ -18,21 +18,13 @@ import yaml
 
 from provider_store.catalog.model_facts import Sourced, provider_metadata
 from provider_store.legacy.exporter import export_document
+from provider_store.registries.litellm import LITELLM_FLAGS, LITELLM_LIMITS, LITELLM_PRICES
 from provider_store.rules import env_var_for
 
 if TYPE_CHECKING:
     from provider_store.catalog.catalog_store import CatalogStore
 
 __all__ = ["litellm_config", "litellm_config_bytes"]
-
-_PREFIX = {"openai": "openai", "anthropic": "anthropic", "gemini": "gemini"}
-_LIMITS = {"context_length": "max_input_tokens", "max_output_tokens": "max_output_tokens"}
-_PRICES = {"input_price": "input_cost_per_token", "output_price": "output_cost_per_token"}
-_FLAGS = {
-    "tools": "supports_function_calling",
-    "vision": "supports_vision",
-    "reasoning": "supports_reasoning",
-}
 
 
 def litellm_config(store: CatalogStore) -> dict[str, Any]:
@@ -53,7 +45,8 @@ def litellm_config(store: CatalogStore) -> dict[str, Any]:
             for model_id, alias in provider.valid_models.items():
                 shared = alias == model_id or aliases[alias] > 1
                 params: dict[str, Any] = {
-                    "model": f"{_PREFIX.get(provider.kind, 'openai')}/{model_id}",
+                    # LiteLLM's provider prefixes are our kind names (openai, anthropic, gemini).
+                    "model": f"{provider.kind}/{model_id}",
                     "api_base": provider.base_api_url,
                     "api_key": f"os.environ/{env_var_for(key)}",
                 }
@@ -78,14 +71,14 @@ def litellm_config_bytes(store: CatalogStore) -> bytes:
 def _model_info(values: dict[str, Sourced]) -> dict[str, Any]:
     """LiteLLM's ``model_info`` keys for what the catalog knows (prices per token)."""
     info: dict[str, Any] = {}
-    for field, name in _LIMITS.items():
+    for field, name in LITELLM_LIMITS.items():
         if field in values:
             info[name] = values[field].value
-    for field, name in _PRICES.items():
+    for field, name in LITELLM_PRICES.items():
         if field in values:
             info[name] = float(values[field].value) / 1_000_000
     capabilities = values["capabilities"].value if "capabilities" in values else []
-    for flag, name in _FLAGS.items():
+    for flag, name in LITELLM_FLAGS.items():
         if flag in capabilities:
             info[name] = True
     return info

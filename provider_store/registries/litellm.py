@@ -18,14 +18,25 @@ from provider_store.errors import RegistryError
 from provider_store.model_info import ModelInfo, is_iso_date
 from provider_store.registries.entries import Registry, RegistryModel, RegistryProvider
 
-__all__ = ["MAX_BYTES", "load_litellm", "parse_litellm"]
+__all__ = [
+    "LITELLM_FLAGS",
+    "LITELLM_LIMITS",
+    "LITELLM_PRICES",
+    "MAX_BYTES",
+    "load_litellm",
+    "parse_litellm",
+]
 
 MAX_BYTES = 64 * 1024 * 1024
-_FLAGS = (
-    ("supports_function_calling", "tools"),
-    ("supports_reasoning", "reasoning"),
-    ("supports_vision", "vision"),
-)
+# The cost map's names of the catalog's fields, read here and written by the LiteLLM export
+# (:mod:`provider_store.legacy.litellm_config`): limits in tokens, prices per token.
+LITELLM_LIMITS = {"context_length": "max_input_tokens", "max_output_tokens": "max_output_tokens"}
+LITELLM_PRICES = {"input_price": "input_cost_per_token", "output_price": "output_cost_per_token"}
+LITELLM_FLAGS = {
+    "tools": "supports_function_calling",
+    "vision": "supports_vision",
+    "reasoning": "supports_reasoning",
+}
 
 
 def load_litellm(
@@ -70,14 +81,14 @@ def parse_litellm(body: bytes, source: str, *, today: date | None = None) -> Reg
 
 
 def _model(model_id: str, entry: Mapping[str, Any], today: date | None) -> RegistryModel:
-    context = _tokens(entry.get("max_input_tokens")) or _tokens(entry.get("max_tokens"))
     info = ModelInfo(
         id=model_id,
-        context_length=context,
-        max_output_tokens=_tokens(entry.get("max_output_tokens")),
-        input_price=_per_million(entry.get("input_cost_per_token")),
-        output_price=_per_million(entry.get("output_cost_per_token")),
-        capabilities=tuple(sorted(name for key, name in _FLAGS if entry.get(key) is True)),
+        context_length=_tokens(entry.get(LITELLM_LIMITS["context_length"]))
+        or _tokens(entry.get("max_tokens")),
+        max_output_tokens=_tokens(entry.get(LITELLM_LIMITS["max_output_tokens"])),
+        input_price=_per_million(entry.get(LITELLM_PRICES["input_price"])),
+        output_price=_per_million(entry.get(LITELLM_PRICES["output_price"])),
+        capabilities=tuple(sorted(f for f, key in LITELLM_FLAGS.items() if entry.get(key) is True)),
     )
     when = entry.get("deprecation_date")
     deprecation = when if isinstance(when, str) and is_iso_date(when) else None
