@@ -14,7 +14,8 @@ if TYPE_CHECKING:
     from provider_store.catalog.model_facts import Sourced, SourcedMetadata
     from provider_store.catalog.provider_edits import ProviderRemoval
     from provider_store.catalog.records import ValidationResult
-    from provider_store.catalog.tables import EventType, ModelStatus, Provider, Verdict
+    from provider_store.catalog.states import EventType, ModelStatus, Verdict
+    from provider_store.catalog.tables import Provider
     from provider_store.discovery.results import DiscoveryResult, Source
     from provider_store.discovery.run_report import (
         DiscoveryOptions,
@@ -79,7 +80,7 @@ _LAZY_NAMES: dict[str, str] = {
     "DiscoveryReport": "provider_store.discovery.run_report",
     "DiscoveryResult": "provider_store.discovery.results",
     "ErrorFacts": "provider_store.providers.ping_replies",
-    "EventType": "provider_store.catalog.tables",
+    "EventType": "provider_store.catalog.states",
     "ForeignDatabaseError": "provider_store.errors",
     "ImportReport": "provider_store.legacy.import_report",
     "InvalidDocumentError": "provider_store.errors",
@@ -89,7 +90,7 @@ _LAZY_NAMES: dict[str, str] = {
     "ModelDiscoveryService": "provider_store.discovery.service",
     "ModelInfo": "provider_store.model_info",
     "ModelStats": "provider_store.history.ping_stats",
-    "ModelStatus": "provider_store.catalog.tables",
+    "ModelStatus": "provider_store.catalog.states",
     "NewerCatalogError": "provider_store.errors",
     "NotAListError": "provider_store.errors",
     "NotFoundError": "provider_store.errors",
@@ -119,7 +120,7 @@ _LAZY_NAMES: dict[str, str] = {
     "StoreError": "provider_store.errors",
     "UnknownModelError": "provider_store.errors",
     "ValidationResult": "provider_store.catalog.records",
-    "Verdict": "provider_store.catalog.tables",
+    "Verdict": "provider_store.catalog.states",
     "build_engine": "provider_store.catalog.db",
     "effective_api_key": "provider_store.rules",
     "resolve_url": "provider_store.catalog.db",

@@ -13,16 +13,12 @@ from typing import TYPE_CHECKING, Any, Self
 
 from sqlmodel import Session
 
-from provider_store.catalog import provider_edits
 from provider_store.catalog.catalog_store import CatalogStore
-from provider_store.catalog.provider_edits import ProviderRemoval
-from provider_store.catalog.tables import EventType, utc_now
+from provider_store.catalog.states import EventType, utc_now
 from provider_store.errors import ConfigurationError, InvalidDocumentError
-from provider_store.history import feed, ping_stats, retention
-from provider_store.history.change_event import ChangeEvent
-from provider_store.history.ping_stats import ModelStats
 from provider_store.provider_config import ProviderConfig
 from provider_store.rules import (
+    DEFAULT_CHANGES_LIMIT,
     DEFAULT_KIND,
     DEFAULT_MAX_MODELS,
     NO_KEY_OPTION,
@@ -32,11 +28,15 @@ from provider_store.rules import (
 
 if TYPE_CHECKING:
     from provider_store.catalog.model_facts import SourcedMetadata
+    from provider_store.catalog.provider_edits import ProviderRemoval
+    from provider_store.history.change_event import ChangeEvent
+    from provider_store.history.ping_stats import ModelStats
+    from provider_store.history.retention import PruneReport
     from provider_store.legacy.import_report import ImportReport
     from provider_store.registries.attribute import ProviderFill
 
-# The legacy wing (PyYAML) is imported by the methods that use it: listing the catalog
-# does not pay for it.
+# The legacy wing (PyYAML), the everyday edits and the history readers are imported by the
+# methods that use them: opening the store and listing the catalog do not pay for them.
 
 
 class ProviderStore(CatalogStore):
@@ -144,7 +144,7 @@ class ProviderStore(CatalogStore):
         """Override fields of a model's metadata (``context_length=200000``); None clears an
         override. Overrides survive every refresh, registry update and re-import."""
         from provider_store.catalog.model_facts import set_user_facts
-        from provider_store.catalog.tables import utc_now
+        from provider_store.catalog.states import utc_now
 
         with self.transaction() as session:
             set_user_facts(session, provider_key, model_id, values, utc_now())
@@ -165,6 +165,8 @@ class ProviderStore(CatalogStore):
         """Add provider ``key`` (name defaults to the key; the key comes from ``{KEY}_API_KEY``
         or :meth:`set_api_key`). ``keyless`` marks a local server that takes no key (option
         ``no_key``). ConfigurationError when the key exists or a setting is unusable."""
+        from provider_store.catalog import provider_edits
+
         provider_edits.checked_key(key)
         opts = dict(options or {})
         if keyless:
@@ -227,12 +229,16 @@ class ProviderStore(CatalogStore):
 
     def removal_plan(self, keys: Iterable[str]) -> list[ProviderRemoval]:
         """What :meth:`remove_providers` would take: models, verdicts, stored key per provider."""
+        from provider_store.catalog import provider_edits
+
         with self.read() as session:
             return provider_edits.removals(session, list(keys))
 
     def remove_providers(self, keys: Iterable[str]) -> list[ProviderRemoval]:
         """Remove providers (with their models, verdicts, facts and stored keys) in one
         transaction; NotFoundError for an unknown key, and then nothing is removed."""
+        from provider_store.catalog import provider_edits
+
         with self.transaction() as session:
             plan = provider_edits.removals(session, list(keys))
             for removal in plan:
@@ -241,16 +247,22 @@ class ProviderStore(CatalogStore):
 
     def rename_provider(self, old: str, new: str) -> None:
         """Give provider ``old`` the key ``new``, keeping its models, verdicts and cache."""
+        from provider_store.catalog import provider_edits
+
         with self.transaction() as session:
             provider_edits.rename(session, old, new)
 
     def set_api_key(self, key: str, api_key: str | None) -> None:
         """Store provider ``key``'s API key (None forgets it; the environment then supplies it)."""
+        from provider_store.catalog import provider_edits
+
         with self.transaction() as session:
             provider_edits.set_key(session, key, api_key)
 
     def set_alias(self, key: str, model_id: str, alias: str | None) -> None:
         """Give a valid model a short alias (None: the model id again)."""
+        from provider_store.catalog import provider_edits
+
         with self.transaction() as session:
             provider_edits.set_alias(session, key, model_id, alias)
 
@@ -259,6 +271,8 @@ class ProviderStore(CatalogStore):
     ) -> None:
         """Mark a model ``valid`` or ``invalid`` by hand; discovery keeps the mark until
         ``verdict=None`` returns the model to discovery's care."""
+        from provider_store.catalog import provider_edits
+
         with self.transaction() as session:
             provider_edits.mark(session, key, model_id, verdict, reason)
 
@@ -271,7 +285,7 @@ class ProviderStore(CatalogStore):
         provider: str | None = None,
         model: str | None = None,
         types: Iterable[EventType | str] | None = None,
-        limit: int | None = feed.DEFAULT_LIMIT,
+        limit: int | None = DEFAULT_CHANGES_LIMIT,
         session: Session | None = None,
     ) -> list[ChangeEvent]:
         """Stored change events, newest first (see :func:`provider_store.history.feed`).
@@ -280,6 +294,8 @@ class ProviderStore(CatalogStore):
         keeps only those types (``added``, ``missing``, ``removed``, ``reappeared``,
         ``changed``, ``verdict``). ValueError names an unknown type.
         """
+        from provider_store.history import feed
+
         with self._reading(session) as s:
             return feed.read_changes(
                 s, since=since, provider=provider, model=model, types=types, limit=limit
@@ -294,23 +310,31 @@ class ProviderStore(CatalogStore):
         session: Session | None = None,
     ) -> list[ModelStats]:
         """Per-model ping statistics (count, availability, p50/p95 latency) since ``since``."""
+        from provider_store.history import ping_stats
+
         with self._reading(session) as s:
             return ping_stats.model_stats(s, since=since, provider=provider, model=model)
 
     def prune_history(
         self, *, now: float | None = None, session: Session | None = None
-    ) -> retention.PruneReport:
+    ) -> PruneReport:
         """Delete every event and observation older than the retention period, now."""
+        from provider_store.history import retention
+
         with self._writing(session) as s:
             return retention.prune(s, utc_now() if now is None else now)
 
     def retention_days(self, *, session: Session | None = None) -> int:
         """How many days events and observations are kept (default 90)."""
+        from provider_store.history import retention
+
         with self._reading(session) as s:
             return retention.retention_days(s)
 
     def set_retention_days(self, days: int, *, session: Session | None = None) -> None:
         """Keep events and observations for ``days`` days (InvalidDocumentError below 1)."""
+        from provider_store.history import retention
+
         with self._writing(session) as s:
             retention.set_retention_days(s, days)
 

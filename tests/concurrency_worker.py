@@ -27,7 +27,7 @@ from provider_store import (
     ValidationResult,
 )
 from provider_store.catalog.cache_rows import MODEL_TABLE, PROVIDER_TABLE
-from provider_store.catalog.tables import Verdict
+from provider_store.catalog.states import Verdict
 from provider_store.discovery import leases
 from provider_store.testing import FakeProvider
 

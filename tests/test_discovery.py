@@ -27,7 +27,8 @@ from provider_store import (
     Source,
     ValidationResult,
 )
-from provider_store.catalog.tables import Model, ModelStatus, Verdict
+from provider_store.catalog.states import ModelStatus, Verdict
+from provider_store.catalog.tables import Model
 from provider_store.discovery.service import EMPTY_LIST_TAG
 from provider_store.testing import FakeProvider
 

@@ -20,7 +20,8 @@ from sqlmodel import select
 from werkzeug import Request, Response
 
 from provider_store import ModelDiscoveryService, ProviderClient, ProviderConfig, ProviderStore
-from provider_store.catalog.tables import Model, Verdict
+from provider_store.catalog.states import Verdict
+from provider_store.catalog.tables import Model
 
 KEY = "sk-kinds-SECRET-0123456789"
 KINDS = ["openai", "anthropic", "gemini"]

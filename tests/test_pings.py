@@ -20,7 +20,8 @@ from sqlmodel import select
 from werkzeug import Request, Response
 
 from provider_store import ModelDiscoveryService, ProviderConfig, ProviderStore
-from provider_store.catalog.tables import Model, Verdict, utc_now
+from provider_store.catalog.states import Verdict, utc_now
+from provider_store.catalog.tables import Model
 from provider_store.discovery.run import run_discovery
 from provider_store.discovery.run_report import DiscoveryOptions
 from provider_store.providers.client import ProviderClient

@@ -11,7 +11,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from provider_store import ModelDiscoveryService, ProviderClient, ProviderConfig, ProviderStore
-from provider_store.catalog.tables import Verdict
+from provider_store.catalog.states import Verdict
 from provider_store.discovery.verdicts import judge
 from provider_store.errors import BadResponseError, OptionsError
 from provider_store.providers.anthropic import AnthropicKind

@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 
-from provider_store.catalog.tables import Verdict
+from provider_store.catalog.states import Verdict
 from provider_store.discovery.verdicts import judge, provider_problem
 from provider_store.providers.base import ConnectionOptions, ProviderKind
 from provider_store.providers.client import ProviderClient

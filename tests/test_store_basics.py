@@ -81,7 +81,7 @@ def test_dropping_a_model_keeps_its_verdict_and_sightings_as_unverified(
     store: ProviderStore,
 ) -> None:
     from provider_store import ValidationResult
-    from provider_store.catalog.tables import Verdict
+    from provider_store.catalog.states import Verdict
 
     store.save_config("p", ProviderConfig(valid_models={"a": "a", "b": "b"}))
     store.record_verdicts("p", [ValidationResult("b", Verdict.VALID, "pong", 1000.0)])

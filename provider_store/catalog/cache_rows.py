@@ -8,18 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlmodel import Session
 
+from provider_store.catalog.light_tables import MODEL as MODEL_TABLE
+from provider_store.catalog.light_tables import PROVIDER as PROVIDER_TABLE
 from provider_store.catalog.records import ValidationResult
-from provider_store.catalog.tables import Model, ModelStatus, Provider, Verdict
+from provider_store.catalog.states import ModelStatus, Verdict
 from provider_store.rules import MAX_MESSAGE_LENGTH, MAX_TEXT_LENGTH
 from provider_store.suggestions import unknown_provider
 
-MODEL_TABLE = cast(Table, getattr(Model, "__table__"))  # noqa: B009 - untyped in SQLModel
-PROVIDER_TABLE = cast(Table, getattr(Provider, "__table__"))  # noqa: B009
 _CHUNK = 500
 
 

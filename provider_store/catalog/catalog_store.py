@@ -9,12 +9,11 @@ one place transactions open (with the SQLite write turn and the change marker ev
 
 from __future__ import annotations
 
-import copy
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, delete
 from sqlalchemy.exc import SQLAlchemyError
@@ -23,8 +22,8 @@ from sqlmodel import Session, col, select
 from provider_store.catalog import (
     cache_rows,
     change_marker,
+    config_rows,
     hand_marks,
-    metadata_columns,
     migrate,
     model_plan,
 )
@@ -35,18 +34,28 @@ from provider_store.catalog.db import (
     redact_url,
     resolve_url,
 )
+from provider_store.catalog.light_tables import PROVIDER
 from provider_store.catalog.records import ValidationResult
-from provider_store.catalog.tables import Model, ModelStatus, Provider, utc_now
+from provider_store.catalog.states import utc_now
 from provider_store.errors import (
     NotFoundError,
     StoreError,
 )
-from provider_store.model_info import ModelInfo
-from provider_store.provider_config import ListCache, ProviderConfig
-from provider_store.rules import DEFAULT_KIND, check_cache_ttl, check_provider_settings
+from provider_store.provider_config import ProviderConfig
+from provider_store.rules import check_cache_ttl, check_provider_settings
 from provider_store.suggestions import unknown_provider
 
+if TYPE_CHECKING:
+    from provider_store.catalog.tables import Provider
+    from provider_store.model_info import ModelInfo
+
+# The SQLModel table classes (tables.py) are imported by the methods that write or return ORM
+# rows: opening a store and reading its configs, its change marker or listed metadata go
+# through light Core clauses (light_tables.py) and never build them (start-up time). Listed
+# metadata (model_info.py) is imported by the methods that read or write it.
+
 logger = logging.getLogger(__name__)
+_P = PROVIDER.c
 
 
 class CatalogStore:
@@ -143,13 +152,12 @@ class CatalogStore:
     def provider_keys(self, *, session: Session | None = None) -> list[str]:
         """Provider keys in catalog order."""
         with self._reading(session) as s:
-            rows = s.execute(
-                select(Provider.key).order_by(col(Provider.position), col(Provider.id))
-            )
-            return list(rows.scalars())
+            return list(s.execute(select(_P.key).order_by(_P.position, _P.id)).scalars())
 
     def get_provider(self, key: str, *, session: Session) -> Provider:
         """The provider row for ``key``; NotFoundError names the key when there is none."""
+        from provider_store.catalog.tables import Provider
+
         row = session.exec(select(Provider).where(Provider.key == key)).one_or_none()
         if row is None:
             raise unknown_provider(key, self.provider_keys(session=session))
@@ -158,19 +166,18 @@ class CatalogStore:
     def get_config(self, key: str, *, session: Session | None = None) -> ProviderConfig:
         """The provider ``key`` as a ProviderConfig, with its discovery cache attached."""
         with self._reading(session) as s:
-            provider = self.get_provider(key, session=s)
-            return self._to_config(provider, self._curated(s, [provider.id]))
+            found = config_rows.load_configs(s, [key])
+            if key not in found:
+                raise unknown_provider(key, self.provider_keys(session=s))
+            return found[key]
 
-    def load_configs(self, *, session: Session | None = None) -> dict[str, ProviderConfig]:
-        """Every provider as a ProviderConfig, in catalog order."""
+    def load_configs(
+        self, *, keys: Iterable[str] | None = None, session: Session | None = None
+    ) -> dict[str, ProviderConfig]:
+        """Every provider (or those of ``keys`` that exist) as a ProviderConfig, in catalog
+        order."""
         with self._reading(session) as s:
-            providers = list(
-                s.execute(
-                    select(Provider).order_by(col(Provider.position), col(Provider.id))
-                ).scalars()
-            )
-            curated = self._curated(s, [p.id for p in providers])
-            return {p.key: self._to_config(p, curated) for p in providers}
+            return config_rows.load_configs(s, None if keys is None else list(keys))
 
     def save_config(
         self,
@@ -194,6 +201,8 @@ class CatalogStore:
         kind, options = check_provider_settings(
             key, base_api_url=config.base_api_url, kind=config.kind, options=config.options
         )
+        from provider_store.catalog.tables import Provider
+
         now = utc_now()
         with self._writing(session) as s:
             provider = s.exec(select(Provider).where(Provider.key == key)).one_or_none()
@@ -241,13 +250,15 @@ class CatalogStore:
         rows are written (never its name, URL or key); a model the user marked by hand stays in
         the list its mark names. False, with nothing written, when there is no such provider.
         """
+        from provider_store.catalog.tables import Provider
+
         with self._writing(session) as s:
             provider = s.exec(
                 select(Provider).where(Provider.key == key).with_for_update()
             ).one_or_none()
             if provider is None or provider.id is None:
                 return False
-            current = self._to_config(provider, self._curated(s, [provider.id]))
+            current = config_rows.to_config(provider, config_rows.curated_models(s, [provider.id]))
             aliases = dict(current.valid_models)
             change(current)
             # Hand-marked models stay where the user put them (see hand_marks).
@@ -264,6 +275,8 @@ class CatalogStore:
 
     def delete_provider(self, key: str, *, session: Session | None = None) -> None:
         """Remove a provider and (by cascade) its models."""
+        from provider_store.catalog.tables import Model
+
         with self._writing(session) as s:
             provider = self.get_provider(key, session=s)
             s.execute(delete(Model).where(col(Model.provider_id) == provider.id))
@@ -360,6 +373,8 @@ class CatalogStore:
         Unknown fields are None. NotFoundError names the provider or the model when the catalog
         has no such provider or no such model of it.
         """
+        from provider_store.catalog import metadata_columns
+
         with self._reading(session) as s:
             found = metadata_columns.read_model_infos(s, provider_key, [model_id])
         if model_id not in found:
@@ -370,6 +385,8 @@ class CatalogStore:
         self, provider_key: str, *, session: Session | None = None
     ) -> dict[str, ModelInfo]:
         """Every model of ``provider_key`` in the catalog (curated or discovered), by model id."""
+        from provider_store.catalog import metadata_columns
+
         with self._reading(session) as s:
             return metadata_columns.read_model_infos(s, provider_key)
 
@@ -377,53 +394,10 @@ class CatalogStore:
         self, provider_key: str, infos: Iterable[ModelInfo], *, session: Session | None = None
     ) -> int:
         """Store listed metadata on existing model rows (see :func:`write_model_infos`)."""
+        from provider_store.catalog import metadata_columns
+
         with self._writing(session) as s:
             return metadata_columns.write_model_infos(s, provider_key, infos)
-
-    # -- helpers ------------------------------------------------------------------------------
-
-    @staticmethod
-    def _curated(
-        session: Session, provider_ids: list[int | None]
-    ) -> dict[int, tuple[dict[str, str], list[str]]]:
-        result: dict[int, tuple[dict[str, str], list[str]]] = {
-            pid: ({}, []) for pid in provider_ids if pid is not None
-        }
-        rows = session.execute(
-            select(col(Model.provider_id), col(Model.status), col(Model.model_id), col(Model.alias))
-            .where(col(Model.provider_id).in_(list(result)))
-            .where(col(Model.status) != ModelStatus.UNVERIFIED.value)
-            .order_by(col(Model.provider_id), col(Model.position))
-        )
-        for provider_id, status, model_id, alias in rows:
-            valid, invalid = result[provider_id]
-            if status == ModelStatus.VALID.value:
-                valid[model_id] = alias
-            else:
-                invalid.append(model_id)
-        return result
-
-    @staticmethod
-    def _to_config(
-        provider: Provider, curated: dict[int, tuple[dict[str, str], list[str]]]
-    ) -> ProviderConfig:
-        valid, invalid = curated.get(provider.id or -1, ({}, []))
-        config = ProviderConfig(
-            name=provider.name,
-            base_api_url=provider.base_api_url,
-            api_key=provider.api_key,
-            valid_models=dict(valid),
-            invalid_models=list(invalid),
-            kind=provider.kind or DEFAULT_KIND,
-            options=copy.deepcopy(provider.options) if provider.options is not None else None,
-        )
-        config.list_cache = ListCache(
-            models=list(provider.models_cache or []),
-            fetched_at=provider.models_fetched_at,
-            ttl_seconds=provider.cache_ttl_seconds,
-        )
-        config.catalog_key = provider.key
-        return config
 
 
 def sync_models(session: Session, provider_id: int, config: ProviderConfig) -> None:

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Engine, Table, event, select, update
+from sqlalchemy import Engine, event, select, update
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-from provider_store.catalog.tables import CatalogMeta
+from provider_store.catalog.light_tables import CATALOG_META as _META
 
 MARKER_KEY = "change_marker"
 DEFAULT_CHECK_INTERVAL = 0.25  # seconds between two looks at the marker
@@ -29,7 +29,6 @@ _WROTE = "provider_store_wrote"  # connection info flag: this transaction change
 # Execution option of a write that changes nothing a reader keeps (a refresh lease taken or
 # given back): it does not move the marker.
 NOT_A_CHANGE = "provider_store_not_a_change"
-_META = cast(Table, getattr(CatalogMeta, "__table__"))  # noqa: B009 - untyped in SQLModel
 
 __all__ = [
     "DEFAULT_CHECK_INTERVAL",

@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 ENV_URL = "PROVIDER_STORE_URL"
 APP_NAME = "provider-store"
+DEFAULT_FILE_NAME = "catalog.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Execution option a write transaction sets so SQLite takes the write lock at BEGIN.
 WRITE_OPTION = "provider_store_write"
@@ -42,8 +43,18 @@ def default_url() -> str:
     """The embedded default: a SQLite file under the user's data directory."""
     import platformdirs  # only for the default location
 
-    path = Path(platformdirs.user_data_dir(APP_NAME)) / "catalog.db"
+    path = Path(platformdirs.user_data_dir(APP_NAME)) / DEFAULT_FILE_NAME
     return f"sqlite:///{path}"
+
+
+def _is_default_location(parsed: URL, path: Path) -> bool:
+    """True for the default catalog file (named first: most paths are not, and finding the
+    default location imports platformdirs)."""
+    return (
+        path.name == DEFAULT_FILE_NAME
+        and path.parent.name.lower() == APP_NAME
+        and str(parsed) == default_url()
+    )
 
 
 def resolve_url(url: str | None = None) -> str:
@@ -150,7 +161,7 @@ def _build_sqlite_engine(parsed: URL, **kwargs: Any) -> Engine:
         kwargs.setdefault("connect_args", {"check_same_thread": False})
     else:
         if not _is_uri(parsed):  # URI filenames (e.g. ?mode=ro) open exactly as written
-            prepare_sqlite_file(path, default=str(parsed) == default_url())
+            prepare_sqlite_file(path, default=_is_default_location(parsed, path))
         kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
     engine = create_engine(parsed, **kwargs)
 

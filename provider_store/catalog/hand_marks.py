@@ -8,9 +8,10 @@ to discovery's care. Session-level functions: the caller owns the transaction.
 from __future__ import annotations
 
 from sqlalchemy import and_, select, update
-from sqlmodel import Session, col
+from sqlmodel import Session
 
-from provider_store.catalog.tables import Model, ModelStatus, Verdict
+from provider_store.catalog.light_tables import MODEL
+from provider_store.catalog.states import ModelStatus, Verdict
 from provider_store.errors import ConfigurationError
 from provider_store.provider_config import ProviderConfig
 
@@ -19,9 +20,10 @@ MARKS = (ModelStatus.VALID.value, ModelStatus.INVALID.value)
 
 def read_marks(session: Session, provider_id: int) -> dict[str, str]:
     """Model id -> ``valid`` / ``invalid`` for every hand-marked model of a provider."""
+    m = MODEL.c
     rows = session.execute(
-        select(col(Model.model_id), col(Model.hand_mark)).where(
-            and_(col(Model.provider_id) == provider_id, col(Model.hand_mark).is_not(None))
+        select(m.model_id, m.hand_mark).where(
+            and_(m.provider_id == provider_id, m.hand_mark.is_not(None))
         )
     )
     return {model_id: mark for model_id, mark in rows if mark in MARKS}
@@ -57,6 +59,10 @@ def write_mark(
     """
     if mark is not None and mark not in MARKS:
         raise ConfigurationError(f"a model is marked valid or invalid, not {mark!r}")
+    from sqlmodel import col
+
+    from provider_store.catalog.tables import Model  # an ORM update: loaded rows follow it
+
     where = and_(col(Model.provider_id) == provider_id, col(Model.model_id) == model_id)
     if mark is None:
         values: dict[str, object] = {

@@ -8,13 +8,14 @@ Every function takes the caller's session and never commits.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, select, update
+from sqlalchemy import and_, bindparam, select, update
 from sqlmodel import Session
 
 from provider_store.catalog.cache_rows import read_cache
-from provider_store.catalog.tables import Model, Provider
+from provider_store.catalog.light_tables import MODEL as _MODEL
+from provider_store.catalog.light_tables import PROVIDER as _PROVIDER
 from provider_store.errors import NotFoundError
 from provider_store.model_info import METADATA_FIELDS, ModelInfo
 from provider_store.rules import MAX_TEXT_LENGTH
@@ -27,8 +28,6 @@ __all__ = [
     "write_model_infos",
 ]
 
-_MODEL = cast(Table, getattr(Model, "__table__"))  # noqa: B009 - untyped in SQLModel
-_PROVIDER = cast(Table, getattr(Provider, "__table__"))  # noqa: B009
 # The model columns of the metadata fields (each named after its field; the raw item stays in
 # models_cache).
 METADATA_COLUMNS = tuple(f.name for f in METADATA_FIELDS)

@@ -13,11 +13,11 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
-from provider_store.catalog.tables import Model, ModelStatus
+from provider_store.catalog.light_tables import MODEL as _models
+from provider_store.catalog.states import ModelStatus
 
-_models: Table = Model.__table__  # type: ignore[attr-defined]
 _VALID, _INVALID, _UNVERIFIED = (
     ModelStatus.VALID.value,
     ModelStatus.INVALID.value,

@@ -13,7 +13,8 @@ from sqlalchemy import and_, func, update
 from sqlmodel import Session, col, select
 
 from provider_store.catalog import hand_marks
-from provider_store.catalog.tables import Model, ModelStatus, Provider, utc_now
+from provider_store.catalog.states import ModelStatus, utc_now
+from provider_store.catalog.tables import Model, Provider
 from provider_store.errors import ConfigurationError, NotFoundError, with_suggestions
 from provider_store.rules import check_provider_key, is_placeholder_key
 from provider_store.suggestions import nearest, unknown_provider

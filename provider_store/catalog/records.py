@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from provider_store.catalog.tables import Verdict
+from provider_store.catalog.states import Verdict
 
 
 @dataclass(frozen=True)

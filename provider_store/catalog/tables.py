@@ -6,8 +6,6 @@ runtime attribute ``_cache_timestamp`` was already an epoch float.
 
 from __future__ import annotations
 
-import enum
-import time
 from typing import Any
 
 from sqlalchemy import (
@@ -22,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel, col
 
+from provider_store.catalog.states import ModelStatus, utc_now
 from provider_store.rules import (
     DEFAULT_CACHE_TTL,
     MAX_API_KEY_LENGTH,
@@ -39,29 +38,20 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+__all__ = [
+    "NAMING_CONVENTION",
+    "CatalogMeta",
+    "Event",
+    "Model",
+    "ModelBase",
+    "ModelFact",
+    "Observation",
+    "Provider",
+    "ProviderBase",
+]
+
 # Must be set before any table is declared so every constraint gets a stable name.
 SQLModel.metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-
-def utc_now() -> float:
-    """Current time as UTC epoch seconds, the unit of every timestamp column."""
-    return time.time()
-
-
-class ModelStatus(enum.StrEnum):
-    """Where a model stands in the curated catalog."""
-
-    VALID = "valid"
-    INVALID = "invalid"
-    UNVERIFIED = "unverified"
-
-
-class Verdict(enum.StrEnum):
-    """The outcome of the last validation ping."""
-
-    VALID = "valid"
-    INVALID = "invalid"
-    INCONCLUSIVE = "inconclusive"
 
 
 class ProviderBase(SQLModel):
@@ -172,17 +162,6 @@ class CatalogMeta(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=200)
     value: Any = Field(default=None, sa_column=Column(JSON))
-
-
-class EventType(enum.StrEnum):
-    """What a change event says happened to a model."""
-
-    ADDED = "added"
-    MISSING = "missing"
-    REMOVED = "removed"
-    REAPPEARED = "reappeared"
-    CHANGED = "changed"
-    VERDICT = "verdict"
 
 
 class Event(SQLModel, table=True):

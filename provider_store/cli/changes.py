@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from provider_store.catalog.tables import EventType, utc_now
+from provider_store.catalog.states import EventType, utc_now
 from provider_store.cli.app import CliState, json_option, pass_state, print_json
 from provider_store.cli.text import visible
 from provider_store.history.change_event import ChangeEvent

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
-from provider_store.catalog.tables import utc_now
+from provider_store.catalog.states import utc_now
 from provider_store.cli.app import (
     CliState,
     cli,

@@ -189,7 +189,7 @@ def models_show(state: CliState, model_ref: str, as_json: bool) -> None:
     else:
         status, alias = "unverified", model_id
     hand_mark = store.hand_marks(key).get(model_id)
-    from provider_store.catalog.tables import utc_now
+    from provider_store.catalog.states import utc_now
 
     week = store.model_stats(since=utc_now() - 7 * 86400, provider=key, model=model_id)
     data: dict[str, Any] = {
@@ -287,7 +287,7 @@ def _why_not_usable(key: str, status: str, verdict: ValidationResult | None) -> 
         return f"unverified: listed but never validated (run: provider-store discover {key})"
     if verdict.reason.startswith("marked "):
         return verdict.reason
-    from provider_store.catalog.tables import Verdict
+    from provider_store.catalog.states import Verdict
 
     if verdict.verdict is Verdict.INVALID:
         return f"pinged invalid{reason}"

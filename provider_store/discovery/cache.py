@@ -38,7 +38,7 @@ from typing import Any, Protocol
 from provider_store.catalog import cache_rows
 from provider_store.catalog.cache_rows import CacheState
 from provider_store.catalog.catalog_store import CatalogStore
-from provider_store.catalog.tables import utc_now
+from provider_store.catalog.states import utc_now
 from provider_store.discovery import leases
 from provider_store.discovery.results import DiscoveryResult, Source
 from provider_store.discovery.save_listing import write_listing

@@ -33,7 +33,7 @@ from dataclasses import dataclass, replace
 from provider_store.catalog import cache_rows
 from provider_store.catalog.cache_rows import CacheState
 from provider_store.catalog.catalog_store import CatalogStore
-from provider_store.catalog.tables import utc_now
+from provider_store.catalog.states import utc_now
 from provider_store.discovery import leases
 from provider_store.discovery.run import DiscoveryServiceLike, run_discovery
 from provider_store.discovery.run_report import DiscoveryOptions, DiscoveryReport

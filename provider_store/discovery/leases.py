@@ -15,9 +15,10 @@ import uuid
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
-from provider_store.catalog.cache_rows import PROVIDER_TABLE
 from provider_store.catalog.change_marker import NOT_A_CHANGE
-from provider_store.catalog.tables import Provider, utc_now
+from provider_store.catalog.light_tables import PROVIDER as PROVIDER_TABLE
+from provider_store.catalog.states import utc_now
+from provider_store.catalog.tables import Provider
 
 DEFAULT_LEASE_SECONDS = 30.0
 

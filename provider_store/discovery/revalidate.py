@@ -25,7 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from provider_store.catalog.cache_rows import CacheState
-from provider_store.catalog.tables import utc_now
+from provider_store.catalog.states import utc_now
 from provider_store.discovery import cache
 from provider_store.discovery.results import DiscoveryResult
 from provider_store.errors import ProviderStoreError

@@ -46,7 +46,7 @@ from typing import Any, ParamSpec, Protocol, TypeVar
 
 from provider_store.catalog.catalog_store import CatalogStore
 from provider_store.catalog.records import ValidationResult
-from provider_store.catalog.tables import Verdict
+from provider_store.catalog.states import Verdict
 from provider_store.discovery.results import DiscoveryResult, Source
 from provider_store.discovery.run_report import (
     FAILED,

@@ -58,7 +58,7 @@ from typing import Any, TypeVar
 
 from provider_store.catalog.catalog_store import CatalogStore
 from provider_store.catalog.records import ValidationResult
-from provider_store.catalog.tables import Verdict, utc_now
+from provider_store.catalog.states import Verdict, utc_now
 from provider_store.discovery import cache, revalidate
 from provider_store.discovery.cache import EMPTY_LIST_TAG as EMPTY_LIST_TAG
 from provider_store.discovery.results import DiscoveryResult, Source

@@ -28,7 +28,7 @@ import re
 from dataclasses import dataclass
 
 from provider_store.catalog.records import ValidationResult
-from provider_store.catalog.tables import Verdict
+from provider_store.catalog.states import Verdict
 from provider_store.providers.ping import PingOutcome
 from provider_store.providers.ping_replies import AnswerKind, ErrorFacts, says_pong
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from provider_store.catalog.tables import EventType
+from provider_store.catalog.states import EventType
 
 __all__ = ["ChangeEvent", "EventType"]
 

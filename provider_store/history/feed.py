@@ -8,12 +8,13 @@ from typing import Any, cast
 from sqlalchemy import Table, and_, func, select
 from sqlmodel import Session
 
-from provider_store.catalog.tables import Event, EventType
+from provider_store.catalog.states import EventType
+from provider_store.catalog.tables import Event
 from provider_store.history.change_event import ChangeEvent
+from provider_store.rules import DEFAULT_CHANGES_LIMIT
 
-__all__ = ["DEFAULT_LIMIT", "read_changes"]
+__all__ = ["read_changes"]
 
-DEFAULT_LIMIT = 1000
 _EVENT = cast(Table, getattr(Event, "__table__"))  # noqa: B009 - untyped in SQLModel
 
 
@@ -24,7 +25,7 @@ def read_changes(
     provider: str | None = None,
     model: str | None = None,
     types: Iterable[EventType | str] | None = None,
-    limit: int | None = DEFAULT_LIMIT,
+    limit: int | None = DEFAULT_CHANGES_LIMIT,
 ) -> list[ChangeEvent]:
     """Events observed at or after ``since`` (epoch seconds), newest first.
 

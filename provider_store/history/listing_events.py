@@ -36,7 +36,8 @@ from sqlmodel import Session
 
 from provider_store.catalog.cache_rows import lock_provider, read_cache
 from provider_store.catalog.metadata_columns import METADATA_COLUMNS, info_values
-from provider_store.catalog.tables import Event, EventType, Model, ModelStatus, Provider
+from provider_store.catalog.states import EventType, ModelStatus
+from provider_store.catalog.tables import Event, Model, Provider
 from provider_store.history.retention import maybe_prune
 from provider_store.model_info import METADATA_FIELDS, ModelInfo
 from provider_store.rules import MAX_TEXT_LENGTH

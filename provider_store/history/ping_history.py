@@ -26,7 +26,8 @@ from sqlmodel import Session
 
 from provider_store.catalog.cache_rows import load_verdicts, lock_provider, read_cache
 from provider_store.catalog.records import ValidationResult
-from provider_store.catalog.tables import EventType, Observation, Verdict
+from provider_store.catalog.states import EventType, Verdict
+from provider_store.catalog.tables import Observation
 from provider_store.history.listing_events import write_events
 from provider_store.rules import MAX_TEXT_LENGTH
 

@@ -31,7 +31,8 @@ from provider_store.catalog.model_plan import (
     stored_models,
     wanted_models,
 )
-from provider_store.catalog.tables import CatalogMeta, Model, ModelStatus, Provider, utc_now
+from provider_store.catalog.states import ModelStatus, utc_now
+from provider_store.catalog.tables import CatalogMeta, Model, Provider
 from provider_store.errors import InvalidDocumentError
 from provider_store.legacy import metadata_section
 from provider_store.legacy.document import LegacyDocument, LegacyProvider, load_path, parse_bytes

@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import Connection, Table, and_, bindparam, select, update
 
 from provider_store.catalog.metadata_columns import METADATA_COLUMNS
-from provider_store.catalog.tables import Model, ModelStatus
+from provider_store.catalog.states import ModelStatus
+from provider_store.catalog.tables import Model
 from provider_store.model_info import METADATA_FIELDS
 
 __all__ = ["export_metadata", "import_metadata"]

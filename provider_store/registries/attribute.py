@@ -17,7 +17,7 @@ from typing import Any
 from provider_store.catalog.catalog_store import CatalogStore
 from provider_store.catalog.metadata_columns import info_values
 from provider_store.catalog.model_facts import MATCH_FIELD, replace_registry_facts
-from provider_store.catalog.tables import utc_now
+from provider_store.catalog.states import utc_now
 from provider_store.registries.entries import Match, Registry
 
 __all__ = ["ProviderFill", "attribute", "match_facts"]

@@ -26,6 +26,7 @@ from provider_store.rules.api_keys import (
 )
 from provider_store.rules.limits import (
     DEFAULT_CACHE_TTL,
+    DEFAULT_CHANGES_LIMIT,
     DEFAULT_MAX_MODELS,
     DEFAULT_STALE_WHILE_REVALIDATE_TTLS,
     EXIT_BAD_INPUT,
@@ -57,6 +58,7 @@ from provider_store.rules.provider_settings import (
 
 __all__ = [
     "DEFAULT_CACHE_TTL",
+    "DEFAULT_CHANGES_LIMIT",
     "DEFAULT_MAX_MODELS",
     "DEFAULT_KIND",
     "DEFAULT_STALE_WHILE_REVALIDATE_TTLS",

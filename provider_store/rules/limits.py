@@ -6,6 +6,7 @@ from provider_store.errors import InvalidDocumentError
 
 __all__ = [
     "DEFAULT_CACHE_TTL",
+    "DEFAULT_CHANGES_LIMIT",
     "DEFAULT_MAX_MODELS",
     "DEFAULT_STALE_WHILE_REVALIDATE_TTLS",
     "EXIT_BAD_INPUT",
@@ -34,6 +35,9 @@ MAX_CACHE_TTL = 2**31 - 1
 # argument, else the provider option ``stale_while_revalidate`` (seconds; 0 turns it off), else
 # this multiple of the provider's TTL: a list is served stale for as long again as it was fresh.
 DEFAULT_STALE_WHILE_REVALIDATE_TTLS = 1.0
+
+# The most change events one read of the change feed returns unless the caller says otherwise.
+DEFAULT_CHANGES_LIMIT = 1000
 
 # The longest text a catalog column of names holds: a provider's display name, a model id, an
 # alias, a listed display name. Longer listed ids are skipped; longer listed names are cut.
