@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from provider_store.catalog.cache_rows import CacheState
     from provider_store.catalog.catalog_store import CatalogStore
+    from provider_store.catalog.change_marker import ChangeCounts
     from provider_store.catalog.db import build_engine, resolve_url
     from provider_store.catalog.model_facts import Sourced, SourcedMetadata
     from provider_store.catalog.provider_edits import ProviderRemoval
@@ -59,6 +60,7 @@ if TYPE_CHECKING:
     from provider_store.providers.ping import ChatReply, PingRequest
     from provider_store.providers.ping_replies import ErrorFacts
     from provider_store.registries.attribute import ProviderFill
+    from provider_store.resolution.catalog_follower import FollowStats
     from provider_store.resolution.manager import ProviderManager
     from provider_store.rules import effective_api_key
     from provider_store.store import ProviderStore
@@ -71,6 +73,7 @@ _LAZY_NAMES: dict[str, str] = {
     "CacheState": "provider_store.catalog.cache_rows",
     "CacheWriteError": "provider_store.errors",
     "CatalogStore": "provider_store.catalog.catalog_store",
+    "ChangeCounts": "provider_store.catalog.change_marker",
     "ChangeEvent": "provider_store.history.change_event",
     "ChatReply": "provider_store.providers.ping",
     "ConfigurationError": "provider_store.errors",
@@ -81,6 +84,7 @@ _LAZY_NAMES: dict[str, str] = {
     "DiscoveryResult": "provider_store.discovery.results",
     "ErrorFacts": "provider_store.providers.ping_replies",
     "EventType": "provider_store.catalog.states",
+    "FollowStats": "provider_store.resolution.catalog_follower",
     "ForeignDatabaseError": "provider_store.errors",
     "ImportReport": "provider_store.legacy.import_report",
     "InvalidDocumentError": "provider_store.errors",

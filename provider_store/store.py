@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Self
 from sqlmodel import Session
 
 from provider_store.catalog.catalog_store import CatalogStore
+from provider_store.catalog.change_marker import provider_scope
 from provider_store.catalog.states import EventType, utc_now
 from provider_store.errors import ConfigurationError, InvalidDocumentError
 from provider_store.provider_config import ProviderConfig
@@ -249,21 +250,23 @@ class ProviderStore(CatalogStore):
         """Give provider ``old`` the key ``new``, keeping its models, verdicts and cache."""
         from provider_store.catalog import provider_edits
 
-        with self.transaction() as session:
+        # The row keeps its change count under the new key: a reader sees ``old`` go and
+        # ``new`` come, and reads ``new``.
+        with self.transaction() as session, provider_scope(session, new):
             provider_edits.rename(session, old, new)
 
     def set_api_key(self, key: str, api_key: str | None) -> None:
         """Store provider ``key``'s API key (None forgets it; the environment then supplies it)."""
         from provider_store.catalog import provider_edits
 
-        with self.transaction() as session:
+        with self.transaction() as session, provider_scope(session, key):
             provider_edits.set_key(session, key, api_key)
 
     def set_alias(self, key: str, model_id: str, alias: str | None) -> None:
         """Give a valid model a short alias (None: the model id again)."""
         from provider_store.catalog import provider_edits
 
-        with self.transaction() as session:
+        with self.transaction() as session, provider_scope(session, key):
             provider_edits.set_alias(session, key, model_id, alias)
 
     def mark_model(
@@ -273,7 +276,7 @@ class ProviderStore(CatalogStore):
         ``verdict=None`` returns the model to discovery's care."""
         from provider_store.catalog import provider_edits
 
-        with self.transaction() as session:
+        with self.transaction() as session, provider_scope(session, key):
             provider_edits.mark(session, key, model_id, verdict, reason)
 
     # -- history: change feed, ping statistics, retention ---------------------------------------
@@ -358,7 +361,7 @@ class ProviderStore(CatalogStore):
                 "the minimum age of a removal must be >= 0 seconds",
                 field="removal_min_age_seconds",
             )
-        with self._writing(session) as s:
+        with self._writing(session) as s, provider_scope(s, key):
             provider = self.get_provider(key, session=s)
             if confirmations is not None:
                 provider.removal_confirmations = confirmations

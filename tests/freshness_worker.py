@@ -8,6 +8,8 @@ Run as ``python tests/freshness_worker.py MODE ARGS...``; the barrier and the JS
   process then exits, which waits for the background refresh it may have started.
 - ``edit URL KEY MODEL``: add MODEL to KEY's valid models, print when it committed.
 - ``import URL FILE``: import the legacy YAML FILE (merge), print when it committed.
+- ``add URL KEY MODEL``: add provider KEY with the valid model MODEL, print when it committed.
+- ``remove URL KEY``: remove provider KEY, print when it committed.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from provider_store import ModelDiscoveryService, ProviderClient, ProviderStore
+from provider_store import ModelDiscoveryService, ProviderClient, ProviderConfig, ProviderStore
 
 WORKER = str(Path(__file__).resolve())
 
@@ -71,6 +73,20 @@ def import_file(url: str, path: str) -> None:
     _emit({"committed_at": time.time()})
 
 
+def add(url: str, key: str, model: str) -> None:
+    """Add provider ``key`` with one valid model; print the commit time."""
+    store = ProviderStore(url)
+    store.save_config(key, ProviderConfig(name=key, valid_models={model: model}))
+    _emit({"committed_at": time.time()})
+
+
+def remove(url: str, key: str) -> None:
+    """Remove provider ``key``; print the commit time."""
+    store = ProviderStore(url)
+    store.remove_providers([key])
+    _emit({"committed_at": time.time()})
+
+
 if __name__ == "__main__":
-    modes = {"read": read, "edit": edit, "import": import_file}
+    modes = {"read": read, "edit": edit, "import": import_file, "add": add, "remove": remove}
     modes[sys.argv[1]](*sys.argv[2:])

@@ -12,9 +12,11 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
 from provider_store import ProviderConfig, ProviderManager, ProviderStore
 from provider_store.catalog.change_marker import ChangeWatch
+from provider_store.catalog.light_tables import MODEL
 from provider_store.discovery import leases
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -69,6 +71,73 @@ def test_a_running_manager_sees_another_process_edit(store: ProviderStore) -> No
     committed = other_process("edit", store.url, "p", "m-added")
     seen = seen_within(lambda: "m-added" in manager.get_available_models(), 5)
     assert seen is not None and seen - committed < 2.0
+
+
+def three_providers(store: ProviderStore) -> None:
+    for key in ("p", "q", "r"):
+        models = {f"{key}-model-{i}": f"{key}{i}" for i in range(20)}
+        store.save_config(key, ProviderConfig(name=key.upper(), valid_models=models))
+
+
+def test_another_process_edit_of_one_provider_rereads_only_that_provider(
+    store: ProviderStore,
+) -> None:
+    three_providers(store)
+    manager = ProviderManager(store=store)
+    q_before, r_before = manager["q"], manager["r"]
+    assert manager.get_api_for_model_string("q/q3")[1] == "q-model-3"
+    committed = other_process("edit", store.url, "p", "m-added")
+    seen = seen_within(lambda: "m-added" in manager.get_available_models("p"), 5)
+    assert seen is not None and seen - committed < 1.0
+    assert manager.follow_stats.providers_reloaded == 1
+    assert manager.follow_stats.full_reloads == 0
+    assert manager["q"] is q_before and manager["r"] is r_before  # not re-read
+    assert manager.keys() == ["p", "q", "r"]
+    assert manager.get_api_for_model_string("p/m-added")[1] == "m-added"
+
+
+def test_providers_another_process_adds_or_removes_are_followed(store: ProviderStore) -> None:
+    three_providers(store)
+    manager = ProviderManager(store=store)
+    p_before = manager["p"]
+    committed = other_process("add", store.url, "s", "s-model")
+    seen = seen_within(lambda: "s" in manager, 5)
+    assert seen is not None and seen - committed < 1.0
+    assert manager.keys() == ["p", "q", "r", "s"]
+    assert manager.get_api_for_model_string("s/s-model") == (manager["s"], "s-model")
+    assert manager.follow_stats.providers_reloaded == 1  # only the new one was read
+    committed = other_process("remove", store.url, "q")
+    seen = seen_within(lambda: "q" not in manager, 5)
+    assert seen is not None and seen - committed < 1.0
+    assert manager.keys() == ["p", "r", "s"]
+    assert manager["p"] is p_before
+    assert manager.follow_stats.providers_reloaded == 1  # a removal reads no provider
+    assert manager.follow_stats.full_reloads == 0
+    assert manager.find_model_scoped("q1") == []
+
+
+def test_a_write_that_changes_no_provider_rereads_nothing(store: ProviderStore) -> None:
+    three_providers(store)
+    manager = ProviderManager(store=store, follow_interval=0)
+    resolver_index = manager.get_api_for_model_string("r/r1")
+    store.set_retention_days(30)  # a catalog-wide setting: the marker moves, no provider changed
+    assert manager.get_api_for_model_string("r/r1") == resolver_index
+    assert manager.follow_stats.changes_seen == 1
+    assert manager.follow_stats.providers_reloaded == 0
+
+
+def test_a_write_that_does_not_say_which_provider_it_changed_rereads_all(
+    store: ProviderStore,
+) -> None:
+    three_providers(store)
+    manager = ProviderManager(store=store, follow_interval=0)
+    with store.transaction() as session:  # no provider scope: whoever wrote this did not say
+        session.execute(
+            update(MODEL).where(MODEL.c.model_id == "q-model-1").values(alias="renamed")
+        )
+    assert manager.get_api_for_model_string("q/renamed")[1] == "q-model-1"
+    assert manager.follow_stats.full_reloads == 1
+    assert manager.follow_stats.providers_reloaded == 3
 
 
 def test_a_manager_with_a_local_edit_keeps_it_until_reload(store: ProviderStore) -> None:

@@ -27,6 +27,7 @@ from provider_store.catalog import (
     migrate,
     model_plan,
 )
+from provider_store.catalog.change_marker import ChangeCounts, provider_scope
 from provider_store.catalog.db import (
     WRITE_OPTION,
     build_engine,
@@ -147,6 +148,13 @@ class CatalogStore:
         with self.read() as session:
             return change_marker.read(session)
 
+    def change_counts(self, *, session: Session | None = None) -> ChangeCounts:
+        """Which providers changed: each provider's change count (catalog order) and the token
+        of the last write that did not say which; see :mod:`~provider_store.catalog.change_marker`.
+        """
+        with self._reading(session) as s:
+            return change_marker.read_counts(s)
+
     # -- providers ----------------------------------------------------------------------------
 
     def provider_keys(self, *, session: Session | None = None) -> list[str]:
@@ -204,7 +212,7 @@ class CatalogStore:
         from provider_store.catalog.tables import Provider
 
         now = utc_now()
-        with self._writing(session) as s:
+        with self._writing(session) as s, provider_scope(s, key):
             provider = s.exec(select(Provider).where(Provider.key == key)).one_or_none()
             if provider is None:
                 position = len(self.provider_keys(session=s))
@@ -252,7 +260,7 @@ class CatalogStore:
         """
         from provider_store.catalog.tables import Provider
 
-        with self._writing(session) as s:
+        with self._writing(session) as s, provider_scope(s, key):
             provider = s.exec(
                 select(Provider).where(Provider.key == key).with_for_update()
             ).one_or_none()
@@ -277,7 +285,7 @@ class CatalogStore:
         """Remove a provider and (by cascade) its models."""
         from provider_store.catalog.tables import Model
 
-        with self._writing(session) as s:
+        with self._writing(session) as s, provider_scope(s, key):
             provider = self.get_provider(key, session=s)
             s.execute(delete(Model).where(col(Model.provider_id) == provider.id))
             s.delete(provider)
@@ -286,7 +294,7 @@ class CatalogStore:
         """Set how long a provider's discovery cache stays fresh (0 to
         :data:`~provider_store.rules.MAX_CACHE_TTL` seconds, else InvalidDocumentError)."""
         seconds = check_cache_ttl(seconds, field=f"providers.{key}.cache_ttl_seconds")
-        with self._writing(session) as s:
+        with self._writing(session) as s, provider_scope(s, key):
             provider = self.get_provider(key, session=s)
             provider.cache_ttl_seconds = seconds
             provider.updated_at = utc_now()
@@ -306,7 +314,7 @@ class CatalogStore:
         session: Session | None = None,
     ) -> None:
         """Store a freshly fetched model list, clear the last error and record sightings."""
-        with self._writing(session) as s:
+        with self._writing(session) as s, provider_scope(s, key):
             cache_rows.write_cache(s, key, models, fetched_at)
 
     def record_discovery_error(
@@ -319,7 +327,7 @@ class CatalogStore:
         session: Session | None = None,
     ) -> None:
         """Record a failed refresh (a key-free message, HTTP status, time); the cache is kept."""
-        with self._writing(session) as s:
+        with self._writing(session) as s, provider_scope(s, key):
             cache_rows.record_error(s, key, message, status, utc_now() if at is None else at)
 
     def record_verdicts(
@@ -330,7 +338,7 @@ class CatalogStore:
         session: Session | None = None,
     ) -> None:
         """Store validation verdicts on the provider's model rows (created unverified if absent)."""
-        with self._writing(session) as s:
+        with self._writing(session) as s, provider_scope(s, provider_key):
             cache_rows.record_verdicts(s, provider_key, results)
 
     def load_verdicts(
@@ -360,7 +368,7 @@ class CatalogStore:
         session: Session | None = None,
     ) -> None:
         """Record a key-free provider problem on ``key``, or clear it with ``None``."""
-        with self._writing(session) as s:
+        with self._writing(session) as s, provider_scope(s, key):
             cache_rows.set_problem(s, key, problem, utc_now() if at is None else at)
 
     # -- model metadata -----------------------------------------------------------------------
@@ -396,7 +404,7 @@ class CatalogStore:
         """Store listed metadata on existing model rows (see :func:`write_model_infos`)."""
         from provider_store.catalog import metadata_columns
 
-        with self._writing(session) as s:
+        with self._writing(session) as s, provider_scope(s, provider_key):
             return metadata_columns.write_model_infos(s, provider_key, infos)
 
 

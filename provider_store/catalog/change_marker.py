@@ -1,92 +1,186 @@
-"""The catalog's change marker: one cheap value that changes with every committed write.
+"""The catalog's change marker: one cheap value that changes with every committed write, and
+per-provider change counts that say which providers a write changed.
 
 Every write transaction of a :class:`~provider_store.catalog.catalog_store.CatalogStore` that
 executed an INSERT, UPDATE or DELETE (other than one marked :data:`NOT_A_CHANGE`, as the
-refresh lease's are) sets the ``catalog_meta`` row ``change_marker`` to a new
-random token just before it commits (in the same transaction, so the marker never runs ahead of
-the data or behind it). A long-lived reader remembers the token it last saw and, at most every
-``interval`` seconds, reads that one row (:class:`ChangeWatch`): an unchanged token means nothing
-was committed since, by this process or any other; a new one means reload.
+refresh lease's are) sets the ``catalog_meta`` row ``change_marker`` to a new random token just
+before it commits (in the same transaction, so the marker never runs ahead of the data or behind
+it). A long-lived reader remembers the token it last saw and, at most every ``interval`` seconds,
+reads that one row (:class:`ChangeWatch`): an unchanged token means nothing was committed since,
+by this process or any other.
 
-No schema change: ``catalog_meta`` is a key/value table from the first revision.
+Which providers changed: a write to the provider or model table made inside
+:func:`provider_scope` (``with provider_scope(session, key): ...``) names its provider, and the
+commit adds one to that provider's ``provider.change_count``. A write to those tables made
+outside any scope names nothing, so the commit also moves the ``catalog_meta`` row
+``full_change_marker``: a reader that sees it move re-reads everything. A reader thus re-reads
+only the providers whose count moved, plus those that appeared, and drops those that are gone
+(:func:`read_counts`); forgetting a scope costs a full re-read, never a missed change.
 """
 
 from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine, event, select, update
 from sqlalchemy.engine import Connection
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
-from provider_store.catalog.light_tables import CATALOG_META as _META
+from provider_store.catalog.light_tables import CATALOG_META, PROVIDER
 
 MARKER_KEY = "change_marker"
+FULL_MARKER_KEY = "full_change_marker"
 DEFAULT_CHECK_INTERVAL = 0.25  # seconds between two looks at the marker
 _WROTE = "provider_store_wrote"  # connection info flag: this transaction changed rows
+_SCOPES = "provider_store_scopes"  # connection info: the provider scopes open now (a stack)
+_NAMED = "provider_store_named"  # connection info: providers this transaction changed
+_UNNAMED = "provider_store_unnamed"  # connection info flag: a provider/model write, no scope
+# Tables a config is read from: a write to them outside a provider scope means "re-read all".
+_CONFIG_TABLES = frozenset({"provider", "model"})
 # Execution option of a write that changes nothing a reader keeps (a refresh lease taken or
 # given back): it does not move the marker.
 NOT_A_CHANGE = "provider_store_not_a_change"
 
 __all__ = [
     "DEFAULT_CHECK_INTERVAL",
+    "FULL_MARKER_KEY",
     "MARKER_KEY",
     "NOT_A_CHANGE",
+    "ChangeCounts",
     "ChangeWatch",
     "bump_if_written",
+    "provider_scope",
     "read",
+    "read_counts",
     "track_writes",
 ]
 
 
 def track_writes(engine: Engine) -> None:
-    """Flag each connection of ``engine`` that executes an INSERT, UPDATE or DELETE."""
+    """Flag each connection of ``engine`` that executes an INSERT, UPDATE or DELETE, and note
+    which provider scope a write to the provider or model table was made in."""
 
     def after_execute(
         conn: Connection, _cursor: Any, _stmt: Any, _params: Any, context: Any, _many: bool
     ) -> None:
         if context is None or context.execution_options.get(NOT_A_CHANGE):
             return
-        if context.isinsert or context.isupdate or context.isdelete:
-            conn.info[_WROTE] = True
+        if not (context.isinsert or context.isupdate or context.isdelete):
+            return
+        conn.info[_WROTE] = True
+        compiled = context.compiled
+        table = getattr(getattr(compiled, "statement", None), "table", None)
+        name = getattr(table, "name", None)
+        if name is not None and name not in _CONFIG_TABLES:
+            return
+        scopes = conn.info.get(_SCOPES)
+        if scopes:
+            conn.info.setdefault(_NAMED, set()).add(scopes[-1])
+        else:  # a config table, or a statement whose table is unknown (raw SQL)
+            conn.info[_UNNAMED] = True
+
+    def on_begin(conn: Connection) -> None:
+        # A transaction starts clean (a rolled-back one may have left its flags behind).
+        for flag in (_WROTE, _NAMED, _UNNAMED):
+            conn.info.pop(flag, None)
 
     event.listen(engine, "after_cursor_execute", after_execute)
+    event.listen(engine, "begin", on_begin)
+
+
+@contextmanager
+def provider_scope(session: Session, key: str) -> Iterator[None]:
+    """Name provider ``key`` as the one the provider/model writes of this block change."""
+    info = session.connection().info
+    scopes: list[str] = info.setdefault(_SCOPES, [])
+    scopes.append(key)
+    try:
+        yield
+    finally:
+        scopes.pop()
 
 
 def bump_if_written(session: Session) -> None:
-    """Give the marker a new token when this transaction changed rows (call before commit)."""
+    """Give the marker a new token when this transaction changed rows, and count the change on
+    each provider it named (call just before commit)."""
     if not session.in_transaction():
         return
     conn = session.connection()
+    named: set[str] = conn.info.pop(_NAMED, set())
+    unnamed = conn.info.pop(_UNNAMED, False)
     if not conn.info.pop(_WROTE, False):
         return
     token = os.urandom(8).hex()
-    done = session.execute(update(_META).where(_META.c.key == MARKER_KEY).values(value=token))
-    if getattr(done, "rowcount", 0) == 0:
-        _insert_or_update(session, token)
+    _set(session, MARKER_KEY, token)
+    if unnamed:
+        _set(session, FULL_MARKER_KEY, token)
+    if named:
+        p = PROVIDER.c
+        session.execute(
+            update(PROVIDER).where(p.key.in_(sorted(named))).values(change_count=p.change_count + 1)
+        )
     conn.info.pop(_WROTE, None)
+    conn.info.pop(_NAMED, None)
+    conn.info.pop(_UNNAMED, None)
 
 
-def _insert_or_update(session: Session, token: str) -> None:
+def _set(session: Session, key: str, token: str) -> None:
+    c = CATALOG_META.c
+    done = session.execute(update(CATALOG_META).where(c.key == key).values(value=token))
+    if getattr(done, "rowcount", 0) == 0:
+        _insert_or_update(session, key, token)
+
+
+def _insert_or_update(session: Session, key: str, token: str) -> None:
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        pg = pg_insert(_META).values(key=MARKER_KEY, value=token)
+        pg = pg_insert(CATALOG_META).values(key=key, value=token)
         session.execute(pg.on_conflict_do_update(index_elements=["key"], set_={"value": token}))
     else:
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-        lite = sqlite_insert(_META).values(key=MARKER_KEY, value=token)
+        lite = sqlite_insert(CATALOG_META).values(key=key, value=token)
         session.execute(lite.on_conflict_do_update(index_elements=["key"], set_={"value": token}))
 
 
 def read(session: Session) -> str | None:
     """The marker's token now (None before the first tracked write)."""
-    value = session.execute(select(_META.c.value).where(_META.c.key == MARKER_KEY)).scalar()
+    c = CATALOG_META.c
+    value = session.execute(select(c.value).where(c.key == MARKER_KEY)).scalar()
     return value if isinstance(value, str) else None
+
+
+@dataclass(frozen=True)
+class ChangeCounts:
+    """What a reader compares to find what changed: the full-re-read marker's token and each
+    provider's change count, by provider key in catalog order."""
+
+    full: str | None
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def changed_since(self, before: ChangeCounts) -> list[str] | None:
+        """The keys to re-read since ``before`` (new or changed providers, in catalog order);
+        None when everything must be re-read."""
+        if self.full != before.full:
+            return None
+        return [key for key, count in self.counts.items() if before.counts.get(key) != count]
+
+
+def read_counts(session: Session) -> ChangeCounts:
+    """The full-re-read marker's token and every provider's change count."""
+    c, p = CATALOG_META.c, PROVIDER.c
+    full = session.execute(select(c.value).where(c.key == FULL_MARKER_KEY)).scalar()
+    rows = session.execute(select(p.key, p.change_count).order_by(p.position, p.id))
+    return ChangeCounts(
+        full if isinstance(full, str) else None, {key: int(n or 0) for key, n in rows}
+    )
 
 
 class ChangeWatch:

@@ -38,6 +38,7 @@ from typing import Any, Protocol
 from provider_store.catalog import cache_rows
 from provider_store.catalog.cache_rows import CacheState
 from provider_store.catalog.catalog_store import CatalogStore
+from provider_store.catalog.change_marker import provider_scope
 from provider_store.catalog.states import utc_now
 from provider_store.discovery import leases
 from provider_store.discovery.results import DiscoveryResult, Source
@@ -275,7 +276,7 @@ class StoreBackend:
     def save_failure(self, step: Step, message: str, status: int | None, strikes: int) -> None:
         """One short transaction: the error columns, the strike count, the lease."""
         try:
-            with self.store.transaction() as session:
+            with self.store.transaction() as session, provider_scope(session, self.key):
                 found = cache_rows.record_error(
                     session, self.key, message, status, utc_now(), empty_list_strikes=strikes
                 )

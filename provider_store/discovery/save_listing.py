@@ -8,6 +8,7 @@ from typing import Any
 from sqlmodel import Session
 
 from provider_store.catalog import cache_rows
+from provider_store.catalog.change_marker import provider_scope
 from provider_store.catalog.metadata_columns import update_metadata, write_model_infos
 from provider_store.history.listing_events import ListingChanges, record_listing
 from provider_store.model_info import ModelInfo
@@ -34,12 +35,13 @@ def write_listing(
     same transaction; ``history=False`` skips that (returns None).
     """
     listed = model_infos(models) if infos is None else infos
-    if not history:
+    with provider_scope(session, provider_key):  # running managers re-read only this provider
+        if not history:
+            cache_rows.write_cache(session, provider_key, models, fetched_at)
+            write_model_infos(session, provider_key, listed)
+            return None
+        # One read of the stored rows serves both the events and the metadata write.
+        changes = record_listing(session, provider_key, listed, fetched_at)
         cache_rows.write_cache(session, provider_key, models, fetched_at)
-        write_model_infos(session, provider_key, listed)
-        return None
-    # One read of the stored rows serves both the events and the metadata write.
-    changes = record_listing(session, provider_key, listed, fetched_at)
-    cache_rows.write_cache(session, provider_key, models, fetched_at)
-    update_metadata(session, changes.provider_id, changes.metadata_rows)
-    return changes
+        update_metadata(session, changes.provider_id, changes.metadata_rows)
+        return changes

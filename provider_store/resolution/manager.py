@@ -14,26 +14,27 @@ The index and the listing cache are rebuilt after :meth:`~ProviderManager.discov
 :meth:`~ProviderManager.reload`, item assignment or deletion on the manager, and
 :meth:`~ProviderManager.invalidate`.
 
-A manager over a store follows it: at most every ``follow_interval`` seconds (default 0.25) a
-read looks at the catalog's change marker (:mod:`provider_store.catalog.change_marker`, one
-small query) and reloads the configs when any process committed a change since. Item
-assignment or deletion on the manager (an unsaved local edit) stops the following until
-:meth:`~ProviderManager.reload`; ``follow_interval=None`` turns it off.
+A manager over a store follows it (see :mod:`provider_store.resolution.catalog_follower`): at
+most every ``follow_interval`` seconds (default 0.25) a read looks at the catalog's change
+marker (one small query) and, when any process committed a change since,
+re-reads only the providers that changed or appeared and drops those that are gone; what it did
+is counted in :attr:`ProviderManager.follow_stats`. Item assignment or deletion on the manager
+(an unsaved local edit) stops the following until :meth:`~ProviderManager.reload`;
+``follow_interval=None`` turns it off.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from provider_store.catalog.catalog_store import CatalogStore
-from provider_store.catalog.change_marker import DEFAULT_CHECK_INTERVAL, ChangeWatch
+from provider_store.catalog.change_marker import DEFAULT_CHECK_INTERVAL
 from provider_store.errors import ProviderKeyError as ProviderKeyError
-from provider_store.errors import ProviderStoreError
 from provider_store.provider_config import ProviderConfig
 from provider_store.resolution import model_lists
+from provider_store.resolution.catalog_follower import CatalogFollower, FollowStats
 from provider_store.resolution.resolver import (
     EXACT_FINGERPRINT_LIMIT as EXACT_FINGERPRINT_LIMIT,
 )
@@ -43,7 +44,6 @@ if TYPE_CHECKING:
     from provider_store.discovery.run_report import DiscoveryReport, ProgressCallback
     from provider_store.discovery.service import ModelDiscoveryService
 
-logger = logging.getLogger(__name__)
 
 __all__ = ["ProviderKeyError", "ProviderManager", "split_first_slash"]
 
@@ -70,16 +70,15 @@ class ProviderManager:
         self._owns_service = service is None
         self._providers: dict[str, ProviderConfig] = {}
         # Following the store: other processes' commits are picked up (see _follow).
-        self._watch: ChangeWatch | None = None
+        self._follower: CatalogFollower | None = None
         self._following = False
         if providers is not None:
             self._providers = {key: _as_config(key, value) for key, value in providers.items()}
         elif store is not None:
             if follow_interval is not None:
-                self._watch = ChangeWatch(store.read_change_marker, interval=follow_interval)
-                self._watch.mark()
+                self._follower = CatalogFollower(store, interval=follow_interval)
                 self._following = True
-            self._providers = store.load_configs()
+            self._load_all()
         self.resolver = Resolver()
         self.last_report: DiscoveryReport | None = None
         # The legacy cache of valid_scoped_models(): None until it is asked for.
@@ -100,17 +99,23 @@ class ProviderManager:
     def providers(self, value: dict[str, ProviderConfig]) -> None:
         self._providers = value
 
+    @property
+    def follow_stats(self) -> FollowStats:
+        """What following the store has done so far: changes seen, full and partial reloads."""
+        return self._follower.stats if self._follower is not None else FollowStats()
+
+    def _load_all(self) -> None:
+        """Read every config from the store (with what it stands for, when following)."""
+        assert self.store is not None
+        follower = self._follower
+        self._providers = follower.load_all() if follower else self.store.load_configs()
+
     def _follow(self) -> None:
-        """Reload when the catalog's change marker moved (looked at every ``follow_interval``)."""
-        watch, store = self._watch, self.store
-        if watch is None or store is None:
-            return
-        try:
-            if watch.changed():
-                self._providers = store.load_configs()
-                self.invalidate()
-        except ProviderStoreError as exc:  # keep the current view; try again next interval
-            logger.warning("could not follow the catalog's changes: %s", exc)
+        """Take in what other processes committed (looked at every ``follow_interval``)."""
+        providers = self._follower.refresh(self._providers) if self._follower else None
+        if providers is not None:
+            self._providers = providers
+            self.invalidate()
 
     @property
     def service(self) -> ModelDiscoveryService:
@@ -136,10 +141,9 @@ class ProviderManager:
         """Re-read every config from the store (no-op without a store); a manager that stopped
         following the store after an item assignment follows it again."""
         if self.store is not None:
-            if self._watch is not None:
-                self._watch.mark()
+            if self._follower is not None:
                 self._following = True
-            self.providers = self.store.load_configs()
+            self._load_all()
             self.invalidate()
 
     def invalidate(self) -> None:
