@@ -23,9 +23,7 @@ from provider_store.catalog import (
     cache_rows,
     change_marker,
     config_rows,
-    hand_marks,
     migrate,
-    model_plan,
 )
 from provider_store.catalog.change_marker import ChangeCounts, provider_scope
 from provider_store.catalog.db import (
@@ -53,7 +51,8 @@ if TYPE_CHECKING:
 # The SQLModel table classes (tables.py) are imported by the methods that write or return ORM
 # rows: opening a store and reading its configs, its change marker or listed metadata go
 # through light Core clauses (light_tables.py) and never build them (start-up time). Listed
-# metadata (model_info.py) is imported by the methods that read or write it.
+# metadata (model_info.py), hand marks and the curated-model plan are imported by the methods
+# that use them.
 
 logger = logging.getLogger(__name__)
 _P = PROVIDER.c
@@ -270,6 +269,8 @@ class CatalogStore:
             aliases = dict(current.valid_models)
             change(current)
             # Hand-marked models stay where the user put them (see hand_marks).
+            from provider_store.catalog import hand_marks
+
             hand_marks.keep_marks(current, hand_marks.read_marks(s, provider.id), aliases)
             sync_models(s, provider.id, current)
             return True
@@ -279,6 +280,8 @@ class CatalogStore:
         with self._reading(session) as s:
             provider = self.get_provider(key, session=s)
             assert provider.id is not None
+            from provider_store.catalog import hand_marks
+
             return hand_marks.read_marks(s, provider.id)
 
     def delete_provider(self, key: str, *, session: Session | None = None) -> None:
@@ -410,6 +413,8 @@ class CatalogStore:
 
 def sync_models(session: Session, provider_id: int, config: ProviderConfig) -> None:
     """Make the curated models of ``provider_id`` match ``config`` (see :mod:`model_plan`)."""
+    from provider_store.catalog import model_plan  # writes only
+
     conn = session.connection()
     stored = model_plan.stored_models(conn, [provider_id]).get(provider_id, [])
     wanted = model_plan.wanted_models(config.valid_models, config.invalid_models)
