@@ -62,6 +62,8 @@ def test_a_running_manager_sees_another_process_import(
     assert seen is not None
     assert seen - committed < 2.0  # generous; the bound is the check interval (0.25 s)
     assert manager.get_api_for_model_string("q/new")[1] == "m-new"
+    assert manager.follow_stats.providers_reloaded == 1  # the file's provider, not p
+    assert manager.follow_stats.full_reloads == 0
 
 
 def test_a_running_manager_sees_another_process_edit(store: ProviderStore) -> None:
@@ -124,6 +126,17 @@ def test_a_write_that_changes_no_provider_rereads_nothing(store: ProviderStore) 
     assert manager.get_api_for_model_string("r/r1") == resolver_index
     assert manager.follow_stats.changes_seen == 1
     assert manager.follow_stats.providers_reloaded == 0
+
+
+def test_a_setting_changed_in_this_process_is_followed_and_rereads_that_provider(
+    store: ProviderStore,
+) -> None:
+    three_providers(store)
+    manager = ProviderManager(store=store, follow_interval=0)
+    store.set_cache_ttl("q", 60)  # an ORM change, written when the transaction commits
+    assert manager["q"].list_cache.ttl_seconds == 60
+    assert manager.follow_stats.providers_reloaded == 1
+    assert manager.follow_stats.full_reloads == 0
 
 
 def test_a_write_that_does_not_say_which_provider_it_changed_rereads_all(

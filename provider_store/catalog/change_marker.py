@@ -10,8 +10,8 @@ reads that one row (:class:`ChangeWatch`): an unchanged token means nothing was 
 by this process or any other.
 
 Which providers changed: a write to the provider or model table made inside
-:func:`provider_scope` (``with provider_scope(session, key): ...``) names its provider, and the
-commit adds one to that provider's ``provider.change_count``. A write to those tables made
+:func:`provider_scope` (``with provider_scope(session, key): ...``) names its provider(s), and the
+commit adds one to each named provider's ``provider.change_count``. A write to those tables made
 outside any scope names nothing, so the commit also moves the ``catalog_meta`` row
 ``full_change_marker``: a reader that sees it move re-reads everything. A reader thus re-reads
 only the providers whose count moved, plus those that appeared, and drops those that are gone
@@ -80,7 +80,7 @@ def track_writes(engine: Engine) -> None:
             return
         scopes = conn.info.get(_SCOPES)
         if scopes:
-            conn.info.setdefault(_NAMED, set()).add(scopes[-1])
+            conn.info.setdefault(_NAMED, set()).update(scopes[-1])
         else:  # a config table, or a statement whose table is unknown (raw SQL)
             conn.info[_UNNAMED] = True
 
@@ -94,13 +94,15 @@ def track_writes(engine: Engine) -> None:
 
 
 @contextmanager
-def provider_scope(session: Session, key: str) -> Iterator[None]:
-    """Name provider ``key`` as the one the provider/model writes of this block change."""
+def provider_scope(session: Session, *keys: str) -> Iterator[None]:
+    """Name the providers ``keys`` as the ones the provider/model writes of this block change
+    (a provider that is gone when the transaction commits is left alone)."""
     info = session.connection().info
-    scopes: list[str] = info.setdefault(_SCOPES, [])
-    scopes.append(key)
+    scopes: list[tuple[str, ...]] = info.setdefault(_SCOPES, [])
+    scopes.append(keys)
     try:
         yield
+        session.flush()  # the block's pending ORM changes are written while it names them
     finally:
         scopes.pop()
 
@@ -110,6 +112,7 @@ def bump_if_written(session: Session) -> None:
     each provider it named (call just before commit)."""
     if not session.in_transaction():
         return
+    session.flush()  # pending ORM changes count: they are written by this commit
     conn = session.connection()
     named: set[str] = conn.info.pop(_NAMED, set())
     unnamed = conn.info.pop(_UNNAMED, False)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Table, delete, insert, select, update
 
+from provider_store.catalog.change_marker import provider_scope
 from provider_store.catalog.model_plan import (
     ModelPlan,
     StoredModel,
@@ -89,7 +90,8 @@ def import_yaml(
         ),
     )
     session_scope = store.read() if dry_run else store.transaction()
-    with session_scope as session:
+    with session_scope as session, provider_scope(session, *document.providers):
+        # Named: running managers re-read only the file's providers (and drop removed ones).
         _Importer(session.connection(), document, report, write=not dry_run).run()
     logger.info(
         "Imported %s (%s%s): %s",
