@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from provider_store.catalog.cache_rows import CacheState
     from provider_store.catalog.catalog_store import CatalogStore
-    from provider_store.catalog.change_marker import ChangeCounts
+    from provider_store.catalog.change_marker import ChangeTokens
     from provider_store.catalog.db import build_engine, resolve_url
     from provider_store.catalog.model_facts import Sourced, SourcedMetadata
     from provider_store.catalog.provider_edits import ProviderRemoval
@@ -73,8 +73,8 @@ _LAZY_NAMES: dict[str, str] = {
     "CacheState": "provider_store.catalog.cache_rows",
     "CacheWriteError": "provider_store.errors",
     "CatalogStore": "provider_store.catalog.catalog_store",
-    "ChangeCounts": "provider_store.catalog.change_marker",
     "ChangeEvent": "provider_store.history.change_event",
+    "ChangeTokens": "provider_store.catalog.change_marker",
     "ChatReply": "provider_store.providers.ping",
     "ConfigurationError": "provider_store.errors",
     "ConnectionOptions": "provider_store.providers.base",

@@ -139,6 +139,18 @@ def test_a_setting_changed_in_this_process_is_followed_and_rereads_that_provider
     assert manager.follow_stats.full_reloads == 0
 
 
+def test_a_provider_removed_and_added_again_between_two_looks_is_reread(
+    store: ProviderStore,
+) -> None:
+    three_providers(store)
+    manager = ProviderManager(store=store, follow_interval=0)
+    assert manager.get_api_for_model_string("p/p1")[1] == "p-model-1"
+    store.remove_providers(["p"])
+    store.save_config("p", ProviderConfig(valid_models={"p-new": "n"}))  # a new row, same key
+    assert manager["p"].valid_models == {"p-new": "n"}
+    assert manager.keys() == ["q", "r", "p"]
+
+
 def test_a_write_that_does_not_say_which_provider_it_changed_rereads_all(
     store: ProviderStore,
 ) -> None:

@@ -25,7 +25,7 @@ from provider_store.catalog import (
     config_rows,
     migrate,
 )
-from provider_store.catalog.change_marker import ChangeCounts, provider_scope
+from provider_store.catalog.change_marker import ChangeTokens, provider_scope
 from provider_store.catalog.db import (
     WRITE_OPTION,
     build_engine,
@@ -147,12 +147,12 @@ class CatalogStore:
         with self.read() as session:
             return change_marker.read(session)
 
-    def change_counts(self, *, session: Session | None = None) -> ChangeCounts:
+    def change_tokens(self, *, session: Session | None = None) -> ChangeTokens:
         """Which providers changed: each provider's change count (catalog order) and the token
         of the last write that did not say which; see :mod:`~provider_store.catalog.change_marker`.
         """
         with self._reading(session) as s:
-            return change_marker.read_counts(s)
+            return change_marker.read_tokens(s)
 
     # -- providers ----------------------------------------------------------------------------
 

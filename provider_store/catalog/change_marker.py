@@ -1,5 +1,5 @@
 """The catalog's change marker: one cheap value that changes with every committed write, and
-per-provider change counts that say which providers a write changed.
+per-provider change tokens that say which providers a write changed.
 
 Every write transaction of a :class:`~provider_store.catalog.catalog_store.CatalogStore` that
 executed an INSERT, UPDATE or DELETE (other than one marked :data:`NOT_A_CHANGE`, as the
@@ -11,11 +11,13 @@ by this process or any other.
 
 Which providers changed: a write to the provider or model table made inside
 :func:`provider_scope` (``with provider_scope(session, key): ...``) names its provider(s), and the
-commit adds one to each named provider's ``provider.change_count``. A write to those tables made
-outside any scope names nothing, so the commit also moves the ``catalog_meta`` row
-``full_change_marker``: a reader that sees it move re-reads everything. A reader thus re-reads
-only the providers whose count moved, plus those that appeared, and drops those that are gone
-(:func:`read_counts`); forgetting a scope costs a full re-read, never a missed change.
+commit gives each named provider's ``provider.change_token`` the commit's new token (a token,
+not a counter: a provider removed and added again under its key never gets an old value back).
+A write to those tables made outside any scope names nothing, so the commit also moves the
+``catalog_meta`` row ``full_change_marker``: a reader that sees it move re-reads everything. A
+reader thus re-reads only the providers whose token moved, plus those that appeared, and drops
+those that are gone (:func:`read_tokens`); forgetting a scope costs a full re-read, never a
+missed change.
 """
 
 from __future__ import annotations
@@ -51,12 +53,12 @@ __all__ = [
     "FULL_MARKER_KEY",
     "MARKER_KEY",
     "NOT_A_CHANGE",
-    "ChangeCounts",
+    "ChangeTokens",
     "ChangeWatch",
     "bump_if_written",
     "provider_scope",
     "read",
-    "read_counts",
+    "read_tokens",
     "track_writes",
 ]
 
@@ -124,9 +126,7 @@ def bump_if_written(session: Session) -> None:
         _set(session, FULL_MARKER_KEY, token)
     if named:
         p = PROVIDER.c
-        session.execute(
-            update(PROVIDER).where(p.key.in_(sorted(named))).values(change_count=p.change_count + 1)
-        )
+        session.execute(update(PROVIDER).where(p.key.in_(sorted(named))).values(change_token=token))
     conn.info.pop(_WROTE, None)
     conn.info.pop(_NAMED, None)
     conn.info.pop(_UNNAMED, None)
@@ -161,29 +161,31 @@ def read(session: Session) -> str | None:
 
 
 @dataclass(frozen=True)
-class ChangeCounts:
+class ChangeTokens:
     """What a reader compares to find what changed: the full-re-read marker's token and each
-    provider's change count, by provider key in catalog order."""
+    provider's change token, by provider key in catalog order."""
 
     full: str | None
-    counts: dict[str, int] = field(default_factory=dict)
+    providers: dict[str, str | None] = field(default_factory=dict)
 
-    def changed_since(self, before: ChangeCounts) -> list[str] | None:
+    def changed_since(self, before: ChangeTokens) -> list[str] | None:
         """The keys to re-read since ``before`` (new or changed providers, in catalog order);
         None when everything must be re-read."""
         if self.full != before.full:
             return None
-        return [key for key, count in self.counts.items() if before.counts.get(key) != count]
+        return [
+            key
+            for key, token in self.providers.items()
+            if key not in before.providers or before.providers[key] != token
+        ]
 
 
-def read_counts(session: Session) -> ChangeCounts:
-    """The full-re-read marker's token and every provider's change count."""
+def read_tokens(session: Session) -> ChangeTokens:
+    """The full-re-read marker's token and every provider's change token."""
     c, p = CATALOG_META.c, PROVIDER.c
     full = session.execute(select(c.value).where(c.key == FULL_MARKER_KEY)).scalar()
-    rows = session.execute(select(p.key, p.change_count).order_by(p.position, p.id))
-    return ChangeCounts(
-        full if isinstance(full, str) else None, {key: int(n or 0) for key, n in rows}
-    )
+    rows = session.execute(select(p.key, p.change_token).order_by(p.position, p.id))
+    return ChangeTokens(full if isinstance(full, str) else None, dict(rows.all()))
 
 
 class ChangeWatch:

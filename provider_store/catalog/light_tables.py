@@ -42,7 +42,7 @@ PROVIDER: TableClause = table(
     column("problem_at", Float),
     column("removal_confirmations", Integer),
     column("removal_min_age_seconds", Float),
-    column("change_count", Integer),
+    column("change_token", String),
 )
 
 MODEL: TableClause = table(

@@ -166,7 +166,7 @@ REVISION_DROPS: dict[str, str] = {
     ),
     "0005": "the model_fact table (model metadata from registries and set by the user)",
     "0006": "the column model.hand_mark (models marked valid or invalid by hand)",
-    "0007": "the column provider.change_count (which providers a write changed; no user data)",
+    "0007": "the column provider.change_token (which providers a write changed; no user data)",
 }
 
 

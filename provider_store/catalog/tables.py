@@ -100,10 +100,10 @@ class Provider(ProviderBase, table=True):
     removal_min_age_seconds: float = Field(
         default=3600.0, sa_column_kwargs={"server_default": "3600"}
     )
-    # Grows by one with each committed write transaction that named this provider as changed
-    # (see catalog/change_marker.py): a running manager re-reads only the providers whose
-    # count moved.
-    change_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # A new random token with each committed write transaction that named this provider as
+    # changed (see catalog/change_marker.py): a running manager re-reads only the providers
+    # whose token moved.
+    change_token: str | None = Field(default=None, max_length=16)
 
 
 class ModelBase(SQLModel):

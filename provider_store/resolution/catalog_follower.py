@@ -2,8 +2,8 @@
 
 A :class:`CatalogFollower` looks at the catalog's change marker at most every ``interval``
 seconds (:class:`~provider_store.catalog.change_marker.ChangeWatch`, one small query). When any
-process committed a change since, it reads the providers' change counts (one more small query)
-and re-reads only the providers whose count moved or that appeared, dropping those that are
+process committed a change since, it reads the providers' change tokens (one more small query)
+and re-reads only the providers whose token moved or that appeared, dropping those that are
 gone; a write that did not say which providers it changed makes it re-read them all. When the
 marker has not moved, nothing is read and the caller's configs are kept as they are.
 """
@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass
 
 from provider_store.catalog.catalog_store import CatalogStore
-from provider_store.catalog.change_marker import ChangeCounts, ChangeWatch
+from provider_store.catalog.change_marker import ChangeTokens, ChangeWatch
 from provider_store.errors import ProviderStoreError
 from provider_store.provider_config import ProviderConfig
 
@@ -43,13 +43,13 @@ class CatalogFollower:
         self.store = store
         self.stats = FollowStats()
         self._watch = ChangeWatch(store.read_change_marker, interval=interval)
-        self._counts: ChangeCounts | None = None  # the change counts the configs stand for
+        self._tokens: ChangeTokens | None = None  # the change tokens the configs stand for
 
     def load_all(self) -> dict[str, ProviderConfig]:
-        """Every config, with the change counts it stands for (one read transaction)."""
+        """Every config, with the change tokens it stands for (one read transaction)."""
         self._watch.mark()  # before the read: a commit landing meanwhile is looked at again
         with self.store.read() as session:
-            self._counts = self.store.change_counts(session=session)
+            self._tokens = self.store.change_tokens(session=session)
             return self.store.load_configs(session=session)
 
     def refresh(self, current: dict[str, ProviderConfig]) -> dict[str, ProviderConfig] | None:
@@ -66,19 +66,19 @@ class CatalogFollower:
             return None
 
     def _reread(self, current: dict[str, ProviderConfig]) -> dict[str, ProviderConfig] | None:
-        counts = self.store.change_counts()
-        changed = None if self._counts is None else counts.changed_since(self._counts)
+        tokens = self.store.change_tokens()
+        changed = None if self._tokens is None else tokens.changed_since(self._tokens)
         if changed is None:
             providers = self.store.load_configs()
-            self._counts = counts
+            self._tokens = tokens
             self.stats.full_reloads += 1
             self.stats.providers_reloaded += len(providers)
             return providers
         fresh = self.store.load_configs(keys=changed) if changed else {}
-        self._counts = counts
+        self._tokens = tokens
         self.stats.providers_reloaded += len(fresh)
         providers = {}
-        for key in counts.counts:  # catalog order; a provider gone is left out
+        for key in tokens.providers:  # catalog order; a provider gone is left out
             if key in fresh:
                 providers[key] = fresh[key]
             elif key in current and key not in changed:
