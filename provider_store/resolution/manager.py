@@ -69,7 +69,7 @@ class ProviderManager:
         self._service = service
         self._owns_service = service is None
         self._providers: dict[str, ProviderConfig] = {}
-        # Following the store: other processes' commits are picked up (see _follow).
+        # Following the store: other processes' commits are picked up (see providers).
         self._follower: CatalogFollower | None = None
         self._following = False
         if providers is not None:
@@ -91,8 +91,14 @@ class ProviderManager:
     @property
     def providers(self) -> dict[str, ProviderConfig]:
         """The configs by provider key, in catalog order (kept in step with the store)."""
-        if self._following:
-            self._follow()
+        follower = self._follower
+        if self._following and follower is not None:
+            # What other processes committed: looked at every ``follow_interval``; resolution
+            # pays one call here when nothing changed.
+            providers = follower.refresh(self._providers)
+            if providers is not None:
+                self._providers = providers
+                self.invalidate()
         return self._providers
 
     @providers.setter
@@ -109,13 +115,6 @@ class ProviderManager:
         assert self.store is not None
         follower = self._follower
         self._providers = follower.load_all() if follower else self.store.load_configs()
-
-    def _follow(self) -> None:
-        """Take in what other processes committed (looked at every ``follow_interval``)."""
-        providers = self._follower.refresh(self._providers) if self._follower else None
-        if providers is not None:
-            self._providers = providers
-            self.invalidate()
 
     @property
     def service(self) -> ModelDiscoveryService:
