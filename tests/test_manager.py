@@ -343,6 +343,20 @@ def test_persist_on_success_false_changes_memory_only(
     assert store.load_verdicts("p") == {}
 
 
+def test_unsaved_discovery_results_are_not_replaced_by_the_store_view(
+    store: ProviderStore, fake: FakeProvider, quick_service: ModelDiscoveryService
+) -> None:
+    # The run's own list-cache write moves the change marker; a manager that looks at it on
+    # every read must still keep what it found but was told not to save.
+    seed(store, "p", fake.base_url, api_key="sk-p")
+    manager = ProviderManager(store=store, service=quick_service, follow_interval=0)
+    assert manager.discover_models(persist_on_success=False) is True
+    assert "good" in manager["p"].valid_models
+    assert manager.find_model_scoped("good") == ["p/good"]
+    manager.reload()  # following the store again: its view, without the unsaved results
+    assert manager["p"].valid_models == {}
+
+
 def test_unknown_provider_is_false(
     store: ProviderStore, quick_service: ModelDiscoveryService
 ) -> None:
