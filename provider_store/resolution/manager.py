@@ -329,7 +329,7 @@ class ProviderManager:
         from provider_store.discovery.run_report import DiscoveryOptions
 
         self.cached_valid_scoped_models = None
-        curated_before = _curated_lists(self.providers)
+        curated_before = model_lists.curated_lists(self.providers)
 
         options = DiscoveryOptions.build(
             force_refresh=force_refresh,
@@ -346,7 +346,7 @@ class ProviderManager:
             provider=provider,
             progress=progress,
         )
-        if not report.persisted and _curated_lists(self._providers) != curated_before:
+        if not report.persisted and model_lists.curated_lists(self._providers) != curated_before:
             # What this run found is in memory only: do not replace it with the store's view
             # (as after an item assignment); reload() follows the store again.
             self._following = False
@@ -388,16 +388,6 @@ class ProviderManager:
         from provider_store.legacy.provider_file import write_provider_file  # YAML only here
 
         return write_provider_file(self.providers, data_directory)
-
-
-def _curated_lists(
-    providers: Mapping[str, ProviderConfig],
-) -> dict[str, tuple[dict[str, str], list[str]]]:
-    """Each provider's curated lists, as values (to tell whether a run changed them)."""
-    return {
-        key: (dict(config.valid_models), list(config.invalid_models))
-        for key, config in providers.items()
-    }
 
 
 def _as_config(key: str, value: ProviderConfig | Mapping[str, Any]) -> ProviderConfig:
