@@ -57,6 +57,9 @@ from typing import Any
 from urllib.parse import parse_qs
 
 DEFAULT_HANG_SECONDS = 30.0
+# How often the serving loop looks for stop(): stop() waits for it, once per server (and a test
+# suite starts hundreds), while an idle loop costs one cheap wake-up per interval.
+STOP_POLL_SECONDS = 0.01
 # Below this many max_completion_tokens, a "reasoning" model finishes before any visible text.
 DEFAULT_REASONING_BUDGET = 256
 
@@ -171,7 +174,7 @@ class FakeProvider:
         server.block_on_close = False
         self._server = server
         self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+            target=server.serve_forever, kwargs={"poll_interval": STOP_POLL_SECONDS}, daemon=True
         )
         self._thread.start()
         return self
