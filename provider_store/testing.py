@@ -98,6 +98,7 @@ class RecordedRequest:
     headers: dict[str, str]
     json: Any = None
     query: dict[str, str] = field(default_factory=dict)
+    peer: tuple[str, int] | None = None  # the client's address: one per connection
 
 
 @dataclass
@@ -497,7 +498,8 @@ def _make_handler(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
                 except ValueError:
                     body = raw.decode("utf-8", "replace")
             headers = dict(self.headers.items())
-            fake.record_request(RecordedRequest(method, path, headers, body, query))
+            peer = (str(self.client_address[0]), int(self.client_address[1]))
+            fake.record_request(RecordedRequest(method, path, headers, body, query, peer))
             fake.pause(fake.latency)
             if fake.api_key is not None and self.headers.get("Authorization") != (
                 f"Bearer {fake.api_key}"
