@@ -262,6 +262,13 @@ class CatalogStore:
             assert provider.id is not None
             return hand_marks.read_marks(s, provider.id)
 
+    def hand_marks_of(
+        self, keys: Iterable[str], *, session: Session | None = None
+    ) -> dict[str, dict[str, str]]:
+        """:meth:`hand_marks` of each of ``keys``, in one query (an unknown key has none)."""
+        with self._reading(session) as s:
+            return hand_marks.marks_of(s, keys)
+
     def delete_provider(self, key: str, *, session: Session | None = None) -> None:
         """Remove a provider and (by cascade) its models."""
         with self._writing(session) as s:
@@ -330,6 +337,13 @@ class CatalogStore:
         """Stored verdicts by model id (only of ``models`` when given)."""
         with self._reading(session) as s:
             return cache_rows.load_verdicts(s, provider_key, models)
+
+    def verdicts_of(
+        self, keys: Iterable[str], *, session: Session | None = None
+    ) -> dict[str, dict[str, ValidationResult]]:
+        """:meth:`load_verdicts` of each of ``keys``, in one query (an unknown key has none)."""
+        with self._reading(session) as s:
+            return cache_rows.verdicts_of(s, keys)
 
     def read_problem(
         self, key: str, *, session: Session | None = None
