@@ -101,6 +101,13 @@ class RecordedRequest:
     peer: tuple[str, int] | None = None  # the client's address: one per connection
 
 
+class _Server(ThreadingHTTPServer):
+    # A real provider accepts a burst of connections; the standard library's listen queue of 5
+    # drops some of the connections of a burst of concurrent pings, whose client then waits out
+    # a SYN retry (a second) and reports a connect timeout.
+    request_queue_size = 128
+
+
 @dataclass
 class _Failure:
     kind: str
@@ -151,7 +158,7 @@ class FakeProvider:
         self._state = _State(models=list(models))
         self._stopping = threading.Event()
         self._connections: set[socket.socket] = set()
-        self._server: ThreadingHTTPServer | None = None
+        self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
     def __repr__(self) -> str:
@@ -165,7 +172,7 @@ class FakeProvider:
         if self._server is not None:
             return self
         self._stopping.clear()
-        server = ThreadingHTTPServer((self.host, self._port), _make_handler(self))
+        server = _Server((self.host, self._port), _make_handler(self))
         server.daemon_threads = True
         server.block_on_close = False
         self._server = server
