@@ -121,3 +121,23 @@ def test_verdicts_and_hand_marks_of_many_providers_in_one_read(store: ProviderSt
     assert verdicts["b"] == store.load_verdicts("b")
     assert verdicts["gone"] == {}
     assert store.hand_marks_of(["a", "b", "gone"]) == {"a": {}, "b": {"m1": "invalid"}, "gone": {}}
+
+
+def test_curated_lists_of_many_providers_in_one_write(store: ProviderStore) -> None:
+    store.save_config("a", ProviderConfig(valid_models={"m1": "one"}, invalid_models=["x"]))
+    store.save_config("b", ProviderConfig(valid_models={"m1": "m1"}))
+
+    def add_m2(config: ProviderConfig) -> None:
+        config.valid_models["m2"] = "two"
+
+    def drop_all(config: ProviderConfig) -> None:
+        config.valid_models.clear()
+        config.invalid_models.append("m1")
+
+    missing = store.update_curated_many({"a": add_m2, "gone": add_m2, "b": drop_all})
+
+    assert missing == ["gone"]
+    a, b = store.get_config("a"), store.get_config("b")
+    assert a.valid_models == {"m1": "one", "m2": "two"} and a.invalid_models == ["x"]
+    assert b.valid_models == {} and b.invalid_models == ["m1"]
+    assert store.provider_keys() == ["a", "b"]

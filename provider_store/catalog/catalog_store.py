@@ -12,11 +12,12 @@ from __future__ import annotations
 import copy
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import Engine, delete
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
@@ -241,19 +242,54 @@ class CatalogStore:
         rows are written (never its name, URL or key); a model the user marked by hand stays in
         the list its mark names. False, with nothing written, when there is no such provider.
         """
+        return not self.update_curated_many({key: change}, session=session)
+
+    def update_curated_many(
+        self,
+        changes: Mapping[str, Callable[[ProviderConfig], None]],
+        *,
+        session: Session | None = None,
+    ) -> list[str]:
+        """:meth:`update_curated` for several providers, with one query per step for all of them
+        (their rows are locked in id order); the keys without a provider, which get nothing."""
         with self._writing(session) as s:
-            provider = s.exec(
-                select(Provider).where(Provider.key == key).with_for_update()
-            ).one_or_none()
-            if provider is None or provider.id is None:
-                return False
-            current = self._to_config(provider, self._curated(s, [provider.id]))
-            aliases = dict(current.valid_models)
-            change(current)
-            # Hand-marked models stay where the user put them (see hand_marks).
-            hand_marks.keep_marks(current, hand_marks.read_marks(s, provider.id), aliases)
-            sync_models(s, provider.id, current)
-            return True
+            p = cache_rows.PROVIDER_TABLE.c
+            rows = s.execute(
+                sa_select(p.id, p.key, p.name, p.base_api_url, p.api_key, p.kind, p.options)
+                .where(p.key.in_(list(changes)))
+                .order_by(p.id)
+                .with_for_update()
+            ).all()
+            found = {row.key: row for row in rows}
+            ids: list[int] = [row.id for row in rows]
+            curated = self._curated(s, list(ids))
+            marks = hand_marks.marks_by_id(s, ids)
+            conn = s.connection()
+            stored = model_plan.stored_models(conn, ids)
+            plans = []
+            for key, change in changes.items():
+                row = found.get(key)
+                if row is None:
+                    continue
+                valid, invalid = curated.get(row.id, ({}, []))
+                current = ProviderConfig(
+                    name=row.name,
+                    base_api_url=row.base_api_url,
+                    api_key=row.api_key,
+                    valid_models=dict(valid),
+                    invalid_models=list(invalid),
+                    kind=row.kind or DEFAULT_KIND,
+                    options=copy.deepcopy(row.options) if row.options is not None else None,
+                )
+                current.catalog_key = key
+                aliases = dict(current.valid_models)
+                change(current)
+                # Hand-marked models stay where the user put them (see hand_marks).
+                hand_marks.keep_marks(current, marks.get(row.id, {}), aliases)
+                wanted = model_plan.wanted_models(current.valid_models, current.invalid_models)
+                plans.append(model_plan.plan_models(row.id, stored.get(row.id, []), wanted))
+            model_plan.apply_plans(conn, plans)
+            return [key for key in changes if key not in found]
 
     def hand_marks(self, key: str, *, session: Session | None = None) -> dict[str, str]:
         """Model id -> ``valid`` / ``invalid`` for the models of ``key`` the user marked by hand."""
