@@ -22,6 +22,11 @@ over and :meth:`PingBatch.wait` waits for its verdicts. Rules:
   their current ping ends (they are daemon threads: an interrupted process does not wait for
   them).
 
+Work that can wait (a database write: it takes this process's time from sending pings) calls
+:meth:`PingScheduler.wait_caught_up` first: it returns once every ping that could start has
+started, or every worker is busy. :meth:`PingScheduler.prestart` starts workers ahead of the
+pings (a discovery run does it while the model lists are being fetched).
+
 The ping itself (``ping(model)``) never holds the scheduler's lock; what a batch calls back
 (``on_verdict``) runs on the worker, outside the lock, before it takes its next ping.
 """
@@ -232,9 +237,14 @@ class PingScheduler:
             )
             try:
                 thread.start()
-            except RuntimeError:  # no more threads: the workers running carry on
+            except RuntimeError as exc:  # no more threads: the workers running carry on
                 self._threads -= 1
                 self._promised -= 1
+                if self._threads == 0:  # none at all: the pings cannot be sent
+                    logger.warning("no thread for the pings (%s); they stay inconclusive", exc)
+                    for batch in self._batches:
+                        batch.drop_pending()
+                    self._batches.clear()
                 break
 
     def _take(self) -> tuple[PingBatch, str] | None:
