@@ -17,13 +17,13 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import Engine, delete
-from sqlalchemy import select as sa_select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from provider_store.catalog import (
     cache_rows,
     change_marker,
+    curated_lists,
     hand_marks,
     metadata_columns,
     migrate,
@@ -37,7 +37,7 @@ from provider_store.catalog.db import (
     resolve_url,
 )
 from provider_store.catalog.records import ValidationResult
-from provider_store.catalog.tables import Model, ModelStatus, Provider, utc_now
+from provider_store.catalog.tables import Model, Provider, utc_now
 from provider_store.errors import (
     NotFoundError,
     StoreError,
@@ -160,7 +160,7 @@ class CatalogStore:
         """The provider ``key`` as a ProviderConfig, with its discovery cache attached."""
         with self._reading(session) as s:
             provider = self.get_provider(key, session=s)
-            return self._to_config(provider, self._curated(s, [provider.id]))
+            return self._to_config(provider, curated_lists.read_curated(s, [provider.id]))
 
     def load_configs(self, *, session: Session | None = None) -> dict[str, ProviderConfig]:
         """Every provider as a ProviderConfig, in catalog order."""
@@ -170,7 +170,7 @@ class CatalogStore:
                     select(Provider).order_by(col(Provider.position), col(Provider.id))
                 ).scalars()
             )
-            curated = self._curated(s, [p.id for p in providers])
+            curated = curated_lists.read_curated(s, [p.id for p in providers])
             return {p.key: self._to_config(p, curated) for p in providers}
 
     def save_config(
@@ -253,43 +253,7 @@ class CatalogStore:
         """:meth:`update_curated` for several providers, with one query per step for all of them
         (their rows are locked in id order); the keys without a provider, which get nothing."""
         with self._writing(session) as s:
-            p = cache_rows.PROVIDER_TABLE.c
-            rows = s.execute(
-                sa_select(p.id, p.key, p.name, p.base_api_url, p.api_key, p.kind, p.options)
-                .where(p.key.in_(list(changes)))
-                .order_by(p.id)
-                .with_for_update()
-            ).all()
-            found = {row.key: row for row in rows}
-            ids: list[int] = [row.id for row in rows]
-            curated = self._curated(s, list(ids))
-            marks = hand_marks.marks_by_id(s, ids)
-            conn = s.connection()
-            stored = model_plan.stored_models(conn, ids)
-            plans = []
-            for key, change in changes.items():
-                row = found.get(key)
-                if row is None:
-                    continue
-                valid, invalid = curated.get(row.id, ({}, []))
-                current = ProviderConfig(
-                    name=row.name,
-                    base_api_url=row.base_api_url,
-                    api_key=row.api_key,
-                    valid_models=dict(valid),
-                    invalid_models=list(invalid),
-                    kind=row.kind or DEFAULT_KIND,
-                    options=copy.deepcopy(row.options) if row.options is not None else None,
-                )
-                current.catalog_key = key
-                aliases = dict(current.valid_models)
-                change(current)
-                # Hand-marked models stay where the user put them (see hand_marks).
-                hand_marks.keep_marks(current, marks.get(row.id, {}), aliases)
-                wanted = model_plan.wanted_models(current.valid_models, current.invalid_models)
-                plans.append(model_plan.plan_models(row.id, stored.get(row.id, []), wanted))
-            model_plan.apply_plans(conn, plans)
-            return [key for key in changes if key not in found]
+            return curated_lists.update_curated(s, changes)
 
     def hand_marks(self, key: str, *, session: Session | None = None) -> dict[str, str]:
         """Model id -> ``valid`` / ``invalid`` for the models of ``key`` the user marked by hand."""
@@ -431,27 +395,6 @@ class CatalogStore:
             return metadata_columns.write_model_infos(s, provider_key, infos)
 
     # -- helpers ------------------------------------------------------------------------------
-
-    @staticmethod
-    def _curated(
-        session: Session, provider_ids: list[int | None]
-    ) -> dict[int, tuple[dict[str, str], list[str]]]:
-        result: dict[int, tuple[dict[str, str], list[str]]] = {
-            pid: ({}, []) for pid in provider_ids if pid is not None
-        }
-        rows = session.execute(
-            select(col(Model.provider_id), col(Model.status), col(Model.model_id), col(Model.alias))
-            .where(col(Model.provider_id).in_(list(result)))
-            .where(col(Model.status) != ModelStatus.UNVERIFIED.value)
-            .order_by(col(Model.provider_id), col(Model.position))
-        )
-        for provider_id, status, model_id, alias in rows:
-            valid, invalid = result[provider_id]
-            if status == ModelStatus.VALID.value:
-                valid[model_id] = alias
-            else:
-                invalid.append(model_id)
-        return result
 
     @staticmethod
     def _to_config(
