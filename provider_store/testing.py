@@ -156,6 +156,8 @@ class FakeProvider:
         self._port = port
         self._lock = threading.Lock()
         self._state = _State(models=list(models))
+        self._in_flight = 0
+        self._peak_in_flight = 0
         self._stopping = threading.Event()
         self._connections: set[socket.socket] = set()
         self._server: _Server | None = None
@@ -302,10 +304,17 @@ class FakeProvider:
             wanted = {path.rstrip("/"), "/v1" + path.rstrip("/")}
             return sum(1 for r in self._state.requests if r.path.rstrip("/") in wanted)
 
+    @property
+    def peak_in_flight(self) -> int:
+        """The most requests this server was answering at one time (since the last reset)."""
+        with self._lock:
+            return self._peak_in_flight
+
     def reset_counts(self) -> None:
-        """Forget the recorded requests."""
+        """Forget the recorded requests and the peak of requests in flight."""
         with self._lock:
             self._state.requests.clear()
+            self._peak_in_flight = self._in_flight
 
     # -- request handling (called by the request handler, from server threads) -----------------
 
@@ -320,9 +329,16 @@ class FakeProvider:
             self._connections.discard(sock)
 
     def record_request(self, request: RecordedRequest) -> None:
-        """Add a request to :meth:`requests`."""
+        """Add a request to :meth:`requests`; it is in flight until :meth:`request_answered`."""
         with self._lock:
             self._state.requests.append(request)
+            self._in_flight += 1
+            self._peak_in_flight = max(self._peak_in_flight, self._in_flight)
+
+    def request_answered(self) -> None:
+        """A recorded request got its answer (or its connection ended)."""
+        with self._lock:
+            self._in_flight -= 1
 
     def take_failure(self) -> _Failure | None:
         """The failure ``GET /models`` answers with now (one use counted), or None."""
@@ -507,6 +523,12 @@ def _make_handler(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
             headers = dict(self.headers.items())
             peer = (str(self.client_address[0]), int(self.client_address[1]))
             fake.record_request(RecordedRequest(method, path, headers, body, query, peer))
+            try:
+                self._answer(method, path, query, body)
+            finally:
+                fake.request_answered()
+
+        def _answer(self, method: str, path: str, query: dict[str, str], body: Any) -> None:
             fake.pause(fake.latency)
             if fake.api_key is not None and self.headers.get("Authorization") != (
                 f"Bearer {fake.api_key}"

@@ -16,9 +16,9 @@ The index and the listing cache are rebuilt after :meth:`~ProviderManager.discov
 
 A manager over a store follows it: at most every ``follow_interval`` seconds (default 0.25) a
 read looks at the catalog's change marker (:mod:`provider_store.catalog.change_marker`, one
-small query) and reloads the configs when any process committed a change since. Item
-assignment or deletion on the manager (an unsaved local edit) stops the following until
-:meth:`~ProviderManager.reload`; ``follow_interval=None`` turns it off.
+small query) and reloads the configs when any process committed a change since. An unsaved
+local edit (item assignment or deletion, or a discovery run whose changed lists were not saved)
+stops the following until :meth:`~ProviderManager.reload`; ``follow_interval=None`` turns it off.
 """
 
 from __future__ import annotations
@@ -329,6 +329,7 @@ class ProviderManager:
         from provider_store.discovery.run_report import DiscoveryOptions
 
         self.cached_valid_scoped_models = None
+        curated_before = model_lists.curated_lists(self.providers)
 
         options = DiscoveryOptions.build(
             force_refresh=force_refresh,
@@ -345,6 +346,10 @@ class ProviderManager:
             provider=provider,
             progress=progress,
         )
+        if not report.persisted and model_lists.curated_lists(self._providers) != curated_before:
+            # What this run found is in memory only: do not replace it with the store's view
+            # (as after an item assignment); reload() follows the store again.
+            self._following = False
         self.invalidate()
         self.last_report = report
         return report
