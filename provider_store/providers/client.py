@@ -15,6 +15,8 @@ Promises, the same for every kind:
 - redirects are followed by hand, only within the same scheme, host and port; a redirect to
   another origin is refused, so the key never travels to another host;
 - TLS verification stays on; ``base_url`` with or without a trailing slash gives the same URLs;
+- what requests takes from the environment (``HTTP(S)_PROXY``, ``NO_PROXY``,
+  ``REQUESTS_CA_BUNDLE``) is read once per origin by each client, not on every request;
 - the key never appears in log records, exception messages or reprs;
 - :meth:`ProviderClient.list_models` reads an OpenAI-compatible list page by page
   (:mod:`provider_store.providers.list_pages`) up to a cap on models (20,000 by default) and
