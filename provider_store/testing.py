@@ -101,6 +101,14 @@ class RecordedRequest:
     headers: dict[str, str]
     json: Any = None
     query: dict[str, str] = field(default_factory=dict)
+    peer: tuple[str, int] | None = None  # the client's address: one per connection
+
+
+class _Server(ThreadingHTTPServer):
+    # A real provider accepts a burst of connections; the standard library's listen queue of 5
+    # drops some of the connections of a burst of concurrent pings, whose client then waits out
+    # a SYN retry (a second) and reports a connect timeout.
+    request_queue_size = 128
 
 
 @dataclass
@@ -155,7 +163,7 @@ class FakeProvider:
         self._peak_in_flight = 0
         self._stopping = threading.Event()
         self._connections: set[socket.socket] = set()
-        self._server: ThreadingHTTPServer | None = None
+        self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
     def __repr__(self) -> str:
@@ -169,7 +177,7 @@ class FakeProvider:
         if self._server is not None:
             return self
         self._stopping.clear()
-        server = ThreadingHTTPServer((self.host, self._port), _make_handler(self))
+        server = _Server((self.host, self._port), _make_handler(self))
         server.daemon_threads = True
         server.block_on_close = False
         self._server = server
@@ -516,7 +524,8 @@ def _make_handler(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
                 except ValueError:
                     body = raw.decode("utf-8", "replace")
             headers = dict(self.headers.items())
-            fake.record_request(RecordedRequest(method, path, headers, body, query))
+            peer = (str(self.client_address[0]), int(self.client_address[1]))
+            fake.record_request(RecordedRequest(method, path, headers, body, query, peer))
             try:
                 self._answer(method, path, query, body)
             finally:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 from provider_store.catalog import (
     cache_rows,
     change_marker,
+    curated_lists,
     hand_marks,
     metadata_columns,
     migrate,
@@ -36,7 +37,7 @@ from provider_store.catalog.db import (
     resolve_url,
 )
 from provider_store.catalog.records import ValidationResult
-from provider_store.catalog.tables import Model, ModelStatus, Provider, utc_now
+from provider_store.catalog.tables import Model, Provider, utc_now
 from provider_store.errors import (
     NotFoundError,
     StoreError,
@@ -159,7 +160,7 @@ class CatalogStore:
         """The provider ``key`` as a ProviderConfig, with its discovery cache attached."""
         with self._reading(session) as s:
             provider = self.get_provider(key, session=s)
-            return self._to_config(provider, self._curated(s, [provider.id]))
+            return self._to_config(provider, curated_lists.read_curated(s, [provider.id]))
 
     def load_configs(self, *, session: Session | None = None) -> dict[str, ProviderConfig]:
         """Every provider as a ProviderConfig, in catalog order."""
@@ -169,7 +170,7 @@ class CatalogStore:
                     select(Provider).order_by(col(Provider.position), col(Provider.id))
                 ).scalars()
             )
-            curated = self._curated(s, [p.id for p in providers])
+            curated = curated_lists.read_curated(s, [p.id for p in providers])
             return {p.key: self._to_config(p, curated) for p in providers}
 
     def save_config(
@@ -241,19 +242,18 @@ class CatalogStore:
         rows are written (never its name, URL or key); a model the user marked by hand stays in
         the list its mark names. False, with nothing written, when there is no such provider.
         """
+        return not self.update_curated_many({key: change}, session=session)
+
+    def update_curated_many(
+        self,
+        changes: Mapping[str, Callable[[ProviderConfig], None]],
+        *,
+        session: Session | None = None,
+    ) -> list[str]:
+        """:meth:`update_curated` for several providers, with one query per step for all of them
+        (their rows are locked in id order); the keys without a provider, which get nothing."""
         with self._writing(session) as s:
-            provider = s.exec(
-                select(Provider).where(Provider.key == key).with_for_update()
-            ).one_or_none()
-            if provider is None or provider.id is None:
-                return False
-            current = self._to_config(provider, self._curated(s, [provider.id]))
-            aliases = dict(current.valid_models)
-            change(current)
-            # Hand-marked models stay where the user put them (see hand_marks).
-            hand_marks.keep_marks(current, hand_marks.read_marks(s, provider.id), aliases)
-            sync_models(s, provider.id, current)
-            return True
+            return curated_lists.update_curated(s, changes)
 
     def hand_marks(self, key: str, *, session: Session | None = None) -> dict[str, str]:
         """Model id -> ``valid`` / ``invalid`` for the models of ``key`` the user marked by hand."""
@@ -261,6 +261,13 @@ class CatalogStore:
             provider = self.get_provider(key, session=s)
             assert provider.id is not None
             return hand_marks.read_marks(s, provider.id)
+
+    def hand_marks_of(
+        self, keys: Iterable[str], *, session: Session | None = None
+    ) -> dict[str, dict[str, str]]:
+        """:meth:`hand_marks` of each of ``keys``, in one query (an unknown key has none)."""
+        with self._reading(session) as s:
+            return hand_marks.marks_of(s, keys)
 
     def delete_provider(self, key: str, *, session: Session | None = None) -> None:
         """Remove a provider and (by cascade) its models."""
@@ -331,6 +338,13 @@ class CatalogStore:
         with self._reading(session) as s:
             return cache_rows.load_verdicts(s, provider_key, models)
 
+    def verdicts_of(
+        self, keys: Iterable[str], *, session: Session | None = None
+    ) -> dict[str, dict[str, ValidationResult]]:
+        """:meth:`load_verdicts` of each of ``keys``, in one query (an unknown key has none)."""
+        with self._reading(session) as s:
+            return cache_rows.verdicts_of(s, keys)
+
     def read_problem(
         self, key: str, *, session: Session | None = None
     ) -> tuple[str | None, float | None]:
@@ -381,27 +395,6 @@ class CatalogStore:
             return metadata_columns.write_model_infos(s, provider_key, infos)
 
     # -- helpers ------------------------------------------------------------------------------
-
-    @staticmethod
-    def _curated(
-        session: Session, provider_ids: list[int | None]
-    ) -> dict[int, tuple[dict[str, str], list[str]]]:
-        result: dict[int, tuple[dict[str, str], list[str]]] = {
-            pid: ({}, []) for pid in provider_ids if pid is not None
-        }
-        rows = session.execute(
-            select(col(Model.provider_id), col(Model.status), col(Model.model_id), col(Model.alias))
-            .where(col(Model.provider_id).in_(list(result)))
-            .where(col(Model.status) != ModelStatus.UNVERIFIED.value)
-            .order_by(col(Model.provider_id), col(Model.position))
-        )
-        for provider_id, status, model_id, alias in rows:
-            valid, invalid = result[provider_id]
-            if status == ModelStatus.VALID.value:
-                valid[model_id] = alias
-            else:
-                invalid.append(model_id)
-        return result
 
     @staticmethod
     def _to_config(

@@ -7,10 +7,12 @@ to discovery's care. Session-level functions: the caller owns the transaction.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import and_, select, update
 from sqlmodel import Session, col
 
-from provider_store.catalog.tables import Model, ModelStatus, Verdict
+from provider_store.catalog.tables import Model, ModelStatus, Provider, Verdict
 from provider_store.errors import ConfigurationError
 from provider_store.provider_config import ProviderConfig
 
@@ -25,6 +27,41 @@ def read_marks(session: Session, provider_id: int) -> dict[str, str]:
         )
     )
     return {model_id: mark for model_id, mark in rows if mark in MARKS}
+
+
+def marks_by_id(session: Session, provider_ids: Iterable[int]) -> dict[int, dict[str, str]]:
+    """:func:`read_marks` of each of ``provider_ids``, by id, in one query."""
+    ids = list(dict.fromkeys(provider_ids))
+    result: dict[int, dict[str, str]] = {pid: {} for pid in ids}
+    if not ids:
+        return result
+    rows = session.execute(
+        select(col(Model.provider_id), col(Model.model_id), col(Model.hand_mark)).where(
+            and_(col(Model.provider_id).in_(ids), col(Model.hand_mark).is_not(None))
+        )
+    )
+    for provider_id, model_id, mark in rows:
+        if mark in MARKS:
+            result[provider_id][model_id] = mark
+    return result
+
+
+def marks_of(session: Session, provider_keys: Iterable[str]) -> dict[str, dict[str, str]]:
+    """:func:`read_marks` of each of ``provider_keys``, by key, in one query (a provider that does
+    not exist has none)."""
+    keys = list(dict.fromkeys(provider_keys))
+    result: dict[str, dict[str, str]] = {key: {} for key in keys}
+    if not keys:
+        return result
+    rows = session.execute(
+        select(col(Provider.key), col(Model.model_id), col(Model.hand_mark))
+        .join(Provider, col(Provider.id) == col(Model.provider_id))
+        .where(and_(col(Provider.key).in_(keys), col(Model.hand_mark).is_not(None)))
+    )
+    for key, model_id, mark in rows:
+        if mark in MARKS:
+            result[key][model_id] = mark
+    return result
 
 
 def keep_marks(config: ProviderConfig, marks: dict[str, str], aliases: dict[str, str]) -> None:
