@@ -24,11 +24,16 @@ install: $(STAMP) ## Create .venv with the package (editable) and every dev/test
 demo: $(DEMO_STAMP) ## The main job end to end, offline, on an embedded SQLite file (installs only the package)
 	$(BIN)/python scripts/demo.py
 
-test: $(STAMP) ## The whole test suite (PostgreSQL too when PROVIDER_STORE_TEST_POSTGRES_URL is set)
-	$(BIN)/pytest
+# Parallel workers (pytest-xdist): most of the suite's time is spent waiting on other processes,
+# servers and databases, so more workers than cores pays. TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 4
+PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
+
+test: $(STAMP) ## The whole test suite in parallel (PostgreSQL too when PROVIDER_STORE_TEST_POSTGRES_URL is set)
+	$(PYTEST)
 
 test-quick: $(STAMP) ## The edit-loop suite: SQLite only, without the tests marked slow (processes, real waits)
-	env -u PROVIDER_STORE_TEST_POSTGRES_URL $(BIN)/pytest -q -m "not slow"
+	env -u PROVIDER_STORE_TEST_POSTGRES_URL $(PYTEST) -q -m "not slow"
 
 lint: $(STAMP) ## ruff and mypy --strict
 	$(BIN)/ruff check .

@@ -57,6 +57,9 @@ from typing import Any
 from urllib.parse import parse_qs
 
 DEFAULT_HANG_SECONDS = 30.0
+# How often the serving loop looks for stop(): stop() waits for it, once per server (and a test
+# suite starts hundreds), while an idle loop costs one cheap wake-up per interval.
+STOP_POLL_SECONDS = 0.01
 # Below this many max_completion_tokens, a "reasoning" model finishes before any visible text.
 DEFAULT_REASONING_BUDGET = 256
 
@@ -98,6 +101,14 @@ class RecordedRequest:
     headers: dict[str, str]
     json: Any = None
     query: dict[str, str] = field(default_factory=dict)
+    peer: tuple[str, int] | None = None  # the client's address: one per connection
+
+
+class _Server(ThreadingHTTPServer):
+    # A real provider accepts a burst of connections; the standard library's listen queue of 5
+    # drops some of the connections of a burst of concurrent pings, whose client then waits out
+    # a SYN retry (a second) and reports a connect timeout.
+    request_queue_size = 128
 
 
 @dataclass
@@ -148,9 +159,11 @@ class FakeProvider:
         self._port = port
         self._lock = threading.Lock()
         self._state = _State(models=list(models))
+        self._in_flight = 0
+        self._peak_in_flight = 0
         self._stopping = threading.Event()
         self._connections: set[socket.socket] = set()
-        self._server: ThreadingHTTPServer | None = None
+        self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
     def __repr__(self) -> str:
@@ -164,12 +177,12 @@ class FakeProvider:
         if self._server is not None:
             return self
         self._stopping.clear()
-        server = ThreadingHTTPServer((self.host, self._port), _make_handler(self))
+        server = _Server((self.host, self._port), _make_handler(self))
         server.daemon_threads = True
         server.block_on_close = False
         self._server = server
         self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+            target=server.serve_forever, kwargs={"poll_interval": STOP_POLL_SECONDS}, daemon=True
         )
         self._thread.start()
         return self
@@ -294,10 +307,17 @@ class FakeProvider:
             wanted = {path.rstrip("/"), "/v1" + path.rstrip("/")}
             return sum(1 for r in self._state.requests if r.path.rstrip("/") in wanted)
 
+    @property
+    def peak_in_flight(self) -> int:
+        """The most requests this server was answering at one time (since the last reset)."""
+        with self._lock:
+            return self._peak_in_flight
+
     def reset_counts(self) -> None:
-        """Forget the recorded requests."""
+        """Forget the recorded requests and the peak of requests in flight."""
         with self._lock:
             self._state.requests.clear()
+            self._peak_in_flight = self._in_flight
 
     # -- request handling (called by the request handler, from server threads) -----------------
 
@@ -312,9 +332,16 @@ class FakeProvider:
             self._connections.discard(sock)
 
     def record_request(self, request: RecordedRequest) -> None:
-        """Add a request to :meth:`requests`."""
+        """Add a request to :meth:`requests`; it is in flight until :meth:`request_answered`."""
         with self._lock:
             self._state.requests.append(request)
+            self._in_flight += 1
+            self._peak_in_flight = max(self._peak_in_flight, self._in_flight)
+
+    def request_answered(self) -> None:
+        """A recorded request got its answer (or its connection ended)."""
+        with self._lock:
+            self._in_flight -= 1
 
     def take_failure(self) -> _Failure | None:
         """The failure ``GET /models`` answers with now (one use counted), or None."""
@@ -497,7 +524,14 @@ def _make_handler(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
                 except ValueError:
                     body = raw.decode("utf-8", "replace")
             headers = dict(self.headers.items())
-            fake.record_request(RecordedRequest(method, path, headers, body, query))
+            peer = (str(self.client_address[0]), int(self.client_address[1]))
+            fake.record_request(RecordedRequest(method, path, headers, body, query, peer))
+            try:
+                self._answer(method, path, query, body)
+            finally:
+                fake.request_answered()
+
+        def _answer(self, method: str, path: str, query: dict[str, str], body: Any) -> None:
             fake.pause(fake.latency)
             if fake.api_key is not None and self.headers.get("Authorization") != (
                 f"Bearer {fake.api_key}"

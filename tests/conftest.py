@@ -60,8 +60,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def _isolated_environment(
     monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    """No test may touch the user's real catalog or pick up a real key."""
+    """No test may touch the user's real catalog, pick up a real key, or depend on the width
+    of the terminal it runs in (a test that needs a width sets $COLUMNS)."""
     monkeypatch.delenv("PROVIDER_STORE_URL", raising=False)
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("LINES", raising=False)
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.setenv("HOME", str(home))

@@ -74,6 +74,10 @@ class PostgresSchemas:
     every sequence restarted, as a newly migrated schema is. A schema comes back to the pool
     only when it is still at head afterwards; one a test left otherwise (downgraded, altered,
     locked) is dropped. :meth:`close` drops them all.
+
+    Tables are emptied with DELETE, children first, not TRUNCATE: a TRUNCATE of the few tables
+    takes 20-120 ms (new files for every table), a DELETE of a test's handful of rows well under
+    one, and this runs after every PostgreSQL test.
     """
 
     def __init__(self, server_url: str, prefix: str = "ps_pool") -> None:
@@ -82,6 +86,7 @@ class PostgresSchemas:
         self._free: list[tuple[str, str]] = []
         self._all: list[str] = []
         self._shape: frozenset[str] | None = None  # what a newly migrated schema holds
+        self._tables: list[str] = []  # its tables, each after every table it references
         self._engine: Engine = create_engine(server_url, pool_size=1, max_overflow=0)
 
     @contextmanager
@@ -111,6 +116,7 @@ class PostgresSchemas:
         if self._shape is None:
             with self._engine.connect() as conn:
                 self._shape = _shape(conn, schema)
+                self._tables = _tables_parents_first(conn, schema)
         return url, schema
 
     def _reset(self, schema: str) -> bool:
@@ -120,13 +126,18 @@ class PostgresSchemas:
                 conn.execute(text("SET LOCAL lock_timeout = '5s'"))
                 if _shape(conn, schema) != self._shape:
                     return False  # a trigger, a function, a table or a revision was changed
-                tables = [
-                    name.split(":")[1]
-                    for name in self._shape or ()
-                    if name.startswith("table:") and name != "table:alembic_version"
-                ]
-                names = ", ".join(f'"{schema}"."{table}"' for table in sorted(tables))
-                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+                for table in reversed(self._tables):
+                    if table != "alembic_version":
+                        conn.execute(text(f'DELETE FROM "{schema}"."{table}"'))
+                used = conn.execute(
+                    text(
+                        "SELECT sequencename FROM pg_sequences"
+                        " WHERE schemaname = :s AND last_value IS NOT NULL"
+                    ),
+                    {"s": schema},
+                ).scalars()
+                for sequence in used.all():
+                    conn.execute(text(f'ALTER SEQUENCE "{schema}"."{sequence}" RESTART'))
         except Exception:  # noqa: BLE001 - any doubt: do not reuse the schema
             return False
         return True
@@ -158,6 +169,36 @@ UNION ALL
 SELECT 'function:' || p.proname FROM pg_proc p
     JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = :s
 """
+
+
+_FOREIGN_KEYS_QUERY = """
+SELECT child.relname, parent.relname FROM pg_constraint c
+    JOIN pg_class child ON child.oid = c.conrelid
+    JOIN pg_class parent ON parent.oid = c.confrelid
+    JOIN pg_namespace n ON n.oid = c.connamespace
+    WHERE n.nspname = :s AND c.contype = 'f'
+"""
+
+
+def _tables_parents_first(conn: Connection, schema: str) -> list[str]:
+    """The schema's tables, each after the tables its foreign keys reference."""
+    tables = conn.execute(
+        text("SELECT tablename FROM pg_tables WHERE schemaname = :s ORDER BY tablename"),
+        {"s": schema},
+    ).scalars()
+    parents: dict[str, set[str]] = {table: set() for table in tables}
+    for child, parent in conn.execute(text(_FOREIGN_KEYS_QUERY), {"s": schema}).all():
+        if child != parent:
+            parents[child].add(parent)
+    ordered: list[str] = []
+    while parents:
+        ready = sorted(table for table, needs in parents.items() if not needs - set(ordered))
+        if not ready:  # a cycle: the rest in name order (DELETE would then need CASCADE)
+            ready = sorted(parents)
+        ordered.extend(ready)
+        for table in ready:
+            del parents[table]
+    return ordered
 
 
 def _shape(conn: Connection, schema: str) -> frozenset[str]:

@@ -224,3 +224,37 @@ def test_a_key_that_cannot_be_a_header_is_rejected_without_echoing_it(
 
 def test_tls_verification_is_on(client: ProviderClient) -> None:
     assert client.session.verify is True
+
+
+def test_keep_alive_connections_are_reused_across_many_hosts() -> None:
+    # A discovery run talks to every provider at once; a pool per host is kept for each of them.
+    fakes = [FakeProvider(["m"]) for _ in range(20)]
+    for fake in fakes:
+        fake.start()
+    try:
+        with ProviderClient() as client:
+            for _round in range(3):
+                for fake in fakes:
+                    client.list_models(fake.base_url, KEY)
+        for fake in fakes:
+            assert len({request.peer for request in fake.requests}) == 1, fake.requests
+    finally:
+        for fake in fakes:
+            fake.stop()
+
+
+def test_proxy_settings_come_from_the_environment(
+    fake: FakeProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"  # a proxy nobody answers for
+    for name in ("HTTP_PROXY", "http_proxy"):
+        monkeypatch.setenv(name, dead)
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    with ProviderClient(retries=0) as client, pytest.raises(ProviderConnectionError):
+        client.list_models(fake.base_url, KEY)
+    assert fake.request_count() == 0
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    with ProviderClient(retries=0) as client:
+        assert [m["id"] for m in client.list_models(fake.base_url, KEY)] == ["m", "n"]

@@ -343,6 +343,20 @@ def test_persist_on_success_false_changes_memory_only(
     assert store.load_verdicts("p") == {}
 
 
+def test_unsaved_discovery_results_are_not_replaced_by_the_store_view(
+    store: ProviderStore, fake: FakeProvider, quick_service: ModelDiscoveryService
+) -> None:
+    # The run's own list-cache write moves the change marker; a manager that looks at it on
+    # every read must still keep what it found but was told not to save.
+    seed(store, "p", fake.base_url, api_key="sk-p")
+    manager = ProviderManager(store=store, service=quick_service, follow_interval=0)
+    assert manager.discover_models(persist_on_success=False) is True
+    assert "good" in manager["p"].valid_models
+    assert manager.find_model_scoped("good") == ["p/good"]
+    manager.reload()  # following the store again: its view, without the unsaved results
+    assert manager["p"].valid_models == {}
+
+
 def test_unknown_provider_is_false(
     store: ProviderStore, quick_service: ModelDiscoveryService
 ) -> None:
@@ -399,10 +413,12 @@ def test_pings_of_one_provider_overlap(
         started = time.perf_counter()
         report = manager.discover(per_provider=8)
         elapsed = time.perf_counter() - started
+        peak = slow.peak_in_flight
     assert report.ok and report.providers[0].valid == 8
-    # One /models, the first ping alone (a provider problem would stop the rest there), then one
-    # round of 7 overlapping pings: 3 x 0.25 s; one at a time would take 9 x 0.25 s.
-    assert elapsed < 1.5, elapsed
+    # One /models, which proves the key, then the eight pings together (with an unproven key
+    # the first would go alone); one at a time would take 9 x 0.25 s.
+    assert peak == 8
+    assert elapsed < 9 * 0.25, elapsed
 
 
 def test_the_global_bound_serialises_pings(
@@ -414,7 +430,9 @@ def test_the_global_bound_serialises_pings(
         started = time.perf_counter()
         report = manager.discover(concurrency=1, per_provider=8)
         elapsed = time.perf_counter() - started
+        peak = slow.peak_in_flight
     assert report.ok
+    assert peak == 1
     assert elapsed >= 5 * 0.15  # /models and then four pings, one at a time
 
 

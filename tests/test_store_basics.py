@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from provider_store import NotFoundError, ProviderConfig, ProviderStore
+from provider_store import NotFoundError, ProviderConfig, ProviderStore, ValidationResult, Verdict
 
 
 def test_save_and_load_keep_provider_and_model_order(store: ProviderStore) -> None:
@@ -101,3 +101,43 @@ def test_stored_rows_never_show_the_key(store: ProviderStore) -> None:
         row = store.get_provider("p", session=session)
         shown = repr(row) + str(row)
     assert "sk-row-secret" not in shown
+
+
+def test_verdicts_and_hand_marks_of_many_providers_in_one_read(store: ProviderStore) -> None:
+    store.save_config("a", ProviderConfig(valid_models={"m1": "m1", "m2": "m2"}))
+    store.save_config("b", ProviderConfig(valid_models={"m1": "m1"}))
+    store.record_verdicts(
+        "a",
+        [
+            ValidationResult("m1", Verdict.VALID, "pong", 10.0, ping_style="mct"),
+            ValidationResult("m2", Verdict.INVALID, "not a chat model", 11.0),
+        ],
+    )
+    store.mark_model("b", "m1", "invalid", reason="too dear")
+
+    verdicts = store.verdicts_of(["a", "b", "gone"])
+    assert verdicts["a"] == store.load_verdicts("a")
+    assert verdicts["a"]["m1"].ping_style == "mct"
+    assert verdicts["b"] == store.load_verdicts("b")
+    assert verdicts["gone"] == {}
+    assert store.hand_marks_of(["a", "b", "gone"]) == {"a": {}, "b": {"m1": "invalid"}, "gone": {}}
+
+
+def test_curated_lists_of_many_providers_in_one_write(store: ProviderStore) -> None:
+    store.save_config("a", ProviderConfig(valid_models={"m1": "one"}, invalid_models=["x"]))
+    store.save_config("b", ProviderConfig(valid_models={"m1": "m1"}))
+
+    def add_m2(config: ProviderConfig) -> None:
+        config.valid_models["m2"] = "two"
+
+    def drop_all(config: ProviderConfig) -> None:
+        config.valid_models.clear()
+        config.invalid_models.append("m1")
+
+    missing = store.update_curated_many({"a": add_m2, "gone": add_m2, "b": drop_all})
+
+    assert missing == ["gone"]
+    a, b = store.get_config("a"), store.get_config("b")
+    assert a.valid_models == {"m1": "one", "m2": "two"} and a.invalid_models == ["x"]
+    assert b.valid_models == {} and b.invalid_models == ["m1"]
+    assert store.provider_keys() == ["a", "b"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -226,3 +227,15 @@ def test_process_rejects_bad_metadata() -> None:
         timeout=60,
     )
     assert result.returncode == 2 and "--metadata takes MODEL=<JSON object>" in result.stderr
+
+
+def test_peak_in_flight_counts_requests_answered_at_one_time() -> None:
+    with FakeProvider(["a"], latency=0.3) as fake:
+        url = fake.base_url + "/models"
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(lambda _: requests.get(url, timeout=5), range(4)))
+        assert fake.peak_in_flight == 4
+        fake.reset_counts()
+        requests.get(url, timeout=5)
+        requests.get(url, timeout=5)
+        assert fake.peak_in_flight == 1

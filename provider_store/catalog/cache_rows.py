@@ -82,10 +82,10 @@ def write_cache(
     Writes only the cache columns and the sighted model rows; NotFoundError when the provider
     is gone.
     """
-    state = read_cache(session, provider_key)
+    provider_id = provider_id_of(session, provider_key)
     session.execute(
         update(PROVIDER_TABLE)
-        .where(PROVIDER_TABLE.c.id == state.provider_id)
+        .where(PROVIDER_TABLE.c.id == provider_id)
         .values(
             models_cache=list(models),
             models_fetched_at=fetched_at,
@@ -96,7 +96,7 @@ def write_cache(
         )
     )
     ids = [m["id"] for m in models if isinstance(m.get("id"), str)]
-    record_sightings(session, state.provider_id, ids, fetched_at)
+    record_sightings(session, provider_id, ids, fetched_at)
 
 
 def record_error(
@@ -173,7 +173,7 @@ def record_verdicts(
     """Store each verdict with its reason and time; a model without a row gets an unverified one.
 
     A model the user marked by hand keeps its verdict."""
-    provider_id = read_cache(session, provider_key).provider_id
+    provider_id = provider_id_of(session, provider_key)
     latest = {r.model: r for r in results if 0 < len(r.model) <= MAX_TEXT_LENGTH}
     if not latest:
         return
@@ -214,7 +214,7 @@ def load_verdicts(
     session: Session, provider_key: str, models: Iterable[str] | None = None
 ) -> dict[str, ValidationResult]:
     """Stored verdicts of ``provider_key`` (only of ``models`` when given), by model id."""
-    provider_id = read_cache(session, provider_key).provider_id
+    provider_id = provider_id_of(session, provider_key)
     m = MODEL_TABLE.c
     query = select(m.model_id, m.verdict, m.verdict_reason, m.verdict_at, m.ping_style).where(
         and_(m.provider_id == provider_id, m.verdict.is_not(None))
@@ -226,15 +226,51 @@ def load_verdicts(
         for chunk in _chunks(list(dict.fromkeys(models))):
             rows.extend(session.execute(query.where(m.model_id.in_(chunk))))
     result: dict[str, ValidationResult] = {}
-    for model_id, verdict, reason, at, style in rows:
-        try:
-            parsed = Verdict(verdict)
-        except ValueError:
-            continue
-        result[model_id] = ValidationResult(
-            model_id, parsed, reason or "", at or 0.0, ping_style=style
-        )
+    for row in rows:
+        found = _verdict_of(*row)
+        if found is not None:
+            result[found.model] = found
     return result
+
+
+def verdicts_of(
+    session: Session, provider_keys: Iterable[str]
+) -> dict[str, dict[str, ValidationResult]]:
+    """Stored verdicts by model id of each of ``provider_keys``, in one query (a provider that
+    does not exist has none)."""
+    p, m = PROVIDER_TABLE.c, MODEL_TABLE.c
+    result: dict[str, dict[str, ValidationResult]] = {}
+    for chunk in _chunks(list(dict.fromkeys(provider_keys))):
+        result.update((key, {}) for key in chunk)
+        rows = session.execute(
+            select(p.key, m.model_id, m.verdict, m.verdict_reason, m.verdict_at, m.ping_style)
+            .join(PROVIDER_TABLE, p.id == m.provider_id)
+            .where(and_(p.key.in_(chunk), m.verdict.is_not(None)))
+        )
+        for key, *row in rows:
+            found = _verdict_of(*row)
+            if found is not None:
+                result[key][found.model] = found
+    return result
+
+
+def _verdict_of(
+    model_id: str, verdict: str, reason: str | None, at: float | None, style: str | None
+) -> ValidationResult | None:
+    try:
+        parsed = Verdict(verdict)
+    except ValueError:
+        return None
+    return ValidationResult(model_id, parsed, reason or "", at or 0.0, ping_style=style)
+
+
+def provider_id_of(session: Session, provider_key: str) -> int:
+    """The row id of ``provider_key``; NotFoundError when there is no such provider."""
+    p = PROVIDER_TABLE.c
+    found = session.execute(select(p.id).where(p.key == provider_key)).scalar_one_or_none()
+    if found is None:
+        raise unknown_provider(provider_key, session.execute(select(p.key)).scalars())
+    return int(found)
 
 
 def read_problem(session: Session, provider_key: str) -> tuple[str | None, float | None]:

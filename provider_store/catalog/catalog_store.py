@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any
 
@@ -257,23 +257,20 @@ class CatalogStore:
         rows are written (never its name, URL or key); a model the user marked by hand stays in
         the list its mark names. False, with nothing written, when there is no such provider.
         """
-        from provider_store.catalog.tables import Provider
+        return not self.update_curated_many({key: change}, session=session)
 
-        with self._writing(session) as s, provider_scope(s, key):
-            provider = s.exec(
-                select(Provider).where(Provider.key == key).with_for_update()
-            ).one_or_none()
-            if provider is None or provider.id is None:
-                return False
-            current = config_rows.to_config(provider, config_rows.curated_models(s, [provider.id]))
-            aliases = dict(current.valid_models)
-            change(current)
-            # Hand-marked models stay where the user put them (see hand_marks).
-            from provider_store.catalog import hand_marks
+    def update_curated_many(
+        self,
+        changes: Mapping[str, Callable[[ProviderConfig], None]],
+        *,
+        session: Session | None = None,
+    ) -> list[str]:
+        """:meth:`update_curated` for several providers, with one query per step for all of them
+        (their rows are locked in id order); the keys without a provider, which get nothing."""
+        from provider_store.catalog import curated_lists  # writes only
 
-            hand_marks.keep_marks(current, hand_marks.read_marks(s, provider.id), aliases)
-            sync_models(s, provider.id, current)
-            return True
+        with self._writing(session) as s, provider_scope(s, *changes):
+            return curated_lists.update_curated(s, changes)
 
     def hand_marks(self, key: str, *, session: Session | None = None) -> dict[str, str]:
         """Model id -> ``valid`` / ``invalid`` for the models of ``key`` the user marked by hand."""
@@ -283,6 +280,15 @@ class CatalogStore:
             from provider_store.catalog import hand_marks
 
             return hand_marks.read_marks(s, provider.id)
+
+    def hand_marks_of(
+        self, keys: Iterable[str], *, session: Session | None = None
+    ) -> dict[str, dict[str, str]]:
+        """:meth:`hand_marks` of each of ``keys``, in one query (an unknown key has none)."""
+        from provider_store.catalog import hand_marks
+
+        with self._reading(session) as s:
+            return hand_marks.marks_of(s, keys)
 
     def delete_provider(self, key: str, *, session: Session | None = None) -> None:
         """Remove a provider and (by cascade) its models."""
@@ -354,6 +360,13 @@ class CatalogStore:
         """Stored verdicts by model id (only of ``models`` when given)."""
         with self._reading(session) as s:
             return cache_rows.load_verdicts(s, provider_key, models)
+
+    def verdicts_of(
+        self, keys: Iterable[str], *, session: Session | None = None
+    ) -> dict[str, dict[str, ValidationResult]]:
+        """:meth:`load_verdicts` of each of ``keys``, in one query (an unknown key has none)."""
+        with self._reading(session) as s:
+            return cache_rows.verdicts_of(s, keys)
 
     def read_problem(
         self, key: str, *, session: Session | None = None

@@ -7,10 +7,12 @@ to discovery's care. Session-level functions: the caller owns the transaction.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import and_, select, update
 from sqlmodel import Session
 
-from provider_store.catalog.light_tables import MODEL
+from provider_store.catalog.light_tables import MODEL, PROVIDER
 from provider_store.catalog.states import ModelStatus, Verdict
 from provider_store.errors import ConfigurationError
 from provider_store.provider_config import ProviderConfig
@@ -27,6 +29,43 @@ def read_marks(session: Session, provider_id: int) -> dict[str, str]:
         )
     )
     return {model_id: mark for model_id, mark in rows if mark in MARKS}
+
+
+def marks_by_id(session: Session, provider_ids: Iterable[int]) -> dict[int, dict[str, str]]:
+    """:func:`read_marks` of each of ``provider_ids``, by id, in one query."""
+    ids = list(dict.fromkeys(provider_ids))
+    result: dict[int, dict[str, str]] = {pid: {} for pid in ids}
+    if not ids:
+        return result
+    m = MODEL.c
+    rows = session.execute(
+        select(m.provider_id, m.model_id, m.hand_mark).where(
+            and_(m.provider_id.in_(ids), m.hand_mark.is_not(None))
+        )
+    )
+    for provider_id, model_id, mark in rows:
+        if mark in MARKS:
+            result[provider_id][model_id] = mark
+    return result
+
+
+def marks_of(session: Session, provider_keys: Iterable[str]) -> dict[str, dict[str, str]]:
+    """:func:`read_marks` of each of ``provider_keys``, by key, in one query (a provider that does
+    not exist has none)."""
+    keys = list(dict.fromkeys(provider_keys))
+    result: dict[str, dict[str, str]] = {key: {} for key in keys}
+    if not keys:
+        return result
+    m, p = MODEL.c, PROVIDER.c
+    rows = session.execute(
+        select(p.key, m.model_id, m.hand_mark)
+        .select_from(MODEL.join(PROVIDER, p.id == m.provider_id))
+        .where(and_(p.key.in_(keys), m.hand_mark.is_not(None)))
+    )
+    for key, model_id, mark in rows:
+        if mark in MARKS:
+            result[key][model_id] = mark
+    return result
 
 
 def keep_marks(config: ProviderConfig, marks: dict[str, str], aliases: dict[str, str]) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, select, update
 from sqlmodel import Session
 
-from provider_store.catalog.cache_rows import read_cache
+from provider_store.catalog.cache_rows import provider_id_of
 from provider_store.catalog.light_tables import MODEL as _MODEL
 from provider_store.catalog.light_tables import PROVIDER as _PROVIDER
 from provider_store.errors import NotFoundError
@@ -58,7 +58,7 @@ def write_model_infos(session: Session, provider_key: str, infos: Iterable[Model
     Only rows whose stored metadata differs are written, so an unchanged list costs one read.
     The latest info of an id listed twice wins.
     """
-    provider_id = read_cache(session, provider_key).provider_id
+    provider_id = provider_id_of(session, provider_key)
     wanted = {i.id: info_values(i) for i in infos if 0 < len(i.id) <= MAX_TEXT_LENGTH}
     if not wanted:
         return 0

@@ -2,8 +2,9 @@
 
 Rules (see :func:`run_discovery`):
 
-- Providers are discovered in parallel; each provider's pings run in parallel on one shared pool.
-  In-flight pings are bounded globally (``concurrency``) and per provider (``per_provider``), and
+- Providers are discovered in parallel; every provider's pings run on the run's
+  :class:`~provider_store.discovery.ping_scheduler.PingScheduler`. In-flight pings are bounded
+  globally (``concurrency``) and per provider (``per_provider``), and
   the whole run has a ``deadline``, a wall-clock promise: every HTTP exchange of the run is cut
   off at it, however slowly the provider drips its answer. Work still pending at the deadline
   counts as inconclusive (pings) or failed (a provider whose model list did not arrive; its
@@ -19,6 +20,10 @@ Rules (see :func:`run_discovery`):
   ``valid_models``); an ``inconclusive`` one leaves the model where it was.
 - Verdicts are facts: each provider's new (not reused) verdicts are stored in a short
   transaction of their own as soon as its pings finish, whatever happens to the other providers.
+- Pings go first: the hand marks and stored verdicts of every provider are read once, while the
+  lists are being fetched, and a database write (a fetched list, a provider's verdicts) waits
+  until every ping that could start has started (at most ``_WRITE_PATIENCE``), so this
+  process's time goes to sending pings before writing rows.
 - The curated lists keep the legacy all-or-nothing rule: they are written in one short
   transaction after all network work, only when every targeted provider succeeded. That write
   re-reads each provider row (locked) and applies only the change this run made to its lists
@@ -31,7 +36,7 @@ Rules (see :func:`run_discovery`):
 Why this module is long: the run's rules (bounds, the deadline, what a failed provider keeps,
 when verdicts and curated lists are written) are one protocol across threads; split apart, each
 part would need the others' locks and futures. The pure parts live elsewhere (run_report.py,
-verdicts.py, save_listing.py).
+verdicts.py, save_listing.py, ping_scheduler.py).
 """
 
 from __future__ import annotations
@@ -40,13 +45,14 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec, Protocol, TypeVar
 
 from provider_store.catalog.catalog_store import CatalogStore
 from provider_store.catalog.records import ValidationResult
 from provider_store.catalog.states import Verdict
+from provider_store.discovery.ping_scheduler import PingBatch, PingScheduler
 from provider_store.discovery.results import DiscoveryResult, Source
 from provider_store.discovery.run_report import (
     FAILED,
@@ -70,6 +76,8 @@ logger = logging.getLogger(__name__)
 # Seconds the run waits past the deadline for workers to hand in their results: every HTTP call
 # ends at the deadline (see _within), the grace covers serving the stale list after it.
 _GRACE = 1.0
+# Seconds a list write waits at most for the pings that could start to have started.
+_WRITE_PATIENCE = 1.0
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
 
@@ -223,9 +231,9 @@ def _save_curated(
     """Replay each provider's curated change on its stored lists, in one short transaction."""
     try:
         with store.transaction() as session:
-            for key, change in changes.items():
-                if not store.update_curated(key, change.apply, session=session):
-                    logger.warning("Provider %s was removed meanwhile; not re-created", key)
+            appliers = {key: change.apply for key, change in changes.items()}
+            for key in store.update_curated_many(appliers, session=session):
+                logger.warning("Provider %s was removed meanwhile; not re-created", key)
     except ProviderStoreError as exc:
         logger.warning("Saving discovery results failed: %s", exc)
         report.ok = False
@@ -274,16 +282,20 @@ def _run_network(
     if not keys:
         return outcomes
     deadline_at = started + options.deadline
-    pings = ThreadPoolExecutor(options.concurrency, thread_name_prefix="ps-ping")
+    scheduler = PingScheduler(options.concurrency, options.per_provider, deadline_at)
     discoverers = ThreadPoolExecutor(len(keys), thread_name_prefix="ps-discover")
+    inputs = _Inputs()
     try:
-        work = _Work(service, options, pings, deadline_at, notify, store)
+        work = _Work(service, options, scheduler, deadline_at, notify, store, inputs)
         futures = {
             discoverers.submit(_one_provider, providers[key], outcomes[key], work): key
             for key in keys
         }
         # Workers stop waiting at the deadline themselves; the grace lets them hand in results.
         try:
+            inputs.load(store, keys)  # while the lists are being fetched
+            if options.validate:  # the workers the pings will need, while nothing else runs
+                scheduler.prestart(len(keys) * options.per_provider)
             wait(futures, timeout=max(0.0, deadline_at - time.perf_counter()) + _GRACE)
         except KeyboardInterrupt:
             for outcome in outcomes.values():
@@ -296,9 +308,48 @@ def _run_network(
                 if outcome.result is None and outcome.error is None:
                     outcome.error = "deadline exceeded before the model list arrived"
     finally:
+        inputs.give_up()
+        scheduler.close()
         discoverers.shutdown(wait=False, cancel_futures=True)
-        pings.shutdown(wait=False, cancel_futures=True)
     return outcomes
+
+
+class _Inputs:
+    """What the run reads once for all its providers, while their lists are being fetched: the
+    hand-marked models (never pinged) and the stored verdicts (reused, or their ping style sent
+    first). A provider's worker waits for them only when its list has arrived."""
+
+    def __init__(self) -> None:
+        self._ready = threading.Event()
+        self._marks: dict[str, dict[str, str]] = {}
+        self._verdicts: dict[str, dict[str, ValidationResult]] | None = None
+
+    def load(self, store: CatalogStore | None, keys: list[str]) -> None:
+        """Read both for ``keys`` in one read transaction (nothing without a store)."""
+        try:
+            if store is not None:
+                with store.read() as session:
+                    self._marks = store.hand_marks_of(keys, session=session)
+                    self._verdicts = store.verdicts_of(keys, session=session)
+        except ProviderStoreError as exc:
+            # Without marks nothing is skipped; without verdicts each ping reads its own.
+            logger.debug("hand marks or stored verdicts unreadable (%s)", exc)
+        finally:
+            self._ready.set()
+
+    def give_up(self) -> None:
+        """Stop every wait for the inputs (the run is over)."""
+        self._ready.set()
+
+    def marked(self, key: str) -> set[str]:
+        """The models of ``key`` the user marked valid or invalid by hand."""
+        self._ready.wait()
+        return set(self._marks.get(key, {}))
+
+    def verdicts(self, key: str) -> dict[str, ValidationResult] | None:
+        """The stored verdicts of ``key``; None when they could not be read."""
+        self._ready.wait()
+        return None if self._verdicts is None else self._verdicts.get(key, {})
 
 
 @dataclass(frozen=True)
@@ -307,10 +358,11 @@ class _Work:
 
     service: DiscoveryServiceLike
     options: DiscoveryOptions
-    pings: ThreadPoolExecutor
+    scheduler: PingScheduler
     deadline_at: float
     notify: ProgressCallback
     store: CatalogStore | None
+    inputs: _Inputs
 
 
 def _one_provider(config: ProviderConfig, outcome: _Outcome, work: _Work) -> None:
@@ -318,28 +370,23 @@ def _one_provider(config: ProviderConfig, outcome: _Outcome, work: _Work) -> Non
     key = outcome.key
     options = work.options
     work.notify(ProgressEvent(key, Phase.DISCOVERING))
-    # Known-invalid and hand-marked models are not pinged: their verdict stands.
-    skipped = set(config.invalid_models) | _hand_marked(work.store, key)
-    early: list[threading.Thread] = []
-    early_verdicts: dict[str, ValidationResult] = {}
+    early: list[PingBatch] = []
 
     def todo_of(models: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
         ids = list(dict.fromkeys(m["id"] for m in models if isinstance(m.get("id"), str)))
-        return ids, [m for m in ids if m not in skipped] if options.validate else []
+        if not options.validate:
+            return ids, []
+        # Known-invalid and hand-marked models are not pinged: their verdict stands.
+        skipped = set(config.invalid_models) | work.inputs.marked(key)
+        return ids, [m for m in ids if m not in skipped]
 
     def listed(models: list[dict[str, Any]]) -> None:
         # The list was just fetched with this key: the key is proven, and the pings start
-        # now, while the list waits its turn to be written.
+        # now; the list is written (when this returns) once every ping that could start has.
         _ids, todo = todo_of(models)
-        if not todo:
-            return
-        thread = threading.Thread(
-            target=lambda: early_verdicts.update(_ping_all(config, outcome, todo, work, True)),
-            name=f"ps-pings-{key}",
-            daemon=True,
-        )
-        early.append(thread)
-        thread.start()
+        if todo:
+            early.append(_start_pings(config, outcome, todo, work, proven=True))
+        _yield_to_pings(work)
 
     try:
         result = _within(
@@ -354,8 +401,8 @@ def _one_provider(config: ProviderConfig, outcome: _Outcome, work: _Work) -> Non
         logger.exception("Discovery of %s raised", key)
         with outcome.lock:
             outcome.error = f"{type(exc).__name__} during discovery"
-        for thread in early:
-            thread.join(max(0.0, work.deadline_at - time.perf_counter()))
+        for batch in early:
+            batch.wait(work.deadline_at)
         return
     ids, todo = todo_of(result.models)
     with outcome.lock:
@@ -364,31 +411,27 @@ def _one_provider(config: ProviderConfig, outcome: _Outcome, work: _Work) -> Non
         outcome.ids, outcome.todo, outcome.result = ids, todo, result
         outcome.seconds = time.perf_counter() - began
     if early:
-        early[0].join(max(0.0, work.deadline_at - time.perf_counter()))
-        _record_verdicts(outcome, early_verdicts, work.store)
+        verdicts = _finish_pings(early[0], outcome, work)
+        _yield_to_pings(work)
+        _record_verdicts(outcome, verdicts, work.store)
     elif not result.ok:
         logger.warning("Discovery of %s failed (%s): %s", key, result.source, result.error)
         return
     elif todo:
-        verdicts = _ping_all(config, outcome, todo, work, _proven(result))
-        with outcome.lock:
-            if outcome.interrupted:
-                return
+        batch = _start_pings(config, outcome, todo, work, proven=_proven(result))
+        verdicts = _finish_pings(batch, outcome, work)
+        _yield_to_pings(work)
         _record_verdicts(outcome, verdicts, work.store)
     with outcome.lock:
         if not outcome.closed:
             outcome.seconds = time.perf_counter() - began
 
 
-def _hand_marked(store: CatalogStore | None, key: str) -> set[str]:
-    """The models of ``key`` the user marked valid or invalid by hand (none without a store)."""
-    if store is None:
-        return set()
-    try:
-        return set(store.hand_marks(key))
-    except ProviderStoreError as exc:
-        logger.debug("hand marks of %s unreadable (%s)", key, exc)
-        return set()
+def _yield_to_pings(work: _Work) -> None:
+    """Wait (briefly) until every ping that could start has started: a database write takes
+    this process's time, which the pings waiting to be sent need first."""
+    remaining = max(0.0, work.deadline_at - time.perf_counter())
+    work.scheduler.wait_caught_up(min(_WRITE_PATIENCE, remaining))
 
 
 def _within(deadline_at: float, call: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
@@ -405,6 +448,9 @@ def _record_verdicts(
     fresh = [v for v in verdicts.values() if not v.reused]
     if store is None or not fresh:
         return
+    with outcome.lock:
+        if outcome.interrupted:
+            return
     problems = [v.problem for v in fresh if v.problem is not None]
     try:
         with store.transaction() as session:
@@ -427,89 +473,38 @@ def _proven(result: DiscoveryResult) -> bool:
     return result.source is Source.FRESH and result.error is None
 
 
-def _ping_all(
-    config: ProviderConfig, outcome: _Outcome, todo: list[str], work: _Work, proven: bool
-) -> dict[str, ValidationResult]:
-    service, options, pings, deadline_at, notify = (
-        work.service,
-        work.options,
-        work.pings,
-        work.deadline_at,
-        work.notify,
-    )
-    key = outcome.key
-    slots = threading.BoundedSemaphore(options.per_provider)
-    lock = threading.Lock()
-    submitted: dict[Future[ValidationResult], str] = {}
-    notify(ProgressEvent(key, Phase.VALIDATING, 0, len(todo)))
+def _start_pings(
+    config: ProviderConfig, outcome: _Outcome, todo: list[str], work: _Work, *, proven: bool
+) -> PingBatch:
+    """Hand the provider's pings to the run's scheduler; an unproven key's first ping goes
+    alone (a provider problem then costs one request, not one per model)."""
+    key, options = outcome.key, work.options
+    stored = work.inputs.verdicts(key)  # None: each ping reads its own
 
-    def finished(future: Future[ValidationResult]) -> None:
-        slots.release()
-        if future.cancelled():
-            return
-        with lock:
-            done = sum(1 for f in submitted if f.done())
-        notify(ProgressEvent(key, Phase.VALIDATING, done, len(todo)))
-
-    stored: dict[str, ValidationResult] | None = None
-    if work.store is not None:
-        try:  # one read for the whole provider instead of one per ping
-            stored = work.store.load_verdicts(key)
-        except ProviderStoreError as exc:
-            logger.debug("stored verdicts of %s unreadable (%s); each ping reads its own", key, exc)
-    stop = threading.Event()
-
-    def watch(future: Future[ValidationResult]) -> None:
-        if future.done() and not future.cancelled() and future.exception() is None:
-            if future.result().problem is not None:
-                stop.set()  # a rejected key or no credit: the other pings would fail alike
-
-    for index, model in enumerate(todo):
-        if stop.is_set():
-            break
-        if not slots.acquire(timeout=max(0.0, deadline_at - time.perf_counter())):
-            break
-        if stop.is_set():
-            slots.release()
-            break
-        try:
-            future = pings.submit(
-                _within,
-                deadline_at,
-                service.check_model,
-                config,
-                model,
-                force=options.force_refresh,
-                record=False,
-                stored=stored,
-            )
-        except RuntimeError:  # the pool was shut down at the deadline
-            slots.release()
-            break
-        with lock:
-            submitted[future] = model
-        future.add_done_callback(watch)
-        future.add_done_callback(finished)
-        if index == 0 and not proven:
-            # The first ping goes alone: a provider problem then costs one request, not one
-            # per model. A key that has just listed the models is proven: no need to wait.
-            wait([future], timeout=max(0.0, deadline_at - time.perf_counter()))
-            watch(future)  # done callbacks may still be running when wait() returns
-    pending = set(submitted)
-    while pending:
-        done, pending = wait(
-            pending,
-            timeout=max(0.0, deadline_at - time.perf_counter()),
-            return_when=FIRST_COMPLETED,
+    def ping(model: str) -> ValidationResult:
+        return _within(
+            work.deadline_at,
+            work.service.check_model,
+            config,
+            model,
+            force=options.force_refresh,
+            record=False,
+            stored=stored,
         )
-        if not done:
-            break
-    verdicts: dict[str, ValidationResult] = {}
-    for future, model in submitted.items():
-        if future.done() and not future.cancelled() and future.exception() is None:
-            verdicts[model] = future.result()
-        elif future.done() and not future.cancelled():
-            logger.warning("Validating %s/%s raised %r", key, model, future.exception())
+
+    def progressed(done: int, total: int) -> None:
+        work.notify(ProgressEvent(key, Phase.VALIDATING, done, total))
+
+    work.notify(ProgressEvent(key, Phase.VALIDATING, 0, len(todo)))
+    batch = PingBatch(key, todo, ping, alone_first=not proven, on_verdict=progressed)
+    work.scheduler.submit(batch)
+    return batch
+
+
+def _finish_pings(batch: PingBatch, outcome: _Outcome, work: _Work) -> dict[str, ValidationResult]:
+    """Wait for the provider's pings (until the deadline) and hand in their verdicts."""
+    batch.wait(work.deadline_at)
+    verdicts = batch.results()
     problems = [v.problem for v in verdicts.values() if v.problem is not None and not v.reused]
     with outcome.lock:
         if not outcome.closed:

@@ -34,7 +34,7 @@ from typing import Any, cast
 from sqlalchemy import Table, and_, bindparam, insert, select, update
 from sqlmodel import Session
 
-from provider_store.catalog.cache_rows import lock_provider, read_cache
+from provider_store.catalog.cache_rows import lock_provider, provider_id_of
 from provider_store.catalog.metadata_columns import METADATA_COLUMNS, info_values
 from provider_store.catalog.states import EventType, ModelStatus
 from provider_store.catalog.tables import Event, Model, Provider
@@ -104,7 +104,7 @@ def record_listing(
     rewritten. Takes the provider row lock first (as every model-row writer does).
     NotFoundError when the provider is gone.
     """
-    provider_id = read_cache(session, provider_key).provider_id
+    provider_id = provider_id_of(session, provider_key)
     lock_provider(session, provider_id)
     names = compared_fields()
     stored_names = tuple(dict.fromkeys((*METADATA_COLUMNS, *names)))

@@ -15,6 +15,8 @@ Promises, the same for every kind:
 - redirects are followed by hand, only within the same scheme, host and port; a redirect to
   another origin is refused, so the key never travels to another host;
 - TLS verification stays on; ``base_url`` with or without a trailing slash gives the same URLs;
+- what requests takes from the environment (``HTTP(S)_PROXY``, ``NO_PROXY``,
+  ``REQUESTS_CA_BUNDLE``) is read once per origin by each client, not on every request;
 - the key never appears in log records, exception messages or reprs;
 - :meth:`ProviderClient.list_models` reads an OpenAI-compatible list page by page
   (:mod:`provider_store.providers.list_pages`) up to a cap on models (20,000 by default) and
@@ -79,7 +81,12 @@ def with_query(url: str, *queries: Mapping[str, str] | None) -> str:
 
 
 class ProviderClient:
-    """A thread-safe HTTP client for the APIs of every provider kind, one ``requests.Session``."""
+    """A thread-safe HTTP client for the APIs of every provider kind, one ``requests.Session``.
+
+    Keep-alive connections are pooled per host: up to ``pool_maxsize`` idle connections for
+    each of up to ``pool_hosts`` hosts (a discovery run talks to every provider at once; with
+    fewer host pools than providers, each request would open a new connection).
+    """
 
     def __init__(
         self,
@@ -91,7 +98,8 @@ class ProviderClient:
         backoff: float = 0.5,
         max_retry_after: float = 10.0,
         max_body_bytes: int = MAX_BODY_BYTES,
-        pool_maxsize: int = 32,
+        pool_maxsize: int = 64,
+        pool_hosts: int = 128,
         max_models: int = DEFAULT_MAX_MODELS,
     ) -> None:
         self.connect_timeout = connect_timeout
@@ -105,10 +113,14 @@ class ProviderClient:
         self.session = requests.Session()
         self.session.verify = True
         self.session.max_redirects = MAX_REDIRECTS
-        adapter = WatchedAdapter(pool_connections=8, pool_maxsize=pool_maxsize, max_retries=0)
+        adapter = WatchedAdapter(
+            pool_connections=pool_hosts, pool_maxsize=pool_maxsize, max_retries=0
+        )
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self._closed = threading.Event()
+        # Per origin: the proxies, CA bundle and stream flag requests derives from the environment.
+        self._settings: dict[tuple[str, str, int | None], dict[str, Any]] = {}
 
     def __repr__(self) -> str:
         return (
@@ -268,6 +280,17 @@ class ProviderClient:
                 method, payload = "GET", None
         raise BadResponseError(f"{method} {safe_url(url)}: too many redirects")
 
+    def _environment(self, url: str) -> dict[str, Any]:
+        """What requests takes from the environment for ``url`` (proxies and ``NO_PROXY``, a CA
+        bundle), read once per origin: requests reads it on every request, walking the whole
+        environment twice each time."""
+        origin = origin_of(url)
+        settings = self._settings.get(origin)
+        if settings is None:
+            settings = dict(self.session.merge_environment_settings(url, {}, True, None, None))
+            self._settings[origin] = settings
+        return settings
+
     def _expires_at(self, started: float) -> float:
         """When a call begun at ``started`` must be over: its deadline, or an earlier scope's."""
         expires_at = started + self.deadline
@@ -292,14 +315,11 @@ class ProviderClient:
         data = json.dumps(payload).encode() if payload is not None else None
         with Exchange(expires_at) as exchange:
             try:
-                response = self.session.request(
-                    method,
-                    url,
-                    headers=headers,
-                    data=data,
-                    timeout=timeout,
-                    allow_redirects=False,
-                    stream=True,
+                prepared = self.session.prepare_request(
+                    requests.Request(method, url, headers=headers, data=data)
+                )
+                response = self.session.send(
+                    prepared, timeout=timeout, allow_redirects=False, **self._environment(url)
                 )
             except requests.RequestException as exc:
                 if exchange.expired:

@@ -147,7 +147,10 @@ class _Watchdog:
                     target=self._run, name="provider-store-deadline", daemon=True
                 )
                 self._thread.start()
-            self._condition.notify()
+            if self._heap[0][2] is exchange:
+                # Only a new earliest expiry changes when the watchdog must wake; waking it
+                # for every exchange would cost a thread switch per request.
+                self._condition.notify()
 
     def _run(self) -> None:
         while True:

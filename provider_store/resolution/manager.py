@@ -16,11 +16,11 @@ The index and the listing cache are rebuilt after :meth:`~ProviderManager.discov
 
 A manager over a store follows it (see :mod:`provider_store.resolution.catalog_follower`): at
 most every ``follow_interval`` seconds (default 0.25) a read looks at the catalog's change
-marker (one small query) and, when any process committed a change since,
-re-reads only the providers that changed or appeared and drops those that are gone; what it did
-is counted in :attr:`ProviderManager.follow_stats`. Item assignment or deletion on the manager
-(an unsaved local edit) stops the following until :meth:`~ProviderManager.reload`;
-``follow_interval=None`` turns it off.
+marker (one small query) and, when any process committed a change since, re-reads only the
+providers that changed or appeared and drops those that are gone; what it did is counted in
+:attr:`ProviderManager.follow_stats`. An unsaved local edit (item assignment or deletion, or a
+discovery run whose changed lists were not saved) stops the following until
+:meth:`~ProviderManager.reload`; ``follow_interval=None`` turns it off.
 """
 
 from __future__ import annotations
@@ -93,8 +93,7 @@ class ProviderManager:
         """The configs by provider key, in catalog order (kept in step with the store)."""
         follower = self._follower
         if self._following and follower is not None:
-            # What other processes committed: looked at every ``follow_interval``; resolution
-            # pays one call here when nothing changed.
+            # Other processes' commits, looked at every follow_interval (one call otherwise).
             providers = follower.refresh(self._providers)
             if providers is not None:
                 self._providers = providers
@@ -332,6 +331,7 @@ class ProviderManager:
         from provider_store.discovery.run_report import DiscoveryOptions
 
         self.cached_valid_scoped_models = None
+        curated_before = model_lists.curated_lists(self.providers)
 
         options = DiscoveryOptions.build(
             force_refresh=force_refresh,
@@ -348,6 +348,10 @@ class ProviderManager:
             provider=provider,
             progress=progress,
         )
+        if not report.persisted and model_lists.curated_lists(self._providers) != curated_before:
+            # What this run found is in memory only: do not replace it with the store's view
+            # (as after an item assignment); reload() follows the store again.
+            self._following = False
         self.invalidate()
         self.last_report = report
         return report

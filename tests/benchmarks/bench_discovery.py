@@ -19,13 +19,23 @@ ratio to its bound-limited floor: one ``/models`` round plus ``max(ceil(models /
 ceil(all pings / concurrency))`` ping rounds (targets: <= 1.2x at the defaults, <= 1.3x at 80/4),
 next to the same requests sent by plain ``requests`` + threads with the same bounds, which shows
 what this machine allows (on a busy machine neither reaches the floor).
+
+``--baseline DIR`` measures before and after in one run: DIR is another checkout of the project
+(e.g. ``git worktree add /tmp/base main``). Worker processes, one running DIR's code and one this
+checkout's, take turns ``--rounds`` times (the order alternates, so load drifts over both alike)
+against the same fake providers; each measures every figure ``--runs`` times. Printed for each:
+the median and the best run, and the ratios to the critical path and the floors; the targets are
+judged on this checkout's best runs, as without ``--baseline``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import math
+import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -34,9 +44,14 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from provider_store import ProviderConfig, ProviderManager, ProviderStore
-from provider_store.discovery.run_report import DEFAULT_CONCURRENCY, DEFAULT_PER_PROVIDER
-from provider_store.testing import FakeProvider
+# A worker measuring another checkout imports that checkout's package (see --baseline).
+CODE_ENV = "BENCH_DISCOVERY_CODE"
+if os.environ.get(CODE_ENV):
+    sys.path.insert(0, os.environ[CODE_ENV])
+
+from provider_store import ProviderConfig, ProviderManager, ProviderStore  # noqa: E402
+from provider_store.discovery.run_report import DEFAULT_CONCURRENCY, DEFAULT_PER_PROVIDER  # noqa: E402
+from provider_store.testing import FakeProvider  # noqa: E402
 
 PROVIDERS = 20
 MODELS = 10
@@ -158,62 +173,146 @@ def floor(concurrency: int, per_provider: int) -> float:
     return LATENCY * (1 + rounds)
 
 
+BOUNDS = ((DEFAULT_CONCURRENCY, DEFAULT_PER_PROVIDER), (80, 4))
+TARGET_CRITICAL = 1.5
+
+
+def target_of(bounds: tuple[int, int]) -> float:
+    """The target ratio to the floor: 1.2x at the library's defaults, 1.3x at 80/4."""
+    return 1.2 if bounds == (DEFAULT_CONCURRENCY, 4) else 1.3
+
+
+def measure(urls: list[str], runs: int, tmp: Path) -> dict[str, list[float]]:
+    """Every figure of this code, ``runs`` times each: name -> seconds of each run.
+
+    One untimed run comes first: a new process's first run also pays for its lazy imports.
+    """
+    run_concurrent(fresh_manager(tmp / "warm-up.db", urls))
+    figures: dict[str, list[float]] = {"concurrent": [], "alone": []}
+    figures.update({f"{c}/{p}": [] for c, p in BOUNDS})
+    for n in range(runs):
+        figures["concurrent"].append(run_concurrent(fresh_manager(tmp / f"c{n}.db", urls)))
+        for bounds in BOUNDS:
+            manager = fresh_manager(tmp / f"b{bounds[0]}-{n}.db", urls)
+            figures["{}/{}".format(*bounds)].append(run_concurrent(manager, *bounds))
+        figures["alone"].append(run_one(fresh_manager(tmp / f"one{n}.db", urls[:1])))
+    return figures
+
+
+def worker(urls: list[str], runs: int) -> int:
+    """Measure this process's code against running fake providers; the figures as JSON."""
+    logging.basicConfig(level=logging.WARNING)
+    with tempfile.TemporaryDirectory() as tmp:
+        print(json.dumps(measure(urls, runs, Path(tmp))))
+    return 0
+
+
+def in_turns(
+    urls: list[str], baseline: str, rounds: int, runs: int
+) -> dict[str, dict[str, list[float]]]:
+    """Workers of the baseline checkout and of this one, taking turns: label -> figures."""
+    here = str(Path(__file__).resolve().parents[2])
+    codes = {"before": str(Path(baseline).resolve()), "after": here}
+    figures: dict[str, dict[str, list[float]]] = {label: {} for label in codes}
+    for r in range(rounds):
+        order = list(codes) if r % 2 == 0 else list(reversed(codes))
+        for label in order:
+            env = {**os.environ, CODE_ENV: codes[label]}
+            command = [sys.executable, __file__, "--worker", ",".join(urls), "--runs", str(runs)]
+            done = subprocess.run(
+                command, env=env, cwd=codes[label], capture_output=True, text=True, check=True
+            )
+            for name, seconds in json.loads(done.stdout.splitlines()[-1]).items():
+                figures[label].setdefault(name, []).extend(seconds)
+    return figures
+
+
+def summary(seconds: list[float]) -> str:
+    return f"median {statistics.median(seconds):5.2f} s, best {min(seconds):5.2f} s"
+
+
+def report(
+    figures: dict[str, list[float]], plain: dict[tuple[int, int], float], label: str = ""
+) -> bool:
+    """Print one code's figures and ratios; True when every target is met (best runs)."""
+    critical = LATENCY * (1 + math.ceil(MODELS / PER_PROVIDER))
+    runs = figures["concurrent"]
+    wall, typical, alone = min(runs), statistics.median(runs), min(figures["alone"])
+    head = f"[{label}] " if label else ""
+    print(f"{head}concurrent wall time   : {summary(runs)}  ({len(runs)} runs)")
+    print(f"{head}critical path (measured): {alone:5.2f} s  (one provider discovered alone, best)")
+    ratio = wall / critical
+    met = ratio <= TARGET_CRITICAL
+    print(
+        f"{head}wall / nominal path    : {ratio:6.2f}x best, {typical / critical:4.2f}x median "
+        f"(target <= {TARGET_CRITICAL}x) -> {'met' if met else 'NOT met'}"
+    )
+    print(f"{head}wall / measured path   : {wall / alone:6.2f}x best")
+    for bounds in BOUNDS:
+        concurrency, per_provider = bounds
+        seconds = figures[f"{concurrency}/{per_provider}"]
+        low = floor(concurrency, per_provider)
+        target = target_of(bounds)
+        ok = min(seconds) / low <= target
+        met = met and ok
+        reference = plain[bounds]
+        print(
+            f"{head}bounds {concurrency:3d}/{per_provider}: {summary(seconds)}, floor {low:4.2f} s"
+            f" -> {min(seconds) / low:4.2f}x best, {statistics.median(seconds) / low:4.2f}x median"
+            f" (target <= {target}x) -> {'met' if ok else 'NOT met'}; plain requests+threads"
+            f" {reference:4.2f} s = {reference / low:4.2f}x"
+        )
+    return met
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sequential", action="store_true", help="also measure one at a time")
     parser.add_argument("--in-process", action="store_true", help="serve from threads here")
+    parser.add_argument("--baseline", metavar="DIR", help="also measure the checkout in DIR")
+    parser.add_argument("--rounds", type=int, default=3, help="turns of each code (--baseline)")
+    parser.add_argument("--runs", type=int, default=3, help="runs of each figure per turn")
+    parser.add_argument("--worker", metavar="URLS", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.worker:
+        return worker(args.worker.split(","), args.runs)
     logging.basicConfig(level=logging.WARNING)
-    critical = LATENCY * (1 + math.ceil(MODELS / PER_PROVIDER))
     requests = PROVIDERS * (1 + MODELS)
     with fake_servers(args.in_process) as urls, tempfile.TemporaryDirectory() as tmp:
-        runs = [run_concurrent(fresh_manager(Path(tmp) / f"c{n}.db", urls)) for n in range(3)]
-        bounded = {
-            bounds: min(
-                run_concurrent(fresh_manager(Path(tmp) / f"b{bounds}{n}.db", urls), *bounds)
-                for n in range(3)
-            )
-            for bounds in ((DEFAULT_CONCURRENCY, DEFAULT_PER_PROVIDER), (80, 4))
-        }
+        if args.baseline:
+            figures = in_turns(urls, args.baseline, args.rounds, args.runs)
+        else:
+            figures = {"after": measure(urls, args.runs, Path(tmp))}
         plain = {
             bounds: min(run_plain(urls, *bounds) for _ in range(3))
-            for bounds in ((CONCURRENCY, PER_PROVIDER), *bounded)
+            for bounds in ((CONCURRENCY, PER_PROVIDER), *BOUNDS)
         }
-        alone = min(run_one(fresh_manager(Path(tmp) / f"one{n}.db", urls[:1])) for n in range(3))
         sequential = (
             run_sequential(fresh_manager(Path(tmp) / "seq.db", urls)) if args.sequential else None
         )
-    wall = min(runs)
     print(
         f"{PROVIDERS} providers x {MODELS} models, {LATENCY * 1000:.0f} ms per request, "
         f"per-provider bound {PER_PROVIDER}, global bound {CONCURRENCY}"
     )
     where = "threads in this process" if args.in_process else "separate processes"
     print(f"fake providers         : {where}")
-    print(f"concurrent wall time   : {wall:6.2f} s  (runs: {', '.join(f'{r:.2f}' for r in runs)})")
+    critical = LATENCY * (1 + math.ceil(MODELS / PER_PROVIDER))
     rounds = f"1 /models + {MODELS} pings at {PER_PROVIDER}"
     print(f"critical path (nominal): {critical:6.2f} s  ({rounds})")
-    print(f"critical path (measured): {alone:5.2f} s  (one provider discovered alone, best of 3)")
     print(f"sequential (estimate)  : {requests * LATENCY:6.2f} s  ({requests} requests x latency)")
     if sequential is not None:
         print(f"sequential (measured)  : {sequential:6.2f} s")
     print(f"plain requests+threads : {plain[(CONCURRENCY, PER_PROVIDER)]:6.2f} s  (same bounds)")
-    ratio = wall / critical
-    verdict = "met" if ratio <= 1.5 else "NOT met"
-    print(f"wall / nominal path    : {ratio:6.2f}x (target <= 1.5x) -> {verdict}")
-    print(f"wall / measured path   : {wall / alone:6.2f}x")
-    met = ratio <= 1.5
-    for (concurrency, per_provider), seconds in bounded.items():
-        target = 1.2 if (concurrency, per_provider) == (DEFAULT_CONCURRENCY, 4) else 1.3
-        low = floor(concurrency, per_provider)
-        ok = seconds / low <= target
-        met = met and ok
-        reference = plain[(concurrency, per_provider)]
-        print(
-            f"bounds {concurrency:3d}/{per_provider}: {seconds:5.2f} s, floor {low:4.2f} s -> "
-            f"{seconds / low:4.2f}x (target <= {target}x) -> {'met' if ok else 'NOT met'}; "
-            f"plain requests+threads {reference:4.2f} s = {reference / low:4.2f}x"
-        )
+    if not args.baseline:
+        return 0 if report(figures["after"], plain) else 1
+    print(f"before: {args.baseline}; after: this checkout ({args.rounds} turns each, in turns)")
+    report(figures["before"], plain, "before")
+    met = report(figures["after"], plain, "after")
+    print("after / before (medians):")
+    for name in figures["after"]:
+        before = statistics.median(figures["before"][name])
+        after = statistics.median(figures["after"][name])
+        print(f"  {name:<10}: {before:5.2f} s -> {after:5.2f} s  ({after / before:4.2f}x)")
     return 0 if met else 1
 
 
