@@ -6,8 +6,8 @@ wraps them in short transactions of their own when no session is given.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, func, insert, select, update
@@ -45,6 +45,27 @@ class CacheState:
         )
 
 
+@dataclass(frozen=True)
+class KnownRows:
+    """What a listing writer already read under the provider's lock, so that
+    :func:`write_cache` need not read it again: the provider's id, the ids of its model rows,
+    and the column values (metadata) of each listed model that has no row yet, written with
+    its new row."""
+
+    provider_id: int
+    model_ids: frozenset[str]
+    new_values: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+def provider_id_of(session: Session, provider_key: str) -> int:
+    """The provider's row id (without reading its cached list); NotFoundError when unknown."""
+    p = PROVIDER_TABLE.c
+    found = session.execute(select(p.id).where(p.key == provider_key)).scalar_one_or_none()
+    if found is None:
+        raise unknown_provider(provider_key, session.execute(select(p.key)).scalars())
+    return int(found)
+
+
 def read_cache(session: Session, provider_key: str) -> CacheState:
     """The cache columns of ``provider_key``; NotFoundError when there is no such provider."""
     p = PROVIDER_TABLE.c
@@ -75,17 +96,24 @@ def read_cache(session: Session, provider_key: str) -> CacheState:
 
 
 def write_cache(
-    session: Session, provider_key: str, models: list[dict[str, Any]], fetched_at: float
+    session: Session,
+    provider_key: str,
+    models: list[dict[str, Any]],
+    fetched_at: float,
+    *,
+    known: KnownRows | None = None,
 ) -> None:
     """Store a freshly fetched list, clear the last error and strikes, record the sightings.
 
     Writes only the cache columns and the sighted model rows; NotFoundError when the provider
-    is gone.
+    is gone. ``known``: what the caller read in this transaction, under the provider's lock.
     """
-    state = read_cache(session, provider_key)
+    provider_id = (
+        known.provider_id if known is not None else read_cache(session, provider_key).provider_id
+    )
     session.execute(
         update(PROVIDER_TABLE)
-        .where(PROVIDER_TABLE.c.id == state.provider_id)
+        .where(PROVIDER_TABLE.c.id == provider_id)
         .values(
             models_cache=list(models),
             models_fetched_at=fetched_at,
@@ -96,7 +124,7 @@ def write_cache(
         )
     )
     ids = [m["id"] for m in models if isinstance(m.get("id"), str)]
-    record_sightings(session, state.provider_id, ids, fetched_at)
+    record_sightings(session, provider_id, ids, fetched_at, known=known)
 
 
 def record_error(
@@ -126,14 +154,27 @@ def record_error(
     return bool(getattr(result, "rowcount", 0) == 1)
 
 
-def record_sightings(session: Session, provider_id: int, ids: Sequence[str], at: float) -> None:
-    """Set last_seen_at (and first_seen_at once) of ``ids``; unknown ids become unverified rows."""
+def record_sightings(
+    session: Session,
+    provider_id: int,
+    ids: Sequence[str],
+    at: float,
+    *,
+    known: KnownRows | None = None,
+) -> None:
+    """Set last_seen_at (and first_seen_at once) of ``ids``; unknown ids become unverified rows
+    (with their ``known.new_values`` when given)."""
     wanted = list(dict.fromkeys(i for i in ids if 0 < len(i) <= MAX_TEXT_LENGTH))
     if not wanted:
         return
     m = MODEL_TABLE.c
-    known = set(session.execute(select(m.model_id).where(m.provider_id == provider_id)).scalars())
-    seen = [i for i in wanted if i in known]
+    present = (
+        known.model_ids
+        if known is not None
+        else set(session.execute(select(m.model_id).where(m.provider_id == provider_id)).scalars())
+    )
+    new_values = known.new_values if known is not None else {}
+    seen = [i for i in wanted if i in present]
     for chunk in _chunks(seen):
         session.execute(
             update(MODEL_TABLE)
@@ -150,9 +191,15 @@ def record_sightings(session: Session, provider_id: int, ids: Sequence[str], at:
     _insert_missing(
         session,
         [
-            _new_row(provider_id, model_id, first_seen_at=at, last_seen_at=at)
+            _new_row(
+                provider_id,
+                model_id,
+                first_seen_at=at,
+                last_seen_at=at,
+                **new_values.get(model_id, {}),
+            )
             for model_id in wanted
-            if model_id not in known
+            if model_id not in present
         ],
     )
 

@@ -29,12 +29,12 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, and_, bindparam, insert, select, update
 from sqlmodel import Session
 
-from provider_store.catalog.cache_rows import lock_provider, read_cache
+from provider_store.catalog.cache_rows import KnownRows, lock_provider, provider_id_of
 from provider_store.catalog.metadata_columns import METADATA_COLUMNS, info_values
 from provider_store.catalog.tables import Event, EventType, Model, ModelStatus, Provider
 from provider_store.history.retention import maybe_prune
@@ -73,20 +73,21 @@ class ListingChanges:
     price_changes: int = 0
     provider_id: int = 0
     events: list[dict[str, Any]] = field(default_factory=list, repr=False)
-    # Metadata rows to write once the listed rows exist (metadata_columns.update_metadata):
-    # the stored values merged with the listed ones, only where they differ.
+    # Metadata rows to write on existing model rows (metadata_columns.update_metadata): the
+    # stored values merged with the listed ones, only where they differ.
     metadata_rows: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    # What the listing read under the provider's lock, for the cache write (cache_rows):
+    # the model rows that exist, and the metadata of the new ones, inserted with them.
+    known: KnownRows | None = field(default=None, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
-class _Row:
+class _Row(NamedTuple):
     row_id: int
     status: str
     first_seen_at: float | None
-    missing_count: int
+    missing_count: int | None
     missing_since: float | None
     removed_at: float | None
-    metadata: dict[str, Any]
 
 
 def record_listing(
@@ -103,12 +104,13 @@ def record_listing(
     rewritten. Takes the provider row lock first (as every model-row writer does).
     NotFoundError when the provider is gone.
     """
-    provider_id = read_cache(session, provider_key).provider_id
+    provider_id = provider_id_of(session, provider_key)
     lock_provider(session, provider_id)
     names = compared_fields()
     stored_names = tuple(dict.fromkeys((*METADATA_COLUMNS, *names)))
     m = _MODEL.c
     before: dict[str, _Row] = {}
+    stored_values: dict[str, tuple[Any, ...]] = {}
     for found in session.execute(
         select(
             m.model_id,
@@ -121,26 +123,21 @@ def record_listing(
             *[m[name] for name in stored_names],
         ).where(m.provider_id == provider_id)
     ):
-        before[found[0]] = _Row(
-            found[1],
-            found[2],
-            found[3],
-            found[4] or 0,
-            found[5],
-            found[6],
-            dict(zip(stored_names, found[7:], strict=True)),
-        )
+        before[found[0]] = _Row(*found[1:7])
+        stored_values[found[0]] = tuple(found[7:])
     p = _PROVIDER.c
     confirmations, min_age = session.execute(
         select(p.removal_confirmations, p.removal_min_age_seconds).where(p.id == provider_id)
     ).one()
     changes = ListingChanges(refresh_id or uuid.uuid4().hex, provider_id=provider_id)
-    listed: dict[str, dict[str, Any]] = {}
+    listed: dict[str, tuple[Any, ...]] = {}
     for info in infos:
         if 0 < len(info.id) <= MAX_TEXT_LENGTH:
-            listed[info.id] = info_values(info)
+            columns = info_values(info)
+            listed[info.id] = tuple(columns[name] for name in stored_names)
     updates: list[dict[str, Any]] = []
     reappearing: list[str] = []
+    new_values: dict[str, dict[str, Any]] = {}
 
     def event(model_id: str, kind: EventType, **values: Any) -> None:
         changes.events.append(
@@ -158,21 +155,30 @@ def record_listing(
         )
 
     compared = frozenset(names)
+    nothing = (None,) * len(stored_names)
     for model_id, values in listed.items():
         row = before.get(model_id)
-        stored = row.metadata if row is not None else {}
+        stored_row = stored_values.get(model_id, nothing)
+        if values == stored_row and row is not None and row.first_seen_at is not None:
+            if row.missing_count or row.removed_at is not None:
+                reappearing.append(model_id)
+            continue  # listed as stored: no change (most models of most listings)
+        stored = dict(zip(stored_names, stored_row, strict=True))
         # The listed fields that differ from the stored ones (an omitted field is no change).
         diff = [
             (name, new)
-            for name, new in values.items()
-            if new is not None and new != stored.get(name)
+            for name, new in zip(stored_names, values, strict=True)
+            if new is not None and new != stored[name]
         ]
-        if diff:
-            merged = {name: stored.get(name) for name in METADATA_COLUMNS}
+        if diff or row is None:
+            merged = {name: stored[name] for name in METADATA_COLUMNS}
             merged.update(diff)
-            changes.metadata_rows.append({"b_model": model_id, **merged})
+            if row is None:
+                new_values[model_id] = merged  # written with the new row
+            else:
+                changes.metadata_rows.append({"b_model": model_id, **merged})
         if row is None or row.first_seen_at is None:
-            after = {name: stored.get(name) for name in names}
+            after = {name: stored[name] for name in names}
             after.update((name, new) for name, new in diff if name in compared)
             event(model_id, EventType.ADDED, new={k: v for k, v in after.items() if v is not None})
             changes.added += 1
@@ -181,9 +187,10 @@ def record_listing(
             reappearing.append(model_id)
         for name, new in diff:
             if name in compared:
-                event(model_id, EventType.CHANGED, field=name, old=stored.get(name), new=new)
+                event(model_id, EventType.CHANGED, field=name, old=stored[name], new=new)
                 changes.changed += 1
                 changes.price_changes += name in PRICE_FIELDS
+    changes.known = KnownRows(provider_id, frozenset(before), new_values)
     if reappearing:
         restore = _status_before_removal(session, provider_key, reappearing)
         for model_id in reappearing:
@@ -202,7 +209,7 @@ def record_listing(
     for model_id, row in before.items():
         if model_id in listed or row.first_seen_at is None or row.removed_at is not None:
             continue
-        count = row.missing_count + 1
+        count = (row.missing_count or 0) + 1
         since = row.missing_since if row.missing_since is not None else at
         if count >= confirmations and at - since >= min_age:
             updates.append(_state(row.row_id, _UNVERIFIED, count, since, at))

@@ -25,7 +25,7 @@ from typing import Any, cast
 from sqlalchemy import Table, insert
 from sqlmodel import Session
 
-from provider_store.catalog.cache_rows import load_verdicts, lock_provider, read_cache
+from provider_store.catalog.cache_rows import load_verdicts, lock_provider, provider_id_of
 from provider_store.catalog.records import ValidationResult
 from provider_store.catalog.tables import EventType, Observation, Verdict
 from provider_store.history.listing_events import write_events
@@ -86,7 +86,7 @@ def record_verdict_history(
     fresh = [r for r in results if not r.reused and 0 < len(r.model) <= MAX_TEXT_LENGTH]
     if not fresh:
         return 0
-    provider_id = read_cache(session, provider_key).provider_id
+    provider_id = provider_id_of(session, provider_key)
     lock_provider(session, provider_id)
     stored = load_verdicts(session, provider_key, [r.model for r in fresh])
     refresh_id = uuid.uuid4().hex
