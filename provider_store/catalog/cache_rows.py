@@ -108,9 +108,7 @@ def write_cache(
     Writes only the cache columns and the sighted model rows; NotFoundError when the provider
     is gone. ``known``: what the caller read in this transaction, under the provider's lock.
     """
-    provider_id = (
-        known.provider_id if known is not None else read_cache(session, provider_key).provider_id
-    )
+    provider_id = known.provider_id if known is not None else provider_id_of(session, provider_key)
     session.execute(
         update(PROVIDER_TABLE)
         .where(PROVIDER_TABLE.c.id == provider_id)
@@ -220,7 +218,7 @@ def record_verdicts(
     """Store each verdict with its reason and time; a model without a row gets an unverified one.
 
     A model the user marked by hand keeps its verdict."""
-    provider_id = read_cache(session, provider_key).provider_id
+    provider_id = provider_id_of(session, provider_key)
     latest = {r.model: r for r in results if 0 < len(r.model) <= MAX_TEXT_LENGTH}
     if not latest:
         return
@@ -261,7 +259,7 @@ def load_verdicts(
     session: Session, provider_key: str, models: Iterable[str] | None = None
 ) -> dict[str, ValidationResult]:
     """Stored verdicts of ``provider_key`` (only of ``models`` when given), by model id."""
-    provider_id = read_cache(session, provider_key).provider_id
+    provider_id = provider_id_of(session, provider_key)
     m = MODEL_TABLE.c
     query = select(m.model_id, m.verdict, m.verdict_reason, m.verdict_at, m.ping_style).where(
         and_(m.provider_id == provider_id, m.verdict.is_not(None))
@@ -346,7 +344,7 @@ def _insert_missing(session: Session, rows: list[dict[str, Any]]) -> None:
     # Rows of one call share their keys, so one executemany inserts them all.
     by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for row in rows:
-        by_shape.setdefault(tuple(sorted(row)), []).append(row)
+        by_shape.setdefault(tuple(row), []).append(row)  # rows built alike: keys in one order
     for batch in by_shape.values():
         session.execute(stmt, batch)
 

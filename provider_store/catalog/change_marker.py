@@ -37,6 +37,7 @@ __all__ = [
     "NOT_A_CHANGE",
     "ChangeWatch",
     "bump_if_written",
+    "note_write",
     "read",
     "track_writes",
 ]
@@ -54,6 +55,12 @@ def track_writes(engine: Engine) -> None:
             conn.info[_WROTE] = True
 
     event.listen(engine, "after_cursor_execute", after_execute)
+
+
+def note_write(conn: Connection) -> None:
+    """Flag ``conn``'s transaction as one that changed rows, for a write made at the driver
+    level (``exec_driver_sql``), which the statement hook cannot classify."""
+    conn.info[_WROTE] = True
 
 
 def bump_if_written(session: Session) -> None:

@@ -13,7 +13,7 @@ from typing import Any, cast
 from sqlalchemy import Table, and_, bindparam, select, update
 from sqlmodel import Session
 
-from provider_store.catalog.cache_rows import read_cache
+from provider_store.catalog.cache_rows import provider_id_of
 from provider_store.catalog.tables import Model, Provider
 from provider_store.errors import NotFoundError
 from provider_store.model_info import METADATA_FIELDS, ModelInfo
@@ -22,6 +22,7 @@ from provider_store.rules import MAX_TEXT_LENGTH
 __all__ = [
     "METADATA_COLUMNS",
     "info_from_values",
+    "info_row",
     "info_values",
     "read_model_infos",
     "write_model_infos",
@@ -42,6 +43,11 @@ def info_values(info: ModelInfo) -> dict[str, Any]:
     return {name: to_column(getattr(info, name)) for name, to_column in _TO_COLUMN}
 
 
+def info_row(info: ModelInfo) -> tuple[Any, ...]:
+    """The column values of ``info``'s metadata, in :data:`METADATA_COLUMNS` order."""
+    return tuple(to_column(getattr(info, name)) for name, to_column in _TO_COLUMN)
+
+
 def info_from_values(
     model_id: str, values: Mapping[str, Any], raw: Mapping[str, Any] | None = None
 ) -> ModelInfo:
@@ -59,7 +65,7 @@ def write_model_infos(session: Session, provider_key: str, infos: Iterable[Model
     Only rows whose stored metadata differs are written, so an unchanged list costs one read.
     The latest info of an id listed twice wins.
     """
-    provider_id = read_cache(session, provider_key).provider_id
+    provider_id = provider_id_of(session, provider_key)
     wanted = {i.id: info_values(i) for i in infos if 0 < len(i.id) <= MAX_TEXT_LENGTH}
     if not wanted:
         return 0
