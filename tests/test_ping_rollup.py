@@ -198,6 +198,26 @@ def test_a_ping_counts_from_the_instant_it_happened(store: ProviderStore) -> Non
     assert store.model_stats(since=at + 1.5) == []
 
 
+def test_pings_without_a_latency_count_but_give_no_percentile(store: ProviderStore) -> None:
+    rows = [
+        {
+            "provider_key": "p",
+            "model_id": "m",
+            "at": DAY0 + n * 600.0,
+            "outcome": "network",
+            "http_status": None,
+            "latency_ms": None,
+        }
+        for n in range(10)
+    ]
+    with store.transaction() as session:
+        write_observations(session, rows)
+    for since in (None, DAY0 + 1500.0):
+        [stats] = store.model_stats(since=since)
+        assert (stats.p50_ms, stats.p95_ms, stats.availability) == (None, None, 0.0)
+    assert store.model_stats(since=DAY0 + 1500.0)[0].count == 7
+
+
 def test_pruning_keeps_the_rollup_the_sum_of_the_kept_observations(
     pinged: ProviderStore,
 ) -> None:

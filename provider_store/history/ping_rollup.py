@@ -19,6 +19,7 @@ from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
+from operator import add
 from typing import Any
 
 from sqlalchemy import and_, case, delete, or_, select
@@ -97,14 +98,14 @@ class Rollup:
         latency_min: float | None,
         latency_max: float | None,
         histogram: Sequence[int],
+        first: int = 0,
     ) -> None:
-        """Add the sums of rollup rows (summed by SQL): counts, latency range, histogram."""
-        self.pings += int(pings)
-        self.answered += int(answered)
-        if any(self.histogram):
-            self.histogram = [a + int(b) for a, b in zip(self.histogram, histogram, strict=True)]
-        else:
-            self.histogram = [int(b) for b in histogram]
+        """Add the sums of rollup rows (summed by SQL): counts, latency range, and the
+        histogram's buckets ``first`` on (those before and after it hold nothing)."""
+        self.pings += pings
+        self.answered += answered
+        end = first + len(histogram)
+        self.histogram[first:end] = map(add, self.histogram[first:end], histogram)
         if latency_min is not None:
             self.latency_min = _smaller(self.latency_min, float(latency_min))
         if latency_max is not None:

@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from provider_store.catalog.tables import DAY_SPAN, HOUR_SPAN, LATENCY_COLUMNS, PING_ROLLUP
 from provider_store.history.ping_history import OBSERVATION_TABLE
-from provider_store.history.ping_rollup import Rollup
+from provider_store.history.ping_rollup import Rollup, latency_bucket
 
 __all__ = ["ModelStats", "model_stats"]
 
@@ -84,20 +84,29 @@ def model_stats(
             and_(r.span == HOUR_SPAN, r.start >= first_hour, r.start < first_day),
         )
     conditions = [windows, *_names(r, provider, model)]
+    # Only the histogram columns between the smallest and largest latency can hold a ping:
+    # summing just those is most of the saving on a catalog whose latencies are alike.
+    low, high = session.execute(
+        select(func.min(r.latency_min), func.max(r.latency_max)).where(*conditions)
+    ).one()
+    first = latency_bucket(low) if low is not None else 0
+    columns = LATENCY_COLUMNS[first : latency_bucket(high) + 1] if high is not None else ()
     keys = (r.provider_key, r.model_id)
     totals = select(
         *keys,
-        func.sum(r.pings).label("pings"),
-        func.sum(r.answered).label("answered"),
-        func.min(r.latency_min).label("latency_min"),
-        func.max(r.latency_max).label("latency_max"),
-        *(func.sum(r[name]).label(name) for name in LATENCY_COLUMNS),
+        func.sum(r.pings),
+        func.sum(r.answered),
+        func.min(r.latency_min),
+        func.max(r.latency_max),
+        *(func.sum(r[name]) for name in columns),
     )
     groups: dict[tuple[str, str], Rollup] = {}
-    for key, model_id, pings, answered, low, high, *histogram in session.execute(
+    for key, model_id, pings, answered, least, most, *histogram in session.execute(
         totals.where(*conditions).group_by(*keys)
     ):
-        groups.setdefault((key, model_id), Rollup()).add_sums(pings, answered, low, high, histogram)
+        groups.setdefault((key, model_id), Rollup()).add_sums(
+            pings, answered, least, most, histogram, first
+        )
     newest = select(*keys, r.last_at, r.last_outcome, r.last_latency_ms).where(*conditions)
     for key, model_id, at, outcome, latency in session.execute(newest):
         groups[(key, model_id)].take_last(at, outcome, latency)
