@@ -49,12 +49,13 @@ class CacheState:
 class KnownRows:
     """What a listing writer already read under the provider's lock, so that
     :func:`write_cache` need not read it again: the provider's id, the ids of its model rows,
-    and the column values (metadata) of each listed model that has no row yet, written with
-    its new row."""
+    and the values of ``columns`` (metadata) of each listed model that has no row yet, written
+    with its new row."""
 
     provider_id: int
     model_ids: frozenset[str]
-    new_values: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    columns: tuple[str, ...] = ()
+    new_values: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
 
 
 def provider_id_of(session: Session, provider_key: str) -> int:
@@ -172,6 +173,7 @@ def record_sightings(
         else set(session.execute(select(m.model_id).where(m.provider_id == provider_id)).scalars())
     )
     new_values = known.new_values if known is not None else {}
+    columns = known.columns if known is not None else ()
     seen = [i for i in wanted if i in present]
     for chunk in _chunks(seen):
         session.execute(
@@ -186,20 +188,15 @@ def record_sightings(
             )
             .values(first_seen_at=at)
         )
-    _insert_missing(
-        session,
-        [
-            _new_row(
-                provider_id,
-                model_id,
-                first_seen_at=at,
-                last_seen_at=at,
-                **new_values.get(model_id, {}),
-            )
-            for model_id in wanted
-            if model_id not in present
-        ],
-    )
+    rows: list[dict[str, Any]] = []
+    for model_id in wanted:
+        if model_id not in present:
+            row = _new_row(provider_id, model_id, first_seen_at=at, last_seen_at=at)
+            values = new_values.get(model_id)
+            if values is not None:
+                row.update(zip(columns, values, strict=True))
+            rows.append(row)
+    _insert_missing(session, rows)
 
 
 def lock_provider(session: Session, provider_id: int) -> None:

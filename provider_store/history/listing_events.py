@@ -149,7 +149,7 @@ def record_listing(
             listed[info.id] = info_row(info)
     updates: list[dict[str, Any]] = []
     reappearing: list[str] = []
-    new_values: dict[str, dict[str, Any]] = {}
+    new_values: dict[str, tuple[Any, ...]] = {}
 
     def event(model_id: str, kind: EventType, **values: Any) -> None:
         changes.events.append(
@@ -170,7 +170,7 @@ def record_listing(
     for model_id, values in listed.items():
         row = before.get(model_id)
         if row is None:  # no row yet: inserted with what the list says (cache_rows.KnownRows)
-            new_values[model_id] = dict(zip(stored_names, values, strict=True))
+            new_values[model_id] = values
             added = zip(stored_names, values, strict=True)
             event(model_id, EventType.ADDED, new={k: v for k, v in added if v is not None})
             changes.added += 1
@@ -204,7 +204,7 @@ def record_listing(
                 event(model_id, EventType.CHANGED, field=name, old=stored[name], new=new)
                 changes.changed += 1
                 changes.price_changes += name in PRICE_FIELDS
-    changes.known = KnownRows(provider_id, frozenset(before), new_values)
+    changes.known = KnownRows(provider_id, frozenset(before), stored_names, new_values)
     if reappearing:
         restore = _status_before_removal(session, provider_key, reappearing)
         for model_id in reappearing:
