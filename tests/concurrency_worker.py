@@ -277,7 +277,7 @@ def pings(url: str, worker: str, batches: str, models: str) -> None:
     from provider_store.history.ping_history import write_observations
 
     store = ProviderStore(url)
-    base = float(time.time() // 86400 * 86400 - 86400)  # yesterday 00:00 UTC: one day, 24 hours
+    base = float(time.time() // 86400 * 86400 - 86400)  # yesterday 00:00 UTC: a day, 4 quarters
     _barrier()
     written = 0
     for batch in range(int(batches)):

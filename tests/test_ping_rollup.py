@@ -18,7 +18,7 @@ from helpers import run_cli
 from sqlalchemy import Engine, select
 
 from provider_store import ModelStats, ProviderConfig, ProviderStore
-from provider_store.catalog.tables import DAY_SPAN, HOUR_SPAN, PING_ROLLUP, Observation
+from provider_store.catalog.tables import DAY_SPAN, PING_ROLLUP, QUARTER_SPAN, Observation
 from provider_store.history.ping_history import write_observations
 from provider_store.history.ping_rollup import RELATIVE_ERROR, rollup_of
 from provider_store.history.retention import prune
@@ -35,7 +35,7 @@ def random_pings(rng: random.Random, count: int, days: float = 10.0) -> list[dic
     for _ in range(count):
         at = DAY0 + rng.uniform(0, days * DAY_SPAN)
         if rng.random() < 0.05:
-            at = DAY0 + rng.randrange(int(days * 24)) * HOUR_SPAN  # on an hour's first second
+            at = DAY0 + rng.randrange(int(days * 4)) * QUARTER_SPAN  # a quarter day's first second
         latency = None if rng.random() < 0.05 else min(1.0 + rng.lognormvariate(6, 1.5), 1.2e5)
         rows.append(
             {
@@ -150,9 +150,9 @@ def test_stats_equal_a_count_of_every_observation_for_any_window(pinged: Provide
         None,
         DAY0 - 1,  # before every ping
         DAY0 + 3 * DAY_SPAN,  # a UTC midnight: only day rows
-        DAY0 + 3 * DAY_SPAN + 5 * HOUR_SPAN,  # an hour's start: hour rows, then day rows
+        DAY0 + 3 * DAY_SPAN + 2 * QUARTER_SPAN,  # a quarter day's start: quarter, then day rows
         DAY0 + 20 * DAY_SPAN,  # after every ping
-        *(DAY0 + rng.uniform(0, 10 * DAY_SPAN) for _ in range(12)),  # mid-hour: raw rows too
+        *(DAY0 + rng.uniform(0, 10 * DAY_SPAN) for _ in range(12)),  # raw rows too
     ]
     for since in windows:
         assert_same(pinged.model_stats(since=since), counted(pinged, since))
@@ -170,7 +170,7 @@ def test_the_rollup_holds_exactly_the_sums_of_the_observations(pinged: ProviderS
 
 
 def test_a_ping_counts_from_the_instant_it_happened(store: ProviderStore) -> None:
-    at = DAY0 + 2 * DAY_SPAN + 7 * HOUR_SPAN + 600.25
+    at = DAY0 + 2 * DAY_SPAN + QUARTER_SPAN + 600.25
     rows = [
         {
             "provider_key": "p",
@@ -225,7 +225,7 @@ def test_pruning_keeps_the_rollup_the_sum_of_the_kept_observations(
         from provider_store.history.retention import set_retention_days
 
         set_retention_days(session, 4)
-        report = prune(session, now=DAY0 + 8 * DAY_SPAN + 5 * HOUR_SPAN)
+        report = prune(session, now=DAY0 + 8 * DAY_SPAN + 3 * QUARTER_SPAN)
     assert report.cutoff == DAY0 + 4 * DAY_SPAN  # whole UTC days
     assert report.observations > 0 and report.rollup_rows > 0
     assert rollup_rows(pinged.engine) == summed_observations(pinged.engine)

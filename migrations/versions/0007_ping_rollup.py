@@ -1,4 +1,4 @@
-"""ping rollup: observations summed per provider, model and hour / UTC day
+"""ping rollup: observations summed per provider, model, quarter day and UTC day
 
 Revision ID: 0007
 Revises: 0006
@@ -6,7 +6,8 @@ Create Date: 2026-11-30 14:30:00
 
 - ping_rollup: per (provider_key, model_id, span, start) the pings, answered pings, smallest and
   largest latency, the newest ping and a 137-bucket log-scale latency histogram (lat_000 ..
-  lat_136); span is 3600 (an hour) or 86400 (a UTC day), start a multiple of it.
+  lat_136); span is 21600 (a quarter of a UTC day) or 86400 (a UTC day), start a multiple
+  of it.
 - Backfilled from the existing observations, in this revision's transaction.
 """
 
@@ -28,7 +29,7 @@ _STR = sqlmodel.sql.sqltypes.AutoString
 _BUCKETS = 137
 _PER_DOUBLING = 8
 _LATENCY = [f"lat_{i:03d}" for i in range(_BUCKETS)]
-_SPANS = (3600, 86400)
+_SPANS = (21600, 86400)
 _CHUNK = 20000
 
 
@@ -66,7 +67,7 @@ def _bucket(latency: float) -> int:
 
 
 def _backfill(table: sa.Table) -> None:
-    """Sum every observation into its hour and day rows (read in id order, in chunks)."""
+    """Sum every observation into its quarter-day and day rows (read in id order, in chunks)."""
     conn = op.get_bind()
     observation = sa.table(
         "observation",

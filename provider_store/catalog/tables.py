@@ -239,8 +239,9 @@ class Observation(SQLModel, table=True):
 LATENCY_BUCKETS = 137
 LATENCY_COLUMNS = tuple(f"lat_{i:03d}" for i in range(LATENCY_BUCKETS))
 
-# Rollup bucket lengths in seconds: an hour and a UTC day (bucket starts are multiples).
-HOUR_SPAN = 3600
+# Rollup bucket lengths in seconds: a quarter of a UTC day (6 hours) and a UTC day (bucket
+# starts are multiples).
+QUARTER_SPAN = 21600
 DAY_SPAN = 86400
 
 PING_ROLLUP = Table(
@@ -261,7 +262,7 @@ PING_ROLLUP = Table(
     PrimaryKeyConstraint("provider_key", "model_id", "span", "start"),
     Index("ix_ping_rollup_span_start", "span", "start"),
 )
-"""Ping observations summed per provider, model and bucket (an hour and a UTC day each).
+"""Ping observations summed per provider, model and bucket (a quarter day and a UTC day).
 
 Written in the transaction of the observations it sums (history/ping_rollup.py), so ``models
 stats`` reads a few rows per model instead of every ping. A Core table: its histogram is 137

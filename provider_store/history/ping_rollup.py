@@ -1,6 +1,7 @@
-"""The ping rollup: observations summed per provider, model and hour / UTC day, kept in step.
+"""The ping rollup: observations summed per provider, model, quarter day and UTC day.
 
-Every observation adds one to two ``ping_rollup`` rows (its hour and its UTC day), in the
+Every observation adds one to two ``ping_rollup`` rows (its quarter of a UTC day, 6 hours,
+and its UTC day), in the
 transaction that inserts it, by an upsert that increments the counters in place (``pings =
 pings + excluded.pings`` ...): concurrent writers never lose an increment, whatever the backend.
 
@@ -27,10 +28,10 @@ from sqlmodel import Session
 
 from provider_store.catalog.tables import (
     DAY_SPAN,
-    HOUR_SPAN,
     LATENCY_BUCKETS,
     LATENCY_COLUMNS,
     PING_ROLLUP,
+    QUARTER_SPAN,
 )
 from provider_store.errors import StoreError
 
@@ -48,7 +49,7 @@ __all__ = [
 BUCKETS_PER_DOUBLING = 8
 # The largest relative distance between a bucket's middle and any latency in it (4.4%).
 RELATIVE_ERROR = 2 ** (1 / (2 * BUCKETS_PER_DOUBLING)) - 1
-SPANS = (HOUR_SPAN, DAY_SPAN)
+SPANS = (QUARTER_SPAN, DAY_SPAN)
 
 
 def latency_bucket(latency_ms: float) -> int:

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session
 
-from provider_store.catalog.tables import DAY_SPAN, HOUR_SPAN, LATENCY_COLUMNS, PING_ROLLUP
+from provider_store.catalog.tables import DAY_SPAN, LATENCY_COLUMNS, PING_ROLLUP, QUARTER_SPAN
 from provider_store.history.ping_history import OBSERVATION_TABLE
 from provider_store.history.ping_rollup import Rollup, latency_bucket
 
@@ -69,19 +69,20 @@ def model_stats(
 
     ``provider`` and ``model`` match ignoring case. Counts, availability and the newest ping
     are exact for any ``since``: whole UTC days come from the rollup's day rows, the whole
-    hours before the first of them from its hour rows, and the part of an hour before those
-    from the observations themselves. p50/p95 are read from the latency histogram (see
-    :mod:`provider_store.history.ping_rollup`: within 4.5% of the exact value).
+    quarter days (6 hours) before the first of them from its quarter-day rows, and the part of
+    a quarter day before those from the observations themselves. p50/p95 are read from the
+    latency histogram (see :mod:`provider_store.history.ping_rollup`: within 4.5% of the
+    exact value).
     """
     r = PING_ROLLUP.c
     if since is None:
         windows: Any = r.span == DAY_SPAN
     else:
-        first_hour = math.ceil(since / HOUR_SPAN) * HOUR_SPAN
+        first_part = math.ceil(since / QUARTER_SPAN) * QUARTER_SPAN
         first_day = math.ceil(since / DAY_SPAN) * DAY_SPAN
         windows = or_(
             and_(r.span == DAY_SPAN, r.start >= first_day),
-            and_(r.span == HOUR_SPAN, r.start >= first_hour, r.start < first_day),
+            and_(r.span == QUARTER_SPAN, r.start >= first_part, r.start < first_day),
         )
     conditions = [windows, *_names(r, provider, model)]
     # Only the histogram columns between the smallest and largest latency can hold a ping:
@@ -110,11 +111,11 @@ def model_stats(
     newest = select(*keys, r.last_at, r.last_outcome, r.last_latency_ms).where(*conditions)
     for key, model_id, at, outcome, latency in session.execute(newest):
         groups[(key, model_id)].take_last(at, outcome, latency)
-    if since is not None and since < first_hour:
+    if since is not None and since < first_part:
         o = OBSERVATION_TABLE.c
         edge = (
             select(o.provider_key, o.model_id, o.at, o.outcome, o.latency_ms)
-            .where(o.at >= since, o.at < first_hour, *_names(o, provider, model))
+            .where(o.at >= since, o.at < first_part, *_names(o, provider, model))
             .order_by(o.id)
         )
         for key, model_id, at, outcome, latency in session.execute(edge):

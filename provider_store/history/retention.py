@@ -2,8 +2,9 @@
 
 The setting (``history.retention_days`` in ``catalog_meta``, default 90) is catalog-wide. History
 is pruned by whole UTC days: the cut-off is the UTC midnight at or before ``now - days``, so an
-event or ping is kept at least ``days`` days, and the ping rollup's hour and day rows before the
-cut-off go with the observations they sum (every rollup bucket lies wholly on one side of it).
+event or ping is kept at least ``days`` days, and the ping rollup's quarter-day and day rows
+before the cut-off go with the observations they sum (every rollup bucket lies wholly on one
+side of it).
 Pruning is part of normal writes: a listing write prunes at most once per
 :data:`PRUNE_INTERVAL` seconds (the time of the last prune is kept in ``catalog_meta``), and each
 prune deletes at most :data:`PRUNE_BATCH` rows per table, so a write never pays for a backlog.
