@@ -1,9 +1,9 @@
 """The ping rollup: observations summed per provider, model, quarter day and UTC day.
 
-Every observation adds one to two ``ping_rollup`` rows (its quarter of a UTC day, 6 hours,
-and its UTC day), in the
-transaction that inserts it, by an upsert that increments the counters in place (``pings =
-pings + excluded.pings`` ...): concurrent writers never lose an increment, whatever the backend.
+Every observation is added to two ``ping_rollup`` rows (its quarter of a UTC day, 6 hours, and
+its UTC day) in the transaction that inserts it, by an upsert that increments the counters in
+place (``pings = pings + excluded.pings`` ...): concurrent writers never lose an increment,
+whatever the backend.
 
 Each row holds the pings, the answered pings, the smallest and largest latency, the newest ping
 (time, outcome, latency) and a latency histogram of :data:`LATENCY_BUCKETS` log-scale buckets,
