@@ -198,9 +198,12 @@ class ProviderStore(CatalogStore):
         unset_options: Iterable[str] = (),
         cache_ttl: int | None = None,
         keyless: bool | None = None,
+        removal_confirmations: int | None = None,
+        removal_min_age_seconds: float | None = None,
     ) -> ProviderConfig:
         """Change provider ``key``'s settings (None leaves one as it is); its models, verdicts,
-        stored key and cache stay. Returns the provider as stored now."""
+        stored key and cache stay. Returns the provider as stored now. The removal policy is
+        :meth:`set_removal_policy`'s, checked the same way."""
         with self.transaction() as session:
             config = self.get_config(key, session=session)
             if name is not None:
@@ -226,6 +229,13 @@ class ProviderStore(CatalogStore):
             self.save_config(key, config, session=session)
             if cache_ttl is not None:
                 self.set_cache_ttl(key, check_cache_ttl(cache_ttl), session=session)
+            if removal_confirmations is not None or removal_min_age_seconds is not None:
+                self.set_removal_policy(
+                    key,
+                    confirmations=removal_confirmations,
+                    min_age_seconds=removal_min_age_seconds,
+                    session=session,
+                )
             return self.get_config(key, session=session)
 
     def removal_plan(self, keys: Iterable[str]) -> list[ProviderRemoval]:
@@ -340,6 +350,13 @@ class ProviderStore(CatalogStore):
 
         with self._writing(session) as s:
             retention.set_retention_days(s, days)
+
+    def removal_policy(self, key: str, *, session: Session | None = None) -> tuple[int, float]:
+        """Provider ``key``'s removal policy: (complete listings in a row, minimum age in
+        seconds) a model must be missing for before it is removed (defaults 2 and 3600)."""
+        with self._reading(session) as s:
+            provider = self.get_provider(key, session=s)
+            return provider.removal_confirmations, provider.removal_min_age_seconds
 
     def set_removal_policy(
         self,

@@ -270,6 +270,35 @@ def save_config(url: str, key: str, name: str, api_key: str) -> None:
     _emit({"done": True})
 
 
+def pings(url: str, worker: str, batches: str, models: str) -> None:
+    """Write ping observations of models m-0 .. m-<models-1> of provider p in ``batches``
+    transactions of 20 (each adding to the same rollup rows as the other workers), at times
+    no other worker uses; print how many were written."""
+    from provider_store.history.ping_history import write_observations
+
+    store = ProviderStore(url)
+    base = float(time.time() // 86400 * 86400 - 86400)  # yesterday 00:00 UTC: a day, 4 quarters
+    _barrier()
+    written = 0
+    for batch in range(int(batches)):
+        rows = [
+            {
+                "provider_key": "p",
+                "model_id": f"m-{(batch + i) % int(models)}",
+                "at": base + (batch * 20 + i) * 61.0 + int(worker) * 0.001,
+                "outcome": "answered" if i % 3 else "timeout",
+                "http_status": 200,
+                "latency_ms": 1.0 + (batch * 7 + i * 13 + int(worker)) % 3000,
+            }
+            for i in range(20)
+        ]
+        with store.transaction() as session:
+            write_observations(session, rows)
+        written += len(rows)
+    store.close()
+    _emit({"written": written})
+
+
 MODES = {
     "discover": discover,
     "hold_and_die": hold_and_die,
@@ -278,6 +307,7 @@ MODES = {
     "manager_discover": manager_discover,
     "save_config": save_config,
     "refresh": refresh,
+    "pings": pings,
 }
 
 if __name__ == "__main__":

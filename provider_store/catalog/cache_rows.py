@@ -6,8 +6,8 @@ wraps them in short transactions of their own when no session is given.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, insert, select, update
@@ -45,6 +45,28 @@ class CacheState:
         )
 
 
+@dataclass(frozen=True)
+class KnownRows:
+    """What a listing writer already read under the provider's lock, so that
+    :func:`write_cache` need not read it again: the provider's id, the ids of its model rows,
+    and the values of ``columns`` (metadata) of each listed model that has no row yet, written
+    with its new row."""
+
+    provider_id: int
+    model_ids: frozenset[str]
+    columns: tuple[str, ...] = ()
+    new_values: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+
+
+def provider_id_of(session: Session, provider_key: str) -> int:
+    """The provider's row id (without reading its cached list); NotFoundError when unknown."""
+    p = PROVIDER_TABLE.c
+    found = session.execute(select(p.id).where(p.key == provider_key)).scalar_one_or_none()
+    if found is None:
+        raise unknown_provider(provider_key, session.execute(select(p.key)).scalars())
+    return int(found)
+
+
 def read_cache(session: Session, provider_key: str) -> CacheState:
     """The cache columns of ``provider_key``; NotFoundError when there is no such provider."""
     p = PROVIDER_TABLE.c
@@ -75,14 +97,19 @@ def read_cache(session: Session, provider_key: str) -> CacheState:
 
 
 def write_cache(
-    session: Session, provider_key: str, models: list[dict[str, Any]], fetched_at: float
+    session: Session,
+    provider_key: str,
+    models: list[dict[str, Any]],
+    fetched_at: float,
+    *,
+    known: KnownRows | None = None,
 ) -> None:
     """Store a freshly fetched list, clear the last error and strikes, record the sightings.
 
     Writes only the cache columns and the sighted model rows; NotFoundError when the provider
-    is gone.
+    is gone. ``known``: what the caller read in this transaction, under the provider's lock.
     """
-    provider_id = provider_id_of(session, provider_key)
+    provider_id = known.provider_id if known is not None else provider_id_of(session, provider_key)
     session.execute(
         update(PROVIDER_TABLE)
         .where(PROVIDER_TABLE.c.id == provider_id)
@@ -96,7 +123,7 @@ def write_cache(
         )
     )
     ids = [m["id"] for m in models if isinstance(m.get("id"), str)]
-    record_sightings(session, provider_id, ids, fetched_at)
+    record_sightings(session, provider_id, ids, fetched_at, known=known)
 
 
 def record_error(
@@ -126,14 +153,28 @@ def record_error(
     return bool(getattr(result, "rowcount", 0) == 1)
 
 
-def record_sightings(session: Session, provider_id: int, ids: Sequence[str], at: float) -> None:
-    """Set last_seen_at (and first_seen_at once) of ``ids``; unknown ids become unverified rows."""
+def record_sightings(
+    session: Session,
+    provider_id: int,
+    ids: Sequence[str],
+    at: float,
+    *,
+    known: KnownRows | None = None,
+) -> None:
+    """Set last_seen_at (and first_seen_at once) of ``ids``; unknown ids become unverified rows
+    (with their ``known.new_values`` when given)."""
     wanted = list(dict.fromkeys(i for i in ids if 0 < len(i) <= MAX_TEXT_LENGTH))
     if not wanted:
         return
     m = MODEL_TABLE.c
-    known = set(session.execute(select(m.model_id).where(m.provider_id == provider_id)).scalars())
-    seen = [i for i in wanted if i in known]
+    present = (
+        known.model_ids
+        if known is not None
+        else set(session.execute(select(m.model_id).where(m.provider_id == provider_id)).scalars())
+    )
+    new_values = known.new_values if known is not None else {}
+    columns = known.columns if known is not None else ()
+    seen = [i for i in wanted if i in present]
     for chunk in _chunks(seen):
         session.execute(
             update(MODEL_TABLE)
@@ -147,14 +188,15 @@ def record_sightings(session: Session, provider_id: int, ids: Sequence[str], at:
             )
             .values(first_seen_at=at)
         )
-    _insert_missing(
-        session,
-        [
-            _new_row(provider_id, model_id, first_seen_at=at, last_seen_at=at)
-            for model_id in wanted
-            if model_id not in known
-        ],
-    )
+    rows: list[dict[str, Any]] = []
+    for model_id in wanted:
+        if model_id not in present:
+            row = _new_row(provider_id, model_id, first_seen_at=at, last_seen_at=at)
+            values = new_values.get(model_id)
+            if values is not None:
+                row.update(zip(columns, values, strict=True))
+            rows.append(row)
+    _insert_missing(session, rows)
 
 
 def lock_provider(session: Session, provider_id: int) -> None:
@@ -264,15 +306,6 @@ def _verdict_of(
     return ValidationResult(model_id, parsed, reason or "", at or 0.0, ping_style=style)
 
 
-def provider_id_of(session: Session, provider_key: str) -> int:
-    """The row id of ``provider_key``; NotFoundError when there is no such provider."""
-    p = PROVIDER_TABLE.c
-    found = session.execute(select(p.id).where(p.key == provider_key)).scalar_one_or_none()
-    if found is None:
-        raise unknown_provider(provider_key, session.execute(select(p.key)).scalars())
-    return int(found)
-
-
 def read_problem(session: Session, provider_key: str) -> tuple[str | None, float | None]:
     """The provider problem recorded on ``provider_key`` (message, time); None when none."""
     p = PROVIDER_TABLE.c
@@ -335,7 +368,7 @@ def _insert_missing(session: Session, rows: list[dict[str, Any]]) -> None:
     # Rows of one call share their keys, so one executemany inserts them all.
     by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for row in rows:
-        by_shape.setdefault(tuple(sorted(row)), []).append(row)
+        by_shape.setdefault(tuple(row), []).append(row)  # rows built alike: keys in one order
     for batch in by_shape.values():
         session.execute(stmt, batch)
 

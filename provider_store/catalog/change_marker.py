@@ -57,6 +57,7 @@ __all__ = [
     "ChangeWatch",
     "bump_if_written",
     "provider_scope",
+    "note_write",
     "read",
     "read_tokens",
     "track_writes",
@@ -107,6 +108,12 @@ def provider_scope(session: Session, *keys: str) -> Iterator[None]:
         session.flush()  # the block's pending ORM changes are written while it names them
     finally:
         scopes.pop()
+
+
+def note_write(conn: Connection) -> None:
+    """Flag ``conn``'s transaction as one that changed rows, for a write made at the driver
+    level (``exec_driver_sql``), which the statement hook cannot classify."""
+    conn.info[_WROTE] = True
 
 
 def bump_if_written(session: Session) -> None:

@@ -23,6 +23,7 @@ from provider_store.rules import MAX_TEXT_LENGTH
 __all__ = [
     "METADATA_COLUMNS",
     "info_from_values",
+    "info_row",
     "info_values",
     "read_model_infos",
     "write_model_infos",
@@ -39,6 +40,11 @@ _FROM_COLUMN = tuple((f.name, f.kind.from_column) for f in METADATA_FIELDS)
 def info_values(info: ModelInfo) -> dict[str, Any]:
     """The column values of ``info``'s metadata, by column name."""
     return {name: to_column(getattr(info, name)) for name, to_column in _TO_COLUMN}
+
+
+def info_row(info: ModelInfo) -> tuple[Any, ...]:
+    """The column values of ``info``'s metadata, in :data:`METADATA_COLUMNS` order."""
+    return tuple(to_column(getattr(info, name)) for name, to_column in _TO_COLUMN)
 
 
 def info_from_values(

@@ -10,15 +10,20 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
+    Table,
     UniqueConstraint,
     func,
 )
 from sqlmodel import Field, SQLModel, col
+from sqlmodel.sql.sqltypes import AutoString
 
 from provider_store.catalog.states import ModelStatus, utc_now
 from provider_store.rules import (
@@ -209,6 +214,43 @@ class Observation(SQLModel, table=True):
     outcome: str = Field(max_length=30)
     http_status: int | None = None
     latency_ms: float | None = None
+
+
+# The latency histogram of a ping rollup row: column lat_000 counts pings under 1 ms, column
+# lat_<i> (i >= 1) those in [2 ** ((i - 1) / 8), 2 ** (i / 8)) ms; the last one also every
+# longer ping (from about 116 s on). history/ping_rollup.py holds the rule.
+LATENCY_BUCKETS = 137
+LATENCY_COLUMNS = tuple(f"lat_{i:03d}" for i in range(LATENCY_BUCKETS))
+
+# Rollup bucket lengths in seconds: a quarter of a UTC day (6 hours) and a UTC day (bucket
+# starts are multiples).
+QUARTER_SPAN = 21600
+DAY_SPAN = 86400
+
+PING_ROLLUP = Table(
+    "ping_rollup",
+    SQLModel.metadata,
+    Column("provider_key", AutoString(length=MAX_PROVIDER_KEY_LENGTH), nullable=False),
+    Column("model_id", AutoString(length=MAX_TEXT_LENGTH), nullable=False),
+    Column("span", Integer, nullable=False),
+    Column("start", BigInteger, nullable=False),
+    Column("pings", Integer, nullable=False),
+    Column("answered", Integer, nullable=False),
+    Column("latency_min", Float, nullable=True),
+    Column("latency_max", Float, nullable=True),
+    Column("last_at", Float, nullable=False),
+    Column("last_outcome", AutoString(length=30), nullable=False),
+    Column("last_latency_ms", Float, nullable=True),
+    *(Column(name, Integer, nullable=False, server_default="0") for name in LATENCY_COLUMNS),
+    PrimaryKeyConstraint("provider_key", "model_id", "span", "start"),
+    Index("ix_ping_rollup_span_start", "span", "start"),
+)
+"""Ping observations summed per provider, model and bucket (a quarter day and a UTC day).
+
+Written in the transaction of the observations it sums (history/ping_rollup.py), so ``models
+stats`` reads a few rows per model instead of every ping. A Core table: its histogram is 137
+integer columns, each incremented in place by an upsert (no read-modify-write).
+"""
 
 
 class ModelFact(SQLModel, table=True):

@@ -20,11 +20,16 @@ _SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
+def span_seconds(text: str) -> float | None:
+    """``90s``, ``30m``, ``12h``, ``7d``, ``2w`` in seconds; None when ``text`` is no span."""
+    found = _SPAN.match(text)
+    return float(found.group(1)) * _UNIT[found.group(2).lower()] if found else None
+
+
 def parse_since(text: str, *, now: float | None = None) -> float:
     """``7d``, ``12h``, ``30m``, ``90s``, ``2w`` ago, or an ISO 8601 time (UTC when naive)."""
-    found = _SPAN.match(text)
-    if found:
-        seconds = float(found.group(1)) * _UNIT[found.group(2).lower()]
+    seconds = span_seconds(text)
+    if seconds is not None:
         return (utc_now() if now is None else now) - seconds
     try:
         when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))

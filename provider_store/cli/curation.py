@@ -42,6 +42,7 @@ def parse_options(pairs: tuple[str, ...]) -> dict[str, Any]:
 
 def _provider_data(key: str, state: CliState) -> dict[str, Any]:
     config = state.store().get_config(key)
+    confirmations, min_age = state.store().removal_policy(key)
     return {
         "provider": key,
         "name": config.name,
@@ -50,6 +51,8 @@ def _provider_data(key: str, state: CliState) -> dict[str, Any]:
         "options": config.options,
         "keyless": is_keyless(config.options),
         "cache_ttl_seconds": state.store().read_cache(key).ttl_seconds,
+        "removal_confirmations": confirmations,
+        "removal_min_age_seconds": min_age,
     }
 
 
@@ -138,6 +141,17 @@ def providers_add(
     default=None,
     help="The server takes no key / needs one again.",
 )
+@click.option(
+    "--removal-confirmations",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Remove a model missing from N complete listings in a row (default 2).",
+)
+@click.option(
+    "--removal-min-age",
+    metavar="SPAN",
+    help="...and missing for at least SPAN: 0, 90s, 30m, 1h, 2d (default 1h).",
+)
 @json_option
 @pass_state
 def providers_set(
@@ -150,13 +164,29 @@ def providers_set(
     unset: tuple[str, ...],
     ttl: int | None,
     no_key: bool | None,
+    removal_confirmations: int | None,
+    removal_min_age: str | None,
     as_json: bool,
 ) -> None:
-    """Change provider KEY's settings; its models, verdicts, stored key and cache stay."""
-    if not (name or url or kind or option_pairs or unset or ttl is not None or no_key is not None):
+    """Change provider KEY's settings; its models, verdicts, stored key and cache stay.
+
+    A model missing from a complete listing is flagged missing; it is removed once it has been
+    missing from --removal-confirmations complete listings in a row and for --removal-min-age.
+    """
+    removal = (removal_confirmations, removal_min_age)
+    if not (
+        name
+        or url
+        or kind
+        or option_pairs
+        or unset
+        or ttl is not None
+        or no_key is not None
+        or removal != (None, None)
+    ):
         raise ConfigurationError(
             "nothing to change: give --name, --url, --kind, --option, --unset-option, --ttl,"
-            " --no-key or --key-required"
+            " --no-key, --key-required, --removal-confirmations or --removal-min-age"
         )
     state.store().update_provider(
         key,
@@ -167,11 +197,27 @@ def providers_set(
         unset_options=unset,
         cache_ttl=ttl,
         keyless=no_key,
+        removal_confirmations=removal_confirmations,
+        removal_min_age_seconds=_min_age(removal_min_age),
     )
     if as_json:
         print_json(_provider_data(key, state))
         return
     click.echo(f"Updated provider {key}.")
+
+
+def _min_age(text: str | None) -> float | None:
+    """--removal-min-age as seconds (``0`` or a span); BadParameter otherwise."""
+    if text is None:
+        return None
+    from provider_store.cli.changes import span_seconds
+
+    seconds = 0.0 if text.strip() == "0" else span_seconds(text)
+    if seconds is None:
+        raise click.BadParameter(
+            f"{text!r} is not a span (0, 90s, 30m, 1h, 2d)", param_hint="--removal-min-age"
+        )
+    return seconds
 
 
 @providers.command("remove")

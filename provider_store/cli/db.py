@@ -132,20 +132,70 @@ def db_history(as_json: bool) -> None:
 
 
 @db.command("prune")
+@click.option(
+    "--keep",
+    metavar="DAYS",
+    help="First set the retention period (e.g. 30d or 30; kept for the pruning of later writes).",
+)
 @json_option
 @pass_state
-def db_prune(state: CliState, as_json: bool) -> None:
-    """Delete change events and ping observations older than the retention period (90 days
-    unless set otherwise)."""
+def db_prune(state: CliState, keep: str | None, as_json: bool) -> None:
+    """Delete change events and ping observations older than the retention period, now.
+
+    The period is 90 days unless set otherwise (--keep, db retention); the ping statistics
+    of the deleted observations go with them. History is pruned by whole UTC days: what
+    happened on a UTC day goes once that day ended at least the period ago. Writes also
+    prune, at most once an hour and a bounded batch.
+    """
     store = state.store()
+    if keep is not None:
+        store.set_retention_days(parse_days(keep, "--keep"))
     report = store.prune_history()
     days = store.retention_days()
     if as_json:
         print_json(
-            {"events": report.events, "observations": report.observations, "retention_days": days}
+            {
+                "events": report.events,
+                "observations": report.observations,
+                "rollup_rows": report.rollup_rows,
+                "retention_days": days,
+            }
         )
         return
     click.echo(
         f"Pruned {report.events} event(s) and {report.observations} observation(s)"
         f" older than {days} days."
     )
+
+
+@db.command("retention")
+@click.argument("days", required=False)
+@json_option
+@pass_state
+def db_retention(state: CliState, days: str | None, as_json: bool) -> None:
+    """Show or set how long change events and ping observations are kept.
+
+    DAYS is a whole number of days (30, 30d, 2w; default 90). Writes prune what is older, at
+    most once an hour, and so does db prune.
+    """
+    store = state.store()
+    if days is not None:
+        store.set_retention_days(parse_days(days, "DAYS"))
+    kept = store.retention_days()
+    if as_json:
+        print_json({"retention_days": kept})
+        return
+    click.echo(f"History is kept {kept} days.")
+
+
+def parse_days(text: str, hint: str) -> int:
+    """``30``, ``30d`` or ``2w`` as a whole number of days (at least 1); BadParameter else."""
+    from provider_store.cli.changes import span_seconds
+
+    stripped = text.strip()
+    seconds = float(stripped) * 86400 if stripped.isdigit() else span_seconds(stripped)
+    if seconds is None or seconds < 86400 or seconds % 86400:
+        raise click.BadParameter(
+            f"{text!r} is not a whole number of days, at least 1 (30, 30d, 2w)", param_hint=hint
+        )
+    return int(seconds // 86400)

@@ -40,8 +40,9 @@ def write_listing(
             cache_rows.write_cache(session, provider_key, models, fetched_at)
             write_model_infos(session, provider_key, listed)
             return None
-        # One read of the stored rows serves both the events and the metadata write.
+        # One read of the stored rows serves the events, the sightings and the metadata write
+        # (new rows are inserted with their metadata).
         changes = record_listing(session, provider_key, listed, fetched_at)
-        cache_rows.write_cache(session, provider_key, models, fetched_at)
+        cache_rows.write_cache(session, provider_key, models, fetched_at, known=changes.known)
         update_metadata(session, changes.provider_id, changes.metadata_rows)
         return changes

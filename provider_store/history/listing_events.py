@@ -25,17 +25,19 @@ Rules:
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, and_, bindparam, insert, select, update
+from sqlalchemy import Table, and_, bindparam, select, update
 from sqlmodel import Session
 
-from provider_store.catalog.cache_rows import lock_provider, provider_id_of
-from provider_store.catalog.metadata_columns import METADATA_COLUMNS, info_values
+from provider_store.catalog.cache_rows import KnownRows, lock_provider, provider_id_of
+from provider_store.catalog.change_marker import note_write
+from provider_store.catalog.metadata_columns import METADATA_COLUMNS, info_row
 from provider_store.catalog.states import EventType, ModelStatus
 from provider_store.catalog.tables import Event, Model, Provider
 from provider_store.history.retention import maybe_prune
@@ -50,6 +52,17 @@ EVENT_TABLE = cast(Table, getattr(Event, "__table__"))  # noqa: B009
 _CURATED = (ModelStatus.VALID.value, ModelStatus.INVALID.value)
 _UNVERIFIED = ModelStatus.UNVERIFIED.value
 _CHUNK = 500
+_EVENT_COLUMNS = (
+    "provider_key",
+    "model_id",
+    "type",
+    "field",
+    "old_value",
+    "new_value",
+    "reason",
+    "observed_at",
+    "refresh_id",
+)
 PRICE_FIELDS = frozenset({"input_price", "output_price"})
 
 
@@ -74,20 +87,21 @@ class ListingChanges:
     price_changes: int = 0
     provider_id: int = 0
     events: list[dict[str, Any]] = field(default_factory=list, repr=False)
-    # Metadata rows to write once the listed rows exist (metadata_columns.update_metadata):
-    # the stored values merged with the listed ones, only where they differ.
+    # Metadata rows to write on existing model rows (metadata_columns.update_metadata): the
+    # stored values merged with the listed ones, only where they differ.
     metadata_rows: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    # What the listing read under the provider's lock, for the cache write (cache_rows):
+    # the model rows that exist, and the metadata of the new ones, inserted with them.
+    known: KnownRows | None = field(default=None, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
-class _Row:
+class _Row(NamedTuple):
     row_id: int
     status: str
     first_seen_at: float | None
-    missing_count: int
+    missing_count: int | None
     missing_since: float | None
     removed_at: float | None
-    metadata: dict[str, Any]
 
 
 def record_listing(
@@ -107,9 +121,10 @@ def record_listing(
     provider_id = provider_id_of(session, provider_key)
     lock_provider(session, provider_id)
     names = compared_fields()
-    stored_names = tuple(dict.fromkeys((*METADATA_COLUMNS, *names)))
+    stored_names = METADATA_COLUMNS  # every compared field is a metadata column
     m = _MODEL.c
     before: dict[str, _Row] = {}
+    stored_values: dict[str, tuple[Any, ...]] = {}
     for found in session.execute(
         select(
             m.model_id,
@@ -122,26 +137,20 @@ def record_listing(
             *[m[name] for name in stored_names],
         ).where(m.provider_id == provider_id)
     ):
-        before[found[0]] = _Row(
-            found[1],
-            found[2],
-            found[3],
-            found[4] or 0,
-            found[5],
-            found[6],
-            dict(zip(stored_names, found[7:], strict=True)),
-        )
+        before[found[0]] = _Row(*found[1:7])
+        stored_values[found[0]] = tuple(found[7:])
     p = _PROVIDER.c
     confirmations, min_age = session.execute(
         select(p.removal_confirmations, p.removal_min_age_seconds).where(p.id == provider_id)
     ).one()
     changes = ListingChanges(refresh_id or uuid.uuid4().hex, provider_id=provider_id)
-    listed: dict[str, dict[str, Any]] = {}
+    listed: dict[str, tuple[Any, ...]] = {}
     for info in infos:
         if 0 < len(info.id) <= MAX_TEXT_LENGTH:
-            listed[info.id] = info_values(info)
+            listed[info.id] = info_row(info)
     updates: list[dict[str, Any]] = []
     reappearing: list[str] = []
+    new_values: dict[str, tuple[Any, ...]] = {}
 
     def event(model_id: str, kind: EventType, **values: Any) -> None:
         changes.events.append(
@@ -161,19 +170,30 @@ def record_listing(
     compared = frozenset(names)
     for model_id, values in listed.items():
         row = before.get(model_id)
-        stored = row.metadata if row is not None else {}
+        if row is None:  # no row yet: inserted with what the list says (cache_rows.KnownRows)
+            new_values[model_id] = values
+            added = zip(stored_names, values, strict=True)
+            event(model_id, EventType.ADDED, new={k: v for k, v in added if v is not None})
+            changes.added += 1
+            continue
+        stored_row = stored_values[model_id]
+        if values == stored_row and row.first_seen_at is not None:
+            if row.missing_count or row.removed_at is not None:
+                reappearing.append(model_id)
+            continue  # listed as stored: no change (most models of most listings)
+        stored = dict(zip(stored_names, stored_row, strict=True))
         # The listed fields that differ from the stored ones (an omitted field is no change).
         diff = [
             (name, new)
-            for name, new in values.items()
-            if new is not None and new != stored.get(name)
+            for name, new in zip(stored_names, values, strict=True)
+            if new is not None and new != stored[name]
         ]
         if diff:
-            merged = {name: stored.get(name) for name in METADATA_COLUMNS}
+            merged = {name: stored[name] for name in METADATA_COLUMNS}
             merged.update(diff)
             changes.metadata_rows.append({"b_model": model_id, **merged})
-        if row is None or row.first_seen_at is None:
-            after = {name: stored.get(name) for name in names}
+        if row.first_seen_at is None:
+            after = {name: stored[name] for name in names}
             after.update((name, new) for name, new in diff if name in compared)
             event(model_id, EventType.ADDED, new={k: v for k, v in after.items() if v is not None})
             changes.added += 1
@@ -182,9 +202,10 @@ def record_listing(
             reappearing.append(model_id)
         for name, new in diff:
             if name in compared:
-                event(model_id, EventType.CHANGED, field=name, old=stored.get(name), new=new)
+                event(model_id, EventType.CHANGED, field=name, old=stored[name], new=new)
                 changes.changed += 1
                 changes.price_changes += name in PRICE_FIELDS
+    changes.known = KnownRows(provider_id, frozenset(before), stored_names, new_values)
     if reappearing:
         restore = _status_before_removal(session, provider_key, reappearing)
         for model_id in reappearing:
@@ -203,7 +224,7 @@ def record_listing(
     for model_id, row in before.items():
         if model_id in listed or row.first_seen_at is None or row.removed_at is not None:
             continue
-        count = row.missing_count + 1
+        count = (row.missing_count or 0) + 1
         since = row.missing_since if row.missing_since is not None else at
         if count >= confirmations and at - since >= min_age:
             updates.append(_state(row.row_id, _UNVERIFIED, count, since, at))
@@ -232,9 +253,38 @@ def record_listing(
 
 
 def write_events(session: Session, events: list[dict[str, Any]]) -> None:
-    """Append event rows (mappings of the event columns) in one executemany."""
-    if events:
-        session.execute(insert(EVENT_TABLE), events)
+    """Append event rows (mappings of the event columns) in one executemany.
+
+    At the driver level: a first listing writes an event per model (20,000 and more), and
+    SQLAlchemy's per-row parameter processing cost a third of their time. The JSON columns are
+    encoded as the JSON type encodes them (``json.dumps``; None is JSON ``null``).
+    """
+    if not events:
+        return
+    conn = session.connection()
+    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    quote = conn.dialect.identifier_preparer.quote
+    sql = (
+        f"INSERT INTO {quote(EVENT_TABLE.name)} ({', '.join(quote(c) for c in _EVENT_COLUMNS)})"
+        f" VALUES ({', '.join([marker] * len(_EVENT_COLUMNS))})"
+    )
+    dumps = json.dumps
+    rows = [
+        (
+            e["provider_key"],
+            e["model_id"],
+            e["type"],
+            e["field"],
+            dumps(e["old_value"]),
+            dumps(e["new_value"]),
+            e["reason"],
+            e["observed_at"],
+            e["refresh_id"],
+        )
+        for e in events
+    ]
+    conn.exec_driver_sql(sql, rows)
+    note_write(conn)
 
 
 def _state(

@@ -6,7 +6,8 @@ are stored), so it compares each new verdict with the stored one under the provi
 - a ``verdict`` event when a model's stored verdict changes (none -> valid, valid -> invalid,
   valid -> inconclusive ...), with the new verdict's reason;
 - an observation for every ping actually sent (a reused verdict, or one given without a
-  request, has no latency and is not a ping): time, outcome class, HTTP status, latency.
+  request, has no latency and is not a ping): time, outcome class, HTTP status, latency,
+  added to the ping rollup (:mod:`provider_store.history.ping_rollup`) in the same transaction.
 
 Outcome classes (:func:`outcome_class`): ``answered`` (a 2xx chat answer: pong, or no text),
 ``invalid`` (answered without pong, or the model refused), ``auth`` (key rejected), ``quota``
@@ -29,9 +30,10 @@ from provider_store.catalog.records import ValidationResult
 from provider_store.catalog.states import EventType, Verdict
 from provider_store.catalog.tables import Observation
 from provider_store.history.listing_events import write_events
+from provider_store.history.ping_rollup import add_observations
 from provider_store.rules import MAX_TEXT_LENGTH
 
-__all__ = ["OUTCOME_CLASSES", "outcome_class", "record_verdict_history"]
+__all__ = ["OUTCOME_CLASSES", "outcome_class", "record_verdict_history", "write_observations"]
 
 OUTCOME_CLASSES = (
     "answered",
@@ -123,6 +125,13 @@ def record_verdict_history(
                 }
             )
     write_events(session, events)
+    write_observations(session, observations)
+    return len(events)
+
+
+def write_observations(session: Session, observations: list[dict[str, Any]]) -> None:
+    """Insert observations (provider_key, model_id, at, outcome, http_status, latency_ms) and
+    add them to the ping rollup, in the caller's transaction."""
     if observations:
         session.execute(insert(OBSERVATION_TABLE), observations)
-    return len(events)
+        add_observations(session, observations)

@@ -1,18 +1,22 @@
-"""Statistics of ping observations per model: count, availability, latency percentiles."""
+"""Statistics of ping observations per model: count, availability, latency percentiles.
+
+Read from the ping rollup (:mod:`provider_store.history.ping_rollup`), not from every ping.
+"""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, and_, func, select
+from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session
 
-from provider_store.catalog.tables import Observation
+from provider_store.catalog.tables import DAY_SPAN, LATENCY_COLUMNS, PING_ROLLUP, QUARTER_SPAN
+from provider_store.history.ping_history import OBSERVATION_TABLE
+from provider_store.history.ping_rollup import Rollup, latency_bucket
 
 __all__ = ["ModelStats", "model_stats"]
-
-_OBSERVATION = cast(Table, getattr(Observation, "__table__"))  # noqa: B009
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +24,8 @@ class ModelStats:
     """How one model answered its pings in a period.
 
     ``availability`` is the share of pings that got a chat answer (outcome ``answered``);
-    latencies are in ms over every ping with a latency; ``last_*`` describe the newest ping.
+    p50/p95 are nearest-rank percentiles in ms over every ping with a latency, to the latency
+    histogram's resolution (within 4.5%); ``last_*`` describe the newest ping.
     """
 
     provider: str
@@ -62,57 +67,92 @@ def model_stats(
 ) -> list[ModelStats]:
     """Per-model ping statistics from ``since`` on (all when None), by provider then model.
 
-    ``provider`` and ``model`` match ignoring case.
+    ``provider`` and ``model`` match ignoring case. Counts, availability and the newest ping
+    are exact for any ``since``: whole UTC days come from the rollup's day rows, the whole
+    quarter days (6 hours) before the first of them from its quarter-day rows, and the part of
+    a quarter day before those from the observations themselves. p50/p95 are read from the
+    latency histogram (see :mod:`provider_store.history.ping_rollup`: within 4.5% of the
+    exact value).
     """
-    o = _OBSERVATION.c
-    conditions: list[Any] = []
-    if since is not None:
-        conditions.append(o.at >= since)
-    if provider is not None:
-        conditions.append(func.lower(o.provider_key) == provider.lower())
-    if model is not None:
-        conditions.append(func.lower(o.model_id) == model.lower())
-    # One scan, aggregated here: cheaper than several aggregate scans of the same rows.
-    query = select(o.provider_key, o.model_id, o.at, o.outcome, o.latency_ms, o.id)
-    if conditions:
-        query = query.where(and_(*conditions))
-    # per model: [pings, answered, latencies, newest (at, id, outcome, latency)]
-    groups: dict[tuple[str, str], list[Any]] = {}
-    for key, model_id, at, outcome, latency, row_id in session.execute(query).all():
-        group = groups.get((key, model_id))
-        if group is None:
-            group = groups[(key, model_id)] = [0, 0, [], (at, row_id, outcome, latency)]
-        group[0] += 1
-        if outcome == "answered":
-            group[1] += 1
-        if latency is not None:
-            group[2].append(latency)
-        if (at, row_id) > group[3][:2]:
-            group[3] = (at, row_id, outcome, latency)
-    result: list[ModelStats] = []
-    for (key, model_id), (count, answered, latencies, last) in sorted(groups.items()):
-        latencies.sort()
-        result.append(
-            ModelStats(
-                provider=key,
-                model=model_id,
-                count=count,
-                answered=answered,
-                p50_ms=_nearest_rank(latencies, 50),
-                p95_ms=_nearest_rank(latencies, 95),
-                last_at=last[0],
-                last_outcome=last[2],
-                last_latency_ms=last[3],
-            )
+    r = PING_ROLLUP.c
+    if since is None:
+        windows: Any = r.span == DAY_SPAN
+    else:
+        first_part = math.ceil(since / QUARTER_SPAN) * QUARTER_SPAN
+        first_day = math.ceil(since / DAY_SPAN) * DAY_SPAN
+        windows = or_(
+            and_(r.span == DAY_SPAN, r.start >= first_day),
+            and_(r.span == QUARTER_SPAN, r.start >= first_part, r.start < first_day),
         )
-    return result
+    conditions = [windows, *_names(r, provider, model)]
+    # Only the histogram columns between the smallest and largest latency can hold a ping:
+    # summing just those is most of the saving on a catalog whose latencies are alike.
+    low, high = session.execute(
+        select(func.min(r.latency_min), func.max(r.latency_max)).where(*conditions)
+    ).one()
+    first = latency_bucket(low) if low is not None else 0
+    columns = LATENCY_COLUMNS[first : latency_bucket(high) + 1] if high is not None else ()
+    keys = (r.provider_key, r.model_id)
+    totals = select(
+        *keys,
+        func.sum(r.pings),
+        func.sum(r.answered),
+        func.min(r.latency_min),
+        func.max(r.latency_max),
+        *(func.sum(r[name]) for name in columns),
+    )
+    groups: dict[tuple[str, str], Rollup] = {}
+    for key, model_id, pings, answered, least, most, *histogram in session.execute(
+        totals.where(*conditions).group_by(*keys)
+    ):
+        groups.setdefault((key, model_id), Rollup()).add_sums(
+            pings, answered, least, most, histogram, first
+        )
+    newest = select(*keys, r.last_at, r.last_outcome, r.last_latency_ms).where(*conditions)
+    for key, model_id, at, outcome, latency in session.execute(newest):
+        groups[(key, model_id)].take_last(at, outcome, latency)
+    if since is not None and since < first_part:
+        o = OBSERVATION_TABLE.c
+        edge = (
+            select(o.provider_key, o.model_id, o.at, o.outcome, o.latency_ms)
+            .where(o.at >= since, o.at < first_part, *_names(o, provider, model))
+            .order_by(o.id)
+        )
+        for key, model_id, at, outcome, latency in session.execute(edge):
+            # Older than every rollup row read: the newest ping stays the rollup's.
+            groups.setdefault((key, model_id), Rollup()).add_ping(at, outcome, latency)
+    return [
+        _stats(key, model_id, rollup)
+        for (key, model_id), rollup in sorted(groups.items())
+        if rollup.pings
+    ]
 
 
-def _nearest_rank(ordered: list[float], percent: int) -> float | None:
-    """The nearest-rank percentile of an ascending list (None when empty)."""
-    if not ordered:
-        return None
-    return ordered[(len(ordered) * percent + 99) // 100 - 1]
+def _names(columns: Any, provider: str | None, model: str | None) -> list[Any]:
+    """Conditions on provider_key / model_id, ignoring case."""
+    found: list[Any] = []
+    if provider is not None:
+        found.append(func.lower(columns.provider_key) == provider.lower())
+    if model is not None:
+        found.append(func.lower(columns.model_id) == model.lower())
+    return found
+
+
+def _stats(key: str, model_id: str, rollup: Rollup) -> ModelStats:
+    assert rollup.last is not None
+    at, outcome, latency = rollup.last
+    p50, p95 = rollup.percentiles(50, 95)
+    return ModelStats(
+        provider=key,
+        model=model_id,
+        count=rollup.pings,
+        answered=rollup.answered,
+        p50_ms=p50,
+        p95_ms=p95,
+        last_at=at,
+        last_outcome=outcome,
+        last_latency_ms=latency,
+    )
 
 
 def _round(value: float | None) -> float | None:

@@ -1,6 +1,10 @@
-"""Retention: events and observations older than the catalog's setting are deleted.
+"""Retention: events, observations and ping rollup rows older than the catalog's setting go.
 
-The setting (``history.retention_days`` in ``catalog_meta``, default 90) is catalog-wide.
+The setting (``history.retention_days`` in ``catalog_meta``, default 90) is catalog-wide. History
+is pruned by whole UTC days: the cut-off is the UTC midnight at or before ``now - days``, so an
+event or ping is kept at least ``days`` days, and the ping rollup's quarter-day and day rows
+before the cut-off go with the observations they sum (every rollup bucket lies wholly on one
+side of it).
 Pruning is part of normal writes: a listing write prunes at most once per
 :data:`PRUNE_INTERVAL` seconds (the time of the last prune is kept in ``catalog_meta``), and each
 prune deletes at most :data:`PRUNE_BATCH` rows per table, so a write never pays for a backlog.
@@ -10,6 +14,7 @@ prune deletes at most :data:`PRUNE_BATCH` rows per table, so a write never pays 
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -18,6 +23,7 @@ from sqlmodel import Session
 
 from provider_store.catalog.tables import CatalogMeta, Event, Observation
 from provider_store.errors import InvalidDocumentError
+from provider_store.history.ping_rollup import prune_rollup
 
 logger = logging.getLogger(__name__)
 
@@ -44,11 +50,12 @@ _OBSERVATION = cast(Table, getattr(Observation, "__table__"))  # noqa: B009
 
 @dataclass(frozen=True)
 class PruneReport:
-    """How many events and observations a prune deleted, and the cut-off time used."""
+    """How many events, observations and ping rollup rows a prune deleted, and the cut-off."""
 
     events: int
     observations: int
     cutoff: float
+    rollup_rows: int = 0
 
 
 def retention_days(session: Session) -> int:
@@ -80,12 +87,14 @@ def maybe_prune(session: Session, now: float) -> PruneReport | None:
 
 
 def prune(session: Session, now: float, *, limit: int | None = None) -> PruneReport:
-    """Delete events and observations older than the retention period (``limit`` rows each)."""
-    cutoff = now - retention_days(session) * _DAY
+    """Delete events, observations and rollup rows from before the retention cut-off (about
+    ``limit`` rows each: a bounded batch may leave some of a day's rows for the next one)."""
+    cutoff = math.floor((now - retention_days(session) * _DAY) / _DAY) * _DAY
     events = _delete_before(session, _EVENT, _EVENT.c.observed_at, cutoff, limit)
     observations = _delete_before(session, _OBSERVATION, _OBSERVATION.c.at, cutoff, limit)
+    rollup_rows = prune_rollup(session, cutoff, limit)
     _set_meta(session, PRUNED_AT_KEY, now)
-    return PruneReport(events, observations, cutoff)
+    return PruneReport(events, observations, cutoff, rollup_rows)
 
 
 def _delete_before(
