@@ -27,7 +27,9 @@ demo: $(DEMO_STAMP) ## The main job end to end, offline, on an embedded SQLite f
 # Parallel workers (pytest-xdist): most of the suite's time is spent waiting on other processes,
 # servers and databases, so more workers than cores pays. TEST_WORKERS=0 runs in one process.
 TEST_WORKERS ?= 4
-PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
+# Bytecode caching stays on for the suite even where PYTHONDONTWRITEBYTECODE is set machine-wide:
+# otherwise each of the ~200 processes the tests start compiles the package from source again.
+PYTEST := env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
 
 test: $(STAMP) ## The whole test suite in parallel (PostgreSQL too when PROVIDER_STORE_TEST_POSTGRES_URL is set)
 	$(PYTEST)
