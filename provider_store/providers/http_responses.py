@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import requests
 
 from provider_store.errors import BadResponseError, ProviderConnectionError, ProviderHTTPError
+from provider_store.providers.gc_pause import collector_paused
 
 _MESSAGE_LIMIT = 300
 KEY_RUN = 8  # this many consecutive characters of a key are masked wherever they appear
@@ -169,7 +170,8 @@ def parse_json(url: str, body: bytes) -> Any:
     BadResponseError too, never a bare RecursionError.
     """
     try:
-        return json.loads(body)
+        with collector_paused():
+            return json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadResponseError(f"{safe_url(url)} did not answer JSON") from exc
     except RecursionError as exc:
@@ -180,7 +182,8 @@ def error_hint(body: bytes, api_key: str) -> str:
     """A short, key-free excerpt of a provider's error message, prefixed with ': '."""
     message = ""
     try:
-        document = json.loads(body)
+        with collector_paused():
+            document = json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError):
         document = None
     if isinstance(document, dict):

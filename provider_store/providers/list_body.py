@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from provider_store.errors import NotAListError
+from provider_store.providers.gc_pause import collector_paused
 
 __all__ = ["LIST_KEYS", "NOT_JSON", "ListBody", "scan_list_body"]
 
@@ -51,7 +52,8 @@ def scan_list_body(body: bytes, *, room: int) -> ListBody:
     """
     try:
         text = body.decode(json.detect_encoding(body), "surrogatepass")
-        return _scan(text, max(0, room))
+        with collector_paused():
+            return _scan(text, max(0, room))
     except NotAListError:
         raise
     except (ValueError, UnicodeDecodeError, IndexError) as exc:
