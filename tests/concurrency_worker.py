@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import zygote
 from sqlalchemy import select
 
 from provider_store import (
@@ -36,14 +37,16 @@ WORKER = str(Path(__file__).resolve())
 
 
 def spawn(*args: str) -> subprocess.Popen[str]:
-    """Start this worker in a child process with ``MODE ARGS...``."""
-    return subprocess.Popen(
+    """Start this worker in a child process with ``MODE ARGS...`` (forked from the tests'
+    zygote: see ``zygote.py``)."""
+    proc: subprocess.Popen[str] = zygote.Popen(
         [sys.executable, WORKER, *args],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+    return proc
 
 
 def run_together(

@@ -20,6 +20,7 @@ from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
+import zygote
 from pg_schema import create_schema, drop_schema
 from sqlalchemy import Connection, Engine, create_engine, text
 
@@ -233,7 +234,7 @@ def run_together(script: str, argvs: list[list[str]], timeout: float = 60) -> li
     of them are released at one instant once every process is waiting.
     """
     procs = [
-        subprocess.Popen(
+        zygote.Popen(
             [sys.executable, "-c", _BARRIER + script, *argv],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import zygote
 from helpers import run_cli as run
 
 from provider_store import ProviderConfig, ProviderStore
@@ -157,7 +157,7 @@ def test_real_subprocess(catalog: str, tmp_path: Path) -> None:
     exe = Path(sys.executable).with_name("provider-store")
     command = [str(exe)] if exe.exists() else [sys.executable, "-m", "provider_store"]
     env = {**os.environ, "PROVIDER_STORE_URL": catalog}
-    done = subprocess.run(
+    done = zygote.run(
         [*command, "resolve", "4o", "--json"],
         capture_output=True,
         text=True,
@@ -167,7 +167,7 @@ def test_real_subprocess(catalog: str, tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["model"] == "gpt-4o"
-    done = subprocess.run(
+    done = zygote.run(
         [*command, "discover", "--json"],
         capture_output=True,
         text=True,

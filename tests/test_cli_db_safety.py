@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+import zygote
 from helpers import run_cli
 from sqlalchemy import create_engine, text
 
@@ -52,7 +53,7 @@ def provider_count(db_url: str) -> int:
 
 
 def cli_process(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # type: ignore[call-overload, no-any-return]
+    return zygote.run(  # type: ignore[call-overload, no-any-return]
         [sys.executable, "-m", "provider_store", *args],
         capture_output=True,
         text=True,
@@ -117,7 +118,7 @@ def test_downgrade_asks_on_a_terminal(tmp_path: Path) -> None:
 def _run_on_terminal(args: list[str], answer: bytes) -> tuple[int, str]:
     """Run the CLI with a pseudo-terminal on stdin/stdout/stderr; answer its question."""
     master, slave = pty.openpty()
-    process = subprocess.Popen(
+    process = zygote.Popen(
         [sys.executable, "-m", "provider_store", *args],
         stdin=slave,
         stdout=slave,

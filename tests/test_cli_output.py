@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import zygote
 from helpers import run_cli as run
 from pytest_httpserver import HTTPServer
 
@@ -31,7 +32,7 @@ CLI = Path(sys.executable).parent / "provider-store"
 
 def run_process(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run the installed ``provider-store`` script in a new process."""
-    return subprocess.run(
+    return zygote.run(
         [str(CLI), *args],
         capture_output=True,
         text=True,

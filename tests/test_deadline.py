@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import zygote
 from drip_server import DripServer
 
 from provider_store import ProviderConfig, ProviderStore, ValidationResult, Verdict
@@ -155,7 +156,7 @@ def _cli(*args: str, env: dict[str, str]) -> tuple[subprocess.CompletedProcess[s
     exe = Path(sys.executable).with_name("provider-store")
     command = [str(exe)] if exe.exists() else [sys.executable, "-m", "provider_store"]
     started = time.monotonic()
-    done = subprocess.run(
+    done = zygote.run(
         [*command, *args], capture_output=True, text=True, env=env, timeout=120, check=False
     )
     return done, time.monotonic() - started
@@ -209,7 +210,7 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A self-signed certificate (and its key) for 127.0.0.1, made with the openssl tool."""
     folder = tmp_path_factory.mktemp("tls")
     cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
+    zygote.run(
         [
             *("openssl", "req", "-x509", "-nodes", "-days", "1"),
             *("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"),

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import logging
 import socket
-import subprocess
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import zygote
 from freezegun import freeze_time
 from pytest_httpserver import HTTPServer
 from sqlmodel import select
@@ -249,7 +249,7 @@ def test_restart_across_processes_answers_from_the_database(
     )
 
     def run() -> dict[str, object]:
-        done = subprocess.run(
+        done = zygote.run(
             [sys.executable, "-c", script, db_url], capture_output=True, text=True, timeout=60
         )
         assert done.returncode == 0, done.stderr

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import zygote
 from helpers import run_cli
 from sqlalchemy import text
 
@@ -112,7 +113,7 @@ def seed(store: ProviderStore, key: str, base_url: str, **fields: object) -> Non
 def run_entry_point(*args: str) -> subprocess.CompletedProcess[str]:
     """The installed ``provider-store`` command in a new process."""
     command = [sys.executable, "-m", "provider_store", *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=180)
+    return zygote.run(command, capture_output=True, text=True, timeout=180)
 
 
 def start_discovery_and_hold(url: str, held: HeldProvider, requests: int) -> subprocess.Popen[str]:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import zygote
 from helpers import run_cli
 
 from provider_store import ProviderConfig, ProviderStore
@@ -39,7 +39,7 @@ def test_default_catalog_is_private_whatever_the_umask(tmp_path: Path) -> None:
     source.write_text(GOOD)
     env = {k: v for k, v in os.environ.items() if k not in ("XDG_DATA_HOME", "PROVIDER_STORE_URL")}
     env["HOME"] = str(home)
-    result = subprocess.run(
+    result = zygote.run(
         [sys.executable, "-m", "provider_store", "import", str(source)],
         env=env,
         preexec_fn=umask_022,
@@ -76,7 +76,7 @@ def test_existing_default_catalog_is_made_private(tmp_path: Path) -> None:
     directory.mkdir(parents=True, mode=0o755)
     (directory / "catalog.db").touch(mode=0o644)
     env = {k: v for k, v in os.environ.items() if k not in ("XDG_DATA_HOME", "PROVIDER_STORE_URL")}
-    result = subprocess.run(
+    result = zygote.run(
         [sys.executable, "-m", "provider_store", "providers", "list"],
         env={**env, "HOME": str(home)},
         capture_output=True,
@@ -93,7 +93,7 @@ def test_exported_yaml_is_private_whatever_the_umask(tmp_path: Path) -> None:
     source = tmp_path / "p.yaml"
     source.write_text(GOOD)
     for args in (["import", str(source)], ["export", str(tmp_path / "out.yaml")]):
-        result = subprocess.run(
+        result = zygote.run(
             [sys.executable, "-m", "provider_store", "--db", db, *args],
             preexec_fn=umask_022,
             capture_output=True,
@@ -112,7 +112,7 @@ def test_import_of_a_fifo_without_a_writer_returns_at_once(
     fifo = tmp_path / "pipe.yaml"
     os.mkfifo(fifo)
     db = f"sqlite:///{tmp_path / 'cat.db'}"
-    result = subprocess.run(
+    result = zygote.run(
         [sys.executable, "-m", "provider_store", "--db", db, "import", str(fifo)],
         capture_output=True,
         text=True,
@@ -133,7 +133,7 @@ def test_export_removes_temp_files_left_by_a_killed_export(tmp_path: Path) -> No
     target = tmp_path / "out.yaml"
 
     # A process that wrote a temp file holding keys and died before renaming it.
-    killed = subprocess.run(
+    killed = zygote.run(
         [sys.executable, "-c", "import os; print(os.getpid())"],
         capture_output=True,
         text=True,
@@ -146,7 +146,7 @@ def test_export_removes_temp_files_left_by_a_killed_export(tmp_path: Path) -> No
     running = tmp_path / f".out.yaml.{os.getppid()}.def456.tmp"
     running.write_text("in progress\n")
 
-    result = subprocess.run(
+    result = zygote.run(
         [sys.executable, "-m", "provider_store", "--db", db, "export", str(target)],
         capture_output=True,
         text=True,

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import zygote
 
 from provider_store import ProviderConfig, ProviderStore
 from provider_store.testing import FakeProvider
@@ -25,7 +26,7 @@ def cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     exe = Path(sys.executable).with_name("provider-store")
     command = [str(exe)] if exe.exists() else [sys.executable, "-m", "provider_store"]
     env = {**os.environ, "PROVIDER_STORE_URL": url, "LOCAL_API_KEY": KEY}
-    return subprocess.run(
+    return zygote.run(
         [*command, *args], capture_output=True, text=True, env=env, timeout=120, check=False
     )
 

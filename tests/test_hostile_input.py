@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import zygote
 
 from provider_store import ProviderConfig, ProviderStore
 from provider_store.errors import ConfigurationError
@@ -17,7 +18,7 @@ from provider_store.testing import FakeProvider
 
 
 def _testing_server(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
+    return zygote.run(
         [sys.executable, "-m", "provider_store.testing", *args],
         capture_output=True,
         text=True,
@@ -77,7 +78,7 @@ KEY = "sk-live-0123456789abcdefghijKLMNOP"
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
+    return zygote.run(
         [sys.executable, "-m", "provider_store", *args],
         capture_output=True,
         text=True,

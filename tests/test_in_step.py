@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import zygote
 from sqlalchemy import update
 
 from provider_store import ProviderConfig, ProviderManager, ProviderStore
@@ -33,7 +34,7 @@ def seen_after_other_process(check: Callable[[], bool], *args: str) -> float:
 
     The polling runs alongside the other process, so its start-up and exit are not counted.
     """
-    worker = subprocess.Popen(
+    worker = zygote.Popen(
         [sys.executable, WORKER, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     seen: float | None = None

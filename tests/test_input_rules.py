@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import zygote
 from helpers import run_cli
 
 from provider_store import (
@@ -89,7 +89,7 @@ def import_error(tmp_path: Path, text: str, *, in_a_process: bool = False) -> st
     path.write_text(text)
     args = ["--db", str(tmp_path / "c.db"), "import", str(path)]
     if in_a_process:  # the installed entry point, end to end
-        result = subprocess.run(
+        result = zygote.run(
             [sys.executable, "-m", "provider_store", *args],
             capture_output=True,
             text=True,

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 
 import pytest
+import zygote
 
 from provider_store import ProviderConfig, ProviderStore
 from provider_store.discovery.keeper import parse_duration
@@ -24,7 +25,7 @@ KEY = "sk-keeper-0123456789"
 
 
 def keeper(url: str, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
+    return zygote.Popen(
         [sys.executable, "-m", "provider_store", "--db", url, "refresh", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -130,7 +131,7 @@ def test_once_skips_a_fresh_provider_and_refuses_an_unknown_one(store: ProviderS
     with FakeProvider(["a"]) as fake:
         store.save_config("p", ProviderConfig(base_api_url=fake.base_url, api_key=KEY))
         store.write_cache("p", [{"id": "a"}], fetched_at=time.time())
-        done = subprocess.run(
+        done = zygote.run(
             [sys.executable, "-m", "provider_store", "--db", store.url, "refresh", "--once"],
             capture_output=True,
             text=True,

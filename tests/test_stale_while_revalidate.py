@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+import zygote
 
 from provider_store import (
     ModelDiscoveryService,
@@ -49,7 +50,7 @@ def add(store: ProviderStore, url: str, *, window: int | None = None, age: float
 
 
 def spawn_reader(url: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
+    return zygote.Popen(
         [sys.executable, WORKER, "read", url, "p"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import zygote
 from sqlalchemy import create_engine, inspect, text
 
 from provider_store import ProviderConfig, ProviderStore
@@ -28,7 +29,7 @@ KEY = "sk-test-abcdefghijklmnop"
 
 
 def cli(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # type: ignore[call-overload, no-any-return]
+    return zygote.run(  # type: ignore[call-overload, no-any-return]
         [sys.executable, "-m", "provider_store", *args],
         capture_output=True,
         text=True,
@@ -127,7 +128,7 @@ def test_cli_discover_with_the_catalog_deleted_during_the_fetch_exits_1(tmp_path
         store = ProviderStore(str(path))
         store.save_config("p", config(fake.base_url))
         store.close()
-        process = subprocess.Popen(
+        process = zygote.Popen(
             [
                 sys.executable,
                 "-m",
@@ -333,7 +334,7 @@ def test_export_to_standard_output_on_a_full_disk_is_one_line_exit_1(tmp_path: P
     store.close()
     target = tmp_path / "out.yaml"
     with target.open("wb") as out:
-        result = subprocess.run(
+        result = zygote.run(
             [sys.executable, "-m", "provider_store", "--db", str(path), "export", "-"],
             stdout=out,
             stderr=subprocess.PIPE,
@@ -470,7 +471,7 @@ def test_ctrl_c_during_discover_exits_130_at_once_keeping_finished_verdicts(
         store = ProviderStore(str(path))
         store.save_config("quick", config(quick.base_url))
         store.save_config("slow", config(slow.base_url))
-        process = subprocess.Popen(
+        process = zygote.Popen(
             [sys.executable, "-m", "provider_store", "--db", str(path), "discover"],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
