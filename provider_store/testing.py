@@ -309,7 +309,8 @@ class FakeProvider:
 
     @property
     def peak_in_flight(self) -> int:
-        """The most requests this server was answering at one time (since the last reset)."""
+        """The most requests this server held at one time, received and not yet answered (an
+        answer counts from its status line), since the last reset."""
         with self._lock:
             return self._peak_in_flight
 
@@ -526,9 +527,21 @@ def _make_handler(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
             headers = dict(self.headers.items())
             peer = (str(self.client_address[0]), int(self.client_address[1]))
             fake.record_request(RecordedRequest(method, path, headers, body, query, peer))
+            self._in_flight = True
             try:
                 self._answer(method, path, query, body)
             finally:
+                self._answered()
+
+        def send_response(self, code: int, message: str | None = None) -> None:
+            # Answered from the status line on: the client cannot see the answer before the
+            # count does (a next request may start as soon as it does).
+            self._answered()
+            super().send_response(code, message)
+
+        def _answered(self) -> None:
+            if getattr(self, "_in_flight", False):
+                self._in_flight = False
                 fake.request_answered()
 
         def _answer(self, method: str, path: str, query: dict[str, str], body: Any) -> None:
