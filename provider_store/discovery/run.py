@@ -205,14 +205,18 @@ def run_discovery(
 
     outcomes = _run_network(providers, runnable, service, options, notify, started, store)
     changes: dict[str, CuratedChange] = {}
+    lists_changed = False
     for key in runnable:
         config = providers[key]
         before = (dict(config.valid_models), list(config.invalid_models))
         summaries[key] = _apply(config, outcomes[key], options.validate)
         changes[key] = CuratedChange.between(before, config)
+        lists_changed = lists_changed or before != (config.valid_models, config.invalid_models)
         notify(ProgressEvent(key, Phase.DONE, summary=summaries[key]))
 
-    report = DiscoveryReport(providers=[summaries[key] for key in targets])
+    report = DiscoveryReport(
+        providers=[summaries[key] for key in targets], lists_changed=lists_changed
+    )
     report.ok = all(summary.ok for summary in report.providers) and (bool(runnable) or not targets)
     if not runnable and targets:
         report.error = "every provider was skipped: no API key"

@@ -145,6 +145,8 @@ class DiscoveryReport:
     persisted: bool = False
     error: str | None = None
     seconds: float = 0.0
+    # The run changed some provider's curated lists in memory (saved only when ``persisted``).
+    lists_changed: bool = False
 
     def as_dict(self) -> dict[str, object]:
         """A JSON-ready dict."""

@@ -331,7 +331,6 @@ class ProviderManager:
         from provider_store.discovery.run_report import DiscoveryOptions
 
         self.cached_valid_scoped_models = None
-        curated_before = model_lists.curated_lists(self.providers)
 
         options = DiscoveryOptions.build(
             force_refresh=force_refresh,
@@ -348,7 +347,7 @@ class ProviderManager:
             provider=provider,
             progress=progress,
         )
-        if not report.persisted and model_lists.curated_lists(self._providers) != curated_before:
+        if report.lists_changed and not report.persisted:
             # What this run found is in memory only: do not replace it with the store's view
             # (as after an item assignment); reload() follows the store again.
             self._following = False

@@ -47,11 +47,3 @@ def scoped_ids(configs: Configs, provider: str | None = None) -> list[str]:
         if wanted is None or key.lower() == wanted
         for long in config.valid_models
     ]
-
-
-def curated_lists(configs: Configs) -> dict[str, tuple[dict[str, str], list[str]]]:
-    """Each provider's curated lists as values (to tell whether something changed them)."""
-    return {
-        key: (dict(config.valid_models), list(config.invalid_models))
-        for key, config in configs.items()
-    }
