@@ -76,10 +76,11 @@ def curated_models(session: Session, provider_ids: list[int | None]) -> Curated:
     return result
 
 
-def to_config(provider: Any, curated: Curated) -> ProviderConfig:
-    """The config of a provider row (a Core row or a ``Provider`` object: read by attribute)."""
+def settings_config(provider: Any, curated: Curated) -> ProviderConfig:
+    """A provider row's settings and curated lists as a config, without its list cache (the
+    row needs only the settings columns; read by attribute)."""
     valid, invalid = curated.get(provider.id if provider.id is not None else -1, ({}, []))
-    config = ProviderConfig.model_construct(
+    return ProviderConfig.model_construct(
         name=provider.name,
         base_api_url=provider.base_api_url,
         api_key=provider.api_key,
@@ -88,6 +89,11 @@ def to_config(provider: Any, curated: Curated) -> ProviderConfig:
         kind=provider.kind or DEFAULT_KIND,
         options=copy.deepcopy(provider.options) if provider.options is not None else None,
     )
+
+
+def to_config(provider: Any, curated: Curated) -> ProviderConfig:
+    """The config of a provider row (a Core row or a ``Provider`` object: read by attribute)."""
+    config = settings_config(provider, curated)
     config.list_cache = ListCache(
         models=list(provider.models_cache or []),
         fetched_at=provider.models_fetched_at,

@@ -7,17 +7,15 @@ Session-level functions: the caller owns the transaction.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Mapping
 
 from sqlalchemy import select
 from sqlmodel import Session
 
 from provider_store.catalog import hand_marks, model_plan
-from provider_store.catalog.config_rows import curated_models
+from provider_store.catalog.config_rows import curated_models, settings_config
 from provider_store.catalog.light_tables import PROVIDER
 from provider_store.provider_config import ProviderConfig
-from provider_store.rules import DEFAULT_KIND
 
 __all__ = ["update_curated"]
 
@@ -51,16 +49,7 @@ def update_curated(
         row = found.get(key)
         if row is None:
             continue
-        valid, invalid = curated.get(row.id, ({}, []))
-        current = ProviderConfig(
-            name=row.name,
-            base_api_url=row.base_api_url,
-            api_key=row.api_key,
-            valid_models=dict(valid),
-            invalid_models=list(invalid),
-            kind=row.kind or DEFAULT_KIND,
-            options=copy.deepcopy(row.options) if row.options is not None else None,
-        )
+        current = settings_config(row, curated)
         current.catalog_key = key
         aliases = dict(current.valid_models)
         change(current)
