@@ -108,7 +108,6 @@ def _child(request: dict[str, Any], fds: list[int]) -> None:
     """Become ``python ARGS`` with the request's standard streams, environment and directory."""
     code = 1
     try:
-        os.setpgid(0, 0) if request.get("new_group") else None
         for target, fd in enumerate(fds):
             os.dup2(fd, target)
             os.close(fd)
@@ -268,7 +267,6 @@ class ForkedProcess:
         text: bool = False,
         env: dict[str, str] | None = None,
         cwd: str | os.PathLike[str] | None = None,
-        start_new_session: bool = False,
     ) -> None:
         self.args = args
         self.returncode: int | None = None
@@ -282,7 +280,6 @@ class ForkedProcess:
             "args": args,
             "env": dict(os.environ if env is None else env),
             "cwd": str(cwd if cwd is not None else os.getcwd()),
-            "new_group": start_new_session,
             "umask": _current_umask(),
         }
         self._conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
