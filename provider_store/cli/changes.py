@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -14,16 +13,9 @@ from provider_store.cli.app import CliState, json_option, pass_state, print_json
 from provider_store.cli.text import visible
 from provider_store.history.change_event import ChangeEvent
 from provider_store.history.listing_events import PRICE_FIELDS
+from provider_store.rules.spans import span_seconds
 
 LINE_WIDTH = 80
-_SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
-_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-
-
-def span_seconds(text: str) -> float | None:
-    """``90s``, ``30m``, ``12h``, ``7d``, ``2w`` in seconds; None when ``text`` is no span."""
-    found = _SPAN.match(text)
-    return float(found.group(1)) * _UNIT[found.group(2).lower()] if found else None
 
 
 def parse_since(text: str, *, now: float | None = None) -> float:

@@ -210,7 +210,7 @@ def _min_age(text: str | None) -> float | None:
     """--removal-min-age as seconds (``0`` or a span); BadParameter otherwise."""
     if text is None:
         return None
-    from provider_store.cli.changes import span_seconds
+    from provider_store.rules.spans import span_seconds
 
     seconds = 0.0 if text.strip() == "0" else span_seconds(text)
     if seconds is None:

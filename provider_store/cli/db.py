@@ -190,7 +190,7 @@ def db_retention(state: CliState, days: str | None, as_json: bool) -> None:
 
 def parse_days(text: str, hint: str) -> int:
     """``30``, ``30d`` or ``2w`` as a whole number of days (at least 1); BadParameter else."""
-    from provider_store.cli.changes import span_seconds
+    from provider_store.rules.spans import span_seconds
 
     stripped = text.strip()
     seconds = float(stripped) * 86400 if stripped.isdigit() else span_seconds(stripped)

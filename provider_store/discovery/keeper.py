@@ -38,6 +38,7 @@ from provider_store.discovery import leases
 from provider_store.discovery.run import DiscoveryServiceLike, run_discovery
 from provider_store.discovery.run_report import DiscoveryOptions, DiscoveryReport
 from provider_store.errors import NotFoundError, ProviderStoreError
+from provider_store.rules.spans import span_seconds
 from provider_store.suggestions import unknown_provider
 
 logger = logging.getLogger(__name__)
@@ -76,18 +77,17 @@ class KeeperRefresh:
 
 
 def parse_duration(text: str) -> float:
-    """Seconds in ``text``: a number with an optional unit ``s``, ``m``, ``h`` or ``d``.
+    """Seconds in ``text``: a span (:func:`~provider_store.rules.spans.span_seconds`) or a
+    bare number of seconds.
 
     ``15m`` is 900; ``1.5`` is 1.5 seconds. Raises ValueError naming the text otherwise.
     """
-    units = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
-    raw = text.strip().lower()
-    factor = units.get(raw[-1:], None)
-    number = raw[:-1] if factor is not None else raw
-    try:
-        value = float(number) * (factor or 1.0)
-    except ValueError:
-        raise ValueError(f"not a duration: {text!r} (e.g. 30s, 15m, 1h)") from None
+    value = span_seconds(text)
+    if value is None:
+        try:
+            value = float(text.strip())
+        except ValueError:
+            raise ValueError(f"not a duration: {text!r} (e.g. 30s, 15m, 1h)") from None
     if not value > 0 or value == float("inf"):
         raise ValueError(f"not a positive duration: {text!r}")
     return value

@@ -9,6 +9,8 @@ Lives here:
 - :mod:`~provider_store.rules.provider_settings`: the one checker of a provider's settings:
   its key, ``kind`` (:data:`PROVIDER_KINDS`), ``options`` and base API URL
   (:func:`check_provider_settings`).
+- :mod:`~provider_store.rules.spans`: spans of time written by people (``90s``, ``7d``, ``2w``:
+  :func:`span_seconds`), for every option that takes one.
 
 May import: only :mod:`provider_store.errors` and the standard library, so every other wing
 (and the leaf modules) can import it.
@@ -55,6 +57,7 @@ from provider_store.rules.provider_settings import (
     header_name_problem,
     provider_key_problem,
 )
+from provider_store.rules.spans import SPAN_UNITS, span_seconds
 
 __all__ = [
     "DEFAULT_CACHE_TTL",
@@ -76,6 +79,7 @@ __all__ = [
     "NOT_CONFIGURED_SUFFIX",
     "NO_KEY_OPTION",
     "OPTION_NAMES",
+    "SPAN_UNITS",
     "PROVIDER_KEY_RULE",
     "PROVIDER_KINDS",
     "base_url_problem",
@@ -92,4 +96,5 @@ __all__ = [
     "is_keyless",
     "is_placeholder_key",
     "provider_key_problem",
+    "span_seconds",
 ]
