@@ -48,6 +48,7 @@ if TYPE_CHECKING:
         StoreError,
         UnknownModelError,
     )
+    from provider_store.exports.litellm_proxy import ExpectedVariable, LitellmConfig
     from provider_store.history.change_event import ChangeEvent
     from provider_store.history.ping_stats import ModelStats
     from provider_store.history.retention import PruneReport
@@ -84,11 +85,13 @@ _LAZY_NAMES: dict[str, str] = {
     "DiscoveryResult": "provider_store.discovery.results",
     "ErrorFacts": "provider_store.providers.ping_replies",
     "EventType": "provider_store.catalog.states",
+    "ExpectedVariable": "provider_store.exports.litellm_proxy",
     "FollowStats": "provider_store.resolution.catalog_follower",
     "ForeignDatabaseError": "provider_store.errors",
     "ImportReport": "provider_store.legacy.import_report",
     "InvalidDocumentError": "provider_store.errors",
     "ListCache": "provider_store.provider_config",
+    "LitellmConfig": "provider_store.exports.litellm_proxy",
     "ListLimits": "provider_store.providers.list_pages",
     "MissingKeyError": "provider_store.errors",
     "ModelDiscoveryService": "provider_store.discovery.service",

@@ -30,6 +30,7 @@ from provider_store.rules import (
 if TYPE_CHECKING:
     from provider_store.catalog.model_facts import SourcedMetadata
     from provider_store.catalog.provider_edits import ProviderRemoval
+    from provider_store.exports.litellm_proxy import LitellmConfig
     from provider_store.history.change_event import ChangeEvent
     from provider_store.history.ping_stats import ModelStats
     from provider_store.history.retention import PruneReport
@@ -110,6 +111,24 @@ class ProviderStore(CatalogStore):
         from provider_store.legacy import exporter
 
         return exporter.export_bytes(self, redact_keys=redact_keys, with_metadata=with_metadata)[0]
+
+    # -- exports to other tools -----------------------------------------------------------------
+
+    def litellm_config(self, *, include_keys: bool = False) -> LitellmConfig:
+        """The catalog's valid models as a LiteLLM proxy config that starts as it is, with the
+        environment variables it reads and whether each is set now; see
+        :mod:`provider_store.exports.litellm_proxy`. Keys are named by their environment
+        variable, unless ``include_keys`` writes the keys the catalog holds into it."""
+        from provider_store.exports.litellm_proxy import litellm_config
+
+        return litellm_config(self, include_keys=include_keys)
+
+    def export_litellm(self, path: str | Path, *, include_keys: bool = False) -> LitellmConfig:
+        """Write :meth:`litellm_config` to ``path`` atomically (mode 0600 when it holds a key)
+        and return it."""
+        from provider_store.exports.litellm_proxy import write_litellm_config
+
+        return write_litellm_config(self, path, include_keys=include_keys)[0]
 
     # -- metadata from registries and from the user ------------------------------------------
 

@@ -1,4 +1,5 @@
-"""``provider-store import`` and ``provider-store export``: the legacy YAML file format."""
+"""``provider-store import`` and ``provider-store export``: legacy YAML in and out, and the
+LiteLLM proxy config out."""
 
 from __future__ import annotations
 
@@ -20,9 +21,7 @@ from provider_store.legacy.safe_yaml import MAX_FILE_BYTES
 from provider_store.rules import DEFAULT_MAX_MODELS
 
 if TYPE_CHECKING:
-    from provider_store.store import ProviderStore
-
-if TYPE_CHECKING:
+    from provider_store.exports.litellm_proxy import LitellmConfig
     from provider_store.store import ProviderStore
 
 # Above this many model ids of one kind, a provider's line shows a count instead of the ids.
@@ -195,11 +194,11 @@ def _change_lines(change: ProviderChange) -> list[str]:
 
 @cli.command("export")
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("--redact-keys", is_flag=True, help='Write "" for every API key.')
+@click.option("--redact-keys", is_flag=True, help='legacy: write "" for every API key.')
 @click.option(
     "--with-metadata",
     is_flag=True,
-    help="Also write model_metadata: what each provider lists about its valid/invalid models.",
+    help="legacy: also write model_metadata: what each provider lists about its models.",
 )
 @click.option(
     "--format",
@@ -207,48 +206,112 @@ def _change_lines(change: ProviderChange) -> list[str]:
     type=click.Choice(["legacy", "litellm"]),
     default="legacy",
     show_default=True,
-    help="litellm: a LiteLLM proxy config (model_list), keys as os.environ/VARIABLE.",
+    help="legacy: the providers YAML that import reads back (with the stored keys). litellm: a"
+    " LiteLLM proxy config (model_list, aliases, master key) for `litellm --config FILE`.",
+)
+@click.option(
+    "--include-keys",
+    is_flag=True,
+    help="litellm: write the keys the catalog holds into FILE (mode 0600) instead of naming"
+    " their environment variables.",
 )
 @pass_state
 def export_command(
-    state: CliState, file: str, redact_keys: bool, with_metadata: bool, file_format: str
+    state: CliState,
+    file: str,
+    redact_keys: bool,
+    with_metadata: bool,
+    file_format: str,
+    include_keys: bool,
 ) -> None:
-    """Write the catalog as a legacy providers YAML FILE ('-' for standard output).
+    """Write the catalog to FILE ('-' for standard output): legacy YAML, or a LiteLLM config.
 
-    The file is replaced atomically; it gets mode 0600 when it contains API keys. Keys that
-    come from environment variables (e.g. OPEN_ROUTER_API_KEY) are never written. Without
-    --with-metadata the file has the legacy layout (plus kind/options where a provider is not
-    the default). --format litellm writes a LiteLLM proxy config instead: one model_list entry
-    per valid model, with its metadata; it never holds a key.
+    The file is replaced atomically; it gets mode 0600 when it contains API keys.
+
+    --format legacy (the default) writes the legacy providers YAML that import reads back: the
+    stored keys (not those from environment variables such as OPEN_ROUTER_API_KEY), and with
+    --with-metadata what each provider lists about its models.
+
+    --format litellm writes a LiteLLM proxy config that `litellm --config FILE` starts with: one
+    model_list entry per valid model (named provider/model, its aliases routed to it) with its
+    metadata, the master key read from $LITELLM_MASTER_KEY, each provider's key from its
+    environment variable (keyless providers get a placeholder). It says on standard error each
+    variable the proxy reads and whether it is set now. --include-keys writes the stored keys
+    into FILE instead (never to standard output).
     """
     store = state.store()
     if file_format == "litellm":
-        _export_litellm(store, file)
+        if redact_keys or with_metadata:
+            raise click.UsageError("--redact-keys and --with-metadata are for --format legacy")
+        _export_litellm(store, file, include_keys=include_keys)
         return
+    if include_keys:
+        raise click.UsageError(
+            "--include-keys is for --format litellm (the legacy export holds the keys already)"
+        )
     if file == "-":
         data = store.export_yaml_bytes(redact_keys=redact_keys, with_metadata=with_metadata)
-        try:
-            _write_all(sys.stdout.buffer, data)
-        except OSError as exc:
-            _discard_stdout()  # the interpreter's own flush at exit must not fail again
-            raise StoreError(
-                f"Cannot write the export to standard output: {os_cause(exc)}"
-            ) from exc
+        _write_stdout(data)
         return
     size = store.export_yaml(file, redact_keys=redact_keys, with_metadata=with_metadata)
     count = len(store.provider_keys())
     stdout.print(f"Exported {count} providers to {file} ({size:,} bytes).", markup=False)
 
 
-def _export_litellm(store: ProviderStore, file: str) -> None:
-    """Write the LiteLLM proxy config of the catalog to ``file`` ('-': standard output)."""
-    from provider_store.legacy.exporter import write_atomic
-    from provider_store.legacy.litellm_config import litellm_config_bytes
+def _write_stdout(data: bytes) -> None:
+    """Write an export to standard output; a failed write is a StoreError."""
+    try:
+        _write_all(sys.stdout.buffer, data)
+    except OSError as exc:
+        _discard_stdout()  # the interpreter's own flush at exit must not fail again
+        raise StoreError(f"Cannot write the export to standard output: {os_cause(exc)}") from exc
 
-    data = litellm_config_bytes(store)
+
+def _export_litellm(store: ProviderStore, file: str, *, include_keys: bool) -> None:
+    """Write the LiteLLM proxy config of the catalog to ``file`` ('-': standard output), then
+    say on standard error what the proxy needs from the environment."""
     if file == "-":
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-        return
-    write_atomic(Path(file), data, private=False)
-    stdout.print(f"Exported a LiteLLM proxy config to {file} ({len(data):,} bytes).", markup=False)
+        if include_keys:
+            raise click.UsageError("--include-keys writes keys into a FILE only, never to '-'")
+        config = store.litellm_config()
+        _write_stdout(config.to_bytes())
+    else:
+        config = store.export_litellm(file, include_keys=include_keys)
+        size = Path(file).stat().st_size
+        models = len(config.document["model_list"])
+        mode = ", mode 0600: it holds API keys" if config.holds_keys else ""
+        stdout.print(
+            f"Exported a LiteLLM proxy config of {models} models to {file} ({size:,} bytes{mode}).",
+            markup=False,
+        )
+    for line in litellm_notes(config):
+        click.echo(visible(line), err=True)
+
+
+def litellm_notes(config: LitellmConfig) -> list[str]:
+    """One line per environment variable the proxy reads (set now or not), and one naming the
+    keyless providers."""
+    from provider_store.exports.litellm_proxy import KEYLESS_API_KEY
+
+    lines = []
+    for variable in config.variables:
+        state = "is set" if variable.is_set else "is not set"
+        head = f"${variable.name} {state}: "
+        if variable.provider is None:
+            lines.append(
+                head + "the proxy's master key, which its clients send as their API key (the"
+                " proxy refuses to start without one: set it to a secret of your own)."
+            )
+        elif variable.stored:
+            lines.append(
+                head + f"the key of provider {variable.provider}; the catalog holds one: set"
+                " the variable to it, or export with --include-keys to write it into the file."
+            )
+        else:
+            lines.append(head + f"the key of provider {variable.provider}.")
+    if config.keyless:
+        lines.append(
+            f"Keyless providers, sent the placeholder key {KEYLESS_API_KEY!r}:"
+            f" {', '.join(config.keyless)}."
+        )
+    return lines

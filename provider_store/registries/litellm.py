@@ -29,7 +29,7 @@ __all__ = [
 
 MAX_BYTES = 64 * 1024 * 1024
 # The cost map's names of the catalog's fields, read here and written by the LiteLLM export
-# (:mod:`provider_store.legacy.litellm_config`): limits in tokens, prices per token.
+# (:mod:`provider_store.exports.litellm_proxy`): limits in tokens, prices per token.
 LITELLM_LIMITS = {"context_length": "max_input_tokens", "max_output_tokens": "max_output_tokens"}
 LITELLM_PRICES = {"input_price": "input_cost_per_token", "output_price": "output_cost_per_token"}
 LITELLM_FLAGS = {
