@@ -61,7 +61,7 @@ def catalog(store: ProviderStore, keyed: FakeProvider, keyless: FakeProvider) ->
             name="Local",
             base_api_url=keyless.base_url,
             valid_models={"qwen3": "q3"},
-            options={"no_key": True},
+            options={"no_key": True, "headers": {"X-Team": "team-7"}},
         ),
     )
     store.save_config(
@@ -116,6 +116,7 @@ def test_llm_prompts_a_keyed_and_a_keyless_provider_through_the_plugin(
     assert chat.json["model"] == "qwen3"
     headers = {name.lower(): value for name, value in chat.headers.items()}
     assert KEY not in headers.get("authorization", "")
+    assert headers["x-team"] == "team-7"  # the provider's extra headers go along
 
 
 def test_a_key_comes_from_the_catalog_else_the_environment_and_is_never_shown(

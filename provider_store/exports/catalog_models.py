@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from provider_store.catalog.catalog_store import CatalogStore
 
 __all__ = [
+    "KEYLESS_API_KEY",
     "ExportedModel",
     "ExportedProvider",
     "model_values",
@@ -39,6 +40,10 @@ __all__ = [
 ]
 
 _P = PROVIDER.c
+
+# What an OpenAI client is given as the key of a keyless provider (option ``no_key``): it
+# refuses to run without a key, and would otherwise send ``$OPENAI_API_KEY``.
+KEYLESS_API_KEY = "no-key"
 
 
 @dataclass(frozen=True, slots=True)

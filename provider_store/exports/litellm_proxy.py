@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from provider_store.exports.catalog_models import (
+    KEYLESS_API_KEY,
     ExportedProvider,
     model_values,
     read_catalog,
@@ -57,8 +58,6 @@ logger = logging.getLogger(__name__)
 
 # The variable LiteLLM's proxy reads its master key from (the key its clients send).
 MASTER_KEY_VARIABLE = "LITELLM_MASTER_KEY"
-# What a keyless provider is sent as its key: LiteLLM's OpenAI client requires one.
-KEYLESS_API_KEY = "no-key"
 _ENVIRON = "os.environ/"
 _PER_TOKEN = -6  # the catalog's prices are per million tokens; LiteLLM's per token
 

@@ -45,8 +45,6 @@ logger = logging.getLogger(__name__)
 
 # The kind whose API llm's OpenAI chat model speaks (Chat Completions).
 CHAT_COMPLETIONS_KIND = "openai"
-# What the OpenAI client is given as the key of a keyless provider: it refuses to run without one.
-KEYLESS_API_KEY = "no-key"
 # The attachment types llm's own Chat model takes for a vision model.
 _VISION_TYPES = frozenset(Chat("vision", vision=True).attachment_types)  # type: ignore[no-untyped-call]
 # Shown by ``llm models`` after the id, when the view knows them.
@@ -216,6 +214,8 @@ class _CatalogModel:
     def get_client(self, key: str | None, *, async_: bool = False) -> Any:
         """The OpenAI client for the provider, with its key, headers and query parameters."""
         import openai
+
+        from provider_store.exports.catalog_models import KEYLESS_API_KEY
 
         api_key = self.get_key(key)
         kwargs: dict[str, Any] = {
