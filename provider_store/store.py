@@ -113,20 +113,16 @@ class ProviderStore(CatalogStore):
 
         return exporter.export_bytes(self, redact_keys=redact_keys, with_metadata=with_metadata)[0]
 
-    # -- exports to other tools -----------------------------------------------------------------
-
     def litellm_config(self, *, include_keys: bool = False) -> LitellmConfig:
-        """The catalog's valid models as a LiteLLM proxy config that starts as it is, with the
-        environment variables it reads and whether each is set now; see
-        :mod:`provider_store.exports.litellm_proxy`. Keys are named by their environment
-        variable, unless ``include_keys`` writes the keys the catalog holds into it."""
+        """The valid models as a LiteLLM proxy config that starts as it is, with the variables it
+        reads (:mod:`provider_store.exports.litellm_proxy`); keys are named by their variable,
+        unless ``include_keys`` writes the stored keys into it."""
         from provider_store.exports.litellm_proxy import litellm_config
 
         return litellm_config(self, include_keys=include_keys)
 
     def export_litellm(self, path: str | Path, *, include_keys: bool = False) -> LitellmConfig:
-        """Write :meth:`litellm_config` to ``path`` atomically (mode 0600 when it holds a key)
-        and return it."""
+        """Write :meth:`litellm_config` to ``path`` atomically (0600 when it holds a key)."""
         from provider_store.exports.litellm_proxy import write_litellm_config
 
         return write_litellm_config(self, path, include_keys=include_keys)[0]

@@ -9,9 +9,9 @@ Every export reads the catalog through this module:
 - :func:`stored_keys`: the keys the catalog holds (a placeholder is no key).
 
 Names: a model is ``provider/model``. Its alias, when it has one, is also offered as
-``provider/alias`` and as the bare alias; a name that two models would get, or that is a
-model's ``provider/model``, is given to none (``4o`` of two providers stays ``openai/4o`` and
-``azure/4o``).
+``provider/alias`` and as the bare alias; a name that two models would get (ignoring case: only
+a legacy import can bring such aliases in), or that is a model's ``provider/model``, is given to
+none.
 """
 
 from __future__ import annotations
@@ -114,9 +114,9 @@ def _aliases(valid: Mapping[str, Mapping[str, str]]) -> dict[tuple[str, str], tu
         for key, models in valid.items()
         for model_id, alias in models.items()
     }
-    given = Counter(name for names in wanted.values() for name in set(names))
+    given = Counter(name.casefold() for names in wanted.values() for name in set(names))
     return {
-        model: tuple(name for name in names if given[name] == 1 and name not in ids)
+        model: tuple(name for name in names if given[name.casefold()] == 1 and name not in ids)
         for model, names in wanted.items()
     }
 
