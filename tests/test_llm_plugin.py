@@ -52,7 +52,7 @@ def catalog(store: ProviderStore, keyed: FakeProvider, keyless: FakeProvider) ->
             name="Groq",
             base_api_url=keyed.base_url,
             api_key=KEY,
-            valid_models={"llama-3.1-8b-instant": "llama8", "gemma2-9b-it": "gemma2-9b-it"},
+            valid_models={"llama-3.1-8b-instant": "llama8", "gemma2-9b-it": "4o"},
         ),
     )
     store.save_config(
@@ -98,7 +98,8 @@ def test_llm_models_lists_the_catalogs_usable_models_with_context_and_prices(
     assert result.stdout.splitlines() == [
         "provider-store: groq/llama-3.1-8b-instant (context 131,072, input $0.05 / 1M tokens,"
         " output $0.08 / 1M tokens) (aliases: groq/llama8, llama8)",
-        "provider-store: groq/gemma2-9b-it",
+        # llm's own OpenAI plugin, asked first, has 4o: it stays llm's.
+        "provider-store: groq/gemma2-9b-it (aliases: groq/4o)",
         "provider-store: local/qwen3 (aliases: local/q3, q3)",
     ]
     assert KEY not in result.stdout + result.stderr
