@@ -16,8 +16,9 @@ from provider_store.cli.app import CliState, json_option, pass_state, print_json
 from provider_store.cli.confirm import confirm_loss
 from provider_store.cli.models import models, split_model_ref
 from provider_store.cli.providers import providers
+from provider_store.cli.text import visible
 from provider_store.errors import ConfigurationError
-from provider_store.rules import PROVIDER_KINDS, is_keyless
+from provider_store.rules import MAX_NESTING_DEPTH, PROVIDER_KINDS, is_keyless
 
 _OPTION_HELP = (
     "A connection option as NAME=VALUE (VALUE read as JSON when it parses, else text), e.g."
@@ -36,6 +37,11 @@ def parse_options(pairs: tuple[str, ...]) -> dict[str, Any]:
             value: Any = json.loads(text)
         except ValueError:
             value = text
+        except RecursionError:  # the JSON parser recurses: a deep nesting is refused here
+            raise ConfigurationError(
+                f"--option {name.strip()}: the value is nested more than"
+                f" {MAX_NESTING_DEPTH} levels deep"
+            ) from None
         options[name.strip()] = value
     return options
 
@@ -113,7 +119,7 @@ def providers_add(
     if as_json:
         print_json(_provider_data(key, state))
         return
-    click.echo(f"Added provider {key} ({url}){' without a key' if no_key else ''}.")
+    click.echo(visible(f"Added provider {key} ({url}){' without a key' if no_key else ''}."))
 
 
 @providers.command("set")
@@ -203,7 +209,7 @@ def providers_set(
     if as_json:
         print_json(_provider_data(key, state))
         return
-    click.echo(f"Updated provider {key}.")
+    click.echo(visible(f"Updated provider {key}."))
 
 
 def _min_age(text: str | None) -> float | None:
@@ -249,7 +255,7 @@ def providers_remove(state: CliState, keys: tuple[str, ...], yes: bool, as_json:
         )
         return
     for removal in removed:
-        click.echo(f"Removed {removal.describe()}.")
+        click.echo(visible(f"Removed {removal.describe()}."))
 
 
 @providers.command("rename")
@@ -262,7 +268,7 @@ def providers_rename(state: CliState, old: str, new: str) -> None:
     A key from the environment is then read from NEW's variable ($NEW_API_KEY).
     """
     state.store().rename_provider(old, new)
-    click.echo(f"Renamed provider {old} to {new}.")
+    click.echo(visible(f"Renamed provider {old} to {new}."))
 
 
 # -- models --------------------------------------------------------------------------------------
@@ -277,7 +283,7 @@ def models_alias(state: CliState, model_ref: str, alias: str) -> None:
     store = state.store()
     key, model_id = split_model_ref(model_ref, store.provider_keys())
     store.set_alias(key, model_id, alias)
-    click.echo(f"{key}/{model_id} is now also {alias}.")
+    click.echo(visible(f"{key}/{model_id} is now also {alias}."))
 
 
 @models.command("unalias")
@@ -288,7 +294,7 @@ def models_unalias(state: CliState, model_ref: str) -> None:
     store = state.store()
     key, model_id = split_model_ref(model_ref, store.provider_keys())
     store.set_alias(key, model_id, None)
-    click.echo(f"{key}/{model_id} has no alias now.")
+    click.echo(visible(f"{key}/{model_id} has no alias now."))
 
 
 @models.command("mark")
@@ -302,7 +308,7 @@ def models_mark(state: CliState, model_ref: str, verdict: str, reason: str | Non
     store = state.store()
     key, model_id = split_model_ref(model_ref, store.provider_keys())
     store.mark_model(key, model_id, verdict, reason=reason)
-    click.echo(f"{key}/{model_id} marked {verdict} by hand.")
+    click.echo(visible(f"{key}/{model_id} marked {verdict} by hand."))
 
 
 @models.command("unmark")
@@ -313,7 +319,7 @@ def models_unmark(state: CliState, model_ref: str) -> None:
     store = state.store()
     key, model_id = split_model_ref(model_ref, store.provider_keys())
     store.mark_model(key, model_id, None)
-    click.echo(f"{key}/{model_id}: hand mark removed.")
+    click.echo(visible(f"{key}/{model_id}: hand mark removed."))
 
 
 # `models set` option -> metadata field.
@@ -379,7 +385,7 @@ def models_set(
     if as_json:
         print_json({"provider": key, "model": model_id, "set": values})
         return
-    click.echo(f"{key}/{model_id}: set {', '.join(sorted(values))}.")
+    click.echo(visible(f"{key}/{model_id}: set {', '.join(sorted(values))}."))
 
 
 @models.command("unset")
@@ -392,4 +398,4 @@ def models_unset(state: CliState, model_ref: str, fields: tuple[str, ...]) -> No
     store = state.store()
     key, model_id = split_model_ref(model_ref, store.provider_keys())
     store.set_model_metadata(key, model_id, **dict.fromkeys(fields))
-    click.echo(f"{key}/{model_id}: unset {', '.join(fields)}.")
+    click.echo(visible(f"{key}/{model_id}: unset {', '.join(fields)}."))

@@ -16,6 +16,7 @@ from types import FrameType
 import click
 
 from provider_store.cli.app import CliState, cli, pass_state
+from provider_store.cli.text import visible
 from provider_store.rules import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 
 
@@ -84,7 +85,7 @@ def refresh(
     store = state.store()
 
     def show(done: KeeperRefresh) -> None:
-        click.echo(done.line(), err=not done.ok)
+        click.echo(visible(done.line()), err=not done.ok)
 
     service = ModelDiscoveryService(store)
     keeper = Keeper(

@@ -38,6 +38,7 @@ from provider_store.discovery import leases
 from provider_store.discovery.run import DiscoveryServiceLike, run_discovery
 from provider_store.discovery.run_report import DiscoveryOptions, DiscoveryReport
 from provider_store.errors import NotFoundError, ProviderStoreError
+from provider_store.rules.limits import check_fraction, check_seconds
 from provider_store.rules.spans import span_seconds
 from provider_store.suggestions import unknown_provider
 
@@ -131,8 +132,9 @@ class Keeper:
         on_refresh: Callable[[KeeperRefresh], None] | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        if not 0 <= jitter < 1:
-            raise ValueError("jitter must be a fraction in [0, 1)")
+        jitter = check_fraction(jitter, field="jitter")
+        if every is not None:
+            every = check_seconds(every, field="every")
         self.store = store
         self.service = service
         self.providers = list(providers)
