@@ -48,7 +48,6 @@ MIN_PERIOD = 1.0  # seconds: the shortest period a keeper refreshes on
 DEFAULT_JITTER = 0.1  # up to 10 % of the period earlier
 STOP_STEP = 0.1  # seconds between looks at the stop event while a refresh runs
 MAX_IDLE = 5.0  # seconds between looks at the catalog (new providers, others' refreshes)
-LEASE_MARGIN = 5.0
 
 __all__ = ["KeeperRefresh", "Keeper", "due_at", "parse_duration"]
 
@@ -268,7 +267,7 @@ class Keeper:
     def _claim(self, key: str) -> str | None:
         """Take ``key``'s lease if it is still due; the holder id, or None."""
         holder = leases.new_holder_id()
-        seconds = self.options.deadline + LEASE_MARGIN
+        seconds = leases.LEASE_SECONDS  # renewed while the refresh runs (a heartbeat)
         try:
             with self.store.transaction() as session:
                 now = utc_now()
@@ -284,6 +283,7 @@ class Keeper:
                     return None
         except NotFoundError:
             return None
+        leases.keep_alive(self.store, key, holder, seconds=seconds)
         with self._held_lock:
             self._held[key] = holder
         return holder
