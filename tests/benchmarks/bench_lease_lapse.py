@@ -12,9 +12,9 @@ two others want the list, each timed from the kill until it has refreshed it:
   holder's result, polling the lease, and fetches itself once the lease has lapsed);
 * **another keeper** (``Keeper.refresh``, retried every 0.1 s while the lease is taken).
 
-Target: both under ``LEASE_SECONDS`` (10 s) plus two seconds (the poll and the refresh). With a lease as long as the refresh
-deadline (the design before heartbeats) the keeper was blocked for the deadline plus a margin,
-125 s at the default deadline.
+Target: both under ``LEASE_SECONDS`` (10 s) plus two seconds (the poll and the refresh). With
+a lease as long as the refresh deadline (the design before heartbeats) the keeper was blocked
+for the deadline plus a margin, 125 s at the default deadline.
 """
 
 from __future__ import annotations
