@@ -174,6 +174,14 @@ def number_problem(
     return None
 
 
+def _shown(value: object) -> str:
+    return (
+        _num(value)
+        if isinstance(value, int | float) and not isinstance(value, bool)
+        else repr(value)
+    )
+
+
 def _num(value: float) -> str:
     if isinstance(value, int) and abs(value) >= 10**16:
         return f"{float(value):g}"
@@ -207,14 +215,23 @@ def check_seconds(value: object, *, field: str, high: float = MAX_SPAN_SECONDS) 
 
 def check_epoch(value: object, *, field: str) -> float:
     """A point in time as UTC epoch seconds, from :data:`MIN_EPOCH` to :data:`MAX_EPOCH`."""
-    return check_number(value, field=field, low=MIN_EPOCH, high=MAX_EPOCH)
+    if number_problem(value, low=MIN_EPOCH, high=MAX_EPOCH) is not None:
+        raise InvalidDocumentError(
+            f"must be a time in the years 1 to 9999 (UTC epoch seconds), not {_shown(value)}",
+            field=field,
+        )
+    assert isinstance(value, int | float)
+    return float(value)
 
 
 def check_fraction(value: object, *, field: str) -> float:
     """A fraction in [0, 1): a finite number from 0, below 1."""
-    if isinstance(value, int | float) and not isinstance(value, bool) and value == 1:
-        raise InvalidDocumentError("must be a fraction from 0 to below 1, not 1", field=field)
-    return check_number(value, field=field, low=0, high=1)
+    if number_problem(value, low=0, high=1) is not None or value == 1:
+        raise InvalidDocumentError(
+            f"must be a fraction from 0 up to (not including) 1, not {_shown(value)}", field=field
+        )
+    assert isinstance(value, int | float)
+    return float(value)
 
 
 def check_cache_ttl(seconds: object, *, field: str = "cache_ttl_seconds") -> int:
