@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import Connection, Table, and_, delete, func, update
+from sqlalchemy import ColumnElement, Connection, Table, and_, delete, func, update
 from sqlmodel import Session, col, select
 
 from provider_store.catalog import hand_marks
@@ -37,6 +37,10 @@ _HISTORY_TABLES: tuple[Table, ...] = (
     cast(Table, getattr(Observation, "__table__")),  # noqa: B009
     PING_ROLLUP,
 )
+
+
+# Keys named in one statement (well under every backend's limit of bound parameters).
+_KEYS_PER_STATEMENT = 500
 
 
 def checked_key(key: str) -> str:
@@ -72,14 +76,20 @@ def move_history(session: Session, old: str, new: str) -> None:
         session.execute(update(table).where(table.c.provider_key == old).values(provider_key=new))
 
 
-def drop_history(session: Session | Connection, key: str, *, besides: str | None = None) -> None:
-    """Delete the history kept under ``key`` in any case (except under ``besides`` exactly):
-    a provider created under ``key`` starts with none."""
+def drop_history(session: Session | Connection, *keys: str, besides: str | None = None) -> None:
+    """Delete the history kept under each of ``keys`` in any case (except under ``besides``
+    exactly): a provider created under a key starts with none. One statement per history table
+    (each reads the table once: the key's case is not indexed)."""
+    if not keys:
+        return
+    lowered = sorted({key.lower() for key in keys})
     for table in _HISTORY_TABLES:
-        condition = func.lower(table.c.provider_key) == key.lower()
-        if besides is not None:
-            condition = and_(condition, table.c.provider_key != besides)
-        session.execute(delete(table).where(condition))
+        for start in range(0, len(lowered), _KEYS_PER_STATEMENT):
+            some = lowered[start : start + _KEYS_PER_STATEMENT]
+            condition: ColumnElement[bool] = func.lower(table.c.provider_key).in_(some)
+            if besides is not None:
+                condition = and_(condition, table.c.provider_key != besides)
+            session.execute(delete(table).where(condition))
 
 
 def provider_row(session: Session, key: str) -> Provider:

@@ -170,8 +170,7 @@ class _Importer:
 
         new_ids: dict[str, int] = {}
         if new_rows and self.write:
-            for new_row in new_rows:  # a new provider starts with no history
-                drop_history(self.conn, new_row["key"])
+            drop_history(self.conn, *(r["key"] for r in new_rows))  # new: no history
             self.conn.execute(insert(_providers), new_rows)
             for chunk in chunks([r["key"] for r in new_rows]):
                 found = self.conn.execute(select(c.key, c.id).where(c.key.in_(chunk)))
