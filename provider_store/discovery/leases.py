@@ -49,10 +49,8 @@ Clock = Callable[[], float]
 LEASE_SECONDS = 10.0
 # A live holder renews its leases this often (five chances before one lapses).
 HEARTBEAT_SECONDS = 2.0
-DEFAULT_LEASE_SECONDS = LEASE_SECONDS
 
 __all__ = [
-    "DEFAULT_LEASE_SECONDS",
     "HEARTBEAT_SECONDS",
     "LEASE_SECONDS",
     "Clock",
