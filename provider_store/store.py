@@ -22,13 +22,17 @@ from provider_store.rules import (
     DEFAULT_CHANGES_LIMIT,
     DEFAULT_KIND,
     DEFAULT_MAX_MODELS,
+    MAX_INTEGER,
+    MAX_SPAN_SECONDS,
     NO_KEY_OPTION,
     check_cache_ttl,
     check_options,
 )
+from provider_store.rules.call_input import history_since, names_setting
 
 if TYPE_CHECKING:
     from provider_store.catalog.model_facts import SourcedMetadata
+    from provider_store.catalog.provider_details import ProviderDetails
     from provider_store.catalog.provider_edits import ProviderRemoval
     from provider_store.history.change_event import ChangeEvent
     from provider_store.history.ping_stats import ModelStats
@@ -152,6 +156,7 @@ class ProviderStore(CatalogStore):
 
     # -- everyday edits (the CLI's providers / keys / models verbs) ----------------------------
 
+    @names_setting
     def add_provider(
         self,
         key: str,
@@ -187,6 +192,7 @@ class ProviderStore(CatalogStore):
             if cache_ttl is not None:
                 self.set_cache_ttl(key, check_cache_ttl(cache_ttl), session=session)
 
+    @names_setting
     def update_provider(
         self,
         key: str,
@@ -237,6 +243,22 @@ class ProviderStore(CatalogStore):
                     session=session,
                 )
             return self.get_config(key, session=session)
+
+    def provider_details(self, key: str) -> ProviderDetails:
+        """Everything the catalog knows about provider ``key``: settings, where its key comes
+        from (never the key), model counts, last refresh error and provider problem.
+        NotFoundError (with suggestions) for an unknown key."""
+        from provider_store.catalog.provider_details import describe
+
+        with self.read() as session:
+            return describe(self, key, session)
+
+    def all_provider_details(self) -> list[ProviderDetails]:
+        """:meth:`provider_details` of every provider, by key, read in one transaction."""
+        from provider_store.catalog.provider_details import describe
+
+        with self.read() as session:
+            return [describe(self, key, session) for key in self.provider_keys(session=session)]
 
     def removal_plan(self, keys: Iterable[str]) -> list[ProviderRemoval]:
         """What :meth:`remove_providers` would take: models, verdicts, stored key per provider."""
@@ -309,6 +331,7 @@ class ProviderStore(CatalogStore):
         """
         from provider_store.history import feed
 
+        since = history_since(since)
         with self._reading(session) as s:
             return feed.read_changes(
                 s, since=since, provider=provider, model=model, types=types, limit=limit
@@ -325,6 +348,7 @@ class ProviderStore(CatalogStore):
         """Per-model ping statistics (count, availability, p50/p95 latency) since ``since``."""
         from provider_store.history import ping_stats
 
+        since = history_since(since)
         with self._reading(session) as s:
             return ping_stats.model_stats(s, since=since, provider=provider, model=model)
 
@@ -368,14 +392,17 @@ class ProviderStore(CatalogStore):
     ) -> None:
         """Set after how many complete listings in a row (default 2) and how long (default
         3600 s) a missing model of provider ``key`` is removed. InvalidDocumentError for a
-        value below 1 (confirmations) or below 0 (age)."""
-        if confirmations is not None and confirmations < 1:
+        value below 1 or above :data:`~provider_store.rules.MAX_INTEGER` (confirmations), or
+        not from 0 to :data:`~provider_store.rules.MAX_SPAN_SECONDS` (age; NaN too)."""
+        if confirmations is not None and not 1 <= confirmations <= MAX_INTEGER:
             raise InvalidDocumentError(
-                "removal confirmations must be at least 1", field="removal_confirmations"
+                f"removal confirmations must be from 1 to {MAX_INTEGER}, not {confirmations}",
+                field="removal_confirmations",
             )
-        if min_age_seconds is not None and min_age_seconds < 0:
+        if min_age_seconds is not None and not 0 <= min_age_seconds <= MAX_SPAN_SECONDS:
             raise InvalidDocumentError(
-                "the minimum age of a removal must be >= 0 seconds",
+                f"the minimum age of a removal must be from 0 to {MAX_SPAN_SECONDS:g} seconds,"
+                f" not {min_age_seconds!r}",
                 field="removal_min_age_seconds",
             )
         with self._writing(session) as s, provider_scope(s, key):

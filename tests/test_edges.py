@@ -252,7 +252,7 @@ def test_a_refused_key_names_where_it_came_from(
 
 
 def test_an_empty_catalog_says_how_to_add_a_provider(
-    db_url: str, capsys: pytest.CaptureFixture[str]
+    db_url: str, store: ProviderStore, capsys: pytest.CaptureFixture[str]
 ) -> None:
     hint = "No providers. Add one with `provider-store providers add KEY URL` or `import FILE`."
     for command in (["models", "list"], ["models", "list", "--all"], ["discover"]):
@@ -411,7 +411,7 @@ def test_json_times_are_iso_8601_utc(db_url: str, capsys: pytest.CaptureFixture[
     code, out, err = run(capsys, "--db", db_url, "providers", "list", "--json")
     assert code == 0, err
     row = json.loads(out)[0]
-    assert row["fetched_at"] == "2026-01-01T00:00:00+00:00"
+    assert row["fetched_at"] == "2026-01-01T00:00:00Z"
     assert row["problem_at"] is None and row["last_error_at"] is None
 
 

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import click
 
-from provider_store.cli.app import CliState, json_option, pass_state, print_json
+from provider_store.cli.app import CliState, json_option, note, pass_state, print_json
 from provider_store.cli.models import models, split_model_ref
+from provider_store.cli.params import SINCE
 from provider_store.cli.table_layout import render_table
+from provider_store.cli.text import percent
 from provider_store.suggestions import unknown_provider
 
 
 @models.command("stats")
 @click.argument("model_ref", metavar="[PROVIDER[/MODEL]]", required=False)
-@click.option("--since", "since_text", default="7d", show_default=True, metavar="SPAN|TIME")
+@click.option(
+    "--since", type=SINCE, default="7d", show_default=True, help="From then on: 7d or ISO 8601."
+)
 @json_option
 @pass_state
-def models_stats(state: CliState, model_ref: str | None, since_text: str, as_json: bool) -> None:
+def models_stats(state: CliState, model_ref: str | None, since: float, as_json: bool) -> None:
     """Ping statistics per model: pings, availability, p50/p95 latency (ms).
 
     Availability is the share of pings that got a chat answer. --since takes 7d, 12h, 30m or
@@ -24,8 +28,6 @@ def models_stats(state: CliState, model_ref: str | None, since_text: str, as_jso
     and are within 4.5% of the exact nearest-rank value between 1 ms and 116 s, and never
     outside the smallest and largest latency measured.
     """
-    from provider_store.cli.changes import parse_since
-
     store = state.store()
     provider: str | None = None
     model_id: str | None = None
@@ -37,18 +39,18 @@ def models_stats(state: CliState, model_ref: str | None, since_text: str, as_jso
             provider = next((k for k in keys if k.lower() == model_ref.lower()), None)
             if provider is None:
                 raise unknown_provider(model_ref, keys)
-    stats = store.model_stats(since=parse_since(since_text), provider=provider, model=model_id)
+    stats = store.model_stats(since=since, provider=provider, model=model_id)
     if as_json:
         print_json([s.as_json() for s in stats])
-        return
     if not stats:
-        click.echo("No pings recorded.")
+        note("No pings recorded.")
+    if as_json or not stats:
         return
     rows = [
         [
             f"{s.provider}/{s.model}",
             str(s.count),
-            f"{100 * s.availability:.0f}%",
+            percent(s.availability),
             _ms(s.p50_ms),
             _ms(s.p95_ms),
         ]

@@ -37,7 +37,8 @@ from provider_store.catalog.states import utc_now
 from provider_store.discovery import leases
 from provider_store.discovery.run import DiscoveryServiceLike, run_discovery
 from provider_store.discovery.run_report import DiscoveryOptions, DiscoveryReport
-from provider_store.errors import NotFoundError, ProviderStoreError
+from provider_store.errors import ConfigurationError, NotFoundError, ProviderStoreError
+from provider_store.rules import MAX_SPAN_SECONDS
 from provider_store.rules.spans import span_seconds
 from provider_store.suggestions import unknown_provider
 
@@ -131,8 +132,13 @@ class Keeper:
         on_refresh: Callable[[KeeperRefresh], None] | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        if not 0 <= jitter < 1:
-            raise ValueError("jitter must be a fraction in [0, 1)")
+        if not 0 <= jitter < 1:  # NaN too
+            raise ConfigurationError(f"jitter must be a fraction in [0, 1), not {jitter!r}")
+        if every is not None and not 0 < every <= MAX_SPAN_SECONDS:
+            raise ConfigurationError(
+                f"the period must be more than 0 and at most {MAX_SPAN_SECONDS:g} seconds,"
+                f" not {every!r}"
+            )
         self.store = store
         self.service = service
         self.providers = list(providers)

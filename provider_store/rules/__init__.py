@@ -9,8 +9,9 @@ Lives here:
 - :mod:`~provider_store.rules.provider_settings`: the one checker of a provider's settings:
   its key, ``kind`` (:data:`PROVIDER_KINDS`), ``options`` and base API URL
   (:func:`check_provider_settings`).
-- :mod:`~provider_store.rules.spans`: spans of time written by people (``90s``, ``7d``, ``2w``:
-  :func:`span_seconds`), for every option that takes one.
+- :mod:`~provider_store.rules.spans`: spans of time written by people (``90s``, ``7d``, ``2w``,
+  ``90`` for seconds: :func:`parse_span`), for every option and setting that takes one.
+- :mod:`~provider_store.rules.times`: how a time is written for scripts (:func:`iso_utc`).
 
 May import: only :mod:`provider_store.errors` and the standard library, so every other wing
 (and the leaf modules) can import it.
@@ -38,10 +39,14 @@ from provider_store.rules.limits import (
     MAX_API_KEY_LENGTH,
     MAX_BASE_URL_LENGTH,
     MAX_CACHE_TTL,
+    MAX_DEADLINE_SECONDS,
+    MAX_INTEGER,
     MAX_MESSAGE_LENGTH,
     MAX_PROVIDER_KEY_LENGTH,
+    MAX_SPAN_SECONDS,
     MAX_TEXT_LENGTH,
     check_cache_ttl,
+    check_deadline,
 )
 from provider_store.rules.provider_settings import (
     DEFAULT_KIND,
@@ -57,7 +62,8 @@ from provider_store.rules.provider_settings import (
     header_name_problem,
     provider_key_problem,
 )
-from provider_store.rules.spans import SPAN_UNITS, span_seconds
+from provider_store.rules.spans import SPAN_EXAMPLES, SPAN_UNITS, parse_span, span_seconds
+from provider_store.rules.times import iso_utc
 
 __all__ = [
     "DEFAULT_CACHE_TTL",
@@ -73,17 +79,22 @@ __all__ = [
     "MAX_API_KEY_LENGTH",
     "MAX_BASE_URL_LENGTH",
     "MAX_CACHE_TTL",
+    "MAX_DEADLINE_SECONDS",
+    "MAX_INTEGER",
     "MAX_MESSAGE_LENGTH",
     "MAX_PROVIDER_KEY_LENGTH",
+    "MAX_SPAN_SECONDS",
     "MAX_TEXT_LENGTH",
     "NOT_CONFIGURED_SUFFIX",
     "NO_KEY_OPTION",
     "OPTION_NAMES",
+    "SPAN_EXAMPLES",
     "SPAN_UNITS",
     "PROVIDER_KEY_RULE",
     "PROVIDER_KINDS",
     "base_url_problem",
     "check_cache_ttl",
+    "check_deadline",
     "check_kind",
     "check_options",
     "check_provider_key",
@@ -95,6 +106,8 @@ __all__ = [
     "header_name_problem",
     "is_keyless",
     "is_placeholder_key",
+    "iso_utc",
     "provider_key_problem",
+    "parse_span",
     "span_seconds",
 ]

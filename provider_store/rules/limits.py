@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from provider_store.errors import InvalidDocumentError
+import math
+
+from provider_store.errors import ConfigurationError, InvalidDocumentError
 
 __all__ = [
     "DEFAULT_CACHE_TTL",
@@ -16,10 +18,14 @@ __all__ = [
     "MAX_API_KEY_LENGTH",
     "MAX_BASE_URL_LENGTH",
     "MAX_CACHE_TTL",
+    "MAX_DEADLINE_SECONDS",
+    "MAX_INTEGER",
     "MAX_MESSAGE_LENGTH",
     "MAX_PROVIDER_KEY_LENGTH",
+    "MAX_SPAN_SECONDS",
     "MAX_TEXT_LENGTH",
     "check_cache_ttl",
+    "check_deadline",
 ]
 
 # How long a provider's discovered model list stays fresh, in seconds (the legacy 5 minutes).
@@ -27,9 +33,18 @@ DEFAULT_CACHE_TTL = 300
 # The most models one provider may hold, from discovery (a longer list fails) or from a legacy
 # YAML import (refused); the provider option ``max_models`` and ``import --max-models`` raise it.
 DEFAULT_MAX_MODELS = 20_000
-# The longest cache TTL: the largest value a 32-bit integer column holds on every backend
-# (PostgreSQL INTEGER; SQLite would take more, but both must agree), about 68 years.
-MAX_CACHE_TTL = 2**31 - 1
+# The largest whole number a catalog integer column holds on every backend (PostgreSQL
+# INTEGER; SQLite would take more, but both must agree): every count a user sets is at most this.
+MAX_INTEGER = 2**31 - 1
+# The longest cache TTL, about 68 years.
+MAX_CACHE_TTL = MAX_INTEGER
+# The longest span of time any option or setting takes (a TTL, a period, a minimum age, a
+# retention, how far back to look): it fits the integer columns, and now minus it is a time
+# every database and clock holds.
+MAX_SPAN_SECONDS = float(MAX_INTEGER)
+# The longest deadline of a discovery run or of one refresh (a day): longer ones overflow the
+# clocks and timeouts they become.
+MAX_DEADLINE_SECONDS = 86_400.0
 # Stale-while-revalidate (RFC 5861): for a window past its TTL, a read of a provider's list
 # answers at once from the stale list while one background refresh runs. The window is a call's
 # argument, else the provider option ``stale_while_revalidate`` (seconds; 0 turns it off), else
@@ -70,3 +85,17 @@ def check_cache_ttl(seconds: object, *, field: str = "cache_ttl_seconds") -> int
             field=field,
         )
     return seconds
+
+
+def check_deadline(seconds: object, *, field: str = "deadline") -> float:
+    """``seconds`` as a deadline: a finite number above 0 and at most
+    :data:`MAX_DEADLINE_SECONDS`. ConfigurationError naming ``field`` otherwise (NaN and the
+    infinities included)."""
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        raise ConfigurationError(f"{field} must be a number of seconds, not {seconds!r}")
+    if not math.isfinite(seconds) or not 0 < seconds <= MAX_DEADLINE_SECONDS:
+        raise ConfigurationError(
+            f"{field} must be more than 0 and at most {MAX_DEADLINE_SECONDS:g} seconds,"
+            f" not {seconds!r}"
+        )
+    return float(seconds)
