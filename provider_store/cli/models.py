@@ -310,7 +310,7 @@ def split_model_ref(ref: str, keys: list[str]) -> tuple[str, str]:
             return key, ref[len(key) + 1 :]
     if "/" not in ref:
         raise ConfigurationError(f"expected PROVIDER/MODEL, got {ref!r}")
-    raise NotFoundError(f"Unknown provider: {ref.split('/', 1)[0]}")
+    raise unknown_provider(ref.split("/", 1)[0], keys)
 
 
 # -- resolve / find -------------------------------------------------------------------------------
