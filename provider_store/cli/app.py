@@ -351,18 +351,21 @@ def format_options_split(
 ) -> None:
     """Write ``command``'s options, then the global options under "Global options"."""
     mine: list[tuple[str, str]] = []
-    common: list[tuple[str, str]] = []
+    common: dict[str, tuple[str, str]] = {}
     for param in command.get_params(ctx):
         record = param.get_help_record(ctx)
-        if record is None:
+        if record is None or isinstance(param, click.Argument):
             continue
-        (common if param.name in GLOBAL_NAMES else mine).append(record)
+        if param.name in GLOBAL_NAMES:
+            common[param.name] = record
+        else:
+            mine.append(record)
     if mine:
         with formatter.section("Options"):
             formatter.write_dl(mine)
     if common:
         with formatter.section("Global options (also before the command)"):
-            formatter.write_dl(common)
+            formatter.write_dl([common[name] for name in GLOBAL_NAMES if name in common])
 
 
 # -- the root group -----------------------------------------------------------------------------

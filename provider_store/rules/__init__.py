@@ -12,6 +12,8 @@ Lives here:
 - :mod:`~provider_store.rules.spans`: spans of time written by people (``90s``, ``7d``, ``2w``,
   ``90`` for seconds: :func:`parse_span`), for every option and setting that takes one.
 - :mod:`~provider_store.rules.times`: how a time is written for scripts (:func:`iso_utc`).
+- :mod:`~provider_store.rules.call_input`: values given to library calls: a refused setting of a
+  provider edit names the provider and setting, a history read's ``since`` is bounded.
 
 May import: only :mod:`provider_store.errors` and the standard library, so every other wing
 (and the leaf modules) can import it.
