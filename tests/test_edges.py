@@ -462,6 +462,6 @@ def test_wheel_smoke_and_ci_use_paths_of_this_checkout() -> None:
 def test_readme_shows_the_deadline_and_discover_with_progress() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     synopsis = readme[readme.index("provider-store [--db URL]") :].split("```")[0]
-    assert "--deadline SECONDS" in synopsis
+    assert "--deadline SPAN" in synopsis
     library = readme[readme.index("manager.discover(") :].split("```")[0]
     assert "progress=" in library and "deadline=" in library
