@@ -23,6 +23,7 @@ from provider_store.cli.app import (
     log_handler,
     note,
     open_manager,
+    output,
     pass_state,
     print_json,
     stderr,
@@ -132,7 +133,7 @@ def discover(
         TextColumn("{task.fields[status]}", markup=False),
         console=stderr.console,
         transient=True,
-        disable=not stderr.is_terminal,
+        disable=output.quiet or not stderr.is_terminal,
     )
     held: list[logging.LogRecord] = []
     log_handler.held = None if state.verbose else held
