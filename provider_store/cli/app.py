@@ -243,19 +243,24 @@ def global_params() -> list[click.Parameter]:
     ]
 
 
-class GlobalOptionsCommand(click.Command):
-    """A command that also takes the global options, wherever they stand after it.
+class GlobalOptions(click.Command):
+    """What every command and group of the CLI is: it also takes the global options, wherever
+    they stand after it.
 
     The values found are merged into the :class:`CliState` before the callback runs; the
     callback receives ``as_json`` only when it declares it (``json_option``), merged with a
     ``--json`` given before the subcommand.
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.global_options = global_params()
+
     def get_params(self, ctx: click.Context) -> list[click.Parameter]:
         """The command's own parameters, the global options it does not declare, --help."""
         params = super().get_params(ctx)
         own = {param.name for param in params}
-        extra = [p for p in _globals_of(self) if p.name not in own]
+        extra = [p for p in self.global_options if p.name not in own]
         return params[:-1] + extra + params[-1:] if params else extra
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -268,23 +273,15 @@ class GlobalOptionsCommand(click.Command):
         format_options_split(self, ctx, formatter)
 
 
-class FullHelpGroup(click.Group):
-    """A group whose --help shows each command's whole first sentence, wrapped, never cut,
-    and that takes the global options like :class:`GlobalOptionsCommand`."""
+class GlobalOptionsCommand(GlobalOptions):
+    """A command of the CLI (see :class:`GlobalOptions`)."""
+
+
+class GlobalOptionsGroup(GlobalOptions, click.Group):
+    """A group of the CLI (see :class:`GlobalOptions`) whose --help shows each command's whole
+    first sentence, wrapped, never cut."""
 
     command_class = GlobalOptionsCommand
-
-    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
-        """The group's own parameters, the global options it does not declare, --help."""
-        params = super().get_params(ctx)
-        own = {param.name for param in params}
-        extra = [p for p in _globals_of(self) if p.name not in own]
-        return params[:-1] + extra + params[-1:] if params else extra
-
-    def invoke(self, ctx: click.Context) -> Any:
-        """Merge the global options into the state, then run the group."""
-        apply_globals(ctx, self)
-        return super().invoke(ctx)
 
     def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """The group's options, the global ones, then its commands."""
@@ -310,18 +307,7 @@ class FullHelpGroup(click.Group):
                 formatter.write_dl(rows)
 
 
-FullHelpGroup.group_class = FullHelpGroup
-
-_GLOBALS_ATTRIBUTE = "_provider_store_globals"
-
-
-def _globals_of(command: click.Command) -> list[click.Parameter]:
-    """The global options of ``command`` (made once per command: click keeps them)."""
-    found: list[click.Parameter] | None = command.__dict__.get(_GLOBALS_ATTRIBUTE)
-    if found is None:
-        found = global_params()
-        command.__dict__[_GLOBALS_ATTRIBUTE] = found
-    return found
+GlobalOptionsGroup.group_class = GlobalOptionsGroup
 
 
 def apply_globals(ctx: click.Context, command: click.Command) -> None:
@@ -439,7 +425,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
 HIDDEN_COMMANDS = frozenset({"set-ttl"})
 
 
-class LazyGroup(FullHelpGroup):
+class LazyGroup(GlobalOptionsGroup):
     """The root group: a command module is imported only when that command runs."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
