@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, BinaryIO
 import click
 
 from provider_store.catalog.db import os_cause
-from provider_store.cli.app import CliState, cli, json_option, pass_state, print_json, stdout
+from provider_store.cli.app import CliState, cli, note, output, pass_state, print_json, report
 from provider_store.cli.confirm import confirm_loss
+from provider_store.cli.params import count
 from provider_store.cli.text import visible
 from provider_store.errors import InvalidDocumentError, StoreError
 from provider_store.legacy.import_report import ImportReport, ProviderChange
@@ -37,12 +38,11 @@ MAX_LISTED_MODELS = 20
 @click.option("--yes", "-y", is_flag=True, help="Do not ask before --replace deletes providers.")
 @click.option(
     "--max-models",
-    type=click.IntRange(min=1),
+    type=count(),
     default=DEFAULT_MAX_MODELS,
     show_default=True,
     help="Refuse a file in which one provider lists more models than this.",
 )
-@json_option
 @pass_state
 def import_command(
     state: CliState,
@@ -51,7 +51,6 @@ def import_command(
     dry_run: bool,
     yes: bool,
     max_models: int,
-    as_json: bool,
 ) -> None:
     """Import a legacy providers YAML FILE (merge by default: other providers stay).
 
@@ -62,7 +61,7 @@ def import_command(
     """
     data = _read_stdin() if str(file) == "-" else None
     source = Path("<stdin>") if data is not None else file
-    store = state.store()
+    store = state.store(create=True)
     if replace and not dry_run:
         plan = store.import_yaml(
             source, replace=True, dry_run=True, data=data, max_models=max_models
@@ -71,7 +70,7 @@ def import_command(
     report = store.import_yaml(
         source, replace=replace, dry_run=dry_run, data=data, max_models=max_models
     )
-    if as_json:
+    if state.as_json:
         print_json(report.to_dict())
         return
     print_report(report)
@@ -144,34 +143,38 @@ def _discard_stdout() -> None:
 def print_report(report: ImportReport) -> None:
     """Human-readable import report: one line per changed provider, then a summary."""
     if report.dry_run:
-        stdout.print(f"Dry run of {report.path}: nothing was written.", markup=False)
+        _say(visible(f"Dry run of {report.path}: nothing was written."))
     for change in report.providers:
         for line in _change_lines(change):
-            stdout.print(visible(line), markup=False)
+            _say(visible(line))
     if report.top_level_keys_changed:
         keys = ", ".join(report.top_level_keys_changed)
-        stdout.print(f"~ top-level keys: {visible(keys)}", markup=False)
+        _say(f"~ top-level keys: {visible(keys)}")
     counts = report.counts()
     verb = "Would change" if report.dry_run else "Changed"
     if not report.changed:
-        stdout.print(f"No changes: the catalog already matches {report.path}.", markup=False)
+        _say(visible(f"No changes: the catalog already matches {report.path}."))
         return
-    stdout.print(
+    _say(
         f"{verb}: providers +{counts['providers_added']} -{counts['providers_removed']}"
         f" ~{counts['providers_changed']}; models +{counts['models_added']}"
         f" -{counts['models_removed']} ~{counts['models_changed']}",
-        markup=False,
     )
     lost = report.discovered_models_removed
     if lost:
         # Said last and on its own, so it is never lost among the lines above.
-        count = sum(len(ids) for ids in lost.values())
+        moved = sum(len(ids) for ids in lost.values())
         leave = "would leave" if report.dry_run else "left"
-        stdout.print(
-            f"! {count} model(s) that discovery found or validated {leave} the curated lists"
+        _say(
+            f"! {moved} model(s) that discovery found or validated {leave} the curated lists"
             f" of {visible(', '.join(lost))} (kept as unverified).",
-            markup=False,
         )
+
+
+def _say(text: str) -> None:
+    """One line of the import report on stdout; ``-q`` drops it (the JSON report stays)."""
+    if not output.quiet:
+        click.echo(text)
 
 
 def _change_lines(change: ProviderChange) -> list[str]:
@@ -216,7 +219,9 @@ def _change_lines(change: ProviderChange) -> list[str]:
     " their environment variables.",
 )
 @pass_state
+@click.pass_context
 def export_command(
+    ctx: click.Context,
     state: CliState,
     file: str,
     redact_keys: bool,
@@ -226,11 +231,13 @@ def export_command(
 ) -> None:
     """Write the catalog to FILE ('-' for standard output): legacy YAML, or a LiteLLM config.
 
-    The file is replaced atomically; it gets mode 0600 when it contains API keys.
+    The file is replaced atomically; it gets mode 0600 when it contains API keys. --json reports
+    what was written (not with FILE '-', where standard output carries the export).
 
     --format legacy (the default) writes the legacy providers YAML that import reads back: the
-    stored keys (not those from environment variables such as OPEN_ROUTER_API_KEY), and with
-    --with-metadata what each provider lists about its models.
+    stored keys (not those from environment variables such as OPEN_ROUTER_API_KEY), the legacy
+    layout plus kind/options where a provider is not the default, and with --with-metadata what
+    each provider lists about its models.
 
     --format litellm writes a LiteLLM proxy config that `litellm --config FILE` starts with: one
     model_list entry per valid model (named provider/model, its aliases routed to it) with its
@@ -239,23 +246,52 @@ def export_command(
     variable the proxy reads and whether it is set now. --include-keys writes the stored keys
     into FILE instead (never to standard output).
     """
+    if file == "-" and state.as_json:
+        raise click.UsageError(
+            "--json reports an export to a FILE; with '-' standard output carries the export",
+            ctx=ctx,
+        )
+    _check_format_options(ctx, file, file_format, redact_keys, with_metadata, include_keys)
     store = state.store()
     if file_format == "litellm":
-        if redact_keys or with_metadata:
-            raise click.UsageError("--redact-keys and --with-metadata are for --format legacy")
-        _export_litellm(store, file, include_keys=include_keys)
+        _export_litellm(state, store, file, include_keys=include_keys)
         return
-    if include_keys:
-        raise click.UsageError(
-            "--include-keys is for --format litellm (the legacy export holds the keys already)"
-        )
     if file == "-":
-        data = store.export_yaml_bytes(redact_keys=redact_keys, with_metadata=with_metadata)
-        _write_stdout(data)
+        _write_stdout(store.export_yaml_bytes(redact_keys=redact_keys, with_metadata=with_metadata))
         return
     size = store.export_yaml(file, redact_keys=redact_keys, with_metadata=with_metadata)
-    count = len(store.provider_keys())
-    stdout.print(f"Exported {count} providers to {file} ({size:,} bytes).", markup=False)
+    report(
+        state.as_json,
+        {
+            "file": file,
+            "format": file_format,
+            "providers": len(store.provider_keys()),
+            "bytes": size,
+            "redacted_keys": redact_keys,
+            "with_metadata": with_metadata,
+        },
+        visible(f"Exported {len(store.provider_keys())} providers to {file} ({size:,} bytes)."),
+    )
+
+
+def _check_format_options(
+    ctx: click.Context,
+    file: str,
+    file_format: str,
+    redact_keys: bool,
+    with_metadata: bool,
+    include_keys: bool,
+) -> None:
+    """Refuse the options the chosen format does not take."""
+    if file_format == "litellm" and (redact_keys or with_metadata):
+        raise click.UsageError("--redact-keys and --with-metadata are for --format legacy", ctx=ctx)
+    if file_format == "legacy" and include_keys:
+        raise click.UsageError(
+            "--include-keys is for --format litellm (the legacy export holds the keys already)",
+            ctx=ctx,
+        )
+    if include_keys and file == "-":
+        raise click.UsageError("--include-keys writes keys into a FILE only, never to '-'", ctx=ctx)
 
 
 def _write_stdout(data: bytes) -> None:
@@ -267,12 +303,12 @@ def _write_stdout(data: bytes) -> None:
         raise StoreError(f"Cannot write the export to standard output: {os_cause(exc)}") from exc
 
 
-def _export_litellm(store: ProviderStore, file: str, *, include_keys: bool) -> None:
+def _export_litellm(
+    state: CliState, store: ProviderStore, file: str, *, include_keys: bool
+) -> None:
     """Write the LiteLLM proxy config of the catalog to ``file`` ('-': standard output), then
     say on standard error what the proxy needs from the environment."""
     if file == "-":
-        if include_keys:
-            raise click.UsageError("--include-keys writes keys into a FILE only, never to '-'")
         config = store.litellm_config()
         _write_stdout(config.to_bytes())
     else:
@@ -280,18 +316,38 @@ def _export_litellm(store: ProviderStore, file: str, *, include_keys: bool) -> N
         size = Path(file).stat().st_size
         models = len(config.document["model_list"])
         mode = ", mode 0600: it holds API keys" if config.holds_keys else ""
-        stdout.print(
-            f"Exported a LiteLLM proxy config of {models} models to {file} ({size:,} bytes{mode}).",
-            markup=False,
+        report(
+            state.as_json,
+            {
+                "file": file,
+                "format": "litellm",
+                "models": models,
+                "bytes": size,
+                "holds_keys": config.holds_keys,
+                "variables": [
+                    {
+                        "name": v.name,
+                        "set": v.is_set,
+                        "provider": v.provider,
+                        "stored_in_catalog": v.stored,
+                    }
+                    for v in config.variables
+                ],
+                "keyless": config.keyless,
+            },
+            visible(
+                f"Exported a LiteLLM proxy config of {models} models to {file}"
+                f" ({size:,} bytes{mode})."
+            ),
         )
     for line in litellm_notes(config):
-        click.echo(visible(line), err=True)
+        note(visible(line))
 
 
 def litellm_notes(config: LitellmConfig) -> list[str]:
     """One line per environment variable the proxy reads (set now or not), and one naming the
     keyless providers."""
-    from provider_store.exports.litellm_proxy import KEYLESS_API_KEY
+    from provider_store.exports.catalog_models import KEYLESS_API_KEY
 
     lines = []
     for variable in config.variables:

@@ -235,6 +235,7 @@ class StoreBackend:
                     session, self.key, holder, seconds=self.lease_seconds, now=now
                 )
             if won:
+                leases.keep_alive(self.store, self.key, holder, seconds=self.lease_seconds)
                 return Step(state, holder=holder)
             if state.models and serve_stale:
                 logger.debug("%s is being refreshed elsewhere; serving the stale list", self.key)
