@@ -6,6 +6,7 @@ what the file holds and what the command says, on each backend.
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from pathlib import Path
@@ -209,3 +210,23 @@ def test_registry_values_reach_the_config_through_the_model_view(store: Provider
             expected = shown[field].value
             assert info[name] == (per_token(expected) if field in LITELLM_PRICES else expected)
     assert len(info) > 1
+
+
+def test_json_reports_the_variables_and_quiet_drops_the_lines(
+    catalog: ProviderStore, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    target = str(tmp_path / "litellm.yaml")
+    code, out, err = run(
+        capsys, "--db", catalog.url, "export", target, "--format", "litellm", "--json"
+    )
+    assert code == 0, err
+    data = json.loads(out)
+    assert (data["format"], data["models"], data["holds_keys"]) == ("litellm", 4, False)
+    assert data["variables"] == [
+        {"name": "LITELLM_MASTER_KEY", "set": False, "provider": None, "stored_in_catalog": False},
+        {"name": "GROQ_API_KEY", "set": False, "provider": "groq", "stored_in_catalog": True},
+        {"name": "OPENAI_API_KEY", "set": False, "provider": "openai", "stored_in_catalog": False},
+    ]
+    assert data["keyless"] == ["local"]
+    code, out, err = run(capsys, "--db", catalog.url, "export", target, "--format", "litellm", "-q")
+    assert (code, out, err) == (0, "", "")
