@@ -108,11 +108,13 @@ def test_llm_models_lists_the_catalogs_usable_models_with_context_and_prices(
 def test_llm_prompts_a_keyed_and_a_keyless_provider_through_the_plugin(
     catalog: ProviderStore, tmp_path: Path, keyed: FakeProvider, keyless: FakeProvider
 ) -> None:
-    for model in ("groq/llama-3.1-8b-instant", "llama8", "local/qwen3"):
+    # By alias and by provider/model (each ``llm`` is a process of its own: two are enough).
+    for model in ("llama8", "local/qwen3"):
         result = llm(catalog.url, tmp_path, "-m", model, "--no-stream", "hi")
         assert (result.returncode, result.stdout.strip()) == (0, "Pong!"), result.stderr
     # The keyed provider accepts only its key (401 otherwise): the key the catalog holds.
-    assert len([r for r in keyed.requests if r.path.endswith("/chat/completions")]) == 2
+    (keyed_chat,) = [r for r in keyed.requests if r.path.endswith("/chat/completions")]
+    assert keyed_chat.json["model"] == "llama-3.1-8b-instant"
     (chat,) = [r for r in keyless.requests if r.path.endswith("/chat/completions")]
     assert chat.json["model"] == "qwen3"
     headers = {name.lower(): value for name, value in chat.headers.items()}
