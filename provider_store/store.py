@@ -123,19 +123,15 @@ class ProviderStore(CatalogStore):
 
         return exporter.export_bytes(self, redact_keys=redact_keys, with_metadata=with_metadata)[0]
 
-    def litellm_config(self, *, include_keys: bool = False) -> LitellmConfig:
+    def litellm_config(
+        self, path: str | Path | None = None, *, include_keys: bool = False
+    ) -> LitellmConfig:
         """The valid models as a LiteLLM proxy config that starts as it is, with the variables it
-        reads (:mod:`provider_store.exports.litellm_proxy`); keys are named by their variable,
-        unless ``include_keys`` writes the stored keys into it."""
-        from provider_store.exports.litellm_proxy import litellm_config
+        reads (:mod:`provider_store.exports.litellm_proxy`), written atomically to ``path`` when
+        given (0600 when ``include_keys`` put the stored keys into it)."""
+        from provider_store.exports import litellm_proxy
 
-        return litellm_config(self, include_keys=include_keys)
-
-    def export_litellm(self, path: str | Path, *, include_keys: bool = False) -> LitellmConfig:
-        """Write :meth:`litellm_config` to ``path`` atomically (0600 when it holds a key)."""
-        from provider_store.exports.litellm_proxy import write_litellm_config
-
-        return write_litellm_config(self, path, include_keys=include_keys)[0]
+        return litellm_proxy.litellm_config(self, path, include_keys=include_keys)
 
     # -- metadata from registries and from the user ------------------------------------------
 

@@ -167,7 +167,7 @@ def test_a_litellm_proxy_starts_on_the_export_and_serves_keyed_and_keyless_provi
         "groq", "llama-3.1-8b-instant", input_price=0.05, deprecation_date="2026-12-31"
     )
     target = tmp_path / "litellm.yaml"
-    config = store.export_litellm(target)
+    config = store.litellm_config(target)
     store.close()
     # What the export said to set: the master key, and groq's key (the catalog holds it).
     assert [(v.name, v.provider, v.stored) for v in config.variables] == [

@@ -312,7 +312,7 @@ def _export_litellm(
         config = store.litellm_config()
         _write_stdout(config.to_bytes())
     else:
-        config = store.export_litellm(file, include_keys=include_keys)
+        config = store.litellm_config(file, include_keys=include_keys)
         size = Path(file).stat().st_size
         models = len(config.document["model_list"])
         mode = ", mode 0600: it holds API keys" if config.holds_keys else ""

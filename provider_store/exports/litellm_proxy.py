@@ -38,6 +38,7 @@ from provider_store.exports.catalog_models import (
     read_catalog,
     stored_keys,
 )
+from provider_store.legacy.export_target import check_export_target
 from provider_store.legacy.exporter import write_atomic
 from provider_store.registries.litellm import LITELLM_FLAGS, LITELLM_LIMITS, LITELLM_PRICES
 from provider_store.rules import env_var_for
@@ -51,7 +52,6 @@ __all__ = [
     "ExpectedVariable",
     "LitellmConfig",
     "litellm_config",
-    "write_litellm_config",
 ]
 
 logger = logging.getLogger(__name__)
@@ -100,15 +100,19 @@ class LitellmConfig:
 
 def litellm_config(
     store: CatalogStore,
+    path: str | Path | None = None,
     *,
     include_keys: bool = False,
     environ: Mapping[str, str] | None = None,
 ) -> LitellmConfig:
-    """The catalog's valid models as a LiteLLM proxy config (see the module docstring).
+    """The catalog's valid models as a LiteLLM proxy config (see the module docstring), written
+    to ``path`` when given: atomically, and 0600 when it holds a key.
 
     ``include_keys`` writes each key the catalog holds into the config instead of naming its
     environment variable. ``environ`` (default ``os.environ``) says which variables are set.
     """
+    if path is not None:
+        check_export_target(path)  # before anything is read
     env = os.environ if environ is None else environ
     providers = [provider for provider in read_catalog(store) if provider.models]
     keys = stored_keys(store, [p.key for p in providers])
@@ -144,19 +148,12 @@ def litellm_config(
     if aliases:
         document["router_settings"] = {"model_group_alias": aliases}
     document["general_settings"] = {"master_key": _ENVIRON + MASTER_KEY_VARIABLE}
-    return LitellmConfig(document, variables, keyless, holds_keys)
-
-
-def write_litellm_config(
-    store: CatalogStore, path: str | Path, *, include_keys: bool = False
-) -> tuple[LitellmConfig, int]:
-    """Write :func:`litellm_config` to ``path`` atomically (0600 when it holds a key); return
-    the config and the bytes written."""
-    config = litellm_config(store, include_keys=include_keys)
-    data = config.to_bytes()
-    write_atomic(Path(path), data, private=config.holds_keys)
-    logger.info("Exported a LiteLLM proxy config to %s (%d bytes)", path, len(data))
-    return config, len(data)
+    config = LitellmConfig(document, variables, keyless, holds_keys)
+    if path is not None:
+        data = config.to_bytes()
+        write_atomic(Path(path), data, private=holds_keys)
+        logger.info("Exported a LiteLLM proxy config to %s (%d bytes)", path, len(data))
+    return config
 
 
 def _is_set(environ: Mapping[str, str], name: str) -> bool:
