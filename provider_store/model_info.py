@@ -247,7 +247,14 @@ class ModelInfo:
     created: int | None = _described(
         EPOCH_SECONDS, "when the provider says the model was created", in_list=False
     )
-    context_length: int | None = _described(TOKENS, "the longest input the model reads")
+    context_length: int | None = _described(
+        TOKENS, "the context window: input and output tokens of one request together"
+    )
+    max_input_tokens: int | None = _described(
+        TOKENS,
+        "the longest input (prompt) the model reads, when less than the context",
+        in_list=False,
+    )
     max_output_tokens: int | None = _described(TOKENS, "the longest answer the model writes")
     input_price: float | None = _described(PRICE, "price of input (prompt) tokens")
     output_price: float | None = _described(PRICE, "price of output (completion) tokens")
