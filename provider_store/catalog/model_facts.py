@@ -331,7 +331,7 @@ def provider_metadata(
             for origin, fact in own.get(MATCH_FIELD, {}).items()
             if fact.value is not None
         }
-        filled = {origin for name, by in own.items() if name != MATCH_FIELD for origin in by}
+        filled = {origin for name, by in own.items() if name in METADATA_COLUMNS for origin in by}
         found[model_id] = SourcedMetadata(
             {
                 name: Sourced(c.chosen.value, c.chosen.source, c.chosen.observed_at)

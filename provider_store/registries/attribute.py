@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from provider_store.catalog.catalog_store import CatalogStore
-from provider_store.catalog.metadata_columns import info_values
+from provider_store.catalog.metadata_columns import METADATA_COLUMNS, info_values
 from provider_store.catalog.model_facts import MATCH_FIELD, replace_registry_facts
 from provider_store.catalog.registry_rows import (
     FillCounts,
@@ -49,6 +49,8 @@ logger = logging.getLogger(__name__)
 # The version of the matching and attribution rule: a fill made by another version is redone.
 RULE_VERSION = "2"
 _PRICES = ("input_price", "output_price")
+# A match that gives none of these (a deprecation at most) is "known, no metadata".
+_METADATA = frozenset(METADATA_COLUMNS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,17 +276,18 @@ def _facts_of(
 ) -> tuple[dict[str, dict[str, Any]], FillCounts]:
     facts: dict[str, dict[str, Any]] = {}
     matched = known_empty = ambiguous = 0
+    sections = registry.sections_for(key, snapshot.base_url, known_hosts)
     for model_id in snapshot.model_ids:
         match = registry.match(
             key,
             snapshot.base_url,
             model_id,
             listed_target=snapshot.alias_targets.get(model_id),
-            known_hosts=known_hosts,
+            sections=sections,
         )
         found = match_facts(match)
         if match.entry is not None:
-            if set(found) - {MATCH_FIELD}:
+            if not _METADATA.isdisjoint(found):
                 matched += 1
             else:
                 known_empty += 1

@@ -229,15 +229,18 @@ class Registry:
     location: str = ""
     notes: tuple[str, ...] = ()
     _by_canonical: dict[str, list[str]] = field(init=False, repr=False, compare=False)
+    _canonical_of: dict[str, str] = field(init=False, repr=False, compare=False)
     _folded: dict[tuple[str, str], dict[str, list[str]]] = field(
         init=False, repr=False, compare=False
     )
 
     def __post_init__(self) -> None:
         by_canonical: dict[str, list[str]] = {}
-        for name in self.providers:
-            by_canonical.setdefault(canonical(name), []).append(name)
+        canonical_of = {name: canonical(name) for name in self.providers}
+        for name, folded in canonical_of.items():
+            by_canonical.setdefault(folded, []).append(name)
         object.__setattr__(self, "_by_canonical", by_canonical)
+        object.__setattr__(self, "_canonical_of", canonical_of)
         object.__setattr__(self, "_folded", {})
 
     def __len__(self) -> int:
@@ -268,7 +271,7 @@ class Registry:
             by_host = [
                 name
                 for name, provider in self.providers.items()
-                if host in provider.hosts or (owner is not None and canonical(name) == owner)
+                if host in provider.hosts or self._canonical_of[name] == owner
             ]
             if by_host:
                 return self._narrowed(by_host, provider_key, host)
@@ -319,12 +322,24 @@ class Registry:
         *,
         listed_target: str | None = None,
         known_hosts: Mapping[str, str] | None = None,
+        sections: tuple[tuple[str, ...], str | None] | None = None,
     ) -> Match:
         """The entry for ``model_id`` of a catalog provider, following the module's rule.
 
-        ``listed_target``: the model the provider's list says ``model_id`` is an alias of.
+        ``listed_target``: the model the provider's list says ``model_id`` is an alias of;
+        ``sections``: :meth:`sections_for` of the provider, when the caller has it already.
         """
-        sections, problem = self.sections_for(provider_key, base_url, known_hosts)
+        found_sections = sections or self.sections_for(provider_key, base_url, known_hosts)
+        sections_found, problem = found_sections
+        return self._match(sections_found, problem, model_id, listed_target)
+
+    def _match(
+        self,
+        sections: tuple[str, ...],
+        problem: str | None,
+        model_id: str,
+        listed_target: str | None,
+    ) -> Match:
         if not sections:
             return Match(self.source, problem=problem)
         if listed_target is not None and listed_target != model_id:

@@ -56,6 +56,8 @@ DEFAULT_REGISTRY_DEADLINE = 60.0
 MAX_REDIRECTS = 5
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _CHUNK = 1024 * 1024
+# A failure this close to the deadline (a socket timeout set to the time left) is the deadline.
+_NEAR = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,8 +196,10 @@ def _exchange(
                 headers={"Accept": "application/json"},
             )
         except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
-            if exchange.expired:
-                raise _late(shown, deadline) from exc
+            if exchange.expired or expires_at - time.monotonic() < _NEAR:
+                raise _late(shown, deadline) from exc  # a timeout set to what was left
+            if isinstance(exc, requests.Timeout):
+                raise RegistryError(f"cannot fetch the registry {shown}: timed out") from exc
             raise RegistryError(
                 f"cannot fetch the registry {shown}: {exc.__class__.__name__}"
             ) from exc
@@ -206,7 +210,7 @@ def _exchange(
             try:
                 body = read_capped("GET", url, response, started, limit=limit, deadline=deadline)
             except (DiscoveryError, urllib3.exceptions.HTTPError) as exc:
-                if exchange.expired:
+                if exchange.expired or expires_at - time.monotonic() < _NEAR:
                     raise _late(shown, deadline) from exc
                 if isinstance(exc, BadResponseError):
                     raise InvalidRegistryError(
