@@ -134,22 +134,19 @@ def main() -> int:
     median = {name: statistics.median(values) for name, values in figures.items()}
     before = median["listing"] + median["redone"]
     after = median["listing"] + median["unchanged"]
-    out = sys.stdout.write
-    out(f"{len(RECORDED)} providers, {total} models, {args.rounds} rounds (medians)\n")
-    out(
-        f"listing (discover --force-refresh --no-validate, no registry): {median['listing']:.3f} s\n"
-    )  # noqa: E501
-    out(f"registry step, all redone:    {median['redone']:.3f} s\n")
-    out(f"registry step, unchanged:     {median['unchanged']:.3f} s")
-    out("" if can_force else "  (this code has no fingerprint: it redoes everything)")
-    out("\n")
-    out(
-        f"discover with the registry step redone:  {before:.3f} s ({median['redone'] / before:.0%} registry)\n"
-    )  # noqa: E501
-    out(
-        f"discover with an unchanged registry:     {after:.3f} s ({median['unchanged'] / after:.0%} registry)\n"
-    )  # noqa: E501
-    out(f"registry step unchanged / redone: {median['unchanged'] / median['redone']:.3f}\n")
+    lines = [
+        f"{len(RECORDED)} providers, {total} models, {args.rounds} rounds (medians)",
+        f"listing (discover --force-refresh --no-validate): {median['listing']:.3f} s",
+        f"registry step, all redone:    {median['redone']:.3f} s",
+        f"registry step, unchanged:     {median['unchanged']:.3f} s"
+        + ("" if can_force else "  (this code has no fingerprint: it redoes everything)"),
+        f"discover, registry step redone:  {before:.3f} s"
+        f" ({median['redone'] / before:.0%} registry)",
+        f"discover, unchanged registry:    {after:.3f} s"
+        f" ({median['unchanged'] / after:.0%} registry)",
+        f"registry step unchanged / redone: {median['unchanged'] / median['redone']:.3f}",
+    ]
+    sys.stdout.write("\n".join(lines) + "\n")
     return 0
 
 
