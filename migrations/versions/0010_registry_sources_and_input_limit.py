@@ -11,9 +11,12 @@ Create Date: 2026-12-06 09:00:00
   refused values).
 - registry_fill: per provider and registry origin, the fingerprint of the registry content and
   listing last attributed, when the facts were written and last confirmed, and the counts.
+- model_fact.source: a LiteLLM source named by a URL loses the URL's user info, query and
+  fragment (where credentials could hide); the next registry update names it by version.
 """
 
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
@@ -62,6 +65,28 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("provider_id", "origin", name=op.f("pk_registry_fill")),
     )
+    _scrub_sources()
+
+
+def _scrub_sources() -> None:
+    """Drop credentials from LiteLLM sources named ``litellm <URL>`` by earlier revisions."""
+    fact = sa.table("model_fact", sa.column("source", sa.String))
+    bind = op.get_bind()
+    named = bind.execute(
+        sa.select(fact.c.source).distinct().where(fact.c.source.like("litellm http%"))
+    ).scalars()
+    for source in list(named):
+        url = source.removeprefix("litellm ")
+        try:
+            parts = urlsplit(url)
+            host = parts.hostname or ""
+            if parts.port is not None:
+                host = f"{host}:{parts.port}"
+        except ValueError:
+            host, parts = "", urlsplit("")
+        safe = f"litellm {parts.scheme}://{host}{parts.path}" if host else "litellm <URL>"
+        if safe != source:
+            bind.execute(fact.update().where(fact.c.source == source).values(source=safe))
 
 
 def downgrade() -> None:
