@@ -19,9 +19,10 @@ from pytest_httpserver import HTTPServer
 
 from provider_store.errors import InvalidRegistryError, ProviderStoreError, RegistryError
 from provider_store.model_info import is_moving_alias, listed_alias_targets, says_free
-from provider_store.registries.entries import Registry, canonical
+from provider_store.registries.entries import Registry
 from provider_store.registries.litellm import litellm_version, load_litellm, parse_litellm
 from provider_store.registries.models_dev import load_models_dev
+from provider_store.registries.sections import canonical
 
 REGISTRIES_ENV = "PROVIDER_STORE_REGISTRIES_DIR"
 ANSWERS_ENV = "PROVIDER_STORE_ANSWERS_DIR"

@@ -461,3 +461,32 @@ def test_export_format_litellm_from_the_command_line(
     assert entry["model_info"]["max_input_tokens"] == 128000
     code, out, err = run(capsys, "--db", openai.url, "export", "-", "--format", "litellm")
     assert code == 0 and yaml.safe_load(out)["model_list"][0]["model_name"] == "4o"
+
+
+FILL_SCRIPT = """
+from provider_store import ProviderStore
+store = ProviderStore(sys.argv[1])
+wait_for_start()
+for _ in range(3):
+    store.fill_from_registries(litellm=sys.argv[2], force=True)
+store.close()
+print("ok")
+"""
+
+
+def test_two_processes_filling_one_provider_take_turns(
+    openai: ProviderStore, tmp_path: Path
+) -> None:
+    from helpers import run_together
+
+    from provider_store.catalog.model_facts import read_facts
+
+    prices = prices_file(
+        tmp_path, {"gpt-4o": {"litellm_provider": "openai", "max_input_tokens": 8000}}
+    )  # noqa: E501
+    results = run_together(FILL_SCRIPT, [[openai.url, str(prices)], [openai.url, str(prices)]])
+    assert results == [(0, "ok\n"), (0, "ok\n")]
+    with openai.read() as session:
+        facts = read_facts(session, "openai")
+    assert facts["gpt-4o"]["max_input_tokens"]["litellm"].value == 8000
+    assert facts["gpt-4o"]["context_length"]["models.dev"].value == 128000

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from provider_store.catalog.model_facts import USER, provider_metadata
-from provider_store.catalog.reconcile import COMPARED_FIELDS, Valued, differ
+from provider_store.catalog.reconcile import COMPARED_FIELDS, Candidate, differ
 
 __all__ = ["Disagreement", "provider_disagreements"]
 
@@ -26,14 +26,14 @@ class Disagreement:
 
     model_id: str
     field: str
-    chosen: Valued
+    chosen: Candidate
     reason: str
-    pairs: tuple[tuple[Valued, Valued], ...]
+    pairs: tuple[tuple[Candidate, Candidate], ...]
 
     @property
-    def values(self) -> tuple[Valued, ...]:
+    def values(self) -> tuple[Candidate, ...]:
         """Every value involved, the chosen one first."""
-        seen: list[Valued] = [self.chosen]
+        seen: list[Candidate] = [self.chosen]
         for first, second in self.pairs:
             for value in (first, second):
                 if value not in seen:
@@ -65,7 +65,7 @@ def provider_disagreements(session: Session, provider_key: str) -> list[Disagree
     return found
 
 
-def _reason_among(first: Valued, order_reason: str) -> str:
+def _reason_among(first: Candidate, order_reason: str) -> str:
     """Why the first of the sources (the user's value aside) ranks first."""
     if first.origin == "listed":
         return "the provider's own list wins over the registries"

@@ -20,7 +20,7 @@ from sqlalchemy import Table, and_, bindparam, delete, insert, select, update
 from sqlmodel import Session, col
 
 from provider_store.catalog.metadata_columns import METADATA_COLUMNS
-from provider_store.catalog.reconcile import FieldChoice, RegistryOrder, Valued, reconcile
+from provider_store.catalog.reconcile import Candidate, FieldChoice, RegistryOrder, reconcile
 from provider_store.catalog.registry_rows import (
     checked_at,
     match_in_words,
@@ -313,16 +313,16 @@ def provider_metadata(
         model_id, seen_at = row[0], row[1]
         listed = dict(zip(METADATA_COLUMNS, row[2:], strict=True))
         own = facts.get(model_id, {})
-        candidates: dict[str, list[Valued]] = {}
+        candidates: dict[str, list[Candidate]] = {}
         for name in FACT_FIELDS:
-            values: list[Valued] = [
-                Valued(origin, fact.source, fact.value, checked.get(origin, fact.observed_at))
+            values: list[Candidate] = [
+                Candidate(origin, fact.source, fact.value, checked.get(origin, fact.observed_at))
                 if origin != USER
-                else Valued(origin, fact.source, fact.value, fact.observed_at)
+                else Candidate(origin, fact.source, fact.value, fact.observed_at)
                 for origin, fact in own.get(name, {}).items()
             ]
             if listed.get(name) not in (None, [], ()):
-                values.append(Valued(LISTED, LISTED, listed[name], seen_at))
+                values.append(Candidate(LISTED, LISTED, listed[name], seen_at))
             if values:
                 candidates[name] = values
         choices = reconcile(model_id, candidates, order)

@@ -32,7 +32,7 @@ __all__ = [
     "REGISTRY_ORIGINS",
     "FieldChoice",
     "RegistryOrder",
-    "Valued",
+    "Candidate",
     "differ",
     "reconcile",
     "registry_order",
@@ -59,7 +59,7 @@ DISAGREEMENT_RATIO = 0.05
 
 
 @dataclass(frozen=True, slots=True)
-class Valued:
+class Candidate:
     """A candidate value: its origin (``user``, ``listed``, a registry family), the exact
     source (``models.dev 1.0.398``), the value and when it was observed (last confirmed)."""
 
@@ -84,12 +84,12 @@ class FieldChoice:
     disagree with the chosen one, and why it won when some do (None otherwise)."""
 
     field: str
-    candidates: tuple[Valued, ...]
-    disagreeing: tuple[Valued, ...] = ()
+    candidates: tuple[Candidate, ...]
+    disagreeing: tuple[Candidate, ...] = ()
     reason: str | None = None
 
     @property
-    def chosen(self) -> Valued:
+    def chosen(self) -> Candidate:
         """The value every face of the catalog shows."""
         return self.candidates[0]
 
@@ -122,7 +122,7 @@ def usable(field_name: str, value: Any, origin: str, names: Sequence[str | None]
 def registry_order(
     provider_key: str,
     listed: Mapping[str, Mapping[str, Any]],
-    facts: Mapping[str, Mapping[str, Mapping[str, Valued]]],
+    facts: Mapping[str, Mapping[str, Mapping[str, Candidate]]],
     sources: Mapping[str, str] | None = None,
 ) -> RegistryOrder:
     """The order of the registries for provider ``provider_key``: by how many of its listed
@@ -178,7 +178,7 @@ def registry_order(
 
 def reconcile(
     model_id: str,
-    candidates: Mapping[str, Sequence[Valued]],
+    candidates: Mapping[str, Sequence[Candidate]],
     order: RegistryOrder,
 ) -> dict[str, FieldChoice]:
     """Every field of one model with at least one usable candidate: its candidates ranked
@@ -201,7 +201,7 @@ def reconcile(
     return choices
 
 
-def _why(chosen: Valued, order: RegistryOrder) -> str:
+def _why(chosen: Candidate, order: RegistryOrder) -> str:
     if chosen.origin == USER:
         return "your own value (models set) wins over every source"
     if chosen.origin == LISTED:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlmodel import Session, col
 
 from provider_store.catalog.change_marker import NOT_A_CHANGE
@@ -23,8 +23,8 @@ from provider_store.catalog.light_tables import MODEL, PROVIDER
 from provider_store.catalog.reconcile import (
     NUMBER_FIELDS,
     REGISTRY_ORIGINS,
+    Candidate,
     RegistryOrder,
-    Valued,
     registry_order,
 )
 from provider_store.catalog.tables import REGISTRY_FILL, REGISTRY_SOURCE, Model, ModelFact
@@ -40,6 +40,7 @@ __all__ = [
     "checked_at",
     "confirm_fills",
     "listing_snapshot",
+    "lock_provider",
     "match_in_words",
     "match_note",
     "provider_registry_order",
@@ -146,30 +147,40 @@ def write_fill(
 ) -> None:
     """Store what ``origin`` filled for the provider now; ``changed`` says whether its facts
     were written (``filled_at`` moves only then)."""
-    f = REGISTRY_FILL.c
-    mine = and_(f.provider_id == provider_id, f.origin == origin)
-    filled_at = at
+    row = {
+        "provider_id": provider_id,
+        "origin": origin,
+        "source": source[:500],
+        "fingerprint": fingerprint,
+        "filled_at": at,
+        "checked_at": at,
+        "matched": counts.matched,
+        "known_empty": counts.known_empty,
+        "ambiguous": counts.ambiguous,
+        "unmatched": counts.unmatched,
+    }
+    moved = {k: v for k, v in row.items() if k not in ("provider_id", "origin")}
     if not changed:
-        earlier = session.execute(select(f.filled_at).where(mine)).scalar()
-        filled_at = at if earlier is None else float(earlier)
-    session.execute(delete(REGISTRY_FILL).where(mine))
-    session.execute(
-        insert(REGISTRY_FILL),
-        [
-            {
-                "provider_id": provider_id,
-                "origin": origin,
-                "source": source,
-                "fingerprint": fingerprint,
-                "filled_at": filled_at,
-                "checked_at": at,
-                "matched": counts.matched,
-                "known_empty": counts.known_empty,
-                "ambiguous": counts.ambiguous,
-                "unmatched": counts.unmatched,
-            }
-        ],
-    )
+        del moved["filled_at"]
+    _upsert(session, REGISTRY_FILL, row, ["provider_id", "origin"], moved)
+
+
+def lock_provider(session: Session, provider_id: int) -> None:
+    """Hold the provider's row until the transaction ends, so that two fills of one provider
+    (two ``discover`` runs on PostgreSQL) take turns; SQLite's write lock does it already."""
+    session.execute(select(PROVIDER.c.id).where(PROVIDER.c.id == provider_id).with_for_update())
+
+
+def _upsert(
+    session: Session, target: Any, row: dict[str, Any], keys: list[str], moved: dict[str, Any]
+) -> None:
+    """Insert ``row``, or set ``moved`` on the row with the same ``keys``."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
+    statement = dialect_insert(target).values(row)
+    session.execute(statement.on_conflict_do_update(index_elements=keys, set_=moved))
 
 
 def confirm_fills(session: Session, fills: Iterable[tuple[int, str]], at: float) -> None:
@@ -200,20 +211,17 @@ def write_source(
     at: float,
 ) -> None:
     """Record the registry content ``origin`` was last read from, with its reader's notes."""
-    session.execute(delete(REGISTRY_SOURCE).where(REGISTRY_SOURCE.c.origin == origin))
-    session.execute(
-        insert(REGISTRY_SOURCE),
-        [
-            {
-                "origin": origin,
-                "source": source[:500],
-                "version": None if version is None else version[:200],
-                "content_hash": content_hash[:64],
-                "location": location[:2000],
-                "read_at": at,
-                "notes": [note[:MAX_MESSAGE_LENGTH] for note in notes] or None,
-            }
-        ],
+    row = {
+        "origin": origin,
+        "source": source[:500],
+        "version": None if version is None else version[:200],
+        "content_hash": content_hash[:64],
+        "location": location[:2000],
+        "read_at": at,
+        "notes": [note[:MAX_MESSAGE_LENGTH] for note in notes] or None,
+    }
+    _upsert(
+        session, REGISTRY_SOURCE, row, ["origin"], {k: v for k, v in row.items() if k != "origin"}
     )
 
 
@@ -260,7 +268,7 @@ def provider_registry_order(session: Session, provider_key: str, provider_id: in
         listed[model_id] = dict(zip(NUMBER_FIELDS, values, strict=True))
     if not listed:
         return RegistryOrder()
-    facts: dict[str, dict[str, dict[str, Valued]]] = {}
+    facts: dict[str, dict[str, dict[str, Candidate]]] = {}
     sources: dict[str, str] = {}
     for model_id, name, origin, source, value in session.execute(
         select(
@@ -275,7 +283,7 @@ def provider_registry_order(session: Session, provider_key: str, provider_id: in
         .where(col(ModelFact.origin).in_(REGISTRY_ORIGINS))
     ):
         if model_id in listed:
-            facts.setdefault(model_id, {}).setdefault(name, {})[origin] = Valued(
+            facts.setdefault(model_id, {}).setdefault(name, {})[origin] = Candidate(
                 origin, source, value
             )
             sources.setdefault(origin, source)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from provider_store.catalog.model_facts import SourcedMetadata
-from provider_store.catalog.reconcile import Valued
+from provider_store.catalog.reconcile import Candidate
 from provider_store.cli.text import iso_time
 from provider_store.model_info import METADATA_FIELDS, metadata_field
 
@@ -31,7 +31,7 @@ def _shown(field: str, value: Any) -> str:
     return described.shown(described.from_column(value))
 
 
-def _candidate(field: str, value: Valued) -> dict[str, Any]:
+def _candidate(field: str, value: Candidate) -> dict[str, Any]:
     return {
         "value": _plain(field, value.value),
         "source": value.source,

@@ -15,7 +15,6 @@ from provider_store.cli.app import (
     print_json,
 )
 from provider_store.cli.hints import NO_PROVIDERS
-from provider_store.cli.metadata_text import metadata_json, metadata_lines
 from provider_store.cli.table_layout import render_table
 from provider_store.cli.text import visible
 from provider_store.errors import ConfigurationError, NotFoundError
@@ -207,6 +206,8 @@ def models_show(state: CliState, model_ref: str, as_json: bool) -> None:
         "availability_7d": week[0].as_json()["availability"] if week else None,
         "raw": dict(info.raw) or None,
     }
+    from provider_store.cli.metadata_text import metadata_json, metadata_lines
+
     sourced = store.model_metadata(key, model_id)
     # Each metadata value reconciled from its sources (the user, the list, the registries).
     data.update(metadata_json(sourced))

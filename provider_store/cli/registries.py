@@ -15,7 +15,7 @@ from provider_store.model_info import metadata_field
 
 if TYPE_CHECKING:
     from provider_store.catalog.disagreements import Disagreement
-    from provider_store.catalog.reconcile import Valued
+    from provider_store.catalog.reconcile import Candidate
     from provider_store.registries.attribute import ProviderFill
 
 LITELLM_ENV = "PROVIDER_STORE_LITELLM"
@@ -188,7 +188,7 @@ def _disagreement_json(key: str, d: Disagreement) -> dict[str, Any]:
     }
 
 
-def _valued(field: str, value: Valued) -> str:
+def _valued(field: str, value: Candidate) -> str:
     described = metadata_field(field)
     if described is None:
         return f"{value.value} ({value.source})"

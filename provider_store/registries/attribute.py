@@ -35,6 +35,7 @@ from provider_store.catalog.registry_rows import (
     ListingSnapshot,
     confirm_fills,
     listing_snapshot,
+    lock_provider,
     read_fills,
     write_fill,
     write_source,
@@ -162,6 +163,8 @@ class _Plan:
 
     @classmethod
     def read(cls, session: Any, key: str, inputs: list[RegistryInput]) -> _Plan:
+        """The plan from what the catalog holds now (read again inside the fill's
+        transaction, so a listing written meanwhile is the one attributed)."""
         snapshot = listing_snapshot(session, key)
         stored = read_fills(session, snapshot.provider_id)
         contents = sorted((item.origin, item.content_hash, item.day) for item in inputs)
@@ -229,6 +232,8 @@ def _fill(
 ) -> list[ProviderFill]:
     fills: list[ProviderFill] = []
     with store.transaction() as session:
+        lock_provider(session, plan.snapshot.provider_id)
+        plan = _Plan.read(session, plan.key, plan.inputs)
         for item in plan.inputs:
             registry = item.registry()
             fingerprint = plan.fingerprints[item.origin]

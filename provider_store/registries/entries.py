@@ -11,9 +11,10 @@ Matching is conservative and documented (README, "Metadata from registries"):
    host: the key compared without case and punctuation, then without a trailing ``ai``
    (``together`` finds ``togetherai`` and ``together_ai``). A loopback or private host (a local
    server) is never matched by host, so a loopback proxy named ``openai`` gets OpenAI's entries.
-   The sections of one vendor (:data:`SECTION_VENDORS`: ``cohere`` and ``cohere_chat``,
-   ``openai`` and ``text-completion-openai``) are searched together. A local server's section
-   (:data:`LOCAL_SECTIONS`, or one whose API URL is a loopback address) never supplies prices.
+   The sections of one vendor (:data:`~provider_store.registries.sections.SECTION_VENDORS`:
+   ``cohere`` and ``cohere_chat``, ``openai`` and ``text-completion-openai``) are searched
+   together. A local server's section (:data:`~provider_store.registries.sections.
+   LOCAL_SECTIONS`, or one whose API URL is a loopback address) never supplies prices.
 2. **The model**, within those sections: the exact id, then the id without regard to case, then
    the id without a ``vendor/`` prefix on either side. When the provider's list says that the
    model is an alias of another (``mistral-large-latest`` of ``mistral-large-2512``), the target
@@ -25,101 +26,20 @@ Matching is conservative and documented (README, "Metadata from registries"):
 
 from __future__ import annotations
 
-import ipaddress
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from provider_store.model_info import ModelInfo
-
-__all__ = [
-    "KNOWN_HOSTS",
-    "LOCAL_SECTIONS",
-    "SECTION_VENDORS",
-    "Match",
-    "Registry",
-    "RegistryModel",
-    "RegistryProvider",
-    "canonical",
-    "host_of",
-    "is_local_host",
-]
-
-# API hosts of well-known providers whose registry sections carry no URL: host -> the vendor's
-# canonical name (see :func:`canonical`). A registry without a section of that name gives such
-# a host nothing. LiteLLM's ``dashscope`` section holds the international prices, so Alibaba's
-# China endpoint is ``alibabacn`` (models.dev's ``alibaba-cn``), not ``dashscope``.
-KNOWN_HOSTS: Mapping[str, str] = {
-    "api.openai.com": "openai",
-    "api.anthropic.com": "anthropic",
-    "generativelanguage.googleapis.com": "gemini",
-    "api.groq.com": "groq",
-    "api.mistral.ai": "mistral",
-    "codestral.mistral.ai": "codestral",
-    "api.together.xyz": "together",
-    "api.together.ai": "together",
-    "api.fireworks.ai": "fireworks",
-    "api.deepseek.com": "deepseek",
-    "api.x.ai": "x",
-    "api.cerebras.ai": "cerebras",
-    "api.perplexity.ai": "perplexity",
-    "openrouter.ai": "openrouter",
-    "api.cohere.com": "cohere",
-    "api.cohere.ai": "cohere",
-    "api.deepinfra.com": "deepinfra",
-    "dashscope-intl.aliyuncs.com": "dashscope",
-    "dashscope.aliyuncs.com": "alibabacn",
-    "api.moonshot.ai": "moonshot",
-    "api.moonshot.cn": "moonshotcn",
-}
-
-# Sections that belong to one vendor and are searched together, by the vendor's own section.
-SECTION_VENDORS: Mapping[str, str] = {
-    "cohere_chat": "cohere",
-    "text-completion-openai": "openai",
-    "text-completion-codestral": "codestral",
-    "ollama_chat": "ollama",
-}
-
-# Registry sections of servers that run on the user's machine: their prices (often 0) say
-# nothing about what the model costs.
-LOCAL_SECTIONS = frozenset(
-    {
-        "ollama",
-        "ollama_chat",
-        "lm_studio",
-        "lmstudio",
-        "llamafile",
-        "llamacpp",
-        "vllm",
-        "hosted_vllm",
-        "lemonade",
-        "xinference",
-        "oobabooga",
-        "docker_model_runner",
-    }
+from provider_store.registries.sections import (
+    KNOWN_HOSTS,
+    canonical,
+    host_of,
+    is_local_host,
+    vendor_of,
 )
 
-# The same provider under another name in a registry (LiteLLM says "gemini", models.dev "google").
-_SYNONYMS: Mapping[str, str] = {"google": "gemini"}
-
-_PUNCTUATION = re.compile(r"[^a-z0-9]")
-
-
-def canonical(name: str) -> str:
-    """A provider name without case, punctuation or a trailing ``ai`` (``together_ai`` ->
-    ``together``, ``fireworks-ai`` -> ``fireworks``, ``xai`` -> ``x``)."""
-    folded = _PUNCTUATION.sub("", name.lower())
-    if folded.endswith("ai") and len(folded) > 2 and folded != "openai":
-        folded = folded[:-2]
-    return _SYNONYMS.get(folded, folded)
-
-
-def vendor_of(section: str) -> str:
-    """The vendor whose sections ``section`` is searched with (itself for most sections)."""
-    return SECTION_VENDORS.get(section, section)
+__all__ = ["Match", "Registry", "RegistryModel", "RegistryProvider"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -411,25 +331,6 @@ class Registry:
 
 # The steps of the model match, in order: how each is named, and how ids are compared in it.
 _STEPS: tuple[tuple[str, Any], ...] = ()
-
-
-def host_of(url: str) -> str:
-    """The lower-cased host of ``url`` ("" when there is none)."""
-    try:
-        return (urlsplit(url.strip()).hostname or "").lower()
-    except ValueError:
-        return ""
-
-
-def is_local_host(host: str) -> bool:
-    """True for a loopback, private or link-local address or a local name (a user's server)."""
-    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return address.is_loopback or address.is_private or address.is_link_local
 
 
 def _tail(model_id: str) -> str:

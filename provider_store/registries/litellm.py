@@ -29,13 +29,9 @@ from typing import Any
 
 from provider_store.model_info import ModelInfo, is_iso_date, says_free
 from provider_store.registries.attribute import RegistryInput
-from provider_store.registries.entries import (
-    LOCAL_SECTIONS,
-    Registry,
-    RegistryModel,
-    RegistryProvider,
-)
+from provider_store.registries.entries import Registry, RegistryModel, RegistryProvider
 from provider_store.registries.json_reader import Duplicated, decode_json
+from provider_store.registries.sections import LOCAL_SECTIONS
 from provider_store.registries.source_input import (
     DEFAULT_REGISTRY_DEADLINE,
     MAX_REGISTRY_BYTES,

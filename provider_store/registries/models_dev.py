@@ -23,14 +23,9 @@ from typing import Any
 from provider_store.errors import InvalidRegistryError, RegistryError
 from provider_store.model_info import ModelInfo, says_free
 from provider_store.registries.attribute import RegistryInput
-from provider_store.registries.entries import (
-    Registry,
-    RegistryModel,
-    RegistryProvider,
-    host_of,
-    is_local_host,
-)
+from provider_store.registries.entries import Registry, RegistryModel, RegistryProvider
 from provider_store.registries.json_reader import Duplicated, decode_json
+from provider_store.registries.sections import host_of, is_local_host
 from provider_store.registries.source_input import (
     DEFAULT_REGISTRY_DEADLINE,
     MAX_REGISTRY_BYTES,
