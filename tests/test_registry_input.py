@@ -255,3 +255,15 @@ def test_discover_with_a_slow_cost_map_url_never_hangs(
     assert "warning: registry metadata not updated:" in err and "deadline" in err
     assert "Traceback" not in err
     assert "gpt-4o" in store.list_model_infos("local")
+
+
+@pytest.mark.parametrize("deadline", [float("nan"), float("inf"), 0.0, -1.0])
+def test_a_deadline_that_is_not_a_number_of_seconds_is_refused(
+    tmp_path: Path, deadline: float
+) -> None:
+    from provider_store.errors import ConfigurationError
+
+    path = tmp_path / "prices.json"
+    path.write_bytes(COST_MAP)
+    with pytest.raises(ConfigurationError, match="registry deadline must be more than 0"):
+        read_registry(path, deadline=deadline)

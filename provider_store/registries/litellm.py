@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from provider_store.model_info import ModelInfo, is_iso_date, says_free
 from provider_store.registries.attribute import RegistryInput
@@ -91,13 +92,14 @@ def litellm_version(where: str | Path) -> str | None:
     """The LiteLLM version a file or URL names (``…-1.110.2.json``, ``…/v1.110.2/…``), or the
     installed ``litellm`` package's version when ``where`` is a file inside it; else None."""
     text = str(where)
-    name = text.rstrip("/").rsplit("/", 1)[-1] if is_url(where) else Path(text).name
-    for part in (name, text):
+    if not is_url(where):
+        found = _VERSION.search(Path(text).name)
+        return found.group(1) if found else _installed_version(Path(text).expanduser())
+    path = urlsplit(text.strip()).path
+    for part in reversed(path.split("/")):  # the file name first, then the folders (a tag)
         found = _VERSION.search(part)
         if found:
             return found.group(1)
-    if not is_url(where):
-        return _installed_version(Path(text).expanduser())
     return None
 
 

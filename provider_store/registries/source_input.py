@@ -20,6 +20,7 @@ HTTP status, deadline) raises :class:`~provider_store.errors.RegistryError` (exi
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import stat
 import time
@@ -32,6 +33,7 @@ import urllib3
 
 from provider_store.errors import (
     BadResponseError,
+    ConfigurationError,
     DiscoveryError,
     InvalidRegistryError,
     RegistryError,
@@ -53,6 +55,7 @@ __all__ = [
 MAX_REGISTRY_BYTES = 64 * 1024 * 1024
 # The whole read of one registry, connection, redirects and body included, in seconds.
 DEFAULT_REGISTRY_DEADLINE = 60.0
+MAX_REGISTRY_DEADLINE = 86_400.0
 MAX_REDIRECTS = 5
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _CHUNK = 1024 * 1024
@@ -91,7 +94,16 @@ def read_registry(
     deadline: float = DEFAULT_REGISTRY_DEADLINE,
     limit: int = MAX_REGISTRY_BYTES,
 ) -> RegistryBytes:
-    """The content of the file or URL ``where``, within ``deadline`` seconds and ``limit`` bytes."""
+    """The content of the file or URL ``where``, within ``deadline`` seconds and ``limit`` bytes.
+
+    ConfigurationError when ``deadline`` is not a number of seconds above 0 (NaN included)."""
+    if isinstance(deadline, bool) or not isinstance(deadline, int | float):
+        raise ConfigurationError(f"registry deadline must be a number of seconds, not {deadline!r}")
+    if not (math.isfinite(deadline) and 0 < deadline <= MAX_REGISTRY_DEADLINE):
+        raise ConfigurationError(
+            f"registry deadline must be more than 0 and at most {MAX_REGISTRY_DEADLINE:g}"
+            f" seconds, not {deadline!r}"
+        )
     started = time.monotonic()
     if is_url(where):
         body = _fetch(str(where).strip(), started + deadline, deadline, limit)
