@@ -180,7 +180,8 @@ def _model(
         note = f"conflicting entries: entry {key!r} gives {fields} twice with different values"
         notes.add(note + "; refused")
         return RegistryModel(ModelInfo(id=model_id), key=key, refused=note)
-    free = says_free(key, model_id)
+    zero = any(entry.get(name) == 0 for name in LITELLM_PRICES.values())
+    free = zero and says_free(key, model_id)
     where = f"entry {key!r}"
     limits = LITELLM_LIMITS
     prices = LITELLM_PRICES

@@ -169,7 +169,7 @@ def _model(section: str, model_id: str, model: Mapping[str, Any], notes: Notes) 
     if "image" in inputs:
         capabilities.append("vision")
     name = model["name"] if isinstance(model.get("name"), str) else None
-    free = says_free(model_id, name)
+    free = (cost.get("input") == 0 or cost.get("output") == 0) and says_free(model_id, name)
     info = ModelInfo(
         id=model_id,
         display_name=name,
