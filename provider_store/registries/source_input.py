@@ -171,9 +171,9 @@ def _fetch(url: str, expires_at: float, deadline: float, limit: int) -> bytes:
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         for _hop in range(MAX_REDIRECTS + 1):
-            problem = base_url_problem(current)
+            problem = _url_problem(current)
             if problem is not None:
-                raise InvalidRegistryError(f"the registry URL {problem}", path=safe_url(current))
+                raise InvalidRegistryError(problem, path=safe_url(current))
             status, location, body = _exchange(session, current, expires_at, deadline, limit)
             if status in _REDIRECTS and location:
                 target = urljoin(current, location)
@@ -188,6 +188,17 @@ def _fetch(url: str, expires_at: float, deadline: float, limit: int) -> bytes:
                 raise RegistryError(f"cannot fetch the registry {safe_url(current)}: HTTP {status}")
             return body
     raise RegistryError(f"{safe_url(url)}: more than {MAX_REDIRECTS} redirects")
+
+
+def _url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be fetched as a registry (checked as a provider's base URL is)."""
+    problem = base_url_problem(url, allow_link_local=True)
+    if problem is not None:
+        return f"the registry URL {problem}"
+    if base_url_problem(url) is not None:
+        host = urlsplit(url).hostname
+        return f"the registry URL points at a link-local or cloud metadata address ({host})"
+    return None
 
 
 def _exchange(
