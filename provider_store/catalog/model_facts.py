@@ -35,6 +35,7 @@ from provider_store.model_info import (
     listed_alias_targets,
     metadata_field,
 )
+from provider_store.suggestions import unknown_model_message
 
 __all__ = [
     "FACT_FIELDS",
@@ -204,7 +205,7 @@ def set_user_facts(
         .where(col(Model.model_id) == model_id)
     ).scalar()
     if exists is None:
-        raise NotFoundError(f"Unknown model of provider {provider_key}: {model_id}")
+        raise NotFoundError(unknown_model_message(f"{provider_key}/{model_id}"))
     for field, value in checked.items():
         session.execute(
             delete(ModelFact)
@@ -282,7 +283,7 @@ def sourced_metadata(session: Session, provider_key: str, model_id: str) -> Sour
     :mod:`provider_store.catalog.reconcile`)."""
     found = provider_metadata(session, provider_key, [model_id])
     if model_id not in found:
-        raise NotFoundError(f"Unknown model of provider {provider_key}: {model_id}")
+        raise NotFoundError(unknown_model_message(f"{provider_key}/{model_id}"))
     return found[model_id]
 
 

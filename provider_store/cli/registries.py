@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from provider_store.cli.app import CliState, cli, json_option, pass_state, print_json
+from provider_store.cli.model_param import PROVIDER
 from provider_store.cli.table_layout import render_table
 from provider_store.cli.text import visible
 from provider_store.model_info import metadata_field
@@ -40,7 +41,7 @@ def _deadline(_ctx: click.Context, param: click.Parameter, value: float | None) 
 
 
 @registries.command("update")
-@click.argument("providers", nargs=-1)
+@click.argument("providers", nargs=-1, type=PROVIDER)
 @click.option(
     "--litellm",
     metavar="FILE|URL",
@@ -116,7 +117,7 @@ def _fill_json(fill: ProviderFill) -> dict[str, Any]:
 
 
 @registries.command("check")
-@click.argument("providers", nargs=-1)
+@click.argument("providers", nargs=-1, type=PROVIDER)
 @json_option
 @pass_state
 def registries_check(state: CliState, providers: tuple[str, ...], as_json: bool) -> None:
