@@ -18,7 +18,7 @@ FORBIDDEN = {
     "legacy": {"discovery", "providers", "resolution", "cli", "exports"},
     "discovery": {"legacy", "resolution", "cli", "exports"},
     "resolution": {"cli"},
-    "registries": {"legacy", "providers", "discovery", "resolution", "cli", "store", "exports"},
+    "registries": {"legacy", "discovery", "resolution", "cli", "store", "exports"},
     "exports": {"discovery", "resolution", "cli", "store"},
 }
 

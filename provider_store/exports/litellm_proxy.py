@@ -175,6 +175,9 @@ def _model_info(values: Mapping[str, Any]) -> dict[str, Any]:
     for name, key in LITELLM_LIMITS.items():
         if values.get(name) is not None:
             info[key] = values[name]
+    if "max_input_tokens" not in info and values.get("context_length") is not None:
+        # Without an input limit of its own, the context window bounds the input.
+        info["max_input_tokens"] = values["context_length"]
     for name, key in LITELLM_PRICES.items():
         if values.get(name) is not None:
             info[key] = per_token(values[name])
