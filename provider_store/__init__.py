@@ -55,7 +55,7 @@ if TYPE_CHECKING:
         StoreError,
         UnknownModelError,
     )
-    from provider_store.exports.litellm_proxy import ExpectedVariable, LitellmConfig
+    from provider_store.exports.litellm_proxy import ExpectedVariable, LitellmConfig, litellm_config
     from provider_store.history.change_event import ChangeEvent
     from provider_store.history.ping_stats import ModelStats
     from provider_store.history.retention import PruneReport
@@ -149,6 +149,7 @@ _LAZY_NAMES: dict[str, str] = {
     "Verdict": "provider_store.catalog.states",
     "build_engine": "provider_store.catalog.db",
     "effective_api_key": "provider_store.rules",
+    "litellm_config": "provider_store.exports.litellm_proxy",
     "open": "provider_store.resolution.front_door",
     "resolve_url": "provider_store.catalog.db",
 }

@@ -41,7 +41,6 @@ if TYPE_CHECKING:
     from provider_store.catalog.model_facts import SourcedMetadata
     from provider_store.catalog.provider_details import ProviderDetails
     from provider_store.catalog.provider_edits import ProviderRemoval
-    from provider_store.exports.litellm_proxy import LitellmConfig
     from provider_store.history.change_event import ChangeEvent
     from provider_store.history.ping_stats import ModelStats
     from provider_store.history.retention import PruneReport
@@ -122,16 +121,6 @@ class ProviderStore(CatalogStore):
         from provider_store.legacy import exporter
 
         return exporter.export_bytes(self, redact_keys=redact_keys, with_metadata=with_metadata)[0]
-
-    def litellm_config(
-        self, path: str | Path | None = None, *, include_keys: bool = False
-    ) -> LitellmConfig:
-        """The valid models as a LiteLLM proxy config that starts as it is, with the variables it
-        reads (:mod:`provider_store.exports.litellm_proxy`), written atomically to ``path`` when
-        given (0600 when ``include_keys`` put the stored keys into it)."""
-        from provider_store.exports import litellm_proxy
-
-        return litellm_proxy.litellm_config(self, path, include_keys=include_keys)
 
     # -- metadata from registries and from the user ------------------------------------------
 

@@ -16,7 +16,7 @@ import pytest
 import yaml
 from helpers import run_cli as run
 
-from provider_store import ProviderConfig, ProviderStore
+from provider_store import ProviderConfig, ProviderStore, litellm_config
 from provider_store.exports.litellm_proxy import per_token
 from provider_store.registries.litellm import LITELLM_LIMITS, LITELLM_PRICES
 
@@ -73,7 +73,7 @@ def entries(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def test_the_config_routes_every_valid_model_by_provider_and_id_with_its_aliases(
     catalog: ProviderStore,
 ) -> None:
-    config = catalog.litellm_config()
+    config = litellm_config(catalog)
     models = entries(config.document)
     assert list(models) == [
         "groq/llama-3.1-8b-instant",
@@ -101,7 +101,7 @@ def test_the_config_routes_every_valid_model_by_provider_and_id_with_its_aliases
 def test_model_info_carries_the_model_view_with_prices_as_the_source_gave_them(
     catalog: ProviderStore,
 ) -> None:
-    text = catalog.litellm_config().to_bytes().decode()
+    text = litellm_config(catalog).to_bytes().decode()
     info = entries(yaml.safe_load(text))["groq/llama-3.1-8b-instant"]["model_info"]
     assert info == {
         "mode": "chat",
@@ -119,7 +119,7 @@ def test_model_info_carries_the_model_view_with_prices_as_the_source_gave_them(
 def test_a_keyless_provider_is_sent_a_placeholder_key_not_an_unset_variable(
     catalog: ProviderStore,
 ) -> None:
-    config = catalog.litellm_config()
+    config = litellm_config(catalog)
     params = entries(config.document)["local/qwen3"]["litellm_params"]
     assert params["api_key"] == "no-key"
     assert config.keyless == ["local"]
@@ -204,7 +204,7 @@ def test_registry_values_reach_the_config_through_the_model_view(store: Provider
     )
     store.fill_from_registries()
     shown = store.model_metadata("openai", "gpt-4o").values
-    info = entries(store.litellm_config().document)["openai/gpt-4o"]["model_info"]
+    info = entries(litellm_config(store).document)["openai/gpt-4o"]["model_info"]
     for field, name in {**LITELLM_LIMITS, **LITELLM_PRICES}.items():
         if field in shown:
             expected = shown[field].value

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import requests
 
-from provider_store import ProviderConfig, ProviderStore
+from provider_store import ProviderConfig, ProviderStore, litellm_config
 from provider_store.testing import FakeProvider
 
 LITELLM = Path(
@@ -167,7 +167,7 @@ def test_a_litellm_proxy_starts_on_the_export_and_serves_keyed_and_keyless_provi
         "groq", "llama-3.1-8b-instant", input_price=0.05, deprecation_date="2026-12-31"
     )
     target = tmp_path / "litellm.yaml"
-    config = store.litellm_config(target)
+    config = litellm_config(store, target)
     store.close()
     # What the export said to set: the master key, and groq's key (the catalog holds it).
     assert [(v.name, v.provider, v.stored) for v in config.variables] == [

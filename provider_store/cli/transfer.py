@@ -308,11 +308,13 @@ def _export_litellm(
 ) -> None:
     """Write the LiteLLM proxy config of the catalog to ``file`` ('-': standard output), then
     say on standard error what the proxy needs from the environment."""
+    from provider_store.exports.litellm_proxy import litellm_config
+
     if file == "-":
-        config = store.litellm_config()
+        config = litellm_config(store)
         _write_stdout(config.to_bytes())
     else:
-        config = store.litellm_config(file, include_keys=include_keys)
+        config = litellm_config(store, file, include_keys=include_keys)
         size = Path(file).stat().st_size
         models = len(config.document["model_list"])
         mode = ", mode 0600: it holds API keys" if config.holds_keys else ""
