@@ -39,7 +39,8 @@ logger = logging.getLogger(__name__)
 # without importing Alembic (start-up time); a test keeps it equal to the scripts' head.
 SCHEMA_HEAD = "0008"
 
-# Any fixed 64-bit number; every process that migrates a PostgreSQL catalog takes this lock.
+# Any fixed 64-bit number; every process that migrates a PostgreSQL catalog takes this lock, for
+# the length of the migration's transaction.
 PG_MIGRATION_LOCK_ID = 0x70726F7669646572  # "provider"
 
 
@@ -187,7 +188,8 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     """Upgrade the database to ``revision``, serialised across processes.
 
     SQLite takes a hidden lock file beside the database file (:func:`migration_lock_path`);
-    PostgreSQL takes an advisory lock.
+    PostgreSQL takes a transaction-scoped advisory lock and migrates in that one transaction
+    (it works through a pooler in transaction mode).
     A second process that waited finds the work done and does nothing.
     """
     from alembic import command
@@ -309,13 +311,9 @@ def _migration_lock(engine: Engine) -> Iterator[Connection]:
         return
     with engine.connect() as conn:
         if engine.dialect.name == "postgresql":
-            conn.exec_driver_sql(f"SELECT pg_advisory_lock({PG_MIGRATION_LOCK_ID})")
-            conn.commit()
-        try:
-            yield conn
-            conn.commit()
-        finally:
-            if engine.dialect.name == "postgresql":
-                conn.rollback()
-                conn.exec_driver_sql(f"SELECT pg_advisory_unlock({PG_MIGRATION_LOCK_ID})")
-                conn.commit()
+            # A transaction-scoped lock: the migration runs in this one transaction and the
+            # commit (or rollback) releases it, so no lock can stay behind on a server
+            # connection that a transaction pooler hands to another client.
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_MIGRATION_LOCK_ID})")
+        yield conn
+        conn.commit()
