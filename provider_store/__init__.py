@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from provider_store.catalog.cache_rows import CacheState
     from provider_store.catalog.catalog_store import CatalogStore
+    from provider_store.catalog.change_listener import ChangeSignal
     from provider_store.catalog.change_marker import ChangeTokens
     from provider_store.catalog.db import build_engine, resolve_url
     from provider_store.catalog.model_facts import Sourced, SourcedMetadata
@@ -74,6 +75,7 @@ _LAZY_NAMES: dict[str, str] = {
     "CacheWriteError": "provider_store.errors",
     "CatalogStore": "provider_store.catalog.catalog_store",
     "ChangeEvent": "provider_store.history.change_event",
+    "ChangeSignal": "provider_store.catalog.change_listener",
     "ChangeTokens": "provider_store.catalog.change_marker",
     "ChatReply": "provider_store.providers.ping",
     "ConfigurationError": "provider_store.errors",
