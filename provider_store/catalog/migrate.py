@@ -190,11 +190,12 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     SQLite takes a hidden lock file beside the database file (:func:`migration_lock_path`);
     PostgreSQL takes a transaction-scoped advisory lock and migrates in that one transaction
     (it works through a pooler in transaction mode).
-    A second process that waited finds the work done and does nothing.
+    A second process that waited finds the work done and does nothing (to head: it reads the
+    revision once it holds the lock, and does not even load the scripts).
     """
     from alembic import command
 
-    _run(engine, lambda cfg: command.upgrade(cfg, revision))
+    _run(engine, lambda cfg: command.upgrade(cfg, revision), done_at_head=revision == "head")
 
 
 def downgrade(engine: Engine, revision: str) -> None:
@@ -260,11 +261,13 @@ def history() -> list[tuple[str, str | None, str]]:
     return rows
 
 
-def _run(engine: Engine, action: Any) -> None:
+def _run(engine: Engine, action: Any, *, done_at_head: bool = False) -> None:
     from alembic.util import CommandError
 
     try:
         with _migration_lock(engine) as conn:
+            if done_at_head and _revision_on(conn) == SCHEMA_HEAD:
+                return  # another process migrated while this one waited for the lock
             action(alembic_config(connection=conn))
     except SQLAlchemyError as exc:
         raise StoreError(
@@ -277,6 +280,20 @@ def _run(engine: Engine, action: Any) -> None:
         raise StoreError(
             f"Migrating {redact_url(engine.url)} failed: {database_cause(exc)}"
         ) from exc
+
+
+def _revision_on(conn: Connection) -> str | None:
+    """The revision of the database ``conn`` holds the migration lock on. On PostgreSQL the
+    read is part of the lock's transaction; on SQLite that transaction ends here (the migration
+    opens its own)."""
+    try:
+        if not conn.dialect.has_table(conn, "alembic_version"):
+            return None
+        value = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        return value if isinstance(value, str) else None
+    finally:
+        if conn.dialect.name == "sqlite":
+            conn.commit()
 
 
 def migration_lock_path(database: Path) -> Path:
