@@ -190,6 +190,8 @@ class ChangeSignal:
                     conn.close()
                 except Exception:  # noqa: BLE001, S110 - closing a broken connection
                     pass
+            stop.wait(delay)  # not in a tight loop if each new connection breaks at once
+            delay = min(delay * 2, _LAST_RETRY)
 
     def _set_listening(self, listening: bool) -> None:
         with self._lock:
