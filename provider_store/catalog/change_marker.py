@@ -193,11 +193,15 @@ class ChangeTokens:
 
 
 def read_tokens(session: Session) -> ChangeTokens:
-    """The full-re-read marker's token and every provider's change token."""
+    """The full-re-read marker's token and every provider's change token (one query: a look is
+    on the path of a resolution that comes due for one)."""
     c, p = CATALOG_META.c, PROVIDER.c
-    full = session.execute(select(c.value).where(c.key == FULL_MARKER_KEY)).scalar()
-    rows = session.execute(select(p.key, p.change_token).order_by(p.position, p.id))
-    return ChangeTokens(full if isinstance(full, str) else None, dict(rows.all()))
+    full = select(c.value).where(c.key == FULL_MARKER_KEY).scalar_subquery()
+    rows = session.execute(select(p.key, p.change_token, full).order_by(p.position, p.id)).all()
+    if not rows:  # no provider: nothing a full re-read could find either
+        return ChangeTokens(None, {})
+    marker = rows[0][2]
+    return ChangeTokens(marker if isinstance(marker, str) else None, {k: t for k, t, _ in rows})
 
 
 def read(session: Session) -> str:
