@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from provider_store.model_info import ModelInfo
 
 # The SQLModel table classes (tables.py) are imported by the methods that write or return ORM
-# rows: opening a store and reading its configs, its change marker or listed metadata go
+# rows: opening a store and reading its configs, its change tokens or listed metadata go
 # through light Core clauses (light_tables.py) and never build them (start-up time). Listed
 # metadata (model_info.py), hand marks and the curated-model plan are imported by the methods
 # that use them.

@@ -108,7 +108,7 @@ def replace_registry_facts(
     """Make ``facts`` (model id -> field -> value) all that registry ``origin`` says about the
     provider's models; return the number of values stored. The user's values are untouched,
     and nothing is written when the registry says what it said before (a re-run of ``discover``
-    or ``registries update`` then moves no row and no change marker)."""
+    or ``registries update`` then moves no row and no change token)."""
     if origin in (USER, LISTED) or origin not in ORIGINS:
         raise InvalidDocumentError(f"not a registry origin: {origin}", field="origin")
     provider_id = _provider_id(session, provider_key)
