@@ -79,6 +79,7 @@ class ChangeSignal:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._pid = os.getpid()
+        self._closed = False
 
     def __repr__(self) -> str:
         return f"ChangeSignal(listening={self.listening}, wakeups={self.wakeups})"
@@ -126,7 +127,7 @@ class ChangeSignal:
         call on every look)."""
         if self._thread is not None and self._pid == os.getpid():
             return
-        if not self.can_listen:
+        if self._closed or not self.can_listen:
             return
         with self._lock:
             if self._pid != os.getpid():  # a forked child: the parent's thread is not here
@@ -140,7 +141,8 @@ class ChangeSignal:
             self._thread.start()
 
     def close(self) -> None:
-        """Stop listening (the thread closes its connection within a second)."""
+        """Stop listening for good (the thread closes its connection within a second)."""
+        self._closed = True
         self._stop.set()
         with self._lock:
             self._listening = False
