@@ -1,5 +1,7 @@
 """provider_store: a durable, cache-backed catalog of OpenAI-compatible LLM providers.
 
+The front door is :func:`open`: ``provider_store.open()`` returns a :class:`ProviderManager`
+over the default catalog (``resolve``, ``complete``, ``discover``; its ``store`` for curation).
 Import the public API from here; submodules are implementation detail unless documented.
 The public names are the keys of ``_LAZY_NAMES`` (plus ``__version__``); ``__all__`` is derived
 from it, and the ``TYPE_CHECKING`` imports (for type checkers) are tested to match it.
@@ -13,6 +15,7 @@ if TYPE_CHECKING:
     from provider_store.catalog.change_listener import ChangeSignal
     from provider_store.catalog.change_marker import ChangeTokens
     from provider_store.catalog.db import build_engine, resolve_url
+    from provider_store.catalog.model_aliases import AliasEntry
     from provider_store.catalog.model_facts import Sourced, SourcedMetadata
     from provider_store.catalog.provider_edits import ProviderRemoval
     from provider_store.catalog.records import ValidationResult
@@ -29,6 +32,7 @@ if TYPE_CHECKING:
     )
     from provider_store.discovery.service import ModelDiscoveryService
     from provider_store.errors import (
+        AliasTakenError,
         AmbiguousModelError,
         BadResponseError,
         CacheWriteError,
@@ -63,13 +67,18 @@ if TYPE_CHECKING:
     from provider_store.providers.ping_replies import ErrorFacts
     from provider_store.registries.attribute import ProviderFill
     from provider_store.resolution.catalog_follower import FollowStats
+    from provider_store.resolution.completions import Completion
+    from provider_store.resolution.front_door import open
     from provider_store.resolution.manager import ProviderManager
+    from provider_store.resolution.model_refs import ModelRef
     from provider_store.rules import effective_api_key
     from provider_store.store import ProviderStore
 
 # Where each public name lives: imported on first use, so ``import provider_store`` (and every
 # command of the CLI) pays only for what it touches.
 _LAZY_NAMES: dict[str, str] = {
+    "AliasEntry": "provider_store.catalog.model_aliases",
+    "AliasTakenError": "provider_store.errors",
     "AmbiguousModelError": "provider_store.errors",
     "BadResponseError": "provider_store.errors",
     "CacheState": "provider_store.catalog.cache_rows",
@@ -80,6 +89,7 @@ _LAZY_NAMES: dict[str, str] = {
     "ChangeSignal": "provider_store.catalog.change_listener",
     "ChangeTokens": "provider_store.catalog.change_marker",
     "ChatReply": "provider_store.providers.ping",
+    "Completion": "provider_store.resolution.completions",
     "ConfigurationError": "provider_store.errors",
     "ConnectionOptions": "provider_store.providers.base",
     "DiscoveryError": "provider_store.errors",
@@ -97,6 +107,7 @@ _LAZY_NAMES: dict[str, str] = {
     "MissingKeyError": "provider_store.errors",
     "ModelDiscoveryService": "provider_store.discovery.service",
     "ModelInfo": "provider_store.model_info",
+    "ModelRef": "provider_store.resolution.model_refs",
     "ModelStats": "provider_store.history.ping_stats",
     "ModelStatus": "provider_store.catalog.states",
     "NewerCatalogError": "provider_store.errors",
@@ -131,6 +142,7 @@ _LAZY_NAMES: dict[str, str] = {
     "Verdict": "provider_store.catalog.states",
     "build_engine": "provider_store.catalog.db",
     "effective_api_key": "provider_store.rules",
+    "open": "provider_store.resolution.front_door",
     "resolve_url": "provider_store.catalog.db",
 }
 

@@ -11,6 +11,7 @@ Every error the library raises on purpose derives from one root, so callers can 
      +-- UnknownModelError        a model string names no model (also a ValueError, as before)
      +-- ConfigurationError       a setting (such as the database URL) is unusable
      |    +-- ForeignDatabaseError    the database holds other tables, not a catalog
+     |    +-- AliasTakenError         an alias another model holds (``holders`` names it)
      +-- RegistryError            a model registry (models.dev, LiteLLM cost map) is unreadable
      +-- StoreError               the database could not be opened, migrated or written
      |    +-- NewerCatalogError       the catalog was migrated by a newer provider-store
@@ -150,6 +151,23 @@ class ForeignDatabaseError(ConfigurationError):
             f"{url} is not a provider-store catalog (it holds other tables: {shown}); nothing"
             " was changed. Use an empty database (or another PostgreSQL schema), or add a"
             " catalog to this one on purpose with: provider-store --db URL db upgrade --force"
+        )
+
+
+class AliasTakenError(ConfigurationError):
+    """An alias that another model holds: one alias names one model in the whole catalog.
+
+    ``alias`` is the alias asked for, ``holders`` the ``provider/model`` of every model that
+    holds it now (several only when a legacy file brought the alias in twice). Moving it on
+    purpose: ``set_alias(..., move=True)``, ``provider-store models alias --move``.
+    """
+
+    def __init__(self, alias: str, holders: list[str]) -> None:
+        self.alias = alias
+        self.holders = list(holders)
+        super().__init__(
+            f"alias {alias!r} already names {', '.join(self.holders)}"
+            " (models alias --move takes it from there)"
         )
 
 

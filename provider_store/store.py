@@ -28,6 +28,7 @@ from provider_store.rules import (
 )
 
 if TYPE_CHECKING:
+    from provider_store.catalog.model_aliases import AliasEntry
     from provider_store.catalog.model_facts import SourcedMetadata
     from provider_store.catalog.provider_edits import ProviderRemoval
     from provider_store.history.change_event import ChangeEvent
@@ -272,12 +273,29 @@ class ProviderStore(CatalogStore):
         with self.transaction() as session, provider_scope(session, key):
             provider_edits.set_key(session, key, api_key)
 
-    def set_alias(self, key: str, model_id: str, alias: str | None) -> None:
-        """Give a valid model a short alias (None: the model id again)."""
-        from provider_store.catalog import provider_edits
+    def set_alias(
+        self, key: str, model_id: str, alias: str | None, *, move: bool = False
+    ) -> list[str]:
+        """Give valid model ``model_id`` of provider ``key`` the alias ``alias`` (None: no alias).
+
+        One alias names one model in the whole catalog: an alias another model holds (ignoring
+        case) raises :class:`AliasTakenError` naming it, unless ``move`` takes it from there
+        (in the same transaction). Returns the ``provider/model`` of each model it was taken
+        from. ConfigurationError for an unusable alias (empty, another valid model's id, or
+        ``provider/...`` of a provider in the catalog) or a model that is not valid."""
+        from provider_store.catalog import model_aliases
 
         with self.transaction() as session, provider_scope(session, key):
-            provider_edits.set_alias(session, key, model_id, alias)
+            return model_aliases.set_alias(session, key, model_id, alias, move=move)
+
+    def aliases(self) -> list[AliasEntry]:
+        """Every alias of a valid model, in catalog order, each with the other models that
+        answer to the same name (``also_alias_of``: a collision a legacy import brought in;
+        ``also_id_of``: a valid model whose id it is)."""
+        from provider_store.catalog import model_aliases
+
+        with self.read() as session:
+            return model_aliases.list_aliases(session)
 
     def mark_model(
         self, key: str, model_id: str, verdict: str | None, *, reason: str | None = None

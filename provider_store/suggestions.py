@@ -12,6 +12,9 @@ from collections.abc import Iterable
 
 from provider_store.errors import NotFoundError, with_suggestions
 
+# The one wording of a model the catalog does not hold, whatever asked for it.
+UNKNOWN_MODEL = "Unknown model: {asked}"
+
 # difflib's similarity ratio a name needs to be suggested (difflib's own default, 0.6, finds
 # "openai" near "nope").
 CUTOFF = 0.75
@@ -60,3 +63,9 @@ def nearest(word: str, choices: Iterable[str], *, limit: int = LIMIT) -> list[st
 def unknown_provider(key: str, known: Iterable[str]) -> NotFoundError:
     """``NotFoundError("Unknown provider: KEY")``, with the nearest known keys suggested."""
     return NotFoundError(with_suggestions(f"Unknown provider: {key}", nearest(key, known)))
+
+
+def unknown_model_message(asked: str, hints: Iterable[str] = ()) -> str:
+    """``Unknown model: ASKED`` (what was typed: ``openai/gpt-5``, ``4o``), with the nearest
+    models suggested: the one wording of an unknown model, for every command and library call."""
+    return with_suggestions(UNKNOWN_MODEL.format(asked=asked), list(hints))

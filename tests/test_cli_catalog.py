@@ -73,7 +73,7 @@ def test_models_list(catalog: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     assert [(r["provider"], r["model"], r["alias"]) for r in json.loads(out)] == [
         ("openai", "gpt-4o", "4o"),
-        ("openai", "shared", "shared"),
+        ("openai", "shared", None),  # no alias set: empty, not the id again
         ("local", "shared", "s"),
     ]
     code, out, _err = run(capsys, "--db", catalog, "models", "list", "--provider", "local")
@@ -138,9 +138,9 @@ def test_resolve(catalog: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, _out, err = run(capsys, "--db", catalog, "resolve", "shared", "--strict")
     assert code == 2 and "openai/shared, local/shared" in err
     code, _out, err = run(capsys, "--db", catalog, "resolve", "openai/nope")
-    assert code == 2 and err.strip() == "Error: Invalid model for provider openai: nope"
+    assert code == 2 and err.strip() == "Error: Unknown model: openai/nope"
     code, _out, err = run(capsys, "--db", catalog, "resolve", "nope")
-    assert code == 2 and err.strip() == "Error: Invalid model: nope"
+    assert code == 2 and err.strip() == "Error: Unknown model: nope"
 
 
 def test_find(catalog: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -148,8 +148,10 @@ def test_find(catalog: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0 and out.split() == ["openai/shared", "local/shared"]
     code, out, _err = run(capsys, "--db", catalog, "find", "4o", "--json")
     assert json.loads(out) == ["openai/gpt-4o"]
-    code, out, _err = run(capsys, "--db", catalog, "find", "absent", "--json")
-    assert code == 1 and json.loads(out) == []
+    code, out, _err = run(capsys, "--db", catalog, "find", "local/SHAR")
+    assert code == 0 and out.split() == ["local/shared"]  # one provider's
+    code, out, err = run(capsys, "--db", catalog, "find", "absent", "--json")
+    assert (code, out, err.strip()) == (2, "", "Error: Unknown model: absent")
 
 
 @pytest.mark.slow

@@ -39,17 +39,17 @@ def test_an_unknown_model_suggests_the_nearest(
     code, out, err = run(capsys, "--db", catalog, "resolve", "gpt-4o")
     assert (code, out) == (2, "")
     assert err.strip() == (
-        "Error: Invalid model: gpt-4o (did you mean openai/gpt-4o-2024-08-06 (4o)?)"
+        "Error: Unknown model: gpt-4o (did you mean openai/gpt-4o-2024-08-06 (4o)?)"
     )
     code, _out, err = run(capsys, "--db", catalog, "resolve", "o3-mni")
     assert code == 2 and "did you mean openai/o3-mini?" in err  # an alias equal to the id
     code, _out, err = run(capsys, "--db", catalog, "resolve", "openai/qwen")
     assert code == 2
     assert err.strip() == (
-        "Error: Invalid model for provider openai: qwen (did you mean together/Qwen/QwQ-32B (qwq)?)"
+        "Error: Unknown model: openai/qwen (did you mean together/Qwen/QwQ-32B (qwq)?)"
     )
     code, _out, err = run(capsys, "--db", catalog, "resolve", "zzzz")
-    assert (code, err.strip()) == (2, "Error: Invalid model: zzzz")  # nothing near: no hint
+    assert (code, err.strip()) == (2, "Error: Unknown model: zzzz")  # nothing near: no hint
 
 
 def test_an_unknown_prefix_is_looked_past_with_a_note(
@@ -65,9 +65,15 @@ def test_an_unknown_prefix_is_looked_past_with_a_note(
 def test_strict_refuses_an_unknown_prefix(catalog: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "--db", catalog, "resolve", "nope/4o", "--strict")
     assert (code, out) == (2, "")
-    assert err.strip() == "Error: Unknown provider: nope"  # no provider is near "nope"
+    # no provider is near "nope": the rest is suggested wherever it is
+    assert (
+        err.strip() == "Error: Unknown model: nope/4o (did you mean openai/gpt-4o-2024-08-06 (4o)?)"
+    )
     code, _out, err = run(capsys, "--db", catalog, "resolve", "opnai/o3-mini", "--strict")
-    assert code == 2 and err.strip() == "Error: Unknown provider: opnai (did you mean openai?)"
+    assert (
+        code == 2
+        and err.strip() == "Error: Unknown model: opnai/o3-mini (did you mean openai/o3-mini?)"
+    )
     code, out, _err = run(capsys, "--db", catalog, "resolve", "Qwen/QwQ-32B", "--strict")
     assert (code, out.strip()) == (0, "together/Qwen/QwQ-32B")  # the whole string is an id
     code, out, _err = run(capsys, "--db", catalog, "resolve", "openai/4o", "--strict")

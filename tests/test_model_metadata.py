@@ -208,9 +208,9 @@ def test_models_show_json_and_text(discovered: str, capsys: pytest.CaptureFixtur
 @pytest.mark.parametrize(
     ("ref", "code", "message"),
     [
-        ("p/nope", 2, "Invalid model for provider p: nope"),
-        ("ghost/x", 2, "Unknown provider: ghost"),
-        ("no-slash", 2, "Invalid model: no-slash"),
+        ("p/nope", 2, "Unknown model: p/nope"),
+        ("ghost/x", 2, "Unknown model: ghost/x"),
+        ("no-slash", 2, "Unknown model: no-slash"),
     ],
 )
 def test_models_show_bad_reference_is_one_line(

@@ -44,7 +44,7 @@ from provider_store.errors import (
 )
 from provider_store.provider_config import ProviderConfig
 from provider_store.rules import check_cache_ttl, check_provider_settings
-from provider_store.suggestions import unknown_provider
+from provider_store.suggestions import unknown_model_message, unknown_provider
 
 if TYPE_CHECKING:
     from provider_store.catalog.tables import Provider
@@ -424,7 +424,7 @@ class CatalogStore:
         with self._reading(session) as s:
             found = metadata_columns.read_model_infos(s, provider_key, [model_id])
         if model_id not in found:
-            raise NotFoundError(f"Unknown model of provider {provider_key}: {model_id}")
+            raise NotFoundError(unknown_model_message(f"{provider_key}/{model_id}"))
         return found[model_id]
 
     def list_model_infos(

@@ -22,6 +22,7 @@ from provider_store.catalog.metadata_columns import METADATA_COLUMNS
 from provider_store.catalog.tables import Model, ModelFact, Provider
 from provider_store.errors import InvalidDocumentError, NotFoundError
 from provider_store.model_info import is_iso_date, metadata_field
+from provider_store.suggestions import unknown_model_message
 
 __all__ = [
     "DISAGREEMENT_RATIO",
@@ -172,7 +173,7 @@ def set_user_facts(
         .where(col(Model.model_id) == model_id)
     ).scalar()
     if exists is None:
-        raise NotFoundError(f"Unknown model of provider {provider_key}: {model_id}")
+        raise NotFoundError(unknown_model_message(f"{provider_key}/{model_id}"))
     for field, value in checked.items():
         session.execute(
             delete(ModelFact)
@@ -258,7 +259,7 @@ def sourced_metadata(session: Session, provider_key: str, model_id: str) -> Sour
     """What the catalog knows about one model, by the order of trust (see :func:`effective`)."""
     found = provider_metadata(session, provider_key, [model_id])
     if model_id not in found:
-        raise NotFoundError(f"Unknown model of provider {provider_key}: {model_id}")
+        raise NotFoundError(unknown_model_message(f"{provider_key}/{model_id}"))
     return found[model_id]
 
 

@@ -1,8 +1,8 @@
-"""Everyday edits of the catalog: rename and remove providers, set keys, aliases and hand marks.
+"""Everyday edits of the catalog: rename and remove providers, set keys and hand marks.
 
 Session-level functions (the caller owns the transaction) behind the ``ProviderStore`` methods
 ``add_provider``, ``update_provider``, ``remove_providers``, ``rename_provider``,
-``set_api_key``, ``set_alias`` and ``mark_model``.
+``set_api_key`` and ``mark_model`` (aliases: :mod:`provider_store.catalog.model_aliases`).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from sqlmodel import Session, col, select
 from provider_store.catalog import hand_marks
 from provider_store.catalog.states import ModelStatus, utc_now
 from provider_store.catalog.tables import Model, Provider
-from provider_store.errors import ConfigurationError, NotFoundError, with_suggestions
+from provider_store.errors import ConfigurationError, NotFoundError
 from provider_store.rules import check_provider_key, is_placeholder_key
-from provider_store.suggestions import nearest, unknown_provider
+from provider_store.suggestions import nearest, unknown_model_message, unknown_provider
 
 
 def checked_key(key: str) -> str:
@@ -104,7 +104,8 @@ def set_key(session: Session, key: str, api_key: str | None) -> None:
     session.add(provider)
 
 
-def _model_row(session: Session, provider: Provider, model_id: str) -> Model:
+def model_row(session: Session, provider: Provider, model_id: str) -> Model:
+    """The row of ``model_id`` of ``provider``; NotFoundError (with suggestions) when none."""
     row = session.exec(
         select(Model).where(
             and_(col(Model.provider_id) == provider.id, col(Model.model_id) == model_id)
@@ -117,8 +118,8 @@ def _model_row(session: Session, provider: Provider, model_id: str) -> Model:
             ).scalars()
         )
         raise NotFoundError(
-            with_suggestions(
-                f"Unknown model of provider {provider.key}: {model_id}",
+            unknown_model_message(
+                f"{provider.key}/{model_id}",
                 [f"{provider.key}/{m}" for m in nearest(model_id, known)],
             )
         )
@@ -145,38 +146,7 @@ def ensure_model_row(session: Session, provider: Provider, model_id: str) -> Mod
             )
         )
         session.flush()
-    return _model_row(session, provider, model_id)
-
-
-def set_alias(session: Session, key: str, model_id: str, alias: str | None) -> None:
-    """Give valid model ``model_id`` of ``key`` the short ``alias`` (None: the id itself)."""
-    provider = provider_row(session, key)
-    row = _model_row(session, provider, model_id)
-    if row.status != ModelStatus.VALID.value:
-        raise ConfigurationError(
-            f"{key}/{model_id} is {row.status}; only valid models have aliases"
-            f" (mark it valid first: models mark {key}/{model_id} valid)"
-        )
-    if alias is not None:
-        alias = alias.strip()
-        if not alias or "/" in alias and alias.split("/", 1)[0] == key:
-            raise ConfigurationError(f"alias {alias!r} is not usable: give a short name")
-        taken = session.execute(
-            select(col(Model.model_id)).where(
-                and_(
-                    col(Model.provider_id) == provider.id,
-                    col(Model.status) == ModelStatus.VALID.value,
-                    func.lower(col(Model.alias)) == alias.lower(),
-                    col(Model.model_id) != model_id,
-                )
-            )
-        ).first()
-        if taken is not None:
-            raise ConfigurationError(
-                f"alias {alias!r} already names {key}/{taken[0]}; unalias it first"
-            )
-    row.alias = alias if alias is not None else model_id
-    session.add(row)
+    return model_row(session, provider, model_id)
 
 
 def mark(

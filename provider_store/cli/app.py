@@ -225,7 +225,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "resolve": (
         "provider_store.cli.models",
         "resolve",
-        "Resolve MODEL_STRING (provider/model, a long id or a short alias) to provider and model.",
+        "Resolve MODEL (provider/model, provider/alias, an alias or a model id) to a valid model.",
     ),
     "set-ttl": (
         "provider_store.cli.settings",

@@ -10,6 +10,7 @@ import click
 
 from provider_store.catalog.states import EventType, utc_now
 from provider_store.cli.app import CliState, json_option, pass_state, print_json
+from provider_store.cli.model_param import PROVIDER
 from provider_store.cli.text import visible
 from provider_store.history.change_event import ChangeEvent
 from provider_store.history.listing_events import PRICE_FIELDS
@@ -112,7 +113,7 @@ def _value(value: Any) -> str:
 
 @click.command("changes")
 @click.option("--since", "since_text", metavar="SPAN|TIME", help="7d, 12h, 30m or ISO 8601.")
-@click.option("--provider", metavar="KEY", help="Only this provider's events.")
+@click.option("--provider", type=PROVIDER, metavar="KEY", help="Only this provider's events.")
 @click.option("--model", metavar="ID", help="Only this model's events.")
 @click.option(
     "--type",

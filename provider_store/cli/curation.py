@@ -1,8 +1,10 @@
 """Everyday curation verbs: ``providers add|set|remove|rename`` and
-``models alias|unalias|mark|unmark|set|unset``.
+``models mark|unmark|set|unset`` (aliases: :mod:`provider_store.cli.aliases`).
 
-Each is a thin layer over one ``ProviderStore`` method; bad input is refused in one line with
-exit code 2 (a ConfigurationError / NotFoundError from the library).
+Each is a thin layer over one ``ProviderStore`` method; a MODEL argument is looked up first by
+``ProviderManager.locate`` (the four forms, one wording for a miss). Bad input is refused in one
+line with exit code 2 (a ConfigurationError / NotFoundError / UnknownModelError from the
+library).
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ from typing import Any
 
 import click
 
-from provider_store.cli.app import CliState, json_option, pass_state, print_json
+from provider_store.cli.app import CliState, json_option, open_manager, pass_state, print_json
 from provider_store.cli.confirm import confirm_loss
-from provider_store.cli.models import models, split_model_ref
+from provider_store.cli.model_param import MODEL, PROVIDER
+from provider_store.cli.models import models
 from provider_store.cli.providers import providers
+from provider_store.cli.text import visible
 from provider_store.errors import ConfigurationError
 from provider_store.rules import PROVIDER_KINDS, is_keyless
 
@@ -117,7 +121,7 @@ def providers_add(
 
 
 @providers.command("set")
-@click.argument("key")
+@click.argument("key", type=PROVIDER)
 @click.option("--name", help="New display name.")
 @click.option("--url", help="New base API URL.")
 @click.option("--kind", type=click.Choice(PROVIDER_KINDS), help="New API dialect.")
@@ -221,7 +225,7 @@ def _min_age(text: str | None) -> float | None:
 
 
 @providers.command("remove")
-@click.argument("keys", nargs=-1, required=True)
+@click.argument("keys", nargs=-1, required=True, type=PROVIDER)
 @click.option("--yes", "-y", is_flag=True, help="Do not ask before removing.")
 @json_option
 @pass_state
@@ -253,7 +257,7 @@ def providers_remove(state: CliState, keys: tuple[str, ...], yes: bool, as_json:
 
 
 @providers.command("rename")
-@click.argument("old")
+@click.argument("old", type=PROVIDER)
 @click.argument("new")
 @pass_state
 def providers_rename(state: CliState, old: str, new: str) -> None:
@@ -268,52 +272,33 @@ def providers_rename(state: CliState, old: str, new: str) -> None:
 # -- models --------------------------------------------------------------------------------------
 
 
-@models.command("alias")
-@click.argument("model_ref", metavar="PROVIDER/MODEL")
-@click.argument("alias")
-@pass_state
-def models_alias(state: CliState, model_ref: str, alias: str) -> None:
-    """Give the valid model PROVIDER/MODEL the short name ALIAS (for resolve and find)."""
-    store = state.store()
-    key, model_id = split_model_ref(model_ref, store.provider_keys())
-    store.set_alias(key, model_id, alias)
-    click.echo(f"{key}/{model_id} is now also {alias}.")
-
-
-@models.command("unalias")
-@click.argument("model_ref", metavar="PROVIDER/MODEL")
-@pass_state
-def models_unalias(state: CliState, model_ref: str) -> None:
-    """Drop the alias of PROVIDER/MODEL (its alias becomes the model id again)."""
-    store = state.store()
-    key, model_id = split_model_ref(model_ref, store.provider_keys())
-    store.set_alias(key, model_id, None)
-    click.echo(f"{key}/{model_id} has no alias now.")
-
-
 @models.command("mark")
-@click.argument("model_ref", metavar="PROVIDER/MODEL")
+@click.argument("model_ref", type=MODEL, metavar="MODEL")
 @click.argument("verdict", type=click.Choice(["valid", "invalid"]))
 @click.option("--reason", metavar="TEXT", help="Why (shown by models show).")
 @pass_state
 def models_mark(state: CliState, model_ref: str, verdict: str, reason: str | None) -> None:
-    """Mark PROVIDER/MODEL valid or invalid by hand; discovery keeps the mark (and pings the
-    model no more) until `models unmark`."""
-    store = state.store()
-    key, model_id = split_model_ref(model_ref, store.provider_keys())
-    store.mark_model(key, model_id, verdict, reason=reason)
-    click.echo(f"{key}/{model_id} marked {verdict} by hand.")
+    """Mark MODEL valid or invalid by hand; discovery keeps the mark (and pings the model no
+    more) until `models unmark`.
+
+    MODEL is provider/model, provider/alias, an alias or a model id.
+    """
+    ref = open_manager(state).locate(model_ref)
+    state.store().mark_model(ref.provider, ref.model, verdict, reason=reason)
+    click.echo(visible(f"{ref} marked {verdict} by hand."))
 
 
 @models.command("unmark")
-@click.argument("model_ref", metavar="PROVIDER/MODEL")
+@click.argument("model_ref", type=MODEL, metavar="MODEL")
 @pass_state
 def models_unmark(state: CliState, model_ref: str) -> None:
-    """Return PROVIDER/MODEL to discovery's care: the next discovery run pings it again."""
-    store = state.store()
-    key, model_id = split_model_ref(model_ref, store.provider_keys())
-    store.mark_model(key, model_id, None)
-    click.echo(f"{key}/{model_id}: hand mark removed.")
+    """Return MODEL to discovery's care: the next discovery run pings it again.
+
+    MODEL is provider/model, provider/alias, an alias or a model id.
+    """
+    ref = open_manager(state).locate(model_ref)
+    state.store().mark_model(ref.provider, ref.model, None)
+    click.echo(visible(f"{ref}: hand mark removed."))
 
 
 # `models set` option -> metadata field.
@@ -326,7 +311,7 @@ _SET_FIELDS = {
 
 
 @models.command("set")
-@click.argument("model_ref", metavar="PROVIDER/MODEL")
+@click.argument("model_ref", type=MODEL, metavar="MODEL")
 @click.option("--context", type=click.IntRange(min=1), metavar="N", help="Context length (tokens).")
 @click.option("--max-output", type=click.IntRange(min=1), metavar="N", help="Most output tokens.")
 @click.option(
@@ -357,8 +342,11 @@ def models_set(
     capabilities: tuple[str, ...],
     as_json: bool,
 ) -> None:
-    """Override metadata of PROVIDER/MODEL; your values win over the provider's list and the
-    registries and survive every refresh and re-import (`models unset` drops them)."""
+    """Override metadata of MODEL; your values win over the provider's list and the
+    registries and survive every refresh and re-import (`models unset` drops them).
+
+    MODEL is provider/model, provider/alias, an alias or a model id.
+    """
     numbers = {
         "context": context,
         "max_output": max_output,
@@ -373,9 +361,9 @@ def models_set(
             "nothing to set: give --context, --max-output, --input-price, --output-price"
             " or --capability"
         )
-    store = state.store()
-    key, model_id = split_model_ref(model_ref, store.provider_keys())
-    store.set_model_metadata(key, model_id, **values)
+    ref = open_manager(state).locate(model_ref)
+    key, model_id = ref.provider, ref.model
+    state.store().set_model_metadata(key, model_id, **values)
     if as_json:
         print_json({"provider": key, "model": model_id, "set": values})
         return
@@ -383,13 +371,15 @@ def models_set(
 
 
 @models.command("unset")
-@click.argument("model_ref", metavar="PROVIDER/MODEL")
+@click.argument("model_ref", type=MODEL, metavar="MODEL")
 @click.argument("fields", nargs=-1, required=True)
 @pass_state
 def models_unset(state: CliState, model_ref: str, fields: tuple[str, ...]) -> None:
-    """Drop your overrides of FIELDS (context_length, input_price ...) of PROVIDER/MODEL; the
-    provider's list or a registry speaks for them again."""
-    store = state.store()
-    key, model_id = split_model_ref(model_ref, store.provider_keys())
-    store.set_model_metadata(key, model_id, **dict.fromkeys(fields))
-    click.echo(f"{key}/{model_id}: unset {', '.join(fields)}.")
+    """Drop your overrides of FIELDS (context_length, input_price ...) of MODEL; the
+    provider's list or a registry speaks for them again.
+
+    MODEL is provider/model, provider/alias, an alias or a model id.
+    """
+    ref = open_manager(state).locate(model_ref)
+    state.store().set_model_metadata(ref.provider, ref.model, **dict.fromkeys(fields))
+    click.echo(visible(f"{ref}: unset {', '.join(fields)}."))

@@ -30,6 +30,7 @@ from provider_store.cli.app import (
 )
 from provider_store.cli.changes import change_summary
 from provider_store.cli.hints import KEY_REFUSED, KEY_REJECTED_PROBLEM, NO_PROVIDERS, key_origin
+from provider_store.cli.model_param import PROVIDER
 from provider_store.cli.table_layout import render_table
 from provider_store.cli.text import visible
 from provider_store.discovery.run_report import DiscoveryReport, ProgressEvent, ProviderSummary
@@ -84,7 +85,7 @@ def _finite_deadline(
 
 
 @cli.command()
-@click.argument("provider", required=False)
+@click.argument("provider", required=False, type=PROVIDER)
 @click.option("--force-refresh", is_flag=True, help="Ignore fresh caches and stored verdicts.")
 @click.option("--no-validate", is_flag=True, help="Only list models; do not ping them.")
 @click.option(

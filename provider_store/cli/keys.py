@@ -14,6 +14,7 @@ import click
 
 from provider_store.cli.app import CliState, cli, json_option, pass_state, print_json
 from provider_store.cli.hints import key_source
+from provider_store.cli.model_param import PROVIDER
 from provider_store.cli.table_layout import render_table
 from provider_store.errors import ConfigurationError
 from provider_store.rules import env_var_for, is_keyless
@@ -38,7 +39,7 @@ def keys() -> None:
 
 
 @keys.command("set")
-@click.argument("key")
+@click.argument("key", type=PROVIDER)
 @pass_state
 def keys_set(state: CliState, key: str) -> None:
     """Store provider KEY's API key, read from a hidden prompt (or standard input when it is
@@ -64,7 +65,7 @@ def keys_set(state: CliState, key: str) -> None:
 
 
 @keys.command("unset")
-@click.argument("key")
+@click.argument("key", type=PROVIDER)
 @pass_state
 def keys_unset(state: CliState, key: str) -> None:
     """Forget provider KEY's stored API key; ${KEY}_API_KEY then supplies it."""

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import click
 
-from provider_store.cli.app import CliState, json_option, pass_state, print_json
-from provider_store.cli.models import models, split_model_ref
+from provider_store.cli.app import CliState, json_option, open_manager, pass_state, print_json
+from provider_store.cli.model_param import MODEL
+from provider_store.cli.models import models
 from provider_store.cli.table_layout import render_table
-from provider_store.suggestions import unknown_provider
+from provider_store.errors import UnknownModelError
+from provider_store.suggestions import nearest
 
 
 @models.command("stats")
-@click.argument("model_ref", metavar="[PROVIDER[/MODEL]]", required=False)
+@click.argument("model_ref", type=MODEL, metavar="[PROVIDER|MODEL]", required=False)
 @click.option("--since", "since_text", default="7d", show_default=True, metavar="SPAN|TIME")
 @json_option
 @pass_state
 def models_stats(state: CliState, model_ref: str | None, since_text: str, as_json: bool) -> None:
     """Ping statistics per model: pings, availability, p50/p95 latency (ms).
 
+    Of every model, one provider's (PROVIDER or PROVIDER/), or one MODEL: provider/model,
+    provider/alias, an alias or a model id (a provider key wins over a model of that name).
     Availability is the share of pings that got a chat answer. --since takes 7d, 12h, 30m or
     an ISO 8601 time; every ping from that instant on counts. Pings, availability and the last
     ping are exact; p50/p95 come from a log-scale latency histogram (8 buckets per doubling)
@@ -27,16 +31,7 @@ def models_stats(state: CliState, model_ref: str | None, since_text: str, as_jso
     from provider_store.cli.changes import parse_since
 
     store = state.store()
-    provider: str | None = None
-    model_id: str | None = None
-    if model_ref:
-        keys = store.provider_keys()
-        if "/" in model_ref:
-            provider, model_id = split_model_ref(model_ref, keys)
-        else:
-            provider = next((k for k in keys if k.lower() == model_ref.lower()), None)
-            if provider is None:
-                raise unknown_provider(model_ref, keys)
+    provider, model_id = _target(state, model_ref) if model_ref else (None, None)
     stats = store.model_stats(since=parse_since(since_text), provider=provider, model=model_id)
     if as_json:
         print_json([s.as_json() for s in stats])
@@ -57,6 +52,31 @@ def models_stats(state: CliState, model_ref: str | None, since_text: str, as_jso
     click.echo(
         render_table(["model", "pings", "avail", "p50 ms", "p95 ms"], rows, numeric=range(1, 5))
     )
+
+
+def _target(state: CliState, text: str) -> tuple[str, str | None]:
+    """``(provider, model)`` that ``text`` names: a provider key (model None; a trailing slash
+    allowed), a model the catalog holds, or a ``provider/model`` with pings on record (its
+    provider renamed or removed since). A miss also suggests the provider keys near it."""
+    store = state.store()
+    keys = store.provider_keys()
+    head = text.removesuffix("/").lower()
+    provider = next((k for k in keys if k.lower() == head), None)
+    if provider is not None:
+        return provider, None
+    try:
+        ref = open_manager(state).locate(text)
+    except UnknownModelError as exc:
+        key, _slash, model = text.partition("/")
+        if model and store.model_stats(provider=key, model=model):
+            return key, model
+        near = [k for k in nearest(text, keys) if k not in exc.suggestions]
+        if "/" in text or not near:
+            raise
+        raise UnknownModelError(
+            exc.reason, model_string=text, suggestions=(near + exc.suggestions)[:3]
+        ) from None
+    return ref.provider, ref.model
 
 
 def _ms(value: float | None) -> str:

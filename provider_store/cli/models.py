@@ -15,11 +15,10 @@ from provider_store.cli.app import (
     print_json,
 )
 from provider_store.cli.hints import NO_PROVIDERS
+from provider_store.cli.model_param import MODEL, PROVIDER, USABLE_MODEL
 from provider_store.cli.table_layout import render_table
 from provider_store.cli.text import iso_time, visible
-from provider_store.errors import ConfigurationError, NotFoundError
 from provider_store.model_info import METADATA_FIELDS, ModelInfo
-from provider_store.rules import EXIT_FAILED
 from provider_store.suggestions import unknown_provider
 
 if TYPE_CHECKING:  # the tables (and SQLAlchemy) are imported only when a command reads them
@@ -34,7 +33,9 @@ def models() -> None:
 
 
 @models.command("list")
-@click.option("--provider", "provider_key", metavar="KEY", help="Only this provider's models.")
+@click.option(
+    "--provider", "provider_key", type=PROVIDER, metavar="KEY", help="Only this provider's models."
+)
 @click.option(
     "--all",
     "show_all",
@@ -93,15 +94,17 @@ def models_list(
         verdicts = store.load_verdicts(key) if show_all else {}
         infos = store.list_model_infos(key)
         deprecations = _deprecations(store, key) if only_deprecated else {}
-        entries = [(m, a, "valid") for m, a in config.valid_models.items()]
+        entries: list[tuple[str, str | None, str]] = [
+            (m, a if a != m else None, "valid") for m, a in config.valid_models.items()
+        ]
         if show_all:
-            entries += [(m, m, "invalid") for m in config.invalid_models]
+            entries += [(m, None, "invalid") for m in config.invalid_models]
             curated = set(config.valid_models) | set(config.invalid_models)
             for item in store.read_cache(key).models or []:
                 model_id = item.get("id")
                 if isinstance(model_id, str) and model_id not in curated:
                     curated.add(model_id)
-                    entries.append((model_id, model_id, "unverified"))
+                    entries.append((model_id, None, "unverified"))
         for model_id, alias, status in entries:
             info = infos.get(model_id, ModelInfo(id=model_id))
             if not _matches(info, min_context, wanted_capabilities):
@@ -129,7 +132,7 @@ def models_list(
     columns += ["deprecation"] if only_deprecated else []
     cells = []
     for row in rows:
-        line = [row["provider"], row["model"], row["alias"]]
+        line = [row["provider"], row["model"], row["alias"] or ""]
         if show_all:
             line += [row["status"], row["verdict"] or "-"]
         if only_deprecated:
@@ -168,26 +171,28 @@ def _metadata(info: ModelInfo, *, listing: bool) -> dict[str, Any]:
 
 
 @models.command("show")
-@click.argument("model_ref", metavar="PROVIDER/MODEL")
+@click.argument("model_ref", type=MODEL, metavar="MODEL")
 @json_option
 @pass_state
 def models_show(state: CliState, model_ref: str, as_json: bool) -> None:
     """Show one model: its status, last verdict and what its provider lists about it.
 
-    Prices are in USD per million tokens, created is a UTC date. --json adds the raw item of
-    the provider's model list.
+    MODEL is provider/model, provider/alias, an alias or a model id. Prices are in USD per
+    million tokens, created is a UTC date. --json adds the raw item of the provider's model list.
     """
     store = state.store()
-    key, model_id = _show_target(state, model_ref)
+    ref = open_manager(state).locate(model_ref)
+    key, model_id = ref.provider, ref.model
     info = store.model_info(key, model_id)
     config = store.get_config(key)
     verdict = store.load_verdicts(key, models=[model_id]).get(model_id)
+    alias = ref.alias
     if model_id in config.valid_models:
-        status, alias = "valid", config.valid_models[model_id]
+        status = "valid"
     elif model_id in config.invalid_models:
-        status, alias = "invalid", model_id
+        status = "invalid"
     else:
-        status, alias = "unverified", model_id
+        status = "unverified"
     hand_mark = store.hand_marks(key).get(model_id)
     from provider_store.catalog.states import utc_now
 
@@ -262,22 +267,6 @@ _SHOWN_FIRST = (
 )
 
 
-def _show_target(state: CliState, ref: str) -> tuple[str, str]:
-    """The (provider, model) ``models show`` means: PROVIDER/MODEL of any model the catalog
-    holds, else whatever ``resolve`` accepts (aliases, provider/alias, bare names; an unknown
-    name exits 2 with suggestions)."""
-    store = state.store()
-    keys = store.provider_keys()
-    try:
-        key, model_id = split_model_ref(ref, keys)
-        store.model_info(key, model_id)
-        return key, model_id
-    except (ConfigurationError, NotFoundError):
-        pass
-    config, long_name = open_manager(state).get_api_for_model_string(ref, strict=True)
-    return config.catalog_key or "", long_name
-
-
 def _why_not_usable(key: str, status: str, verdict: ValidationResult | None) -> str | None:
     """Why a model is not offered (None for a valid one): its verdict, or that none exists."""
     if status == "valid":
@@ -296,21 +285,11 @@ def _why_not_usable(key: str, status: str, verdict: ValidationResult | None) -> 
     return f"{status}{reason}"
 
 
-def split_model_ref(ref: str, keys: list[str]) -> tuple[str, str]:
-    """PROVIDER/MODEL -> (provider key, model id); model ids may contain '/' themselves."""
-    for key in sorted(keys, key=len, reverse=True):
-        if ref.startswith(f"{key}/") and len(ref) > len(key) + 1:
-            return key, ref[len(key) + 1 :]
-    if "/" not in ref:
-        raise ConfigurationError(f"expected PROVIDER/MODEL, got {ref!r}")
-    raise NotFoundError(f"Unknown provider: {ref.split('/', 1)[0]}")
-
-
 # -- resolve / find -------------------------------------------------------------------------------
 
 
 @cli.command()
-@click.argument("model_string")
+@click.argument("model_string", type=USABLE_MODEL, metavar="MODEL")
 @click.option(
     "--strict",
     is_flag=True,
@@ -319,7 +298,7 @@ def split_model_ref(ref: str, keys: list[str]) -> tuple[str, str]:
 @json_option
 @pass_state
 def resolve(state: CliState, model_string: str, strict: bool, as_json: bool) -> None:
-    """Resolve MODEL_STRING (provider/model, a long id or a short alias) to provider and model.
+    """Resolve MODEL (provider/model, provider/alias, an alias or a model id) to a valid model.
 
     When several providers match, the first wins and the others are listed. A prefix that is not
     a provider (nope/4o) is ignored and the rest looked up across providers, with a note. With
@@ -327,53 +306,48 @@ def resolve(state: CliState, model_string: str, strict: bool, as_json: bool) -> 
     ("did you mean openai/gpt-4o-2024-08-06 (4o)?").
     """
     manager = open_manager(state)
-    config, long_name = manager.get_api_for_model_string(model_string, strict=strict)
-    key = config.catalog_key or ""
-    candidates = manager.resolution_candidates(model_string)
+    ref = manager.resolve(model_string, strict=strict)
     if as_json:
+        config = manager[ref.provider]
         print_json(
             {
-                "provider": key,
-                "model": long_name,
+                "provider": ref.provider,
+                "model": ref.model,
                 "base_api_url": config.base_api_url,
-                "candidates": candidates or [f"{key}/{long_name}"],
+                "candidates": list(ref.candidates),
             }
         )
         return
-    click.echo(visible(f"{key}/{long_name}"))
-    ignored = manager.unknown_prefix(model_string)
-    if ignored is not None:
+    click.echo(visible(str(ref)))
+    if ref.skipped_prefix is not None:
         click.echo(
-            f"Note: {visible(repr(ignored))} is not a provider; looked up the rest across"
-            " providers (--strict refuses this).",
+            f"Note: {visible(repr(ref.skipped_prefix))} is not a provider; looked up the rest"
+            " across providers (--strict refuses this).",
             err=True,
         )
-    if len(candidates) > 1:
-        click.echo(f"Note: also matches {visible(', '.join(candidates[1:]))}", err=True)
+    if len(ref.candidates) > 1:
+        click.echo(f"Note: also matches {visible(', '.join(ref.candidates[1:]))}", err=True)
 
 
 @cli.command()
-@click.argument("name")
+@click.argument("name", type=USABLE_MODEL, metavar="NAME")
 @json_option
 @pass_state
-@click.pass_context
-def find(ctx: click.Context, state: CliState, name: str, as_json: bool) -> None:
+def find(state: CliState, name: str, as_json: bool) -> None:
     """Find NAME in every provider (exact id, alias, then substring, ignoring case).
 
-    Lists each provider's best match as provider/model; exit code 1 when nothing matches.
+    Lists each provider's best match as provider/model; PROVIDER/NAME looks in one provider.
+    Nothing found is an unknown model: exit 2, with the nearest models suggested.
     """
-    matches = open_manager(state).find_model_scoped(name)
+    matches = [str(ref) for ref in open_manager(state).search(name)]
     if as_json:
         print_json(matches)
-    else:
-        for match in matches:
-            click.echo(visible(match))
-        if not matches:
-            click.echo(f"No model matches {visible(repr(name))}.", err=True)
-    if not matches:
-        ctx.exit(EXIT_FAILED)
+        return
+    for match in matches:
+        click.echo(visible(match))
 
 
 # The curation verbs (models alias|mark|set ...) and models stats join the models group.
+from provider_store.cli import aliases as _aliases  # noqa: E402,F401
 from provider_store.cli import curation as _curation  # noqa: E402,F401
 from provider_store.cli import model_stats as _model_stats  # noqa: E402,F401

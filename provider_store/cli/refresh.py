@@ -16,6 +16,7 @@ from types import FrameType
 import click
 
 from provider_store.cli.app import CliState, cli, pass_state
+from provider_store.cli.model_param import PROVIDER
 from provider_store.rules import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 
 
@@ -36,7 +37,7 @@ class _Duration(click.ParamType[float]):
 
 
 @cli.command("refresh")
-@click.argument("providers", nargs=-1)
+@click.argument("providers", nargs=-1, type=PROVIDER)
 @click.option(
     "--every",
     type=_Duration(),

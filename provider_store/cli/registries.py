@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from provider_store.cli.app import CliState, cli, json_option, pass_state, print_json
+from provider_store.cli.model_param import PROVIDER
 from provider_store.cli.table_layout import render_table
 
 LITELLM_ENV = "PROVIDER_STORE_LITELLM"
@@ -25,7 +26,7 @@ def registries() -> None:
 
 
 @registries.command("update")
-@click.argument("providers", nargs=-1)
+@click.argument("providers", nargs=-1, type=PROVIDER)
 @click.option(
     "--litellm",
     metavar="FILE|URL",
@@ -75,7 +76,7 @@ def registries_update(
 
 
 @registries.command("check")
-@click.argument("providers", nargs=-1)
+@click.argument("providers", nargs=-1, type=PROVIDER)
 @json_option
 @pass_state
 def registries_check(state: CliState, providers: tuple[str, ...], as_json: bool) -> None:

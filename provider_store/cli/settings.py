@@ -13,10 +13,11 @@ from provider_store.cli.app import (
     print_json,
     stdout,
 )
+from provider_store.cli.model_param import PROVIDER
 
 
 @cli.command("set-ttl", help=SET_TTL_HELP)
-@click.argument("key")
+@click.argument("key", type=PROVIDER)
 @click.argument("seconds", type=int)
 @json_option
 @pass_state

@@ -35,6 +35,8 @@ from provider_store.errors import ProviderKeyError as ProviderKeyError
 from provider_store.provider_config import ProviderConfig
 from provider_store.resolution import model_lists
 from provider_store.resolution.catalog_follower import CatalogFollower, FollowStats
+from provider_store.resolution.model_lookup import ModelLookup
+from provider_store.resolution.model_scopes import EveryModel
 from provider_store.resolution.resolver import (
     EXACT_FINGERPRINT_LIMIT as EXACT_FINGERPRINT_LIMIT,
 )
@@ -48,13 +50,14 @@ if TYPE_CHECKING:
 __all__ = ["ProviderKeyError", "ProviderManager", "split_first_slash"]
 
 
-class ProviderManager:
+class ProviderManager(ModelLookup):
     """Provider configs by key, with resolution across providers and discover-and-validate.
 
     Built from a mapping of provider key to :class:`ProviderConfig` (or a plain dict of its
     fields), or from a ``store`` (then the configs are read from it and discovery results are
     written back). ``service`` is the :class:`~ModelDiscoveryService`
-    used by :meth:`discover_models`; by default one over ``store``.
+    used by :meth:`discover_models`; by default one over ``store`` (closed by :meth:`close`
+    when ``close_store``). The four-form look-ups and completions: :class:`ModelLookup`.
     """
 
     def __init__(
@@ -64,8 +67,10 @@ class ProviderManager:
         store: CatalogStore | None = None,
         service: ModelDiscoveryService | None = None,
         follow_interval: float | None = DEFAULT_CHECK_INTERVAL,
+        close_store: bool = False,
     ) -> None:
         self.store = store
+        self.close_store = close_store
         self._service = service
         self._owns_service = service is None
         self._providers: dict[str, ProviderConfig] = {}
@@ -84,6 +89,7 @@ class ProviderManager:
         # The legacy cache of valid_scoped_models(): None until it is asked for.
         self.cached_valid_scoped_models: list[str] | None = None
         self._scoped_for: tuple[Any, ...] = ()
+        self._every = EveryModel()  # what locate() and complete(every=True) look in
 
     def __repr__(self) -> str:
         return f"ProviderManager(providers={list(self.providers)!r}, store={self.store!r})"
@@ -130,10 +136,12 @@ class ProviderManager:
         return self.service
 
     def close(self) -> None:
-        """Close the discovery service if this manager created it."""
+        """Close the discovery service if this manager created it (the store: ``close_store``)."""
         if self._owns_service and self._service is not None:
             self._service.close()
             self._service = None
+        if self.close_store and self.store is not None:
+            self.store.close()
 
     def reload(self) -> None:
         """Re-read every config from the store (no-op without a store); a manager that stopped
@@ -145,9 +153,10 @@ class ProviderManager:
             self.invalidate()
 
     def invalidate(self) -> None:
-        """Drop the resolution index and the listing cache; both are rebuilt on next use."""
+        """Drop the resolution indexes and the listing cache; they are rebuilt on next use."""
         self.resolver.invalidate()
         self.cached_valid_scoped_models = None
+        self._every.drop()
 
     # -- dict-like access -----------------------------------------------------------------------
 
@@ -270,7 +279,7 @@ class ProviderManager:
         :class:`UnknownModelError` ``Unknown provider: {p}`` instead of a look-up of the rest.
         Without ``strict`` the first provider wins.
         """
-        key, long = self.resolver.resolve(self.providers, model_string, strict=strict)
+        key, long = self._legacy_resolve(model_string, strict=strict)
         return self.providers[key], long
 
     def resolve_model(self, model_string: str, *, strict: bool = False) -> str:
@@ -279,7 +288,7 @@ class ProviderManager:
         Resolution only: nothing is sent to a provider. To ask a provider whether a model chats,
         use :meth:`ModelDiscoveryService.check_model`.
         """
-        return self.resolver.resolve(self.providers, model_string, strict=strict)[1]
+        return self.get_api_for_model_string(model_string, strict=strict)[1]
 
     def validate_model(self, model_string: str, *, strict: bool = False) -> str:
         """Legacy name of :meth:`resolve_model`: resolves the name, pings nothing.
@@ -287,26 +296,6 @@ class ProviderManager:
         Not to be confused with ``ModelDiscoveryService.validate_model``, which pings a model.
         """
         return self.resolve_model(model_string, strict=strict)
-
-    def unknown_prefix(self, model_string: str) -> str | None:
-        """The prefix of ``model_string`` when it is not a provider and the whole string names no
-        model, i.e. when non-strict resolution looks up only the part after the slash; else None.
-        """
-        return self.resolver.unknown_prefix(self.providers, model_string)
-
-    def find_model(self, name: str) -> list[tuple[ProviderConfig, str]]:
-        """``[(config, long_name), ...]``: each provider's ``config.find_model(name)`` match."""
-        return [
-            (self.providers[key], long) for key, long in self.resolver.find(self.providers, name)
-        ]
-
-    def find_model_scoped(self, name: str) -> list[str]:
-        """Like :meth:`find_model`, as ``"provider/long"`` strings."""
-        return self.resolver.find_scoped(self.providers, name)
-
-    def resolution_candidates(self, model_string: str) -> list[str]:
-        """Every ``provider/model`` a bare name matches (empty when it resolves uniquely or not)."""
-        return self.resolver.candidates(self.providers, model_string)
 
     # -- discovery (discovery.run) and the legacy YAML file (legacy.provider_file) --------------
 

@@ -9,7 +9,10 @@ compares the configs' contents, so editing a config in place
 (the mapping's identity and its provider count), so call :meth:`Resolver.invalidate` after
 editing configs of a large catalog in place.
 
-Answers are ``(provider_key, long_id)`` pairs; the caller maps a key to its config.
+Answers are ``(provider_key, long_id)`` pairs; the caller maps a key to its config. The same
+index serves the four-form resolution of :mod:`~provider_store.resolution.model_refs`
+(:meth:`Resolver.names`) and the completions of :mod:`~provider_store.resolution.completions`
+(:meth:`Resolver.completions`, built on first use and kept with the index).
 """
 
 from __future__ import annotations
@@ -19,21 +22,16 @@ from typing import Any
 
 from provider_store.errors import AmbiguousModelError, UnknownModelError
 from provider_store.provider_config import ProviderConfig
+from provider_store.resolution.completions import CompletionIndex
 from provider_store.resolution.model_index import ModelIndex
+from provider_store.resolution.model_refs import Names
+from provider_store.resolution.model_refs import split_first_slash as split_first_slash
 from provider_store.suggestions import nearest
 
 # Up to this many valid models, every lookup checks every (long, alias) pair for changes.
 EXACT_FINGERPRINT_LIMIT = 1_000
 
 Configs = Mapping[str, ProviderConfig]
-
-
-def split_first_slash(text: str) -> tuple[str, str]:
-    """``("", text)`` when ``text`` has no slash, else the parts before and after the first one."""
-    if "/" not in text:
-        return "", text
-    head, _sep, tail = text.partition("/")
-    return head, tail
 
 
 def contents_fingerprint(configs: Configs) -> tuple[Any, ...]:
@@ -50,11 +48,33 @@ class Resolver:
     def __init__(self) -> None:
         self._index: ModelIndex | None = None
         self._fingerprint: tuple[Any, ...] = ()
+        self._names: Names | None = None
+        self._completions: CompletionIndex | None = None
 
     def invalidate(self) -> None:
         """Drop the index; it is rebuilt on the next call."""
         self._index = None
         self._fingerprint = ()
+        self._names = None
+        self._completions = None
+
+    def names(self, configs: Configs) -> Names:
+        """The valid models of ``configs`` as a :class:`Names` scope (over :meth:`index`)."""
+        index = self.index(configs)
+        names = self._names
+        if names is None or names.index is not index:
+            names = Names(index, {key: config.valid_models for key, config in configs.items()})
+            self._names = names
+        return names
+
+    def completions(self, configs: Configs) -> CompletionIndex:
+        """The completion index over the valid models of ``configs``, kept with the index."""
+        names = self.names(configs)
+        completions = self._completions
+        if completions is None or completions.names is not names:
+            completions = CompletionIndex(names)
+            self._completions = completions
+        return completions
 
     def index(self, configs: Configs) -> ModelIndex:
         """The index over ``configs``' valid models, rebuilt when they changed (see the module)."""
