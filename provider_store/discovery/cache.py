@@ -246,7 +246,12 @@ class StoreBackend:
                 if state.is_fresh(now):
                     return Step(state, result=served(state, now))
                 won = leases.try_acquire(
-                    session, self.key, holder, seconds=self.lease_seconds, now=now
+                    session,
+                    self.key,
+                    holder,
+                    seconds=self.lease_seconds,
+                    now=now,
+                    landed=(state.fetched_at, state.last_error_at),
                 )
             if won:
                 return Step(state, holder=holder)
