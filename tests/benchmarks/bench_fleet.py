@@ -501,7 +501,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--worker", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        logging.basicConfig(level=logging.ERROR)
+        logging.basicConfig(level=os.environ.get("BENCH_FLEET_LOG", "ERROR"))
         WORKERS[args.worker[0]](*args.worker[1:])
         return 0
     logging.basicConfig(level=logging.ERROR)
