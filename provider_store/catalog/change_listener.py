@@ -14,7 +14,8 @@ A :class:`ChangeSignal` started by a follower holds one connection of its own th
 notification as a wake-up. It reconnects by itself when the database goes away (logging a
 warning once, and a line when it is back); while it is not listening, followers poll. There is
 no listener on SQLite, nor behind a pooler in transaction mode (where ``LISTEN`` does not survive
-the transaction), so followers poll there.
+the transaction), so followers poll there; on a SQLite file a poll first asks SQLite whether
+anything was committed at all (:meth:`ChangeSignal.file_version`, no read of the catalog).
 
 The channel is one per catalog (database and schema): ``provider_store_`` and 20 hex digits of
 the schema's name's MD5, computed by the server from ``current_schema()`` on both sides.
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import threading
 from typing import Any
 
@@ -32,7 +34,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from provider_store.catalog.connections import behind_transaction_pooler
-from provider_store.catalog.db import database_cause
+from provider_store.catalog.db import database_cause, sqlite_path
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +82,12 @@ class ChangeSignal:
         self._stop = threading.Event()
         self._pid = os.getpid()
         self._closed = False
+        # SQLite: a private connection asked for PRAGMA data_version (see file_version).
+        url = engine.url
+        uri = str(url.query.get("uri", "")).lower() in ("true", "1")
+        self._file = sqlite_path(url) if engine.dialect.name == "sqlite" and not uri else None
+        self._probe: sqlite3.Connection | None = None
+        self._probe_pid = 0
 
     def __repr__(self) -> str:
         return f"ChangeSignal(listening={self.listening}, wakeups={self.wakeups})"
@@ -100,6 +108,25 @@ class ChangeSignal:
         """True for PostgreSQL reached without a transaction pooler in front."""
         engine = self._engine
         return engine.dialect.name == "postgresql" and not behind_transaction_pooler(engine)
+
+    def file_version(self) -> int | None:
+        """On a SQLite file, a number that changes whenever any connection of any process
+        commits to it (``PRAGMA data_version`` on a private connection: no read of the
+        catalog's pages); None on other databases, or when it cannot be asked."""
+        if self._file is None or self._closed:
+            return None
+        with self._lock:
+            try:
+                if self._probe is None or self._probe_pid != os.getpid():
+                    self._probe = sqlite3.connect(
+                        self._file, check_same_thread=False, isolation_level=None
+                    )
+                    self._probe_pid = os.getpid()
+                row = self._probe.execute("PRAGMA data_version").fetchone()
+            except sqlite3.Error:
+                self._probe = None
+                return None
+        return int(row[0]) if row else None
 
     def wake(self) -> None:
         """Count one wake-up (a commit of this store, or a notification)."""
@@ -147,6 +174,9 @@ class ChangeSignal:
         with self._lock:
             self._listening = False
             self._thread = None
+            if self._probe is not None and self._probe_pid == os.getpid():
+                self._probe.close()
+            self._probe = None
 
     # -- the listening thread ------------------------------------------------------------------
 

@@ -18,7 +18,8 @@ observations, a refresh lease, catalog settings) moves no token and wakes nobody
 
 When to look: :class:`ChangeWatch` looks at most every ``interval`` seconds; given a
 :class:`~provider_store.catalog.change_listener.ChangeSignal` that is listening (PostgreSQL's
-``LISTEN``), it looks only after a wake-up, so an idle reader sends no query at all.
+``LISTEN``), it looks only after a wake-up, and on a SQLite file only when SQLite says something
+was committed since, so an idle reader sends no query to the catalog at all.
 """
 
 from __future__ import annotations
@@ -238,10 +239,13 @@ class ChangeWatch(Generic[_T]):
         self.seen: _T | None = None
         self._next_look = 0.0
         self._woken_at = -1  # the signal's count of wake-ups at the last look
+        self._version: int | None = None  # the SQLite file's data version at the last look
 
     def mark(self) -> None:
         """Remember the current value (call before a reload)."""
-        self._woken_at = self.signal.wakeups if self.signal is not None else -1
+        signal = self.signal
+        self._woken_at = signal.wakeups if signal is not None else -1
+        self._version = signal.file_version() if signal is not None else None
         self.seen = self._read()
         self._next_look = time.monotonic() + self.interval
 
@@ -253,10 +257,13 @@ class ChangeWatch(Generic[_T]):
         signal = self.signal
         if signal is not None:
             signal.start()
-            wakeups = signal.wakeups
-            if signal.listening and wakeups == self._woken_at:
+            wakeups, version = signal.wakeups, signal.file_version()
+            if wakeups == self._woken_at and (
+                signal.listening or (version is not None and version == self._version)
+            ):
+                self._next_look = now + self.interval
                 return False  # nothing committed since the last look: no query
-            self._woken_at = wakeups
+            self._woken_at, self._version = wakeups, version
         self._next_look = now + self.interval
         try:
             value = self._read()
@@ -273,3 +280,4 @@ class ChangeWatch(Generic[_T]):
         change: what the last look saw was not taken in (the re-read after it failed)."""
         self.seen = None
         self._woken_at = -1
+        self._version = None
