@@ -88,6 +88,7 @@ class ChangeSignal:
         self._file = sqlite_path(url) if engine.dialect.name == "sqlite" and not uri else None
         self._probe: sqlite3.Connection | None = None
         self._probe_pid = 0
+        self._inherited: list[sqlite3.Connection] = []  # kept open, unused, after a fork
 
     def __repr__(self) -> str:
         return f"ChangeSignal(listening={self.listening}, wakeups={self.wakeups})"
@@ -118,6 +119,8 @@ class ChangeSignal:
         with self._lock:
             try:
                 if self._probe is None or self._probe_pid != os.getpid():
+                    if self._probe is not None:  # a forked child: never close the parent's
+                        self._inherited.append(self._probe)
                     self._probe = sqlite3.connect(
                         self._file, check_same_thread=False, isolation_level=None
                     )
