@@ -46,7 +46,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
-from provider_store.rules import MAX_TEXT_LENGTH
+from provider_store.rules import (
+    MAX_EPOCH,
+    MAX_NAME_LENGTH,
+    MAX_NAMES,
+    MAX_PRICE,
+    MAX_TEXT_LENGTH,
+    MAX_TOKENS,
+    UNSTORABLE,
+    UNSTORABLE_REASON,
+)
 
 __all__ = [
     "METADATA_FIELDS",
@@ -87,13 +96,19 @@ class MetadataKind(ABC):
         """Whether a (non-null) YAML value has this kind's type and range."""
 
     def problem(self, plain: Any, found: str) -> str | None:
-        """Why a YAML value is refused (``found`` names what it is, e.g. "a string"), or None."""
+        """Why a YAML value is refused (``found`` names what it is, e.g. "a string"), or None.
+
+        The same check for every door: YAML import, ``models set``, provider lists and
+        registries (each keeps to the limits of :mod:`provider_store.rules.limits`).
+        """
         if plain is None:
             return None
         if not self.accepts(plain):
             return f"must be {self.expected}, not {found}"
         if self.max_length is not None and len(plain) > self.max_length:
             return f"longer than {self.max_length} characters"
+        if isinstance(plain, str) and UNSTORABLE.search(plain):
+            return UNSTORABLE_REASON
         return None
 
     def from_plain(self, plain: Any) -> Any:
@@ -134,8 +149,8 @@ class _Text(MetadataKind):
         return None if value is None else value[: self.max_length]
 
 
-def _whole(plain: Any) -> bool:
-    return isinstance(plain, int) and not isinstance(plain, bool) and plain >= 0
+def _whole(plain: Any, high: int) -> bool:
+    return isinstance(plain, int) and not isinstance(plain, bool) and 0 <= plain <= high
 
 
 class _Tokens(MetadataKind):
@@ -143,10 +158,10 @@ class _Tokens(MetadataKind):
     python_type = int | None
     unit = "tokens"
     column_type = "integer"
-    expected = "a whole number >= 0"
+    expected = f"a whole number from 0 to {MAX_TOKENS}"
 
     def accepts(self, plain: Any) -> bool:
-        return _whole(plain)
+        return _whole(plain, MAX_TOKENS)
 
     def _shown(self, value: Any) -> str:
         return f"{value:,}"
@@ -157,10 +172,10 @@ class _EpochSeconds(MetadataKind):
     python_type = int | None
     unit = "UTC epoch seconds"
     column_type = "float"
-    expected = "a whole number >= 0"
+    expected = f"a whole number from 0 to {MAX_EPOCH} (the year 9999)"
 
     def accepts(self, plain: Any) -> bool:
-        return _whole(plain)
+        return _whole(plain, MAX_EPOCH)
 
     def to_column(self, value: Any) -> Any:
         return None if value is None else float(value)
@@ -177,10 +192,15 @@ class _Price(MetadataKind):
     python_type = float | None
     unit = "USD per million tokens"
     column_type = "float"
-    expected = "a number >= 0 (USD per million tokens)"
+    expected = f"a number from 0 to {MAX_PRICE:,.0f} (USD per million tokens)"
 
     def accepts(self, plain: Any) -> bool:
-        return isinstance(plain, int | float) and not isinstance(plain, bool) and plain >= 0
+        return (
+            isinstance(plain, int | float)
+            and not isinstance(plain, bool)
+            and math.isfinite(plain)
+            and 0 <= plain <= MAX_PRICE
+        )
 
     def from_plain(self, plain: Any) -> Any:
         return None if plain is None else float(plain)
@@ -193,11 +213,20 @@ class _Names(MetadataKind):
     name = "names"
     python_type = tuple[str, ...]
     column_type = "json"
-    expected = "a list of strings"
+    expected = (
+        f"a list of at most {MAX_NAMES} names, each a string of 1 to {MAX_NAME_LENGTH} characters"
+    )
     empty = ()
 
     def accepts(self, plain: Any) -> bool:
-        return isinstance(plain, list) and all(isinstance(v, str) for v in plain)
+        return (
+            isinstance(plain, list)
+            and len(plain) <= MAX_NAMES
+            and all(
+                isinstance(v, str) and 0 < len(v) <= MAX_NAME_LENGTH and not UNSTORABLE.search(v)
+                for v in plain
+            )
+        )
 
     def from_plain(self, plain: Any) -> Any:
         return _strings(plain)

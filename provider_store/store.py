@@ -16,15 +16,19 @@ from sqlmodel import Session
 from provider_store.catalog.catalog_store import CatalogStore
 from provider_store.catalog.change_marker import provider_scope
 from provider_store.catalog.states import EventType, utc_now
-from provider_store.errors import ConfigurationError, InvalidDocumentError
+from provider_store.errors import ConfigurationError
 from provider_store.provider_config import ProviderConfig
 from provider_store.rules import (
     DEFAULT_CHANGES_LIMIT,
     DEFAULT_KIND,
     DEFAULT_MAX_MODELS,
+    MAX_INT32,
     NO_KEY_OPTION,
     check_cache_ttl,
+    check_epoch,
     check_options,
+    check_seconds,
+    check_whole_number,
 )
 
 if TYPE_CHECKING:
@@ -323,9 +327,15 @@ class ProviderStore(CatalogStore):
 
         ``since`` is UTC epoch seconds; ``provider`` / ``model`` match ignoring case; ``types``
         keeps only those types (``added``, ``missing``, ``removed``, ``reappeared``,
-        ``changed``, ``verdict``). ValueError names an unknown type.
+        ``changed``, ``verdict``). ValueError names an unknown type; InvalidDocumentError a
+        ``since`` that is no time of the years 1 to 9999 or a ``limit`` below 1.
         """
         from provider_store.history import feed
+
+        if since is not None:
+            since = check_epoch(since, field="since")
+        if limit is not None:
+            limit = check_whole_number(limit, field="limit", low=1, high=MAX_INT32)
 
         with self._reading(session) as s:
             return feed.read_changes(
@@ -340,8 +350,12 @@ class ProviderStore(CatalogStore):
         model: str | None = None,
         session: Session | None = None,
     ) -> list[ModelStats]:
-        """Per-model ping statistics (count, availability, p50/p95 latency) since ``since``."""
+        """Per-model ping statistics (count, availability, p50/p95 latency) since ``since``
+        (UTC epoch seconds; InvalidDocumentError for no time of the years 1 to 9999)."""
         from provider_store.history import ping_stats
+
+        if since is not None:
+            since = check_epoch(since, field="since")
 
         with self._reading(session) as s:
             return ping_stats.model_stats(s, since=since, provider=provider, model=model)
@@ -386,16 +400,15 @@ class ProviderStore(CatalogStore):
     ) -> None:
         """Set after how many complete listings in a row (default 2) and how long (default
         3600 s) a missing model of provider ``key`` is removed. InvalidDocumentError for a
-        value below 1 (confirmations) or below 0 (age)."""
-        if confirmations is not None and confirmations < 1:
-            raise InvalidDocumentError(
-                "removal confirmations must be at least 1", field="removal_confirmations"
+        count that is not a whole number from 1 to :data:`~provider_store.rules.MAX_INT32` or an
+        age that is not a number of seconds from 0 to
+        :data:`~provider_store.rules.MAX_SPAN_SECONDS`."""
+        if confirmations is not None:
+            confirmations = check_whole_number(
+                confirmations, field="removal_confirmations", low=1, high=MAX_INT32
             )
-        if min_age_seconds is not None and min_age_seconds < 0:
-            raise InvalidDocumentError(
-                "the minimum age of a removal must be >= 0 seconds",
-                field="removal_min_age_seconds",
-            )
+        if min_age_seconds is not None:
+            min_age_seconds = check_seconds(min_age_seconds, field="removal_min_age_seconds")
         with self._writing(session) as s, provider_scope(s, key):
             provider = self.get_provider(key, session=s)
             if confirmations is not None:

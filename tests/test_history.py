@@ -240,7 +240,7 @@ def test_the_removal_policy_is_per_provider(store: ProviderStore) -> None:
     listing(store, "p", items({"m-a": None, "m-b": None}))
     listing(store, "p", items({"m-b": None}))
     assert [e.type for e in store.changes(provider="p", types=["removed"])] == [EventType.REMOVED]
-    with pytest.raises(InvalidDocumentError, match="at least 1"):
+    with pytest.raises(InvalidDocumentError, match="whole number from 1"):
         store.set_removal_policy("p", confirmations=0)
 
 

@@ -251,9 +251,9 @@ def test_importing_metadata_reports_and_replaces_it(store: ProviderStore, tmp_pa
         ("      embed-1:\n        context_length: lots\n", 12,
          "providers.p.model_metadata.embed-1.context_length", "whole number"),
         ("      embed-1:\n        input_price: -1\n", 12,
-         "providers.p.model_metadata.embed-1.input_price", "number >= 0"),
+         "providers.p.model_metadata.embed-1.input_price", "number from 0"),
         ("      embed-1:\n        capabilities: tools\n", 12,
-         "providers.p.model_metadata.embed-1.capabilities", "list of strings"),
+         "providers.p.model_metadata.embed-1.capabilities", "list of at most"),
         ("      embed-1: 3\n", 11, "providers.p.model_metadata.embed-1", "must be a mapping"),
     ],
 )  # fmt: skip

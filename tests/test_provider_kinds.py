@@ -278,8 +278,8 @@ def test_options_shape_headers_and_auth_scheme() -> None:
         ({"auth_header": "bad header"}, "'auth_header' must be a header name"),
         ({"query": ["api-version"]}, "'query' must be a mapping"),
         ({"headers": {"X-A": "line\nbreak"}}, "headers.X-A is not a usable header"),
-        ({"max_models": 0}, "'max_models' must be a positive whole number"),
-        ({"max_pages": True}, "'max_pages' must be a positive whole number"),
+        ({"max_models": 0}, "'max_models' must be a whole number from 1"),
+        ({"max_pages": True}, "'max_pages' must be a whole number from 1"),
     ],
 )
 def test_bad_options_name_the_option(options: dict[str, Any], message: str) -> None:

@@ -39,11 +39,17 @@ from provider_store.catalog.light_tables import PROVIDER
 from provider_store.catalog.records import ValidationResult
 from provider_store.catalog.states import utc_now
 from provider_store.errors import (
+    InvalidDocumentError,
     NotFoundError,
     StoreError,
 )
 from provider_store.provider_config import ProviderConfig
-from provider_store.rules import check_cache_ttl, check_provider_settings
+from provider_store.rules import (
+    api_key_problem,
+    check_cache_ttl,
+    check_provider_settings,
+    check_text,
+)
 from provider_store.suggestions import unknown_model_message, unknown_provider
 
 if TYPE_CHECKING:
@@ -223,19 +229,25 @@ class CatalogStore:
         (a config from :meth:`get_config` always does).
         A curated model that the config no longer lists is dropped, unless discovery has seen it,
         in which case it stays as ``unverified``. Settings the importer would refuse (a key, URL,
-        kind or option that breaks :func:`~provider_store.rules.check_provider_settings`) raise
+        kind or option that breaks :func:`~provider_store.rules.check_provider_settings`, a
+        name, API key, model id or alias past its limits: :func:`check_provider_values`) raise
         InvalidDocumentError (OptionsError for kind and options) naming the field, and nothing
-        is written.
+        is written. A new provider whose key differs from a stored one only in case is refused
+        (ConfigurationError); it starts with no history.
         """
         kind, options = check_provider_settings(
             key, base_api_url=config.base_api_url, kind=config.kind, options=config.options
         )
+        check_provider_values(key, config)
+        from provider_store.catalog import provider_edits
         from provider_store.catalog.tables import Provider
 
         now = utc_now()
         with self._writing(session) as s, provider_scope(s, key):
             provider = s.exec(select(Provider).where(Provider.key == key)).one_or_none()
             if provider is None:
+                provider_edits.refuse_case_twin(s, key)
+                provider_edits.drop_history(s, key)
                 position = len(self.provider_keys(session=s))
                 provider = Provider(
                     key=key,
@@ -444,6 +456,22 @@ class CatalogStore:
 
         with self._writing(session) as s, provider_scope(s, provider_key):
             return metadata_columns.write_model_infos(s, provider_key, infos)
+
+
+def check_provider_values(key: str, config: ProviderConfig) -> None:
+    """Refuse (InvalidDocumentError naming the field) a name, API key, model id or alias of
+    ``config`` that the YAML importer would refuse: the limits of :mod:`provider_store.rules`."""
+    base = f"providers.{key}"
+    check_text(config.name, field=f"{base}.name")
+    problem = api_key_problem(config.api_key)
+    if problem is not None:
+        raise InvalidDocumentError(problem, field=f"{base}.api_key")
+    for model_id, alias in config.valid_models.items():
+        where = f"{base}.valid_models[{model_id[:40]!r}]"
+        check_text(model_id, field=where, empty=False)
+        check_text(alias, field=where)
+    for index, model_id in enumerate(config.invalid_models):
+        check_text(model_id, field=f"{base}.invalid_models[{index}]", empty=False)
 
 
 def sync_models(session: Session, provider_id: int, config: ProviderConfig) -> None:

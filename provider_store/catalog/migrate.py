@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 
 # The newest revision in migrations/versions. Opening a store compares the database with it
 # without importing Alembic (start-up time); a test keeps it equal to the scripts' head.
-SCHEMA_HEAD = "0008"
+SCHEMA_HEAD = "0009"
 
 # Any fixed 64-bit number; every process that migrates a PostgreSQL catalog takes this lock, for
 # the length of the migration's transaction.
@@ -169,6 +169,10 @@ REVISION_DROPS: dict[str, str] = {
     "0006": "the column model.hand_mark (models marked valid or invalid by hand)",
     "0007": "the column provider.change_token (which providers a write changed; no user data)",
     "0008": "the ping_rollup table (sums of the ping observations, rebuilt by upgrading again)",
+    "0009": (
+        "the unique index on lower(provider.key) (no data; providers the upgrade renamed keep"
+        " their new keys)"
+    ),
 }
 
 

@@ -23,7 +23,7 @@ from provider_store.catalog.light_tables import MODEL, PROVIDER
 from provider_store.catalog.provider_edits import model_row, provider_row
 from provider_store.catalog.states import ModelStatus
 from provider_store.errors import AliasTakenError, ConfigurationError
-from provider_store.rules import MAX_TEXT_LENGTH
+from provider_store.rules import check_text
 
 __all__ = ["AliasEntry", "list_aliases", "set_alias"]
 
@@ -147,8 +147,7 @@ def _usable(session: Session, alias: str) -> str:
     alias = alias.strip()
     if not alias:
         raise ConfigurationError("an alias must not be empty: give a short name")
-    if len(alias) > MAX_TEXT_LENGTH:
-        raise ConfigurationError(f"an alias has at most {MAX_TEXT_LENGTH} characters")
+    check_text(alias, field="alias")
     if "/" in alias:
         head = alias.split("/", 1)[0].lower()
         keys = session.execute(select(PROVIDER.c.key)).scalars()

@@ -3,26 +3,93 @@
 Session-level functions (the caller owns the transaction) behind the ``ProviderStore`` methods
 ``add_provider``, ``update_provider``, ``remove_providers``, ``rename_provider``,
 ``set_api_key`` and ``mark_model`` (aliases: :mod:`provider_store.catalog.model_aliases`).
+
+A provider's history (its change events, ping observations and their rollup) is kept by
+provider key: a rename moves it to the new key in the rename's transaction, and a provider
+created under a key (added, imported, renamed to it) starts with none, even where a removed
+provider of that key (in any case) left some that retention has not pruned yet.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import and_, func, update
+from sqlalchemy import ColumnElement, Connection, Table, and_, delete, func, update
 from sqlmodel import Session, col, select
 
 from provider_store.catalog import hand_marks
 from provider_store.catalog.states import ModelStatus, utc_now
-from provider_store.catalog.tables import Model, Provider
+from provider_store.catalog.tables import PING_ROLLUP, Event, Model, Observation, Provider
 from provider_store.errors import ConfigurationError, NotFoundError
-from provider_store.rules import check_provider_key, is_placeholder_key
+from provider_store.rules import (
+    MAX_REASON_LENGTH,
+    check_new_api_key,
+    check_provider_key,
+    check_text,
+    is_placeholder_key,
+)
 from provider_store.suggestions import nearest, unknown_model_message, unknown_provider
+
+# The tables that keep history by provider key.
+_HISTORY_TABLES: tuple[Table, ...] = (
+    cast(Table, getattr(Event, "__table__")),  # noqa: B009 - untyped in SQLModel
+    cast(Table, getattr(Observation, "__table__")),  # noqa: B009
+    PING_ROLLUP,
+)
+
+
+# Keys named in one statement (well under every backend's limit of bound parameters).
+_KEYS_PER_STATEMENT = 500
 
 
 def checked_key(key: str) -> str:
     """``key``, or InvalidDocumentError stating the provider-key rule (``rules``)."""
     return check_provider_key(key, field="key")
+
+
+def refuse_case_twin(session: Session, key: str, *, besides: str | None = None) -> None:
+    """ConfigurationError when the catalog holds a provider whose key is ``key`` in any case
+    (other than ``besides``): provider keys are unique regardless of case (``groq``, ``Groq``
+    and ``GROQ`` would share ``$GROQ_API_KEY``)."""
+    found = session.execute(
+        select(col(Provider.key)).where(func.lower(col(Provider.key)) == key.lower())
+    ).scalars()
+    for other in found:
+        if other == besides:
+            continue
+        if other == key:
+            raise ConfigurationError(
+                f"provider {key} already exists; remove it first or pick another key"
+            )
+        raise ConfigurationError(
+            f"provider {other} already exists and keys are unique regardless of case;"
+            f" use {other} or pick another key"
+        )
+
+
+def move_history(session: Session, old: str, new: str) -> None:
+    """Give ``old``'s history (events, observations, ping rollup) to ``new``, after dropping
+    what a removed provider left under ``new``."""
+    drop_history(session, new, besides=old)
+    for table in _HISTORY_TABLES:
+        session.execute(update(table).where(table.c.provider_key == old).values(provider_key=new))
+
+
+def drop_history(session: Session | Connection, *keys: str, besides: str | None = None) -> None:
+    """Delete the history kept under each of ``keys`` in any case (except under ``besides``
+    exactly): a provider created under a key starts with none. One statement per history table
+    (each reads the table once: the key's case is not indexed)."""
+    if not keys:
+        return
+    lowered = sorted({key.lower() for key in keys})
+    for table in _HISTORY_TABLES:
+        for start in range(0, len(lowered), _KEYS_PER_STATEMENT):
+            some = lowered[start : start + _KEYS_PER_STATEMENT]
+            condition: ColumnElement[bool] = func.lower(table.c.provider_key).in_(some)
+            if besides is not None:
+                condition = and_(condition, table.c.provider_key != besides)
+            session.execute(delete(table).where(condition))
 
 
 def provider_row(session: Session, key: str) -> Provider:
@@ -75,30 +142,29 @@ def has_stored_key(api_key: str) -> bool:
 
 
 def rename(session: Session, old: str, new: str) -> None:
-    """Give provider ``old`` the key ``new``; its models, verdicts, facts and cache stay."""
+    """Give provider ``old`` the key ``new``; its models, verdicts, facts, cache and history
+    (events, observations, ping rollup) go with it."""
     checked_key(new)
     provider = provider_row(session, old)
-    if new != old and session.exec(select(Provider).where(col(Provider.key) == new)).first():
-        raise ConfigurationError(
-            f"provider {new} already exists; remove it first or pick another key"
-        )
+    if new == old:
+        return
+    refuse_case_twin(session, new, besides=old)
     provider.key = new
     provider.updated_at = utc_now()
     session.add(provider)
     session.flush()
+    move_history(session, old, new)
 
 
 def set_key(session: Session, key: str, api_key: str | None) -> None:
-    """Store ``api_key`` for provider ``key`` (None forgets it: the environment supplies it)."""
-    provider = provider_row(session, key)
+    """Store ``api_key`` for provider ``key`` (None forgets it: the environment supplies it).
+
+    The key is checked by :func:`~provider_store.rules.check_new_api_key`: an empty key, a
+    placeholder or a key with spaces, control characters or non-ASCII letters is refused.
+    """
     if api_key is not None:
-        api_key = api_key.strip()
-        if not api_key:
-            raise ConfigurationError(f"provider {key}: the API key must not be empty")
-        if any(c.isspace() or ord(c) < 32 for c in api_key):
-            raise ConfigurationError(
-                f"provider {key}: the API key must not contain spaces or control characters"
-            )
+        api_key = check_new_api_key(key, api_key)
+    provider = provider_row(session, key)
     provider.api_key = api_key or ""
     provider.updated_at = utc_now()
     session.add(provider)
@@ -153,7 +219,10 @@ def mark(
     session: Session, key: str, model_id: str, verdict: str | None, reason: str | None
 ) -> None:
     """Mark ``model_id`` of ``key`` valid or invalid by hand (None: return it to discovery;
-    a model that was marked invalid becomes unverified, so the next discovery run pings it)."""
+    a model that was marked invalid becomes unverified, so the next discovery run pings it).
+    ``reason`` is a text of at most :data:`~provider_store.rules.MAX_REASON_LENGTH` characters."""
+    if reason is not None:
+        check_text(reason, field="reason", limit=MAX_REASON_LENGTH)
     provider = provider_row(session, key)
     row = ensure_model_row(session, provider, model_id)
     assert provider.id is not None

@@ -159,6 +159,9 @@ class Model(ModelBase, table=True):
     alias: str = Field(max_length=MAX_TEXT_LENGTH, index=True)
 
 
+# Provider keys are unique regardless of case (groq, Groq and GROQ would share $GROQ_API_KEY).
+Index("ix_provider_key_lower", func.lower(col(Provider.key)), unique=True)
+
 # Case-insensitive lookups by model id or alias (resolution, find) use these expression indexes.
 Index("ix_model_model_id_lower", func.lower(col(Model.model_id)))
 Index("ix_model_alias_lower", func.lower(col(Model.alias)))

@@ -21,7 +21,7 @@ from provider_store.cli.models import models
 from provider_store.cli.providers import providers
 from provider_store.cli.text import visible
 from provider_store.errors import ConfigurationError
-from provider_store.rules import PROVIDER_KINDS, is_keyless
+from provider_store.rules import MAX_NESTING_DEPTH, PROVIDER_KINDS, is_keyless
 
 _OPTION_HELP = (
     "A connection option as NAME=VALUE (VALUE read as JSON when it parses, else text), e.g."
@@ -40,6 +40,11 @@ def parse_options(pairs: tuple[str, ...]) -> dict[str, Any]:
             value: Any = json.loads(text)
         except ValueError:
             value = text
+        except RecursionError:  # the JSON parser recurses: a deep nesting is refused here
+            raise ConfigurationError(
+                f"--option {name.strip()}: the value is nested more than"
+                f" {MAX_NESTING_DEPTH} levels deep"
+            ) from None
         options[name.strip()] = value
     return options
 
@@ -117,7 +122,7 @@ def providers_add(
     if as_json:
         print_json(_provider_data(key, state))
         return
-    click.echo(f"Added provider {key} ({url}){' without a key' if no_key else ''}.")
+    click.echo(visible(f"Added provider {key} ({url}){' without a key' if no_key else ''}."))
 
 
 @providers.command("set")
@@ -207,7 +212,7 @@ def providers_set(
     if as_json:
         print_json(_provider_data(key, state))
         return
-    click.echo(f"Updated provider {key}.")
+    click.echo(visible(f"Updated provider {key}."))
 
 
 def _min_age(text: str | None) -> float | None:
@@ -253,7 +258,7 @@ def providers_remove(state: CliState, keys: tuple[str, ...], yes: bool, as_json:
         )
         return
     for removal in removed:
-        click.echo(f"Removed {removal.describe()}.")
+        click.echo(visible(f"Removed {removal.describe()}."))
 
 
 @providers.command("rename")
@@ -266,7 +271,7 @@ def providers_rename(state: CliState, old: str, new: str) -> None:
     A key from the environment is then read from NEW's variable ($NEW_API_KEY).
     """
     state.store().rename_provider(old, new)
-    click.echo(f"Renamed provider {old} to {new}.")
+    click.echo(visible(f"Renamed provider {old} to {new}."))
 
 
 # -- models --------------------------------------------------------------------------------------
@@ -367,7 +372,7 @@ def models_set(
     if as_json:
         print_json({"provider": key, "model": model_id, "set": values})
         return
-    click.echo(f"{key}/{model_id}: set {', '.join(sorted(values))}.")
+    click.echo(visible(f"{key}/{model_id}: set {', '.join(sorted(values))}."))
 
 
 @models.command("unset")

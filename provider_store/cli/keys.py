@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import Any, BinaryIO
 
 import click
 
@@ -16,8 +16,9 @@ from provider_store.cli.app import CliState, cli, json_option, pass_state, print
 from provider_store.cli.hints import key_source
 from provider_store.cli.model_param import PROVIDER
 from provider_store.cli.table_layout import render_table
-from provider_store.errors import ConfigurationError
-from provider_store.rules import env_var_for, is_keyless
+from provider_store.cli.text import visible
+from provider_store.errors import ConfigurationError, InvalidDocumentError
+from provider_store.rules import MAX_API_KEY_LENGTH, env_var_for, is_keyless
 
 # Keys shorter than this are shown as "…" alone: a tail of 4 would give away too much of them.
 _SHORTEST_SHOWN = 12
@@ -31,6 +32,27 @@ def mask(key: str) -> str:
     head = key.split("-", 1)[0]
     prefix = f"{head}-" if "-" in key and len(head) <= 4 else ""
     return f"{prefix}…{key[-4:]}"
+
+
+def read_key_line(stream: BinaryIO, key: str) -> str:
+    """The first line of ``stream`` as UTF-8 text, read no further than a key can be long
+    (:data:`~provider_store.rules.MAX_API_KEY_LENGTH` characters): a longer line, or bytes that
+    are not UTF-8, are refused (InvalidDocumentError naming ``<stdin>``) before more is read."""
+    limit = MAX_API_KEY_LENGTH * 4 + 2  # UTF-8 bytes of the longest key, its line break
+    data = stream.readline(limit + 1)
+    where = f"providers.{key}.api_key"
+    if len(data) > limit:
+        raise InvalidDocumentError(
+            f"the API key on standard input is longer than {MAX_API_KEY_LENGTH} characters",
+            path="<stdin>",
+            field=where,
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidDocumentError(
+            "the API key on standard input is not UTF-8 text", path="<stdin>", field=where
+        ) from None
 
 
 @cli.group()
@@ -57,11 +79,11 @@ def keys_set(state: CliState, key: str) -> None:
     if sys.stdin.isatty():
         secret = click.prompt(f"API key for {key}", hide_input=True, err=True)
     else:
-        secret = sys.stdin.readline()
+        secret = read_key_line(sys.stdin.buffer, key)
     if not secret.strip():
         raise ConfigurationError(f"provider {key}: no API key given (an empty line)")
     store.set_api_key(key, secret)
-    click.echo(f"{key}: API key stored ({mask(secret)}).", err=True)
+    click.echo(f"{visible(key)}: API key stored ({mask(secret)}).", err=True)
 
 
 @keys.command("unset")
@@ -71,7 +93,10 @@ def keys_unset(state: CliState, key: str) -> None:
     """Forget provider KEY's stored API key; ${KEY}_API_KEY then supplies it."""
     store = state.store()
     store.set_api_key(key, None)
-    click.echo(f"{key}: stored API key forgotten; set ${env_var_for(key)} to supply one.", err=True)
+    click.echo(
+        visible(f"{key}: stored API key forgotten; set ${env_var_for(key)} to supply one."),
+        err=True,
+    )
 
 
 def key_rows(state: CliState) -> list[dict[str, Any]]:

@@ -17,6 +17,7 @@ import click
 
 from provider_store.cli.app import CliState, cli, pass_state
 from provider_store.cli.model_param import PROVIDER
+from provider_store.cli.text import visible
 from provider_store.rules import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 
 
@@ -85,7 +86,7 @@ def refresh(
     store = state.store()
 
     def show(done: KeeperRefresh) -> None:
-        click.echo(done.line(), err=not done.ok)
+        click.echo(visible(done.line()), err=not done.ok)
 
     service = ModelDiscoveryService(store)
     keeper = Keeper(

@@ -14,6 +14,7 @@ from provider_store.cli.app import (
     stdout,
 )
 from provider_store.cli.model_param import PROVIDER
+from provider_store.cli.text import visible
 
 
 @cli.command("set-ttl", help=SET_TTL_HELP)
@@ -29,4 +30,4 @@ def set_ttl(state: CliState, key: str, seconds: int, as_json: bool) -> None:
     if as_json:
         print_json({"provider": key, "cache_ttl_seconds": seconds})
         return
-    stdout.print(f"{key}: model list cache TTL set to {seconds} s", markup=False)
+    stdout.print(visible(f"{key}: model list cache TTL set to {seconds} s"), markup=False)

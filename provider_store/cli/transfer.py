@@ -145,7 +145,7 @@ def _discard_stdout() -> None:
 def print_report(report: ImportReport) -> None:
     """Human-readable import report: one line per changed provider, then a summary."""
     if report.dry_run:
-        stdout.print(f"Dry run of {report.path}: nothing was written.", markup=False)
+        stdout.print(visible(f"Dry run of {report.path}: nothing was written."), markup=False)
     for change in report.providers:
         for line in _change_lines(change):
             stdout.print(visible(line), markup=False)
@@ -155,7 +155,9 @@ def print_report(report: ImportReport) -> None:
     counts = report.counts()
     verb = "Would change" if report.dry_run else "Changed"
     if not report.changed:
-        stdout.print(f"No changes: the catalog already matches {report.path}.", markup=False)
+        stdout.print(
+            visible(f"No changes: the catalog already matches {report.path}."), markup=False
+        )
         return
     stdout.print(
         f"{verb}: providers +{counts['providers_added']} -{counts['providers_removed']}"
@@ -237,7 +239,7 @@ def export_command(
         return
     size = store.export_yaml(file, redact_keys=redact_keys, with_metadata=with_metadata)
     count = len(store.provider_keys())
-    stdout.print(f"Exported {count} providers to {file} ({size:,} bytes).", markup=False)
+    stdout.print(visible(f"Exported {count} providers to {file} ({size:,} bytes)."), markup=False)
 
 
 def _export_litellm(store: ProviderStore, file: str) -> None:
@@ -251,4 +253,6 @@ def _export_litellm(store: ProviderStore, file: str) -> None:
         sys.stdout.buffer.flush()
         return
     write_atomic(Path(file), data, private=False)
-    stdout.print(f"Exported a LiteLLM proxy config to {file} ({len(data):,} bytes).", markup=False)
+    stdout.print(
+        visible(f"Exported a LiteLLM proxy config to {file} ({len(data):,} bytes)."), markup=False
+    )

@@ -254,6 +254,7 @@ class StoreBackend:
                     landed=(state.fetched_at, state.last_error_at),
                 )
             if won:
+                leases.keep_alive(self.store, self.key, holder, seconds=self.lease_seconds)
                 return Step(state, holder=holder)
             if state.models and serve_stale:
                 logger.debug("%s is being refreshed elsewhere; serving the stale list", self.key)

@@ -38,6 +38,7 @@ from provider_store.discovery import leases
 from provider_store.discovery.run import DiscoveryServiceLike, run_discovery
 from provider_store.discovery.run_report import DiscoveryOptions, DiscoveryReport
 from provider_store.errors import NotFoundError, ProviderStoreError
+from provider_store.rules.limits import check_fraction, check_seconds
 from provider_store.rules.spans import span_seconds
 from provider_store.suggestions import unknown_provider
 
@@ -47,7 +48,6 @@ MIN_PERIOD = 1.0  # seconds: the shortest period a keeper refreshes on
 DEFAULT_JITTER = 0.1  # up to 10 % of the period earlier
 STOP_STEP = 0.1  # seconds between looks at the stop event while a refresh runs
 MAX_IDLE = 5.0  # seconds between looks at the catalog (new providers, others' refreshes)
-LEASE_MARGIN = 5.0
 
 __all__ = ["KeeperRefresh", "Keeper", "due_at", "parse_duration"]
 
@@ -131,8 +131,9 @@ class Keeper:
         on_refresh: Callable[[KeeperRefresh], None] | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        if not 0 <= jitter < 1:
-            raise ValueError("jitter must be a fraction in [0, 1)")
+        jitter = check_fraction(jitter, field="jitter")
+        if every is not None:
+            every = check_seconds(every, field="every")
         self.store = store
         self.service = service
         self.providers = list(providers)
@@ -266,7 +267,7 @@ class Keeper:
     def _claim(self, key: str) -> str | None:
         """Take ``key``'s lease if it is still due; the holder id, or None."""
         holder = leases.new_holder_id()
-        seconds = self.options.deadline + LEASE_MARGIN
+        seconds = leases.LEASE_SECONDS  # renewed while the refresh runs (a heartbeat)
         try:
             with self.store.transaction() as session:
                 now = utc_now()
@@ -282,6 +283,7 @@ class Keeper:
                     return None
         except NotFoundError:
             return None
+        leases.keep_alive(self.store, key, holder, seconds=seconds)
         with self._held_lock:
             self._held[key] = holder
         return holder

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from provider_store.discovery.results import Source
+from provider_store.rules.limits import MAX_DEADLINE_SECONDS, check_number
 
 DEFAULT_CONCURRENCY = 32
 DEFAULT_PER_PROVIDER = 4
@@ -61,7 +62,8 @@ class DiscoveryOptions:
         per_provider: int | None = None,
         deadline: float | None = None,
     ) -> DiscoveryOptions:
-        """Options with defaults for every None; bounds must be >= 1, the deadline > 0."""
+        """Options with defaults for every None; bounds must be >= 1 (else ValueError), the
+        deadline a number of seconds above 0 up to a day (else InvalidDocumentError)."""
         options = cls(
             force_refresh=force_refresh,
             validate=validate,
@@ -71,8 +73,9 @@ class DiscoveryOptions:
         )
         if options.concurrency < 1 or options.per_provider < 1:
             raise ValueError("concurrency bounds must be at least 1")
-        if options.deadline <= 0:
-            raise ValueError("the deadline must be positive")
+        check_number(
+            options.deadline, field="deadline", low=0, low_open=True, high=MAX_DEADLINE_SECONDS
+        )
         return options
 
 

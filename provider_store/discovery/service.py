@@ -59,7 +59,7 @@ from typing import Any, TypeVar
 from provider_store.catalog.catalog_store import CatalogStore
 from provider_store.catalog.records import ValidationResult
 from provider_store.catalog.states import Verdict, utc_now
-from provider_store.discovery import cache, revalidate
+from provider_store.discovery import cache, leases, revalidate
 from provider_store.discovery.cache import EMPTY_LIST_TAG as EMPTY_LIST_TAG
 from provider_store.discovery.results import DiscoveryResult, Source
 from provider_store.discovery.verdicts import (
@@ -115,9 +115,10 @@ class ModelDiscoveryService:
     an :class:`~ProviderClient` (one is created, and closed by :meth:`close`,
     when not given). Safe to use from several threads at once. A stale store-backed cache is
     refreshed by one caller at a time across processes (see :mod:`discovery.cache`):
-    ``lease_seconds`` (default: the client's deadline plus a margin) bounds how long a crashed
-    refresher blocks others, ``wait_seconds`` (default: the lease) how long a caller without any
-    list waits for another process's refresh.
+    ``lease_seconds`` (default :data:`~provider_store.discovery.leases.LEASE_SECONDS`) bounds
+    how long a crashed refresher blocks others (a live one renews its lease while it works),
+    ``wait_seconds`` (default: the client's deadline plus a margin) how long a caller without
+    any list waits for another process's refresh.
     """
 
     def __init__(
@@ -133,11 +134,12 @@ class ModelDiscoveryService:
         self._owns_client = client is None
         self.client = client if client is not None else ProviderClient()
         self.revalidate_after = revalidate_after
-        # A refresh lease outlives the fetch it guards; waiters wait until it would expire.
-        self.lease_seconds = (
-            lease_seconds if lease_seconds is not None else self.client.deadline + LEASE_MARGIN
+        # A refresh lease is short and renewed while its holder works (a heartbeat, see
+        # discovery/leases.py); a waiter waits as long as a live refresh may take.
+        self.lease_seconds = lease_seconds if lease_seconds is not None else leases.LEASE_SECONDS
+        self.wait_seconds = (
+            wait_seconds if wait_seconds is not None else self.client.deadline + LEASE_MARGIN
         )
-        self.wait_seconds = wait_seconds if wait_seconds is not None else self.lease_seconds
         self._revalidator = revalidate.Revalidator(self._refresh)
 
     def __repr__(self) -> str:

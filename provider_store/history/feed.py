@@ -1,4 +1,11 @@
-"""Reading the change feed: stored events, newest first, as :class:`ChangeEvent` values."""
+"""Reading the change feed: stored events, newest first, as :class:`ChangeEvent` values.
+
+The order is the database's own: events are numbered as they are written (the ``event.id``
+sequence), and the newest is the one written last, whatever the clock said when it was written.
+A clock that steps back gives new events earlier times than old ones; they still come first, and
+a ``since`` window is the events from the first one written at or after ``since`` on (so an
+event written after that one is in the window even when its time reads earlier).
+"""
 
 from __future__ import annotations
 
@@ -27,7 +34,8 @@ def read_changes(
     types: Iterable[EventType | str] | None = None,
     limit: int | None = DEFAULT_CHANGES_LIMIT,
 ) -> list[ChangeEvent]:
-    """Events observed at or after ``since`` (epoch seconds), newest first.
+    """Events from the first one observed at or after ``since`` (epoch seconds) on, newest
+    (last written) first.
 
     ``provider`` and ``model`` match ignoring case; ``types`` keeps only those event types;
     ``limit`` caps the answer (None: no cap). ValueError names an unknown type.
@@ -35,7 +43,8 @@ def read_changes(
     e = _EVENT.c
     conditions: list[Any] = []
     if since is not None:
-        conditions.append(e.observed_at >= since)
+        first = select(func.min(e.id)).where(e.observed_at >= since).scalar_subquery()
+        conditions.append(e.id >= first)
     if provider is not None:
         conditions.append(func.lower(e.provider_key) == provider.lower())
     if model is not None:
@@ -53,7 +62,7 @@ def read_changes(
         e.new_value,
         e.reason,
         e.refresh_id,
-    ).order_by(e.observed_at.desc(), e.id.desc())
+    ).order_by(e.id.desc())
     if conditions:
         query = query.where(and_(*conditions))
     if limit is not None:

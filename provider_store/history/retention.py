@@ -22,8 +22,8 @@ from sqlalchemy import Table, delete, insert, select, update
 from sqlmodel import Session
 
 from provider_store.catalog.tables import CatalogMeta, Event, Observation
-from provider_store.errors import InvalidDocumentError
 from provider_store.history.ping_rollup import prune_rollup
+from provider_store.rules.limits import MAX_SPAN_SECONDS, check_whole_number
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +38,8 @@ __all__ = [
 
 DEFAULT_RETENTION_DAYS = 90
 RETENTION_KEY = "history.retention_days"
+# The longest retention: the longest span of time any setting takes (about 68 years).
+MAX_RETENTION_DAYS = MAX_SPAN_SECONDS // 86400
 PRUNED_AT_KEY = "history.pruned_at"
 PRUNE_INTERVAL = 3600.0
 PRUNE_BATCH = 5000
@@ -65,10 +67,10 @@ def retention_days(session: Session) -> int:
 
 
 def set_retention_days(session: Session, days: int) -> None:
-    """Keep events and observations for ``days`` days (at least 1)."""
-    if days < 1:
-        raise InvalidDocumentError("retention must be at least 1 day", field="retention_days")
-    _set_meta(session, RETENTION_KEY, int(days))
+    """Keep events and observations for ``days`` days (a whole number from 1 to
+    :data:`MAX_RETENTION_DAYS`, else InvalidDocumentError)."""
+    days = check_whole_number(days, field="retention_days", low=1, high=MAX_RETENTION_DAYS)
+    _set_meta(session, RETENTION_KEY, days)
 
 
 def maybe_prune(session: Session, now: float) -> PruneReport | None:

@@ -59,8 +59,6 @@ from provider_store.legacy.safe_yaml import (
     MAX_FILE_BYTES,
     SEQ,
     STR,
-    UNSTORABLE,
-    UNSTORABLE_REASON,
     NodeLoader,
     check_bytes,
     join,
@@ -73,8 +71,10 @@ from provider_store.model_info import METADATA_FIELDS, MetadataField, metadata_f
 from provider_store.rules import (
     DEFAULT_KIND,
     DEFAULT_MAX_MODELS,
+    api_key_problem,
     check_provider_settings,
     provider_key_problem,
+    text_problem,
 )
 
 __all__ = [
@@ -261,10 +261,19 @@ class _Loader(NodeLoader):
                 providers_node,
                 "providers",
             )
+        seen: dict[str, str] = {}  # lower-cased key -> key
         for key, key_node, value in self._pairs(providers_node, "providers"):
             problem = provider_key_problem(key)
             if problem is not None:
                 raise self._error(problem, key_node, "providers")  # the key may be hostile
+            twin = seen.setdefault(key.lower(), key)
+            if twin != key:
+                raise self._error(
+                    f"provider keys {twin} and {key} differ only in case; keys are unique"
+                    " regardless of case (they would share one API key variable)",
+                    key_node,
+                    join("providers", key),
+                )
             document.providers[key] = self._provider(key, value)
         return document
 
@@ -330,19 +339,31 @@ class _Loader(NodeLoader):
                 )
             ),
             key=key,
-            name=key if "name" not in fields else self._string(fields["name"], join(base, "name")),
+            name=key if "name" not in fields else self._text(fields["name"], join(base, "name")),
             base_api_url=url,
-            api_key=(
-                ""
-                if "api_key" not in fields
-                else self._string(fields["api_key"], join(base, "api_key"), secret=True)
-            ),
+            api_key="" if "api_key" not in fields else self._api_key(fields["api_key"], base),
             valid_models=valid,
             invalid_models=invalid,
             extra=extra,
             has_invalid_models=invalid_node is not None,
             line=node.start_mark.line + 1,
         )
+
+    def _text(self, node: Node, where: str, *, empty: bool = True) -> str:
+        """A string field within the limits every door applies (``rules.text_problem``)."""
+        value = self._string(node, where)
+        problem = text_problem(value, empty=empty)
+        if problem is not None:
+            raise self._error(problem, node, where)
+        return value
+
+    def _api_key(self, node: Node, base: str) -> str:
+        where = join(base, "api_key")
+        value = self._string(node, where, secret=True)
+        problem = api_key_problem(value)
+        if problem is not None:
+            raise self._error(problem, node, where)
+        return value
 
     def _options(self, node: Node, where: str) -> dict[str, Any]:
         if not isinstance(node, MappingNode):
@@ -408,17 +429,19 @@ class _Loader(NodeLoader):
             )
         models: dict[str, str] = {}
         for model_id, key_node, value in self._pairs(node, where):
-            if not model_id:
-                raise self._error("model id must not be empty", key_node, where)
+            self._model_id(model_id, key_node, where)
+            here = join(where, model_id)
             if value.tag != STR or not isinstance(value, ScalarNode):
-                raise self._error(
-                    f"alias must be a string, {not_a_string(value)}", value, join(where, model_id)
-                )
-            alias = value.value
-            if value.style == '"' and UNSTORABLE.search(alias):
-                raise self._error(UNSTORABLE_REASON, value, join(where, model_id))
-            models[model_id] = alias
+                raise self._error(f"alias must be a string, {not_a_string(value)}", value, here)
+            models[model_id] = self._text(value, here)
         return models
+
+    def _model_id(self, model_id: str, node: Node, where: str) -> None:
+        if not model_id:
+            raise self._error("model id must not be empty", node, where)
+        problem = text_problem(model_id)
+        if problem is not None:
+            raise self._error(f"model id {problem}", node, where)
 
     def _invalid_models(self, node: Node, where: str, valid: dict[str, str]) -> list[str]:
         if not isinstance(node, SequenceNode) or node.tag != SEQ:
@@ -429,8 +452,7 @@ class _Loader(NodeLoader):
         seen: set[str] = set()
         for index, item in enumerate(node.value):
             model_id = self._string(item, f"{where}[{index}]")
-            if not model_id:
-                raise self._error("model id must not be empty", item, f"{where}[{index}]")
+            self._model_id(model_id, item, f"{where}[{index}]")
             if model_id in valid:
                 raise self._error(
                     f"model {model_id!r} is listed in both valid_models and invalid_models",

@@ -21,6 +21,7 @@ from provider_store.catalog.states import ModelStatus
 from provider_store.catalog.tables import CatalogMeta, Model, Provider
 from provider_store.errors import InvalidDocumentError, ProviderStoreError, StoreError
 from provider_store.legacy.document import LegacyDocument, LegacyProvider, dump_document
+from provider_store.legacy.export_target import check_export_target
 from provider_store.legacy.importer import TOP_LEVEL_EXTRA_KEY
 from provider_store.legacy.metadata_section import export_metadata
 from provider_store.rules import DEFAULT_KIND
@@ -101,7 +102,10 @@ def export_yaml(
     redact_keys: bool = False,
     with_metadata: bool = False,
 ) -> int:
-    """Write the export to ``path`` atomically (0600 when it holds keys); return its size."""
+    """Write the export to ``path`` atomically (0600 when it holds keys); return its size.
+
+    ``path`` must be a regular file or not exist yet (:func:`check_export_target`)."""
+    check_export_target(path)
     data, has_keys = export_bytes(store, redact_keys=redact_keys, with_metadata=with_metadata)
     write_atomic(Path(path), data, private=has_keys)
     logger.info("Exported the catalog to %s (%d bytes)", path, len(data))
@@ -112,8 +116,11 @@ def write_atomic(path: Path, data: bytes, *, private: bool) -> None:
     """Write ``data`` to a temp file beside ``path``, fsync it, then rename it over ``path``.
 
     A private file gets mode 0600; otherwise the mode an ordinary new file would get (0666 minus
-    the umask), or the existing file's mode.
+    the umask), or the existing file's mode. Anything but a regular file at ``path`` (a device,
+    a FIFO, a symbolic link, a directory) is refused and left as it was
+    (:func:`check_export_target`).
     """
+    check_export_target(path)
     directory = path.parent
     remove_stale_temp_files(path)
     try:
@@ -129,6 +136,7 @@ def write_atomic(path: Path, data: bytes, *, private: bool) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temp_name, 0o600 if private else _public_mode(path))
+        check_export_target(path)  # again: something may have been put there meanwhile
         os.replace(temp_name, path)
     except OSError as exc:
         with contextlib.suppress(OSError):

@@ -15,7 +15,6 @@ report and writes nothing. The export is in :mod:`provider_store.legacy.exporter
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +31,7 @@ from provider_store.catalog.model_plan import (
     stored_models,
     wanted_models,
 )
+from provider_store.catalog.provider_edits import drop_history
 from provider_store.catalog.states import ModelStatus, utc_now
 from provider_store.catalog.tables import CatalogMeta, Model, Provider
 from provider_store.errors import InvalidDocumentError
@@ -79,7 +79,6 @@ def import_yaml(
         if data is None
         else parse_bytes(data, source=str(path), max_models=max_models)
     )
-    _check_lengths(document)
     report = ImportReport(
         path=str(path),
         replace=replace,
@@ -139,6 +138,17 @@ class _Importer:
             self.conn.execute(delete(_models).where(_models.c.provider_id.in_(ids)))
             self.conn.execute(delete(_providers).where(c.id.in_(ids)))
 
+        kept = {key.lower(): key for key in stored if key in file_keys or not replace}
+        for key, provider in file_keys.items():
+            twin = kept.get(key.lower(), key)
+            if twin != key:
+                raise InvalidDocumentError(
+                    f"provider {key} differs from the stored provider {twin} only in case; keys"
+                    f" are unique regardless of case: rename one (providers rename {twin} {key})",
+                    path=self.document.source,
+                    line=provider.line,
+                    field=f"providers.{key}",
+                )
         next_position = max((row.position for row in stored.values()), default=-1) + 1
         new_rows: list[dict[str, Any]] = []
         plans: list[tuple[int | str, LegacyProvider, list[StoredModel], ProviderChange]] = []
@@ -160,6 +170,7 @@ class _Importer:
 
         new_ids: dict[str, int] = {}
         if new_rows and self.write:
+            drop_history(self.conn, *(r["key"] for r in new_rows))  # new: no history
             self.conn.execute(insert(_providers), new_rows)
             for chunk in chunks([r["key"] for r in new_rows]):
                 found = self.conn.execute(select(c.key, c.id).where(c.key.in_(chunk)))
@@ -282,40 +293,3 @@ def _order(old_models: list[StoredModel], wanted: Wanted) -> bool:
         if before != after:
             return True
     return False
-
-
-def _check_lengths(document: LegacyDocument) -> None:
-    """Refuse values longer than their column, before any write, with the field named."""
-    limits = {name: _length(_providers, name) for name in
-              ("key", "name", "base_api_url", "api_key")}  # fmt: skip
-    model_limit = _length(_models, "model_id")
-    alias_limit = _length(_models, "alias")
-    for key, provider in document.providers.items():
-        base = f"providers.{key}"
-        for name, limit in limits.items():
-            value = key if name == "key" else getattr(provider, name)
-            if limit and len(value) > limit:
-                raise _too_long(document, provider, base if name == "key" else f"{base}.{name}",
-                                limit)  # fmt: skip
-        ids: Iterable[str] = [*provider.valid_models, *provider.invalid_models]
-        for model_id in ids:
-            if len(model_id) > model_limit:
-                raise _too_long(document, provider, f"{base}.models[{model_id[:40]!r}...]",
-                                model_limit)  # fmt: skip
-        for model_id, alias in provider.valid_models.items():
-            if len(alias) > alias_limit:
-                raise _too_long(document, provider, f"{base}.valid_models[{model_id[:40]!r}]",
-                                alias_limit)  # fmt: skip
-
-
-def _length(table: Table, column: str) -> int:
-    length = getattr(table.c[column].type, "length", None)
-    return int(length) if length else 1 << 62
-
-
-def _too_long(
-    document: LegacyDocument, provider: LegacyProvider, where: str, limit: int
-) -> InvalidDocumentError:
-    return InvalidDocumentError(
-        f"longer than {limit} characters", path=document.source, line=provider.line, field=where
-    )

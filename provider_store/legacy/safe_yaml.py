@@ -21,10 +21,11 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from provider_store.errors import InvalidDocumentError
+from provider_store.rules.limits import MAX_NESTING_DEPTH, UNSTORABLE, UNSTORABLE_REASON
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_ALIAS_EXPANSION = 1_000_000
-MAX_DEPTH = 100
+MAX_DEPTH = MAX_NESTING_DEPTH
 # libyaml's composer recurses in C; it crashes somewhere past 20,000 levels, so deeper
 # documents are refused before composing.
 _MAX_COMPOSE_DEPTH = 1_000
@@ -32,9 +33,6 @@ _MAX_COMPOSE_DEPTH = 1_000
 TAG = "tag:yaml.org,2002:"
 STR, MAP, SEQ, MERGE = TAG + "str", TAG + "map", TAG + "seq", TAG + "merge"
 _PLAIN_SCALAR_TAGS = {TAG + "null", TAG + "bool", TAG + "int", TAG + "float"}
-# Characters a double-quoted YAML escape can produce that no database text column accepts.
-UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-UNSTORABLE_REASON = "contains a NUL or lone surrogate character, which cannot be stored"
 _SIMPLE_SEGMENT = re.compile(r"[A-Za-z0-9_-]+\Z")
 
 try:  # libyaml's C parser is several times faster

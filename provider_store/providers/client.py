@@ -54,6 +54,7 @@ from provider_store.providers.http_responses import (
 from provider_store.providers.http_responses import scrub as scrub
 from provider_store.providers.list_pages import DEFAULT_MAX_MODELS, collect_pages
 from provider_store.providers.ping import ChatReply, PingRequest
+from provider_store.rules.limits import MAX_DEADLINE_SECONDS, check_number
 
 __all__ = ["MAX_BODY_BYTES", "ProviderClient", "endpoint", "with_query"]
 
@@ -102,9 +103,9 @@ class ProviderClient:
         pool_hosts: int = 128,
         max_models: int = DEFAULT_MAX_MODELS,
     ) -> None:
-        self.connect_timeout = connect_timeout
-        self.read_timeout = read_timeout
-        self.deadline = deadline
+        self.connect_timeout = _seconds(connect_timeout, "connect_timeout")
+        self.read_timeout = _seconds(read_timeout, "read_timeout")
+        self.deadline = _seconds(deadline, "deadline")
         self.retries = retries
         self.backoff = backoff
         self.max_retry_after = max_retry_after
@@ -350,6 +351,11 @@ class ProviderClient:
                 logger.debug("%s %s -> HTTP %s", method, safe_url(url), response.status_code)
                 resp_headers = {k: scrub(v, api_key) for k, v in response.headers.items()}
                 return response.status_code, resp_headers, body
+
+
+def _seconds(value: float, field: str) -> float:
+    """A timeout or deadline: a number of seconds above 0, up to a day."""
+    return check_number(value, field=field, low=0, low_open=True, high=MAX_DEADLINE_SECONDS)
 
 
 def _deadline_error(method: str, url: str, seconds: float) -> ProviderConnectionError:

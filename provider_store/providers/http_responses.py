@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import email.utils
 import json
-import re
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,9 +18,10 @@ import requests
 
 from provider_store.errors import BadResponseError, ProviderConnectionError, ProviderHTTPError
 from provider_store.providers.gc_pause import collector_paused
+from provider_store.rules.api_keys import KEY_RUN as KEY_RUN
+from provider_store.rules.api_keys import mask_key_echoes as scrub
 
 _MESSAGE_LIMIT = 300
-KEY_RUN = 8  # this many consecutive characters of a key are masked wherever they appear
 
 __all__ = [
     "error_hint",
@@ -35,37 +35,6 @@ __all__ = [
     "safe_url",
     "scrub",
 ]
-
-
-def scrub(text: str, secret: str | None) -> str:
-    """``text`` with the key masked: every run of 8 or more consecutive characters of ``secret``
-    (the whole key, a truncated echo of it, any slice of it) becomes ``***``.
-
-    A key shorter than 8 characters is masked where it appears whole. The cost grows with
-    ``text``: scrub what is shown (an excerpt, a header value), not whole bodies.
-    """
-    if not secret or not text:
-        return text
-    if len(secret) < KEY_RUN:
-        return text.replace(secret, "***")
-    starts = [match.start() for match in _key_runs(secret).finditer(text)]
-    if not starts:
-        return text
-    pieces: list[str] = []
-    end = -1  # where the masked region being built ends
-    for start in starts:
-        if start > end:  # neither overlapping nor touching the previous region: a new one
-            pieces.append(text[max(end, 0) : start])
-            pieces.append("***")
-        end = max(end, start + KEY_RUN)
-    pieces.append(text[end:])
-    return "".join(pieces)
-
-
-def _key_runs(secret: str) -> re.Pattern[str]:
-    """Matches (empty, by lookahead) where any 8 consecutive characters of ``secret`` begin."""
-    runs = {secret[i : i + KEY_RUN] for i in range(len(secret) - KEY_RUN + 1)}
-    return re.compile("(?=" + "|".join(re.escape(run) for run in sorted(runs)) + ")")
 
 
 def read_capped(

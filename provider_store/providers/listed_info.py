@@ -45,7 +45,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from provider_store.model_info import ModelInfo
-from provider_store.rules import MAX_TEXT_LENGTH
+from provider_store.rules import (
+    MAX_EPOCH,
+    MAX_NAME_LENGTH,
+    MAX_NAMES,
+    MAX_PRICE,
+    MAX_TEXT_LENGTH,
+    MAX_TOKENS,
+)
 
 __all__ = ["model_info", "model_infos"]
 
@@ -140,8 +147,7 @@ _PARAMETER_CAPABILITIES = {
     "response_format": "json_mode",
     "structured_outputs": "structured_outputs",
 }
-_MAX_INT = (1 << 63) - 1
-_MAX_TOKEN_NAME = 64
+_MAX_TOKEN_NAME = MAX_NAME_LENGTH
 _ISO_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 
@@ -166,9 +172,9 @@ def model_info(item: Mapping[str, Any]) -> ModelInfo:
         max_output_tokens=_first(views, _OUTPUT_KEYS, _count),
         input_price=_price(pricing, _INPUT_PRICE_KEYS),
         output_price=_price(pricing, _OUTPUT_PRICE_KEYS),
-        input_modalities=input_modalities,
-        output_modalities=output_modalities,
-        capabilities=tuple(sorted(capabilities)),
+        input_modalities=input_modalities[:MAX_NAMES],
+        output_modalities=output_modalities[:MAX_NAMES],
+        capabilities=tuple(sorted(capabilities))[:MAX_NAMES],
         raw=dict(item),
     )
 
@@ -238,7 +244,7 @@ def _count(value: Any) -> int | None:
         if not math.isfinite(value) or not value.is_integer():
             return None
         value = int(value)
-    if isinstance(value, int) and 0 < value <= _MAX_INT:
+    if isinstance(value, int) and 0 < value <= MAX_TOKENS:
         return value
     return None
 
@@ -271,7 +277,7 @@ def _epoch_seconds(value: Any) -> int | None:
     if number > 1e11:  # milliseconds (1e11 s is the year 5138)
         number /= 1000.0
     seconds = int(number)
-    return seconds if 0 < seconds <= _MAX_INT else None
+    return seconds if 0 < seconds <= MAX_EPOCH else None
 
 
 def _iso_seconds(text: str) -> int | None:
@@ -288,7 +294,7 @@ def _iso_seconds(text: str) -> int | None:
         seconds = int(parsed.timestamp())
     except (OverflowError, OSError, ValueError):
         return None
-    return seconds if seconds > 0 else None
+    return seconds if 0 < seconds <= MAX_EPOCH else None
 
 
 def _pricing_maps(views: list[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
@@ -310,7 +316,8 @@ def _price(maps: list[Mapping[str, Any]], keys: Iterable[tuple[str, float]]) -> 
             number = _number(mapping[key])
             if number is None or number < 0:
                 continue
-            return round(number * factor, 9)
+            price = round(number * factor, 9)
+            return price if price <= MAX_PRICE else None
     return None
 
 

@@ -2,10 +2,13 @@
 
 Lives here:
 
-- :mod:`~provider_store.rules.limits`: the cache TTL default and range (:func:`check_cache_ttl`),
-  the length limits of names, ids, keys and URLs, the CLI's exit codes.
+- :mod:`~provider_store.rules.limits`: every value's limits (length, range, finiteness,
+  characters) and their checks (:func:`check_text`, :func:`check_number`, :func:`check_epoch`
+  ...), the cache TTL default and range (:func:`check_cache_ttl`), the CLI's exit codes.
 - :mod:`~provider_store.rules.api_keys`: the placeholder-key rule (:func:`is_placeholder_key`),
-  the key actually sent (:func:`effective_api_key`) and the environment variables that supply it.
+  the key rule (:func:`api_key_problem`, :func:`check_new_api_key`), the key actually sent
+  (:func:`effective_api_key`), the environment variables that supply it, and the masking of
+  a key echoed in a provider's answer (:func:`mask_key_echoes`).
 - :mod:`~provider_store.rules.provider_settings`: the one checker of a provider's settings:
   its key, ``kind`` (:data:`PROVIDER_KINDS`), ``options`` and base API URL
   (:func:`check_provider_settings`).
@@ -17,14 +20,18 @@ May import: only :mod:`provider_store.errors` and the standard library, so every
 """
 
 from provider_store.rules.api_keys import (
+    KEY_RUN,
     NO_KEY_OPTION,
     NOT_CONFIGURED_SUFFIX,
+    api_key_problem,
+    check_new_api_key,
     effective_api_key,
     env_var_for,
     env_var_in_use,
     env_var_names,
     is_keyless,
     is_placeholder_key,
+    mask_key_echoes,
 )
 from provider_store.rules.limits import (
     DEFAULT_CACHE_TTL,
@@ -38,10 +45,33 @@ from provider_store.rules.limits import (
     MAX_API_KEY_LENGTH,
     MAX_BASE_URL_LENGTH,
     MAX_CACHE_TTL,
+    MAX_DEADLINE_SECONDS,
+    MAX_EPOCH,
+    MAX_INT32,
     MAX_MESSAGE_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_NAMES,
+    MAX_NESTING_DEPTH,
+    MAX_OPTIONS_LENGTH,
+    MAX_PRICE,
     MAX_PROVIDER_KEY_LENGTH,
+    MAX_REASON_LENGTH,
+    MAX_SPAN_SECONDS,
     MAX_TEXT_LENGTH,
+    MAX_TOKENS,
+    MIN_EPOCH,
+    UNSTORABLE,
+    UNSTORABLE_REASON,
     check_cache_ttl,
+    check_epoch,
+    check_fraction,
+    check_number,
+    check_seconds,
+    check_text,
+    check_whole_number,
+    nesting_problem,
+    number_problem,
+    text_problem,
 )
 from provider_store.rules.provider_settings import (
     DEFAULT_KIND,
@@ -62,32 +92,55 @@ from provider_store.rules.spans import SPAN_UNITS, span_seconds
 __all__ = [
     "DEFAULT_CACHE_TTL",
     "DEFAULT_CHANGES_LIMIT",
-    "DEFAULT_MAX_MODELS",
     "DEFAULT_KIND",
+    "DEFAULT_MAX_MODELS",
     "DEFAULT_STALE_WHILE_REVALIDATE_TTLS",
     "EXIT_BAD_INPUT",
     "EXIT_FAILED",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
     "FORBIDDEN_HEADERS",
+    "KEY_RUN",
     "MAX_API_KEY_LENGTH",
     "MAX_BASE_URL_LENGTH",
     "MAX_CACHE_TTL",
+    "MAX_DEADLINE_SECONDS",
+    "MAX_EPOCH",
+    "MAX_INT32",
     "MAX_MESSAGE_LENGTH",
+    "MAX_NAMES",
+    "MAX_NAME_LENGTH",
+    "MAX_NESTING_DEPTH",
+    "MAX_OPTIONS_LENGTH",
+    "MAX_PRICE",
     "MAX_PROVIDER_KEY_LENGTH",
+    "MAX_REASON_LENGTH",
+    "MAX_SPAN_SECONDS",
     "MAX_TEXT_LENGTH",
+    "MAX_TOKENS",
+    "MIN_EPOCH",
     "NOT_CONFIGURED_SUFFIX",
     "NO_KEY_OPTION",
     "OPTION_NAMES",
-    "SPAN_UNITS",
     "PROVIDER_KEY_RULE",
     "PROVIDER_KINDS",
+    "SPAN_UNITS",
+    "UNSTORABLE",
+    "UNSTORABLE_REASON",
+    "api_key_problem",
     "base_url_problem",
     "check_cache_ttl",
+    "check_epoch",
+    "check_fraction",
     "check_kind",
+    "check_new_api_key",
+    "check_number",
     "check_options",
     "check_provider_key",
     "check_provider_settings",
+    "check_seconds",
+    "check_text",
+    "check_whole_number",
     "effective_api_key",
     "env_var_for",
     "env_var_in_use",
@@ -95,6 +148,10 @@ __all__ = [
     "header_name_problem",
     "is_keyless",
     "is_placeholder_key",
+    "mask_key_echoes",
+    "nesting_problem",
+    "number_problem",
     "provider_key_problem",
     "span_seconds",
+    "text_problem",
 ]

@@ -1,6 +1,18 @@
-"""Numbers with one meaning across the package: defaults, length limits, ranges, exit codes."""
+"""Numbers with one meaning across the package: defaults, limits, ranges, exit codes.
+
+Every value the catalog stores has one set of limits (length, range, finiteness, characters),
+defined here and checked at every door: the YAML importer, the library setters the CLI verbs
+call, the readers of provider lists and registries. The checks run before either database sees
+the value, so SQLite and PostgreSQL accept and refuse the same things, and whatever the catalog
+accepts, its own export imports back. Each ``check_*`` function returns the value (normalised)
+or raises :class:`~provider_store.errors.InvalidDocumentError` naming ``field``; each
+``*_problem`` function says why a value is refused, or None.
+"""
 
 from __future__ import annotations
+
+import math
+import re
 
 from provider_store.errors import InvalidDocumentError
 
@@ -16,10 +28,33 @@ __all__ = [
     "MAX_API_KEY_LENGTH",
     "MAX_BASE_URL_LENGTH",
     "MAX_CACHE_TTL",
+    "MAX_DEADLINE_SECONDS",
+    "MAX_EPOCH",
+    "MAX_INT32",
     "MAX_MESSAGE_LENGTH",
+    "MAX_NAMES",
+    "MAX_NAME_LENGTH",
+    "MAX_NESTING_DEPTH",
+    "MAX_OPTIONS_LENGTH",
+    "MAX_PRICE",
     "MAX_PROVIDER_KEY_LENGTH",
+    "MAX_REASON_LENGTH",
+    "MAX_SPAN_SECONDS",
     "MAX_TEXT_LENGTH",
+    "MAX_TOKENS",
+    "MIN_EPOCH",
+    "UNSTORABLE",
+    "UNSTORABLE_REASON",
     "check_cache_ttl",
+    "check_epoch",
+    "check_fraction",
+    "check_number",
+    "check_seconds",
+    "check_text",
+    "check_whole_number",
+    "nesting_problem",
+    "number_problem",
+    "text_problem",
 ]
 
 # How long a provider's discovered model list stays fresh, in seconds (the legacy 5 minutes).
@@ -27,9 +62,17 @@ DEFAULT_CACHE_TTL = 300
 # The most models one provider may hold, from discovery (a longer list fails) or from a legacy
 # YAML import (refused); the provider option ``max_models`` and ``import --max-models`` raise it.
 DEFAULT_MAX_MODELS = 20_000
-# The longest cache TTL: the largest value a 32-bit integer column holds on every backend
-# (PostgreSQL INTEGER; SQLite would take more, but both must agree), about 68 years.
-MAX_CACHE_TTL = 2**31 - 1
+# The largest value an INTEGER column holds on every backend (PostgreSQL INTEGER is 32 bits;
+# SQLite would take more, but both must agree).
+MAX_INT32 = 2**31 - 1
+# The longest cache TTL, about 68 years.
+MAX_CACHE_TTL = MAX_INT32
+# The longest span of time any setting takes (a TTL, a removal age, a keeper period, a
+# retention), in seconds: the same 68 years.
+MAX_SPAN_SECONDS = MAX_INT32
+# The longest deadline of one call to a provider (a day): longer ones overflow clocks and
+# timeouts.
+MAX_DEADLINE_SECONDS = 86_400.0
 # Stale-while-revalidate (RFC 5861): for a window past its TTL, a read of a provider's list
 # answers at once from the stale list while one background refresh runs. The window is a call's
 # argument, else the provider option ``stale_while_revalidate`` (seconds; 0 turns it off), else
@@ -47,12 +90,148 @@ MAX_BASE_URL_LENGTH = 2000
 MAX_API_KEY_LENGTH = 4000
 # The longest stored message: a discovery error, a verdict's reason, a provider problem.
 MAX_MESSAGE_LENGTH = 2000
+# The longest reason a user gives for marking a model by hand.
+MAX_REASON_LENGTH = MAX_TEXT_LENGTH
+# A provider's connection options: at most this many characters as JSON, nested at most
+# MAX_NESTING_DEPTH levels (the YAML document's own nesting limit).
+MAX_OPTIONS_LENGTH = 65_536
+MAX_NESTING_DEPTH = 100
+
+# Model metadata: token counts fit an INTEGER column; prices are USD per million tokens (a
+# million dollars per million tokens is far above any real price, and far below overflow when
+# converted per token and back); times are UTC epoch seconds of the years 1 to 9999 (what a
+# date can show); capability and modality names are short words, a few dozen of them.
+MAX_TOKENS = MAX_INT32
+MAX_PRICE = 1_000_000.0
+MIN_EPOCH = -62_135_596_800  # 0001-01-01T00:00:00Z
+MAX_EPOCH = 253_402_300_799  # 9999-12-31T23:59:59Z
+MAX_NAME_LENGTH = 64
+MAX_NAMES = 100
+
+# Characters no database text column accepts (PostgreSQL refuses NUL; UTF-8 has no lone
+# surrogates): refused in every stored text.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+UNSTORABLE_REASON = "contains a NUL or lone surrogate character, which cannot be stored"
 
 # Exit codes of the command line.
 EXIT_OK = 0
 EXIT_FAILED = 1  # the operation failed (network, database, a provider)
 EXIT_BAD_INPUT = 2  # the user's input was at fault
 EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
+
+
+# -- text -----------------------------------------------------------------------------------------
+
+
+def text_problem(value: object, *, limit: int = MAX_TEXT_LENGTH, empty: bool = True) -> str | None:
+    """Why ``value`` cannot be stored as a text of at most ``limit`` characters, or None.
+
+    A text is a string without NUL or lone surrogates; ``empty=False`` also refuses an empty
+    or blank one.
+    """
+    if not isinstance(value, str):
+        return f"must be a string, not {type(value).__name__}"
+    if len(value) > limit:
+        return f"longer than {limit} characters ({len(value):,})"
+    if UNSTORABLE.search(value):
+        return UNSTORABLE_REASON
+    if not empty and not value.strip():
+        return "must not be empty"
+    return None
+
+
+def check_text(
+    value: object, *, field: str, limit: int = MAX_TEXT_LENGTH, empty: bool = True
+) -> str:
+    """``value`` when :func:`text_problem` finds nothing; InvalidDocumentError naming ``field``."""
+    problem = text_problem(value, limit=limit, empty=empty)
+    if problem is not None:
+        raise InvalidDocumentError(problem, field=field)
+    assert isinstance(value, str)
+    return value
+
+
+# -- numbers --------------------------------------------------------------------------------------
+
+
+def number_problem(
+    value: object, *, low: float, high: float, whole: bool = False, low_open: bool = False
+) -> str | None:
+    """Why ``value`` is not a finite number from ``low`` to ``high`` (above ``low`` when
+    ``low_open``; a whole number when ``whole``), or None. Booleans are not numbers."""
+    kind = "a whole number" if whole else "a number"
+    lower = f"above {_num(low)}" if low_open else f"from {_num(low)}"
+    expected = f"{kind} {lower} to {_num(high)}"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return f"must be {expected}, not {type(value).__name__}"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"must be {expected}, not {value}"
+    if whole and not isinstance(value, int):
+        return f"must be {expected}, not {value}"
+    too_low = value <= low if low_open else value < low
+    if too_low or value > high:
+        return f"must be {expected}, not {_num(value)}"
+    return None
+
+
+def _shown(value: object) -> str:
+    return (
+        _num(value)
+        if isinstance(value, int | float) and not isinstance(value, bool)
+        else repr(value)
+    )
+
+
+def _num(value: float) -> str:
+    if isinstance(value, int) and abs(value) >= 10**16:
+        return f"{float(value):g}"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def check_whole_number(value: object, *, field: str, low: int = 0, high: int = MAX_INT32) -> int:
+    """``value`` as a whole number from ``low`` to ``high``; InvalidDocumentError otherwise."""
+    problem = number_problem(value, low=low, high=high, whole=True)
+    if problem is not None:
+        raise InvalidDocumentError(problem, field=field)
+    assert isinstance(value, int)
+    return value
+
+
+def check_number(
+    value: object, *, field: str, low: float, high: float, low_open: bool = False
+) -> float:
+    """``value`` as a finite float in range; InvalidDocumentError naming ``field`` otherwise."""
+    problem = number_problem(value, low=low, high=high, low_open=low_open)
+    if problem is not None:
+        raise InvalidDocumentError(problem, field=field)
+    assert isinstance(value, int | float)
+    return float(value)
+
+
+def check_seconds(value: object, *, field: str, high: float = MAX_SPAN_SECONDS) -> float:
+    """A span of time in seconds, from 0 to ``high`` (default :data:`MAX_SPAN_SECONDS`)."""
+    return check_number(value, field=field, low=0, high=high)
+
+
+def check_epoch(value: object, *, field: str) -> float:
+    """A point in time as UTC epoch seconds, from :data:`MIN_EPOCH` to :data:`MAX_EPOCH`."""
+    if number_problem(value, low=MIN_EPOCH, high=MAX_EPOCH) is not None:
+        raise InvalidDocumentError(
+            f"must be a time in the years 1 to 9999 (UTC epoch seconds), not {_shown(value)}",
+            field=field,
+        )
+    assert isinstance(value, int | float)
+    return float(value)
+
+
+def check_fraction(value: object, *, field: str) -> float:
+    """A fraction in [0, 1): a finite number from 0, below 1."""
+    if number_problem(value, low=0, high=1) is not None or value == 1:
+        raise InvalidDocumentError(
+            f"must be a fraction from 0 up to (not including) 1, not {_shown(value)}", field=field
+        )
+    assert isinstance(value, int | float)
+    return float(value)
 
 
 def check_cache_ttl(seconds: object, *, field: str = "cache_ttl_seconds") -> int:
@@ -70,3 +249,20 @@ def check_cache_ttl(seconds: object, *, field: str = "cache_ttl_seconds") -> int
             field=field,
         )
     return seconds
+
+
+# -- nested data ----------------------------------------------------------------------------------
+
+
+def nesting_problem(value: object, *, limit: int = MAX_NESTING_DEPTH) -> str | None:
+    """Why ``value`` (lists and mappings) is nested too deep, or None; walks without recursion,
+    so any depth is measured safely."""
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list | tuple):
+            if depth > limit:
+                return f"nested more than {limit} levels deep"
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return None

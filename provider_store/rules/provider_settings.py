@@ -41,7 +41,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from provider_store.errors import InvalidDocumentError, OptionsError, with_suggestions
-from provider_store.rules.limits import MAX_BASE_URL_LENGTH, MAX_CACHE_TTL, MAX_PROVIDER_KEY_LENGTH
+from provider_store.rules.limits import (
+    MAX_BASE_URL_LENGTH,
+    MAX_CACHE_TTL,
+    MAX_INT32,
+    MAX_NESTING_DEPTH,
+    MAX_OPTIONS_LENGTH,
+    MAX_PROVIDER_KEY_LENGTH,
+    nesting_problem,
+)
 
 __all__ = [
     "DEFAULT_KIND",
@@ -89,11 +97,11 @@ FORBIDDEN_HEADERS = frozenset(
         "cookie",
     }
 )
-_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 PROVIDER_KEY_RULE = (
     "letters, digits, '.', '_' and '-', starting with a letter or digit, without '..', "
-    f"at most {MAX_PROVIDER_KEY_LENGTH} characters"
+    f"at most {MAX_PROVIDER_KEY_LENGTH} characters, unique regardless of case"
 )
 _PROVIDER_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
@@ -160,6 +168,11 @@ def check_options(options: object, *, field: str = "options") -> dict[str, Any] 
         return None
     if not isinstance(options, Mapping):
         raise OptionsError("provider options must be a mapping of option to value", field=field)
+    # Measured before anything walks the options recursively (a deep nesting would overflow
+    # the stack); the options sit two levels down in the YAML document, which has the same limit.
+    deep = nesting_problem(dict(options), limit=MAX_NESTING_DEPTH - 2)
+    if deep is not None:
+        raise OptionsError(f"provider options are {deep}", field=field)
     for name in options:
         if not isinstance(name, str):
             raise OptionsError("provider options must be a mapping with string keys", field=field)
@@ -175,10 +188,17 @@ def check_options(options: object, *, field: str = "options") -> dict[str, Any] 
         raise OptionsError(
             "options must be JSON data (strings, numbers, lists, mappings)", field=field
         ) from exc
+    size = len(json.dumps(clean, ensure_ascii=False))
+    if size > MAX_OPTIONS_LENGTH:
+        raise OptionsError(
+            f"provider options are longer than {MAX_OPTIONS_LENGTH:,} characters as JSON"
+            f" ({size:,})",
+            field=field,
+        )
     _check_header_option(options, "auth_header", field)
     scheme = options.get("auth_scheme")
     if scheme is not None and not (
-        isinstance(scheme, str) and (scheme == "" or _TOKEN.match(scheme))
+        isinstance(scheme, str) and (scheme == "" or _TOKEN.fullmatch(scheme))
     ):
         raise OptionsError(
             "provider option 'auth_scheme' must be a single word or empty",
@@ -189,10 +209,10 @@ def check_options(options: object, *, field: str = "options") -> dict[str, Any] 
     for name in ("max_models", "max_pages", "page_limit"):
         value = options.get(name)
         if value is not None and (
-            isinstance(value, bool) or not isinstance(value, int) or value < 1
+            isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_INT32
         ):
             raise OptionsError(
-                f"provider option {name!r} must be a positive whole number",
+                f"provider option {name!r} must be a whole number from 1 to {MAX_INT32}",
                 field=f"{field}.{name}",
             )
     window = options.get("stale_while_revalidate")
@@ -217,7 +237,7 @@ def check_options(options: object, *, field: str = "options") -> dict[str, Any] 
 
 def header_name_problem(name: object) -> str | None:
     """Why ``name`` cannot carry the key or an extra header, or None when it can."""
-    if not isinstance(name, str) or not _TOKEN.match(name):
+    if not isinstance(name, str) or not _TOKEN.fullmatch(name):
         return "must be a header name"
     lowered = name.lower()
     if lowered in FORBIDDEN_HEADERS or lowered.startswith("proxy-"):

@@ -16,7 +16,7 @@ from test_ping_rollup import (
 
 from provider_store import ProviderStore
 from provider_store.catalog.db import build_engine
-from provider_store.catalog.migrate import current_revision, downgrade, upgrade
+from provider_store.catalog.migrate import SCHEMA_HEAD, current_revision, downgrade, upgrade
 
 
 def test_upgrading_to_0008_backfills_the_rollup_and_downgrading_drops_it(db_url: str) -> None:
@@ -36,7 +36,7 @@ def test_upgrading_to_0008_backfills_the_rollup_and_downgrading_drops_it(db_url:
             assert conn.execute(select(OBSERVATION.c.id)).all()  # the observations stay
         upgrade(engine, "head")
         assert rollup_rows(engine) == expected
-        assert current_revision(engine) == "0008"
+        assert current_revision(engine) == SCHEMA_HEAD
     finally:
         engine.dispose()
     store = ProviderStore(db_url)
