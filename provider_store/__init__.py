@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from provider_store.catalog.db import build_engine, resolve_url
     from provider_store.catalog.model_aliases import AliasEntry
     from provider_store.catalog.model_facts import Sourced, SourcedMetadata
+    from provider_store.catalog.provider_details import ProviderDetails
     from provider_store.catalog.provider_edits import ProviderRemoval
     from provider_store.catalog.records import ValidationResult
     from provider_store.catalog.states import EventType, ModelStatus, Verdict
@@ -125,6 +126,7 @@ _LAZY_NAMES: dict[str, str] = {
     "ProviderClient": "provider_store.providers.client",
     "ProviderConfig": "provider_store.provider_config",
     "ProviderConnectionError": "provider_store.errors",
+    "ProviderDetails": "provider_store.catalog.provider_details",
     "ProviderHTTPError": "provider_store.errors",
     "ProviderKeyError": "provider_store.errors",
     "ProviderManager": "provider_store.resolution.manager",

@@ -62,13 +62,17 @@ class InvalidDocumentError(ProviderStoreError):
         super().__init__(self._render())
 
     def _render(self) -> str:
+        """``path:line:column: [field] reason``; without a path (a value given to a call or
+        a command, not a file) ``[field] reason``, or the reason alone."""
+        field = f"[{self.field}] " if self.field else ""
+        if self.path is None and self.line is None:
+            return f"{field}{self.reason}"
         where = self.path or "<input>"
         if self.line is not None:
             where += f":{self.line}"
             if self.column is not None:
                 where += f":{self.column}"
-        field = f" [{self.field}]" if self.field else ""
-        return f"{where}:{field} {self.reason}"
+        return f"{where}: {field}{self.reason}"
 
 
 class NotFoundError(ProviderStoreError, KeyError):

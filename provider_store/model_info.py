@@ -58,6 +58,7 @@ from provider_store.rules import (
 )
 
 __all__ = [
+    "CAPABILITY_NAMES",
     "METADATA_FIELDS",
     "FieldChange",
     "MetadataField",
@@ -70,6 +71,18 @@ __all__ = [
 
 # The length of a stored listed display name (the ``model.display_name`` column).
 _MAX_TEXT = MAX_TEXT_LENGTH
+
+# The capability names the catalog knows: providers' and registries' spellings are folded into
+# these (``function_calling`` is ``tools``), and the CLI's ``--capability`` takes only these.
+CAPABILITY_NAMES = (
+    "chat",
+    "embeddings",
+    "json_mode",
+    "reasoning",
+    "structured_outputs",
+    "tools",
+    "vision",
+)
 
 
 class MetadataKind(ABC):

@@ -2,6 +2,10 @@
 
 The catalog wing knows nothing of YAML; this class joins the two so that ``store.import_yaml`` and
 ``store.export_yaml`` keep working where users call them.
+
+Why this module is long: it is the library's one class of documented catalog operations; each
+method checks its input against ``rules`` and calls one session-level function of a wing, so
+the operations a user can call are read in one place.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from provider_store.rules import (
     DEFAULT_CHANGES_LIMIT,
     DEFAULT_KIND,
     DEFAULT_MAX_MODELS,
-    MAX_INT32,
+    MAX_INTEGER,
     NO_KEY_OPTION,
     check_cache_ttl,
     check_epoch,
@@ -30,10 +34,12 @@ from provider_store.rules import (
     check_seconds,
     check_whole_number,
 )
+from provider_store.rules.call_input import names_setting
 
 if TYPE_CHECKING:
     from provider_store.catalog.model_aliases import AliasEntry
     from provider_store.catalog.model_facts import SourcedMetadata
+    from provider_store.catalog.provider_details import ProviderDetails
     from provider_store.catalog.provider_edits import ProviderRemoval
     from provider_store.history.change_event import ChangeEvent
     from provider_store.history.ping_stats import ModelStats
@@ -157,6 +163,7 @@ class ProviderStore(CatalogStore):
 
     # -- everyday edits (the CLI's providers / keys / models verbs) ----------------------------
 
+    @names_setting
     def add_provider(
         self,
         key: str,
@@ -192,6 +199,7 @@ class ProviderStore(CatalogStore):
             if cache_ttl is not None:
                 self.set_cache_ttl(key, check_cache_ttl(cache_ttl), session=session)
 
+    @names_setting
     def update_provider(
         self,
         key: str,
@@ -242,6 +250,22 @@ class ProviderStore(CatalogStore):
                     session=session,
                 )
             return self.get_config(key, session=session)
+
+    def provider_details(self, key: str) -> ProviderDetails:
+        """Everything the catalog knows about provider ``key``: settings, where its key comes
+        from (never the key), model counts, last refresh error and provider problem.
+        NotFoundError (with suggestions) for an unknown key."""
+        from provider_store.catalog.provider_details import describe
+
+        with self.read() as session:
+            return describe(self, key, session)
+
+    def all_provider_details(self) -> list[ProviderDetails]:
+        """:meth:`provider_details` of every provider, by key, read in one transaction."""
+        from provider_store.catalog.provider_details import describe
+
+        with self.read() as session:
+            return [describe(self, key, session) for key in self.provider_keys(session=session)]
 
     def removal_plan(self, keys: Iterable[str]) -> list[ProviderRemoval]:
         """What :meth:`remove_providers` would take: models, verdicts, stored key per provider."""
@@ -335,7 +359,7 @@ class ProviderStore(CatalogStore):
         if since is not None:
             since = check_epoch(since, field="since")
         if limit is not None:
-            limit = check_whole_number(limit, field="limit", low=1, high=MAX_INT32)
+            limit = check_whole_number(limit, field="limit", low=1, high=MAX_INTEGER)
 
         with self._reading(session) as s:
             return feed.read_changes(
@@ -400,12 +424,12 @@ class ProviderStore(CatalogStore):
     ) -> None:
         """Set after how many complete listings in a row (default 2) and how long (default
         3600 s) a missing model of provider ``key`` is removed. InvalidDocumentError for a
-        count that is not a whole number from 1 to :data:`~provider_store.rules.MAX_INT32` or an
+        count that is not a whole number from 1 to :data:`~provider_store.rules.MAX_INTEGER` or an
         age that is not a number of seconds from 0 to
         :data:`~provider_store.rules.MAX_SPAN_SECONDS`."""
         if confirmations is not None:
             confirmations = check_whole_number(
-                confirmations, field="removal_confirmations", low=1, high=MAX_INT32
+                confirmations, field="removal_confirmations", low=1, high=MAX_INTEGER
             )
         if min_age_seconds is not None:
             min_age_seconds = check_seconds(min_age_seconds, field="removal_min_age_seconds")

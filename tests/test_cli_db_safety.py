@@ -268,7 +268,7 @@ def test_causes_are_named(
 ) -> None:
     path = tmp_path / "x.db" if cause is not None else Path("/proc/provider-store-x.db")
     make(path)  # type: ignore[operator]
-    code, _, err = run_cli(capsys, "--db", f"sqlite:///{path}", "providers", "list")
+    code, _, err = run_cli(capsys, "--db", f"sqlite:///{path}", "db", "upgrade")
     assert code in (1, 2) and one_line(err), err
     if cause is None:
         assert "files cannot be created there" in err

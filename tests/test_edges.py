@@ -254,7 +254,7 @@ def test_a_refused_key_names_where_it_came_from(
 
 
 def test_an_empty_catalog_says_how_to_add_a_provider(
-    db_url: str, capsys: pytest.CaptureFixture[str]
+    db_url: str, store: ProviderStore, capsys: pytest.CaptureFixture[str]
 ) -> None:
     hint = "No providers. Add one with `provider-store providers add KEY URL` or `import FILE`."
     for command in (["models", "list"], ["models", "list", "--all"], ["discover"]):
@@ -413,7 +413,7 @@ def test_json_times_are_iso_8601_utc(db_url: str, capsys: pytest.CaptureFixture[
     code, out, err = run(capsys, "--db", db_url, "providers", "list", "--json")
     assert code == 0, err
     row = json.loads(out)[0]
-    assert row["fetched_at"] == "2026-01-01T00:00:00+00:00"
+    assert row["fetched_at"] == "2026-01-01T00:00:00Z"
     assert row["problem_at"] is None and row["last_error_at"] is None
 
 
@@ -465,6 +465,6 @@ def test_wheel_smoke_and_ci_use_paths_of_this_checkout() -> None:
 def test_readme_shows_the_deadline_and_discover_with_progress() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     synopsis = readme[readme.index("provider-store [--db URL]") :].split("```")[0]
-    assert "--deadline SECONDS" in synopsis
+    assert "--deadline SPAN" in synopsis
     library = readme[readme.index("manager.discover(") :].split("```")[0]
     assert "progress=" in library and "deadline=" in library

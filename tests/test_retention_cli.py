@@ -21,8 +21,8 @@ def test_db_retention_shows_and_sets_whole_days(store: ProviderStore) -> None:
     code, out, _ = cli(store, "db", "retention", "30d", "--json")
     assert (code, json.loads(out)) == (0, {"retention_days": 30})
     assert cli(store, "db", "retention", "2w")[0] == 0 and store.retention_days() == 14
-    assert cli(store, "db", "retention", "45")[0] == 0 and store.retention_days() == 45
-    for bad in ("36h", "0", "0d", "soon", "-3"):
+    assert cli(store, "db", "retention", "45d")[0] == 0 and store.retention_days() == 45
+    for bad in ("36h", "0", "0d", "soon", "-3", "45"):  # a bare number is seconds
         code, _out, err = cli(store, "db", "retention", "--", bad)
         assert code == 2 and "whole number of days" in err, bad
     assert store.retention_days() == 45

@@ -257,7 +257,7 @@ def test_a_dangling_symlink_gets_a_private_catalog(tmp_path: Path) -> None:
     link.symlink_to(target)
     old = os.umask(0o022)
     try:
-        result = cli("--db", str(link), "providers", "list")
+        result = cli("--db", str(link), "db", "upgrade")
     finally:
         os.umask(old)
     assert result.returncode == 0, result.stderr
@@ -399,7 +399,7 @@ def test_bogus_database_urls_are_refused_and_create_nothing(
 
 
 def test_a_file_name_with_a_colon_still_works_written_as_a_path(tmp_path: Path) -> None:
-    result = cli("--db", "./a:b.db", "providers", "list", cwd=tmp_path)
+    result = cli("--db", "./a:b.db", "db", "upgrade", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "a:b.db").exists()
 

@@ -70,7 +70,9 @@ class CatalogStore:
     """A catalog of providers and models in a SQL database (SQLite file by default).
 
     ``url`` is resolved like :func:`~resolve_url`. Opening a store upgrades its
-    schema to the newest revision unless ``auto_migrate=False``.
+    schema to the newest revision unless ``auto_migrate=False``. A SQLite file that is not a
+    database is refused (ConfigurationError); with ``create=False`` so is a file that does not
+    exist yet, which is then not created.
     """
 
     def __init__(
@@ -79,8 +81,13 @@ class CatalogStore:
         *,
         auto_migrate: bool = True,
         engine: Engine | None = None,
+        create: bool = True,
     ) -> None:
         self.url = str(engine.url) if engine is not None else resolve_url(url)
+        if engine is None:
+            from provider_store.catalog.catalog_file import check_catalog_file
+
+            check_catalog_file(self.url, create=create)
         self.engine = engine if engine is not None else build_engine(self.url)
         self._write_engine = self.engine.execution_options(**{WRITE_OPTION: True})
         change_marker.track_writes(self.engine)

@@ -53,10 +53,14 @@ def main(argv: Sequence[str] | None = None) -> None:
             standalone_mode=False,
         )
     except click.exceptions.Abort as exc:
-        if isinstance(exc.__cause__, KeyboardInterrupt):  # click turns Ctrl-C into Abort
+        # click turns Ctrl-C at a prompt into Abort (``from None``: the interrupt is its context)
+        if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
             _interrupted()
         click.echo("Aborted.", err=True)
         sys.exit(EXIT_FAILED)
+    except click.UsageError as exc:
+        click.echo(usage_line(exc), err=True)
+        sys.exit(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
@@ -66,6 +70,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     except KeyboardInterrupt:
         _interrupted()
     sys.exit(result if isinstance(result, int) else EXIT_OK)
+
+
+def usage_line(exc: click.UsageError) -> str:
+    """A usage error as one line: what is wrong, and where the command's help is."""
+    message = visible(" ".join(exc.format_message().split()))
+    command = exc.ctx.command_path if exc.ctx is not None else "provider-store"
+    return f"Error: {message} (see: {command} --help)"
 
 
 def _interrupted() -> NoReturn:

@@ -10,11 +10,18 @@ from typing import TYPE_CHECKING
 
 import click
 
-from provider_store.cli.app import CliState, json_option, open_manager, pass_state, print_json
+from provider_store.cli.app import (
+    CliState,
+    json_option,
+    note,
+    open_manager,
+    pass_state,
+    print_json,
+    report,
+)
 from provider_store.cli.model_param import MODEL
 from provider_store.cli.models import models
 from provider_store.cli.table_layout import render_table
-from provider_store.cli.text import visible
 
 if TYPE_CHECKING:
     from provider_store.catalog.model_aliases import AliasEntry
@@ -35,7 +42,11 @@ def models_alias(state: CliState, model_ref: str, alias: str, move: bool) -> Non
     ref = open_manager(state).locate(model_ref)
     moved = state.store().set_alias(ref.provider, ref.model, alias, move=move)
     taken = f" (taken from {', '.join(moved)})" if moved else ""
-    click.echo(visible(f"{ref} is now also {alias.strip()}{taken}."))
+    report(
+        state.as_json,
+        {"provider": ref.provider, "model": ref.model, "alias": alias.strip(), "moved_from": moved},
+        f"{ref} is now also {alias.strip()}{taken}.",
+    )
 
 
 @models.command("unalias")
@@ -48,7 +59,11 @@ def models_unalias(state: CliState, model_ref: str) -> None:
     """
     ref = open_manager(state).locate(model_ref)
     state.store().set_alias(ref.provider, ref.model, None)
-    click.echo(visible(f"{ref} has no alias now."))
+    report(
+        state.as_json,
+        {"provider": ref.provider, "model": ref.model, "alias": None, "moved_from": []},
+        f"{ref} has no alias now.",
+    )
 
 
 @models.command("aliases")
@@ -77,16 +92,15 @@ def models_aliases(state: CliState, as_json: bool) -> None:
         )
         return
     if not entries:
-        click.echo("No aliases set (give one with: models alias MODEL ALIAS).", err=True)
+        note("No aliases set (give one with: models alias MODEL ALIAS).")
         return
     rows = [[e.alias, f"{e.provider}/{e.model}", _collision(e)] for e in entries]
     click.echo(render_table(["alias", "model", "collision"], rows, whole=(0, 1)))
     colliding = sum(1 for e in entries if e.collides)
     if colliding:
-        click.echo(
+        note(
             f"{colliding} alias{'es' if colliding != 1 else ''} name more than one model:"
-            " resolve picks the first provider (fix: models alias --move, models unalias).",
-            err=True,
+            " resolve picks the first provider (fix: models alias --move, models unalias)."
         )
 
 

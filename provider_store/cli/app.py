@@ -1,7 +1,20 @@
-"""The root command group, shared options and output helpers for every CLI module.
+"""The root command group, the global options, and the output helpers of every CLI module.
+
+**Global options.** ``--db URL``, ``-v``, ``-q`` and ``--json`` are accepted by every command and
+group, before or after the subcommand (``provider-store -q providers list --json --db x.db``):
+every command is a :class:`GlobalOptionsCommand` (every group a :class:`GlobalOptionsGroup`),
+which parses them where they stand and merges them into the one :class:`CliState`.
+
+**Output.** Standard output carries what was asked for: a table, a feed, JSON, a write's one-line
+report (:func:`report`). Hints and empty results go to stderr (:func:`note`); ``-q`` drops both
+the hints and the text reports, never an error or the JSON.
 
 Start-up is kept cheap: the command modules, rich, the store and the discovery machinery are
 imported only when a command needs them, so ``provider-store --help`` answers at once.
+
+Why this module is long: it is the one module every command module imports from (the state,
+the output helpers, logging, the global options and the root group, which all meet in
+:func:`apply_globals`); split, each command would import from four places that change together.
 """
 
 from __future__ import annotations
@@ -17,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from provider_store.cli.text import visible
-from provider_store.rules import DEFAULT_CACHE_TTL, EXIT_OK
+from provider_store.rules import EXIT_OK
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -28,19 +41,37 @@ if TYPE_CHECKING:
 
 @dataclass
 class CliState:
-    """What every command gets: the --db URL and a lazily opened store."""
+    """What every command gets: the global options and a lazily opened store."""
 
-    db_url: str | None
+    db_url: str | None = None
     verbose: int = 0
+    quiet: bool = False
+    as_json: bool = False
     _stores: dict[bool, ProviderStore] = field(default_factory=dict)
 
-    def store(self, *, auto_migrate: bool = True) -> ProviderStore:
-        """The catalog named by --db / $PROVIDER_STORE_URL (migrated to head by default)."""
+    def store(self, *, auto_migrate: bool = True, create: bool = False) -> ProviderStore:
+        """The catalog named by --db / $PROVIDER_STORE_URL (migrated to head by default).
+
+        Only the commands that make a catalog (``providers add``, ``import``, ``db upgrade``)
+        pass ``create``: for every other command a SQLite file that does not exist is bad input
+        (exit 2, saying how to create one), never a new empty catalog. The default catalog
+        (no --db, no $PROVIDER_STORE_URL) is made on first use by any command.
+        """
         if auto_migrate not in self._stores:
+            from provider_store.catalog.db import ENV_URL
             from provider_store.store import ProviderStore
 
-            self._stores[auto_migrate] = ProviderStore(self.db_url, auto_migrate=auto_migrate)
+            default = self.db_url is None and not os.environ.get(ENV_URL, "").strip()
+            self._stores[auto_migrate] = ProviderStore(
+                self.db_url, auto_migrate=auto_migrate, create=create or default
+            )
         return self._stores[auto_migrate]
+
+    def drop_stores(self) -> None:
+        """Close the stores opened so far (the --db URL changed)."""
+        for opened in self._stores.values():
+            opened.close()
+        self._stores.clear()
 
 
 pass_state = click.make_pass_decorator(CliState)
@@ -55,16 +86,13 @@ def open_manager(state: CliState) -> ProviderManager:
 
 # -- consoles -----------------------------------------------------------------------------------
 
-# Piped output is not cut to 80 columns (unless $COLUMNS says so): tables keep their full cell
-# text for grep and logs.
-_PIPED_WIDTH = 240
-
 
 def _console_width(stream: Any) -> int | None:
-    columns = os.environ.get("COLUMNS", "")
-    if columns.isdigit() and int(columns) > 0:
-        return int(columns)
-    return None if stream.isatty() else _PIPED_WIDTH
+    """The width policy of :func:`~provider_store.cli.table_layout.output_width`; piped output
+    (no width) is printed without wrapping (``soft_wrap``)."""
+    from provider_store.cli.table_layout import output_width
+
+    return output_width(stream)
 
 
 class LazyConsole:
@@ -107,12 +135,43 @@ class LazyConsole:
 stdout = LazyConsole(stderr=False)
 stderr = LazyConsole(stderr=True)
 
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+JSON_HELP = "Print JSON for scripts (a write prints what it did)."
+json_option = click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+
+
+@dataclass
+class OutputMode:
+    """How much the running command says: ``quiet`` (-q) drops hints and text reports."""
+
+    quiet: bool = False
+
+
+output = OutputMode()
 
 
 def print_json(data: Any) -> None:
     """Write ``data`` as indented JSON to standard output."""
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def note(text: str) -> None:
+    """A hint or an empty result (``No changes.``), one line on stderr; ``-q`` drops it.
+
+    ``text`` is printed as given: pass catalog text through
+    :func:`~provider_store.cli.text.visible` first.
+    """
+    if not output.quiet:
+        click.echo(text, err=True)
+
+
+def report(as_json: bool, data: Any, text: str) -> None:
+    """What a write did: ``data`` as JSON with ``--json`` (always printed), else ``text`` on
+    stdout, each of its lines escaped by :func:`~provider_store.cli.text.visible` (``-q`` drops
+    it)."""
+    if as_json:
+        print_json(data)
+    elif not output.quiet:
+        click.echo("\n".join(visible(line) for line in text.split("\n")))
 
 
 # -- logging ------------------------------------------------------------------------------------
@@ -149,24 +208,154 @@ class CliLogHandler(logging.Handler):
 log_handler = CliLogHandler()
 
 
-def _setup_logging(verbose: int) -> None:
-    log_handler.setLevel(logging.WARNING - 10 * min(verbose, 2))
+def _setup_logging(verbose: int, quiet: bool = False) -> None:
+    output.quiet = quiet
+    level = logging.ERROR if quiet else logging.WARNING - 10 * min(verbose, 2)
+    log_handler.setLevel(level)
     fmt = "%(levelname)s %(name)s: %(message)s" if verbose else "warning: %(message)s"
     log_handler.setFormatter(logging.Formatter(fmt))
     log_handler.held = None
     package = logging.getLogger("provider_store")
     if log_handler not in package.handlers:
         package.addHandler(log_handler)
-    # Without -v the level is inherited (warnings pass by default); -v lowers it.
-    package.setLevel(log_handler.level if verbose else logging.NOTSET)
+    # Without -v or -q the level is inherited (warnings pass by default); -v lowers it, -q
+    # raises it.
+    package.setLevel(log_handler.level if verbose or quiet else logging.NOTSET)
+
+
+# -- global options -----------------------------------------------------------------------------
+
+DB_HELP = (
+    "Database URL or SQLite file (default: $PROVIDER_STORE_URL, else one in the user data dir)."
+)
+VERBOSE_HELP = "Log more (-v info, -vv debug) to stderr."
+QUIET_HELP = "Print only errors and what was asked for (no hints, warnings or write reports)."
+# The parameter names of the global options, as a command's callback would receive them.
+GLOBAL_NAMES = ("db_url", "verbose", "quiet", "as_json")
+
+
+def global_params() -> list[click.Parameter]:
+    """New ``--db``, ``-v``, ``-q`` and ``--json`` options (every command gets its own)."""
+    return [
+        click.Option(["--db", "db_url"], metavar="URL", default=None, help=DB_HELP),
+        click.Option(["-v", "--verbose"], count=True, help=VERBOSE_HELP),
+        click.Option(["-q", "--quiet"], is_flag=True, help=QUIET_HELP),
+        click.Option(["--json", "as_json"], is_flag=True, help=JSON_HELP),
+    ]
+
+
+class GlobalOptions(click.Command):
+    """What every command and group of the CLI is: it also takes the global options, wherever
+    they stand after it.
+
+    The values found are merged into the :class:`CliState` before the callback runs; the
+    callback receives ``as_json`` only when it declares it (``json_option``), merged with a
+    ``--json`` given before the subcommand.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.global_options = global_params()
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        """The command's own parameters, the global options it does not declare, --help."""
+        params = super().get_params(ctx)
+        own = {param.name for param in params}
+        extra = [p for p in self.global_options if p.name not in own]
+        return params[:-1] + extra + params[-1:] if params else extra
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Merge the global options into the state, then run the command."""
+        apply_globals(ctx, self)
+        return super().invoke(ctx)
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command's options, then the global ones in a section of their own."""
+        format_options_split(self, ctx, formatter)
+
+
+class GlobalOptionsCommand(GlobalOptions):
+    """A command of the CLI (see :class:`GlobalOptions`)."""
+
+
+class GlobalOptionsGroup(GlobalOptions, click.Group):
+    """A group of the CLI (see :class:`GlobalOptions`) whose --help shows each command's whole
+    first sentence, wrapped, never cut."""
+
+    command_class = GlobalOptionsCommand
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The group's options, the global ones, then its commands."""
+        format_options_split(self, ctx, formatter)
+        self.format_commands(ctx, formatter)
+
+    def short_help_of(self, ctx: click.Context, name: str) -> str | None:
+        """The one-line help of subcommand ``name`` (None when it is hidden or unknown)."""
+        command = self.get_command(ctx, name)
+        if command is None or command.hidden:
+            return None
+        return command.get_short_help_str(limit=1_000)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List the subcommands with their full one-line help."""
+        rows = []
+        for name in self.list_commands(ctx):
+            text = self.short_help_of(ctx, name)
+            if text is not None:
+                rows.append((name, text))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+GlobalOptionsGroup.group_class = GlobalOptionsGroup
+
+
+def apply_globals(ctx: click.Context, command: click.Command) -> None:
+    """Move the global options ``ctx`` parsed into the :class:`CliState` (made by the root
+    group, which read the ones before the subcommand), then set up logging again."""
+    own = {param.name for param in command.params}
+    found = {name: ctx.params.pop(name) for name in GLOBAL_NAMES if name in ctx.params}
+    state = ctx.ensure_object(CliState)
+    if found.get("db_url") is not None:
+        state.db_url = found["db_url"]
+        state.drop_stores()
+    state.verbose += found.get("verbose") or 0
+    state.quiet = state.quiet or bool(found.get("quiet"))
+    state.as_json = state.as_json or bool(found.get("as_json"))
+    if state.verbose and state.quiet:
+        raise click.UsageError("-v and -q contradict each other: give one of them", ctx=ctx)
+    _setup_logging(state.verbose, state.quiet)
+    if "as_json" in own:
+        ctx.params["as_json"] = state.as_json
+    for name in ("db_url", "verbose", "quiet"):
+        if name in own:  # the root group declares these itself
+            ctx.params[name] = found.get(name)
+
+
+def format_options_split(
+    command: click.Command, ctx: click.Context, formatter: click.HelpFormatter
+) -> None:
+    """Write ``command``'s options, then the global options under "Global options"."""
+    mine: list[tuple[str, str]] = []
+    common: dict[str, tuple[str, str]] = {}
+    for param in command.get_params(ctx):
+        record = param.get_help_record(ctx)
+        if record is None or isinstance(param, click.Argument):
+            continue
+        if param.name in GLOBAL_NAMES:
+            common[param.name] = record
+        else:
+            mine.append(record)
+    if mine:
+        with formatter.section("Options"):
+            formatter.write_dl(mine)
+    if common:
+        with formatter.section("Global options (also before the command)"):
+            formatter.write_dl([common[name] for name in GLOBAL_NAMES if name in common])
 
 
 # -- the root group -----------------------------------------------------------------------------
-
-SET_TTL_HELP = (
-    f"Keep provider KEY's discovered model list fresh for SECONDS (default {DEFAULT_CACHE_TTL};"
-    " 0: always ask)."
-)
 
 # Top-level commands: where each lives and its one-line help (shown by --help without importing
 # the command modules; tests check it matches each command's own help).
@@ -210,7 +399,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "providers": (
         "provider_store.cli.providers",
         "providers",
-        "List, add, change, rename and remove the providers of the catalog.",
+        "List, show, add, change, rename and remove the providers of the catalog.",
     ),
     "refresh": (
         "provider_store.cli.refresh",
@@ -230,37 +419,15 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "set-ttl": (
         "provider_store.cli.settings",
         "set_ttl",
-        SET_TTL_HELP,
+        "The same as providers set KEY --ttl SPAN (kept for scripts; hidden).",
     ),
 }
+# Commands kept for scripts but not listed by --help.
+HIDDEN_COMMANDS = frozenset({"set-ttl"})
 
 
-class FullHelpGroup(click.Group):
-    """A group whose --help shows each command's whole first sentence, wrapped, never cut."""
-
-    def short_help_of(self, ctx: click.Context, name: str) -> str | None:
-        """The one-line help of subcommand ``name`` (None when it is hidden or unknown)."""
-        command = self.get_command(ctx, name)
-        if command is None or command.hidden:
-            return None
-        return command.get_short_help_str(limit=1_000)
-
-    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        """List the subcommands with their full one-line help."""
-        rows = []
-        for name in self.list_commands(ctx):
-            text = self.short_help_of(ctx, name)
-            if text is not None:
-                rows.append((name, text))
-        if rows:
-            with formatter.section("Commands"):
-                formatter.write_dl(rows)
-
-
-class LazyGroup(FullHelpGroup):
+class LazyGroup(GlobalOptionsGroup):
     """The root group: a command module is imported only when that command runs."""
-
-    group_class = FullHelpGroup
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         """Every command name, loaded or not, sorted."""
@@ -276,6 +443,8 @@ class LazyGroup(FullHelpGroup):
 
     def short_help_of(self, ctx: click.Context, name: str) -> str | None:
         """The one-line help, from LAZY_COMMANDS while the command is not loaded."""
+        if name in HIDDEN_COMMANDS:
+            return None
         if name not in self.commands and name in LAZY_COMMANDS:
             return LAZY_COMMANDS[name][2]
         return super().short_help_of(ctx, name)
@@ -289,13 +458,10 @@ class LazyGroup(FullHelpGroup):
             return super().resolve_command(ctx, args)
         except click.exceptions.NoSuchCommand as exc:
             raise click.exceptions.NoSuchCommand(
-                exc.command_name, possibilities=self.list_commands(ctx), ctx=ctx
+                exc.command_name,
+                possibilities=[n for n in self.list_commands(ctx) if n not in HIDDEN_COMMANDS],
+                ctx=ctx,
             ) from None
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        """Parse the root options; ``--db URL`` is accepted after the subcommand too
-        (``provider-store providers list --db x.db``): it is moved before the subcommand."""
-        return super().parse_args(ctx, hoist_db_option(args))
 
     def load_all(self) -> None:
         """Import every command module (for tests and documentation)."""
@@ -304,50 +470,20 @@ class LazyGroup(FullHelpGroup):
             self.get_command(ctx, name)
 
 
-def hoist_db_option(args: list[str]) -> list[str]:
-    """``args`` with every ``--db URL`` / ``--db=URL`` (up to a ``--``) moved to the front, where
-    the root group reads it. No subcommand has a ``--db`` option of its own."""
-    hoisted: list[str] = []
-    rest: list[str] = []
-    index = 0
-    while index < len(args):
-        token = args[index]
-        if token == "--":
-            rest.extend(args[index:])
-            break
-        if token == "--db" and index + 1 < len(args):
-            hoisted += args[index : index + 2]
-            index += 2
-            continue
-        if token.startswith("--db="):
-            hoisted.append(token)
-        else:
-            rest.append(token)
-        index += 1
-    return hoisted + rest
-
-
 @click.group(
     cls=LazyGroup,
     invoke_without_command=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-@click.option(
-    "--db",
-    "db_url",
-    metavar="URL",
-    default=None,
-    help="Database URL (default: $PROVIDER_STORE_URL, else a SQLite file in the user data dir).",
-)
-@click.option("-v", "--verbose", count=True, help="Log more (-v info, -vv debug) to stderr.")
 @click.version_option(package_name="provider-store", prog_name="provider-store")
 @click.pass_context
-def cli(ctx: click.Context, db_url: str | None, verbose: int) -> None:
-    """A durable catalog of OpenAI-compatible LLM providers and their models."""
+def cli(ctx: click.Context) -> None:
+    """A durable catalog of OpenAI-compatible LLM providers and their models.
+
+    The global options (--db, -v, -q, --json) may stand before the command or anywhere after it.
+    """
     stdout.reset()
     stderr.reset()
-    _setup_logging(verbose)
     if ctx.invoked_subcommand is None:
         click.echo(ctx.get_help())
         ctx.exit(EXIT_OK)
-    ctx.obj = CliState(db_url, verbose)

@@ -3,54 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from typing import Any
 
 import click
 
-from provider_store.catalog.states import EventType, utc_now
-from provider_store.cli.app import CliState, json_option, pass_state, print_json
+from provider_store.catalog.states import EventType
+from provider_store.cli.app import CliState, cli, note, pass_state, print_json
 from provider_store.cli.model_param import PROVIDER
-from provider_store.cli.text import visible
+from provider_store.cli.params import EVENT_TYPES, SINCE, count
+from provider_store.cli.table_layout import feed_line, output_width
 from provider_store.history.change_event import ChangeEvent
 from provider_store.history.listing_events import PRICE_FIELDS
-from provider_store.rules.spans import span_seconds
-
-LINE_WIDTH = 80
-
-
-def parse_since(text: str, *, now: float | None = None) -> float:
-    """``7d``, ``12h``, ``30m``, ``90s``, ``2w`` ago, or an ISO 8601 time (UTC when naive)."""
-    seconds = span_seconds(text)
-    if seconds is not None:
-        return (utc_now() if now is None else now) - seconds
-    try:
-        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise click.BadParameter(
-            f"{text!r} is neither a span (7d, 12h, 30m) nor an ISO 8601 time", param_hint="--since"
-        ) from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.timestamp()
-
-
-def parse_types(text: str | None) -> list[EventType] | None:
-    """A comma-separated list of event types; BadParameter names an unknown one."""
-    if not text:
-        return None
-    types: list[EventType] = []
-    for name in (part.strip().lower() for part in text.split(",")):
-        if not name:
-            continue
-        try:
-            types.append(EventType(name))
-        except ValueError:
-            known = ", ".join(t.value for t in EventType)
-            raise click.BadParameter(
-                f"unknown event type {name!r} (one of {known})", param_hint="--type"
-            ) from None
-    return types
+from provider_store.rules import DEFAULT_CHANGES_LIMIT
 
 
 def change_summary(events: Iterable[ChangeEvent]) -> str:
@@ -78,13 +42,11 @@ def change_summary(events: Iterable[ChangeEvent]) -> str:
     return ", ".join(parts) if parts else "no changes"
 
 
-def event_line(event: ChangeEvent, width: int = LINE_WIDTH) -> str:
-    """One event as one line of at most ``width`` characters."""
+def event_line(event: ChangeEvent, width: int | None = None) -> str:
+    """One event as one line (folded within ``width``, when given, never cut)."""
     when = event.at.strftime("%Y-%m-%d %H:%M")
     head = f"{when} {event.type.value:<10} {event.provider}/{event.model}"
-    detail = _detail(event)
-    line = visible(f"{head}  {detail}" if detail else head)
-    return line if len(line) <= width else line[: width - 1] + "…"
+    return feed_line(head, _detail(event), width)
 
 
 def _detail(event: ChangeEvent) -> str:
@@ -111,43 +73,40 @@ def _value(value: Any) -> str:
     return str(value)
 
 
-@click.command("changes")
-@click.option("--since", "since_text", metavar="SPAN|TIME", help="7d, 12h, 30m or ISO 8601.")
+@cli.command("changes")
+@click.option("--since", type=SINCE, help="Only events from then on: 7d, 12h, 30m or ISO 8601.")
 @click.option("--provider", type=PROVIDER, metavar="KEY", help="Only this provider's events.")
 @click.option("--model", metavar="ID", help="Only this model's events.")
 @click.option(
     "--type",
-    "types_text",
-    metavar="T1,T2",
+    "types",
+    type=EVENT_TYPES,
     help="Only these types: added, missing, removed, reappeared, changed, verdict.",
 )
-@click.option("--limit", type=click.IntRange(min=1), default=1000, show_default=True)
-@json_option
+@click.option("--limit", type=count(), default=DEFAULT_CHANGES_LIMIT, show_default=True)
 @pass_state
 def changes(
     state: CliState,
-    since_text: str | None,
+    since: float | None,
     provider: str | None,
     model: str | None,
-    types_text: str | None,
+    types: list[EventType] | None,
     limit: int,
-    as_json: bool,
 ) -> None:
     """Show what changed in the catalog, newest first.
 
     One line per event: models added, missing (absent from a complete listing), removed
-    (confirmed), reappeared, metadata and price changes, verdict changes.
+    (confirmed), reappeared, metadata and price changes, verdict changes. On a terminal a long
+    line folds; piped, every event stays on one line. An empty result says so on stderr.
     """
-    since = parse_since(since_text) if since_text else None
-    types = parse_types(types_text)
     events = state.store().changes(
         since=since, provider=provider, model=model, types=types, limit=limit
     )
-    if as_json:
+    if state.as_json:
         print_json([event.as_json() for event in events])
-        return
+    else:
+        width = output_width()
+        for event in events:
+            click.echo(event_line(event, width))
     if not events:
-        click.echo("No changes.")
-        return
-    for event in events:
-        click.echo(event_line(event))
+        note("No changes" + (" match the filters." if since or provider or model or types else "."))

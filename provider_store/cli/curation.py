@@ -14,14 +14,14 @@ from typing import Any
 
 import click
 
-from provider_store.cli.app import CliState, json_option, open_manager, pass_state, print_json
+from provider_store.cli.app import CliState, json_option, open_manager, pass_state, report
 from provider_store.cli.confirm import confirm_loss
 from provider_store.cli.model_param import MODEL, PROVIDER
 from provider_store.cli.models import models
-from provider_store.cli.providers import providers
-from provider_store.cli.text import visible
+from provider_store.cli.params import CAPABILITY, PRICE, SPAN, TTL, count
+from provider_store.cli.providers import providers, report_provider
 from provider_store.errors import ConfigurationError
-from provider_store.rules import MAX_NESTING_DEPTH, PROVIDER_KINDS, is_keyless
+from provider_store.rules import DEFAULT_CACHE_TTL, MAX_NESTING_DEPTH, PROVIDER_KINDS
 
 _OPTION_HELP = (
     "A connection option as NAME=VALUE (VALUE read as JSON when it parses, else text), e.g."
@@ -49,20 +49,10 @@ def parse_options(pairs: tuple[str, ...]) -> dict[str, Any]:
     return options
 
 
-def _provider_data(key: str, state: CliState) -> dict[str, Any]:
-    config = state.store().get_config(key)
-    confirmations, min_age = state.store().removal_policy(key)
-    return {
-        "provider": key,
-        "name": config.name,
-        "base_api_url": config.base_api_url,
-        "kind": config.kind,
-        "options": config.options,
-        "keyless": is_keyless(config.options),
-        "cache_ttl_seconds": state.store().read_cache(key).ttl_seconds,
-        "removal_confirmations": confirmations,
-        "removal_min_age_seconds": min_age,
-    }
+_TTL_HELP = (
+    "How long the discovered model list stays fresh: 90s, 15m, 2h, 7d, 1w or seconds"
+    f" (default {DEFAULT_CACHE_TTL}; 0: always ask)."
+)
 
 
 # -- providers -----------------------------------------------------------------------------------
@@ -80,12 +70,7 @@ def _provider_data(key: str, state: CliState) -> dict[str, Any]:
     help="The API dialect.",
 )
 @click.option("--option", "option_pairs", multiple=True, metavar="NAME=VALUE", help=_OPTION_HELP)
-@click.option(
-    "--ttl",
-    type=click.IntRange(min=0),
-    metavar="SECONDS",
-    help="How long the discovered model list stays fresh (default 300).",
-)
+@click.option("--ttl", type=TTL, help=_TTL_HELP)
 @click.option(
     "--no-key",
     "no_key",
@@ -110,7 +95,7 @@ def providers_add(
     Its key comes from $KEY_API_KEY or `keys set KEY`; --no-key marks a server that takes
     none. Then run `discover KEY` to list and validate its models.
     """
-    state.store().add_provider(
+    state.store(create=True).add_provider(
         key,
         url,
         name=name,
@@ -119,10 +104,9 @@ def providers_add(
         cache_ttl=ttl,
         keyless=no_key,
     )
-    if as_json:
-        print_json(_provider_data(key, state))
-        return
-    click.echo(visible(f"Added provider {key} ({url}){' without a key' if no_key else ''}."))
+    report_provider(
+        state, key, f"Added provider {key} ({url}){' without a key' if no_key else ''}."
+    )
 
 
 @providers.command("set")
@@ -138,12 +122,7 @@ def providers_add(
     metavar="NAME",
     help="Remove a connection option; repeatable.",
 )
-@click.option(
-    "--ttl",
-    type=click.IntRange(min=0),
-    metavar="SECONDS",
-    help="How long the discovered model list stays fresh.",
-)
+@click.option("--ttl", type=TTL, help=_TTL_HELP)
 @click.option(
     "--no-key/--key-required",
     "no_key",
@@ -152,14 +131,14 @@ def providers_add(
 )
 @click.option(
     "--removal-confirmations",
-    type=click.IntRange(min=1),
+    type=count(),
     metavar="N",
     help="Remove a model missing from N complete listings in a row (default 2).",
 )
 @click.option(
     "--removal-min-age",
-    metavar="SPAN",
-    help="...and missing for at least SPAN: 0, 90s, 30m, 1h, 2d (default 1h).",
+    type=SPAN,
+    help="...and missing for at least SPAN: 0, 90s, 30m, 1h, 2d or seconds (default 1h).",
 )
 @json_option
 @pass_state
@@ -174,7 +153,7 @@ def providers_set(
     ttl: int | None,
     no_key: bool | None,
     removal_confirmations: int | None,
-    removal_min_age: str | None,
+    removal_min_age: float | None,
     as_json: bool,
 ) -> None:
     """Change provider KEY's settings; its models, verdicts, stored key and cache stay.
@@ -207,26 +186,9 @@ def providers_set(
         cache_ttl=ttl,
         keyless=no_key,
         removal_confirmations=removal_confirmations,
-        removal_min_age_seconds=_min_age(removal_min_age),
+        removal_min_age_seconds=removal_min_age,
     )
-    if as_json:
-        print_json(_provider_data(key, state))
-        return
-    click.echo(visible(f"Updated provider {key}."))
-
-
-def _min_age(text: str | None) -> float | None:
-    """--removal-min-age as seconds (``0`` or a span); BadParameter otherwise."""
-    if text is None:
-        return None
-    from provider_store.rules.spans import span_seconds
-
-    seconds = 0.0 if text.strip() == "0" else span_seconds(text)
-    if seconds is None:
-        raise click.BadParameter(
-            f"{text!r} is not a span (0, 90s, 30m, 1h, 2d)", param_hint="--removal-min-age"
-        )
-    return seconds
+    report_provider(state, key, f"Updated provider {key}.")
 
 
 @providers.command("remove")
@@ -244,21 +206,19 @@ def providers_remove(state: CliState, keys: tuple[str, ...], yes: bool, as_json:
     message = "Removing " + "; ".join(r.describe() for r in plan) + "."
     confirm_loss(message, "Remove?", yes=yes, keep_copy="export the catalog first to keep a copy")
     removed = store.remove_providers(keys)
-    if as_json:
-        print_json(
-            [
-                {
-                    "provider": r.key,
-                    "models": r.models,
-                    "verdicts": r.verdicts,
-                    "stored_key": r.stored_key,
-                }
-                for r in removed
-            ]
-        )
-        return
-    for removal in removed:
-        click.echo(visible(f"Removed {removal.describe()}."))
+    report(
+        as_json,
+        [
+            {
+                "provider": r.key,
+                "models": r.models,
+                "verdicts": r.verdicts,
+                "stored_key": r.stored_key,
+            }
+            for r in removed
+        ],
+        "\n".join(f"Removed {removal.describe()}." for removal in removed),
+    )
 
 
 @providers.command("rename")
@@ -271,7 +231,7 @@ def providers_rename(state: CliState, old: str, new: str) -> None:
     A key from the environment is then read from NEW's variable ($NEW_API_KEY).
     """
     state.store().rename_provider(old, new)
-    click.echo(visible(f"Renamed provider {old} to {new}."))
+    report_provider(state, new, f"Renamed provider {old} to {new}.")
 
 
 # -- models --------------------------------------------------------------------------------------
@@ -290,7 +250,11 @@ def models_mark(state: CliState, model_ref: str, verdict: str, reason: str | Non
     """
     ref = open_manager(state).locate(model_ref)
     state.store().mark_model(ref.provider, ref.model, verdict, reason=reason)
-    click.echo(visible(f"{ref} marked {verdict} by hand."))
+    report(
+        state.as_json,
+        {"provider": ref.provider, "model": ref.model, "hand_mark": verdict, "reason": reason},
+        f"{ref} marked {verdict} by hand.",
+    )
 
 
 @models.command("unmark")
@@ -303,7 +267,11 @@ def models_unmark(state: CliState, model_ref: str) -> None:
     """
     ref = open_manager(state).locate(model_ref)
     state.store().mark_model(ref.provider, ref.model, None)
-    click.echo(visible(f"{ref}: hand mark removed."))
+    report(
+        state.as_json,
+        {"provider": ref.provider, "model": ref.model, "hand_mark": None, "reason": None},
+        f"{ref}: hand mark removed.",
+    )
 
 
 # `models set` option -> metadata field.
@@ -317,22 +285,15 @@ _SET_FIELDS = {
 
 @models.command("set")
 @click.argument("model_ref", type=MODEL, metavar="MODEL")
-@click.option("--context", type=click.IntRange(min=1), metavar="N", help="Context length (tokens).")
-@click.option("--max-output", type=click.IntRange(min=1), metavar="N", help="Most output tokens.")
-@click.option(
-    "--input-price", type=click.FloatRange(min=0), metavar="X", help="USD per million input tokens."
-)
-@click.option(
-    "--output-price",
-    type=click.FloatRange(min=0),
-    metavar="X",
-    help="USD per million output tokens.",
-)
+@click.option("--context", type=count(), metavar="N", help="Context length (tokens).")
+@click.option("--max-output", type=count(), metavar="N", help="Most output tokens.")
+@click.option("--input-price", type=PRICE, metavar="X", help="USD per million input tokens.")
+@click.option("--output-price", type=PRICE, metavar="X", help="USD per million output tokens.")
 @click.option(
     "--capability",
     "capabilities",
+    type=CAPABILITY,
     multiple=True,
-    metavar="NAME",
     help="A capability (tools, vision, reasoning ...); repeatable; replaces the list.",
 )
 @json_option
@@ -360,7 +321,7 @@ def models_set(
     }
     values: dict[str, Any] = {_SET_FIELDS[n]: v for n, v in numbers.items() if v is not None}
     if capabilities:
-        values["capabilities"] = list(dict.fromkeys(c.strip() for c in capabilities))
+        values["capabilities"] = list(dict.fromkeys(capabilities))
     if not values:
         raise ConfigurationError(
             "nothing to set: give --context, --max-output, --input-price, --output-price"
@@ -369,10 +330,11 @@ def models_set(
     ref = open_manager(state).locate(model_ref)
     key, model_id = ref.provider, ref.model
     state.store().set_model_metadata(key, model_id, **values)
-    if as_json:
-        print_json({"provider": key, "model": model_id, "set": values})
-        return
-    click.echo(visible(f"{key}/{model_id}: set {', '.join(sorted(values))}."))
+    report(
+        as_json,
+        {"provider": key, "model": model_id, "set": values},
+        f"{key}/{model_id}: set {', '.join(sorted(values))}.",
+    )
 
 
 @models.command("unset")
@@ -387,4 +349,8 @@ def models_unset(state: CliState, model_ref: str, fields: tuple[str, ...]) -> No
     """
     ref = open_manager(state).locate(model_ref)
     state.store().set_model_metadata(ref.provider, ref.model, **dict.fromkeys(fields))
-    click.echo(visible(f"{ref}: unset {', '.join(fields)}."))
+    report(
+        state.as_json,
+        {"provider": ref.provider, "model": ref.model, "unset": list(fields)},
+        f"{ref}: unset {', '.join(fields)}.",
+    )

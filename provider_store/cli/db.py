@@ -1,7 +1,8 @@
 """``provider-store db …``: schema migrations.
 
 A downgrade that would drop stored data says what will be lost and asks first; without a
-terminal on stdin it refuses unless ``--yes`` is given.
+terminal on stdin it refuses unless ``--yes`` is given. Only ``db upgrade`` makes a catalog
+where there is none.
 """
 
 from __future__ import annotations
@@ -10,15 +11,10 @@ import click
 
 from provider_store.catalog import migrate
 from provider_store.catalog.db import redact_url
-from provider_store.cli.app import (
-    CliState,
-    cli,
-    json_option,
-    pass_state,
-    print_json,
-    stdout,
-)
+from provider_store.cli.app import CliState, cli, pass_state, print_json, report
 from provider_store.cli.confirm import confirm_loss
+from provider_store.cli.params import RETENTION_DAYS
+from provider_store.cli.text import visible
 from provider_store.errors import ConfigurationError
 
 # Revision arguments such as -1 must reach the command as arguments, not as unknown options.
@@ -43,14 +39,29 @@ def db_upgrade(state: CliState, revision: str, force: bool) -> None:
 
     A database that holds other tables and no catalog is refused unless --force is given.
     """
-    store = state.store(auto_migrate=False)
+    store = state.store(auto_migrate=False, create=True)
     current = migrate.check_known(store.engine)
     if current is None and not force:
         migrate.refuse_foreign(store.engine)
     migrate.resolve_revision(current, revision)
     migrate.upgrade(store.engine, revision)
+    _report_revision(state, store.url, current)
+
+
+def _report_revision(state: CliState, url: str, before: str | None) -> None:
+    """What ``db upgrade|downgrade`` did: the revision before and now, and the head."""
+    store = state.store(auto_migrate=False)
     rev = migrate.current_revision(store.engine)
-    stdout.print(f"{redact_url(store.url)} is at revision {rev}")
+    report(
+        state.as_json,
+        {
+            "url": redact_url(url),
+            "previous": before,
+            "current": rev,
+            "head": migrate.head_revision(),
+        },
+        f"{redact_url(url)} is at revision {rev or 'base (empty)'}",
+    )
 
 
 @db.command("downgrade", context_settings=_REVISION_ARGS)
@@ -77,8 +88,7 @@ def db_downgrade(state: CliState, revision: str, yes: bool) -> None:
     if providers or models:
         _confirm_loss(current, target, providers, models, yes)
     migrate.downgrade(store.engine, target or "base")
-    rev = migrate.current_revision(store.engine)
-    stdout.print(f"{redact_url(store.url)} is at revision {rev or 'base (empty)'}")
+    _report_revision(state, store.url, current)
 
 
 def _confirm_loss(current: str, target: str | None, providers: int, models: int, yes: bool) -> None:
@@ -103,43 +113,42 @@ def _confirm_loss(current: str, target: str | None, providers: int, models: int,
 
 
 @db.command("current")
-@json_option
 @pass_state
-def db_current(state: CliState, as_json: bool) -> None:
+def db_current(state: CliState) -> None:
     """Show the schema revision of the database and whether it is at head."""
     store = state.store(auto_migrate=False)
     rev = migrate.check_known(store.engine)
     head = migrate.head_revision()
-    if as_json:
+    if state.as_json:
         print_json(
             {"url": redact_url(store.url), "current": rev, "head": head, "at_head": rev == head}
         )
         return
     state_text = "(head)" if rev == head else f"(head is {head})"
-    stdout.print(f"{redact_url(store.url)}: {rev or 'base (empty)'} {state_text}")
+    click.echo(visible(f"{redact_url(store.url)}: {rev or 'base (empty)'} {state_text}"))
 
 
 @db.command("history")
-@json_option
-def db_history(as_json: bool) -> None:
+@pass_state
+def db_history(state: CliState) -> None:
     """List the migration revisions, newest first."""
     rows = migrate.history()
-    if as_json:
+    if state.as_json:
         print_json([{"revision": r, "down_revision": d, "message": m} for r, d, m in rows])
         return
     for revision, down, message in rows:
-        stdout.print(f"{down or '<base>'} -> {revision}: {message}")
+        click.echo(f"{down or '<base>'} -> {revision}: {message}")
 
 
 @db.command("prune")
 @click.option(
     "--keep",
-    metavar="DAYS",
-    help="First set the retention period (e.g. 30d or 30; kept for the pruning of later writes).",
+    type=RETENTION_DAYS,
+    help="First set the retention period: whole days as 30d, 2w or seconds (kept for later"
+    " writes' pruning).",
 )
-@json_option
 @pass_state
-def db_prune(state: CliState, keep: str | None, as_json: bool) -> None:
+def db_prune(state: CliState, keep: int | None) -> None:
     """Delete change events and ping observations older than the retention period, now.
 
     The period is 90 days unless set otherwise (--keep, db retention); the ping statistics
@@ -149,53 +158,40 @@ def db_prune(state: CliState, keep: str | None, as_json: bool) -> None:
     """
     store = state.store()
     if keep is not None:
-        store.set_retention_days(parse_days(keep, "--keep"))
-    report = store.prune_history()
+        store.set_retention_days(keep)
+    pruned = store.prune_history()
     days = store.retention_days()
-    if as_json:
-        print_json(
-            {
-                "events": report.events,
-                "observations": report.observations,
-                "rollup_rows": report.rollup_rows,
-                "retention_days": days,
-            }
-        )
-        return
-    click.echo(
-        f"Pruned {report.events} event(s) and {report.observations} observation(s)"
-        f" older than {days} days."
+    report(
+        state.as_json,
+        {
+            "events": pruned.events,
+            "observations": pruned.observations,
+            "rollup_rows": pruned.rollup_rows,
+            "retention_days": days,
+        },
+        f"Pruned {pruned.events} event(s) and {pruned.observations} observation(s)"
+        f" older than {days} days.",
     )
 
 
 @db.command("retention")
-@click.argument("days", required=False)
-@json_option
+@click.argument("period", metavar="[SPAN]", type=RETENTION_DAYS, required=False)
 @pass_state
-def db_retention(state: CliState, days: str | None, as_json: bool) -> None:
+def db_retention(state: CliState, period: int | None) -> None:
     """Show or set how long change events and ping observations are kept.
 
-    DAYS is a whole number of days (30, 30d, 2w; default 90). Writes prune what is older, at
-    most once an hour, and so does db prune.
+    SPAN is a whole number of days: 30d, 2w (or seconds: 86400; default 90d). Writes prune
+    what is older, at most once an hour, and so does db prune.
     """
     store = state.store()
-    if days is not None:
-        store.set_retention_days(parse_days(days, "DAYS"))
+    if period is not None:
+        store.set_retention_days(period)
     kept = store.retention_days()
-    if as_json:
-        print_json({"retention_days": kept})
+    text = f"History is kept {kept} days."
+    if period is None:
+        if state.as_json:
+            print_json({"retention_days": kept})
+        else:
+            click.echo(text)
         return
-    click.echo(f"History is kept {kept} days.")
-
-
-def parse_days(text: str, hint: str) -> int:
-    """``30``, ``30d`` or ``2w`` as a whole number of days (at least 1); BadParameter else."""
-    from provider_store.rules.spans import span_seconds
-
-    stripped = text.strip()
-    seconds = float(stripped) * 86400 if stripped.isdigit() else span_seconds(stripped)
-    if seconds is None or seconds < 86400 or seconds % 86400:
-        raise click.BadParameter(
-            f"{text!r} is not a whole number of days, at least 1 (30, 30d, 2w)", param_hint=hint
-        )
-    return int(seconds // 86400)
+    report(state.as_json, {"retention_days": kept}, text)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import math
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -22,7 +21,9 @@ from provider_store.cli.app import (
     cli,
     json_option,
     log_handler,
+    note,
     open_manager,
+    output,
     pass_state,
     print_json,
     stderr,
@@ -31,6 +32,7 @@ from provider_store.cli.app import (
 from provider_store.cli.changes import change_summary
 from provider_store.cli.hints import KEY_REFUSED, KEY_REJECTED_PROBLEM, NO_PROVIDERS, key_origin
 from provider_store.cli.model_param import PROVIDER
+from provider_store.cli.params import DEADLINE, count
 from provider_store.cli.table_layout import render_table
 from provider_store.cli.text import visible
 from provider_store.discovery.run_report import DiscoveryReport, ProgressEvent, ProviderSummary
@@ -69,45 +71,31 @@ class _Bars:
             self.progress.update(task, total=total, completed=total, status=event.summary.status)
 
 
-# The longest --deadline (a day): longer ones overflow the clocks and timeouts below.
-MAX_DEADLINE_SECONDS = 86_400.0
-
-
-def _finite_deadline(
-    _ctx: click.Context, param: click.Parameter, value: float | None
-) -> float | None:
-    """FloatRange lets NaN through (every comparison with it is false): refuse it here."""
-    if value is not None and not math.isfinite(value):
-        raise click.BadParameter(
-            f"{value} is not in the range 0<x<={MAX_DEADLINE_SECONDS:g}.", param=param
-        )
-    return value
-
-
 @cli.command()
 @click.argument("provider", required=False, type=PROVIDER)
 @click.option("--force-refresh", is_flag=True, help="Ignore fresh caches and stored verdicts.")
 @click.option("--no-validate", is_flag=True, help="Only list models; do not ping them.")
 @click.option(
     "--concurrency",
-    type=click.IntRange(min=1),
+    type=count(),
+    metavar="N",
     default=None,
     help="At most N requests in flight over all providers (default 32).",
 )
 @click.option(
     "--per-provider",
-    type=click.IntRange(min=1),
+    type=count(),
+    metavar="N",
     default=None,
     help="At most N pings in flight per provider (default 4).",
 )
 @click.option(
     "--deadline",
-    type=click.FloatRange(min=0, min_open=True, max=MAX_DEADLINE_SECONDS),
-    callback=_finite_deadline,
+    type=DEADLINE,
     default=None,
     help=(
-        "Give up on unfinished work after this many seconds of wall-clock time, even against a "
-        "provider that answers one byte at a time (default 300; at most 86400)."
+        "Give up on unfinished work after this span of wall-clock time (90s, 5m or seconds),"
+        " even against a provider that answers one byte at a time (default 5m; at most 1d)."
     ),
 )
 @json_option
@@ -137,7 +125,7 @@ def discover(
     if provider is not None and not any(k.lower() == provider.lower() for k in manager):
         raise unknown_provider(provider, manager.keys())
     if not manager and not as_json:
-        click.echo(NO_PROVIDERS, err=True)
+        note(NO_PROVIDERS)
         return
     progress = Progress(
         TextColumn("{task.description}", markup=False),
@@ -146,7 +134,7 @@ def discover(
         TextColumn("{task.fields[status]}", markup=False),
         console=stderr.console,
         transient=True,
-        disable=not stderr.is_terminal,
+        disable=output.quiet or not stderr.is_terminal,
     )
     held: list[logging.LogRecord] = []
     log_handler.held = None if state.verbose else held

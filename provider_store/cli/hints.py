@@ -5,10 +5,8 @@ Shared by the listing and discovery commands so that each hint is worded once.
 
 from __future__ import annotations
 
-import os
-
+from provider_store.catalog.provider_details import key_source
 from provider_store.provider_config import ProviderConfig
-from provider_store.rules import env_var_for, env_var_in_use, is_keyless, is_placeholder_key
 
 # Shown (on stderr) by the commands that list or discover an empty catalog.
 NO_PROVIDERS = "No providers. Add one with `provider-store providers add KEY URL` or `import FILE`."
@@ -18,15 +16,14 @@ KEY_REFUSED = frozenset({401, 403})
 KEY_REJECTED_PROBLEM = "API key rejected"
 
 
-def key_source(key: str, config: ProviderConfig) -> tuple[str, str | None]:
-    """Where the key comes from (stored, env, missing) and the variable that does or would
-    supply it (never the key itself)."""
-    if is_keyless(config.options):
-        return "keyless", None
-    if not is_placeholder_key(config.api_key):
-        return "stored", None
-    in_use = env_var_in_use(key, os.environ)
-    return ("env", in_use) if in_use else ("missing", env_var_for(key))
+def key_source_text(source: str, variable: str | None) -> str:
+    """The one wording of a key source, in ``providers list``, ``providers show`` and
+    ``keys list``: ``keyless``, ``stored``, ``env $VAR`` or ``missing: set $VAR``."""
+    if source == "env":
+        return f"env ${variable}"
+    if source == "missing":
+        return f"missing: set ${variable}"
+    return source
 
 
 def key_origin(key: str, config: ProviderConfig) -> str:

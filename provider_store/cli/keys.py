@@ -12,11 +12,11 @@ from typing import Any, BinaryIO
 
 import click
 
-from provider_store.cli.app import CliState, cli, json_option, pass_state, print_json
-from provider_store.cli.hints import key_source
+from provider_store.catalog.provider_details import key_source
+from provider_store.cli.app import CliState, cli, note, pass_state, print_json, report
+from provider_store.cli.hints import NO_PROVIDERS, key_source_text
 from provider_store.cli.model_param import PROVIDER
 from provider_store.cli.table_layout import render_table
-from provider_store.cli.text import visible
 from provider_store.errors import ConfigurationError, InvalidDocumentError
 from provider_store.rules import MAX_API_KEY_LENGTH, env_var_for, is_keyless
 
@@ -83,7 +83,11 @@ def keys_set(state: CliState, key: str) -> None:
     if not secret.strip():
         raise ConfigurationError(f"provider {key}: no API key given (an empty line)")
     store.set_api_key(key, secret)
-    click.echo(f"{visible(key)}: API key stored ({mask(secret)}).", err=True)
+    report(
+        state.as_json,
+        {"provider": key, "source": "stored", "variable": None, "key": mask(secret)},
+        f"{key}: API key stored ({mask(secret)}).",
+    )
 
 
 @keys.command("unset")
@@ -93,9 +97,11 @@ def keys_unset(state: CliState, key: str) -> None:
     """Forget provider KEY's stored API key; ${KEY}_API_KEY then supplies it."""
     store = state.store()
     store.set_api_key(key, None)
-    click.echo(
-        visible(f"{key}: stored API key forgotten; set ${env_var_for(key)} to supply one."),
-        err=True,
+    row = next(row for row in key_rows(state) if row["provider"] == key)
+    report(
+        state.as_json,
+        row,
+        f"{key}: stored API key forgotten; set ${env_var_for(key)} to supply one.",
     )
 
 
@@ -115,22 +121,19 @@ def key_rows(state: CliState) -> list[dict[str, Any]]:
 
 
 @keys.command("list")
-@json_option
 @pass_state
-def keys_list(state: CliState, as_json: bool) -> None:
-    """List where each provider's key comes from: stored, an environment variable, none
-    (keyless on purpose) or missing (with the variable to set); keys are masked (sk-…abcd)."""
+def keys_list(state: CliState) -> None:
+    """List where each provider's key comes from: keyless (none needed), stored, env $VAR, or
+    missing (with the variable to set, or run keys set); keys are masked (sk-…abcd)."""
     rows = key_rows(state)
-    if as_json:
+    if state.as_json:
         print_json(rows)
         return
-    cells = []
-    for row in rows:
-        source = {
-            "keyless": "none needed (keyless)",
-            "stored": "stored key",
-            "env": f"${row['variable']}",
-            "missing": f"missing: set ${row['variable']} or run keys set",
-        }[row["source"]]
-        cells.append([row["provider"], source, row["key"] or "-"])
-    click.echo(render_table(["provider", "key from", "key"], cells))
+    if not rows:
+        note(NO_PROVIDERS)
+        return
+    cells = [
+        [row["provider"], key_source_text(row["source"], row["variable"]), row["key"] or "-"]
+        for row in rows
+    ]
+    click.echo(render_table(["provider", "api key", "key"], cells))

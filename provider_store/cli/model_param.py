@@ -39,7 +39,11 @@ def completion_store(ctx: click.Context) -> ProviderStore | None:
     from provider_store.catalog.db import resolve_url, sqlite_path
     from provider_store.store import ProviderStore
 
-    url = ctx.find_root().params.get("db_url")
+    url = None
+    level: click.Context | None = ctx
+    while level is not None and not isinstance(url, str):  # --db is global: any level has it
+        url = level.params.get("db_url")
+        level = level.parent
     resolved = resolve_url(url if isinstance(url, str) else None)
     path = sqlite_path(resolved)
     if path is not None and not path.is_file():

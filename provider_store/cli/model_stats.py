@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import click
 
-from provider_store.cli.app import CliState, json_option, open_manager, pass_state, print_json
+from provider_store.cli.app import CliState, json_option, note, open_manager, pass_state, print_json
 from provider_store.cli.model_param import MODEL
 from provider_store.cli.models import models
+from provider_store.cli.params import SINCE
 from provider_store.cli.table_layout import render_table
+from provider_store.cli.text import percent
 from provider_store.errors import UnknownModelError
 from provider_store.suggestions import nearest
 
 
 @models.command("stats")
 @click.argument("model_ref", type=MODEL, metavar="[PROVIDER|MODEL]", required=False)
-@click.option("--since", "since_text", default="7d", show_default=True, metavar="SPAN|TIME")
+@click.option(
+    "--since", type=SINCE, default="7d", show_default=True, help="From then on: 7d or ISO 8601."
+)
 @json_option
 @pass_state
-def models_stats(state: CliState, model_ref: str | None, since_text: str, as_json: bool) -> None:
+def models_stats(state: CliState, model_ref: str | None, since: float, as_json: bool) -> None:
     """Ping statistics per model: pings, availability, p50/p95 latency (ms).
 
     Of every model, one provider's (PROVIDER or PROVIDER/), or one MODEL: provider/model,
@@ -28,22 +32,20 @@ def models_stats(state: CliState, model_ref: str | None, since_text: str, as_jso
     and are within 4.5% of the exact nearest-rank value between 1 ms and 116 s, and never
     outside the smallest and largest latency measured.
     """
-    from provider_store.cli.changes import parse_since
-
     store = state.store()
     provider, model_id = _target(state, model_ref) if model_ref else (None, None)
-    stats = store.model_stats(since=parse_since(since_text), provider=provider, model=model_id)
+    stats = store.model_stats(since=since, provider=provider, model=model_id)
     if as_json:
         print_json([s.as_json() for s in stats])
-        return
     if not stats:
-        click.echo("No pings recorded.")
+        note("No pings recorded.")
+    if as_json or not stats:
         return
     rows = [
         [
             f"{s.provider}/{s.model}",
             str(s.count),
-            f"{100 * s.availability:.0f}%",
+            percent(s.availability),
             _ms(s.p50_ms),
             _ms(s.p95_ms),
         ]

@@ -14,10 +14,12 @@ from provider_store.cli.app import (
     pass_state,
     print_json,
 )
+from provider_store.cli.app import note as hint
 from provider_store.cli.hints import NO_PROVIDERS
 from provider_store.cli.model_param import MODEL, PROVIDER, USABLE_MODEL
+from provider_store.cli.params import CAPABILITY, count
 from provider_store.cli.table_layout import render_table
-from provider_store.cli.text import iso_time, visible
+from provider_store.cli.text import iso_time, percent, visible
 from provider_store.model_info import METADATA_FIELDS, ModelInfo
 from provider_store.suggestions import unknown_provider
 
@@ -44,15 +46,15 @@ def models() -> None:
 )
 @click.option(
     "--min-context",
-    type=click.IntRange(min=1),
+    type=count(),
     metavar="N",
     help="Only models whose provider lists a context length of at least N tokens.",
 )
 @click.option(
     "--capability",
     "capabilities",
+    type=CAPABILITY,
     multiple=True,
-    metavar="NAME",
     help="Only models listed with this capability (tools, vision, reasoning ...); repeatable.",
 )
 @click.option(
@@ -83,7 +85,7 @@ def models_list(
     store = state.store()
     configs = store.load_configs()
     if not configs and not as_json:
-        click.echo(NO_PROVIDERS, err=True)
+        hint(NO_PROVIDERS)
         return
     if provider_key is not None:
         if provider_key not in configs:
@@ -125,8 +127,12 @@ def models_list(
             if only_deprecated:
                 row["deprecation"] = deprecations[model_id]
             rows.append(row)
+    if not rows and configs:
+        hint("No models match the filters." if min_context or capabilities else "No models.")
     if as_json:
         print_json(rows)
+        return
+    if not rows:
         return
     columns = ["provider", "model", "alias"] + (["status", "verdict"] if show_all else [])
     columns += ["deprecation"] if only_deprecated else []
@@ -230,7 +236,8 @@ def models_show(state: CliState, model_ref: str, as_json: bool) -> None:
     if as_json:
         print_json(data)
         return
-    lines = [(name, "-" if data[name] is None else str(data[name])) for name in _SHOWN_FIRST]
+    shown = {**data, "availability_7d": percent(data["availability_7d"])}
+    lines = [(name, "-" if shown[name] is None else str(shown[name])) for name in _SHOWN_FIRST]
     for f in METADATA_FIELDS:
         value = known.get(f.name, f.value_of(info))
         source = sourced.values.get(f.name)

@@ -1,39 +1,35 @@
-"""``provider-store providers list``: the providers of the catalog.
+"""``provider-store providers list|show``: the providers of the catalog.
 
 API keys are never printed: the listing says only whether a key is stored, comes from the
-environment, or is missing.
+environment, or is missing (:func:`~provider_store.cli.hints.key_source_text`). Both read
+:meth:`ProviderStore.all_provider_details` / :meth:`~ProviderStore.provider_details`, whose
+JSON (``--json``) is also what ``providers add|set|rename`` report.
 """
 
 from __future__ import annotations
 
+import json
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
-from provider_store.cli.app import (
-    CliState,
-    cli,
-    json_option,
-    pass_state,
-    print_json,
-)
+from provider_store.cli.app import CliState, cli, note, pass_state, print_json, report
 from provider_store.cli.hints import (
     KEY_REFUSED,
     KEY_REJECTED_PROBLEM,
     NO_PROVIDERS,
-    key_origin,
-    key_source,
+    key_source_text,
 )
+from provider_store.cli.model_param import PROVIDER
 from provider_store.cli.table_layout import output_width, render_table
-from provider_store.cli.text import iso_time, visible
+from provider_store.cli.text import span_text, visible
+
+if TYPE_CHECKING:
+    from provider_store.catalog.provider_details import ProviderDetails
 
 # From this many columns on, ``providers list`` also shows each provider's display name.
 WIDE_LAYOUT = 120
-
-
-# The times of ``--json``, given as ISO 8601 in UTC like every other time the CLI prints.
-_TIMES = ("fetched_at", "last_error_at", "problem_at")
 
 
 def _age(seconds_since: float | None) -> str:
@@ -47,90 +43,139 @@ def _age(seconds_since: float | None) -> str:
     return f"{age / 3600:.1f}h ago"
 
 
+def _origin(details: ProviderDetails) -> str:
+    """Where the key a provider refused came from, for the line about it ("" when the key was
+    not refused)."""
+    refused = details.last_error_status in KEY_REFUSED or (details.problem or "").startswith(
+        KEY_REJECTED_PROBLEM
+    )
+    if not refused or details.key_source in ("keyless", "missing"):
+        return ""
+    if details.key_source == "stored":
+        return " (key stored in the catalog)"
+    return f" (key from ${details.key_variable})"
+
+
+def report_provider(state: CliState, key: str, text: str) -> None:
+    """A write's report about provider ``key``: its details as JSON with --json, else
+    ``text``."""
+    data = state.store().provider_details(key).as_json() if state.as_json else None
+    report(state.as_json, data, text)
+
+
 @cli.group()
 def providers() -> None:
-    """List, add, change, rename and remove the providers of the catalog."""
+    """List, show, add, change, rename and remove the providers of the catalog."""
 
 
 @providers.command("list")
-@json_option
 @pass_state
-def providers_list(state: CliState, as_json: bool) -> None:
+def providers_list(state: CliState) -> None:
     """List providers with their URL, model counts, key source and discovery cache state.
 
     Why the last refresh failed, and a provider problem seen while validating (a rejected key,
     no credit), are shown on one line each below the table; a refused key says where it came
-    from. --json gives times as ISO 8601 in UTC.
+    from. --json gives every setting too (kind, options, TTL, removal policy), as providers
+    show does.
     """
-    store = state.store()
-    rows: list[dict[str, Any]] = []
-    refused: dict[str, str] = {}  # provider -> where the key it refused came from
-    for key, config in store.load_configs().items():
-        cache = store.read_cache(key)
-        source, variable = key_source(key, config)
-        problem, problem_at = store.read_problem(key)
-        if cache.last_error_status in KEY_REFUSED or (problem or "").startswith(
-            KEY_REJECTED_PROBLEM
-        ):
-            refused[key] = key_origin(key, config)
-        rows.append(
-            {
-                "key": key,
-                "name": config.name,
-                "base_api_url": config.base_api_url,
-                "api_key": source,
-                "api_key_env": variable,
-                "valid_models": len(config.valid_models),
-                "invalid_models": len(config.invalid_models),
-                "discovered": len(cache.models or []),
-                "fetched_at": cache.fetched_at,
-                "cache_ttl_seconds": cache.ttl_seconds,
-                "last_error": cache.last_error,
-                "last_error_at": cache.last_error_at,
-                "problem": problem,
-                "problem_at": problem_at,
-            }
-        )
-    if as_json:
-        print_json([{**row, **{name: iso_time(row[name]) for name in _TIMES}} for row in rows])
+    rows = state.store().all_provider_details()
+    if state.as_json:
+        print_json([details.as_json() for details in rows])
         return
     if not rows:
-        click.echo(NO_PROVIDERS, err=True)
+        note(NO_PROVIDERS)
         return
     # Narrow terminals drop the display name (the key is what users type) and fold the URL.
-    wide = output_width() >= WIDE_LAYOUT
+    wide = (output_width() or WIDE_LAYOUT) >= WIDE_LAYOUT
     headers = ["key", "api key", "valid", "invalid", "models", "fetched", "base URL"]
     if wide:
         headers.insert(1, "name")
     cells = []
     for row in rows:
-        fetched = _age(row["fetched_at"]) + (" (refresh failed)" if row["last_error"] else "")
-        line = [
-            row["key"],
-            row["api_key"] + (f" ${row['api_key_env']}" if row["api_key_env"] else ""),
-            row["valid_models"],
-            row["invalid_models"],
-            row["discovered"],
+        fetched = _age(row.fetched_at) + (" (refresh failed)" if row.last_error else "")
+        line: list[object] = [
+            row.key,
+            key_source_text(row.key_source, row.key_variable),
+            row.valid_models,
+            row.invalid_models,
+            row.discovered,
             fetched,
-            row["base_api_url"],
+            row.base_api_url,
         ]
         if wide:
-            line.insert(1, row["name"])
+            line.insert(1, row.name)
         cells.append(line)
     numeric = range(3, 6) if wide else range(2, 5)
     click.echo(render_table(headers, cells, numeric=numeric, breakable=(len(headers) - 1,)))
     for row in rows:
-        origin = f" ({refused[row['key']]})" if row["key"] in refused else ""
-        if row["last_error"]:
-            click.echo(
-                f"{visible(row['key'])}: last refresh failed ({_age(row['last_error_at'])}): "
-                f"{visible(row['last_error'])}{origin}"
-            )
-        if row["problem"]:
-            click.echo(
-                f"{visible(row['key'])}: provider problem ({_age(row['problem_at'])}): "
-                f"{visible(row['problem'])}{origin}"
-            )
+        for trouble in _trouble(row):
+            click.echo(trouble)
+
+
+def _trouble(row: ProviderDetails) -> list[str]:
+    """One line for a failed last refresh and one for a provider problem, each saying when."""
+    lines = []
+    origin = _origin(row)
+    if row.last_error:
+        lines.append(
+            f"{visible(row.key)}: last refresh failed ({_age(row.last_error_at)}): "
+            f"{visible(row.last_error)}{origin}"
+        )
+    if row.problem:
+        lines.append(
+            f"{visible(row.key)}: provider problem ({_age(row.problem_at)}): "
+            f"{visible(row.problem)}{origin}"
+        )
+    return lines
+
+
+@providers.command("show")
+@click.argument("key", type=PROVIDER)
+@pass_state
+def providers_show(state: CliState, key: str) -> None:
+    """Show provider KEY: kind, options, cache TTL, removal policy, where its API key comes
+    from (never the key), model counts, last refresh and its error, provider problem."""
+    details = state.store().provider_details(key)
+    if state.as_json:
+        print_json(details.as_json())
+        return
+    options = ", ".join(
+        f"{name}={value if isinstance(value, str) else json.dumps(value)}"
+        for name, value in sorted(details.options.items())
+    )
+    fetched = _age(details.fetched_at)
+    lines = [
+        ("provider", details.key),
+        ("name", details.name),
+        ("base URL", details.base_api_url),
+        ("kind", details.kind),
+        ("options", options or "-"),
+        ("api key", key_source_text(details.key_source, details.key_variable)),
+        ("cache TTL", span_text(details.cache_ttl_seconds)),
+        (
+            "removal",
+            f"after {details.removal_confirmations} complete listings without the model, and"
+            f" {span_text(details.removal_min_age_seconds)}",
+        ),
+        (
+            "models",
+            f"{details.valid_models} valid, {details.invalid_models} invalid;"
+            f" {details.discovered} listed, {details.unverified} of them unverified",
+        ),
+        ("fetched", fetched),
+        ("last error", _when(details.last_error, details.last_error_at)),
+        ("problem", _when(details.problem, details.problem_at)),
+    ]
+    width = max(len(name) for name, _ in lines)
+    for name, value in lines:
+        click.echo(f"{name:<{width}}  {visible(value)}")
+    origin = _origin(details)
+    if origin:
+        click.echo(f"{visible(details.key)}: the key was refused{origin}")
+
+
+def _when(text: str | None, at: float | None) -> str:
+    return "-" if not text else f"{text} ({_age(at)})"
 
 
 # The editing verbs (providers add|set|remove|rename) join the providers group.

@@ -2,64 +2,61 @@
 
 A foreground process for systemd, cron (``--once``) or a container. The schedule, the jitter and
 the one-refresh-per-provider rule live in :mod:`provider_store.discovery.keeper`; this module
-parses options, prints one line per refresh and stops on SIGTERM (exit 0) or Ctrl-C (exit 130).
+parses options, prints one line per refresh (one JSON object per line with ``--json``) and stops
+on SIGTERM (exit 0) or Ctrl-C (exit 130).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import signal
 import sys
 import threading
 from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from provider_store.cli.app import CliState, cli, pass_state
+from provider_store.cli.app import CliState, cli, note, output, pass_state
 from provider_store.cli.model_param import PROVIDER
+from provider_store.cli.params import DEADLINE, FRACTION, PERIOD
 from provider_store.cli.text import visible
-from provider_store.rules import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from provider_store.rules import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, iso_utc
+
+if TYPE_CHECKING:
+    from provider_store.discovery.keeper import KeeperRefresh
 
 
-class _Duration(click.ParamType[float]):
-    name = "DURATION"
-
-    def convert(
-        self, value: object, param: click.Parameter | None, ctx: click.Context | None
-    ) -> float:
-        from provider_store.discovery.keeper import parse_duration
-
-        if isinstance(value, float):
-            return value
-        try:
-            return parse_duration(str(value))
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
+def refresh_json(done: KeeperRefresh, at: float) -> dict[str, Any]:
+    """One refresh as the JSON object ``refresh --json`` prints on a line of its own."""
+    return {**dataclasses.asdict(done), "seconds": round(done.seconds, 3), "at": iso_utc(at)}
 
 
 @cli.command("refresh")
 @click.argument("providers", nargs=-1, type=PROVIDER)
 @click.option(
     "--every",
-    type=_Duration(),
+    type=PERIOD,
     default=None,
-    help="Refresh each provider this often (e.g. 30s, 15m, 1h; default: its cache TTL).",
+    help="Refresh each provider this often: 30s, 15m, 1h or seconds (default: its cache TTL).",
 )
 @click.option("--once", is_flag=True, help="Refresh the providers due now, then exit (for cron).")
 @click.option(
     "--jitter",
-    type=click.FloatRange(min=0, max=1, max_open=True),
+    type=FRACTION,
     default=0.1,
     show_default=True,
-    help="Refresh up to this fraction of the period early, so refreshes spread out.",
+    help="Refresh up to this fraction (0 to below 1) of the period early, so refreshes spread out.",
 )
 @click.option("--no-validate", is_flag=True, help="Only list models; do not ping new ones.")
 @click.option(
     "--deadline",
-    type=click.FloatRange(min=0, min_open=True),
+    type=DEADLINE,
     default=120.0,
     show_default=True,
-    help="Give up on one provider's refresh after this many seconds.",
+    help="Give up on one provider's refresh after this span: 90s, 2m or seconds (at most 1d).",
 )
 @pass_state
 def refresh(
@@ -75,18 +72,23 @@ def refresh(
 
     New models are pinged (not with --no-validate). Runs in the foreground
     until SIGTERM (exit 0) or Ctrl-C (exit 130), printing one line per
-    refresh. A provider falls due one period (``--every``, else its cache TTL) after its last
+    refresh (failures on stderr; --json: one JSON object per line on stdout; -q: failures only).
+    A provider falls due one period (``--every``, else its cache TTL) after its last
     refresh, a little earlier by a random jitter. Two keepers (on one host or many) never
     refresh the same provider at once: each refresh holds the provider's refresh lease.
     ``--once`` refreshes what is due now and exits, 1 when a refresh failed.
     """
-    from provider_store.discovery.keeper import Keeper, KeeperRefresh
+    from provider_store.catalog.states import utc_now
+    from provider_store.discovery.keeper import Keeper
     from provider_store.discovery.service import ModelDiscoveryService
 
     store = state.store()
 
     def show(done: KeeperRefresh) -> None:
-        click.echo(visible(done.line()), err=not done.ok)
+        if state.as_json:
+            click.echo(json.dumps(refresh_json(done, utc_now()), ensure_ascii=False))
+        elif not done.ok or not output.quiet:
+            click.echo(visible(done.line()), err=not done.ok)
 
     service = ModelDiscoveryService(store)
     keeper = Keeper(
@@ -121,7 +123,10 @@ def refresh(
     finally:
         signal.signal(signal.SIGTERM, previous)
     keeper.release_all()
-    click.echo("keeper stopped" if code == EXIT_OK else "Interrupted.", err=True)
+    if code == EXIT_OK:
+        note("keeper stopped")
+    else:
+        click.echo("Interrupted.", err=True)
     if keeper.busy or threading.active_count() > 1:
         # A refresh is still on the network in a worker thread: leave without waiting for it
         # (its lease was given back above).

@@ -7,7 +7,8 @@ from typing import Any
 
 import click
 
-from provider_store.cli.app import CliState, cli, json_option, pass_state, print_json
+from provider_store.cli.app import CliState, cli, note, pass_state, print_json
+from provider_store.cli.hints import NO_PROVIDERS
 from provider_store.cli.model_param import PROVIDER
 from provider_store.cli.table_layout import render_table
 
@@ -33,14 +34,12 @@ def registries() -> None:
     help=f"LiteLLM's model_prices_and_context_window.json (default: ${LITELLM_ENV}).",
 )
 @click.option("--no-models-dev", is_flag=True, help="Leave models.dev out.")
-@json_option
 @pass_state
 def registries_update(
     state: CliState,
     providers: tuple[str, ...],
     litellm: str | None,
     no_models_dev: bool,
-    as_json: bool,
 ) -> None:
     """Match every model of PROVIDERS (default: all) against the registries and store what
     they say, each value with its source; replaces what each registry said before."""
@@ -51,7 +50,7 @@ def registries_update(
     fills = store.fill_from_registries(
         litellm=cost_map, models_dev=not no_models_dev, providers=providers or None
     )
-    if as_json:
+    if state.as_json:
         print_json(
             [
                 {
@@ -66,7 +65,7 @@ def registries_update(
         )
         return
     if not fills:
-        click.echo("No providers. Add one with: provider-store import FILE")
+        note(NO_PROVIDERS)
         return
     rows = [
         [f.provider, f.source, str(f.matched), str(f.ambiguous), str(f.unmatched)] for f in fills
@@ -77,14 +76,15 @@ def registries_update(
 
 @registries.command("check")
 @click.argument("providers", nargs=-1, type=PROVIDER)
-@json_option
 @pass_state
-def registries_check(state: CliState, providers: tuple[str, ...], as_json: bool) -> None:
+def registries_check(state: CliState, providers: tuple[str, ...]) -> None:
     """List fields where a provider's list and the registries disagree (numbers more than 5%
     apart, or different reasoning/tools/vision flags), so a wrong registry shows."""
     from provider_store.catalog.model_facts import provider_disagreements
 
     store = state.store()
+    for key in providers:
+        store.get_config(key)  # an unknown provider is refused as everywhere
     keys = list(providers) or store.provider_keys()
     found: list[dict[str, Any]] = []
     with store.read() as session:
@@ -101,11 +101,11 @@ def registries_check(state: CliState, providers: tuple[str, ...], as_json: bool)
                         ],
                     }
                 )
-    if as_json:
+    if state.as_json:
         print_json(found)
-        return
     if not found:
-        click.echo("No disagreements.")
+        note("No disagreements.")
+    if state.as_json or not found:
         return
     rows = [
         [

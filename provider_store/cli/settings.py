@@ -1,33 +1,25 @@
-"""``provider-store set-ttl KEY SECONDS``: per-provider settings of the discovery cache."""
+"""``provider-store set-ttl KEY SPAN``: the hidden alias of ``providers set KEY --ttl SPAN``."""
 
 from __future__ import annotations
 
 import click
 
-from provider_store.cli.app import (
-    SET_TTL_HELP,
-    CliState,
-    cli,
-    json_option,
-    pass_state,
-    print_json,
-    stdout,
-)
+from provider_store.cli.app import CliState, cli, pass_state
 from provider_store.cli.model_param import PROVIDER
-from provider_store.cli.text import visible
+from provider_store.cli.params import TTL
+from provider_store.cli.providers import report_provider
+from provider_store.cli.text import span_text
 
 
-@cli.command("set-ttl", help=SET_TTL_HELP)
+@cli.command("set-ttl", hidden=True)
 @click.argument("key", type=PROVIDER)
-@click.argument("seconds", type=int)
-@json_option
+@click.argument("ttl", metavar="SPAN", type=TTL)
 @pass_state
-def set_ttl(state: CliState, key: str, seconds: int, as_json: bool) -> None:
-    """Set provider KEY's cache TTL; the range is checked by :func:`provider_store.rules.
-    check_cache_ttl` before anything is written (exit 2, one line, when out of range)."""
-    store = state.store()
-    store.set_cache_ttl(key, seconds)
-    if as_json:
-        print_json({"provider": key, "cache_ttl_seconds": seconds})
-        return
-    stdout.print(visible(f"{key}: model list cache TTL set to {seconds} s"), markup=False)
+def set_ttl(state: CliState, key: str, ttl: int) -> None:
+    """The same as providers set KEY --ttl SPAN (kept for scripts; hidden).
+
+    SPAN is how long provider KEY's discovered model list stays fresh: 90s, 15m, 2h, 7d, 1w,
+    or a bare number of seconds (0: always ask).
+    """
+    state.store().update_provider(key, cache_ttl=ttl)
+    report_provider(state, key, f"Updated provider {key}: model list cache TTL {span_text(ttl)}.")

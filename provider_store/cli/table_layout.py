@@ -1,12 +1,19 @@
-"""Plain-text tables for the terminal: catalog text shown literally, words never cut.
+"""The one width policy of every table and feed, and the plain-text tables that follow it.
 
-Listing commands print with this module instead of rich, so they start as fast as the database
-layer allows. Every cell is passed through :func:`~provider_store.cli.text.visible`. Nothing is
-ever replaced by an ellipsis, and a word is never cut: names users type (``whole`` columns:
-keys, model ids, aliases) and numbers stay on one line, other text folds between words; only
-``breakable`` columns (URLs) may be cut anywhere. When the table still does not fit, the
+**Width** (:func:`output_width`): ``$COLUMNS`` when set, else the terminal's width; output that
+goes to a pipe or a file has no width at all, so every row and every feed line stays whole on
+one line for grep and logs. Nothing is ever cut or replaced by an ellipsis.
+
+**Tables** (:func:`render_table`): listing commands print with this module instead of rich, so
+they start as fast as the database layer allows. Every cell is passed through
+:func:`~provider_store.cli.text.visible`. A word is never cut: names users type (``whole``
+columns: keys, model ids, aliases) and numbers stay on one line, other text folds between words;
+only ``breakable`` columns (URLs) may be cut anywhere. When the table still does not fit, the
 caller's ``optional`` columns are left out one by one (a last line says so), and when even that
 is not enough every row is printed as one field per line.
+
+**Feeds** (:func:`feed_line`): one line per item; within a width, the text after the head folds
+between words onto indented lines.
 """
 
 from __future__ import annotations
@@ -21,22 +28,41 @@ from typing import TextIO
 from provider_store.cli.text import visible
 
 GAP = "  "
-# Piped output is not cut to 80 columns (unless $COLUMNS says so): rows keep their full text on
-# one line for grep and logs.
-PIPED_WIDTH = 240
 # A breakable column is never made narrower than this (or its widest cell, when smaller).
 MIN_FOLD_WIDTH = 8
+# The indent of a feed line's folded continuation lines.
+FEED_INDENT = "    "
 
 
-def output_width(stream: TextIO | None = None) -> int:
-    """Columns available on ``stream`` (stdout by default): $COLUMNS, the terminal, else 240."""
+def output_width(stream: TextIO | None = None) -> int | None:
+    """Columns available on ``stream`` (stdout by default): $COLUMNS, the terminal's width, or
+    None (no limit) when the stream is not a terminal."""
     columns = os.environ.get("COLUMNS", "")
     if columns.isdigit() and int(columns) > 0:
         return int(columns)
     stream = stream or sys.stdout
-    if stream.isatty():
-        return shutil.get_terminal_size().columns
-    return PIPED_WIDTH
+    try:
+        terminal = stream.isatty()
+    except (AttributeError, ValueError):  # a closed or unusual stream
+        terminal = False
+    return shutil.get_terminal_size().columns if terminal else None
+
+
+def feed_line(head: str, detail: str = "", width: int | None = None) -> str:
+    """One feed item: ``head  detail`` on one line when it fits ``width`` (always when None),
+    else ``head`` followed by the detail folded between words on indented lines; catalog text
+    is shown with :func:`~provider_store.cli.text.visible`."""
+    head, detail = visible(head), visible(detail)
+    line = f"{head}  {detail}" if detail else head
+    if width is None or cell_width(line) <= width:
+        return line
+    if not detail:
+        return head
+    parts = _wrap(detail, max(width - len(FEED_INDENT), MIN_FOLD_WIDTH))
+    first = f"{head}  {parts[0]}"
+    if cell_width(first) <= width:
+        return "\n".join([first, *(f"{FEED_INDENT}{part}" for part in parts[1:])])
+    return "\n".join([head, *(f"{FEED_INDENT}{part}" for part in parts)])
 
 
 def cell_width(text: str) -> int:
@@ -182,7 +208,8 @@ def render_table(
     optional: Sequence[int] = (),
     width: int | None = None,
 ) -> str:
-    """``rows`` under ``headers`` as text at most ``width`` columns wide where possible.
+    """``rows`` under ``headers`` as text at most ``width`` columns wide where possible
+    (default: :func:`output_width`; none when output is piped).
 
     Columns in ``whole`` (by index; the first by default) and ``numeric`` ones are never folded;
     numeric columns are right-aligned; ``breakable`` ones (URLs) may be cut anywhere; any other
@@ -192,6 +219,8 @@ def render_table(
     """
     cells = [[visible(cell) for cell in row] for row in rows]
     available = width if width is not None else output_width()
+    if available is None:  # no limit: every row on one line
+        available = sys.maxsize
     fixed = set(whole) | set(numeric)
     shown = list(range(len(headers)))
     dropped: list[int] = []

@@ -1,15 +1,19 @@
-"""Catalog text made safe to show on a terminal: control characters become visible escapes.
+"""Text the CLI prints: catalog text made safe for a terminal, and the one way it shows times,
+shares and spans.
 
 Model ids, provider names and provider error messages come from third parties. Markup is never
-interpreted (the consoles print text literally); this module handles what a terminal itself would
-interpret: ANSI escape sequences, carriage returns and line breaks, bidirectional overrides and
-other invisible controls.
+interpreted (the consoles print text literally); :func:`visible` handles what a terminal itself
+would interpret: ANSI escape sequences, carriage returns and line breaks, bidirectional
+overrides and other invisible controls. :func:`iso_time` is every time of ``--json``,
+:func:`percent` every share in text (``--json`` gives the fraction from 0 to 1), and
+:func:`span_text` every span of time.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from datetime import UTC, datetime
+
+from provider_store.rules.times import iso_utc
 
 # Control (Cc), format (Cf: bidi overrides, zero-width marks) and line/paragraph separators.
 _CONTROL_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
@@ -38,10 +42,26 @@ def visible(text: object) -> str:
 
 
 def iso_time(epoch: float | None) -> str | None:
-    """``epoch`` seconds as ISO 8601 in UTC (``2026-01-31T12:00:00+00:00``), None as None.
+    """``epoch`` seconds as every ``--json`` writes a time: ISO 8601 in UTC ending in ``Z``
+    (:func:`provider_store.rules.iso_utc`), None as None."""
+    return iso_utc(epoch)
 
-    Every time the CLI gives in ``--json`` is written this way.
-    """
-    if epoch is None:
-        return None
-    return datetime.fromtimestamp(epoch, tz=UTC).isoformat(timespec="seconds")
+
+def percent(fraction: float | None) -> str:
+    """A share from 0 to 1 as text shows it: ``97%`` (``99.5%`` near the ends), ``-`` when
+    unknown. ``--json`` gives the fraction itself."""
+    if fraction is None:
+        return "-"
+    value = 100 * fraction
+    if 0 < value < 1 or 99 < value < 100:
+        return f"{value:.1f}%"
+    return f"{value:.0f}%"
+
+
+def span_text(seconds: float) -> str:
+    """A span of seconds in the largest unit that divides it: ``10m``, ``1h``, ``2w``,
+    ``90s`` (how the CLI shows a TTL or a minimum age; its options read it back)."""
+    for unit, size in (("w", 604800.0), ("d", 86400.0), ("h", 3600.0), ("m", 60.0)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"

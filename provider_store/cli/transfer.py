@@ -11,16 +11,14 @@ from typing import TYPE_CHECKING, BinaryIO
 import click
 
 from provider_store.catalog.db import os_cause
-from provider_store.cli.app import CliState, cli, json_option, pass_state, print_json, stdout
+from provider_store.cli.app import CliState, cli, output, pass_state, print_json, report
 from provider_store.cli.confirm import confirm_loss
+from provider_store.cli.params import count
 from provider_store.cli.text import visible
 from provider_store.errors import InvalidDocumentError, StoreError
 from provider_store.legacy.import_report import ImportReport, ProviderChange
 from provider_store.legacy.safe_yaml import MAX_FILE_BYTES
 from provider_store.rules import DEFAULT_MAX_MODELS
-
-if TYPE_CHECKING:
-    from provider_store.store import ProviderStore
 
 if TYPE_CHECKING:
     from provider_store.store import ProviderStore
@@ -38,12 +36,11 @@ MAX_LISTED_MODELS = 20
 @click.option("--yes", "-y", is_flag=True, help="Do not ask before --replace deletes providers.")
 @click.option(
     "--max-models",
-    type=click.IntRange(min=1),
+    type=count(),
     default=DEFAULT_MAX_MODELS,
     show_default=True,
     help="Refuse a file in which one provider lists more models than this.",
 )
-@json_option
 @pass_state
 def import_command(
     state: CliState,
@@ -52,7 +49,6 @@ def import_command(
     dry_run: bool,
     yes: bool,
     max_models: int,
-    as_json: bool,
 ) -> None:
     """Import a legacy providers YAML FILE (merge by default: other providers stay).
 
@@ -63,7 +59,7 @@ def import_command(
     """
     data = _read_stdin() if str(file) == "-" else None
     source = Path("<stdin>") if data is not None else file
-    store = state.store()
+    store = state.store(create=True)
     if replace and not dry_run:
         plan = store.import_yaml(
             source, replace=True, dry_run=True, data=data, max_models=max_models
@@ -72,7 +68,7 @@ def import_command(
     report = store.import_yaml(
         source, replace=replace, dry_run=dry_run, data=data, max_models=max_models
     )
-    if as_json:
+    if state.as_json:
         print_json(report.to_dict())
         return
     print_report(report)
@@ -145,36 +141,38 @@ def _discard_stdout() -> None:
 def print_report(report: ImportReport) -> None:
     """Human-readable import report: one line per changed provider, then a summary."""
     if report.dry_run:
-        stdout.print(visible(f"Dry run of {report.path}: nothing was written."), markup=False)
+        _say(visible(f"Dry run of {report.path}: nothing was written."))
     for change in report.providers:
         for line in _change_lines(change):
-            stdout.print(visible(line), markup=False)
+            _say(visible(line))
     if report.top_level_keys_changed:
         keys = ", ".join(report.top_level_keys_changed)
-        stdout.print(f"~ top-level keys: {visible(keys)}", markup=False)
+        _say(f"~ top-level keys: {visible(keys)}")
     counts = report.counts()
     verb = "Would change" if report.dry_run else "Changed"
     if not report.changed:
-        stdout.print(
-            visible(f"No changes: the catalog already matches {report.path}."), markup=False
-        )
+        _say(visible(f"No changes: the catalog already matches {report.path}."))
         return
-    stdout.print(
+    _say(
         f"{verb}: providers +{counts['providers_added']} -{counts['providers_removed']}"
         f" ~{counts['providers_changed']}; models +{counts['models_added']}"
         f" -{counts['models_removed']} ~{counts['models_changed']}",
-        markup=False,
     )
     lost = report.discovered_models_removed
     if lost:
         # Said last and on its own, so it is never lost among the lines above.
-        count = sum(len(ids) for ids in lost.values())
+        moved = sum(len(ids) for ids in lost.values())
         leave = "would leave" if report.dry_run else "left"
-        stdout.print(
-            f"! {count} model(s) that discovery found or validated {leave} the curated lists"
+        _say(
+            f"! {moved} model(s) that discovery found or validated {leave} the curated lists"
             f" of {visible(', '.join(lost))} (kept as unverified).",
-            markup=False,
         )
+
+
+def _say(text: str) -> None:
+    """One line of the import report on stdout; ``-q`` drops it (the JSON report stays)."""
+    if not output.quiet:
+        click.echo(text)
 
 
 def _change_lines(change: ProviderChange) -> list[str]:
@@ -212,8 +210,14 @@ def _change_lines(change: ProviderChange) -> list[str]:
     help="litellm: a LiteLLM proxy config (model_list), keys as os.environ/VARIABLE.",
 )
 @pass_state
+@click.pass_context
 def export_command(
-    state: CliState, file: str, redact_keys: bool, with_metadata: bool, file_format: str
+    ctx: click.Context,
+    state: CliState,
+    file: str,
+    redact_keys: bool,
+    with_metadata: bool,
+    file_format: str,
 ) -> None:
     """Write the catalog as a legacy providers YAML FILE ('-' for standard output).
 
@@ -221,13 +225,19 @@ def export_command(
     come from environment variables (e.g. OPEN_ROUTER_API_KEY) are never written. Without
     --with-metadata the file has the legacy layout (plus kind/options where a provider is not
     the default). --format litellm writes a LiteLLM proxy config instead: one model_list entry
-    per valid model, with its metadata; it never holds a key.
+    per valid model, with its metadata; it never holds a key. --json reports what was written
+    (not with FILE '-', where standard output carries the export).
     """
+    if file == "-" and state.as_json:
+        raise click.UsageError(
+            "--json reports an export to a FILE; with '-' standard output carries the export",
+            ctx=ctx,
+        )
     store = state.store()
     if file_format == "litellm":
-        _export_litellm(store, file)
-        return
-    if file == "-":
+        size = _export_litellm(store, file)
+        what = "a LiteLLM proxy config"
+    elif file == "-":
         data = store.export_yaml_bytes(redact_keys=redact_keys, with_metadata=with_metadata)
         try:
             _write_all(sys.stdout.buffer, data)
@@ -237,13 +247,28 @@ def export_command(
                 f"Cannot write the export to standard output: {os_cause(exc)}"
             ) from exc
         return
-    size = store.export_yaml(file, redact_keys=redact_keys, with_metadata=with_metadata)
-    count = len(store.provider_keys())
-    stdout.print(visible(f"Exported {count} providers to {file} ({size:,} bytes)."), markup=False)
+    else:
+        size = store.export_yaml(file, redact_keys=redact_keys, with_metadata=with_metadata)
+        what = f"{len(store.provider_keys())} providers"
+    if file == "-":
+        return
+    report(
+        state.as_json,
+        {
+            "file": file,
+            "format": file_format,
+            "providers": len(store.provider_keys()),
+            "bytes": size,
+            "redacted_keys": redact_keys or file_format == "litellm",
+            "with_metadata": with_metadata,
+        },
+        visible(f"Exported {what} to {file} ({size:,} bytes)."),
+    )
 
 
-def _export_litellm(store: ProviderStore, file: str) -> None:
-    """Write the LiteLLM proxy config of the catalog to ``file`` ('-': standard output)."""
+def _export_litellm(store: ProviderStore, file: str) -> int:
+    """Write the LiteLLM proxy config of the catalog to ``file`` ('-': standard output);
+    the number of bytes written."""
     from provider_store.legacy.exporter import write_atomic
     from provider_store.legacy.litellm_config import litellm_config_bytes
 
@@ -251,8 +276,6 @@ def _export_litellm(store: ProviderStore, file: str) -> None:
     if file == "-":
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
-        return
+        return len(data)
     write_atomic(Path(file), data, private=False)
-    stdout.print(
-        visible(f"Exported a LiteLLM proxy config to {file} ({len(data):,} bytes)."), markup=False
-    )
+    return len(data)

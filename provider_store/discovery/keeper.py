@@ -38,7 +38,7 @@ from provider_store.discovery import leases
 from provider_store.discovery.run import DiscoveryServiceLike, run_discovery
 from provider_store.discovery.run_report import DiscoveryOptions, DiscoveryReport
 from provider_store.errors import NotFoundError, ProviderStoreError
-from provider_store.rules.limits import check_fraction, check_seconds
+from provider_store.rules.limits import MAX_SPAN_SECONDS, check_fraction, check_number
 from provider_store.rules.spans import span_seconds
 from provider_store.suggestions import unknown_provider
 
@@ -133,7 +133,7 @@ class Keeper:
     ) -> None:
         jitter = check_fraction(jitter, field="jitter")
         if every is not None:
-            every = check_seconds(every, field="every")
+            every = check_number(every, field="every", low=0, low_open=True, high=MAX_SPAN_SECONDS)
         self.store = store
         self.service = service
         self.providers = list(providers)

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from provider_store.discovery.results import Source
-from provider_store.rules.limits import MAX_DEADLINE_SECONDS, check_number
+from provider_store.errors import ConfigurationError
+from provider_store.rules import check_deadline
 
 DEFAULT_CONCURRENCY = 32
 DEFAULT_PER_PROVIDER = 4
@@ -62,8 +63,8 @@ class DiscoveryOptions:
         per_provider: int | None = None,
         deadline: float | None = None,
     ) -> DiscoveryOptions:
-        """Options with defaults for every None; bounds must be >= 1 (else ValueError), the
-        deadline a number of seconds above 0 up to a day (else InvalidDocumentError)."""
+        """Options with defaults for every None; bounds must be >= 1, the deadline finite,
+        above 0 and at most a day (ConfigurationError otherwise)."""
         options = cls(
             force_refresh=force_refresh,
             validate=validate,
@@ -72,10 +73,8 @@ class DiscoveryOptions:
             deadline=DEFAULT_DEADLINE if deadline is None else deadline,
         )
         if options.concurrency < 1 or options.per_provider < 1:
-            raise ValueError("concurrency bounds must be at least 1")
-        check_number(
-            options.deadline, field="deadline", low=0, low_open=True, high=MAX_DEADLINE_SECONDS
-        )
+            raise ConfigurationError("concurrency bounds must be at least 1")
+        check_deadline(options.deadline)
         return options
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from provider_store.catalog.states import EventType
+from provider_store.rules.times import iso_utc
 
 __all__ = ["ChangeEvent", "EventType"]
 
@@ -39,7 +40,7 @@ class ChangeEvent:
         return datetime.fromtimestamp(self.observed_at, UTC)
 
     def as_json(self) -> dict[str, Any]:
-        """A JSON-ready mapping (time as ISO 8601 UTC)."""
+        """A JSON-ready mapping (the time as :func:`~provider_store.rules.iso_utc` writes it)."""
         return {
             "id": self.id,
             "provider": self.provider,
@@ -49,6 +50,6 @@ class ChangeEvent:
             "old": self.old,
             "new": self.new,
             "reason": self.reason,
-            "observed_at": self.at.isoformat().replace("+00:00", "Z"),
+            "observed_at": iso_utc(self.observed_at),
             "refresh_id": self.refresh_id,
         }

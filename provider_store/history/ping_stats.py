@@ -15,6 +15,7 @@ from sqlmodel import Session
 from provider_store.catalog.tables import DAY_SPAN, LATENCY_COLUMNS, PING_ROLLUP, QUARTER_SPAN
 from provider_store.history.ping_history import OBSERVATION_TABLE
 from provider_store.history.ping_rollup import Rollup, latency_bucket
+from provider_store.rules.times import iso_utc
 
 __all__ = ["ModelStats", "model_stats"]
 
@@ -44,7 +45,8 @@ class ModelStats:
         return self.answered / self.count if self.count else 0.0
 
     def as_json(self) -> dict[str, Any]:
-        """A JSON-ready mapping."""
+        """A JSON-ready mapping (``last_at`` as :func:`~provider_store.rules.iso_utc` writes
+        it, ``availability`` from 0 to 1)."""
         return {
             "provider": self.provider,
             "model": self.model,
@@ -52,7 +54,7 @@ class ModelStats:
             "availability": round(self.availability, 4),
             "p50_ms": _round(self.p50_ms),
             "p95_ms": _round(self.p95_ms),
-            "last_at": self.last_at,
+            "last_at": iso_utc(self.last_at),
             "last_outcome": self.last_outcome,
             "last_latency_ms": _round(self.last_latency_ms),
         }

@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "DEFAULT_RETENTION_DAYS",
+    "MAX_RETENTION_DAYS",
     "PruneReport",
     "maybe_prune",
     "prune",
@@ -37,9 +38,9 @@ __all__ = [
 ]
 
 DEFAULT_RETENTION_DAYS = 90
+# The longest retention: the longest span of time anything takes, in whole days (about 68 years).
+MAX_RETENTION_DAYS = int(MAX_SPAN_SECONDS // 86400)
 RETENTION_KEY = "history.retention_days"
-# The longest retention: the longest span of time any setting takes (about 68 years).
-MAX_RETENTION_DAYS = MAX_SPAN_SECONDS // 86400
 PRUNED_AT_KEY = "history.pruned_at"
 PRUNE_INTERVAL = 3600.0
 PRUNE_BATCH = 5000

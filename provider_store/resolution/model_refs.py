@@ -160,17 +160,21 @@ def unknown(names: Names, text: str) -> UnknownModelError:
 
     if position is not None:
         add(index.nearest(rest, provider=position) or index.nearest(rest))
-    elif prefix:
-        for key in nearest(prefix, index.keys):
+    near_keys: list[str] = []
+    if position is None and prefix:
+        near_keys = nearest(prefix, index.keys)
+        for key in near_keys:
             near = index.provider_position(key)
             add(index.lookup(rest, provider=near) or index.nearest(rest, provider=near)[:1])
         add(index.nearest(text))
         add(index.nearest(rest))
-    else:
+    elif position is None:
         add(index.nearest(text))
+    suggestions = [names.describe(o) for o in picked[:HINTS]]
     return UnknownModelError(
         UNKNOWN_MODEL.format(asked=text),
         model_string=text,
         provider=index.keys[position] if position is not None else None,
-        suggestions=[names.describe(o) for o in picked[:HINTS]],
+        # A head that is no provider and near none of their models: the provider keys near it.
+        suggestions=suggestions or near_keys[:HINTS],
     )

@@ -12,8 +12,11 @@ Lives here:
 - :mod:`~provider_store.rules.provider_settings`: the one checker of a provider's settings:
   its key, ``kind`` (:data:`PROVIDER_KINDS`), ``options`` and base API URL
   (:func:`check_provider_settings`).
-- :mod:`~provider_store.rules.spans`: spans of time written by people (``90s``, ``7d``, ``2w``:
-  :func:`span_seconds`), for every option that takes one.
+- :mod:`~provider_store.rules.spans`: spans of time written by people (``90s``, ``7d``, ``2w``,
+  ``90`` for seconds: :func:`parse_span`), for every option and setting that takes one.
+- :mod:`~provider_store.rules.times`: how a time is written for scripts (:func:`iso_utc`).
+- :mod:`~provider_store.rules.call_input`: values given to library calls: a refused setting of a
+  provider edit names the provider and setting, a history read's ``since`` is bounded.
 
 May import: only :mod:`provider_store.errors` and the standard library, so every other wing
 (and the leaf modules) can import it.
@@ -47,7 +50,7 @@ from provider_store.rules.limits import (
     MAX_CACHE_TTL,
     MAX_DEADLINE_SECONDS,
     MAX_EPOCH,
-    MAX_INT32,
+    MAX_INTEGER,
     MAX_MESSAGE_LENGTH,
     MAX_NAME_LENGTH,
     MAX_NAMES,
@@ -63,6 +66,7 @@ from provider_store.rules.limits import (
     UNSTORABLE,
     UNSTORABLE_REASON,
     check_cache_ttl,
+    check_deadline,
     check_epoch,
     check_fraction,
     check_number,
@@ -87,7 +91,8 @@ from provider_store.rules.provider_settings import (
     header_name_problem,
     provider_key_problem,
 )
-from provider_store.rules.spans import SPAN_UNITS, span_seconds
+from provider_store.rules.spans import SPAN_EXAMPLES, SPAN_UNITS, parse_span, span_seconds
+from provider_store.rules.times import iso_utc
 
 __all__ = [
     "DEFAULT_CACHE_TTL",
@@ -106,7 +111,7 @@ __all__ = [
     "MAX_CACHE_TTL",
     "MAX_DEADLINE_SECONDS",
     "MAX_EPOCH",
-    "MAX_INT32",
+    "MAX_INTEGER",
     "MAX_MESSAGE_LENGTH",
     "MAX_NAMES",
     "MAX_NAME_LENGTH",
@@ -122,6 +127,8 @@ __all__ = [
     "NOT_CONFIGURED_SUFFIX",
     "NO_KEY_OPTION",
     "OPTION_NAMES",
+    "SPAN_EXAMPLES",
+    "SPAN_UNITS",
     "PROVIDER_KEY_RULE",
     "PROVIDER_KINDS",
     "SPAN_UNITS",
@@ -132,6 +139,7 @@ __all__ = [
     "check_cache_ttl",
     "check_epoch",
     "check_fraction",
+    "check_deadline",
     "check_kind",
     "check_new_api_key",
     "check_number",
@@ -151,7 +159,9 @@ __all__ = [
     "mask_key_echoes",
     "nesting_problem",
     "number_problem",
+    "iso_utc",
     "provider_key_problem",
+    "parse_span",
     "span_seconds",
     "text_problem",
 ]

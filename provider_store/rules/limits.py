@@ -30,7 +30,7 @@ __all__ = [
     "MAX_CACHE_TTL",
     "MAX_DEADLINE_SECONDS",
     "MAX_EPOCH",
-    "MAX_INT32",
+    "MAX_INTEGER",
     "MAX_MESSAGE_LENGTH",
     "MAX_NAMES",
     "MAX_NAME_LENGTH",
@@ -55,6 +55,7 @@ __all__ = [
     "nesting_problem",
     "number_problem",
     "text_problem",
+    "check_deadline",
 ]
 
 # How long a provider's discovered model list stays fresh, in seconds (the legacy 5 minutes).
@@ -62,16 +63,17 @@ DEFAULT_CACHE_TTL = 300
 # The most models one provider may hold, from discovery (a longer list fails) or from a legacy
 # YAML import (refused); the provider option ``max_models`` and ``import --max-models`` raise it.
 DEFAULT_MAX_MODELS = 20_000
-# The largest value an INTEGER column holds on every backend (PostgreSQL INTEGER is 32 bits;
-# SQLite would take more, but both must agree).
-MAX_INT32 = 2**31 - 1
+# The largest whole number a catalog integer column holds on every backend (PostgreSQL
+# INTEGER; SQLite would take more, but both must agree): every count a user sets is at most this.
+MAX_INTEGER = 2**31 - 1
 # The longest cache TTL, about 68 years.
-MAX_CACHE_TTL = MAX_INT32
-# The longest span of time any setting takes (a TTL, a removal age, a keeper period, a
-# retention), in seconds: the same 68 years.
-MAX_SPAN_SECONDS = MAX_INT32
-# The longest deadline of one call to a provider (a day): longer ones overflow clocks and
-# timeouts.
+MAX_CACHE_TTL = MAX_INTEGER
+# The longest span of time any option or setting takes (a TTL, a period, a minimum age, a
+# retention, how far back to look): it fits the integer columns, and now minus it is a time
+# every database and clock holds.
+MAX_SPAN_SECONDS = float(MAX_INTEGER)
+# The longest deadline of a discovery run or of one refresh (a day): longer ones overflow the
+# clocks and timeouts they become.
 MAX_DEADLINE_SECONDS = 86_400.0
 # Stale-while-revalidate (RFC 5861): for a window past its TTL, a read of a provider's list
 # answers at once from the stale list while one background refresh runs. The window is a call's
@@ -101,7 +103,7 @@ MAX_NESTING_DEPTH = 100
 # million dollars per million tokens is far above any real price, and far below overflow when
 # converted per token and back); times are UTC epoch seconds of the years 1 to 9999 (what a
 # date can show); capability and modality names are short words, a few dozen of them.
-MAX_TOKENS = MAX_INT32
+MAX_TOKENS = MAX_INTEGER
 MAX_PRICE = 1_000_000.0
 MIN_EPOCH = -62_135_596_800  # 0001-01-01T00:00:00Z
 MAX_EPOCH = 253_402_300_799  # 9999-12-31T23:59:59Z
@@ -188,7 +190,7 @@ def _num(value: float) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def check_whole_number(value: object, *, field: str, low: int = 0, high: int = MAX_INT32) -> int:
+def check_whole_number(value: object, *, field: str, low: int = 0, high: int = MAX_INTEGER) -> int:
     """``value`` as a whole number from ``low`` to ``high``; InvalidDocumentError otherwise."""
     problem = number_problem(value, low=low, high=high, whole=True)
     if problem is not None:
@@ -266,3 +268,17 @@ def nesting_problem(value: object, *, limit: int = MAX_NESTING_DEPTH) -> str | N
             children = item.values() if isinstance(item, dict) else item
             stack.extend((child, depth + 1) for child in children)
     return None
+
+
+def check_deadline(seconds: object, *, field: str = "deadline") -> float:
+    """``seconds`` as a deadline: a finite number above 0 and at most
+    :data:`MAX_DEADLINE_SECONDS`. InvalidDocumentError naming ``field`` otherwise (NaN and the
+    infinities included)."""
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        raise InvalidDocumentError(f"must be a number of seconds, not {seconds!r}", field=field)
+    if not math.isfinite(seconds) or not 0 < seconds <= MAX_DEADLINE_SECONDS:
+        raise InvalidDocumentError(
+            f"must be more than 0 and at most {MAX_DEADLINE_SECONDS:g} seconds, not {seconds!r}",
+            field=field,
+        )
+    return float(seconds)

@@ -44,7 +44,7 @@ from provider_store.errors import InvalidDocumentError, OptionsError, with_sugge
 from provider_store.rules.limits import (
     MAX_BASE_URL_LENGTH,
     MAX_CACHE_TTL,
-    MAX_INT32,
+    MAX_INTEGER,
     MAX_NESTING_DEPTH,
     MAX_OPTIONS_LENGTH,
     MAX_PROVIDER_KEY_LENGTH,
@@ -209,10 +209,10 @@ def check_options(options: object, *, field: str = "options") -> dict[str, Any] 
     for name in ("max_models", "max_pages", "page_limit"):
         value = options.get(name)
         if value is not None and (
-            isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_INT32
+            isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_INTEGER
         ):
             raise OptionsError(
-                f"provider option {name!r} must be a whole number from 1 to {MAX_INT32}",
+                f"provider option {name!r} must be a whole number from 1 to {MAX_INTEGER}",
                 field=f"{field}.{name}",
             )
     window = options.get("stale_while_revalidate")
