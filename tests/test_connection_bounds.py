@@ -134,6 +134,7 @@ def test_a_bad_pool_setting_is_one_line_and_exit_2(
     env: str | None,
     says: str,
 ) -> None:
+    ProviderStore(f"sqlite:///{tmp_path / 'c.db'}").close()
     if env is not None:
         monkeypatch.setenv(POOL_SIZE_ENV, env)
     url = f"sqlite:///{tmp_path / 'c.db'}" + (f"?{query}" if query else "")
