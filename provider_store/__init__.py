@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from provider_store.catalog.model_facts import Sourced, SourcedMetadata
     from provider_store.catalog.provider_details import ProviderDetails
     from provider_store.catalog.provider_edits import ProviderRemoval
+    from provider_store.catalog.reconcile import Candidate, FieldChoice, RegistryOrder
     from provider_store.catalog.records import ValidationResult
     from provider_store.catalog.states import EventType, ModelStatus, Verdict
     from provider_store.catalog.tables import Provider
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
         DiscoveryError,
         ForeignDatabaseError,
         InvalidDocumentError,
+        InvalidRegistryError,
         MissingKeyError,
         NewerCatalogError,
         NotAListError,
@@ -83,6 +85,7 @@ _LAZY_NAMES: dict[str, str] = {
     "AmbiguousModelError": "provider_store.errors",
     "BadResponseError": "provider_store.errors",
     "CacheState": "provider_store.catalog.cache_rows",
+    "Candidate": "provider_store.catalog.reconcile",
     "CacheWriteError": "provider_store.errors",
     "CatalogStore": "provider_store.catalog.catalog_store",
     "CatalogUnavailableError": "provider_store.errors",
@@ -99,10 +102,12 @@ _LAZY_NAMES: dict[str, str] = {
     "DiscoveryResult": "provider_store.discovery.results",
     "ErrorFacts": "provider_store.providers.ping_replies",
     "EventType": "provider_store.catalog.states",
+    "FieldChoice": "provider_store.catalog.reconcile",
     "FollowStats": "provider_store.resolution.catalog_follower",
     "ForeignDatabaseError": "provider_store.errors",
     "ImportReport": "provider_store.legacy.import_report",
     "InvalidDocumentError": "provider_store.errors",
+    "InvalidRegistryError": "provider_store.errors",
     "ListCache": "provider_store.provider_config",
     "ListLimits": "provider_store.providers.list_pages",
     "MissingKeyError": "provider_store.errors",
@@ -135,6 +140,7 @@ _LAZY_NAMES: dict[str, str] = {
     "ProviderStoreError": "provider_store.errors",
     "ProviderSummary": "provider_store.discovery.run_report",
     "RegistryError": "provider_store.errors",
+    "RegistryOrder": "provider_store.catalog.reconcile",
     "Source": "provider_store.discovery.results",
     "Sourced": "provider_store.catalog.model_facts",
     "SourcedMetadata": "provider_store.catalog.model_facts",

@@ -13,6 +13,7 @@ Every error the library raises on purpose derives from one root, so callers can 
      |    +-- ForeignDatabaseError    the database holds other tables, not a catalog
      |    +-- AliasTakenError         an alias another model holds (``holders`` names it)
      +-- RegistryError            a model registry (models.dev, LiteLLM cost map) is unreadable
+     |    +-- InvalidRegistryError    (also an InvalidDocumentError) not a usable registry file
      +-- StoreError               the database could not be opened, migrated or written
      |    +-- NewerCatalogError       the catalog was migrated by a newer provider-store
      |    +-- CacheWriteError         (also a DiscoveryError) discovery could not save results
@@ -238,3 +239,8 @@ class CatalogUnavailableError(StoreError, DiscoveryError):
 
 class RegistryError(ProviderStoreError):
     """A model registry (models.dev, a LiteLLM cost map) could not be read."""
+
+
+class InvalidRegistryError(RegistryError, InvalidDocumentError):
+    """What the user named as a registry is not one: not a regular file, over the size cap, not
+    JSON, or not the registry's shape (bad input; an unreachable URL is a plain RegistryError)."""

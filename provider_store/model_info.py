@@ -40,8 +40,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
@@ -66,7 +67,10 @@ __all__ = [
     "ModelInfo",
     "changed_fields",
     "is_iso_date",
+    "is_moving_alias",
+    "listed_alias_targets",
     "metadata_field",
+    "says_free",
 ]
 
 # The length of a stored listed display name (the ``model.display_name`` column).
@@ -219,7 +223,8 @@ class _Price(MetadataKind):
         return None if plain is None else float(plain)
 
     def _shown(self, value: Any) -> str:
-        return f"${value:g} / 1M tokens"
+        # A stored or chosen price of 0 is one a source called free (a 0 it did not is unknown).
+        return "free" if value == 0 else f"${value:g} / 1M tokens"
 
 
 class _Names(MetadataKind):
@@ -289,7 +294,14 @@ class ModelInfo:
     created: int | None = _described(
         EPOCH_SECONDS, "when the provider says the model was created", in_list=False
     )
-    context_length: int | None = _described(TOKENS, "the longest input the model reads")
+    context_length: int | None = _described(
+        TOKENS, "the context window: input and output tokens of one request together"
+    )
+    max_input_tokens: int | None = _described(
+        TOKENS,
+        "the longest input (prompt) the model reads, when less than the context",
+        in_list=False,
+    )
     max_output_tokens: int | None = _described(TOKENS, "the longest answer the model writes")
     input_price: float | None = _described(PRICE, "price of input (prompt) tokens")
     output_price: float | None = _described(PRICE, "price of output (completion) tokens")
@@ -396,3 +408,51 @@ def is_iso_date(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+_FREE = re.compile(r"(?:^|[^a-z0-9])free(?:$|[^a-z0-9])")
+
+
+def says_free(*names: str | None) -> bool:
+    """True when a model's id or name says the model is free (``…:free``, ``kilo-auto/free``,
+    ``Trinity (free)``): the only place a price of 0 means "free" rather than "unknown"."""
+    return any(name is not None and _FREE.search(name.lower()) is not None for name in names)
+
+
+def is_moving_alias(model_id: str) -> bool:
+    """True for an id that names whatever model its provider currently points it at
+    (``gemini-flash-latest``, ``mistral-large-latest``), not one fixed model."""
+    return model_id.lower().rsplit("/", 1)[-1].endswith("-latest")
+
+
+def listed_alias_targets(items: Iterable[Any]) -> dict[str, str]:
+    """Where a provider's list says which listed model an id points at: alias id -> target id.
+
+    Two shapes say it: an item whose ``name`` is another listed id that the two items' ``aliases``
+    connect (Mistral lists ``mistral-large-latest`` with ``name: mistral-large-2512``), and an
+    item whose ``aliases`` name ids that do not list it back (xAI lists ``grok-3`` with
+    ``aliases: [grok-3-latest]``). Symmetric ``aliases`` without a ``name`` say nothing about
+    which is the target.
+    """
+    by_id: dict[str, Mapping[str, Any]] = {}
+    for item in items:
+        if isinstance(item, Mapping) and isinstance(item.get("id"), str):
+            by_id.setdefault(item["id"], item)
+
+    def aliases(item: Mapping[str, Any]) -> set[str]:
+        found = item.get("aliases")
+        return {a for a in found if isinstance(a, str)} if isinstance(found, list) else set()
+
+    targets: dict[str, str] = {}
+    for model_id, item in by_id.items():
+        name = item.get("name")
+        if isinstance(name, str) and name != model_id and name in by_id:
+            if name in aliases(item) or model_id in aliases(by_id[name]):
+                targets[model_id] = name
+    for model_id, item in by_id.items():
+        for alias in aliases(item) - {model_id}:
+            other = by_id.get(alias)
+            if alias not in targets and (other is None or model_id not in aliases(other)):
+                targets[alias] = model_id
+    # One step only: a target that is itself an alias points at its own target.
+    return {alias: targets.get(target, target) for alias, target in targets.items()}

@@ -130,19 +130,27 @@ class ProviderStore(CatalogStore):
         litellm: str | Path | None = None,
         models_dev: bool = True,
         providers: Iterable[str] | None = None,
+        deadline: float | None = None,
+        force: bool = False,
     ) -> list[ProviderFill]:
         """Attribute what models.dev (the installed ``models-dev`` data) and, when named, a
-        LiteLLM cost map (file or URL) know about the catalog's models; see
-        :mod:`provider_store.registries`. Each registry's facts replace what it said before;
-        listed values and the user's overrides are never touched."""
-        from provider_store.registries.attribute import attribute
-        from provider_store.registries.litellm import load_litellm
-        from provider_store.registries.models_dev import load_models_dev
+        LiteLLM cost map (file or URL, read within ``deadline`` seconds: 60 by default) know
+        about the catalog's models; see :mod:`provider_store.registries`. Each registry's
+        facts replace what it said before; listed values and the user's overrides are never
+        touched. When neither a registry nor a provider's listing changed since the last fill,
+        nothing is redone (``force`` redoes it)."""
+        from provider_store.registries.attribute import RegistryInput, attribute
+        from provider_store.registries.litellm import litellm_input
+        from provider_store.registries.models_dev import models_dev_input
+        from provider_store.registries.source_input import DEFAULT_REGISTRY_DEADLINE
 
-        registries = [load_litellm(litellm)] if litellm is not None else []
+        limit = DEFAULT_REGISTRY_DEADLINE if deadline is None else deadline
+        inputs: list[RegistryInput] = []
+        if litellm is not None:
+            inputs.append(litellm_input(litellm, deadline=limit))
         if models_dev:
-            registries.append(load_models_dev())
-        return attribute(self, registries, providers)
+            inputs.append(models_dev_input())
+        return attribute(self, inputs, providers, force=force)
 
     def model_metadata(self, provider_key: str, model_id: str) -> SourcedMetadata:
         """One model's metadata, each value with its source, by the order of trust: the user's

@@ -17,7 +17,7 @@ FORBIDDEN = {
     "legacy": {"discovery", "providers", "resolution", "cli"},
     "discovery": {"legacy", "resolution", "cli"},
     "resolution": {"cli"},
-    "registries": {"legacy", "providers", "discovery", "resolution", "cli", "store"},
+    "registries": {"legacy", "discovery", "resolution", "cli", "store"},
 }
 
 

@@ -221,7 +221,8 @@ def test_models_show_and_list_json_carry_the_described_fields(
     assert set(shown) - set(NAMES) == {
         "provider", "model", "alias", "status", "verdict", "verdict_reason", "raw",
         "hand_mark", "usable", "why_not_usable", "sources", "registry_matches", "deprecation",
-        "last_latency_ms", "availability_7d",
+        "last_latency_ms", "availability_7d", "candidates", "disagreements", "alias_of",
+        "moving_alias",
     }  # fmt: skip
     assert {shown["sources"][name]["source"] for name in NAMES} == {"listed"}
 

@@ -63,6 +63,7 @@ MODEL: TableClause = table(
     column("display_name", String),
     column("created", Float),
     column("context_length", Integer),
+    column("max_input_tokens", Integer),
     column("max_output_tokens", Integer),
     column("input_price", Float),
     column("output_price", Float),

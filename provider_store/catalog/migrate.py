@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 
 # The newest revision in migrations/versions. Opening a store compares the database with it
 # without importing Alembic (start-up time); a test keeps it equal to the scripts' head.
-SCHEMA_HEAD = "0009"
+SCHEMA_HEAD = "0010"
 
 # Any fixed 64-bit number; every process that migrates a PostgreSQL catalog takes this lock, for
 # the length of the migration's transaction.
@@ -172,6 +172,10 @@ REVISION_DROPS: dict[str, str] = {
     "0009": (
         "the unique index on lower(provider.key) (no data; providers the upgrade renamed keep"
         " their new keys)"
+    ),
+    "0010": (
+        "the column model.max_input_tokens and the registry_source and registry_fill tables"
+        " (input limits and registry provenance, refilled by the next registries update)"
     ),
 }
 

@@ -11,32 +11,41 @@ so neither can touch a user's value. Every function takes the caller's session a
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, delete, insert, select
+from sqlalchemy import Table, and_, bindparam, delete, insert, select, update
 from sqlmodel import Session, col
 
 from provider_store.catalog.metadata_columns import METADATA_COLUMNS
+from provider_store.catalog.reconcile import Candidate, FieldChoice, RegistryOrder, reconcile
+from provider_store.catalog.registry_rows import (
+    checked_at,
+    match_in_words,
+    match_note,
+    provider_registry_order,
+)
 from provider_store.catalog.tables import Model, ModelFact, Provider
 from provider_store.errors import InvalidDocumentError, NotFoundError
-from provider_store.model_info import is_iso_date, metadata_field
+from provider_store.model_info import (
+    is_iso_date,
+    is_moving_alias,
+    listed_alias_targets,
+    metadata_field,
+)
 from provider_store.suggestions import unknown_model_message
 
 __all__ = [
-    "DISAGREEMENT_RATIO",
-    "Disagreement",
     "FACT_FIELDS",
     "LISTED",
     "MATCH_FIELD",
     "ORIGINS",
     "USER",
+    "Facts",
     "Sourced",
     "SourcedMetadata",
-    "disagreements",
-    "effective",
-    "provider_disagreements",
     "provider_metadata",
     "read_facts",
     "replace_registry_facts",
@@ -107,17 +116,23 @@ def replace_registry_facts(
     at: float,
 ) -> int:
     """Make ``facts`` (model id -> field -> value) all that registry ``origin`` says about the
-    provider's models; return the number of values stored. The user's values are untouched,
-    and nothing is written when the registry says what it said before (a re-run of ``discover``
-    or ``registries update`` then moves no row and no change token)."""
+    provider's models; return the number of rows written (0 when it says what it said before:
+    a re-run of ``discover`` or ``registries update`` then moves no row and no change token).
+
+    Only what differs is written: new values are inserted, values no longer said are deleted,
+    and a changed value or source is updated in place. A value's ``observed_at`` is when the
+    registry first said it (a new source saying the same value keeps it); when a run last
+    confirmed it is its registry fill's ``checked_at``. The user's values are untouched.
+    """
     if origin in (USER, LISTED) or origin not in ORIGINS:
         raise InvalidDocumentError(f"not a registry origin: {origin}", field="origin")
     provider_id = _provider_id(session, provider_key)
     mine = and_(col(ModelFact.provider_id) == provider_id, col(ModelFact.origin) == origin)
     stored = {
-        (model_id, field): (stored_source, value)
-        for model_id, field, stored_source, value in session.execute(
+        (model_id, field): (row_id, stored_source, value)
+        for row_id, model_id, field, stored_source, value in session.execute(
             select(
+                col(ModelFact.id),
                 col(ModelFact.model_id),
                 col(ModelFact.field),
                 col(ModelFact.source),
@@ -126,14 +141,19 @@ def replace_registry_facts(
         )
     }
     wanted = {
-        (model_id, field): (source, value)
+        (model_id, field): value
         for model_id, values in facts.items()
         for field, value in values.items()
     }
-    if stored == wanted:  # the registry says what it said: nothing to write
-        return len(wanted)
-    session.execute(delete(ModelFact).where(mine))
-    rows = [
+    gone = [stored[key][0] for key in sorted(set(stored) - set(wanted))]
+    changed = [
+        {"b_id": stored[key][0], "source": source, "value": value, "observed_at": at}
+        if stored[key][2] != value
+        else {"b_id": stored[key][0], "source": source, "value": value, "observed_at": None}
+        for key, value in sorted(wanted.items())
+        if key in stored and (stored[key][1], stored[key][2]) != (source, value)
+    ]
+    new = [
         {
             "provider_id": provider_id,
             "model_id": model_id,
@@ -143,12 +163,24 @@ def replace_registry_facts(
             "value": value,
             "observed_at": at,
         }
-        for model_id, values in facts.items()
-        for field, value in values.items()
+        for (model_id, field), value in sorted(wanted.items())
+        if (model_id, field) not in stored
     ]
-    if rows:
-        session.execute(insert(_FACT), rows)
-    return len(rows)
+    if gone:
+        session.execute(delete(ModelFact).where(col(ModelFact.id).in_(gone)))
+    for moved in (True, False):  # a new value moves observed_at, a new source alone does not
+        rows = [row for row in changed if (row["observed_at"] is not None) is moved]
+        if not rows:
+            continue
+        values: dict[str, Any] = {"source": bindparam("source"), "value": bindparam("value")}
+        if moved:
+            values["observed_at"] = bindparam("observed_at")
+        else:
+            rows = [{k: v for k, v in row.items() if k != "observed_at"} for row in rows]
+        session.execute(update(_FACT).where(_FACT.c.id == bindparam("b_id")).values(values), rows)
+    if new:
+        session.execute(insert(_FACT), new)
+    return len(gone) + len(changed) + len(new)
 
 
 def set_user_facts(
@@ -223,40 +255,32 @@ def _checked(field: str, value: Any) -> Any:
     raise InvalidDocumentError(f"{field} must be {expected}, not {value!r}", field=field)
 
 
-def effective(
-    listed: Mapping[str, Any],
-    listed_at: float | None,
-    facts: Mapping[str, Mapping[str, Sourced]],
-) -> dict[str, Sourced]:
-    """One value per known field, from the most trusted origin that has one.
-
-    ``listed`` holds the model's listed column values (None or empty when the list said
-    nothing), ``facts`` the model's stored facts by field and origin.
-    """
-    chosen: dict[str, Sourced] = {}
-    for field in FACT_FIELDS:
-        by_origin = dict(facts.get(field, {}))
-        value = listed.get(field)
-        if value not in (None, [], ()):
-            by_origin[LISTED] = Sourced(value, LISTED, listed_at)
-        for origin in ORIGINS:
-            if origin in by_origin:
-                chosen[field] = by_origin[origin]
-                break
-    return chosen
-
-
 @dataclass(frozen=True, slots=True)
 class SourcedMetadata:
-    """A model's metadata, one value per field with its source, and each registry's match note
-    (``exact id``, or why it filled nothing, e.g. ``ambiguous model: a, b``)."""
+    """A model's metadata: one value per field with its source (``values``), and how the
+    sources were reconciled.
+
+    ``choices`` holds, per field, every candidate value in rank order, those that disagree
+    with the chosen one and why it won (:class:`~provider_store.catalog.reconcile.FieldChoice`);
+    ``matches`` each registry's match in words, ``match_notes`` the same as stored (the
+    entry's key and section, how it was found, the alias target, or the problem);
+    ``alias_of`` the model this id points at when the provider's list or a registry says so,
+    ``moving_alias`` whether the id names a moving target (``…-latest``); ``order`` the
+    provider's order of the registries and why.
+    """
 
     values: dict[str, Sourced]
     matches: dict[str, str]
+    choices: dict[str, FieldChoice] = dataclasses.field(default_factory=dict)
+    match_notes: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
+    alias_of: Sourced | None = None
+    moving_alias: bool = False
+    order: RegistryOrder = dataclasses.field(default_factory=RegistryOrder)
 
 
 def sourced_metadata(session: Session, provider_key: str, model_id: str) -> SourcedMetadata:
-    """What the catalog knows about one model, by the order of trust (see :func:`effective`)."""
+    """What the catalog knows about one model, reconciled (see
+    :mod:`provider_store.catalog.reconcile`)."""
     found = provider_metadata(session, provider_key, [model_id])
     if model_id not in found:
         raise NotFoundError(unknown_model_message(f"{provider_key}/{model_id}"))
@@ -266,87 +290,78 @@ def sourced_metadata(session: Session, provider_key: str, model_id: str) -> Sour
 def provider_metadata(
     session: Session, provider_key: str, model_ids: Iterable[str] | None = None
 ) -> dict[str, SourcedMetadata]:
-    """:func:`sourced_metadata` of every model of a provider (or of ``model_ids``) at once."""
+    """:func:`sourced_metadata` of every model of a provider (or of ``model_ids``) at once.
+
+    A registry value's ``observed_at`` is when a run last confirmed it (its registry fill's
+    ``checked_at``); a listed value's when the list last showed the model; a user's when set.
+    """
+    provider_id = _provider_id(session, provider_key)
     wanted = list(model_ids) if model_ids is not None else None
     query = select(
         col(Model.model_id), col(Model.last_seen_at), *(getattr(Model, f) for f in METADATA_COLUMNS)
-    ).where(col(Model.provider_id) == _provider_id(session, provider_key))
+    ).where(col(Model.provider_id) == provider_id)
     if wanted is not None:
         query = query.where(col(Model.model_id).in_(wanted))
     facts = read_facts(session, provider_key, wanted)
+    checked = checked_at(session, provider_id)
+    order = provider_registry_order(session, provider_key, provider_id)
+    cache = session.execute(
+        select(col(Provider.models_cache)).where(col(Provider.id) == provider_id)
+    ).scalar()
+    targets = listed_alias_targets(cache if isinstance(cache, list) else [])
     found: dict[str, SourcedMetadata] = {}
     for row in session.execute(query):
         model_id, seen_at = row[0], row[1]
         listed = dict(zip(METADATA_COLUMNS, row[2:], strict=True))
         own = facts.get(model_id, {})
-        matches = {
-            origin: str(fact.value)
+        candidates: dict[str, list[Candidate]] = {}
+        for name in FACT_FIELDS:
+            values: list[Candidate] = [
+                Candidate(origin, fact.source, fact.value, checked.get(origin, fact.observed_at))
+                if origin != USER
+                else Candidate(origin, fact.source, fact.value, fact.observed_at)
+                for origin, fact in own.get(name, {}).items()
+            ]
+            if listed.get(name) not in (None, [], ()):
+                values.append(Candidate(LISTED, LISTED, listed[name], seen_at))
+            if values:
+                candidates[name] = values
+        choices = reconcile(model_id, candidates, order)
+        notes = {
+            origin: match_note(fact.value)
             for origin, fact in own.get(MATCH_FIELD, {}).items()
             if fact.value is not None
         }
-        found[model_id] = SourcedMetadata(effective(listed, seen_at, own), matches)
+        filled = {origin for name, by in own.items() if name in METADATA_COLUMNS for origin in by}
+        found[model_id] = SourcedMetadata(
+            {
+                name: Sourced(c.chosen.value, c.chosen.source, c.chosen.observed_at)
+                for name, c in choices.items()
+            },
+            {origin: match_in_words(note, origin in filled) for origin, note in notes.items()},
+            choices,
+            notes,
+            _alias(model_id, targets, seen_at, notes, own, order),
+            is_moving_alias(model_id),
+            order,
+        )
     return found
 
 
-# Numbers further apart than this (relative to the larger) disagree; flags disagree when one
-# source says a model has a capability that another's list of capabilities lacks.
-DISAGREEMENT_RATIO = 0.05
-_NUMBERS = ("context_length", "max_output_tokens", "input_price", "output_price")
-_FLAGS = ("reasoning", "tools", "vision")
-
-
-@dataclass(frozen=True, slots=True)
-class Disagreement:
-    """Two sources that give one field of one model different values."""
-
-    model_id: str
-    field: str
-    first: Sourced
-    second: Sourced
-
-
-def disagreements(
-    model_id: str, listed: Mapping[str, Any], facts: Mapping[str, Mapping[str, Sourced]]
-) -> list[Disagreement]:
-    """Where the listed value and the registries' values of a model disagree: numbers more than
-    :data:`DISAGREEMENT_RATIO` apart, or different capability flags (reasoning, tools, vision).
-    The user's overrides are the user's choice and are not compared."""
-    found: list[Disagreement] = []
-    for field in (*_NUMBERS, "capabilities"):
-        sources = [
-            fact for origin, fact in facts.get(field, {}).items() if origin not in (USER, LISTED)
-        ]
-        value = listed.get(field)
-        if value not in (None, [], ()):
-            sources.insert(0, Sourced(value, LISTED))
-        for i, first in enumerate(sources):
-            for second in sources[i + 1 :]:
-                if _differ(field, first.value, second.value):
-                    found.append(Disagreement(model_id, field, first, second))
-    return found
-
-
-def _differ(field: str, a: Any, b: Any) -> bool:
-    if field == "capabilities":
-        return {f for f in _FLAGS if f in a} != {f for f in _FLAGS if f in b}
-    high = max(abs(float(a)), abs(float(b)))
-    return high > 0 and abs(float(a) - float(b)) / high > DISAGREEMENT_RATIO
-
-
-def provider_disagreements(session: Session, provider_key: str) -> list[Disagreement]:
-    """Every disagreement between the sources of a provider's models, by model id."""
-    facts = read_facts(session, provider_key)
-    if not facts:
-        return []
-    provider_id = _provider_id(session, provider_key)
-    rows = session.execute(
-        select(col(Model.model_id), *(getattr(Model, name) for name in METADATA_COLUMNS))
-        .where(col(Model.provider_id) == provider_id)
-        .where(col(Model.model_id).in_(list(facts)))
-        .order_by(col(Model.model_id))
-    )
-    found: list[Disagreement] = []
-    for row in rows:
-        listed = dict(zip(METADATA_COLUMNS, row[1:], strict=True))
-        found.extend(disagreements(row[0], listed, facts[row[0]]))
-    return found
+def _alias(
+    model_id: str,
+    targets: Mapping[str, str],
+    seen_at: float | None,
+    notes: Mapping[str, Mapping[str, str]],
+    own: Mapping[str, Mapping[str, Sourced]],
+    order: RegistryOrder,
+) -> Sourced | None:
+    """The model ``model_id`` points at, as its provider's list (first) or a registry says."""
+    if model_id in targets:
+        return Sourced(targets[model_id], LISTED, seen_at)
+    for origin in order.origins:
+        target = notes.get(origin, {}).get("alias_of")
+        if target:
+            fact = own[MATCH_FIELD][origin]
+            return Sourced(target, fact.source, fact.observed_at)
+    return None

@@ -53,6 +53,8 @@ __all__ = [
     "Observation",
     "Provider",
     "ProviderBase",
+    "REGISTRY_FILL",
+    "REGISTRY_SOURCE",
 ]
 
 # Must be set before any table is declared so every constraint gets a stable name.
@@ -145,6 +147,7 @@ class Model(ModelBase, table=True):
     display_name: str | None = Field(default=None, max_length=MAX_TEXT_LENGTH)
     created: float | None = None  # when the provider says the model was created (epoch s)
     context_length: int | None = None
+    max_input_tokens: int | None = None
     max_output_tokens: int | None = None
     input_price: float | None = None  # USD per million input tokens
     output_price: float | None = None  # USD per million output tokens
@@ -277,3 +280,41 @@ class ModelFact(SQLModel, table=True):
     source: str = Field(max_length=MAX_TEXT_LENGTH)
     value: Any = Field(default=None, sa_column=Column(JSON))
     observed_at: float
+
+
+REGISTRY_SOURCE = Table(
+    "registry_source",
+    SQLModel.metadata,
+    Column("origin", AutoString(length=40), nullable=False),
+    Column("source", AutoString(length=MAX_TEXT_LENGTH), nullable=False),
+    Column("version", AutoString(length=200), nullable=True),
+    Column("content_hash", AutoString(length=64), nullable=False),
+    Column("location", AutoString(length=MAX_BASE_URL_LENGTH), nullable=False),
+    Column("read_at", Float, nullable=False),
+    Column("notes", JSON, nullable=True),
+    PrimaryKeyConstraint("origin"),
+)
+"""The registry each origin (``litellm``, ``models.dev``) was last read from: its name as the
+facts carry it, its version (None when nothing names one), the SHA-256 of its content, where it
+was read (a path, or a URL without user info, query or fragment) and what its reader noted
+(duplicate or conflicting entries, values refused), for ``registries check``."""
+
+REGISTRY_FILL = Table(
+    "registry_fill",
+    SQLModel.metadata,
+    Column("provider_id", Integer, ForeignKey("provider.id", ondelete="CASCADE"), nullable=False),
+    Column("origin", AutoString(length=40), nullable=False),
+    Column("source", AutoString(length=MAX_TEXT_LENGTH), nullable=False),
+    Column("fingerprint", AutoString(length=64), nullable=False),
+    Column("filled_at", Float, nullable=False),
+    Column("checked_at", Float, nullable=False),
+    Column("matched", Integer, nullable=False),
+    Column("known_empty", Integer, nullable=False),
+    Column("ambiguous", Integer, nullable=False),
+    Column("unmatched", Integer, nullable=False),
+    PrimaryKeyConstraint("provider_id", "origin"),
+)
+"""What one registry last filled for one provider: the fingerprint of the registry's content and
+the provider's listing it was computed from (an equal fingerprint lets the next run skip the
+work), when the facts were last written (``filled_at``) and last confirmed by a run
+(``checked_at``, the ``observed_at`` of every value it filled), and the match counts."""

@@ -35,7 +35,12 @@ from provider_store.cli.model_param import PROVIDER
 from provider_store.cli.params import DEADLINE, count
 from provider_store.cli.table_layout import render_table
 from provider_store.cli.text import visible
-from provider_store.discovery.run_report import DiscoveryReport, ProgressEvent, ProviderSummary
+from provider_store.discovery.run_report import (
+    DEFAULT_DEADLINE,
+    DiscoveryReport,
+    ProgressEvent,
+    ProviderSummary,
+)
 from provider_store.errors import ProviderStoreError
 from provider_store.history.change_event import ChangeEvent
 from provider_store.rules import EXIT_FAILED
@@ -156,7 +161,8 @@ def discover(
         report = _with_stored_verdicts(report, state.store())
     refused = _refused_keys(report, manager, state.store())
     manager.close()
-    _fill_from_registries(state.store(), report)
+    left = (deadline or DEFAULT_DEADLINE) - (utc_now() - started)
+    _fill_from_registries(state.store(), report, left)
     data = _report_dict(report, validated=not no_validate)
     changed = _changes_since(state.store(), started, provider)
     if as_json:
@@ -171,20 +177,30 @@ def discover(
         ctx.exit(EXIT_FAILED)
 
 
-def _fill_from_registries(store: ProviderStore, report: DiscoveryReport) -> None:
+def _fill_from_registries(store: ProviderStore, report: DiscoveryReport, left: float) -> None:
     """Attribute registry metadata (models.dev, and the LiteLLM cost map named by
-    $PROVIDER_STORE_LITELLM) to the models of the providers whose list is current.
-    A registry that cannot be read is reported in one line; discovery's result stands."""
+    $PROVIDER_STORE_LITELLM) to the models of the providers whose list is current, within
+    what is ``left`` of the run's deadline (at most the registry deadline). Nothing is redone
+    when neither the registries nor the listings changed. A registry that cannot be read is
+    reported in one line; discovery's result stands."""
     import os
 
     from provider_store.cli.registries import LITELLM_ENV
     from provider_store.discovery.results import Source
+    from provider_store.registries.source_input import DEFAULT_REGISTRY_DEADLINE
 
     listed = [s.provider for s in report.providers if s.source in (Source.FRESH, Source.CACHE)]
     if not listed:
         return
+    if left <= 0:
+        click.echo("warning: registry metadata not updated: the deadline has passed", err=True)
+        return
     try:
-        store.fill_from_registries(litellm=os.environ.get(LITELLM_ENV) or None, providers=listed)
+        store.fill_from_registries(
+            litellm=os.environ.get(LITELLM_ENV) or None,
+            providers=listed,
+            deadline=min(left, DEFAULT_REGISTRY_DEADLINE),
+        )
     except ProviderStoreError as exc:
         click.echo(f"warning: registry metadata not updated: {visible(exc)}", err=True)
 

@@ -19,7 +19,7 @@ from provider_store.cli.hints import NO_PROVIDERS
 from provider_store.cli.model_param import MODEL, PROVIDER, USABLE_MODEL
 from provider_store.cli.params import CAPABILITY, count
 from provider_store.cli.table_layout import render_table
-from provider_store.cli.text import iso_time, percent, visible
+from provider_store.cli.text import percent, visible
 from provider_store.model_info import METADATA_FIELDS, ModelInfo
 from provider_store.suggestions import unknown_provider
 
@@ -215,37 +215,24 @@ def models_show(state: CliState, model_ref: str, as_json: bool) -> None:
         "why_not_usable": _why_not_usable(key, status, verdict),
         "last_latency_ms": week[0].as_json()["last_latency_ms"] if week else None,
         "availability_7d": week[0].as_json()["availability"] if week else None,
-        **_metadata(info, listing=False),
         "raw": dict(info.raw) or None,
     }
+    from provider_store.cli.metadata_text import metadata_json, metadata_lines
+
     sourced = store.model_metadata(key, model_id)
-    # Each metadata value from its most trusted source: the user, the list, then a registry.
-    known = {
-        f.name: f.kind.from_column(sourced.values[f.name].value)
-        for f in METADATA_FIELDS
-        if f.name in sourced.values
-    }
-    data.update({f.name: f.to_plain(known[f.name]) for f in METADATA_FIELDS if f.name in known})
+    # Each metadata value reconciled from its sources (the user, the list, the registries).
+    data.update(metadata_json(sourced))
+    data["raw"] = data.pop("raw")
     deprecation = _deprecation(sourced.values)
-    data["sources"] = {
-        name: {"source": s.source, "observed_at": iso_time(s.observed_at)}
-        for name, s in sourced.values.items()
-    }
-    data["registry_matches"] = sourced.matches
     data["deprecation"] = deprecation
     if as_json:
         print_json(data)
         return
     shown = {**data, "availability_7d": percent(data["availability_7d"])}
     lines = [(name, "-" if shown[name] is None else str(shown[name])) for name in _SHOWN_FIRST]
-    for f in METADATA_FIELDS:
-        value = known.get(f.name, f.value_of(info))
-        source = sourced.values.get(f.name)
-        lines.append((f.name, f.shown(value) + (f"  ({source.source})" if source else "")))
+    lines.extend(metadata_lines(sourced))
     if deprecation:
         lines.append(("deprecation", deprecation))
-    for origin, note in sorted(sourced.matches.items()):
-        lines.append((origin, f"matched by {note}" if not note.startswith("ambiguous") else note))
     width = max(len(name) for name, _text in lines)
     for name, text in lines:
         click.echo(f"{name:<{width}}  {visible(text)}")

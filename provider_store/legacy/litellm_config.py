@@ -74,6 +74,9 @@ def _model_info(values: dict[str, Sourced]) -> dict[str, Any]:
     for field, name in LITELLM_LIMITS.items():
         if field in values:
             info[name] = values[field].value
+    if "max_input_tokens" not in info and "context_length" in values:
+        # Without an input limit of its own, the context window bounds the input.
+        info["max_input_tokens"] = values["context_length"].value
     for field, name in LITELLM_PRICES.items():
         if field in values:
             info[name] = float(values[field].value) / 1_000_000
