@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from provider_store.catalog.cache_rows import CacheState
     from provider_store.catalog.catalog_store import CatalogStore
+    from provider_store.catalog.change_listener import ChangeSignal
     from provider_store.catalog.change_marker import ChangeTokens
     from provider_store.catalog.db import build_engine, resolve_url
     from provider_store.catalog.model_aliases import AliasEntry
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
         AmbiguousModelError,
         BadResponseError,
         CacheWriteError,
+        CatalogUnavailableError,
         ConfigurationError,
         DiscoveryError,
         ForeignDatabaseError,
@@ -87,7 +89,9 @@ _LAZY_NAMES: dict[str, str] = {
     "Candidate": "provider_store.catalog.reconcile",
     "CacheWriteError": "provider_store.errors",
     "CatalogStore": "provider_store.catalog.catalog_store",
+    "CatalogUnavailableError": "provider_store.errors",
     "ChangeEvent": "provider_store.history.change_event",
+    "ChangeSignal": "provider_store.catalog.change_listener",
     "ChangeTokens": "provider_store.catalog.change_marker",
     "ChatReply": "provider_store.providers.ping",
     "Completion": "provider_store.resolution.completions",

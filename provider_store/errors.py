@@ -17,6 +17,7 @@ Every error the library raises on purpose derives from one root, so callers can 
      +-- StoreError               the database could not be opened, migrated or written
      |    +-- NewerCatalogError       the catalog was migrated by a newer provider-store
      |    +-- CacheWriteError         (also a DiscoveryError) discovery could not save results
+     |    +-- CatalogUnavailableError (also a DiscoveryError) discovery could not read the catalog
      +-- DiscoveryError           talking to a provider's OpenAI-compatible API failed
           +-- ProviderConnectionError   connection refused, DNS, TLS, timeout
           +-- ProviderHTTPError         the provider answered with an error status
@@ -228,6 +229,12 @@ class NotAListError(BadResponseError):
 
 class CacheWriteError(StoreError, DiscoveryError):
     """Discovery learned something but the database refused to store it (e.g. a full disk)."""
+
+
+class CatalogUnavailableError(StoreError, DiscoveryError):
+    """Discovery could not read a provider's cache or take its refresh lease (no database
+    connection free, the server refusing more, or the database down): nothing was fetched
+    around the lease, and the last list known is served with this error."""
 
 
 class RegistryError(ProviderStoreError):

@@ -27,6 +27,10 @@ lists them as :class:`MetadataField` values, in declaration order, and every con
 trip and the CLI agree with the entry. Nothing else lists the fields. A new *kind* of value
 (a date, a boolean) is a new :class:`MetadataKind` subclass here.
 
+Why this module is long: the kinds, the field declarations and the rules every reader applies
+to a value (what a free price is, what names a moving alias) are one description, read by
+every wing; split, they would drift apart.
+
 **Comparing and attributing values.** :func:`changed_fields` compares two ModelInfo values field
 by field (what a change history records); per-field provenance (``user`` > ``listed`` >
 registry, and when a value was observed) can be keyed by :attr:`MetadataField.name` while

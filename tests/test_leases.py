@@ -1,12 +1,17 @@
-"""Refresh leases: one holder at a time, expiry frees a crashed holder's claim."""
+"""Refresh leases: one holder at a time, expiry frees a crashed holder's claim, a result that
+landed keeps the lease from being taken for a second fetch."""
 
 from __future__ import annotations
+
+import threading
+import time
 
 import pytest
 from helpers import run_together
 
-from provider_store import ProviderConfig, ProviderStore
+from provider_store import ModelDiscoveryService, ProviderConfig, ProviderStore
 from provider_store.discovery import leases
+from provider_store.testing import FakeProvider
 
 
 def test_only_one_holder_until_release_or_expiry(store: ProviderStore) -> None:
@@ -48,3 +53,50 @@ def test_many_processes_racing_for_one_lease_yield_one_winner(store: ProviderSto
     outcomes = run_together(script, [[store.url]] * 6)
     assert all(code == 0 for code, _ in outcomes), outcomes
     assert sorted(out for _, out in outcomes) == ["lost"] * 5 + ["won"]
+
+
+def test_a_list_that_landed_after_the_read_keeps_the_lease_from_being_taken(
+    store: ProviderStore,
+) -> None:
+    store.save_config("p", ProviderConfig())
+    with store.transaction() as s:
+        seen = store.read_cache("p", session=s)
+        landed = (seen.fetched_at, seen.last_error_at)
+    store.write_cache("p", [{"id": "new"}], fetched_at=2000.0)  # another holder's result lands
+    with store.transaction() as s:
+        assert not leases.try_acquire(s, "p", "late", seconds=30, landed=landed)
+        now = store.read_cache("p", session=s)
+        assert leases.try_acquire(s, "p", "late", landed=(now.fetched_at, now.last_error_at))
+
+
+@pytest.mark.slow
+def test_a_waiter_whose_read_came_before_the_holders_commit_does_not_fetch_again(
+    store: ProviderStore,
+) -> None:
+    """On PostgreSQL the claim's read and its UPDATE see different commits: here the holder
+    (slow: its lease has expired) saves its list and gives the lease back while the waiter's
+    UPDATE waits on the row, after the waiter read the stale list."""
+    with FakeProvider(["fetched-again"]) as fake:
+        store.save_config("p", ProviderConfig(base_api_url=fake.base_url, api_key="sk-lease-01"))
+        store.write_cache("p", [{"id": "old"}], fetched_at=time.time() - 3600)
+        with store.transaction() as s:
+            assert leases.try_acquire(s, "p", "holder", seconds=0.2)
+        saving, commit = threading.Event(), threading.Event()
+
+        def holder_saves() -> None:
+            with store.transaction() as s:
+                store.write_cache("p", [{"id": "new"}], fetched_at=time.time(), session=s)
+                leases.release(s, "p", "holder")
+                saving.set()
+                commit.wait(10)  # the row stays locked, the commit unseen, until then
+
+        thread = threading.Thread(target=holder_saves)
+        thread.start()
+        saving.wait(10)
+        time.sleep(0.3)  # the holder's lease has expired: a claim may take it
+        threading.Timer(0.5, commit.set).start()  # while the waiter's claim waits on the row
+        with ModelDiscoveryService(store) as service:
+            result = service.discover(store.get_config("p"), wait_for_refresh=True)
+        thread.join()
+    assert [m["id"] for m in result.models] == ["new"]
+    assert fake.request_count("/models") == 0

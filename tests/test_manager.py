@@ -346,7 +346,7 @@ def test_persist_on_success_false_changes_memory_only(
 def test_unsaved_discovery_results_are_not_replaced_by_the_store_view(
     store: ProviderStore, fake: FakeProvider, quick_service: ModelDiscoveryService
 ) -> None:
-    # The run's own list-cache write moves the change marker; a manager that looks at it on
+    # The run's own list-cache write moves the provider's change token; a manager that looks on
     # every read must still keep what it found but was told not to save.
     seed(store, "p", fake.base_url, api_key="sk-p")
     manager = ProviderManager(store=store, service=quick_service, follow_interval=0)

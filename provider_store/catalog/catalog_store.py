@@ -4,7 +4,8 @@ Functions that take ``session=`` never commit: the caller owns the transaction. 
 session, each call runs in a short transaction of its own.
 
 Why this module is long: it is the one place where rows become ProviderConfigs and back, and the
-one place transactions open (with the SQLite write turn and the change marker every writer sets).
+one place transactions open (with the SQLite write turn, the change tokens a commit moves and the
+wake-up it sends).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, delete
+from sqlalchemy import Connection, Engine, delete
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
@@ -25,6 +26,7 @@ from provider_store.catalog import (
     config_rows,
     migrate,
 )
+from provider_store.catalog.change_listener import ChangeSignal
 from provider_store.catalog.change_marker import ChangeTokens, provider_scope
 from provider_store.catalog.db import (
     WRITE_OPTION,
@@ -55,7 +57,7 @@ if TYPE_CHECKING:
     from provider_store.model_info import ModelInfo
 
 # The SQLModel table classes (tables.py) are imported by the methods that write or return ORM
-# rows: opening a store and reading its configs, its change marker or listed metadata go
+# rows: opening a store and reading its configs, its change tokens or listed metadata go
 # through light Core clauses (light_tables.py) and never build them (start-up time). Listed
 # metadata (model_info.py), hand marks and the curated-model plan are imported by the methods
 # that use them.
@@ -95,6 +97,8 @@ class CatalogStore:
         self._write_turn: AbstractContextManager[Any] = (
             threading.RLock() if self.engine.dialect.name == "sqlite" else nullcontext()
         )
+        # Wake-ups for the followers of this catalog (no thread until one follows it).
+        self.change_signal = ChangeSignal(self.engine)
         if auto_migrate:
             migrate.ensure_head(self.engine)
 
@@ -102,18 +106,26 @@ class CatalogStore:
         return f"{type(self).__name__}(url={redact_url(self.url)!r})"
 
     def close(self) -> None:
-        """Release pooled connections."""
+        """Release pooled connections (and stop listening for changes)."""
+        self.change_signal.close()
         self.engine.dispose()
 
     # -- transactions -------------------------------------------------------------------------
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """A write transaction: committed when the block ends, rolled back if it raises."""
-        with self._write_turn, self._session(self._write_engine) as session:
-            yield session
-            change_marker.bump_if_written(session)
-            session.commit()
+        """A write transaction: committed when the block ends, rolled back if it raises.
+
+        A commit that changed a provider or its models wakes the followers of the catalog
+        (:mod:`~provider_store.catalog.change_listener`).
+        """
+        with self._write_turn, self._connection(self._write_engine) as conn:
+            with self._session(conn) as session:
+                yield session
+                moved = change_marker.bump_if_written(session)
+                session.commit()
+            if moved:
+                self.change_signal.after_commit(conn)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -122,21 +134,31 @@ class CatalogStore:
             yield session
 
     @contextmanager
-    def _session(self, bind: Engine) -> Iterator[Session]:
+    def _connection(self, bind: Engine) -> Iterator[Connection]:
+        try:
+            with bind.connect() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            raise self._failure(exc) from exc
+
+    @contextmanager
+    def _session(self, bind: Engine | Connection) -> Iterator[Session]:
         session = Session(bind=bind, expire_on_commit=False)
         try:
             yield session
         except SQLAlchemyError as exc:
             session.rollback()
-            raise StoreError(
-                f"Database operation on {redact_url(self.url)} failed:"
-                f" {database_cause(exc, self.url)}"
-            ) from exc
+            raise self._failure(exc) from exc
         except BaseException:
             session.rollback()
             raise
         finally:
             session.close()
+
+    def _failure(self, exc: SQLAlchemyError) -> StoreError:
+        return StoreError(
+            f"Database operation on {redact_url(self.url)} failed: {database_cause(exc, self.url)}"
+        )
 
     @contextmanager
     def _writing(self, session: Session | None) -> Iterator[Session]:
@@ -154,14 +176,14 @@ class CatalogStore:
             with self.read() as own:
                 yield own
 
-    def read_change_marker(self) -> str | None:
-        """A token that changes with every committed write to the catalog, by any process
-        (None before the first); see :mod:`provider_store.catalog.change_marker`."""
+    def read_change_marker(self) -> str:
+        """A short value that changes with every committed write, by any process, that changed
+        a provider or its models; see :mod:`provider_store.catalog.change_marker`."""
         with self.read() as session:
             return change_marker.read(session)
 
     def change_tokens(self, *, session: Session | None = None) -> ChangeTokens:
-        """Which providers changed: each provider's change count (catalog order) and the token
+        """Which providers changed: each provider's change token (catalog order) and the token
         of the last write that did not say which; see :mod:`~provider_store.catalog.change_marker`.
         """
         with self._reading(session) as s:

@@ -18,6 +18,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
+from provider_store.catalog import connections
 from provider_store.errors import ConfigurationError, StoreError
 
 logger = logging.getLogger(__name__)
@@ -129,18 +130,29 @@ def build_engine(url: str | None = None, **kwargs: Any) -> Engine:
     driver's own transaction handling is replaced so that write transactions (see
     :func:`write_connection_options`) begin with ``BEGIN IMMEDIATE`` and wait for the lock
     instead of failing with "database is locked".
+
+    The pool is sized, and a pooler in front of PostgreSQL named, by the URL's query or the
+    environment (:mod:`~provider_store.catalog.connections`; those keys never reach the driver):
+    on PostgreSQL a bounded pool of 3 connections by default that waits, up to its timeout,
+    when the server is full.
     """
     resolved = resolve_url(url)
     try:
         parsed = make_url(resolved)
     except ArgumentError as exc:
         raise ConfigurationError(f"Invalid database URL: {resolved!r}") from exc
+    parsed, settings = connections.read_settings(parsed)
+    backend = parsed.get_backend_name()
     try:
-        if parsed.get_backend_name() == "sqlite":
-            engine = _build_sqlite_engine(parsed, **kwargs)
+        if backend == "sqlite":
+            engine = _build_sqlite_engine(parsed, settings, **kwargs)
         else:
             kwargs.setdefault("pool_pre_ping", True)
+            for name, value in settings.engine_arguments(backend).items():
+                kwargs.setdefault(name, value)
             engine = create_engine(parsed, **kwargs)
+            if backend == "postgresql":
+                connections.watch_for_pooler(engine, settings)
     except ImportError as exc:
         hint = (
             " (pip install 'provider-store[postgres]')" if "postgres" in parsed.drivername else ""
@@ -154,15 +166,19 @@ def build_engine(url: str | None = None, **kwargs: Any) -> Engine:
     return engine
 
 
-def _build_sqlite_engine(parsed: URL, **kwargs: Any) -> Engine:
+def _build_sqlite_engine(
+    parsed: URL, settings: connections.ConnectionSettings, **kwargs: Any
+) -> Engine:
     path = sqlite_path(parsed)
-    if path is None:
+    if path is None:  # one shared in-memory connection: no pool to size
         kwargs.setdefault("poolclass", StaticPool)
         kwargs.setdefault("connect_args", {"check_same_thread": False})
     else:
         if not _is_uri(parsed):  # URI filenames (e.g. ?mode=ro) open exactly as written
             prepare_sqlite_file(path, default=_is_default_location(parsed, path))
         kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        for name, value in settings.engine_arguments("sqlite").items():
+            kwargs.setdefault(name, value)
     engine = create_engine(parsed, **kwargs)
 
     @event.listens_for(engine, "connect")
@@ -339,6 +355,9 @@ def database_cause(exc: BaseException, url: str | URL | None = None) -> str:
     original = getattr(exc, "orig", None) or exc
     if isinstance(original, OSError) and original.errno is not None:
         return os_cause(original)
+    exhausted = connections.exhaustion_cause(exc)
+    if exhausted is not None:
+        return exhausted
     text = str(original).strip().splitlines()[0] if str(original).strip() else ""
     lowered = text.lower()
     for needle, cause in _SQLITE_CAUSES:

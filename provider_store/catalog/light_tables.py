@@ -3,7 +3,7 @@
 ``sqlalchemy.table()`` clauses carrying each column's name and type and nothing else (no
 constraints, indexes or defaults): they build in microseconds, where the SQLModel classes of
 :mod:`provider_store.catalog.tables` take tens of milliseconds (pydantic schemas and ORM
-mapping). What a new process runs first (reading the configs, the change marker, listed
+mapping). What a new process runs first (reading the configs, the change tokens, listed
 metadata) goes through these, so ``provider-store models list`` and a library resolution never
 build the table classes. An INSERT that relies on column defaults uses ``tables.py``.
 

@@ -39,7 +39,8 @@ logger = logging.getLogger(__name__)
 # without importing Alembic (start-up time); a test keeps it equal to the scripts' head.
 SCHEMA_HEAD = "0010"
 
-# Any fixed 64-bit number; every process that migrates a PostgreSQL catalog takes this lock.
+# Any fixed 64-bit number; every process that migrates a PostgreSQL catalog takes this lock, for
+# the length of the migration's transaction.
 PG_MIGRATION_LOCK_ID = 0x70726F7669646572  # "provider"
 
 
@@ -195,12 +196,14 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     """Upgrade the database to ``revision``, serialised across processes.
 
     SQLite takes a hidden lock file beside the database file (:func:`migration_lock_path`);
-    PostgreSQL takes an advisory lock.
-    A second process that waited finds the work done and does nothing.
+    PostgreSQL takes a transaction-scoped advisory lock and migrates in that one transaction
+    (it works through a pooler in transaction mode).
+    A second process that waited finds the work done and does nothing (to head: it reads the
+    revision once it holds the lock, and does not even load the scripts).
     """
     from alembic import command
 
-    _run(engine, lambda cfg: command.upgrade(cfg, revision))
+    _run(engine, lambda cfg: command.upgrade(cfg, revision), done_at_head=revision == "head")
 
 
 def downgrade(engine: Engine, revision: str) -> None:
@@ -266,11 +269,13 @@ def history() -> list[tuple[str, str | None, str]]:
     return rows
 
 
-def _run(engine: Engine, action: Any) -> None:
+def _run(engine: Engine, action: Any, *, done_at_head: bool = False) -> None:
     from alembic.util import CommandError
 
     try:
         with _migration_lock(engine) as conn:
+            if done_at_head and _revision_on(conn) == SCHEMA_HEAD:
+                return  # another process migrated while this one waited for the lock
             action(alembic_config(connection=conn))
     except SQLAlchemyError as exc:
         raise StoreError(
@@ -283,6 +288,20 @@ def _run(engine: Engine, action: Any) -> None:
         raise StoreError(
             f"Migrating {redact_url(engine.url)} failed: {database_cause(exc)}"
         ) from exc
+
+
+def _revision_on(conn: Connection) -> str | None:
+    """The revision of the database ``conn`` holds the migration lock on. On PostgreSQL the
+    read is part of the lock's transaction; on SQLite that transaction ends here (the migration
+    opens its own)."""
+    try:
+        if not conn.dialect.has_table(conn, "alembic_version"):
+            return None
+        value = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        return value if isinstance(value, str) else None
+    finally:
+        if conn.dialect.name == "sqlite":
+            conn.commit()
 
 
 def migration_lock_path(database: Path) -> Path:
@@ -317,13 +336,9 @@ def _migration_lock(engine: Engine) -> Iterator[Connection]:
         return
     with engine.connect() as conn:
         if engine.dialect.name == "postgresql":
-            conn.exec_driver_sql(f"SELECT pg_advisory_lock({PG_MIGRATION_LOCK_ID})")
-            conn.commit()
-        try:
-            yield conn
-            conn.commit()
-        finally:
-            if engine.dialect.name == "postgresql":
-                conn.rollback()
-                conn.exec_driver_sql(f"SELECT pg_advisory_unlock({PG_MIGRATION_LOCK_ID})")
-                conn.commit()
+            # A transaction-scoped lock: the migration runs in this one transaction and the
+            # commit (or rollback) releases it, so no lock can stay behind on a server
+            # connection that a transaction pooler hands to another client.
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_MIGRATION_LOCK_ID})")
+        yield conn
+        conn.commit()

@@ -117,7 +117,7 @@ def replace_registry_facts(
 ) -> int:
     """Make ``facts`` (model id -> field -> value) all that registry ``origin`` says about the
     provider's models; return the number of rows written (0 when it says what it said before:
-    a re-run of ``discover`` or ``registries update`` then moves no row and no change marker).
+    a re-run of ``discover`` or ``registries update`` then moves no row and no change token).
 
     Only what differs is written: new values are inserted, values no longer said are deleted,
     and a changed value or source is updated in place. A value's ``observed_at`` is when the

@@ -14,6 +14,9 @@ The policy (pure, no I/O):
   provider's refresh lease (:mod:`~provider_store.discovery.leases`). Others serve the stale list
   at once, or, without any list (or when asked to wait), poll until the holder's result lands,
   the lease is freed or expires, or ``wait_seconds`` run out.
+- **No lease, no fetch**: when the database cannot be reached to take the lease (no connection
+  free, the server full or down), nothing is fetched: the last list known is served with a
+  :class:`~provider_store.errors.CatalogUnavailableError`.
 
 A refresh is two calls with the network in between, and no callbacks::
 
@@ -46,6 +49,7 @@ from provider_store.discovery.save_listing import write_listing
 from provider_store.errors import (
     BadResponseError,
     CacheWriteError,
+    CatalogUnavailableError,
     DiscoveryError,
     NotFoundError,
     ProviderHTTPError,
@@ -71,6 +75,7 @@ __all__ = [
     "begin",
     "empty_list_error",
     "finish",
+    "unavailable",
 ]
 
 
@@ -108,6 +113,15 @@ def stale_or_none(state: CacheState, error: DiscoveryError) -> DiscoveryResult:
     if state.models:
         return DiscoveryResult(list(state.models), Source.STALE, error, state.fetched_at)
     return DiscoveryResult([], Source.NONE, error, None)
+
+
+def unavailable(exc: ProviderStoreError) -> CatalogUnavailableError:
+    """The failure of a refresh that could not read the cache or take the lease: nothing is
+    fetched around the lease (the last list known is served with it)."""
+    return CatalogUnavailableError(
+        f"not refreshed: the catalog could not be read ({exc}); nothing is fetched without"
+        " the refresh lease"
+    )
 
 
 def _stored_error(state: CacheState) -> DiscoveryError:
@@ -232,7 +246,12 @@ class StoreBackend:
                 if state.is_fresh(now):
                     return Step(state, result=served(state, now))
                 won = leases.try_acquire(
-                    session, self.key, holder, seconds=self.lease_seconds, now=now
+                    session,
+                    self.key,
+                    holder,
+                    seconds=self.lease_seconds,
+                    now=now,
+                    landed=(state.fetched_at, state.last_error_at),
                 )
             if won:
                 leases.keep_alive(self.store, self.key, holder, seconds=self.lease_seconds)
@@ -318,9 +337,11 @@ def begin(backend: CacheBackend, *, force_refresh: bool, wait_for_refresh: bool)
         return Step(state, result=served(state, now))
     try:
         step = backend.claim(serve_stale=not wait_for_refresh)
+    except NotFoundError:
+        raise
     except ProviderStoreError as exc:
-        logger.warning("refresh lease of %s unavailable (%s); fetching", _name(backend), exc)
-        return Step(state)
+        logger.warning("refresh lease of %s unavailable (%s); not refreshed", _name(backend), exc)
+        return Step(state, result=stale_or_none(state, unavailable(exc)))
     if step.result is not None:
         mirror(backend.config, step.result.models, step.state.fetched_at, step.state.ttl_seconds)
     return step

@@ -79,14 +79,19 @@ def try_acquire(
     seconds: float = LEASE_SECONDS,
     now: float | None = None,
     clock: Clock = utc_now,
+    landed: tuple[float | None, float | None] | None = None,
 ) -> bool:
     """Take (or extend) the refresh lease of ``provider_key``; True when ``holder`` has it.
 
     The lease runs ``seconds`` from ``now`` (default: ``clock()``); hand it to
-    :func:`keep_alive` to hold it for longer.
+    :func:`keep_alive` to hold it for longer. ``landed``, when given, is
+    ``(models_fetched_at, last_error_at)`` as the caller read them: the lease is then taken only
+    if no list or failure landed since. (On PostgreSQL a read and the UPDATE after it see
+    different commits: a refresh that another holder saved, giving its lease back, between the
+    two would otherwise be fetched again.)
     """
     at = clock() if now is None else now
-    result = session.execute(
+    query = (
         update(Provider)
         .where(col(Provider.key) == provider_key)
         .where(
@@ -97,8 +102,17 @@ def try_acquire(
                 col(Provider.lease_holder) == holder,
             )
         )
-        .values(lease_holder=holder, lease_expires_at=at + seconds)
-        .execution_options(synchronize_session=False, **{NOT_A_CHANGE: True})
+    )
+    if landed is not None:
+        fetched_at, error_at = landed
+        query = query.where(
+            col(Provider.models_fetched_at).is_not_distinct_from(fetched_at),
+            col(Provider.last_error_at).is_not_distinct_from(error_at),
+        )
+    result = session.execute(
+        query.values(lease_holder=holder, lease_expires_at=at + seconds).execution_options(
+            synchronize_session=False, **{NOT_A_CHANGE: True}
+        )
     )
     return bool(getattr(result, "rowcount", 0) == 1)
 

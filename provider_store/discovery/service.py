@@ -74,6 +74,7 @@ from provider_store.errors import (
     BadResponseError,
     DiscoveryError,
     MissingKeyError,
+    NotFoundError,
     OptionsError,
     ProviderStoreError,
 )
@@ -220,16 +221,20 @@ class ModelDiscoveryService:
             step = cache.begin(
                 backend, force_refresh=force_refresh, wait_for_refresh=wait_for_refresh
             )
-        except ProviderStoreError as exc:
-            logger.warning(
-                "discovery cache of %s unreadable (%s); using the in-memory cache",
-                config.catalog_key,
-                exc.__class__.__name__,
-            )
+        except NotFoundError:
+            # Removed from the catalog meanwhile: no row to share a lease on or save to; the
+            # caller's config is answered from memory, as a loose config is.
+            logger.warning("provider %s is no longer in the catalog", config.catalog_key)
             backend = cache.MemoryBackend(config)
             step = cache.begin(
                 backend, force_refresh=force_refresh, wait_for_refresh=wait_for_refresh
             )
+        except ProviderStoreError as exc:
+            # Never fetched around the lease, and never "fresh" when it could not be saved:
+            # what the config holds is served with the failure.
+            logger.warning("discovery cache of %s unreadable: %s", config.catalog_key, exc)
+            held = cache.MemoryBackend(config).load()
+            return cache.stale_or_none(held, cache.unavailable(exc))
         if step.result is not None:
             return step.result
         return self._refresh(backend, step, on_listed)

@@ -1,11 +1,20 @@
 """Keeping a set of provider configs in step with the catalog, re-reading only what changed.
 
-A :class:`CatalogFollower` looks at the catalog's change marker at most every ``interval``
-seconds (:class:`~provider_store.catalog.change_marker.ChangeWatch`, one small query). When any
-process committed a change since, it reads the providers' change tokens (one more small query)
-and re-reads only the providers whose token moved or that appeared, dropping those that are
-gone; a write that did not say which providers it changed makes it re-read them all. When the
-marker has not moved, nothing is read and the caller's configs are kept as they are.
+A :class:`CatalogFollower` compares the catalog's change tokens (one small query: each
+provider's token and the full-re-read marker, see :mod:`provider_store.catalog.change_marker`)
+with those its configs stand for, and re-reads only the providers whose token moved or that
+appeared, dropping those that are gone; a write that did not say which providers it changed
+makes it re-read them all.
+
+When it looks (:class:`~provider_store.catalog.change_marker.ChangeWatch`): at most every
+``interval`` seconds, and on PostgreSQL only after a wake-up
+(:class:`~provider_store.catalog.change_listener.ChangeSignal`: this store's commits at once,
+other processes' through ``LISTEN``/``NOTIFY``), so a follower of a catalog where nothing
+changes sends no query. On SQLite, behind a pooler in transaction mode, and while the listener
+is not connected, it polls every ``interval`` seconds.
+
+A follower that cannot reach the database keeps the configs it has, says so once (a warning),
+and tries again at every look; it says when it reached the database again.
 """
 
 from __future__ import annotations
@@ -27,13 +36,17 @@ logger = logging.getLogger(__name__)
 class FollowStats:
     """What a follower has done so far (for monitoring and tests).
 
-    ``changes_seen``: looks that found the change marker moved; ``full_reloads``: times every
-    config was re-read; ``providers_reloaded``: configs re-read, counting both kinds of reload.
+    ``changes_seen``: looks that found a change token moved; ``full_reloads``: times every
+    config was re-read; ``providers_reloaded``: configs re-read, counting both kinds of reload;
+    ``looks``: queries of the change tokens after the first read; ``failures``: looks or
+    re-reads that could not reach the database.
     """
 
     changes_seen: int = 0
     full_reloads: int = 0
     providers_reloaded: int = 0
+    looks: int = 0
+    failures: int = 0
 
 
 class CatalogFollower:
@@ -42,8 +55,11 @@ class CatalogFollower:
     def __init__(self, store: CatalogStore, *, interval: float) -> None:
         self.store = store
         self.stats = FollowStats()
-        self._watch = ChangeWatch(store.read_change_marker, interval=interval)
+        self._watch: ChangeWatch[ChangeTokens] = ChangeWatch(
+            self._look, interval=interval, signal=store.change_signal
+        )
         self._tokens: ChangeTokens | None = None  # the change tokens the configs stand for
+        self._lost = False  # the last look could not reach the database
 
     def load_all(self) -> dict[str, ProviderConfig]:
         """Every config, with the change tokens it stands for (one read transaction)."""
@@ -54,19 +70,44 @@ class CatalogFollower:
 
     def refresh(self, current: dict[str, ProviderConfig]) -> dict[str, ProviderConfig] | None:
         """The configs as committed now, built from ``current`` and what changed since; None
-        when nothing did, when the interval has not passed since the last look, or when the
-        catalog cannot be read (logged; the caller keeps its view and the next look retries)."""
+        when nothing did, when it is not time to look, or when the catalog cannot be read (the
+        caller keeps its view and a later look tries again)."""
         try:
             if not self._watch.changed():
                 return None
             self.stats.changes_seen += 1
-            return self._reread(current)
+            tokens = self._watch.seen
+            assert tokens is not None
+            try:
+                return self._reread(current, tokens)
+            except ProviderStoreError:
+                self._watch.retry()  # what changed is still to be read
+                raise
         except ProviderStoreError as exc:
-            logger.warning("could not follow the catalog's changes: %s", exc)
+            self.stats.failures += 1
+            if not self._lost:
+                logger.warning(
+                    "lost the catalog database: keeping the providers read before, trying"
+                    " again every %.2g s (%s)",
+                    self._watch.interval,
+                    exc,
+                )
+                self._lost = True
+            else:
+                logger.debug("the catalog database is still unreachable: %s", exc)
             return None
 
-    def _reread(self, current: dict[str, ProviderConfig]) -> dict[str, ProviderConfig] | None:
+    def _look(self) -> ChangeTokens:
+        self.stats.looks += 1
         tokens = self.store.change_tokens()
+        if self._lost:
+            logger.warning("reached the catalog database again; following its changes")
+            self._lost = False
+        return tokens
+
+    def _reread(
+        self, current: dict[str, ProviderConfig], tokens: ChangeTokens
+    ) -> dict[str, ProviderConfig] | None:
         changed = None if self._tokens is None else tokens.changed_since(self._tokens)
         if changed is None:
             providers = self.store.load_configs()
@@ -84,5 +125,5 @@ class CatalogFollower:
             elif key in current and key not in changed:
                 providers[key] = current[key]
         if not fresh and list(providers) == list(current):
-            return None  # e.g. only history or facts were written
+            return None  # nothing to re-read after all (a look after a failed one)
         return providers

@@ -1,0 +1,141 @@
+"""Followers woken by the catalog's commits: LISTEN/NOTIFY on PostgreSQL; on SQLite, a poll
+that asks the file whether anything was committed before it reads the catalog.
+
+An idle follower sends no query to the catalog at all; another process's commit reaches it
+within a second; the listener comes back by itself after its connection is killed. The other
+processes are real (``tests/fleet_worker.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pg_fleet import terminate
+from sqlalchemy import create_engine, event, make_url
+
+from provider_store import ProviderConfig, ProviderManager, ProviderStore
+from provider_store.catalog.change_marker import ChangeTokens
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_connection_bounds import spawn  # noqa: E402
+
+# These tests start other processes and wait out real seconds: make test-quick leaves them out.
+pytestmark = pytest.mark.slow
+
+
+def statements_of(store: ProviderStore) -> list[str]:
+    """A list that receives every SQL statement ``store`` sends from now on."""
+    sent: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(statement)
+
+    event.listen(store.engine, "before_cursor_execute", record)
+    return sent
+
+
+def keep_reading(manager: ProviderManager, seconds: float) -> int:
+    """Resolve through ``manager`` for ``seconds`` (as a busy reader would); how many times."""
+    count = 0
+    until = time.monotonic() + seconds
+    while time.monotonic() < until:
+        assert manager.get_api_for_model_string("p/old")[1] == "m-old"
+        count += 1
+        time.sleep(0.001)
+    return count
+
+
+def until(check: Callable[[], bool], seconds: float) -> bool:
+    """Poll ``check`` every 10 ms for up to ``seconds``; whether it came true."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.01)
+    return check()
+
+
+def edit_elsewhere(url: str, model: str) -> float:
+    """Add ``model`` to provider p in another process; when it committed (epoch seconds)."""
+    editor = spawn("edit", url, "p", model)
+    out, err = editor.communicate(timeout=60)
+    assert editor.returncode == 0, err
+    return float(json.loads(out.strip().splitlines()[-1])["committed_at"])
+
+
+def seen_within(manager: ProviderManager, model: str, committed: float) -> float:
+    """Seconds from ``committed`` until ``manager`` lists ``model``."""
+    assert until(lambda: model in manager.get_available_models("p"), 10), "never seen"
+    return time.time() - committed
+
+
+def test_an_idle_follower_costs_the_database_nothing_and_a_commit_wakes_it(
+    store: ProviderStore,
+) -> None:
+    store.save_config("p", ProviderConfig(valid_models={"m-old": "old"}))
+    manager = ProviderManager(store=store)  # looks at most every 0.25 s
+    postgres = store.engine.dialect.name == "postgresql"
+    if postgres:  # the listener starts at the first look and then reports itself listening
+        assert until(lambda: bool(manager.providers) and store.change_signal.listening, 10)
+        keep_reading(manager, 0.4)  # the look that follows the start of listening
+    else:  # SQLite asks the file whether anything was committed, every 0.25 s
+        keep_reading(manager, 0.4)
+    sent = statements_of(store)
+    reads = keep_reading(manager, 1.5)
+    assert reads > 100
+    assert sent == []  # nothing changed: not one query to the catalog in 1.5 s of reading
+
+    sent.clear()
+    latency = seen_within(manager, "m-new", edit_elsewhere(store.url, "m-new"))
+    assert latency < 1.0
+    assert manager.follow_stats.providers_reloaded == 1
+    assert len(sent) < 12  # woken once: the look, then the re-read of p
+
+
+def test_the_listener_comes_back_after_its_connection_is_killed(
+    store: ProviderStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    if store.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no listener: followers poll")
+    app = f"ps-listen-{uuid.uuid4().hex[:8]}"
+    url = make_url(store.url).update_query_dict({"application_name": app})
+    tagged = ProviderStore(url.render_as_string(hide_password=False))
+    caplog.set_level(logging.INFO, logger="provider_store")
+    admin = create_engine(store.url, isolation_level="AUTOCOMMIT")
+    try:
+        tagged.save_config("p", ProviderConfig(valid_models={"m-old": "old"}))
+        manager = ProviderManager(store=tagged, follow_interval=0.05)
+        assert until(lambda: bool(manager.providers) and tagged.change_signal.listening, 10)
+        with admin.connect() as conn:
+            assert terminate(conn, f"application_name = '{app}'", until_gone=False) >= 1
+
+        def said(text: str) -> bool:
+            return any(text in r.getMessage() for r in caplog.records)
+
+        assert until(lambda: said("lost the catalog database while listening"), 5)
+        assert until(lambda: said("listening for catalog changes again"), 10)
+        assert tagged.change_signal.listening
+        latency = seen_within(manager, "m-new", edit_elsewhere(store.url, "m-new"))
+        assert latency < 1.0
+    finally:
+        tagged.close()
+        admin.dispose()
+
+
+def test_tokens_change_only_for_the_provider_written(store: ProviderStore) -> None:
+    for key in ("p", "q"):
+        store.save_config(key, ProviderConfig(valid_models={f"{key}-1": "one"}))
+    before: ChangeTokens = store.change_tokens()
+    store.write_cache("q", [{"id": "x"}], fetched_at=time.time())
+    after = store.change_tokens()
+    assert after.changed_since(before) == ["q"]
+    assert after.providers["p"] == before.providers["p"]
+    assert after.full == before.full
