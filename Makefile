@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-package
 
-.PHONY: install demo test test-quick lint typecheck wheel-smoke bench ci clean
+.PHONY: install litellm-proxy demo test test-quick lint typecheck wheel-smoke bench ci clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,21 @@ $(DEMO_STAMP): pyproject.toml
 	touch $(DEMO_STAMP)
 
 install: $(STAMP) ## Create .venv with the package (editable) and every dev/test tool
+
+# LiteLLM's proxy, which tests/test_litellm_proxy.py starts on an exported config, lives in a venv
+# of its own: litellm[proxy] pins packages provider_store uses too (rich below 14), and the suite
+# must run on the versions a user of provider_store gets. Without it that test is skipped.
+LITELLM_PROXY := litellm[proxy]==1.108.7
+LITELLM_VENV := .venv-litellm
+LITELLM_STAMP := $(LITELLM_VENV)/.installed-1.108.7
+
+$(LITELLM_STAMP):
+	rm -rf $(LITELLM_VENV)
+	$(PYTHON) -m venv $(LITELLM_VENV)
+	$(LITELLM_VENV)/bin/python -m pip install --quiet '$(LITELLM_PROXY)'
+	touch $(LITELLM_STAMP)
+
+litellm-proxy: $(LITELLM_STAMP) ## Install LiteLLM's proxy in .venv-litellm (for the test that starts one)
 
 demo: $(DEMO_STAMP) ## The main job end to end, offline, on an embedded SQLite file (installs only the package)
 	$(BIN)/python scripts/demo.py
@@ -61,4 +76,4 @@ bench: $(STAMP) ## Run every benchmark script and print its figures
 	for script in tests/benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache .demo
+	rm -rf $(VENV) $(LITELLM_VENV) build dist .pytest_cache .mypy_cache .ruff_cache .demo

@@ -57,6 +57,7 @@ if TYPE_CHECKING:
         StoreError,
         UnknownModelError,
     )
+    from provider_store.exports.litellm_proxy import ExpectedVariable, LitellmConfig, litellm_config
     from provider_store.history.change_event import ChangeEvent
     from provider_store.history.ping_stats import ModelStats
     from provider_store.history.retention import PruneReport
@@ -102,6 +103,7 @@ _LAZY_NAMES: dict[str, str] = {
     "DiscoveryResult": "provider_store.discovery.results",
     "ErrorFacts": "provider_store.providers.ping_replies",
     "EventType": "provider_store.catalog.states",
+    "ExpectedVariable": "provider_store.exports.litellm_proxy",
     "FieldChoice": "provider_store.catalog.reconcile",
     "FollowStats": "provider_store.resolution.catalog_follower",
     "ForeignDatabaseError": "provider_store.errors",
@@ -109,6 +111,7 @@ _LAZY_NAMES: dict[str, str] = {
     "InvalidDocumentError": "provider_store.errors",
     "InvalidRegistryError": "provider_store.errors",
     "ListCache": "provider_store.provider_config",
+    "LitellmConfig": "provider_store.exports.litellm_proxy",
     "ListLimits": "provider_store.providers.list_pages",
     "MissingKeyError": "provider_store.errors",
     "ModelDiscoveryService": "provider_store.discovery.service",
@@ -150,6 +153,7 @@ _LAZY_NAMES: dict[str, str] = {
     "Verdict": "provider_store.catalog.states",
     "build_engine": "provider_store.catalog.db",
     "effective_api_key": "provider_store.rules",
+    "litellm_config": "provider_store.exports.litellm_proxy",
     "open": "provider_store.resolution.front_door",
     "resolve_url": "provider_store.catalog.db",
 }

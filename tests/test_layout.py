@@ -11,13 +11,15 @@ PACKAGE = Path(__file__).resolve().parents[1] / "provider_store"
 
 # wing -> wings it must never import
 FORBIDDEN = {
-    "catalog": {"legacy", "discovery", "providers", "resolution", "cli", "store", "history"},
-    "history": {"legacy", "discovery", "providers", "resolution", "cli", "store"},
-    "providers": {"catalog", "legacy", "discovery", "resolution", "cli", "store"},
-    "legacy": {"discovery", "providers", "resolution", "cli"},
-    "discovery": {"legacy", "resolution", "cli"},
+    "catalog": {"legacy", "discovery", "providers", "resolution", "cli", "store", "history"}
+    | {"exports"},
+    "history": {"legacy", "discovery", "providers", "resolution", "cli", "store", "exports"},
+    "providers": {"catalog", "legacy", "discovery", "resolution", "cli", "store", "exports"},
+    "legacy": {"discovery", "providers", "resolution", "cli", "exports"},
+    "discovery": {"legacy", "resolution", "cli", "exports"},
     "resolution": {"cli"},
-    "registries": {"legacy", "discovery", "resolution", "cli", "store"},
+    "registries": {"legacy", "discovery", "resolution", "cli", "store", "exports"},
+    "exports": {"discovery", "resolution", "cli", "store"},
 }
 
 

@@ -325,57 +325,6 @@ def test_values_that_are_not_numbers_never_reach_the_catalog(
     assert code == 0 and "nan" not in out.lower() and "inf" not in out.lower()
 
 
-def test_litellm_proxy_config_routes_each_valid_model_with_its_metadata(
-    openai: ProviderStore, fake: FakeProvider
-) -> None:
-    import yaml
-
-    from provider_store.legacy.litellm_config import litellm_config_bytes
-
-    openai.save_config(
-        "openai",
-        ProviderConfig(
-            name="OpenAI",
-            base_api_url=fake.base_url,
-            api_key=KEY,
-            valid_models={"gpt-4o": "4o", "my-finetune": "my-finetune"},
-        ),
-    )
-    openai.fill_from_registries()
-    openai.set_model_metadata("openai", "my-finetune", context_length=4096)
-    data = litellm_config_bytes(openai)
-    assert KEY.encode() not in data
-    config = yaml.safe_load(data)
-    assert config["model_list"] == [
-        {
-            "model_name": "4o",
-            "litellm_params": {
-                "model": "openai/gpt-4o",
-                "api_base": fake.base_url,
-                "api_key": "os.environ/OPENAI_API_KEY",
-            },
-            "model_info": {
-                "mode": "chat",
-                "max_input_tokens": 128000,
-                "max_output_tokens": 16384,
-                "input_cost_per_token": 2.5e-06,
-                "output_cost_per_token": 1e-05,
-                "supports_function_calling": True,
-                "supports_vision": True,
-            },
-        },
-        {
-            "model_name": "openai/my-finetune",
-            "litellm_params": {
-                "model": "openai/my-finetune",
-                "api_base": fake.base_url,
-                "api_key": "os.environ/OPENAI_API_KEY",
-            },
-            "model_info": {"mode": "chat", "max_input_tokens": 4096},
-        },
-    ]
-
-
 def test_discover_fills_models_dev_metadata_shown_with_its_source_and_a_user_override_wins(
     openai: ProviderStore, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -434,33 +383,6 @@ def test_models_list_deprecated_names_the_date_and_source(
     ]
     code, out, err = run(capsys, "--db", openai.url, "models", "show", "openai/gpt-4o-mini")
     assert "deprecation" in out and "2024-06-13" in out
-
-
-def test_export_format_litellm_from_the_command_line(
-    openai: ProviderStore, capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
-    import yaml
-
-    openai.save_config(
-        "openai",
-        ProviderConfig(
-            name="OpenAI", base_api_url="https://api.openai.com/v1", valid_models={"gpt-4o": "4o"}
-        ),
-    )
-    openai.fill_from_registries()
-    target = tmp_path / "litellm.yaml"
-    code, out, err = run(capsys, "--db", openai.url, "export", str(target), "--format", "litellm")
-    assert (code, err) == (0, "")
-    (entry,) = yaml.safe_load(target.read_text(encoding="utf-8"))["model_list"]
-    assert entry["model_name"] == "4o"
-    assert entry["litellm_params"] == {
-        "model": "openai/gpt-4o",
-        "api_base": "https://api.openai.com/v1",
-        "api_key": "os.environ/OPENAI_API_KEY",
-    }
-    assert entry["model_info"]["max_input_tokens"] == 128000
-    code, out, err = run(capsys, "--db", openai.url, "export", "-", "--format", "litellm")
-    assert code == 0 and yaml.safe_load(out)["model_list"][0]["model_name"] == "4o"
 
 
 FILL_SCRIPT = """

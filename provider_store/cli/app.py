@@ -374,7 +374,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "export": (
         "provider_store.cli.transfer",
         "export_command",
-        "Write the catalog as a legacy providers YAML FILE ('-' for standard output).",
+        "Write the catalog to FILE ('-' for standard output): legacy YAML, or a LiteLLM config.",
     ),
     "find": (
         "provider_store.cli.models",

@@ -1,4 +1,5 @@
-"""``provider-store import`` and ``provider-store export``: the legacy YAML file format."""
+"""``provider-store import`` and ``provider-store export``: legacy YAML in and out, and the
+LiteLLM proxy config out."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING, BinaryIO
 import click
 
 from provider_store.catalog.db import os_cause
-from provider_store.cli.app import CliState, cli, output, pass_state, print_json, report
+from provider_store.cli.app import CliState, cli, note, output, pass_state, print_json, report
 from provider_store.cli.confirm import confirm_loss
 from provider_store.cli.params import count
 from provider_store.cli.text import visible
@@ -21,6 +22,7 @@ from provider_store.legacy.safe_yaml import MAX_FILE_BYTES
 from provider_store.rules import DEFAULT_MAX_MODELS
 
 if TYPE_CHECKING:
+    from provider_store.exports.litellm_proxy import LitellmConfig
     from provider_store.store import ProviderStore
 
 # Above this many model ids of one kind, a provider's line shows a count instead of the ids.
@@ -195,11 +197,11 @@ def _change_lines(change: ProviderChange) -> list[str]:
 
 @cli.command("export")
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("--redact-keys", is_flag=True, help='Write "" for every API key.')
+@click.option("--redact-keys", is_flag=True, help='legacy: write "" for every API key.')
 @click.option(
     "--with-metadata",
     is_flag=True,
-    help="Also write model_metadata: what each provider lists about its valid/invalid models.",
+    help="legacy: also write model_metadata: what each provider lists about its models.",
 )
 @click.option(
     "--format",
@@ -207,7 +209,14 @@ def _change_lines(change: ProviderChange) -> list[str]:
     type=click.Choice(["legacy", "litellm"]),
     default="legacy",
     show_default=True,
-    help="litellm: a LiteLLM proxy config (model_list), keys as os.environ/VARIABLE.",
+    help="legacy: the providers YAML that import reads back (with the stored keys). litellm: a"
+    " LiteLLM proxy config (model_list, aliases, master key) for `litellm --config FILE`.",
+)
+@click.option(
+    "--include-keys",
+    is_flag=True,
+    help="litellm: write the keys the catalog holds into FILE (mode 0600) instead of naming"
+    " their environment variables.",
 )
 @pass_state
 @click.pass_context
@@ -218,40 +227,39 @@ def export_command(
     redact_keys: bool,
     with_metadata: bool,
     file_format: str,
+    include_keys: bool,
 ) -> None:
-    """Write the catalog as a legacy providers YAML FILE ('-' for standard output).
+    """Write the catalog to FILE ('-' for standard output): legacy YAML, or a LiteLLM config.
 
-    The file is replaced atomically; it gets mode 0600 when it contains API keys. Keys that
-    come from environment variables (e.g. OPEN_ROUTER_API_KEY) are never written. Without
-    --with-metadata the file has the legacy layout (plus kind/options where a provider is not
-    the default). --format litellm writes a LiteLLM proxy config instead: one model_list entry
-    per valid model, with its metadata; it never holds a key. --json reports what was written
-    (not with FILE '-', where standard output carries the export).
+    The file is replaced atomically; it gets mode 0600 when it contains API keys. --json reports
+    what was written (not with FILE '-', where standard output carries the export).
+
+    --format legacy (the default) writes the legacy providers YAML that import reads back: the
+    stored keys (not those from environment variables such as OPEN_ROUTER_API_KEY), the legacy
+    layout plus kind/options where a provider is not the default, and with --with-metadata what
+    each provider lists about its models.
+
+    --format litellm writes a LiteLLM proxy config that `litellm --config FILE` starts with: one
+    model_list entry per valid model (named provider/model, its aliases routed to it) with its
+    metadata, the master key read from $LITELLM_MASTER_KEY, each provider's key from its
+    environment variable (keyless providers get a placeholder). It says on standard error each
+    variable the proxy reads and whether it is set now. --include-keys writes the stored keys
+    into FILE instead (never to standard output).
     """
     if file == "-" and state.as_json:
         raise click.UsageError(
             "--json reports an export to a FILE; with '-' standard output carries the export",
             ctx=ctx,
         )
+    _check_format_options(ctx, file, file_format, redact_keys, with_metadata, include_keys)
     store = state.store()
     if file_format == "litellm":
-        size = _export_litellm(store, file)
-        what = "a LiteLLM proxy config"
-    elif file == "-":
-        data = store.export_yaml_bytes(redact_keys=redact_keys, with_metadata=with_metadata)
-        try:
-            _write_all(sys.stdout.buffer, data)
-        except OSError as exc:
-            _discard_stdout()  # the interpreter's own flush at exit must not fail again
-            raise StoreError(
-                f"Cannot write the export to standard output: {os_cause(exc)}"
-            ) from exc
+        _export_litellm(state, store, file, include_keys=include_keys)
         return
-    else:
-        size = store.export_yaml(file, redact_keys=redact_keys, with_metadata=with_metadata)
-        what = f"{len(store.provider_keys())} providers"
     if file == "-":
+        _write_stdout(store.export_yaml_bytes(redact_keys=redact_keys, with_metadata=with_metadata))
         return
+    size = store.export_yaml(file, redact_keys=redact_keys, with_metadata=with_metadata)
     report(
         state.as_json,
         {
@@ -259,23 +267,109 @@ def export_command(
             "format": file_format,
             "providers": len(store.provider_keys()),
             "bytes": size,
-            "redacted_keys": redact_keys or file_format == "litellm",
+            "redacted_keys": redact_keys,
             "with_metadata": with_metadata,
         },
-        visible(f"Exported {what} to {file} ({size:,} bytes)."),
+        visible(f"Exported {len(store.provider_keys())} providers to {file} ({size:,} bytes)."),
     )
 
 
-def _export_litellm(store: ProviderStore, file: str) -> int:
-    """Write the LiteLLM proxy config of the catalog to ``file`` ('-': standard output);
-    the number of bytes written."""
-    from provider_store.legacy.exporter import write_atomic
-    from provider_store.legacy.litellm_config import litellm_config_bytes
+def _check_format_options(
+    ctx: click.Context,
+    file: str,
+    file_format: str,
+    redact_keys: bool,
+    with_metadata: bool,
+    include_keys: bool,
+) -> None:
+    """Refuse the options the chosen format does not take."""
+    if file_format == "litellm" and (redact_keys or with_metadata):
+        raise click.UsageError("--redact-keys and --with-metadata are for --format legacy", ctx=ctx)
+    if file_format == "legacy" and include_keys:
+        raise click.UsageError(
+            "--include-keys is for --format litellm (the legacy export holds the keys already)",
+            ctx=ctx,
+        )
+    if include_keys and file == "-":
+        raise click.UsageError("--include-keys writes keys into a FILE only, never to '-'", ctx=ctx)
 
-    data = litellm_config_bytes(store)
+
+def _write_stdout(data: bytes) -> None:
+    """Write an export to standard output; a failed write is a StoreError."""
+    try:
+        _write_all(sys.stdout.buffer, data)
+    except OSError as exc:
+        _discard_stdout()  # the interpreter's own flush at exit must not fail again
+        raise StoreError(f"Cannot write the export to standard output: {os_cause(exc)}") from exc
+
+
+def _export_litellm(
+    state: CliState, store: ProviderStore, file: str, *, include_keys: bool
+) -> None:
+    """Write the LiteLLM proxy config of the catalog to ``file`` ('-': standard output), then
+    say on standard error what the proxy needs from the environment."""
+    from provider_store.exports.litellm_proxy import litellm_config
+
     if file == "-":
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-        return len(data)
-    write_atomic(Path(file), data, private=False)
-    return len(data)
+        config = litellm_config(store)
+        _write_stdout(config.to_bytes())
+    else:
+        config = litellm_config(store, file, include_keys=include_keys)
+        size = Path(file).stat().st_size
+        models = len(config.document["model_list"])
+        mode = ", mode 0600: it holds API keys" if config.holds_keys else ""
+        report(
+            state.as_json,
+            {
+                "file": file,
+                "format": "litellm",
+                "models": models,
+                "bytes": size,
+                "holds_keys": config.holds_keys,
+                "variables": [
+                    {
+                        "name": v.name,
+                        "set": v.is_set,
+                        "provider": v.provider,
+                        "stored_in_catalog": v.stored,
+                    }
+                    for v in config.variables
+                ],
+                "keyless": config.keyless,
+            },
+            visible(
+                f"Exported a LiteLLM proxy config of {models} models to {file}"
+                f" ({size:,} bytes{mode})."
+            ),
+        )
+    for line in litellm_notes(config):
+        note(visible(line))
+
+
+def litellm_notes(config: LitellmConfig) -> list[str]:
+    """One line per environment variable the proxy reads (set now or not), and one naming the
+    keyless providers."""
+    from provider_store.exports.catalog_models import KEYLESS_API_KEY
+
+    lines = []
+    for variable in config.variables:
+        state = "is set" if variable.is_set else "is not set"
+        head = f"${variable.name} {state}: "
+        if variable.provider is None:
+            lines.append(
+                head + "the proxy's master key, which its clients send as their API key (the"
+                " proxy refuses to start without one: set it to a secret of your own)."
+            )
+        elif variable.stored:
+            lines.append(
+                head + f"the key of provider {variable.provider}; the catalog holds one: set"
+                " the variable to it, or export with --include-keys to write it into the file."
+            )
+        else:
+            lines.append(head + f"the key of provider {variable.provider}.")
+    if config.keyless:
+        lines.append(
+            f"Keyless providers, sent the placeholder key {KEYLESS_API_KEY!r}:"
+            f" {', '.join(config.keyless)}."
+        )
+    return lines

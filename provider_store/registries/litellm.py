@@ -54,8 +54,8 @@ __all__ = [
 ]
 
 MAX_BYTES = MAX_REGISTRY_BYTES
-# The cost map's names of the catalog's fields, read here and written by the LiteLLM export:
-# limits in tokens, prices per token.
+# The cost map's names of the catalog's fields, read here and written by the LiteLLM export
+# (:mod:`provider_store.exports.litellm_proxy`): limits in tokens, prices per token.
 LITELLM_LIMITS = {"max_input_tokens": "max_input_tokens", "max_output_tokens": "max_output_tokens"}
 LITELLM_PRICES = {"input_price": "input_cost_per_token", "output_price": "output_cost_per_token"}
 LITELLM_FLAGS = {
