@@ -310,7 +310,7 @@ def _save_curated(
     except ProviderStoreError as exc:
         logger.warning("Saving discovery results failed: %s", exc)
         report.error = f"results could not be saved: {exc}"
-        return {key: f"the write failed: {exc}" for key in changes}
+        return dict.fromkeys(changes, f"the write failed: {exc}")
     return refused
 
 
