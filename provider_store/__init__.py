@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from provider_store.catalog.change_marker import ChangeTokens
     from provider_store.catalog.db import build_engine, resolve_url
     from provider_store.catalog.model_aliases import AliasEntry
-    from provider_store.catalog.model_facts import Sourced, SourcedMetadata
+    from provider_store.catalog.model_view_rows import Sourced, SourcedMetadata
     from provider_store.catalog.provider_details import ProviderDetails
     from provider_store.catalog.provider_edits import ProviderRemoval
     from provider_store.catalog.reconcile import Candidate, FieldChoice, RegistryOrder
@@ -145,8 +145,8 @@ _LAZY_NAMES: dict[str, str] = {
     "RegistryError": "provider_store.errors",
     "RegistryOrder": "provider_store.catalog.reconcile",
     "Source": "provider_store.discovery.results",
-    "Sourced": "provider_store.catalog.model_facts",
-    "SourcedMetadata": "provider_store.catalog.model_facts",
+    "Sourced": "provider_store.catalog.model_view_rows",
+    "SourcedMetadata": "provider_store.catalog.model_view_rows",
     "StoreError": "provider_store.errors",
     "UnknownModelError": "provider_store.errors",
     "ValidationResult": "provider_store.catalog.records",

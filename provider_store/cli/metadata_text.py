@@ -1,7 +1,7 @@
 """How ``models show`` says a model's reconciled metadata: each value with its source, the other
 sources' values where they disagree and why one won, the registries' matches and the alias.
 
-Reads a :class:`~provider_store.catalog.model_facts.SourcedMetadata` (computed by the library);
+Reads a :class:`~provider_store.catalog.model_view_rows.SourcedMetadata` (computed by the library);
 nothing here decides a value.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from provider_store.catalog.model_facts import SourcedMetadata
+from provider_store.catalog.model_view_rows import SourcedMetadata
 from provider_store.catalog.reconcile import Candidate
 from provider_store.cli.text import iso_time
 from provider_store.model_info import METADATA_FIELDS, metadata_field

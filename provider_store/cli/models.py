@@ -24,7 +24,7 @@ from provider_store.model_info import METADATA_FIELDS, ModelInfo
 from provider_store.suggestions import unknown_provider
 
 if TYPE_CHECKING:  # the tables (and SQLAlchemy) are imported only when a command reads them
-    from provider_store.catalog.model_facts import Sourced
+    from provider_store.catalog.model_view_rows import Sourced
     from provider_store.catalog.records import ValidationResult
     from provider_store.store import ProviderStore
 

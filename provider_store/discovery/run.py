@@ -247,9 +247,7 @@ def run_discovery(
     everyone = all(summary.ok for summary in report.providers)
     succeeded = [key for key in runnable if summaries[key].ok]
     if store is not None and succeeded and (everyone or not all_or_nothing):
-        refused = _save_curated(
-            store, {key: changes[key] for key in succeeded}, identities, report
-        )
+        refused = _save_curated(store, {key: changes[key] for key in succeeded}, identities, report)
         for key, why in refused.items():
             summaries[key] = dataclasses.replace(
                 summaries[key], status=FAILED, error=f"results not saved: {why}"
@@ -533,9 +531,7 @@ def _within(deadline_at: float, call: Callable[_P, _T], *args: _P.args, **kwargs
         return call(*args, **kwargs)
 
 
-def _record_verdicts(
-    outcome: _Outcome, verdicts: dict[str, ValidationResult], work: _Work
-) -> None:
+def _record_verdicts(outcome: _Outcome, verdicts: dict[str, ValidationResult], work: _Work) -> None:
     """Store one provider's new verdicts now, in a transaction of their own, with the provider
     problem they revealed (or its clearing, once a ping got through); nothing when the
     provider is no longer the one the run started from (re-read, locked, in the transaction)."""

@@ -6,8 +6,10 @@ hands every other job to the part that does it:
 - listings: :mod:`provider_store.resolution.model_lists`;
 - resolution: a :class:`~provider_store.resolution.resolver.Resolver` (indexed; see there for
   when in-place edits of a large catalog need :meth:`ProviderManager.invalidate`);
-- discover-and-validate: :func:`provider_store.discovery.run.run_discovery` with the manager's
-  :class:`~provider_store.discovery.service.ModelDiscoveryService`;
+- discover-and-validate: :class:`~provider_store.resolution.discovery_runs.DiscoveryRuns`
+  (:meth:`~ProviderManager.discover`, the one entry point for new code, and the legacy
+  :meth:`~ProviderManager.discover_models`) over
+  :func:`provider_store.discovery.run.run_discovery`;
 - the legacy YAML file: :func:`provider_store.legacy.provider_file.write_provider_file`.
 
 The index and the listing cache are rebuilt after :meth:`~ProviderManager.discover`,
@@ -35,6 +37,7 @@ from provider_store.errors import ProviderKeyError as ProviderKeyError
 from provider_store.provider_config import ProviderConfig
 from provider_store.resolution import model_lists
 from provider_store.resolution.catalog_follower import CatalogFollower, FollowStats
+from provider_store.resolution.discovery_runs import DiscoveryRuns
 from provider_store.resolution.model_lookup import ModelLookup
 from provider_store.resolution.model_scopes import EveryModel
 from provider_store.resolution.resolver import (
@@ -43,14 +46,14 @@ from provider_store.resolution.resolver import (
 from provider_store.resolution.resolver import Resolver, contents_fingerprint, split_first_slash
 
 if TYPE_CHECKING:
-    from provider_store.discovery.run_report import DiscoveryReport, ProgressCallback
+    from provider_store.discovery.run_report import DiscoveryReport
     from provider_store.discovery.service import ModelDiscoveryService
 
 
 __all__ = ["ProviderKeyError", "ProviderManager", "split_first_slash"]
 
 
-class ProviderManager(ModelLookup):
+class ProviderManager(DiscoveryRuns, ModelLookup):
     """Provider configs by key, with resolution across providers and discover-and-validate.
 
     Built from a mapping of provider key to :class:`ProviderConfig` (or a plain dict of its
@@ -298,121 +301,6 @@ class ProviderManager(ModelLookup):
         return self.resolve_model(model_string, strict=strict)
 
     # -- discovery (discovery.run) and the legacy YAML file (legacy.provider_file) --------------
-
-    def discover(
-        self,
-        *,
-        force_refresh: bool = False,
-        persist_on_success: bool = True,
-        provider: str | None = None,
-        validate: bool = True,
-        concurrency: int | None = None,
-        per_provider: int | None = None,
-        deadline: float | None = None,
-        progress: ProgressCallback | None = None,
-    ) -> DiscoveryReport:
-        """Discover (and by default validate) the targeted providers: the one discovery entry
-        point for new code. Returns a :class:`~provider_store.discovery.run_report.
-        DiscoveryReport` with one :class:`ProviderSummary` per targeted provider.
-
-        Over a store, each provider that succeeded is saved (``persist_on_success=False`` saves
-        no curated list): its new valid models resolve at once, whatever happened to the other
-        providers; a failed provider keeps what it had. ``report.ok`` is False when any
-        provider failed (``report.failed`` names them, each summary's ``error`` says why), when
-        every provider was skipped, or when a result could not be saved; a provider renamed,
-        removed or edited during the run is not saved and fails. ``progress`` is called from
-        one thread at a time (not necessarily the caller's); an exception it raises stops the
-        run (verdicts already stored stay, no curated list is written) and is raised here.
-        See :func:`provider_store.discovery.run.run_discovery` for the rules. The report is
-        also kept as :attr:`last_report`.
-        """
-        return self._run(
-            all_or_nothing=False,
-            force_refresh=force_refresh,
-            persist=persist_on_success,
-            provider=provider,
-            validate=validate,
-            concurrency=concurrency,
-            per_provider=per_provider,
-            deadline=deadline,
-            progress=progress,
-        )
-
-    def _run(
-        self,
-        *,
-        all_or_nothing: bool,
-        force_refresh: bool,
-        persist: bool,
-        provider: str | None,
-        validate: bool = True,
-        concurrency: int | None = None,
-        per_provider: int | None = None,
-        deadline: float | None = None,
-        progress: ProgressCallback | None = None,
-    ) -> DiscoveryReport:
-        from provider_store.discovery.run import run_discovery
-        from provider_store.discovery.run_report import DiscoveryOptions
-
-        self.cached_valid_scoped_models = None
-
-        options = DiscoveryOptions.build(
-            force_refresh=force_refresh,
-            validate=validate,
-            concurrency=concurrency,
-            per_provider=per_provider,
-            deadline=deadline,
-        )
-        try:
-            report = run_discovery(
-                self.providers,
-                self.service,
-                options,
-                store=self.store if persist else None,
-                provider=provider,
-                progress=progress,
-                all_or_nothing=all_or_nothing,
-            )
-        finally:
-            self.invalidate()
-        if report.lists_changed:
-            if self.store is not None and persist and not all_or_nothing:
-                # A provider's results were refused (it changed meanwhile): read the store.
-                self.reload()
-            else:
-                # What this run found is in memory only: do not replace it with the store's
-                # view (as after an item assignment); reload() follows the store again.
-                self._following = False
-        self.last_report = report
-        return report
-
-    def discover_models(
-        self,
-        force_refresh: bool = False,
-        persist_on_success: bool = True,
-        provider: str | None = None,
-        data_directory: str | Path | None = None,
-    ) -> bool:
-        """Legacy entry point: discover and validate every provider with a usable key (or only
-        ``provider``); new code calls :meth:`discover`, which returns the full report.
-
-        True when every targeted provider succeeded (an unknown ``provider`` gives False, as
-        does a run where every provider was skipped for want of an API key, or whose results
-        could not be saved). All or nothing, as the legacy class: with ``persist_on_success``
-        the curated lists are saved only when every targeted provider succeeded. The
-        per-provider summary is in :attr:`last_report`; :attr:`cached_valid_scoped_models` is
-        reset to None. A manager without a store writes the legacy YAML file to
-        ``data_directory`` instead, when one is given (see :meth:`persist_provider_configs`).
-        """
-        report = self._run(
-            all_or_nothing=True,
-            force_refresh=force_refresh,
-            persist=persist_on_success,
-            provider=provider,
-        )
-        if report.ok and persist_on_success and self.store is None and data_directory is not None:
-            self.persist_provider_configs(data_directory)
-        return report.ok
 
     def persist_provider_configs(self, data_directory: str | Path | None = None) -> Path:
         """Write the configs as the legacy YAML file ``openaicompat-providers.yaml``.
