@@ -12,14 +12,18 @@ PACKAGE = Path(__file__).resolve().parents[1] / "provider_store"
 # wing -> wings it must never import
 FORBIDDEN = {
     "catalog": {"legacy", "discovery", "providers", "resolution", "cli", "store", "history"}
-    | {"exports"},
-    "history": {"legacy", "discovery", "providers", "resolution", "cli", "store", "exports"},
-    "providers": {"catalog", "legacy", "discovery", "resolution", "cli", "store", "exports"},
-    "legacy": {"discovery", "providers", "resolution", "cli", "exports"},
-    "discovery": {"legacy", "resolution", "cli", "exports"},
+    | {"exports", "views"},
+    "history": {"legacy", "discovery", "providers", "resolution", "cli", "store", "exports"}
+    | {"views"},
+    "providers": {"catalog", "legacy", "discovery", "resolution", "cli", "store", "exports"}
+    | {"views"},
+    "legacy": {"discovery", "providers", "resolution", "cli", "exports", "views"},
+    "discovery": {"legacy", "resolution", "cli", "exports", "views"},
     "resolution": {"cli"},
-    "registries": {"legacy", "discovery", "resolution", "cli", "store", "exports"},
+    "registries": {"legacy", "discovery", "resolution", "cli", "store", "exports", "views"},
     "exports": {"discovery", "resolution", "cli", "store"},
+    "views": {"legacy", "providers", "registries", "history", "discovery", "resolution"}
+    | {"exports", "cli", "store"},
 }
 
 

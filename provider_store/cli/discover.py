@@ -244,8 +244,11 @@ def _failure_message(report: DiscoveryReport) -> str | None:
     """The run's error; a failed run always names its failed providers."""
     if report.error or report.ok:
         return report.error
-    failed = report.failed
-    return f"discovery failed for {', '.join(failed) or 'the targeted providers'}"
+    failed = ", ".join(report.failed) or "the targeted providers"
+    saved = ", ".join(report.saved)
+    return f"discovery failed for {failed}; " + (
+        f"results saved for {saved} only" if saved else "results not saved"
+    )
 
 
 def _saved_words(report: DiscoveryReport) -> str:
