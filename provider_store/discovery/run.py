@@ -224,10 +224,9 @@ def run_discovery(
             notify(ProgressEvent(key, Phase.DONE, summary=summaries[key]))
             notify.raise_failure()
 
-    identities = _identities(store, providers, runnable)
-    outcomes = _run_network(
-        providers, runnable, service, options, notify, started, store, identities
-    )
+    # What each provider is in the catalog as the run starts (read while the lists are fetched).
+    inputs = _Inputs({key: providers[key].catalog_key or key for key in runnable})
+    outcomes = _run_network(providers, runnable, service, options, notify, started, store, inputs)
     notify.raise_failure()
     changes: dict[str, CuratedChange] = {}
     changed: set[str] = set()
@@ -247,7 +246,7 @@ def run_discovery(
     everyone = all(summary.ok for summary in report.providers)
     succeeded = [key for key in runnable if summaries[key].ok]
     if store is not None and succeeded and (everyone or not all_or_nothing):
-        refused = _save_curated(store, {key: changes[key] for key in succeeded}, identities, report)
+        refused = _save_curated(store, {key: changes[key] for key in succeeded}, inputs, report)
         for key, why in refused.items():
             summaries[key] = dataclasses.replace(
                 summaries[key], status=FAILED, error=f"results not saved: {why}"
@@ -268,26 +267,10 @@ def run_discovery(
     return report
 
 
-def _identities(
-    store: CatalogStore | None, providers: Mapping[str, ProviderConfig], keys: list[str]
-) -> dict[str, ProviderIdentity]:
-    """What each provider of ``keys`` is in the catalog before the run's network calls."""
-    if store is None or not keys:
-        return {}
-    stored = {key: providers[key].catalog_key or key for key in keys}
-    try:
-        with store.read() as session:
-            found = read_identities(session, set(stored.values()))
-    except ProviderStoreError as exc:
-        logger.warning("Reading the providers before discovery failed: %s", exc)
-        return {}
-    return {key: found[name] for key, name in stored.items() if name in found}
-
-
 def _save_curated(
     store: CatalogStore,
     changes: Mapping[str, CuratedChange],
-    identities: Mapping[str, ProviderIdentity],
+    inputs: _Inputs,
     report: DiscoveryReport,
 ) -> dict[str, str]:
     """Replay each provider's curated change on its stored lists, in one short transaction
@@ -298,7 +281,7 @@ def _save_curated(
         with store.transaction() as session:
             now = read_identities(session, list(changes), lock=True)
             for key in changes:
-                why = identity_change(key, identities.get(key), now.get(key))
+                why = inputs.changed(key, now.get(key))
                 if why is not None:
                     logger.warning("Not saving the results of %s: %s", key, why)
                     refused[key] = why
@@ -355,7 +338,7 @@ def _run_network(
     notify: _Progress,
     started: float,
     store: CatalogStore | None,
-    identities: Mapping[str, ProviderIdentity],
+    inputs: _Inputs,
 ) -> dict[str, _Outcome]:
     outcomes = {key: _Outcome(key) for key in keys}
     if not keys:
@@ -363,9 +346,8 @@ def _run_network(
     deadline_at = started + options.deadline
     scheduler = PingScheduler(options.concurrency, options.per_provider, deadline_at)
     discoverers = ThreadPoolExecutor(len(keys), thread_name_prefix="ps-discover")
-    inputs = _Inputs()
     try:
-        work = _Work(service, options, scheduler, deadline_at, notify, store, inputs, identities)
+        work = _Work(service, options, scheduler, deadline_at, notify, store, inputs)
         futures = {
             discoverers.submit(_one_provider, providers[key], outcomes[key], work): key
             for key in keys
@@ -406,26 +388,43 @@ def _wait(pending: set[Future[None]], stop: Future[None], until: float) -> None:
 
 class _Inputs:
     """What the run reads once for all its providers, while their lists are being fetched: the
-    hand-marked models (never pinged) and the stored verdicts (reused, or their ping style sent
-    first). A provider's worker waits for them only when its list has arrived."""
+    hand-marked models (never pinged), the stored verdicts (reused, or their ping style sent
+    first) and each provider's identity (what a write compares before saving). A provider's
+    worker waits for them only when its list has arrived."""
 
-    def __init__(self) -> None:
+    def __init__(self, catalog_keys: Mapping[str, str] | None = None) -> None:
         self._ready = threading.Event()
         self._marks: dict[str, dict[str, str]] = {}
         self._verdicts: dict[str, dict[str, ValidationResult]] | None = None
+        self._catalog_keys = dict(catalog_keys or {})
+        self._identities: dict[str, ProviderIdentity] | None = None
 
     def load(self, store: CatalogStore | None, keys: list[str]) -> None:
-        """Read both for ``keys`` in one read transaction (nothing without a store)."""
+        """Read them for ``keys`` in one read transaction (nothing without a store)."""
         try:
             if store is not None:
                 with store.read() as session:
+                    found = read_identities(session, set(self._catalog_keys.values()))
+                    self._identities = {
+                        key: found[name]
+                        for key, name in self._catalog_keys.items()
+                        if name in found
+                    }
                     self._marks = store.hand_marks_of(keys, session=session)
                     self._verdicts = store.verdicts_of(keys, session=session)
         except ProviderStoreError as exc:
             # Without marks nothing is skipped; without verdicts each ping reads its own.
-            logger.debug("hand marks or stored verdicts unreadable (%s)", exc)
+            logger.debug("hand marks, verdicts or identities unreadable (%s)", exc)
         finally:
             self._ready.set()
+
+    def changed(self, key: str, now: ProviderIdentity | None) -> str | None:
+        """Why provider ``key`` (as read now) is no longer the one the run started from; None
+        when it is, or when its identity could not be read at the start."""
+        self._ready.wait()
+        if self._identities is None:
+            return None
+        return identity_change(key, self._identities.get(key), now)
 
     def give_up(self) -> None:
         """Stop every wait for the inputs (the run is over)."""
@@ -453,7 +452,6 @@ class _Work:
     notify: ProgressCallback
     store: CatalogStore | None
     inputs: _Inputs
-    identities: Mapping[str, ProviderIdentity]
 
 
 def _one_provider(config: ProviderConfig, outcome: _Outcome, work: _Work) -> None:
@@ -547,7 +545,7 @@ def _record_verdicts(outcome: _Outcome, verdicts: dict[str, ValidationResult], w
     try:
         with store.transaction() as session:
             now = read_identities(session, [key], lock=True).get(key)
-            why = identity_change(key, work.identities.get(key), now)
+            why = work.inputs.changed(key, now)
             if why is not None:
                 logger.warning("Not saving the verdicts of %s: %s", key, why)
                 with outcome.lock:
