@@ -164,8 +164,9 @@ def models_list(
     optional = tuple(range(len(columns) - 1, first_value - 1, -1)) + ((2,) if show_all else ())
     click.echo(render_table(columns, cells, whole=(0, 1, 2), optional=optional))
     for view in views:
-        if view.status == "missing":
-            hint(f"{view.name} is missing: {view.status_reason}")
+        # What the table cannot say: why a model is missing, or unverified though pinged valid.
+        if view.status == "missing" or (view.status == "unverified" and view.verdict == "valid"):
+            hint(f"{view.name} is {view.status}: {view.status_reason}")
 
 
 # The metadata fields of every ``models list --json`` row (``models show`` gives them all).
