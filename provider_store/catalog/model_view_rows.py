@@ -243,8 +243,8 @@ def _read(
             prow.last_error,
             prow.last_error_at,
             prow.problem,
-            int(prow.removal_confirmations or 2),
-            float(prow.removal_min_age_seconds or 0.0),
+            int(prow.removal_confirmations),
+            float(prow.removal_min_age_seconds),
         )
         own_facts = facts.get(pid, {})
         listed = listed_by.get(pid, {})

@@ -68,6 +68,7 @@ from provider_store.catalog.provider_identity import (
 from provider_store.catalog.records import ValidationResult
 from provider_store.catalog.states import Verdict
 from provider_store.discovery.ping_scheduler import PingBatch, PingScheduler
+from provider_store.discovery.progress_relay import ProgressRelay
 from provider_store.discovery.results import DiscoveryResult, Source
 from provider_store.discovery.run_report import (
     FAILED,
@@ -201,7 +202,7 @@ def run_discovery(
     thread at a time; an exception it raises stops the run and is raised here.
     """
     started = time.perf_counter()
-    notify = _Progress(progress)
+    notify = ProgressRelay(progress)
     if provider is not None:
         key = _match_key(providers, provider)
         if key is None:
@@ -295,35 +296,6 @@ def _save_curated(
     return refused
 
 
-class _Progress:
-    """The caller's progress callback, called from one thread at a time. The first exception
-    it raises is kept (later events are not sent) and :meth:`raise_failure` raises it in the
-    run's own thread, which then stops the run."""
-
-    def __init__(self, callback: ProgressCallback | None) -> None:
-        self._callback = callback
-        self._lock = threading.Lock()
-        self.failure: Exception | None = None
-        self.stopped: Future[None] = Future()
-
-    def __call__(self, event: ProgressEvent) -> None:
-        if self._callback is None:
-            return
-        with self._lock:
-            if self.failure is not None:
-                return
-            try:
-                self._callback(event)
-            except Exception as exc:  # noqa: BLE001 - raised again in the run's thread
-                self.failure = exc
-                self.stopped.set_result(None)
-
-    def raise_failure(self) -> None:
-        """Raise the callback's exception, if it raised one."""
-        if self.failure is not None:
-            raise self.failure
-
-
 def _match_key(providers: Mapping[str, ProviderConfig], wanted: str) -> str | None:
     if wanted in providers:
         return wanted
@@ -335,7 +307,7 @@ def _run_network(
     keys: list[str],
     service: DiscoveryServiceLike,
     options: DiscoveryOptions,
-    notify: _Progress,
+    notify: ProgressRelay,
     started: float,
     store: CatalogStore | None,
     inputs: _Inputs,
