@@ -1,11 +1,15 @@
-"""ProviderStore: the catalog (:class:`~CatalogStore`) plus legacy YAML.
+"""ProviderStore: the one class a library user reads and edits the catalog through.
 
-The catalog wing knows nothing of YAML; this class joins the two so that ``store.import_yaml`` and
-``store.export_yaml`` keep working where users call them.
+Its public methods are the documented operations, each once (the list is in the README's
+library section and pinned by ``tests/test_exported_members.py``): each checks its input
+against ``rules`` and calls the catalog's row operations (``rows``,
+:class:`~provider_store.catalog.catalog_rows.CatalogRows`) or one session-level function of a
+wing (legacy YAML, registries, history). The connection and transactions are
+:class:`~provider_store.catalog.catalog_store.CatalogStore`'s, which the wings below this module
+take.
 
-Why this module is long: it is the library's one class of documented catalog operations; each
-method checks its input against ``rules`` and calls one session-level function of a wing, so
-the operations a user can call are read in one place.
+Why this module is long: it is the library's one class of documented catalog operations, read
+in one place.
 """
 
 from __future__ import annotations
@@ -31,20 +35,22 @@ from provider_store.rules import (
     check_cache_ttl,
     check_epoch,
     check_options,
-    check_seconds,
     check_whole_number,
 )
 from provider_store.rules.call_input import names_setting
 
 if TYPE_CHECKING:
+    from provider_store.catalog.cache_rows import CacheState
     from provider_store.catalog.model_aliases import AliasEntry
     from provider_store.catalog.model_facts import SourcedMetadata
     from provider_store.catalog.provider_details import ProviderDetails
     from provider_store.catalog.provider_edits import ProviderRemoval
+    from provider_store.catalog.records import ValidationResult
     from provider_store.history.change_event import ChangeEvent
     from provider_store.history.ping_stats import ModelStats
     from provider_store.history.retention import PruneReport
     from provider_store.legacy.import_report import ImportReport
+    from provider_store.model_info import ModelInfo
     from provider_store.registries.attribute import ProviderFill
 
 # The legacy wing (PyYAML), the everyday edits and the history readers are imported by the
@@ -52,7 +58,9 @@ if TYPE_CHECKING:
 
 
 class ProviderStore(CatalogStore):
-    """The durable catalog of providers and models, with legacy YAML import and export.
+    """The durable catalog of providers and models: the one class a library user reads and
+    edits it through (``ProviderStore(url)``, by default ``$PROVIDER_STORE_URL`` or the
+    per-user SQLite file), with legacy YAML import and export, registries and history.
 
     A context manager: ``with ProviderStore(url) as store:`` closes the store (its connection
     pool) on leaving the block, also when the block raises.
@@ -68,6 +76,72 @@ class ProviderStore(CatalogStore):
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+    # -- providers and their models as stored ------------------------------------------------
+
+    def provider_keys(self, *, session: Session | None = None) -> list[str]:
+        """Provider keys in catalog order."""
+        return self.rows.provider_keys(session=session)
+
+    def get_config(self, key: str, *, session: Session | None = None) -> ProviderConfig:
+        """Provider ``key`` as a ProviderConfig, with its discovery cache attached;
+        NotFoundError (with suggestions) for an unknown key."""
+        return self.rows.get_config(key, session=session)
+
+    def load_configs(
+        self, *, keys: Iterable[str] | None = None, session: Session | None = None
+    ) -> dict[str, ProviderConfig]:
+        """Every provider (or those of ``keys`` that exist) as a ProviderConfig, in catalog
+        order."""
+        return self.rows.load_configs(keys=keys, session=session)
+
+    def save_config(
+        self,
+        key: str,
+        config: ProviderConfig,
+        *,
+        extra: dict[str, Any] | None = None,
+        session: Session | None = None,
+    ) -> None:
+        """Insert or update provider ``key`` and its curated models from ``config`` (the legacy
+        value); its discovery cache, verdicts and sightings stay. A setting the YAML importer
+        would refuse raises InvalidDocumentError (OptionsError for kind and options) naming the
+        field, and nothing is written; see
+        :meth:`~provider_store.catalog.catalog_rows.CatalogRows.save_config`."""
+        self.rows.save_config(key, config, extra=extra, session=session)
+
+    def read_cache(self, key: str, *, session: Session | None = None) -> CacheState:
+        """Provider ``key``'s discovery cache, TTL and last discovery error, as stored."""
+        return self.rows.read_cache(key, session=session)
+
+    def load_verdicts(
+        self,
+        provider_key: str,
+        *,
+        models: Iterable[str] | None = None,
+        session: Session | None = None,
+    ) -> dict[str, ValidationResult]:
+        """Provider ``provider_key``'s stored verdicts by model id (only of ``models`` when
+        given)."""
+        return self.rows.load_verdicts(provider_key, models=models, session=session)
+
+    def hand_marks(self, key: str, *, session: Session | None = None) -> dict[str, str]:
+        """Model id -> ``valid`` / ``invalid`` for the models of ``key`` marked by hand
+        (:meth:`mark_model`)."""
+        return self.rows.hand_marks(key, session=session)
+
+    def model_info(
+        self, provider_key: str, model_id: str, *, session: Session | None = None
+    ) -> ModelInfo:
+        """What provider ``provider_key`` listed about ``model_id``, with its raw listed item;
+        NotFoundError names the provider or the model when the catalog has neither."""
+        return self.rows.model_info(provider_key, model_id, session=session)
+
+    def list_model_infos(
+        self, provider_key: str, *, session: Session | None = None
+    ) -> dict[str, ModelInfo]:
+        """Every model of ``provider_key`` in the catalog (curated or discovered), by id."""
+        return self.rows.list_model_infos(provider_key, session=session)
 
     # -- legacy YAML import / export --------------------------------------------------------
 
@@ -199,13 +273,13 @@ class ProviderStore(CatalogStore):
             options=check_options(opts) or None,
         )
         with self.transaction() as session:
-            if key in self.provider_keys(session=session):
+            if key in self.rows.provider_keys(session=session):
                 raise ConfigurationError(
                     f"provider {key} already exists (change it with: providers set {key} ...)"
                 )
-            self.save_config(key, config, session=session)
+            self.rows.save_config(key, config, session=session)
             if cache_ttl is not None:
-                self.set_cache_ttl(key, check_cache_ttl(cache_ttl), session=session)
+                self.rows.set_cache_ttl(key, check_cache_ttl(cache_ttl), session=session)
 
     @names_setting
     def update_provider(
@@ -226,7 +300,7 @@ class ProviderStore(CatalogStore):
         stored key and cache stay. Returns the provider as stored now. The removal policy is
         :meth:`set_removal_policy`'s, checked the same way."""
         with self.transaction() as session:
-            config = self.get_config(key, session=session)
+            config = self.rows.get_config(key, session=session)
             if name is not None:
                 config.name = name
             if base_api_url is not None:
@@ -247,17 +321,17 @@ class ProviderStore(CatalogStore):
                 if keyless:
                     opts[NO_KEY_OPTION] = True
             config.options = check_options(opts) or None
-            self.save_config(key, config, session=session)
+            self.rows.save_config(key, config, session=session)
             if cache_ttl is not None:
-                self.set_cache_ttl(key, check_cache_ttl(cache_ttl), session=session)
+                self.rows.set_cache_ttl(key, check_cache_ttl(cache_ttl), session=session)
             if removal_confirmations is not None or removal_min_age_seconds is not None:
-                self.set_removal_policy(
+                self.rows.set_removal_policy(
                     key,
                     confirmations=removal_confirmations,
                     min_age_seconds=removal_min_age_seconds,
                     session=session,
                 )
-            return self.get_config(key, session=session)
+            return self.rows.get_config(key, session=session)
 
     def provider_details(self, key: str) -> ProviderDetails:
         """Everything the catalog knows about provider ``key``: settings, where its key comes
@@ -273,7 +347,9 @@ class ProviderStore(CatalogStore):
         from provider_store.catalog.provider_details import describe
 
         with self.read() as session:
-            return [describe(self, key, session) for key in self.provider_keys(session=session)]
+            return [
+                describe(self, key, session) for key in self.rows.provider_keys(session=session)
+            ]
 
     def removal_plan(self, keys: Iterable[str]) -> list[ProviderRemoval]:
         """What :meth:`remove_providers` would take: models, verdicts, stored key per provider."""
@@ -290,7 +366,7 @@ class ProviderStore(CatalogStore):
         with self.transaction() as session:
             plan = provider_edits.removals(session, list(keys))
             for removal in plan:
-                self.delete_provider(removal.key, session=session)
+                self.rows.delete_provider(removal.key, session=session)
             return plan
 
     def rename_provider(self, old: str, new: str) -> None:
@@ -414,37 +490,3 @@ class ProviderStore(CatalogStore):
 
         with self._writing(session) as s:
             retention.set_retention_days(s, days)
-
-    def removal_policy(self, key: str, *, session: Session | None = None) -> tuple[int, float]:
-        """Provider ``key``'s removal policy: (complete listings in a row, minimum age in
-        seconds) a model must be missing for before it is removed (defaults 2 and 3600)."""
-        with self._reading(session) as s:
-            provider = self.get_provider(key, session=s)
-            return provider.removal_confirmations, provider.removal_min_age_seconds
-
-    def set_removal_policy(
-        self,
-        key: str,
-        *,
-        confirmations: int | None = None,
-        min_age_seconds: float | None = None,
-        session: Session | None = None,
-    ) -> None:
-        """Set after how many complete listings in a row (default 2) and how long (default
-        3600 s) a missing model of provider ``key`` is removed. InvalidDocumentError for a
-        count that is not a whole number from 1 to :data:`~provider_store.rules.MAX_INTEGER` or an
-        age that is not a number of seconds from 0 to
-        :data:`~provider_store.rules.MAX_SPAN_SECONDS`."""
-        if confirmations is not None:
-            confirmations = check_whole_number(
-                confirmations, field="removal_confirmations", low=1, high=MAX_INTEGER
-            )
-        if min_age_seconds is not None:
-            min_age_seconds = check_seconds(min_age_seconds, field="removal_min_age_seconds")
-        with self._writing(session) as s, provider_scope(s, key):
-            provider = self.get_provider(key, session=s)
-            if confirmations is not None:
-                provider.removal_confirmations = confirmations
-            if min_age_seconds is not None:
-                provider.removal_min_age_seconds = min_age_seconds
-            s.add(provider)

@@ -92,10 +92,10 @@ class ProviderDetails:
 
 def describe(store: CatalogStore, key: str, session: Session) -> ProviderDetails:
     """The details of provider ``key`` (NotFoundError, with suggestions, for an unknown key)."""
-    config = store.get_config(key, session=session)
-    cache = store.read_cache(key, session=session)
-    problem, problem_at = store.read_problem(key, session=session)
-    row = store.get_provider(key, session=session)
+    config = store.rows.get_config(key, session=session)
+    cache = store.rows.read_cache(key, session=session)
+    problem, problem_at = store.rows.read_problem(key, session=session)
+    row = store.rows.get_provider(key, session=session)
     source, variable = key_source(key, config)
     listed = {item.get("id") for item in cache.models or [] if isinstance(item, Mapping)}
     curated = set(config.valid_models) | set(config.invalid_models)
