@@ -41,11 +41,14 @@ from provider_store.rules.call_input import names_setting
 
 if TYPE_CHECKING:
     from provider_store.catalog.cache_rows import CacheState
+    from provider_store.catalog.disagreements import Disagreement
     from provider_store.catalog.model_aliases import AliasEntry
     from provider_store.catalog.model_facts import SourcedMetadata
     from provider_store.catalog.provider_details import ProviderDetails
     from provider_store.catalog.provider_edits import ProviderRemoval
     from provider_store.catalog.records import ValidationResult
+    from provider_store.catalog.registry_rows import SourceRow
+    from provider_store.catalog.schema_changes import DowngradePlan, SchemaStatus
     from provider_store.history.change_event import ChangeEvent
     from provider_store.history.ping_stats import ModelStats
     from provider_store.history.retention import PruneReport
@@ -142,6 +145,47 @@ class ProviderStore(CatalogStore):
     ) -> dict[str, ModelInfo]:
         """Every model of ``provider_key`` in the catalog (curated or discovered), by id."""
         return self.rows.list_model_infos(provider_key, session=session)
+
+    # -- the schema ---------------------------------------------------------------------------
+
+    def schema_status(self) -> SchemaStatus:
+        """The catalog's schema revision and the newest this release knows (open the store with
+        ``auto_migrate=False`` to see an old one); NewerCatalogError for a revision this release
+        does not know."""
+        from provider_store.catalog import schema_changes
+
+        return schema_changes.status(self.engine)
+
+    def upgrade_schema(self, revision: str = "head", *, force: bool = False) -> SchemaStatus:
+        """Upgrade the schema to ``revision`` (``head``, a revision id or ``+N``); the status
+        after, with the revision before as ``previous``. A database that holds other tables and
+        no catalog is refused (ForeignDatabaseError) unless ``force``."""
+        from provider_store.catalog import schema_changes
+
+        return schema_changes.upgrade(self.engine, revision, force=force)
+
+    def plan_downgrade(self, revision: str) -> DowngradePlan:
+        """What downgrading the schema to ``revision`` (a revision id, ``-N`` or ``base``) would
+        remove, and what the catalog holds now; ConfigurationError when it is not below the
+        current revision."""
+        from provider_store.catalog import schema_changes
+
+        return schema_changes.plan_downgrade(self.engine, revision)
+
+    def downgrade_schema(self, plan: DowngradePlan) -> SchemaStatus:
+        """Carry out ``plan`` (from :meth:`plan_downgrade`): stored data the removed revisions
+        added is dropped. The status after, with the revision before as ``previous``."""
+        from provider_store.catalog import schema_changes
+
+        return schema_changes.downgrade(self.engine, plan)
+
+    @staticmethod
+    def schema_history() -> list[tuple[str, str | None, str]]:
+        """Every schema revision this release knows, newest first: (revision, the revision
+        below it, what it does)."""
+        from provider_store.catalog import migrate
+
+        return migrate.history()
 
     # -- legacy YAML import / export --------------------------------------------------------
 
@@ -242,6 +286,41 @@ class ProviderStore(CatalogStore):
 
         with self.transaction() as session:
             set_user_facts(session, provider_key, model_id, values, utc_now())
+
+    def models_metadata(
+        self, provider_key: str, model_ids: Iterable[str] | None = None
+    ) -> dict[str, SourcedMetadata]:
+        """:meth:`model_metadata` of every model of ``provider_key`` (or of ``model_ids``), by
+        model id, read at once."""
+        from provider_store.catalog.model_facts import provider_metadata
+
+        with self.read() as session:
+            return provider_metadata(session, provider_key, model_ids)
+
+    def registry_sources(self) -> list[SourceRow]:
+        """Every registry source last read by :meth:`fill_from_registries`, by origin: its
+        version, content hash, where it was read from and what its reader noted."""
+        from provider_store.catalog.registry_rows import read_sources
+
+        with self.read() as session:
+            return read_sources(session)
+
+    def disagreements(
+        self, providers: Iterable[str] | None = None
+    ) -> list[tuple[str, Disagreement]]:
+        """Every field where a provider's list and the registries disagree (numbers more than
+        5% apart, or different flags), with the value used and why, as (provider key,
+        disagreement), for ``providers`` (every provider by default); NotFoundError for an
+        unknown provider."""
+        from provider_store.catalog.disagreements import provider_disagreements
+
+        with self.read() as session:
+            known = self.rows.provider_keys(session=session)
+            keys = known if providers is None else list(providers)
+            for key in keys:
+                if key not in known:
+                    self.rows.get_config(key, session=session)  # NotFoundError, suggestions
+            return [(key, d) for key in keys for d in provider_disagreements(session, key)]
 
     # -- everyday edits (the CLI's providers / keys / models verbs) ----------------------------
 

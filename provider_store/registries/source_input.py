@@ -40,6 +40,7 @@ from provider_store.errors import (
 )
 from provider_store.providers.deadline import Exchange, WatchedAdapter
 from provider_store.providers.http_responses import read_capped, safe_url
+from provider_store.rules.limits import DEFAULT_REGISTRY_DEADLINE
 from provider_store.rules.provider_settings import base_url_problem
 
 __all__ = [
@@ -53,8 +54,6 @@ __all__ = [
 
 # LiteLLM's cost map is about 3.5 MB; a registry ten times larger is not one.
 MAX_REGISTRY_BYTES = 64 * 1024 * 1024
-# The whole read of one registry, connection, redirects and body included, in seconds.
-DEFAULT_REGISTRY_DEADLINE = 60.0
 MAX_REGISTRY_DEADLINE = 86_400.0
 MAX_REDIRECTS = 5
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})

@@ -17,6 +17,10 @@ import re
 from provider_store.errors import InvalidDocumentError
 
 __all__ = [
+    "CATALOG_URL_VARIABLE",
+    "DEFAULT_DEADLINE",
+    "DEFAULT_REGISTRY_DEADLINE",
+    "MAX_FILE_BYTES",
     "DEFAULT_CACHE_TTL",
     "DEFAULT_CHANGES_LIMIT",
     "DEFAULT_MAX_MODELS",
@@ -282,3 +286,15 @@ def check_deadline(seconds: object, *, field: str = "deadline") -> float:
             field=field,
         )
     return float(seconds)
+
+
+# -- defaults and limits of whole operations ------------------------------------------------------
+
+# The environment variable that names the catalog when no URL is given (``--db``).
+CATALOG_URL_VARIABLE = "PROVIDER_STORE_URL"
+# How long a discovery run may take, in seconds, when no deadline is given.
+DEFAULT_DEADLINE = 300.0
+# The whole read of one registry, connection, redirects and body included, in seconds.
+DEFAULT_REGISTRY_DEADLINE = 60.0
+# The largest YAML document the importer reads (a file or standard input).
+MAX_FILE_BYTES = 50 * 1024 * 1024
