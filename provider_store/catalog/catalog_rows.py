@@ -8,6 +8,10 @@ operation itself: a library user reads and edits the catalog through ``ProviderS
 
 Methods that take ``session=`` never commit: the caller owns the transaction. Without a
 session, each call runs in a short transaction of its own.
+
+Why this module is long: it is the one place where rows become ProviderConfigs and back, and
+every row operation a wing calls is one short method here, each opening its own transaction the
+same way.
 """
 
 from __future__ import annotations
@@ -41,6 +45,11 @@ if TYPE_CHECKING:
     from provider_store.catalog.catalog_store import CatalogStore
     from provider_store.catalog.tables import Provider
     from provider_store.model_info import ModelInfo
+
+# The SQLModel table classes (tables.py) are imported by the methods that write or return ORM
+# rows: reading configs, change tokens or listed metadata goes through light Core clauses
+# (light_tables.py) and never builds them (start-up time). Hand marks and the curated-model plan
+# are imported by the methods that use them.
 
 _P = PROVIDER.c
 

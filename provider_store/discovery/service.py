@@ -327,7 +327,7 @@ class ModelDiscoveryService:
         """The model's verdict: a stored one younger than ``revalidate_after``, else a new ping.
 
         ``record=True`` stores a new verdict on the model's row in a short transaction of its own;
-        with ``record=False`` the caller stores it later (``store.record_verdicts``).
+        with ``record=False`` the caller stores it later (``store.rows.record_verdicts``).
         ``stored`` is the provider's stored verdicts when the caller read them already (one
         query for a whole run instead of one per model).
         """
