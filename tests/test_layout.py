@@ -140,12 +140,16 @@ PUBLIC_MODULES = {"errors", "rules", "model_info", "provider_config", "suggestio
 
 def cli_import_offences(root: Path, public_names: set[str]) -> list[str]:
     """Every import of the CLI that is not the public API: a module of the package outside
-    :data:`PUBLIC_MODULES` and ``cli``, or a name the package does not export."""
+    :data:`PUBLIC_MODULES` and ``cli``, or a name the package does not export; and every use
+    of a store's internal row operations (``store.rows``)."""
     package = root.name
     offences = []
     for path in sorted((root / "cli").rglob("*.py")):
         where = path.relative_to(root)
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr == "rows":
+                offences.append(f"{where}:{node.lineno} reaches the store's rows")
+                continue
             if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module == package:
                 offences += [
                     f"{where} imports {package}.{alias.name}"
@@ -183,13 +187,15 @@ def test_the_cli_check_fails_on_a_private_module_or_name(tmp_path: Path) -> None
         "from provider_store.catalog import migrate\n"
         "from provider_store.rules import EXIT_OK\n"
         "from provider_store.cli.text import visible\n"
-        "import provider_store.history.feed\n",
+        "import provider_store.history.feed\n"
+        "store.rows.write_cache('a', [])\n",
         encoding="utf-8",
     )
-    assert cli_import_offences(root, {"ProviderStore"}) == [
+    assert sorted(cli_import_offences(root, {"ProviderStore"})) == [
         "cli/app.py imports provider_store.CatalogRows",
         "cli/app.py imports provider_store.catalog",
         "cli/app.py imports provider_store.history.feed",
+        "cli/app.py:6 reaches the store's rows",
     ]
 
 

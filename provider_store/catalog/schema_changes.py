@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from provider_store.catalog import migrate
+from provider_store.catalog.catalog_store import CatalogStore
 from provider_store.catalog.db import redact_url
 from provider_store.errors import ConfigurationError
 
@@ -88,3 +89,37 @@ def downgrade(engine: Engine, plan: DowngradePlan) -> SchemaStatus:
     """Carry out ``plan`` (from :func:`plan_downgrade`)."""
     migrate.downgrade(engine, plan.target or "base")
     return status(engine, previous=plan.current)
+
+
+class SchemaOperations(CatalogStore):
+    """The schema operations of :class:`~provider_store.ProviderStore` (see the README's
+    library section); not a class to open on its own."""
+
+    def schema_status(self) -> SchemaStatus:
+        """The catalog's schema revision and the newest this release knows (open the store with
+        ``auto_migrate=False`` to see an old one); NewerCatalogError for a revision this release
+        does not know."""
+        return status(self.engine)
+
+    def upgrade_schema(self, revision: str = "head", *, force: bool = False) -> SchemaStatus:
+        """Upgrade the schema to ``revision`` (``head``, a revision id or ``+N``); the status
+        after, with the revision before as ``previous``. A database that holds other tables and
+        no catalog is refused (ForeignDatabaseError) unless ``force``."""
+        return upgrade(self.engine, revision, force=force)
+
+    def plan_downgrade(self, revision: str) -> DowngradePlan:
+        """What downgrading the schema to ``revision`` (a revision id, ``-N`` or ``base``) would
+        remove, and what the catalog holds now; ConfigurationError when it is not below the
+        current revision."""
+        return plan_downgrade(self.engine, revision)
+
+    def downgrade_schema(self, plan: DowngradePlan) -> SchemaStatus:
+        """Carry out ``plan`` (from :meth:`plan_downgrade`): stored data the removed revisions
+        added is dropped. The status after, with the revision before as ``previous``."""
+        return downgrade(self.engine, plan)
+
+    @staticmethod
+    def schema_history() -> list[tuple[str, str | None, str]]:
+        """Every schema revision this release knows, newest first: (revision, the revision
+        below it, what it does)."""
+        return migrate.history()
