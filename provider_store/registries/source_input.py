@@ -44,7 +44,6 @@ from provider_store.rules.limits import DEFAULT_REGISTRY_DEADLINE
 from provider_store.rules.provider_settings import base_url_problem
 
 __all__ = [
-    "DEFAULT_REGISTRY_DEADLINE",
     "MAX_REGISTRY_BYTES",
     "RegistryBytes",
     "is_url",
