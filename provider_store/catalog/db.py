@@ -19,7 +19,7 @@ from sqlalchemy.pool import StaticPool
 
 from provider_store.catalog import connections
 from provider_store.errors import ConfigurationError, StoreError, os_cause
-from provider_store.rules.limits import CATALOG_URL_VARIABLE
+from provider_store.rules.limits import ENV_URL
 
 logger = logging.getLogger(__name__)
 
@@ -65,8 +65,8 @@ def resolve_url(url: str | None = None) -> str:
     """
     if url:
         return normalize_url(url)
-    env = os.environ.get(CATALOG_URL_VARIABLE, "").strip()
-    return normalize_url(env, source=f"${CATALOG_URL_VARIABLE}") if env else default_url()
+    env = os.environ.get(ENV_URL, "").strip()
+    return normalize_url(env, source=f"${ENV_URL}") if env else default_url()
 
 
 def normalize_url(url: str, *, source: str = "the database URL") -> str:
@@ -303,7 +303,7 @@ def _make_private_dir(directory: Path) -> None:
     except OSError as exc:
         raise StoreError(
             f"Cannot create the catalog directory {directory}: {os_cause(exc)}"
-            f" (choose another place with --db or ${CATALOG_URL_VARIABLE})"
+            f" (choose another place with --db or ${ENV_URL})"
         ) from exc
     _tighten(directory, PRIVATE_DIR_MODE)
 

@@ -58,10 +58,10 @@ class CliState:
         (no --db, no $PROVIDER_STORE_URL) is made on first use by any command.
         """
         if auto_migrate not in self._stores:
-            from provider_store.rules.limits import CATALOG_URL_VARIABLE
+            from provider_store.rules.limits import ENV_URL
             from provider_store.store import ProviderStore
 
-            default = self.db_url is None and not os.environ.get(CATALOG_URL_VARIABLE, "").strip()
+            default = self.db_url is None and not os.environ.get(ENV_URL, "").strip()
             self._stores[auto_migrate] = ProviderStore(
                 self.db_url, auto_migrate=auto_migrate, create=create or default
             )
