@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -24,7 +25,8 @@ from provider_store.model_info import METADATA_FIELDS
 from provider_store.suggestions import unknown_provider
 
 if TYPE_CHECKING:  # the tables (and SQLAlchemy) are imported only when a command reads them
-    from provider_store.views.model_view import ModelView
+    from provider_store import ModelView
+    from provider_store.store import ProviderStore
 
 
 @cli.group()
@@ -95,7 +97,7 @@ def models_list(
     (null when unknown) and its source. The filters read the same values; a model whose value
     is unknown is left out.
     """
-    from provider_store.views.model_view import model_views, select_views
+    from provider_store import model_views, select_views
 
     store = state.store()
     keys = store.provider_keys()
@@ -208,16 +210,13 @@ def models_show(state: CliState, model_ref: str, as_json: bool) -> None:
     MODEL is provider/model, provider/alias, an alias or a model id. Prices are in USD per
     million tokens, created is a UTC date. --json adds the raw item of the provider's model list.
     """
-    from provider_store.views.model_view import model_view
 
     store = state.store()
     ref = open_manager(state).locate(model_ref)
     key, model_id = ref.provider, ref.model
-    view = model_view(store, key, model_id)
+    view = _view_of(store, key, model_id)
     info = store.model_info(key, model_id)
-    from provider_store.catalog.states import utc_now
-
-    week = store.model_stats(since=utc_now() - 7 * 86400, provider=key, model=model_id)
+    week = store.model_stats(since=time.time() - 7 * 86400, provider=key, model=model_id)
     data: dict[str, Any] = {
         "provider": key,
         "model": model_id,
@@ -253,6 +252,14 @@ def models_show(state: CliState, model_ref: str, as_json: bool) -> None:
         click.echo(f"{name:<{width}}  {visible(text)}")
 
 
+def _view_of(store: ProviderStore, key: str, model_id: str) -> ModelView:
+    """The one model view of model ``model_id`` of provider ``key`` (located before)."""
+    from provider_store import model_views
+
+    (view,) = model_views(store, [key], models=[model_id])
+    return view
+
+
 # What ``models show`` prints before the metadata fields.
 _SHOWN_FIRST = (
     "provider",
@@ -286,11 +293,10 @@ def resolve(state: CliState, model_string: str, strict: bool, as_json: bool) -> 
     providers, with a note. With --strict both are errors. An unknown model exits 2 and
     suggests the nearest models ("did you mean openai/gpt-4o-2024-08-06 (4o)?").
     """
-    from provider_store.views.model_view import model_view
 
     manager = open_manager(state)
     ref = manager.resolve(model_string, strict=strict)
-    view = model_view(state.store(), ref.provider, ref.model)
+    view = _view_of(state.store(), ref.provider, ref.model)
     if as_json:
         config = manager[ref.provider]
         print_json(

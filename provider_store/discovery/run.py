@@ -288,7 +288,7 @@ def _save_curated(
                     refused[key] = why
             appliers = {key: c.apply for key, c in changes.items() if key not in refused}
             if appliers:
-                store.update_curated_many(appliers, session=session)
+                store.rows.update_curated_many(appliers, session=session)
     except ProviderStoreError as exc:
         logger.warning("Saving discovery results failed: %s", exc)
         report.error = f"results could not be saved: {exc}"
@@ -382,8 +382,8 @@ class _Inputs:
                         for key, name in self._catalog_keys.items()
                         if name in found
                     }
-                    self._marks = store.hand_marks_of(keys, session=session)
-                    self._verdicts = store.verdicts_of(keys, session=session)
+                    self._marks = store.rows.hand_marks_of(keys, session=session)
+                    self._verdicts = store.rows.verdicts_of(keys, session=session)
         except ProviderStoreError as exc:
             # Without marks nothing is skipped; without verdicts each ping reads its own.
             logger.debug("hand marks, verdicts or identities unreadable (%s)", exc)
@@ -524,11 +524,11 @@ def _record_verdicts(outcome: _Outcome, verdicts: dict[str, ValidationResult], w
                     outcome.error = f"results not saved: {why}"
                 return
             record_verdict_history(session, key, fresh)  # events + observations
-            store.record_verdicts(key, fresh, session=session)
+            store.rows.record_verdicts(key, fresh, session=session)
             if problems:
-                store.set_problem(key, problems[0], session=session)
+                store.rows.set_problem(key, problems[0], session=session)
             elif any(v.verdict is not Verdict.INCONCLUSIVE for v in fresh):
-                store.set_problem(key, None, session=session)
+                store.rows.set_problem(key, None, session=session)
     except NotFoundError:
         logger.warning("Provider %s was removed meanwhile; its verdicts are dropped", key)
         with outcome.lock:
