@@ -142,7 +142,7 @@ class ProviderStore(CatalogStore):
         from provider_store.registries.attribute import RegistryInput, attribute
         from provider_store.registries.litellm import litellm_input
         from provider_store.registries.models_dev import models_dev_input
-        from provider_store.registries.source_input import DEFAULT_REGISTRY_DEADLINE
+        from provider_store.rules.limits import DEFAULT_REGISTRY_DEADLINE
 
         limit = DEFAULT_REGISTRY_DEADLINE if deadline is None else deadline
         inputs: list[RegistryInput] = []
@@ -417,7 +417,9 @@ class ProviderStore(CatalogStore):
 
     def removal_policy(self, key: str, *, session: Session | None = None) -> tuple[int, float]:
         """Provider ``key``'s removal policy: (complete listings in a row, minimum age in
-        seconds) a model must be missing for before it is removed (defaults 2 and 3600)."""
+        seconds) a model must be missing for before it is removed (defaults
+        :data:`~provider_store.rules.limits.DEFAULT_REMOVAL_CONFIRMATIONS` and
+        :data:`~provider_store.rules.limits.DEFAULT_REMOVAL_MIN_AGE_SECONDS`)."""
         with self._reading(session) as s:
             provider = self.get_provider(key, session=s)
             return provider.removal_confirmations, provider.removal_min_age_seconds
@@ -430,8 +432,9 @@ class ProviderStore(CatalogStore):
         min_age_seconds: float | None = None,
         session: Session | None = None,
     ) -> None:
-        """Set after how many complete listings in a row (default 2) and how long (default
-        3600 s) a missing model of provider ``key`` is removed. InvalidDocumentError for a
+        """Set after how many complete listings in a row and how long (in seconds) a missing
+        model of provider ``key`` is removed (see :meth:`removal_policy`). InvalidDocumentError
+        for a
         count that is not a whole number from 1 to :data:`~provider_store.rules.MAX_INTEGER` or an
         age that is not a number of seconds from 0 to
         :data:`~provider_store.rules.MAX_SPAN_SECONDS`."""

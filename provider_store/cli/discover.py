@@ -36,7 +36,6 @@ from provider_store.cli.params import DEADLINE, count
 from provider_store.cli.table_layout import render_table
 from provider_store.cli.text import visible
 from provider_store.discovery.run_report import (
-    DEFAULT_DEADLINE,
     DiscoveryReport,
     ProgressEvent,
     ProviderSummary,
@@ -44,6 +43,7 @@ from provider_store.discovery.run_report import (
 from provider_store.errors import ProviderStoreError
 from provider_store.history.change_event import ChangeEvent
 from provider_store.rules import EXIT_FAILED
+from provider_store.rules.limits import DEFAULT_DEADLINE, DEFAULT_REGISTRY_DEADLINE
 from provider_store.suggestions import unknown_provider
 
 logger = logging.getLogger(__name__)
@@ -187,7 +187,6 @@ def _fill_from_registries(store: ProviderStore, report: DiscoveryReport, left: f
 
     from provider_store.cli.registries import LITELLM_ENV
     from provider_store.discovery.results import Source
-    from provider_store.registries.source_input import DEFAULT_REGISTRY_DEADLINE
 
     listed = [s.provider for s in report.providers if s.source in (Source.FRESH, Source.CACHE)]
     if not listed:

@@ -34,6 +34,7 @@ from provider_store.rules import (
     parse_span,
     span_seconds,
 )
+from provider_store.rules.limits import DAY_SECONDS
 from provider_store.suggestions import nearest
 
 __all__ = [
@@ -126,7 +127,7 @@ PERIOD = Span(minimum=0.0, min_open=True)
 # A cache TTL: whole seconds from 0 (always ask) to the integer column's maximum.
 TTL = Span(maximum=float(MAX_CACHE_TTL), granule=1.0)
 # How long history is kept: whole days, at least one.
-RETENTION_DAYS = Span(minimum=86400.0, granule=86400.0, granule_name="days")
+RETENTION_DAYS = Span(minimum=DAY_SECONDS, granule=DAY_SECONDS, granule_name="days")
 # How long a run or a refresh may take: above 0, at most a day.
 DEADLINE = Span(minimum=0.0, min_open=True, maximum=MAX_DEADLINE_SECONDS)
 

@@ -62,14 +62,13 @@ from provider_store.catalog.states import Verdict, utc_now
 from provider_store.discovery import cache, leases, revalidate
 from provider_store.discovery.cache import EMPTY_LIST_TAG as EMPTY_LIST_TAG
 from provider_store.discovery.results import DiscoveryResult, Source
+from provider_store.discovery.verdicts import REFUSAL_STATUSES as REFUSAL_STATUSES
 from provider_store.discovery.verdicts import (
-    DEFAULT_REVALIDATE_AFTER,
     Judgement,
     is_reusable,
     judge,
     provider_problem,
 )
-from provider_store.discovery.verdicts import REFUSAL_STATUSES as REFUSAL_STATUSES
 from provider_store.errors import (
     BadResponseError,
     DiscoveryError,
@@ -93,6 +92,7 @@ from provider_store.rules import (
     is_keyless,
     is_placeholder_key,
 )
+from provider_store.rules.limits import DEFAULT_REVALIDATE_AFTER
 
 logger = logging.getLogger(__name__)
 
