@@ -214,6 +214,11 @@ def read(session: Session) -> str:
 _T = TypeVar("_T")
 
 
+def _monotonic() -> float:
+    """:func:`time.monotonic`, looked up at each call."""
+    return time.monotonic()
+
+
 class ChangeWatch(Generic[_T]):
     """Tells whether the catalog changed since the last look, looking at most every
     ``interval`` seconds (in between, the answer is "no" without touching the database).
@@ -224,6 +229,9 @@ class ChangeWatch(Generic[_T]):
     catalog where nothing changes sends no query. Until the signal listens (it is starting, it
     lost the database, or it never will on SQLite or behind a transaction pooler), the watch
     looks every ``interval`` seconds.
+
+    ``clock`` gives the seconds the interval is measured in (default :func:`time.monotonic`, read
+    at each call), so a test advances time instead of sleeping.
     """
 
     def __init__(
@@ -232,10 +240,12 @@ class ChangeWatch(Generic[_T]):
         *,
         interval: float = DEFAULT_CHECK_INTERVAL,
         signal: ChangeSignal | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self._read = read_marker
         self.interval = interval
         self.signal = signal
+        self.clock: Callable[[], float] = clock or _monotonic
         self.seen: _T | None = None
         self._next_look = 0.0
         self._woken_at = -1  # the signal's count of wake-ups at the last look
@@ -247,11 +257,11 @@ class ChangeWatch(Generic[_T]):
         self._woken_at = signal.wakeups if signal is not None else -1
         self._version = signal.file_version() if signal is not None else None
         self.seen = self._read()
-        self._next_look = time.monotonic() + self.interval
+        self._next_look = self.clock() + self.interval
 
     def changed(self) -> bool:
         """True when the value differs from the one last seen (then it becomes the seen one)."""
-        now = time.monotonic()
+        now = self.clock()
         if now < self._next_look:
             return False
         signal = self.signal
