@@ -37,12 +37,12 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from provider_store.catalog.light_tables import CATALOG_META, PROVIDER
+from provider_store.rules.limits import DEFAULT_CHECK_INTERVAL
 
 if TYPE_CHECKING:
     from provider_store.catalog.change_listener import ChangeSignal
 
 FULL_MARKER_KEY = "full_change_marker"
-DEFAULT_CHECK_INTERVAL = 0.25  # seconds between two looks at the change tokens
 _WROTE = "provider_store_wrote"  # connection info flag: this transaction changed rows
 _SCOPES = "provider_store_scopes"  # connection info: the provider scopes open now (a stack)
 _NAMED = "provider_store_named"  # connection info: providers this transaction changed
@@ -54,7 +54,6 @@ _CONFIG_TABLES = frozenset({"provider", "model"})
 NOT_A_CHANGE = "provider_store_not_a_change"
 
 __all__ = [
-    "DEFAULT_CHECK_INTERVAL",
     "FULL_MARKER_KEY",
     "NOT_A_CHANGE",
     "ChangeTokens",

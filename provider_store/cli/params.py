@@ -17,6 +17,7 @@ A bad value is a click ``BadParameter``: one line naming the option, exit 2.
 from __future__ import annotations
 
 import math
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -152,9 +153,7 @@ class Since(click.ParamType[float]):
                 seconds = SPAN.seconds(text)
             except ValueError as exc:
                 self.fail(str(exc), param, ctx)
-            from provider_store.catalog.states import utc_now
-
-            return utc_now() - seconds
+            return time.time() - seconds
         try:
             when = datetime.fromisoformat(text)
         except ValueError:
@@ -265,7 +264,7 @@ class EventTypes(click.ParamType[Any]):
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         """The list of :class:`~provider_store.catalog.states.EventType` (None when empty)."""
-        from provider_store.catalog.states import EventType
+        from provider_store import EventType
 
         if isinstance(value, list):
             return value

@@ -13,6 +13,7 @@ import json
 import signal
 import sys
 import threading
+import time
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +27,7 @@ from provider_store.cli.text import visible
 from provider_store.rules import EXIT_FAILED, EXIT_OK, iso_utc
 
 if TYPE_CHECKING:
-    from provider_store.discovery.keeper import Keeper, KeeperRefresh
+    from provider_store import Keeper, KeeperRefresh
 
 
 def refresh_json(done: KeeperRefresh, at: float) -> dict[str, Any]:
@@ -78,15 +79,13 @@ def refresh(
     refresh the same provider at once: each refresh holds the provider's refresh lease.
     ``--once`` refreshes what is due now and exits, 1 when a refresh failed.
     """
-    from provider_store.catalog.states import utc_now
-    from provider_store.discovery.keeper import Keeper
-    from provider_store.discovery.service import ModelDiscoveryService
+    from provider_store import Keeper, ModelDiscoveryService
 
     store = state.store()
 
     def show(done: KeeperRefresh) -> None:
         if state.as_json:
-            click.echo(json.dumps(refresh_json(done, utc_now()), ensure_ascii=False))
+            click.echo(json.dumps(refresh_json(done, time.time()), ensure_ascii=False))
         elif not done.ok or not output.quiet:
             click.echo(visible(done.line()), err=not done.ok)
 

@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from provider_store.catalog.catalog_store import CatalogStore
-from provider_store.catalog.change_marker import DEFAULT_CHECK_INTERVAL
 from provider_store.errors import ProviderKeyError as ProviderKeyError
 from provider_store.provider_config import ProviderConfig
 from provider_store.resolution import model_lists
@@ -43,6 +42,7 @@ from provider_store.resolution.resolver import (
     EXACT_FINGERPRINT_LIMIT as EXACT_FINGERPRINT_LIMIT,
 )
 from provider_store.resolution.resolver import Resolver, contents_fingerprint, split_first_slash
+from provider_store.rules.limits import DEFAULT_CHECK_INTERVAL
 
 if TYPE_CHECKING:
     from provider_store.discovery.run_report import DiscoveryReport, ProgressCallback
@@ -124,7 +124,7 @@ class ProviderManager(ModelLookup):
         """Read every config from the store (with what it stands for, when following)."""
         assert self.store is not None
         follower = self._follower
-        self._providers = follower.load_all() if follower else self.store.load_configs()
+        self._providers = follower.load_all() if follower else self.store.rows.load_configs()
 
     @property
     def service(self) -> ModelDiscoveryService:

@@ -19,6 +19,7 @@ from provider_store.errors import InvalidDocumentError
 __all__ = [
     "DAY_SECONDS",
     "DEFAULT_CACHE_TTL",
+    "DEFAULT_CHECK_INTERVAL",
     "DEFAULT_CHANGES_LIMIT",
     "DEFAULT_CONCURRENCY",
     "DEFAULT_DEADLINE",
@@ -35,6 +36,7 @@ __all__ = [
     "DEFAULT_RETENTION_DAYS",
     "DEFAULT_REVALIDATE_AFTER",
     "DEFAULT_STALE_WHILE_REVALIDATE_TTLS",
+    "ENV_URL",
     "EXIT_BAD_INPUT",
     "EXIT_FAILED",
     "EXIT_INTERRUPTED",
@@ -44,6 +46,7 @@ __all__ = [
     "MAX_CACHE_TTL",
     "MAX_DEADLINE_SECONDS",
     "MAX_EPOCH",
+    "MAX_FILE_BYTES",
     "MAX_INTEGER",
     "MAX_MESSAGE_LENGTH",
     "MAX_NAMES",
@@ -78,6 +81,8 @@ DAY_SECONDS = 86_400.0
 
 # How long a provider's discovered model list stays fresh, in seconds (the legacy 5 minutes).
 DEFAULT_CACHE_TTL = 300
+# A ProviderManager over a store looks at the catalog's change tokens at most this often (seconds).
+DEFAULT_CHECK_INTERVAL = 0.25
 # The most models one provider may hold, from discovery (a longer list fails) or from a legacy
 # YAML import (refused); the provider option ``max_models`` and ``import --max-models`` raise it.
 DEFAULT_MAX_MODELS = 20_000
@@ -325,3 +330,11 @@ def check_deadline(seconds: object, *, field: str = "deadline") -> float:
             field=field,
         )
     return float(seconds)
+
+
+# -- where the catalog is, what the importer reads ------------------------------------------------
+
+# The environment variable that names the catalog when no URL is given (``--db``).
+ENV_URL = "PROVIDER_STORE_URL"
+# The largest YAML document the importer reads (a file or standard input).
+MAX_FILE_BYTES = 50 * 1024 * 1024
