@@ -1,4 +1,4 @@
-"""ProviderManager: the old contract, ambiguity, indexed resolution and concurrent discovery."""
+"""ProviderManager: the legacy contract, ambiguity, indexed resolution and concurrent discovery."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from provider_store.providers.client import ProviderClient
 from provider_store.resolution.manager import ProviderManager, split_first_slash
 from provider_store.testing import FakeProvider
 
-# -- the old contract, on loose configs ----------------------------------------------------------
+# -- the legacy contract, on loose configs-------------------------------------------------------
 
 
 @pytest.fixture
