@@ -106,7 +106,7 @@ def test_list_show_export_and_library_give_the_same_values(
     assert listed["my-finetune"]["sources"]["input_price"]["source"] == "user"
     # The table shows the values with their sources too.
     table = cli(capsys, catalog, "models", "list")
-    assert "128000 (" in table and "64000 (listed)" in table and "0.5 (user)" in table
+    assert "128,000 (" in table and "64,000 (listed)" in table and "0.5 (user)" in table
 
 
 @pytest.mark.parametrize(

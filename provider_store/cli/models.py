@@ -184,16 +184,18 @@ _TABLE_FIELDS = (
 
 
 def _with_source(view: ModelView, field: str, plain: Any) -> str:
-    """A table cell: ``128000 (models.dev 1.0.398)``, empty when no source knows it."""
+    """A table cell: ``128,000 (models.dev 1.0.398)``, ``0.15 (user)``, ``tools, vision
+    (listed)``; empty when no source knows the value."""
     if plain is None:
         return ""
-    text = (
-        ", ".join(map(str, plain))
-        if isinstance(plain, list)
-        else f"{plain:g}"
-        if isinstance(plain, float)
-        else str(plain)
-    )
+    if isinstance(plain, list):
+        text = ", ".join(map(str, plain))
+    elif isinstance(plain, int):
+        text = f"{plain:,}"  # as models show writes a count
+    elif isinstance(plain, float):
+        text = f"{plain:g}"
+    else:
+        text = str(plain)
     return f"{text} ({view.source(field)})"
 
 
