@@ -1,7 +1,8 @@
 """provider_store: a durable, cache-backed catalog of OpenAI-compatible LLM providers.
 
 The front door is :func:`open`: ``provider_store.open()`` returns a :class:`ProviderManager`
-over the default catalog (``resolve``, ``complete``, ``discover``; its ``store`` for curation).
+over the default catalog (``resolve``, ``complete``, ``discover``, ``model_view``; its ``store``
+for curation). :func:`model_views` is the one model view of a store, read in bulk.
 Import the public API from here; submodules are implementation detail unless documented.
 The public names are the keys of ``_LAZY_NAMES`` (plus ``__version__``); ``__all__`` is derived
 from it, and the ``TYPE_CHECKING`` imports (for type checkers) are tested to match it.
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from provider_store.catalog.db import build_engine, resolve_url
     from provider_store.catalog.disagreements import Disagreement
     from provider_store.catalog.model_aliases import AliasEntry
-    from provider_store.catalog.model_facts import Sourced, SourcedMetadata
+    from provider_store.catalog.model_view_rows import Sourced, SourcedMetadata
     from provider_store.catalog.provider_details import ProviderDetails
     from provider_store.catalog.provider_edits import ProviderRemoval
     from provider_store.catalog.reconcile import Candidate, FieldChoice, RegistryOrder
@@ -82,6 +83,7 @@ if TYPE_CHECKING:
     from provider_store.resolution.model_refs import ModelRef
     from provider_store.rules import effective_api_key
     from provider_store.store import ProviderStore
+    from provider_store.views.model_view import ModelView, model_views, select_views
 
 # Where each public name lives: imported on first use, so ``import provider_store`` (and every
 # command of the CLI) pays only for what it touches.
@@ -127,6 +129,7 @@ _LAZY_NAMES: dict[str, str] = {
     "ModelDiscoveryService": "provider_store.discovery.service",
     "ModelInfo": "provider_store.model_info",
     "ModelRef": "provider_store.resolution.model_refs",
+    "ModelView": "provider_store.views.model_view",
     "ModelStats": "provider_store.history.ping_stats",
     "ModelStatus": "provider_store.catalog.states",
     "NewerCatalogError": "provider_store.errors",
@@ -157,8 +160,8 @@ _LAZY_NAMES: dict[str, str] = {
     "SchemaStatus": "provider_store.catalog.schema_changes",
     "Source": "provider_store.discovery.results",
     "SourceRow": "provider_store.catalog.registry_rows",
-    "Sourced": "provider_store.catalog.model_facts",
-    "SourcedMetadata": "provider_store.catalog.model_facts",
+    "Sourced": "provider_store.catalog.model_view_rows",
+    "SourcedMetadata": "provider_store.catalog.model_view_rows",
     "StoreError": "provider_store.errors",
     "UnknownModelError": "provider_store.errors",
     "ValidationResult": "provider_store.catalog.records",
@@ -166,8 +169,10 @@ _LAZY_NAMES: dict[str, str] = {
     "build_engine": "provider_store.catalog.db",
     "effective_api_key": "provider_store.rules",
     "litellm_config": "provider_store.exports.litellm_proxy",
+    "model_views": "provider_store.views.model_view",
     "open": "provider_store.resolution.front_door",
     "resolve_url": "provider_store.catalog.db",
+    "select_views": "provider_store.views.model_view",
 }
 
 

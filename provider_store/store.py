@@ -40,7 +40,7 @@ from provider_store.rules.call_input import names_setting
 if TYPE_CHECKING:
     from provider_store.catalog.cache_rows import CacheState
     from provider_store.catalog.model_aliases import AliasEntry
-    from provider_store.catalog.model_facts import SourcedMetadata
+    from provider_store.catalog.model_view_rows import SourcedMetadata
     from provider_store.catalog.provider_details import ProviderDetails
     from provider_store.catalog.provider_edits import ProviderRemoval
     from provider_store.catalog.records import ValidationResult

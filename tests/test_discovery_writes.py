@@ -161,16 +161,18 @@ def test_an_import_replace_during_discovery_survives_it(
     held.release()
     result = finish(proc)
 
-    assert result["ok"] is True and result["persisted"] is True
+    # Both providers changed under the run (p edited, q removed): it says so and saves nothing
+    # of theirs, and the import survives whole.
+    assert result["ok"] is False and result["persisted"] is False
+    errors = {s["provider"]: s["error"] for s in result["report"]["providers"]}
+    assert errors["p"].startswith("results not saved: provider p's settings were edited")
+    assert errors["q"].startswith("results not saved: provider q was renamed or removed")
     assert store.provider_keys() == ["p"]  # the replaced-away provider stays gone
     config = store.get_config("p")
     assert config.name == "Renamed" and config.api_key == "sk-rotated-9876543210"
-    # The import's curated lists survive; "drop" was curated before and stays removed, while
-    # "a", new and valid, is what this discovery learned.
-    assert config.valid_models == {"cur": "c", "a": "a"}
+    assert config.valid_models == {"cur": "c"}
     assert config.invalid_models == ["bad"]
-    assert [m["id"] for m in store.read_cache("p").models or []] == ["cur", "drop", "a"]
-    assert set(store.load_verdicts("p")) == {"cur", "drop", "a"}
+    assert store.load_verdicts("p") == {}
 
 
 @pytest.mark.slow
@@ -186,11 +188,14 @@ def test_a_save_config_during_discovery_survives_it(
     held.release()
     result = finish(proc)
 
-    assert result["ok"] is True
+    # The edit survives, and the run says p's results (learnt with the old settings) were
+    # not saved.
+    assert result["ok"] is False and result["report"]["saved"] == []
+    (summary,) = result["report"]["providers"]
+    assert summary["error"].startswith("results not saved: provider p's settings")
     config = store.get_config("p")
     assert config.name == "Renamed" and config.api_key == "sk-rotated-9876543210"
-    assert config.valid_models == {"cur": "c", "drop": "drop", "a": "a"}
-    assert store.read_cache("p").models is not None
+    assert config.valid_models == {"cur": "c"}
 
 
 # -- verdicts are facts -----------------------------------------------------------------------

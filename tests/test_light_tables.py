@@ -9,7 +9,13 @@ from sqlalchemy import TypeDecorator
 from sqlmodel import SQLModel
 
 import provider_store.catalog.tables  # noqa: F401 - declares the tables on SQLModel.metadata
-from provider_store.catalog.light_tables import CATALOG_META, MODEL, PROVIDER
+from provider_store.catalog.light_tables import (
+    CATALOG_META,
+    MODEL,
+    MODEL_FACT,
+    PROVIDER,
+    REGISTRY_FILL,
+)
 
 
 def python_type(type_: Any) -> type:
@@ -18,7 +24,9 @@ def python_type(type_: Any) -> type:
     return base.python_type  # type: ignore[no-any-return]
 
 
-@pytest.mark.parametrize("light", [PROVIDER, MODEL, CATALOG_META], ids=lambda t: t.name)
+@pytest.mark.parametrize(
+    "light", [PROVIDER, MODEL, CATALOG_META, MODEL_FACT, REGISTRY_FILL], ids=lambda t: t.name
+)
 def test_each_light_clause_has_every_column_of_its_table_with_its_type(light: Any) -> None:
     full = SQLModel.metadata.tables[light.name]
     assert {c.name: python_type(c.type) for c in light.c} == {

@@ -222,7 +222,7 @@ def test_models_show_and_list_json_carry_the_described_fields(
         "provider", "model", "alias", "status", "verdict", "verdict_reason", "raw",
         "hand_mark", "usable", "why_not_usable", "sources", "registry_matches", "deprecation",
         "last_latency_ms", "availability_7d", "candidates", "disagreements", "alias_of",
-        "moving_alias",
+        "moving_alias", "status_reason",
     }  # fmt: skip
     assert {shown["sources"][name]["source"] for name in NAMES} == {"listed"}
 
@@ -231,7 +231,10 @@ def test_models_show_and_list_json_carry_the_described_fields(
     (row,) = json.loads(out)
     listed = [f.name for f in METADATA_FIELDS if f.in_list]
     assert {k: row[k] for k in listed} == {k: expected[k] for k in listed}
-    assert set(row) - set(listed) == {"provider", "model", "alias", "status"}
+    assert set(row) - set(listed) == {
+        "provider", "model", "alias", "status", "status_reason", "sources"
+    }  # fmt: skip
+    assert row["sources"] == {k: shown["sources"][k] for k in listed}
 
     code, out, err = run(capsys, "--db", db_url, "models", "show", f"p/{info.id}")
     assert code == 0, err

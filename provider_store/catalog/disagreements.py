@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from provider_store.catalog.model_facts import USER, provider_metadata
+from provider_store.catalog.model_facts import provider_metadata
+from provider_store.catalog.model_view_rows import USER
 from provider_store.catalog.reconcile import COMPARED_FIELDS, Candidate, differ
 
 __all__ = ["Disagreement", "provider_disagreements"]

@@ -4,8 +4,9 @@
 constraints, indexes or defaults): they build in microseconds, where the SQLModel classes of
 :mod:`provider_store.catalog.tables` take tens of milliseconds (pydantic schemas and ORM
 mapping). What a new process runs first (reading the configs, the change tokens, listed
-metadata) goes through these, so ``provider-store models list`` and a library resolution never
-build the table classes. An INSERT that relies on column defaults uses ``tables.py``.
+metadata, the model view's facts) goes through these, so ``provider-store models list`` and a
+library resolution never build the table classes. An INSERT that relies on column defaults
+uses ``tables.py``.
 
 ``tests/test_light_tables.py`` keeps every column here equal (name and type) to ``tables.py``.
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 from sqlalchemy import JSON, Float, Integer, String, TableClause, column, table
 
-__all__ = ["CATALOG_META", "MODEL", "PROVIDER"]
+__all__ = ["CATALOG_META", "MODEL", "MODEL_FACT", "PROVIDER", "REGISTRY_FILL"]
 
 PROVIDER: TableClause = table(
     "provider",
@@ -79,4 +80,30 @@ CATALOG_META: TableClause = table(
     "catalog_meta",
     column("key", String),
     column("value", JSON),
+)
+
+MODEL_FACT: TableClause = table(
+    "model_fact",
+    column("id", Integer),
+    column("provider_id", Integer),
+    column("model_id", String),
+    column("field", String),
+    column("origin", String),
+    column("source", String),
+    column("value", JSON),
+    column("observed_at", Float),
+)
+
+REGISTRY_FILL: TableClause = table(
+    "registry_fill",
+    column("provider_id", Integer),
+    column("origin", String),
+    column("source", String),
+    column("fingerprint", String),
+    column("filled_at", Float),
+    column("checked_at", Float),
+    column("matched", Integer),
+    column("known_empty", Integer),
+    column("ambiguous", Integer),
+    column("unmatched", Integer),
 )

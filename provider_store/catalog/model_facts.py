@@ -12,41 +12,31 @@ so neither can touch a user's value. Every function takes the caller's session a
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, delete, insert, select, update
 from sqlmodel import Session, col
 
-from provider_store.catalog.metadata_columns import METADATA_COLUMNS
-from provider_store.catalog.reconcile import Candidate, FieldChoice, RegistryOrder, reconcile
-from provider_store.catalog.registry_rows import (
-    checked_at,
-    match_in_words,
-    match_note,
-    provider_registry_order,
+from provider_store.catalog.model_view_rows import (
+    FACT_FIELDS,
+    LISTED,
+    ORIGINS,
+    USER,
+    Sourced,
+    SourcedMetadata,
+    read_view_rows,
 )
 from provider_store.catalog.tables import Model, ModelFact, Provider
 from provider_store.errors import InvalidDocumentError, NotFoundError
 from provider_store.model_info import (
     is_iso_date,
-    is_moving_alias,
-    listed_alias_targets,
     metadata_field,
 )
 from provider_store.suggestions import unknown_model_message
 
 __all__ = [
-    "FACT_FIELDS",
-    "LISTED",
-    "MATCH_FIELD",
-    "ORIGINS",
-    "USER",
     "Facts",
-    "Sourced",
-    "SourcedMetadata",
     "provider_metadata",
     "read_facts",
     "replace_registry_facts",
@@ -54,25 +44,7 @@ __all__ = [
     "sourced_metadata",
 ]
 
-USER = "user"
-LISTED = "listed"
-# The order of trust, most trusted first: a value of an earlier origin hides the later ones.
-ORIGINS = (USER, LISTED, "litellm", "models.dev")
-# Fields a registry or the user can give: the listed metadata plus the deprecation status.
-FACT_FIELDS = (*METADATA_COLUMNS, "deprecated", "deprecation_date")
-# How a registry matched the model ("exact id", ...), or why it filled nothing ("ambiguous ...").
-MATCH_FIELD = "match"
-
 _FACT = cast(Table, getattr(ModelFact, "__table__"))  # noqa: B009 - untyped in SQLModel
-
-
-@dataclass(frozen=True, slots=True)
-class Sourced:
-    """One value and where it came from: ``listed``, ``user`` or a registry with its version."""
-
-    value: Any
-    source: str
-    observed_at: float | None = None
 
 
 # facts[model_id][field][origin] -> Sourced
@@ -256,29 +228,6 @@ def _checked(field: str, value: Any) -> Any:
     raise InvalidDocumentError(f"{field} must be {expected}, not {value!r}", field=field)
 
 
-@dataclass(frozen=True, slots=True)
-class SourcedMetadata:
-    """A model's metadata: one value per field with its source (``values``), and how the
-    sources were reconciled.
-
-    ``choices`` holds, per field, every candidate value in rank order, those that disagree
-    with the chosen one and why it won (:class:`~provider_store.catalog.reconcile.FieldChoice`);
-    ``matches`` each registry's match in words, ``match_notes`` the same as stored (the
-    entry's key and section, how it was found, the alias target, or the problem);
-    ``alias_of`` the model this id points at when the provider's list or a registry says so,
-    ``moving_alias`` whether the id names a moving target (``…-latest``); ``order`` the
-    provider's order of the registries and why.
-    """
-
-    values: dict[str, Sourced]
-    matches: dict[str, str]
-    choices: dict[str, FieldChoice] = dataclasses.field(default_factory=dict)
-    match_notes: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
-    alias_of: Sourced | None = None
-    moving_alias: bool = False
-    order: RegistryOrder = dataclasses.field(default_factory=RegistryOrder)
-
-
 def sourced_metadata(session: Session, provider_key: str, model_id: str) -> SourcedMetadata:
     """What the catalog knows about one model, reconciled (see
     :mod:`provider_store.catalog.reconcile`)."""
@@ -291,78 +240,14 @@ def sourced_metadata(session: Session, provider_key: str, model_id: str) -> Sour
 def provider_metadata(
     session: Session, provider_key: str, model_ids: Iterable[str] | None = None
 ) -> dict[str, SourcedMetadata]:
-    """:func:`sourced_metadata` of every model of a provider (or of ``model_ids``) at once.
+    """:func:`sourced_metadata` of every model of a provider (or of ``model_ids``) at once,
+    as :func:`~provider_store.catalog.model_view_rows.read_view_rows` reconciles them.
 
     A registry value's ``observed_at`` is when a run last confirmed it (its registry fill's
     ``checked_at``); a listed value's when the list last showed the model; a user's when set.
     """
-    provider_id = _provider_id(session, provider_key)
     wanted = list(model_ids) if model_ids is not None else None
-    query = select(
-        col(Model.model_id), col(Model.last_seen_at), *(getattr(Model, f) for f in METADATA_COLUMNS)
-    ).where(col(Model.provider_id) == provider_id)
-    if wanted is not None:
-        query = query.where(col(Model.model_id).in_(wanted))
-    facts = read_facts(session, provider_key, wanted)
-    checked = checked_at(session, provider_id)
-    order = provider_registry_order(session, provider_key, provider_id)
-    cache = session.execute(
-        select(col(Provider.models_cache)).where(col(Provider.id) == provider_id)
-    ).scalar()
-    targets = listed_alias_targets(cache if isinstance(cache, list) else [])
-    found: dict[str, SourcedMetadata] = {}
-    for row in session.execute(query):
-        model_id, seen_at = row[0], row[1]
-        listed = dict(zip(METADATA_COLUMNS, row[2:], strict=True))
-        own = facts.get(model_id, {})
-        candidates: dict[str, list[Candidate]] = {}
-        for name in FACT_FIELDS:
-            values: list[Candidate] = [
-                Candidate(origin, fact.source, fact.value, checked.get(origin, fact.observed_at))
-                if origin != USER
-                else Candidate(origin, fact.source, fact.value, fact.observed_at)
-                for origin, fact in own.get(name, {}).items()
-            ]
-            if listed.get(name) not in (None, [], ()):
-                values.append(Candidate(LISTED, LISTED, listed[name], seen_at))
-            if values:
-                candidates[name] = values
-        choices = reconcile(model_id, candidates, order)
-        notes = {
-            origin: match_note(fact.value)
-            for origin, fact in own.get(MATCH_FIELD, {}).items()
-            if fact.value is not None
-        }
-        filled = {origin for name, by in own.items() if name in METADATA_COLUMNS for origin in by}
-        found[model_id] = SourcedMetadata(
-            {
-                name: Sourced(c.chosen.value, c.chosen.source, c.chosen.observed_at)
-                for name, c in choices.items()
-            },
-            {origin: match_in_words(note, origin in filled) for origin, note in notes.items()},
-            choices,
-            notes,
-            _alias(model_id, targets, seen_at, notes, own, order),
-            is_moving_alias(model_id),
-            order,
-        )
-    return found
-
-
-def _alias(
-    model_id: str,
-    targets: Mapping[str, str],
-    seen_at: float | None,
-    notes: Mapping[str, Mapping[str, str]],
-    own: Mapping[str, Mapping[str, Sourced]],
-    order: RegistryOrder,
-) -> Sourced | None:
-    """The model ``model_id`` points at, as its provider's list (first) or a registry says."""
-    if model_id in targets:
-        return Sourced(targets[model_id], LISTED, seen_at)
-    for origin in order.origins:
-        target = notes.get(origin, {}).get("alias_of")
-        if target:
-            fact = own[MATCH_FIELD][origin]
-            return Sourced(target, fact.source, fact.observed_at)
-    return None
+    providers, rows = read_view_rows(session, [provider_key], wanted)
+    if provider_key not in providers:
+        raise NotFoundError(f"Unknown provider: {provider_key}")
+    return {row.model_id: row.metadata for row in rows}

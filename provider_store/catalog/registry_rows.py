@@ -15,19 +15,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
-from sqlmodel import Session, col
+from sqlalchemy import and_, select, update
+from sqlmodel import Session
 
 from provider_store.catalog.change_marker import NOT_A_CHANGE
 from provider_store.catalog.light_tables import MODEL, PROVIDER
-from provider_store.catalog.reconcile import (
-    NUMBER_FIELDS,
-    REGISTRY_ORIGINS,
-    Candidate,
-    RegistryOrder,
-    registry_order,
-)
-from provider_store.catalog.tables import REGISTRY_FILL, REGISTRY_SOURCE, Model, ModelFact
+from provider_store.catalog.tables import REGISTRY_FILL, REGISTRY_SOURCE
 from provider_store.errors import NotFoundError
 from provider_store.model_info import listed_alias_targets
 from provider_store.rules import MAX_MESSAGE_LENGTH
@@ -37,13 +30,9 @@ __all__ = [
     "FillRow",
     "ListingSnapshot",
     "SourceRow",
-    "checked_at",
     "confirm_fills",
     "listing_snapshot",
     "lock_provider",
-    "match_in_words",
-    "match_note",
-    "provider_registry_order",
     "read_fills",
     "read_sources",
     "write_fill",
@@ -242,67 +231,3 @@ def _source(row: Mapping[str, Any]) -> SourceRow:
         float(row["read_at"]),
         tuple(str(note) for note in notes),
     )
-
-
-def checked_at(session: Session, provider_id: int) -> dict[str, float]:
-    """When a run last confirmed each registry's fill of the provider, by origin."""
-    f = REGISTRY_FILL.c
-    return {
-        origin: float(at)
-        for origin, at in session.execute(
-            select(f.origin, f.checked_at).where(f.provider_id == provider_id)
-        )
-    }
-
-
-def provider_registry_order(session: Session, provider_key: str, provider_id: int) -> RegistryOrder:
-    """The provider's order of the registries (:func:`~provider_store.catalog.reconcile.
-    registry_order`), from its listed limits and prices and the registries' values of them."""
-    numbers = [getattr(Model, name) for name in NUMBER_FIELDS]
-    listed: dict[str, dict[str, Any]] = {}
-    for model_id, *values in session.execute(
-        select(col(Model.model_id), *numbers)
-        .where(col(Model.provider_id) == provider_id)
-        .where(or_(*(column.is_not(None) for column in numbers)))
-    ):
-        listed[model_id] = dict(zip(NUMBER_FIELDS, values, strict=True))
-    if not listed:
-        return RegistryOrder()
-    facts: dict[str, dict[str, dict[str, Candidate]]] = {}
-    sources: dict[str, str] = {}
-    for model_id, name, origin, source, value in session.execute(
-        select(
-            col(ModelFact.model_id),
-            col(ModelFact.field),
-            col(ModelFact.origin),
-            col(ModelFact.source),
-            col(ModelFact.value),
-        )
-        .where(col(ModelFact.provider_id) == provider_id)
-        .where(col(ModelFact.field).in_(NUMBER_FIELDS))
-        .where(col(ModelFact.origin).in_(REGISTRY_ORIGINS))
-    ):
-        if model_id in listed:
-            facts.setdefault(model_id, {}).setdefault(name, {})[origin] = Candidate(
-                origin, source, value
-            )
-            sources.setdefault(origin, source)
-    return registry_order(provider_key, listed, facts, sources)
-
-
-def match_note(value: Any) -> dict[str, str]:
-    """A stored match note as a mapping (a plain string is how it was found)."""
-    if isinstance(value, dict):
-        return {str(k): str(v) for k, v in value.items()}
-    return {"how": str(value)}
-
-
-def match_in_words(note: Mapping[str, str], filled: bool) -> str:
-    """A match note as ``models show`` says it."""
-    if "problem" in note:
-        return note["problem"]
-    entry = f"entry {note['entry']} in {note.get('section', '?')}" if note.get("entry") else ""
-    if not filled:
-        return f"known, no metadata ({entry})" if entry else "known, no metadata"
-    how = note.get("how", "")
-    return f"{how}: {entry}" if entry else how

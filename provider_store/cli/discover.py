@@ -117,9 +117,11 @@ def discover(
     Providers without an API key (none stored, $<KEY>_API_KEY unset) are skipped, naming the
     variable to set. A ping that reveals a provider problem (a rejected key, no credit or
     quota) stops that provider's other pings; the problem is shown and recorded on the provider
-    until a later run gets through. Verdicts are saved per provider as its pings finish; the
-    curated lists only when every targeted provider could be discovered. Exit code 1 when one
-    could not, when a result could not be saved, or when every provider was skipped.
+    until a later run gets through. Verdicts are saved per provider as its pings finish, and
+    each provider that could be discovered has its lists saved (its new models resolve); one
+    that could not keeps what it had, and the summary names it. A provider renamed, removed or
+    edited while the run works is not saved. Exit code 1 when any provider failed or was not
+    saved, or when every provider was skipped.
     """
     manager = open_manager(state)
     if provider is not None and not any(k.lower() == provider.lower() for k in manager):
@@ -236,9 +238,21 @@ def _failure_message(report: DiscoveryReport) -> str | None:
     """The run's error; a failed run always names its failed providers."""
     if report.error or report.ok:
         return report.error
-    failed = [s.provider for s in report.providers if s.status == "failed"]
-    saved = "results saved" if report.persisted else "results not saved"
-    return f"discovery failed for {', '.join(failed) or 'the targeted providers'}; {saved}"
+    failed = ", ".join(report.failed) or "the targeted providers"
+    saved = ", ".join(report.saved)
+    return f"discovery failed for {failed}; " + (
+        f"results saved for {saved} only" if saved else "results not saved"
+    )
+
+
+def _saved_words(report: DiscoveryReport) -> str:
+    """``results saved`` / ``results not saved`` / ``results saved for a; not saved for b``."""
+    if report.persisted and not report.failed:
+        return "results saved"
+    if not report.saved:
+        return "results not saved"
+    saved = ", ".join(visible(key) for key in report.saved)
+    return f"results saved for {saved}; not saved for {', '.join(map(visible, report.failed))}"
 
 
 def _report_dict(report: DiscoveryReport, *, validated: bool) -> dict[str, Any]:
@@ -320,9 +334,12 @@ def _print_report(
             )
     if report.error:
         click.echo(visible(report.error))
-    saved = "saved" if report.persisted else "not saved"
+    failure = _failure_message(report)
+    if failure and not report.error:
+        click.echo(failure)
     note = "" if validated else "; not validated (stored verdicts shown)"
     stdout.print(
-        f"{len(report.providers)} provider(s) in {report.seconds:.1f}s; results {saved}{note}.",
+        f"{len(report.providers)} provider(s) in {report.seconds:.1f}s; {_saved_words(report)}"
+        f"{note}.",
         markup=False,
     )

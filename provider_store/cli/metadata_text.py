@@ -1,7 +1,7 @@
 """How ``models show`` says a model's reconciled metadata: each value with its source, the other
 sources' values where they disagree and why one won, the registries' matches and the alias.
 
-Reads a :class:`~provider_store.catalog.model_facts.SourcedMetadata` (computed by the library);
+Reads a :class:`~provider_store.catalog.model_view_rows.SourcedMetadata` (computed by the library);
 nothing here decides a value.
 """
 

@@ -18,15 +18,15 @@ from provider_store.cli.app import (
 from provider_store.cli.app import note as hint
 from provider_store.cli.hints import NO_PROVIDERS
 from provider_store.cli.model_param import MODEL, PROVIDER, USABLE_MODEL
-from provider_store.cli.params import CAPABILITY, count
+from provider_store.cli.params import CAPABILITY, PRICE, count
 from provider_store.cli.table_layout import render_table
 from provider_store.cli.text import percent, visible
-from provider_store.model_info import METADATA_FIELDS, ModelInfo
+from provider_store.model_info import METADATA_FIELDS
 from provider_store.rules.limits import DAY_SECONDS
 from provider_store.suggestions import unknown_provider
 
 if TYPE_CHECKING:  # the tables (and SQLAlchemy) are imported only when a command reads them
-    from provider_store import Sourced, ValidationResult
+    from provider_store import ModelView
     from provider_store.store import ProviderStore
 
 
@@ -49,14 +49,26 @@ def models() -> None:
     "--min-context",
     type=count(),
     metavar="N",
-    help="Only models whose provider lists a context length of at least N tokens.",
+    help="Only models with a context length of at least N tokens.",
 )
 @click.option(
     "--capability",
     "capabilities",
     type=CAPABILITY,
     multiple=True,
-    help="Only models listed with this capability (tools, vision, reasoning ...); repeatable.",
+    help="Only models with this capability (tools, vision, reasoning ...); repeatable.",
+)
+@click.option(
+    "--max-input-price",
+    type=PRICE,
+    metavar="USD",
+    help="Only models whose input price is at most USD per million tokens.",
+)
+@click.option(
+    "--max-output-price",
+    type=PRICE,
+    metavar="USD",
+    help="Only models whose output price is at most USD per million tokens.",
 )
 @click.option(
     "--deprecated",
@@ -72,103 +84,119 @@ def models_list(
     show_all: bool,
     min_context: int | None,
     capabilities: tuple[str, ...],
+    max_input_price: float | None,
+    max_output_price: float | None,
     only_deprecated: bool,
     as_json: bool,
 ) -> None:
     """List valid models as provider/model (alias); --all adds the rest with verdicts.
 
-    --json adds what each provider listed about a model (context_length, max_output_tokens,
-    input_price and output_price in USD per million tokens, capabilities, display_name; null
-    when unknown). --min-context and --capability keep only models whose listed metadata
-    matches; a model whose provider does not say is left out.
+    Each model's context length, prices (USD per million tokens) and capabilities are shown
+    with their source, as models show gives them: your own value (models set), then what the
+    provider lists, then the registries. A model missing from its provider's last listing
+    (not yet confirmed removed) has status missing, with the reason. --json gives every field
+    (null when unknown) and its source. The filters read the same values; a model whose value
+    is unknown is left out.
     """
-    wanted_capabilities = {c.strip().lower() for c in capabilities}
+    from provider_store import model_views, select_views
+
     store = state.store()
-    configs = store.load_configs()
-    if not configs and not as_json:
+    keys = store.provider_keys()
+    if not keys and not as_json:
         hint(NO_PROVIDERS)
         return
     if provider_key is not None:
-        if provider_key not in configs:
-            raise unknown_provider(provider_key, configs)
-        configs = {provider_key: configs[provider_key]}
+        if provider_key not in keys:
+            raise unknown_provider(provider_key, keys)
+        keys = [provider_key]
+    views = model_views(store, keys)
+    if not show_all:
+        views = [view for view in views if view.usable]
+    filtered = bool(
+        min_context
+        or capabilities
+        or only_deprecated
+        or max_input_price is not None
+        or max_output_price is not None
+    )
+    views = select_views(
+        views,
+        min_context=min_context,
+        capabilities=capabilities,
+        max_input_price=max_input_price,
+        max_output_price=max_output_price,
+        deprecated=only_deprecated,
+    )
     rows: list[dict[str, Any]] = []
-    for key, config in configs.items():
-        verdicts = store.load_verdicts(key) if show_all else {}
-        infos = store.list_model_infos(key)
-        deprecations = _deprecations(store, key) if only_deprecated else {}
-        entries: list[tuple[str, str | None, str]] = [
-            (m, a if a != m else None, "valid") for m, a in config.valid_models.items()
-        ]
+    for view in views:
+        row = view.as_json(_LISTED_FIELDS)
         if show_all:
-            entries += [(m, None, "invalid") for m in config.invalid_models]
-            curated = set(config.valid_models) | set(config.invalid_models)
-            for item in store.read_cache(key).models or []:
-                model_id = item.get("id")
-                if isinstance(model_id, str) and model_id not in curated:
-                    curated.add(model_id)
-                    entries.append((model_id, None, "unverified"))
-        for model_id, alias, status in entries:
-            info = infos.get(model_id, ModelInfo(id=model_id))
-            if not _matches(info, min_context, wanted_capabilities):
-                continue
-            if only_deprecated and model_id not in deprecations:
-                continue
-            row: dict[str, Any] = {
-                "provider": key,
-                "model": model_id,
-                "alias": alias,
-                "status": status,
-            }
-            if show_all:
-                verdict = verdicts.get(model_id)
-                row["verdict"] = verdict.verdict.value if verdict else None
-                row["verdict_reason"] = verdict.reason if verdict else None
-            row.update(_metadata(info, listing=True))
-            if only_deprecated:
-                row["deprecation"] = deprecations[model_id]
-            rows.append(row)
-    if not rows and configs:
-        hint("No models match the filters." if min_context or capabilities else "No models.")
+            row["verdict"] = view.verdict
+            row["verdict_reason"] = view.verdict_reason
+        if only_deprecated:
+            row["deprecation"] = view.deprecation
+        rows.append(row)
+    if not rows and keys:
+        hint("No models match the filters." if filtered else "No models.")
     if as_json:
         print_json(rows)
         return
     if not rows:
         return
-    columns = ["provider", "model", "alias"] + (["status", "verdict"] if show_all else [])
+    with_status = show_all or any(view.status != "valid" for view in views)
+    columns = ["provider", "model", "alias"] + (["status"] if with_status else [])
+    columns += ["verdict"] if show_all else []
     columns += ["deprecation"] if only_deprecated else []
+    first_value = len(columns)
+    # A value column only when some model's value is known (no column of blanks).
+    table_fields = [(f, h) for f, h in _TABLE_FIELDS if any(row[f] is not None for row in rows)]
+    columns += [heading for _field, heading in table_fields]
     cells = []
-    for row in rows:
-        line = [row["provider"], row["model"], row["alias"] or ""]
+    for view, row in zip(views, rows, strict=True):
+        line = [view.provider, view.model, view.alias or ""]
+        if with_status:
+            line.append(view.status)
         if show_all:
-            line += [row["status"], row["verdict"] or "-"]
+            line.append(view.verdict or "-")
         if only_deprecated:
-            line.append(row["deprecation"])
+            line.append(view.deprecation or "")
+        line += [_with_source(view, field, row[field]) for field, _heading in table_fields]
         cells.append(line)
-    # Aliases are typed from, never cut; in --all the verdicts matter more than the aliases.
-    optional = (2,) if show_all else ()
+    # Aliases are typed from, never cut; the values go first when the terminal is narrow,
+    # then (in --all) the aliases, whose verdicts matter more.
+    optional = tuple(range(len(columns) - 1, first_value - 1, -1)) + ((2,) if show_all else ())
     click.echo(render_table(columns, cells, whole=(0, 1, 2), optional=optional))
+    for view in views:
+        # What the table cannot say: why a model is missing, or unverified though pinged valid.
+        if view.status == "missing" or (view.status == "unverified" and view.verdict == "valid"):
+            hint(f"{view.name} is {view.status}: {view.status_reason}")
 
 
-def _deprecations(store: ProviderStore, key: str) -> dict[str, str]:
-    """The models of provider ``key`` that a registry says are deprecated, with its words."""
-    found = store.models_metadata(key)
-    notes = {model_id: _deprecation(meta.values) for model_id, meta in found.items()}
-    return {model_id: note for model_id, note in notes.items() if note is not None}
+# The metadata fields of every ``models list --json`` row (``models show`` gives them all).
+_LISTED_FIELDS = frozenset(f.name for f in METADATA_FIELDS if f.in_list)
+# The metadata fields ``models list`` shows in its table, with their headings.
+_TABLE_FIELDS = (
+    ("context_length", "context"),
+    ("input_price", "input $/M"),
+    ("output_price", "output $/M"),
+    ("capabilities", "capabilities"),
+)
 
 
-def _matches(info: ModelInfo, min_context: int | None, capabilities: set[str]) -> bool:
-    if min_context is not None and (info.context_length or 0) < min_context:
-        return False
-    return capabilities <= set(info.capabilities)
-
-
-def _metadata(info: ModelInfo, *, listing: bool) -> dict[str, Any]:
-    """The metadata keys of ``models show --json`` (of ``models list --json`` when ``listing``),
-    null when the provider does not say."""
-    return {
-        f.name: f.to_plain(f.value_of(info)) for f in METADATA_FIELDS if f.in_list or not listing
-    }
+def _with_source(view: ModelView, field: str, plain: Any) -> str:
+    """A table cell: ``128,000 (models.dev 1.0.398)``, ``0.15 (user)``, ``tools, vision
+    (listed)``; empty when no source knows the value."""
+    if plain is None:
+        return ""
+    if isinstance(plain, list):
+        text = ", ".join(map(str, plain))
+    elif isinstance(plain, int):
+        text = f"{plain:,}"  # as models show writes a count
+    elif isinstance(plain, float):
+        text = f"{plain:g}"
+    else:
+        text = str(plain)
+    return f"{text} ({view.source(field)})"
 
 
 # -- show ------------------------------------------------------------------------------------------
@@ -179,69 +207,60 @@ def _metadata(info: ModelInfo, *, listing: bool) -> dict[str, Any]:
 @json_option
 @pass_state
 def models_show(state: CliState, model_ref: str, as_json: bool) -> None:
-    """Show one model: its status, last verdict and what its provider lists about it.
+    """Show one model: its status and why, last verdict and its metadata, each value with its
+    source (your own value, the provider's list, the registries) and where sources disagree.
 
     MODEL is provider/model, provider/alias, an alias or a model id. Prices are in USD per
     million tokens, created is a UTC date. --json adds the raw item of the provider's model list.
     """
+
     store = state.store()
     ref = open_manager(state).locate(model_ref)
     key, model_id = ref.provider, ref.model
+    view = _view_of(store, key, model_id)
     info = store.model_info(key, model_id)
-    config = store.get_config(key)
-    verdict = store.load_verdicts(key, models=[model_id]).get(model_id)
-    alias = ref.alias
-    if model_id in config.valid_models:
-        status = "valid"
-    elif model_id in config.invalid_models:
-        status = "invalid"
-    else:
-        status = "unverified"
-    hand_mark = store.hand_marks(key).get(model_id)
     week = store.model_stats(since=time.time() - 7 * DAY_SECONDS, provider=key, model=model_id)
     data: dict[str, Any] = {
         "provider": key,
         "model": model_id,
-        "alias": alias,
-        "status": status,
-        "verdict": verdict.verdict.value if verdict else None,
-        "verdict_reason": verdict.reason if verdict else None,
-        "hand_mark": hand_mark,
-        "usable": status == "valid",
-        "why_not_usable": _why_not_usable(key, status, verdict),
+        "alias": ref.alias,
+        "status": view.status,
+        "status_reason": view.status_reason,
+        "verdict": view.verdict,
+        "verdict_reason": view.verdict_reason,
+        "hand_mark": view.hand_mark,
+        "usable": view.usable,
+        "why_not_usable": None if view.usable else view.status_reason,
         "last_latency_ms": week[0].as_json()["last_latency_ms"] if week else None,
         "availability_7d": week[0].as_json()["availability"] if week else None,
-        "raw": dict(info.raw) or None,
     }
     from provider_store.cli.metadata_text import metadata_json, metadata_lines
 
-    sourced = store.model_metadata(key, model_id)
     # Each metadata value reconciled from its sources (the user, the list, the registries).
-    data.update(metadata_json(sourced))
-    data["raw"] = data.pop("raw")
-    deprecation = _deprecation(sourced.values)
-    data["deprecation"] = deprecation
+    data.update(metadata_json(view.metadata))
+    data["raw"] = dict(info.raw) or None
+    data["deprecation"] = view.deprecation
     if as_json:
         print_json(data)
         return
     shown = {**data, "availability_7d": percent(data["availability_7d"])}
+    if view.status_reason:
+        shown["status"] = f"{view.status}: {view.status_reason}"
     lines = [(name, "-" if shown[name] is None else str(shown[name])) for name in _SHOWN_FIRST]
-    lines.extend(metadata_lines(sourced))
-    if deprecation:
-        lines.append(("deprecation", deprecation))
+    lines.extend(metadata_lines(view.metadata))
+    if view.deprecation:
+        lines.append(("deprecation", view.deprecation))
     width = max(len(name) for name, _text in lines)
     for name, text in lines:
         click.echo(f"{name:<{width}}  {visible(text)}")
 
 
-def _deprecation(values: dict[str, Sourced]) -> str | None:
-    """A registry's word on deprecation: ``deprecated (models.dev 1.0.398)``, or a date."""
-    flag, when = values.get("deprecated"), values.get("deprecation_date")
-    if when is not None:
-        return f"deprecated from {when.value} ({when.source})"
-    if flag is not None and flag.value:
-        return f"deprecated ({flag.source})"
-    return None
+def _view_of(store: ProviderStore, key: str, model_id: str) -> ModelView:
+    """The one model view of model ``model_id`` of provider ``key`` (located before)."""
+    from provider_store import model_views
+
+    (view,) = model_views(store, [key], models=[model_id])
+    return view
 
 
 # What ``models show`` prints before the metadata fields.
@@ -251,28 +270,9 @@ _SHOWN_FIRST = (
     "alias",
     "status",
     "verdict",
-    "why_not_usable",
     "last_latency_ms",
     "availability_7d",
 )
-
-
-def _why_not_usable(key: str, status: str, verdict: ValidationResult | None) -> str | None:
-    """Why a model is not offered (None for a valid one): its verdict, or that none exists."""
-    if status == "valid":
-        return None
-    reason = f": {verdict.reason}" if verdict is not None and verdict.reason else ""
-    if verdict is None:
-        return f"unverified: listed but never validated (run: provider-store discover {key})"
-    if verdict.reason.startswith("marked "):
-        return verdict.reason
-    from provider_store import Verdict
-
-    if verdict.verdict is Verdict.INVALID:
-        return f"pinged invalid{reason}"
-    if verdict.verdict is Verdict.INCONCLUSIVE:
-        return f"listed but inconclusive{reason}"
-    return f"{status}{reason}"
 
 
 # -- resolve / find -------------------------------------------------------------------------------
@@ -290,13 +290,16 @@ def _why_not_usable(key: str, status: str, verdict: ValidationResult | None) -> 
 def resolve(state: CliState, model_string: str, strict: bool, as_json: bool) -> None:
     """Resolve MODEL (provider/model, provider/alias, an alias or a model id) to a valid model.
 
-    When several providers match, the first wins and the others are listed. A prefix that is not
-    a provider (nope/4o) is ignored and the rest looked up across providers, with a note. With
-    --strict both are errors. An unknown model exits 2 and suggests the nearest models
-    ("did you mean openai/gpt-4o-2024-08-06 (4o)?").
+    When several providers match, the first wins and the others are listed. A model missing
+    from its provider's last listing still resolves; a note (and --json's status) says so. A
+    prefix that is not a provider (nope/4o) is ignored and the rest looked up across
+    providers, with a note. With --strict both are errors. An unknown model exits 2 and
+    suggests the nearest models ("did you mean openai/gpt-4o-2024-08-06 (4o)?").
     """
+
     manager = open_manager(state)
     ref = manager.resolve(model_string, strict=strict)
+    view = _view_of(state.store(), ref.provider, ref.model)
     if as_json:
         config = manager[ref.provider]
         print_json(
@@ -305,10 +308,14 @@ def resolve(state: CliState, model_string: str, strict: bool, as_json: bool) -> 
                 "model": ref.model,
                 "base_api_url": config.base_api_url,
                 "candidates": list(ref.candidates),
+                "status": view.status,
+                "status_reason": view.status_reason,
             }
         )
         return
     click.echo(visible(str(ref)))
+    if view.status != "valid":
+        hint(f"{ref.provider}/{ref.model} is {view.status}: {view.status_reason}")
     if ref.skipped_prefix is not None:
         click.echo(
             f"Note: {visible(repr(ref.skipped_prefix))} is not a provider; looked up the rest"

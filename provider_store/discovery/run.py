@@ -24,11 +24,20 @@ Rules (see :func:`run_discovery`):
   lists are being fetched, and a database write (a fetched list, a provider's verdicts) waits
   until every ping that could start has started (at most ``_WRITE_PATIENCE``), so this
   process's time goes to sending pings before writing rows.
-- The curated lists keep the legacy all-or-nothing rule: they are written in one short
-  transaction after all network work, only when every targeted provider succeeded. That write
-  re-reads each provider row (locked) and applies only the change this run made to its lists
-  (:class:`CuratedChange`); its name, URL and key are never written, so a concurrent import or
-  ``save_config`` survives, and a provider deleted meanwhile stays deleted.
+- The curated lists are written in one short transaction after all network work, for every
+  provider that succeeded (a failed one keeps its lists); the legacy ``discover_models()``
+  passes ``all_or_nothing`` and then they are written only when every targeted provider
+  succeeded. That write re-reads each provider row (locked) and applies only the change this
+  run made to its lists (:class:`CuratedChange`); its name, URL and key are never written, so
+  a concurrent import or ``save_config`` survives.
+- A provider renamed, removed or edited (name, URL, key, kind, options) while the run worked
+  gets nothing written: each write transaction (verdicts, curated lists) re-reads the
+  provider's identity (:mod:`provider_store.catalog.provider_identity`) and compares it with
+  the one read before the network calls; the provider's summary then fails with
+  ``results not saved: …``.
+- The progress callback is called from one thread at a time; an exception it raises stops the
+  run as Ctrl-C does (workers store nothing more, no curated list is written) and is raised
+  by :func:`run_discovery`.
 - A failed write (cache, verdicts, curated lists) fails the provider, or the run.
 - Providers without an API key are skipped with a message naming the variable to set; when every
   targeted provider was skipped the run is not ok.
@@ -41,18 +50,25 @@ verdicts.py, save_listing.py, ping_scheduler.py).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec, Protocol, TypeVar
 
 from provider_store.catalog.catalog_store import CatalogStore
+from provider_store.catalog.provider_identity import (
+    ProviderIdentity,
+    identity_change,
+    read_identities,
+)
 from provider_store.catalog.records import ValidationResult
 from provider_store.catalog.states import Verdict
 from provider_store.discovery.ping_scheduler import PingBatch, PingScheduler
+from provider_store.discovery.progress_relay import ProgressRelay
 from provider_store.discovery.results import DiscoveryResult, Source
 from provider_store.discovery.run_report import (
     FAILED,
@@ -174,14 +190,19 @@ def run_discovery(
     store: CatalogStore | None = None,
     provider: str | None = None,
     progress: ProgressCallback | None = None,
+    all_or_nothing: bool = False,
 ) -> DiscoveryReport:
     """Discover and validate ``providers`` (or only ``provider``) and update them in place.
 
     Providers without a usable key (stored or ``{KEY}_API_KEY``) are skipped with a log message.
-    With a ``store``, the results are saved when every targeted provider succeeded.
+    With a ``store``, each provider that succeeded has its curated lists saved (a failed one
+    keeps what it had); ``all_or_nothing`` (the legacy rule) saves them only when every
+    targeted provider succeeded. A provider renamed, removed or edited while the run was
+    working is not saved (its summary fails, naming why). ``progress`` is called from one
+    thread at a time; an exception it raises stops the run and is raised here.
     """
     started = time.perf_counter()
-    notify = _safe(progress)
+    notify = ProgressRelay(progress)
     if provider is not None:
         key = _match_key(providers, provider)
         if key is None:
@@ -202,69 +223,77 @@ def run_discovery(
             logger.warning("%s", missing)
             summaries[key] = ProviderSummary(key, SKIPPED, error=str(missing))
             notify(ProgressEvent(key, Phase.DONE, summary=summaries[key]))
+            notify.raise_failure()
 
-    outcomes = _run_network(providers, runnable, service, options, notify, started, store)
+    # What each provider is in the catalog as the run starts (read while the lists are fetched).
+    inputs = _Inputs({key: providers[key].catalog_key or key for key in runnable})
+    outcomes = _run_network(providers, runnable, service, options, notify, started, store, inputs)
+    notify.raise_failure()
     changes: dict[str, CuratedChange] = {}
-    lists_changed = False
+    changed: set[str] = set()
     for key in runnable:
         config = providers[key]
         before = (dict(config.valid_models), list(config.invalid_models))
         summaries[key] = _apply(config, outcomes[key], options.validate)
         changes[key] = CuratedChange.between(before, config)
-        lists_changed = lists_changed or before != (config.valid_models, config.invalid_models)
+        if before != (config.valid_models, config.invalid_models):
+            changed.add(key)
         notify(ProgressEvent(key, Phase.DONE, summary=summaries[key]))
+        notify.raise_failure()
 
-    report = DiscoveryReport(
-        providers=[summaries[key] for key in targets], lists_changed=lists_changed
-    )
-    report.ok = all(summary.ok for summary in report.providers) and (bool(runnable) or not targets)
+    report = DiscoveryReport(providers=[summaries[key] for key in targets])
     if not runnable and targets:
         report.error = "every provider was skipped: no API key"
-    if store is not None and report.ok and runnable:
-        report.persisted = _save_curated(store, changes, report)
-    elif store is not None and not report.ok and runnable:
+    everyone = all(summary.ok for summary in report.providers)
+    succeeded = [key for key in runnable if summaries[key].ok]
+    if store is not None and succeeded and (everyone or not all_or_nothing):
+        refused = _save_curated(store, {key: changes[key] for key in succeeded}, inputs, report)
+        for key, why in refused.items():
+            summaries[key] = dataclasses.replace(
+                summaries[key], status=FAILED, error=f"results not saved: {why}"
+            )
+        report.saved = [key for key in succeeded if key not in refused]
+        report.providers = [summaries[key] for key in targets]
+    elif store is not None and runnable:
         failed = [s.provider for s in report.providers if not s.ok]
         logger.warning("Not saving discovery results: failed providers %s", ", ".join(failed))
+    report.ok = (
+        report.error is None
+        and all(summary.ok for summary in report.providers)
+        and (bool(runnable) or not targets)
+    )
+    report.persisted = store is not None and bool(succeeded) and report.saved == succeeded
+    report.lists_changed = any(key not in report.saved for key in changed)
     report.seconds = time.perf_counter() - started
     return report
 
 
 def _save_curated(
-    store: CatalogStore, changes: Mapping[str, CuratedChange], report: DiscoveryReport
-) -> bool:
-    """Replay each provider's curated change on its stored lists, in one short transaction."""
+    store: CatalogStore,
+    changes: Mapping[str, CuratedChange],
+    inputs: _Inputs,
+    report: DiscoveryReport,
+) -> dict[str, str]:
+    """Replay each provider's curated change on its stored lists, in one short transaction
+    that re-reads (and locks) each provider row first; a provider that is no longer the one
+    the run started from gets nothing. Returns the providers not saved, with why."""
+    refused: dict[str, str] = {}
     try:
         with store.transaction() as session:
-            appliers = {key: change.apply for key, change in changes.items()}
-            for key in store.rows.update_curated_many(appliers, session=session):
-                logger.warning("Provider %s was removed meanwhile; not re-created", key)
+            now = read_identities(session, list(changes), lock=True)
+            for key in changes:
+                why = inputs.changed(key, now.get(key))
+                if why is not None:
+                    logger.warning("Not saving the results of %s: %s", key, why)
+                    refused[key] = why
+            appliers = {key: c.apply for key, c in changes.items() if key not in refused}
+            if appliers:
+                store.rows.update_curated_many(appliers, session=session)
     except ProviderStoreError as exc:
         logger.warning("Saving discovery results failed: %s", exc)
-        report.ok = False
         report.error = f"results could not be saved: {exc}"
-        return False
-    return True
-
-
-def _safe(progress: ProgressCallback | None) -> ProgressCallback:
-    """The callback, with its exceptions logged instead of breaking a provider's run."""
-
-    def notify(event: ProgressEvent) -> None:
-        if progress is None:
-            return
-        try:
-            progress(event)
-        except Exception as exc:  # noqa: BLE001 - a display problem must not fail discovery
-            # One line; the traceback only when debug logging is on (the CLI's -vv).
-            logger.warning(
-                "progress callback failed for %s: %s: %s",
-                event.provider,
-                type(exc).__name__,
-                exc,
-                exc_info=logger.isEnabledFor(logging.DEBUG),
-            )
-
-    return notify
+        return dict.fromkeys(changes, f"the write failed: {exc}")
+    return refused
 
 
 def _match_key(providers: Mapping[str, ProviderConfig], wanted: str) -> str | None:
@@ -278,9 +307,10 @@ def _run_network(
     keys: list[str],
     service: DiscoveryServiceLike,
     options: DiscoveryOptions,
-    notify: ProgressCallback,
+    notify: ProgressRelay,
     started: float,
     store: CatalogStore | None,
+    inputs: _Inputs,
 ) -> dict[str, _Outcome]:
     outcomes = {key: _Outcome(key) for key in keys}
     if not keys:
@@ -288,7 +318,6 @@ def _run_network(
     deadline_at = started + options.deadline
     scheduler = PingScheduler(options.concurrency, options.per_provider, deadline_at)
     discoverers = ThreadPoolExecutor(len(keys), thread_name_prefix="ps-discover")
-    inputs = _Inputs()
     try:
         work = _Work(service, options, scheduler, deadline_at, notify, store, inputs)
         futures = {
@@ -300,8 +329,9 @@ def _run_network(
             inputs.load(store, keys)  # while the lists are being fetched
             if options.validate:  # the workers the pings will need, while nothing else runs
                 scheduler.prestart(len(keys) * options.per_provider)
-            wait(futures, timeout=max(0.0, deadline_at - time.perf_counter()) + _GRACE)
-        except KeyboardInterrupt:
+            _wait(set(futures), notify.stopped, deadline_at + _GRACE)
+            notify.raise_failure()
+        except BaseException:  # Ctrl-C, or the progress callback raised: the run stops
             for outcome in outcomes.values():
                 with outcome.lock:
                     outcome.closed = outcome.interrupted = True  # workers write nothing more
@@ -318,28 +348,55 @@ def _run_network(
     return outcomes
 
 
+def _wait(pending: set[Future[None]], stop: Future[None], until: float) -> None:
+    """Wait for every future of ``pending`` until ``until`` (perf_counter), or until ``stop``."""
+    while pending and not stop.done():
+        remaining = until - time.perf_counter()
+        if remaining <= 0:
+            return
+        _done, left = wait(pending | {stop}, timeout=remaining, return_when=FIRST_COMPLETED)
+        pending = left - {stop}
+
+
 class _Inputs:
     """What the run reads once for all its providers, while their lists are being fetched: the
-    hand-marked models (never pinged) and the stored verdicts (reused, or their ping style sent
-    first). A provider's worker waits for them only when its list has arrived."""
+    hand-marked models (never pinged), the stored verdicts (reused, or their ping style sent
+    first) and each provider's identity (what a write compares before saving). A provider's
+    worker waits for them only when its list has arrived."""
 
-    def __init__(self) -> None:
+    def __init__(self, catalog_keys: Mapping[str, str] | None = None) -> None:
         self._ready = threading.Event()
         self._marks: dict[str, dict[str, str]] = {}
         self._verdicts: dict[str, dict[str, ValidationResult]] | None = None
+        self._catalog_keys = dict(catalog_keys or {})
+        self._identities: dict[str, ProviderIdentity] | None = None
 
     def load(self, store: CatalogStore | None, keys: list[str]) -> None:
-        """Read both for ``keys`` in one read transaction (nothing without a store)."""
+        """Read them for ``keys`` in one read transaction (nothing without a store)."""
         try:
             if store is not None:
                 with store.read() as session:
+                    found = read_identities(session, set(self._catalog_keys.values()))
+                    self._identities = {
+                        key: found[name]
+                        for key, name in self._catalog_keys.items()
+                        if name in found
+                    }
                     self._marks = store.rows.hand_marks_of(keys, session=session)
                     self._verdicts = store.rows.verdicts_of(keys, session=session)
         except ProviderStoreError as exc:
             # Without marks nothing is skipped; without verdicts each ping reads its own.
-            logger.debug("hand marks or stored verdicts unreadable (%s)", exc)
+            logger.debug("hand marks, verdicts or identities unreadable (%s)", exc)
         finally:
             self._ready.set()
+
+    def changed(self, key: str, now: ProviderIdentity | None) -> str | None:
+        """Why provider ``key`` (as read now) is no longer the one the run started from; None
+        when it is, or when its identity could not be read at the start."""
+        self._ready.wait()
+        if self._identities is None:
+            return None
+        return identity_change(key, self._identities.get(key), now)
 
     def give_up(self) -> None:
         """Stop every wait for the inputs (the run is over)."""
@@ -417,7 +474,7 @@ def _one_provider(config: ProviderConfig, outcome: _Outcome, work: _Work) -> Non
     if early:
         verdicts = _finish_pings(early[0], outcome, work)
         _yield_to_pings(work)
-        _record_verdicts(outcome, verdicts, work.store)
+        _record_verdicts(outcome, verdicts, work)
     elif not result.ok:
         logger.warning("Discovery of %s failed (%s): %s", key, result.source, result.error)
         return
@@ -425,7 +482,7 @@ def _one_provider(config: ProviderConfig, outcome: _Outcome, work: _Work) -> Non
         batch = _start_pings(config, outcome, todo, work, proven=_proven(result))
         verdicts = _finish_pings(batch, outcome, work)
         _yield_to_pings(work)
-        _record_verdicts(outcome, verdicts, work.store)
+        _record_verdicts(outcome, verdicts, work)
     with outcome.lock:
         if not outcome.closed:
             outcome.seconds = time.perf_counter() - began
@@ -444,30 +501,40 @@ def _within(deadline_at: float, call: Callable[_P, _T], *args: _P.args, **kwargs
         return call(*args, **kwargs)
 
 
-def _record_verdicts(
-    outcome: _Outcome, verdicts: dict[str, ValidationResult], store: CatalogStore | None
-) -> None:
+def _record_verdicts(outcome: _Outcome, verdicts: dict[str, ValidationResult], work: _Work) -> None:
     """Store one provider's new verdicts now, in a transaction of their own, with the provider
-    problem they revealed (or its clearing, once a ping got through)."""
+    problem they revealed (or its clearing, once a ping got through); nothing when the
+    provider is no longer the one the run started from (re-read, locked, in the transaction)."""
     fresh = [v for v in verdicts.values() if not v.reused]
+    store = work.store
     if store is None or not fresh:
         return
     with outcome.lock:
         if outcome.interrupted:
             return
     problems = [v.problem for v in fresh if v.problem is not None]
+    key = outcome.key
     try:
         with store.transaction() as session:
-            record_verdict_history(session, outcome.key, fresh)  # events + observations
-            store.rows.record_verdicts(outcome.key, fresh, session=session)
+            now = read_identities(session, [key], lock=True).get(key)
+            why = work.inputs.changed(key, now)
+            if why is not None:
+                logger.warning("Not saving the verdicts of %s: %s", key, why)
+                with outcome.lock:
+                    outcome.error = f"results not saved: {why}"
+                return
+            record_verdict_history(session, key, fresh)  # events + observations
+            store.rows.record_verdicts(key, fresh, session=session)
             if problems:
-                store.rows.set_problem(outcome.key, problems[0], session=session)
+                store.rows.set_problem(key, problems[0], session=session)
             elif any(v.verdict is not Verdict.INCONCLUSIVE for v in fresh):
-                store.rows.set_problem(outcome.key, None, session=session)
+                store.rows.set_problem(key, None, session=session)
     except NotFoundError:
-        logger.warning("Provider %s was removed meanwhile; its verdicts are dropped", outcome.key)
+        logger.warning("Provider %s was removed meanwhile; its verdicts are dropped", key)
+        with outcome.lock:
+            outcome.error = f"results not saved: provider {key} was removed during the run"
     except ProviderStoreError as exc:
-        logger.warning("Saving the verdicts of %s failed: %s", outcome.key, exc)
+        logger.warning("Saving the verdicts of %s failed: %s", key, exc)
         with outcome.lock:
             outcome.error = f"verdicts could not be saved: {exc}"
 

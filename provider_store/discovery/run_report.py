@@ -21,7 +21,7 @@ class ProviderStatus(enum.StrEnum):
     """How discovery ended for one provider (a ``str``: ``status == "ok"`` still works)."""
 
     OK = "ok"  # the list was fetched (or served fresh) and the models checked
-    FAILED = "failed"  # the list could not be fetched; nothing was saved for the provider
+    FAILED = "failed"  # no fresh list, or the results could not be saved: its lists stay
     SKIPPED = "skipped"  # not attempted (no usable API key)
 
 
@@ -90,6 +90,8 @@ class ProgressEvent:
     summary: ProviderSummary | None = None
 
 
+# Called with each event from one thread at a time (never two calls at once), possibly not the
+# caller's thread; an exception it raises stops the run and is raised by ``discover()``.
 ProgressCallback = Callable[[ProgressEvent], None]
 
 
@@ -137,22 +139,42 @@ class ProviderSummary:
 
 @dataclass
 class DiscoveryReport:
-    """Every targeted provider's summary, whether the run succeeded and whether it was saved."""
+    """The one result of a discovery run: every targeted provider's summary, whether the run
+    succeeded, and which providers' results were saved.
+
+    ``ok`` is True when no targeted provider failed (a skipped one is no failure, unless every
+    one was skipped) and every result could be saved. ``saved`` names the providers whose
+    curated lists were written to the catalog; ``persisted`` is True when every provider that
+    succeeded was saved (False without a catalog, or under the legacy all-or-nothing rule when
+    one failed). A provider renamed, removed or edited during the run fails with an ``error``
+    that starts ``results not saved:``.
+    """
 
     providers: list[ProviderSummary] = field(default_factory=list)
     ok: bool = True
     persisted: bool = False
     error: str | None = None
     seconds: float = 0.0
-    # The run changed some provider's curated lists in memory (saved only when ``persisted``).
+    # Some provider's curated lists changed in memory and were not saved.
     lists_changed: bool = False
+    saved: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[str]:
+        """The providers that failed (their results, if any, not saved), in run order."""
+        return [summary.provider for summary in self.providers if not summary.ok]
 
     def as_dict(self) -> dict[str, object]:
         """A JSON-ready dict."""
         return {
             "ok": self.ok,
             "persisted": self.persisted,
+            "saved": list(self.saved),
+            "failed": self.failed,
             "error": self.error,
             "seconds": round(self.seconds, 3),
-            "providers": [summary.as_dict() for summary in self.providers],
+            "providers": [
+                {**summary.as_dict(), "saved": summary.provider in self.saved}
+                for summary in self.providers
+            ],
         }

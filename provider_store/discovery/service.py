@@ -166,7 +166,9 @@ class ModelDiscoveryService:
     def discover_models(
         self, config: ProviderConfig, force_refresh: bool = False
     ) -> list[dict[str, Any]]:
-        """The model list: fresh cache, else fetched, else the last good list, else ``[]``."""
+        """Legacy entry point: one provider's model list (fresh cache, else fetched, else the
+        last good list, else ``[]``), never validated, never raising. New code discovers with
+        ``ProviderManager.discover()``, which returns a ``DiscoveryReport``."""
         return self.discover(config, force_refresh=force_refresh, stale_while_revalidate=0).models
 
     def validate_model(self, config: ProviderConfig, model: str) -> bool:
@@ -193,7 +195,9 @@ class ModelDiscoveryService:
         on_listed: Callable[[list[dict[str, Any]]], None] | None = None,
         stale_while_revalidate: float | None = None,
     ) -> DiscoveryResult:
-        """Models with their source (fresh, cache, stale, none) and the failure if any.
+        """One provider's list (no pings, no curated list written): models with their source
+        (fresh, cache, stale, none) and the failure if any. A lower-level step of
+        ``ProviderManager.discover()``, the one discovery entry point for new code.
 
         Within ``stale_while_revalidate`` seconds past the TTL (default: the provider option of
         that name, else the TTL again; 0: off) the stale list is answered

@@ -127,16 +127,15 @@ def _candidates(key: str, model_id: str, alias: str) -> tuple[str, ...]:
 def model_values(
     store: CatalogStore, provider_key: str, model_ids: Iterable[str] | None = None
 ) -> dict[str, dict[str, Any]]:
-    """Model id -> field -> value for a provider's models (or ``model_ids``), each value from
-    its most trusted source: the one model view, as ``models show`` reads it."""
-    from provider_store.catalog.model_facts import provider_metadata
+    """Model id -> field -> value (as stored) for a provider's models (or ``model_ids``), each
+    value from its most trusted source: the one model view
+    (:func:`provider_store.views.model_view.model_views`), as ``models show`` reads it."""
+    from provider_store.views.model_view import model_views
 
     wanted = list(model_ids) if model_ids is not None else None
-    with store.read() as session:
-        found = provider_metadata(session, provider_key, wanted)
     return {
-        model_id: {field: sourced.value for field, sourced in meta.values.items()}
-        for model_id, meta in found.items()
+        view.model: {field: sourced.value for field, sourced in view.metadata.values.items()}
+        for view in model_views(store, [provider_key], models=wanted)
     }
 
 

@@ -28,7 +28,8 @@ from typing import Any
 
 from provider_store.catalog.catalog_store import CatalogStore
 from provider_store.catalog.metadata_columns import METADATA_COLUMNS, info_values
-from provider_store.catalog.model_facts import MATCH_FIELD, replace_registry_facts
+from provider_store.catalog.model_facts import replace_registry_facts
+from provider_store.catalog.model_view_rows import MATCH_FIELD
 from provider_store.catalog.registry_rows import (
     FillCounts,
     FillRow,

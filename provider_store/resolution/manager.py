@@ -6,8 +6,10 @@ hands every other job to the part that does it:
 - listings: :mod:`provider_store.resolution.model_lists`;
 - resolution: a :class:`~provider_store.resolution.resolver.Resolver` (indexed; see there for
   when in-place edits of a large catalog need :meth:`ProviderManager.invalidate`);
-- discover-and-validate: :func:`provider_store.discovery.run.run_discovery` with the manager's
-  :class:`~provider_store.discovery.service.ModelDiscoveryService`;
+- discover-and-validate: :class:`~provider_store.resolution.discovery_runs.DiscoveryRuns`
+  (:meth:`~ProviderManager.discover`, the one entry point for new code, and the legacy
+  :meth:`~ProviderManager.discover_models`) over
+  :func:`provider_store.discovery.run.run_discovery`;
 - the legacy YAML file: :func:`provider_store.legacy.provider_file.write_provider_file`.
 
 The index and the listing cache are rebuilt after :meth:`~ProviderManager.discover`,
@@ -36,6 +38,7 @@ from provider_store.errors import ProviderKeyError as ProviderKeyError
 from provider_store.provider_config import ProviderConfig
 from provider_store.resolution import model_lists
 from provider_store.resolution.catalog_follower import CatalogFollower, FollowStats
+from provider_store.resolution.discovery_runs import DiscoveryRuns
 from provider_store.resolution.model_lookup import ModelLookup
 from provider_store.resolution.model_scopes import EveryModel
 from provider_store.resolution.resolver import (
@@ -45,14 +48,14 @@ from provider_store.resolution.resolver import Resolver, contents_fingerprint, s
 from provider_store.rules.limits import DEFAULT_CHECK_INTERVAL
 
 if TYPE_CHECKING:
-    from provider_store.discovery.run_report import DiscoveryReport, ProgressCallback
+    from provider_store.discovery.run_report import DiscoveryReport
     from provider_store.discovery.service import ModelDiscoveryService
 
 
 __all__ = ["ProviderKeyError", "ProviderManager", "split_first_slash"]
 
 
-class ProviderManager(ModelLookup):
+class ProviderManager(DiscoveryRuns, ModelLookup):
     """Provider configs by key, with resolution across providers and discover-and-validate.
 
     Built from a mapping of provider key to :class:`ProviderConfig` (or a plain dict of its
@@ -303,74 +306,6 @@ class ProviderManager(ModelLookup):
         return self.resolve_model(model_string, strict=strict)
 
     # -- discovery (discovery.run) and the legacy YAML file (legacy.provider_file) --------------
-
-    def discover(
-        self,
-        *,
-        force_refresh: bool = False,
-        persist_on_success: bool = True,
-        provider: str | None = None,
-        validate: bool = True,
-        concurrency: int | None = None,
-        per_provider: int | None = None,
-        deadline: float | None = None,
-        progress: ProgressCallback | None = None,
-    ) -> DiscoveryReport:
-        """Discover (and by default validate) the targeted providers; return a full report.
-
-        See :func:`provider_store.discovery.run.run_discovery` for the rules. The report is also
-        kept as :attr:`last_report`.
-        """
-        from provider_store.discovery.run import run_discovery
-        from provider_store.discovery.run_report import DiscoveryOptions
-
-        self.cached_valid_scoped_models = None
-
-        options = DiscoveryOptions.build(
-            force_refresh=force_refresh,
-            validate=validate,
-            concurrency=concurrency,
-            per_provider=per_provider,
-            deadline=deadline,
-        )
-        report = run_discovery(
-            self.providers,
-            self.service,
-            options,
-            store=self.store if persist_on_success else None,
-            provider=provider,
-            progress=progress,
-        )
-        if report.lists_changed and not report.persisted:
-            # What this run found is in memory only: do not replace it with the store's view
-            # (as after an item assignment); reload() follows the store again.
-            self._following = False
-        self.invalidate()
-        self.last_report = report
-        return report
-
-    def discover_models(
-        self,
-        force_refresh: bool = False,
-        persist_on_success: bool = True,
-        provider: str | None = None,
-        data_directory: str | Path | None = None,
-    ) -> bool:
-        """Discover and validate every provider with a usable key (or only ``provider``).
-
-        True when every targeted provider succeeded (an unknown ``provider`` gives False, as
-        does a run where every provider was skipped for want of an API key, or whose results
-        could not be saved). The per-provider summary is in :attr:`last_report`;
-        :attr:`cached_valid_scoped_models` is reset to None. With ``persist_on_success`` a
-        success is saved to the store; a manager without a store writes the legacy YAML file to
-        ``data_directory`` instead, when one is given (see :meth:`persist_provider_configs`).
-        """
-        report = self.discover(
-            force_refresh=force_refresh, persist_on_success=persist_on_success, provider=provider
-        )
-        if report.ok and persist_on_success and self.store is None and data_directory is not None:
-            self.persist_provider_configs(data_directory)
-        return report.ok
 
     def persist_provider_configs(self, data_directory: str | Path | None = None) -> Path:
         """Write the configs as the legacy YAML file ``openaicompat-providers.yaml``.

@@ -3,7 +3,9 @@ and chat client shares: the four forms of a model string (:meth:`ModelLookup.res
 :meth:`~ModelLookup.locate`, :meth:`~ModelLookup.search`; rules in
 :mod:`provider_store.resolution.model_refs`), ranked completions (:meth:`~ModelLookup.complete`;
 :mod:`provider_store.resolution.completions`), and the legacy look-ups kept as they were
-(``find_model``, ``find_model_scoped``, ``unknown_prefix``, ``resolution_candidates``).
+(``find_model``, ``find_model_scoped``, ``unknown_prefix``, ``resolution_candidates``), and the
+one model view of a model or of the whole catalog (:meth:`ModelLookup.model_view`,
+:meth:`~ModelLookup.model_views`; :mod:`provider_store.views.model_view`).
 """
 
 from __future__ import annotations
@@ -12,12 +14,15 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
 from provider_store.catalog.catalog_store import CatalogStore
-from provider_store.errors import UnknownModelError
+from provider_store.errors import ConfigurationError, UnknownModelError
 from provider_store.provider_config import ProviderConfig
 from provider_store.resolution.completions import Completion
 from provider_store.resolution.model_refs import ModelRef, resolve_ref, search_refs
 from provider_store.resolution.model_scopes import EveryModel
 from provider_store.resolution.resolver import Resolver
+
+if TYPE_CHECKING:
+    from provider_store.views.model_view import ModelView
 
 __all__ = ["NO_CATALOG_HINT", "ModelLookup"]
 
@@ -125,6 +130,30 @@ class ModelLookup:
             return resolve_ref(self._every.names(*self._every_source()), text, strict=True)
         except UnknownModelError as exc:
             raise self._hinted(exc) from None
+
+    def model_view(self, text: str) -> ModelView:
+        """The one model view (:class:`~provider_store.views.model_view.ModelView`) of the model
+        ``text`` names in the four forms of :meth:`locate`: every metadata field's effective
+        value with its source, the status (``valid``, ``missing``, ``invalid``,
+        ``unverified``) and why; what ``models show`` prints. Needs a store
+        (:class:`~provider_store.errors.ConfigurationError` otherwise)."""
+        from provider_store.views.model_view import model_view
+
+        ref = self.locate(text)
+        return model_view(self._viewed_store(), ref.provider, ref.model)
+
+    def model_views(self, provider: str | None = None) -> list[ModelView]:
+        """The model view of every model of the catalog (or of ``provider``), read in bulk:
+        what ``models list --all`` shows (keep ``view.usable`` ones for the valid models);
+        filter with :func:`provider_store.views.model_view.select_views`."""
+        from provider_store.views.model_view import model_views
+
+        return model_views(self._viewed_store(), None if provider is None else [provider])
+
+    def _viewed_store(self) -> CatalogStore:
+        if self.store is None:
+            raise ConfigurationError(f"the model view reads a catalog; {NO_CATALOG_HINT}")
+        return self.store
 
     def search(self, text: str) -> list[ModelRef]:
         """Each provider's best valid match for ``text`` (exact id, alias, then the first id or
