@@ -19,6 +19,9 @@ from typing import Any, cast
 from sqlalchemy import Table, and_, bindparam, delete, insert, select, update
 from sqlmodel import Session, col
 
+from provider_store.catalog.cache_rows import last_seen
+from provider_store.catalog.light_tables import MODEL as MODEL_TABLE
+from provider_store.catalog.light_tables import PROVIDER as PROVIDER_TABLE
 from provider_store.catalog.metadata_columns import METADATA_COLUMNS
 from provider_store.catalog.reconcile import Candidate, FieldChoice, RegistryOrder, reconcile
 from provider_store.catalog.registry_rows import (
@@ -297,11 +300,14 @@ def provider_metadata(
     """
     provider_id = _provider_id(session, provider_key)
     wanted = list(model_ids) if model_ids is not None else None
-    query = select(
-        col(Model.model_id), col(Model.last_seen_at), *(getattr(Model, f) for f in METADATA_COLUMNS)
-    ).where(col(Model.provider_id) == provider_id)
+    m = MODEL_TABLE.c
+    query = (
+        select(m.model_id, last_seen(), *(m[f] for f in METADATA_COLUMNS))
+        .join_from(MODEL_TABLE, PROVIDER_TABLE, PROVIDER_TABLE.c.id == m.provider_id)
+        .where(m.provider_id == provider_id)
+    )
     if wanted is not None:
-        query = query.where(col(Model.model_id).in_(wanted))
+        query = query.where(m.model_id.in_(wanted))
     facts = read_facts(session, provider_key, wanted)
     checked = checked_at(session, provider_id)
     order = provider_registry_order(session, provider_key, provider_id)

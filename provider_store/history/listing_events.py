@@ -102,6 +102,7 @@ class _Row(NamedTuple):
     missing_count: int | None
     missing_since: float | None
     removed_at: float | None
+    last_seen_at: float | None
 
 
 def record_listing(
@@ -134,14 +135,17 @@ def record_listing(
             m.missing_count,
             m.missing_since,
             m.removed_at,
+            m.last_seen_at,
             *[m[name] for name in stored_names],
         ).where(m.provider_id == provider_id)
     ):
-        before[found[0]] = _Row(*found[1:7])
-        stored_values[found[0]] = tuple(found[7:])
+        before[found[0]] = _Row(*found[1:8])
+        stored_values[found[0]] = tuple(found[8:])
     p = _PROVIDER.c
-    confirmations, min_age = session.execute(
-        select(p.removal_confirmations, p.removal_min_age_seconds).where(p.id == provider_id)
+    confirmations, min_age, listed_at = session.execute(
+        select(p.removal_confirmations, p.removal_min_age_seconds, p.models_fetched_at).where(
+            p.id == provider_id
+        )
     ).one()
     changes = ListingChanges(refresh_id or uuid.uuid4().hex, provider_id=provider_id)
     listed: dict[str, tuple[Any, ...]] = {}
@@ -213,7 +217,7 @@ def record_listing(
             status = row.status
             if row.removed_at is not None and status == _UNVERIFIED:
                 status = restore.get(model_id, status)
-            updates.append(_state(row.row_id, status, 0, None, None))
+            updates.append(_state(row.row_id, status, 0, None, None, at))
             event(
                 model_id,
                 EventType.REAPPEARED,
@@ -226,12 +230,14 @@ def record_listing(
             continue
         count = (row.missing_count or 0) + 1
         since = row.missing_since if row.missing_since is not None else at
+        # Listed until now: it was last seen in the list before this one (cache_rows.last_seen).
+        seen = row.last_seen_at if row.missing_count or listed_at is None else listed_at
         if count >= confirmations and at - since >= min_age:
-            updates.append(_state(row.row_id, _UNVERIFIED, count, since, at))
+            updates.append(_state(row.row_id, _UNVERIFIED, count, since, at, seen))
             event(model_id, EventType.REMOVED, old=row.status, new=count)
             changes.removed += 1
         else:
-            updates.append(_state(row.row_id, row.status, count, since, None))
+            updates.append(_state(row.row_id, row.status, count, since, None, seen))
             event(model_id, EventType.MISSING, new=count)
             changes.missing += 1
     if updates:
@@ -244,6 +250,7 @@ def record_listing(
                 missing_count=bindparam("b_count"),
                 missing_since=bindparam("b_since"),
                 removed_at=bindparam("b_removed"),
+                last_seen_at=bindparam("b_seen"),
             ),
             updates,
         )
@@ -288,9 +295,15 @@ def write_events(session: Session, events: list[dict[str, Any]]) -> None:
 
 
 def _state(
-    row_id: int, status: str, count: int, since: float | None, removed: float | None
+    row_id: int,
+    status: str,
+    count: int,
+    since: float | None,
+    removed: float | None,
+    seen: float | None,
 ) -> dict[str, Any]:
     return {
+        "b_seen": seen,
         "b_id": row_id,
         "b_status": status,
         "b_count": count,
