@@ -15,12 +15,18 @@ Rules:
   loose config (no store) is refreshed by one thread of this process at a time.
 - **A failed background refresh** keeps the stale list and records the failure, as a failed
   refresh always does (:func:`~provider_store.discovery.cache.finish`).
+- **Handed on at exit**: the refresh runs in a daemon thread, so a short-lived process that got
+  its stale answer exits at once. A refresh still on the network when the interpreter exits
+  gives its lease back (an ``atexit`` hook), writing nothing: the next reader in the window, or
+  the keeper, takes the lease and refreshes; a refresh is never half-written.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -65,14 +71,16 @@ class Revalidator:
     """Serves stale lists within their window and runs the background refreshes.
 
     ``refresh(backend, step)`` fetches and finishes one refresh (the lease, when ``step`` holds
-    one, is given back by it); it runs in a thread of its own, which the interpreter waits for at
-    exit so a short-lived process still completes the refresh it started.
+    one, is given back by it); it runs in a daemon thread of its own, and when the process exits
+    first, :meth:`hand_on` gives its lease back (see the module docstring).
     """
 
     def __init__(self, refresh: Callable[[cache.CacheBackend, cache.Step], Any]) -> None:
         self._refresh = refresh
         self._lock = threading.Lock()
         self._running: dict[object, threading.Thread | None] = {}
+        self._steps: dict[object, tuple[cache.CacheBackend, cache.Step]] = {}
+        _REVALIDATORS.add(self)
 
     def serve(self, backend: cache.CacheBackend, window: float | None) -> DiscoveryResult | None:
         """The stale list at once (starting one refresh), or None outside the window."""
@@ -102,9 +110,11 @@ class Revalidator:
             target=self._run,
             args=(backend, step, token),
             name=f"ps-revalidate-{_name(backend)}",
+            daemon=True,
         )
         with self._lock:
             self._running[token] = thread
+            self._steps[token] = (backend, step)
         logger.debug("serving the stale list of %s; refreshing it in the background", token)
         thread.start()
         return stale
@@ -121,6 +131,18 @@ class Revalidator:
     def _done(self, token: object) -> None:
         with self._lock:
             self._running.pop(token, None)
+            self._steps.pop(token, None)
+
+    def hand_on(self) -> int:
+        """Give back the lease of every background refresh still running, writing nothing, so
+        the next reader or keeper refreshes (called at interpreter exit); how many."""
+        with self._lock:
+            steps = list(self._steps.values())
+            self._steps.clear()
+        for backend, step in steps:
+            logger.debug("handing on the refresh of %s: its lease is given back", _name(backend))
+            backend.release(step)
+        return len(steps)
 
     def join(self, timeout: float | None = None) -> None:
         """Wait for the background refreshes running now (tests, orderly shutdown)."""
@@ -129,6 +151,15 @@ class Revalidator:
         for thread in threads:
             if thread is not None and thread is not threading.current_thread():
                 thread.join(timeout)
+
+
+_REVALIDATORS: weakref.WeakSet[Revalidator] = weakref.WeakSet()
+
+
+@atexit.register
+def _hand_on_at_exit() -> None:
+    for revalidator in list(_REVALIDATORS):
+        revalidator.hand_on()
 
 
 def _token(backend: cache.CacheBackend) -> object:
