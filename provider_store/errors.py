@@ -32,6 +32,7 @@ an API key.
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 
@@ -244,3 +245,24 @@ class RegistryError(ProviderStoreError):
 class InvalidRegistryError(RegistryError, InvalidDocumentError):
     """What the user named as a registry is not one: not a regular file, over the size cap, not
     JSON, or not the registry's shape (bad input; an unreachable URL is a plain RegistryError)."""
+
+
+# How a failed file operation is named in a message.
+_ERRNO_CAUSES = {
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.EROFS: "read-only filesystem",
+    errno.ENOSPC: "disk full",
+    errno.EFBIG: "file too large (disk full or a file size limit)",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EISDIR: "is a directory",
+    errno.ENOTDIR: "a part of the path is not a directory",
+    errno.ENOENT: "no such file or directory (files cannot be created there)",
+}
+
+
+def os_cause(exc: OSError) -> str:
+    """A short cause for a failed file operation: "permission denied", "disk full", ..."""
+    if exc.errno in _ERRNO_CAUSES:
+        return _ERRNO_CAUSES[exc.errno]
+    return exc.strerror or exc.__class__.__name__

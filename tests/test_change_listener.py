@@ -133,9 +133,9 @@ def test_the_listener_comes_back_after_its_connection_is_killed(
 def test_tokens_change_only_for_the_provider_written(store: ProviderStore) -> None:
     for key in ("p", "q"):
         store.save_config(key, ProviderConfig(valid_models={f"{key}-1": "one"}))
-    before: ChangeTokens = store.change_tokens()
-    store.write_cache("q", [{"id": "x"}], fetched_at=time.time())
-    after = store.change_tokens()
+    before: ChangeTokens = store.rows.change_tokens()
+    store.rows.write_cache("q", [{"id": "x"}], fetched_at=time.time())
+    after = store.rows.change_tokens()
     assert after.changed_since(before) == ["q"]
     assert after.providers["p"] == before.providers["p"]
     assert after.full == before.full

@@ -54,7 +54,7 @@ def stale_and_leased_elsewhere(
     store: ProviderStore, models: list[dict[str, Any]], *, seconds: float
 ) -> None:
     """Provider p has an hour-old cached list, and holder "someone-else" is refreshing it."""
-    store.write_cache("p", models, fetched_at=time.time() - 3600)
+    store.rows.write_cache("p", models, fetched_at=time.time() - 3600)
     with store.transaction() as session:
         assert leases.try_acquire(session, "p", "someone-else", seconds=seconds)
 
@@ -74,7 +74,7 @@ STAMPEDE = 6
 def test_a_stampede_on_a_stale_cache_sends_one_models_request(store: ProviderStore) -> None:
     with FakeProvider(["a", "b"], latency=0.5) as fake:
         add_provider(store, fake.base_url)
-        store.write_cache("p", [{"id": "old"}], fetched_at=time.time() - 3600)
+        store.rows.write_cache("p", [{"id": "old"}], fetched_at=time.time() - 3600)
         results, _ = run_together([spawn("discover", store.url, "p") for _ in range(STAMPEDE)])
         assert fake.request_count("/models") == 1
 
@@ -149,7 +149,7 @@ def test_a_waiter_gets_the_holders_failure_without_asking_itself(store: Provider
         def holder_fails() -> None:
             time.sleep(0.3)
             with store.transaction() as session:
-                store.record_discovery_error(
+                store.rows.record_discovery_error(
                     "p", "ProviderHTTPError: HTTP 503", status=503, session=session
                 )
                 leases.release(session, "p", "someone-else")
@@ -185,7 +185,7 @@ def test_a_stuck_holder_delays_a_waiter_by_wait_seconds_at_most(store: ProviderS
 def test_force_refresh_fetches_regardless_of_the_lease(store: ProviderStore) -> None:
     with FakeProvider(["a", "b"]) as fake:
         add_provider(store, fake.base_url)
-        store.write_cache("p", [{"id": "old"}], fetched_at=time.time())
+        store.rows.write_cache("p", [{"id": "old"}], fetched_at=time.time())
         with store.transaction() as session:
             assert leases.try_acquire(session, "p", "someone-else", seconds=30)
         with service_for(store) as service:
@@ -197,7 +197,7 @@ def test_force_refresh_fetches_regardless_of_the_lease(store: ProviderStore) -> 
 def test_the_lease_is_released_after_a_failed_refresh(store: ProviderStore) -> None:
     with FakeProvider(["a", "b"]) as fake:
         add_provider(store, fake.base_url)
-        store.write_cache("p", [{"id": "old"}], fetched_at=time.time() - 3600)
+        store.rows.write_cache("p", [{"id": "old"}], fetched_at=time.time() - 3600)
         fake.set_failure("status", status=404)
         with service_for(store) as service:
             result = service.discover(store.get_config("p"))
@@ -360,7 +360,7 @@ def test_sigkill_during_a_discovery_write_leaves_the_old_or_the_new_cache(
     big = [f"model-{i:06d}" for i in range(DEFAULT_MAX_MODELS)]  # the largest list kept
     with FakeProvider(big) as fake:
         add_provider(store, fake.base_url)
-        store.write_cache("p", [{"id": "old"}], fetched_at=time.time() - 3600)
+        store.rows.write_cache("p", [{"id": "old"}], fetched_at=time.time() - 3600)
 
         def state() -> tuple[list[str], set[str]]:
             cached = store.read_cache("p").models or []
@@ -380,9 +380,9 @@ def test_sigkill_during_a_discovery_write_leaves_the_old_or_the_new_cache(
             else:
                 assert cached == big and rows == old[1] | set(big), "a partial discovery write"
                 outcomes.append("new")
-                store.delete_provider("p")  # start the next round from the old state
+                store.rows.delete_provider("p")  # start the next round from the old state
                 add_provider(store, fake.base_url)
-                store.write_cache("p", [{"id": "old"}], fetched_at=time.time() - 3600)
+                store.rows.write_cache("p", [{"id": "old"}], fetched_at=time.time() - 3600)
                 old = state()
     assert "old" in outcomes, outcomes
 
@@ -395,7 +395,7 @@ def other_holder_writes_later(
     def finish() -> None:
         time.sleep(delay)
         with store.transaction() as session:
-            store.write_cache("p", models, fetched_at=time.time(), session=session)
+            store.rows.write_cache("p", models, fetched_at=time.time(), session=session)
             leases.release(session, "p", "someone-else")
 
     thread = threading.Thread(target=finish)

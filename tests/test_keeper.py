@@ -105,7 +105,7 @@ def test_keeper_stops_on_sigterm_in_the_middle_of_a_refresh(store: ProviderStore
 def test_two_keepers_never_refresh_one_provider_twice_in_a_period(store: ProviderStore) -> None:
     with FakeProvider(["a"], latency=0.2) as fake:
         store.save_config("p", ProviderConfig(base_api_url=fake.base_url, api_key=KEY))
-        store.write_cache("p", [{"id": "a"}], fetched_at=time.time())
+        store.rows.write_cache("p", [{"id": "a"}], fetched_at=time.time())
         procs = [keeper(store.url, "--every", "2s", "--jitter", "0", "p") for _ in range(2)]
         try:
             assert wait_until(lambda: fake.request_count("/models") >= 1, 30)
@@ -162,7 +162,7 @@ def test_a_bad_concurrency_is_refused(store: ProviderStore) -> None:
 def test_once_skips_a_fresh_provider_and_refuses_an_unknown_one(store: ProviderStore) -> None:
     with FakeProvider(["a"]) as fake:
         store.save_config("p", ProviderConfig(base_api_url=fake.base_url, api_key=KEY))
-        store.write_cache("p", [{"id": "a"}], fetched_at=time.time())
+        store.rows.write_cache("p", [{"id": "a"}], fetched_at=time.time())
         done = zygote.run(
             [sys.executable, "-m", "provider_store", "--db", store.url, "refresh", "--once"],
             capture_output=True,

@@ -47,7 +47,7 @@ def add(store: ProviderStore, url: str, *, window: int | None = None, age: float
     """Provider p (TTL 300 s) whose cached list is ``age`` seconds old."""
     options = None if window is None else {"stale_while_revalidate": window}
     store.save_config("p", ProviderConfig(base_api_url=url, api_key=KEY, options=options))
-    store.write_cache("p", OLD, fetched_at=time.time() - age)
+    store.rows.write_cache("p", OLD, fetched_at=time.time() - age)
 
 
 def spawn_reader(url: str) -> subprocess.Popen[str]:
@@ -138,7 +138,7 @@ def test_the_legacy_call_and_a_zero_window_wait_for_the_refresh(store: ProviderS
             {"id": "new", "object": "model", "created": 0, "owned_by": "fake"}
         ]
         assert fake.request_count("/models") == 1
-        store.write_cache("p", OLD, fetched_at=time.time() - 400)
+        store.rows.write_cache("p", OLD, fetched_at=time.time() - 400)
         result = service.discover(store.get_config("p"), stale_while_revalidate=0)
         assert result.source is Source.FRESH and fake.request_count("/models") == 2
 

@@ -75,12 +75,12 @@ def test_a_refresh_of_an_unchanged_list_writes_no_model_row(db_url: str) -> None
             refresh(db_url)  # the first listing writes every row
             count_model_writes(store)
             before = row_versions(store)
-            tokens = store.change_tokens()
+            tokens = store.rows.change_tokens()
             fetched = store.read_cache("p").fetched_at
             refresh(db_url)  # the same list again, in another process
             assert fake.request_count("/models") == 4
             assert row_versions(store) == before
-            assert store.change_tokens() == tokens
+            assert store.rows.change_tokens() == tokens
             after = store.read_cache("p")
             assert after.fetched_at is not None and fetched is not None
             assert after.fetched_at > fetched  # the refresh did happen
@@ -88,7 +88,7 @@ def test_a_refresh_of_an_unchanged_list_writes_no_model_row(db_url: str) -> None
 
             fake.set_models([*models, "new"])  # a changed list moves p's token only
             refresh(db_url)
-            moved = store.change_tokens()
+            moved = store.rows.change_tokens()
             assert moved.providers["p"] != tokens.providers["p"]
             assert row_versions(store) != before
         finally:

@@ -14,6 +14,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +28,7 @@ from provider_store.rules import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, iso_utc
 from provider_store.rules.limits import DEFAULT_KEEPER_AT_ONCE, MAX_KEEPER_AT_ONCE
 
 if TYPE_CHECKING:
-    from provider_store.discovery.keeper import KeeperRefresh
+    from provider_store import KeeperRefresh
 
 
 def refresh_json(done: KeeperRefresh, at: float) -> dict[str, Any]:
@@ -88,15 +89,13 @@ def refresh(
     refresh the same provider at once: each refresh holds the provider's refresh lease.
     ``--once`` refreshes what is due now and exits, 1 when a refresh failed.
     """
-    from provider_store.catalog.states import utc_now
-    from provider_store.discovery.keeper import Keeper
-    from provider_store.discovery.service import ModelDiscoveryService
+    from provider_store import Keeper, ModelDiscoveryService
 
     store = state.store()
 
     def show(done: KeeperRefresh) -> None:
         if state.as_json:
-            click.echo(json.dumps(refresh_json(done, utc_now()), ensure_ascii=False))
+            click.echo(json.dumps(refresh_json(done, time.time()), ensure_ascii=False))
         elif not done.ok or not output.quiet:
             click.echo(visible(done.line()), err=not done.ok)
 

@@ -67,7 +67,7 @@ def main(argv: list[str]) -> int:
         leases.keep_alive(store, provider_key, holder)
         try:
             with ModelDiscoveryService(store) as service:
-                service.discover(store.get_config(provider_key), force_refresh=True)
+                service.discover(store.rows.get_config(provider_key), force_refresh=True)
         finally:
             with store.transaction() as session:
                 leases.release(session, provider_key, holder)

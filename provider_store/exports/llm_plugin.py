@@ -215,7 +215,7 @@ class _CatalogModel:
         """The OpenAI client for the provider, with its key, headers and query parameters."""
         import openai
 
-        from provider_store.exports.catalog_models import KEYLESS_API_KEY
+        from provider_store.rules.api_keys import KEYLESS_API_KEY
 
         api_key = self.get_key(key)
         kwargs: dict[str, Any] = {

@@ -123,7 +123,7 @@ class ProviderManager(ModelLookup):
         """Read every config from the store (with what it stands for, when following)."""
         assert self.store is not None
         follower = self._follower
-        self._providers = follower.load_all() if follower else self.store.load_configs()
+        self._providers = follower.load_all() if follower else self.store.rows.load_configs()
 
     @property
     def service(self) -> ModelDiscoveryService:
