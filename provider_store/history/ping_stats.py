@@ -14,12 +14,20 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session
 
-from provider_store.catalog.tables import DAY_SPAN, LATENCY_COLUMNS, PING_ROLLUP, QUARTER_SPAN
+from provider_store.catalog.tables import (
+    DAY_SPAN,
+    LATENCY_BUCKETS,
+    LATENCY_COLUMNS,
+    PING_ROLLUP,
+    QUARTER_SPAN,
+)
 from provider_store.history.ping_history import OBSERVATION_TABLE
 from provider_store.history.ping_rollup import Rollup, bucket_value, latency_bucket
 from provider_store.rules.times import iso_utc
 
 __all__ = ["ModelStats", "model_stats"]
+
+_BUCKET_VALUES = tuple(bucket_value(index) for index in range(LATENCY_BUCKETS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,17 +181,14 @@ class _Sums:
         at, outcome, latency = self.last
         running = list(accumulate(self.histogram))
         p50 = p95 = None
-        if running and running[-1]:
-            total = running[-1]
+        total = running[-1] if running else 0
+        if total:
             low = float(self.least) if self.least is not None else 0.0
             high = float(self.most) if self.most is not None else math.inf
-            p50, p95 = (
-                min(
-                    max(bucket_value(first + bisect_left(running, (total * p + 99) // 100)), low),
-                    high,
-                )
-                for p in (50, 95)
-            )
+            value = _BUCKET_VALUES[first + bisect_left(running, (total * 50 + 99) // 100)]
+            p50 = low if value < low else high if value > high else value
+            value = _BUCKET_VALUES[first + bisect_left(running, (total * 95 + 99) // 100)]
+            p95 = low if value < low else high if value > high else value
         return ModelStats(
             provider=key,
             model=model_id,
