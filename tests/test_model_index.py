@@ -4,11 +4,22 @@ index built from scratch over the same catalog."""
 from __future__ import annotations
 
 import random
+import time
+from collections.abc import Callable
 
 from provider_store import ProviderConfig, ProviderManager, ProviderStore
 from provider_store.resolution.model_index import ModelIndex
 
 WORDS = ["gpt", "Llama", "qwen", "mistral", "o1", "mini", "4o", "turbo", "x", "Pro"]
+
+
+def wait_until(check: Callable[[], bool], seconds: float) -> bool:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if check():
+            return True
+        time.sleep(0.02)
+    return check()
 
 
 def random_models(rnd: random.Random) -> dict[str, str]:
@@ -62,6 +73,7 @@ def test_a_following_manager_takes_in_one_provider_without_a_rebuild(db_url: str
         config.valid_models["fresh"] = "fresh-alias"
         editor.save_config("p1", config)
 
+        assert wait_until(lambda: "p1/fresh" in manager.scoped_models("p1"), 10)  # NOTIFY on PG
         assert manager.get_api_for_model_string("fresh-alias")[1] == "fresh"
         assert manager.resolver.index(manager.providers) is index  # taken in, not rebuilt
         assert manager.follow_stats.providers_reloaded == 1
