@@ -8,7 +8,7 @@ Every error the library raises on purpose derives from one root, so callers can 
      +-- NotFoundError            a provider or model key that the store does not hold (a KeyError)
      |    +-- ProviderKeyError        ProviderManager.get_provider_config's legacy KeyError
      +-- AmbiguousModelError      a bare model name matches models of several providers
-     +-- UnknownModelError        a model string names no model (also a ValueError, as before)
+     +-- UnknownModelError        a model string names no model (also a ValueError: legacy)
      +-- ConfigurationError       a setting (such as the database URL) is unusable
      |    +-- ForeignDatabaseError    the database holds other tables, not a catalog
      |    +-- AliasTakenError         an alias another model holds (``holders`` names it)
@@ -88,7 +88,7 @@ class ProviderKeyError(NotFoundError):
     """The legacy ``KeyError`` of ``ProviderManager.get_provider_config``.
 
     Its ``args[0]`` is ``Provider 'KEY' not found.`` and ``str()`` quotes it as a plain
-    ``KeyError`` does, exactly as the old class raised it; it is also a :class:`NotFoundError`.
+    ``KeyError`` does, as the legacy contract raises it; it is also a :class:`NotFoundError`.
     """
 
     def __str__(self) -> str:
@@ -107,7 +107,7 @@ class AmbiguousModelError(ProviderStoreError, ValueError):
 class UnknownModelError(ProviderStoreError, ValueError):
     """A model string resolves to no model (or, with ``strict``, names an unknown provider).
 
-    The message starts with the text the old ``ValueError`` had (``Invalid model: gpt-4``,
+    The message starts with the legacy contract's ``ValueError`` text (``Invalid model: gpt-4``,
     ``Invalid model for provider openai: gpt-4``), so code matching it keeps working; a
     ``(did you mean ...?)`` hint may follow. ``model_string`` is what was asked for, ``provider``
     the provider key it was looked up in (None across providers), ``suggestions`` the nearest

@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 from freezegun import freeze_time
-from sqlalchemy import create_engine, make_url, select, text
+from helpers import after
+from sqlalchemy import create_engine, event, make_url, select, text
 
 from provider_store import (
     ModelDiscoveryService,
@@ -102,38 +103,32 @@ def test_without_any_list_the_others_wait_for_the_holders_list(store: ProviderSt
 def test_a_crashed_holder_blocks_nobody_beyond_its_lease(store: ProviderStore) -> None:
     with FakeProvider(["a", "b"]) as fake:
         add_provider(store, fake.base_url)
-        dead = spawn("hold_and_die", store.url, "p", "1.5")
+        dead = spawn("hold_and_die", store.url, "p", "10")
         dead.communicate(timeout=30)
         assert dead.returncode == -signal.SIGKILL
         assert holder_of(store) is not None  # the dead process still holds the lease
 
-        service = service_for(store)
-        started = time.monotonic()
-        result = service.discover(store.get_config("p"))
-        elapsed = time.monotonic() - started
-        service.close()
+        with freeze_time(after(10.5)), service_for(store) as service:  # its lease has lapsed
+            result = service.discover(store.get_config("p"))
+            assert holder_of(store) is None
 
         assert result.source is Source.FRESH and [m["id"] for m in result.models] == ["a", "b"]
-        assert elapsed < 1.5 + 1.0
         assert fake.request_count("/models") == 1
-        assert holder_of(store) is None
 
 
 def test_a_stale_list_is_served_at_once_while_another_holder_refreshes(
     store: ProviderStore,
 ) -> None:
-    with FakeProvider(["a", "b"]) as fake:
+    with FakeProvider(["a", "b"]) as fake, freeze_time("2030-01-01 12:00:00") as clock:
         add_provider(store, fake.base_url)
-        stale_and_leased_elsewhere(store, [{"id": "old"}], seconds=1.0)
+        stale_and_leased_elsewhere(store, [{"id": "old"}], seconds=10.0)
         service = service_for(store)
 
-        started = time.monotonic()
-        served = service.discover(store.get_config("p"))
-        assert time.monotonic() - started < 0.5
+        served = service.discover(store.get_config("p"))  # no wait: a waiter would fetch
         assert served.source is Source.STALE and served.error is None
         assert [m["id"] for m in served.models] == ["old"] and fake.request_count() == 0
 
-        time.sleep(1.1)  # the other holder's lease expires without a result
+        clock.tick(10.5)  # the other holder's lease expires without a result
         refreshed = service.discover(store.get_config("p"))
         service.close()
         assert refreshed.source is Source.FRESH and fake.request_count("/models") == 1
@@ -146,8 +141,18 @@ def test_a_waiter_gets_the_holders_failure_without_asking_itself(store: Provider
         with store.transaction() as session:
             assert leases.try_acquire(session, "p", "someone-else", seconds=30)
 
+        config = store.get_config("p")
+        polling = threading.Event()
+
+        def note_poll(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            words = statement.split()
+            if words[0].upper() == "SELECT" and "lease_holder" in statement:
+                polling.set()  # the waiter polls the lease columns (no sleep to guess when)
+
+        event.listen(store.engine, "before_cursor_execute", note_poll)
+
         def holder_fails() -> None:
-            time.sleep(0.3)
+            assert polling.wait(30)
             with store.transaction() as session:
                 store.rows.record_discovery_error(
                     "p", "ProviderHTTPError: HTTP 503", status=503, session=session
@@ -158,8 +163,9 @@ def test_a_waiter_gets_the_holders_failure_without_asking_itself(store: Provider
         thread.start()
         service = service_for(store)
         started = time.monotonic()
-        result = service.discover(store.get_config("p"))
+        result = service.discover(config)
         thread.join()
+        event.remove(store.engine, "before_cursor_execute", note_poll)
         service.close()
 
         assert time.monotonic() - started < 2

@@ -102,6 +102,26 @@ def test_keeper_stops_on_sigterm_in_the_middle_of_a_refresh(store: ProviderStore
         assert leases.current_holder(session, "p") is None  # the lease was given back
 
 
+def test_ctrl_c_in_the_middle_of_a_refresh_exits_130_and_gives_the_lease_back(
+    store: ProviderStore,
+) -> None:
+    with FakeProvider(["a"], latency=20) as fake:
+        store.save_config("p", ProviderConfig(base_api_url=fake.base_url, api_key=KEY))
+        proc = keeper(store.url, "--every", "1s", "p")
+        assert wait_until(lambda: fake.request_count("/models") >= 1, 30)
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=30)
+        seconds = time.monotonic() - sent
+    assert proc.returncode == 130, err
+    assert seconds < 5, seconds
+    assert "Interrupted." in err and "Traceback" not in err
+    with store.read() as session:
+        from provider_store.discovery import leases
+
+        assert leases.current_holder(session, "p") is None
+
+
 def test_two_keepers_never_refresh_one_provider_twice_in_a_period(store: ProviderStore) -> None:
     with FakeProvider(["a"], latency=0.2) as fake:
         store.save_config("p", ProviderConfig(base_api_url=fake.base_url, api_key=KEY))

@@ -265,7 +265,9 @@ def test_options_shape_headers_and_auth_scheme() -> None:
     options = ConnectionOptions.from_mapping(
         {"auth_header": "Authorization", "auth_scheme": "Token", "headers": {"X-Org": "o1"}}
     )
-    assert OpenAICompatible.auth("k", options) == {"X-Org": "o1", "Authorization": "Token k"}
+    openai_kind = OpenAICompatible(ProviderClient())
+    assert openai_kind.auth_headers("k", options) == {"X-Org": "o1", "Authorization": "Token k"}
+    assert openai_kind.auth_headers("k", ConnectionOptions()) == {"Authorization": "Bearer k"}
     anthropic = AnthropicKind(ProviderClient())
     overridden = ConnectionOptions.from_mapping({"headers": {"anthropic-version": "2099-01-01"}})
     assert anthropic.auth_headers("k", overridden)["anthropic-version"] == "2099-01-01"

@@ -328,7 +328,7 @@ def test_values_that_are_not_numbers_never_reach_the_catalog(
 def test_discover_fills_models_dev_metadata_shown_with_its_source_and_a_user_override_wins(
     openai: ProviderStore, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The issue's case: a provider keyed openai whose list gives no context."""
+    """A provider keyed openai whose list gives no context."""
     code, _out, err = run(capsys, "--db", openai.url, "discover", "openai", "--no-validate")
     assert code == 0, err
     code, out, err = run(capsys, "--db", openai.url, "models", "show", "openai/gpt-4o", "--json")

@@ -1,5 +1,5 @@
 """Stale-while-revalidate: within a window past the TTL a read answers at once from the stale list
-and one background refresh runs, across processes; past the window a read waits as before.
+and one background refresh runs, across processes; past the window a read waits for the refresh.
 
 Both backends; the multi-process test runs real child processes (``tests/freshness_worker.py``).
 """

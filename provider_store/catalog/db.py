@@ -126,8 +126,9 @@ def build_engine(url: str | None = None, **kwargs: Any) -> Engine:
     """Create an engine for ``url`` (resolved as :func:`resolve_url` does).
 
     SQLite connections get WAL, a busy timeout, foreign keys and synchronous=NORMAL, and the
-    driver's own transaction handling is replaced so that write transactions (see
-    :func:`write_connection_options`) begin with ``BEGIN IMMEDIATE`` and wait for the lock
+    driver's own transaction handling is replaced so that write transactions (those whose
+    connection carries the :data:`WRITE_OPTION` execution option) begin with ``BEGIN IMMEDIATE``
+    and wait for the lock
     instead of failing with "database is locked".
 
     The pool is sized, and a pooler in front of PostgreSQL named, by the URL's query or the

@@ -22,6 +22,7 @@ from provider_store.cli.params import CAPABILITY, count
 from provider_store.cli.table_layout import render_table
 from provider_store.cli.text import percent, visible
 from provider_store.model_info import METADATA_FIELDS, ModelInfo
+from provider_store.rules.limits import DAY_SECONDS
 from provider_store.suggestions import unknown_provider
 
 if TYPE_CHECKING:  # the tables (and SQLAlchemy) are imported only when a command reads them
@@ -197,7 +198,7 @@ def models_show(state: CliState, model_ref: str, as_json: bool) -> None:
     else:
         status = "unverified"
     hand_mark = store.hand_marks(key).get(model_id)
-    week = store.model_stats(since=time.time() - 7 * 86400, provider=key, model=model_id)
+    week = store.model_stats(since=time.time() - 7 * DAY_SECONDS, provider=key, model=model_id)
     data: dict[str, Any] = {
         "provider": key,
         "model": model_id,

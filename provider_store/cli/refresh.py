@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import signal
 import sys
 import threading
@@ -21,14 +20,15 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from provider_store.cli.app import CliState, cli, note, output, pass_state
+from provider_store.cli.exits import interrupted, leave
 from provider_store.cli.model_param import PROVIDER
 from provider_store.cli.params import DEADLINE, FRACTION, PERIOD, count
 from provider_store.cli.text import visible
-from provider_store.rules import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, iso_utc
+from provider_store.rules import EXIT_FAILED, EXIT_OK, iso_utc
 from provider_store.rules.limits import DEFAULT_KEEPER_AT_ONCE, MAX_KEEPER_AT_ONCE
 
 if TYPE_CHECKING:
-    from provider_store import KeeperRefresh
+    from provider_store import Keeper, KeeperRefresh
 
 
 def refresh_json(done: KeeperRefresh, at: float) -> dict[str, Any]:
@@ -124,24 +124,24 @@ def refresh(
         stop.set()
 
     previous = signal.signal(signal.SIGTERM, on_term)
-    code = EXIT_OK
     try:
         keeper.run(stop)
     except KeyboardInterrupt:
         stop.set()
-        code = EXIT_INTERRUPTED
+        busy = _busy(keeper)
+        keeper.release_all()
+        interrupted(at_once=busy)
     finally:
         signal.signal(signal.SIGTERM, previous)
+    busy = _busy(keeper)
     keeper.release_all()
-    if code == EXIT_OK:
-        note("keeper stopped")
-    else:
-        click.echo("Interrupted.", err=True)
-    if keeper.busy or threading.active_count() > 1:
-        # A refresh is still on the network in a worker thread: leave without waiting for it
-        # (its lease was given back above).
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
-    service.close()
-    sys.exit(code)
+    note("keeper stopped")
+    if not busy:
+        service.close()
+    leave(EXIT_OK, at_once=busy)
+
+
+def _busy(keeper: Keeper) -> bool:
+    """Whether a refresh may still be on the network in a worker thread: the exit does not wait
+    for it (its lease is given back first)."""
+    return keeper.busy or threading.active_count() > 1

@@ -26,7 +26,7 @@ class ProviderStatus(enum.StrEnum):
 
 
 class Phase(enum.StrEnum):
-    """The step a :class:`ProgressEvent` reports (a ``str``, as it used to be)."""
+    """The step a :class:`ProgressEvent` reports (a ``str``: it compares equal to its name)."""
 
     DISCOVERING = "discovering"
     VALIDATING = "validating"

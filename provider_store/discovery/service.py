@@ -10,7 +10,7 @@ legacy in-memory cache, the config's ``list_cache``.
 Why this module is long: one service answers both legacy calls and their new forms, and each
 read passes through the cache policy, stale-while-revalidate and the missing-key rule here.
 
-Rules where the issue left a choice:
+Rules it follows:
 
 - **Freshness** (legacy rule): a cache is fresh when its list is non-empty and younger than the
   provider's TTL. An empty list is never fresh, so every call asks the provider again.

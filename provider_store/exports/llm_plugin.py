@@ -221,9 +221,7 @@ class _CatalogModel:
         kwargs: dict[str, Any] = {
             "base_url": self.api_base,
             "api_key": api_key or KEYLESS_API_KEY,
-            "default_headers": self.connection.auth(
-                api_key or "", header="Authorization", scheme="Bearer"
-            ),
+            "default_headers": self.connection.bearer(api_key or ""),
         }
         if self.connection.query:
             kwargs["default_query"] = dict(self.connection.query)

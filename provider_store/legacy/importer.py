@@ -1,4 +1,5 @@
-"""Legacy YAML import for a ProviderStore: the store side of :mod:`legacy_yaml`.
+"""Legacy YAML import for a ProviderStore: the store side of
+:mod:`~provider_store.legacy.document`.
 
 Import runs in one transaction (all or nothing) with bulk Core statements. It changes only the
 curated fields (name, base URL, API key, unknown keys, valid and invalid models) and never the

@@ -20,6 +20,7 @@ and tries again at every look; it says when it reached the database again.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from provider_store.catalog.catalog_store import CatalogStore
@@ -52,11 +53,17 @@ class FollowStats:
 class CatalogFollower:
     """Reads a store's configs, then tells what changed since (see the module docstring)."""
 
-    def __init__(self, store: CatalogStore, *, interval: float) -> None:
+    def __init__(
+        self,
+        store: CatalogStore,
+        *,
+        interval: float,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
         self.store = store
         self.stats = FollowStats()
         self._watch: ChangeWatch[ChangeTokens] = ChangeWatch(
-            self._look, interval=interval, signal=store.change_signal
+            self._look, interval=interval, signal=store.change_signal, clock=clock
         )
         self._tokens: ChangeTokens | None = None  # the change tokens the configs stand for
         self._lost = False  # the last look could not reach the database

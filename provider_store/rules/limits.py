@@ -19,6 +19,7 @@ from provider_store.errors import InvalidDocumentError
 __all__ = [
     "DAY_SECONDS",
     "DEFAULT_CACHE_TTL",
+    "DEFAULT_CHECK_INTERVAL",
     "DEFAULT_CHANGES_LIMIT",
     "DEFAULT_CONCURRENCY",
     "DEFAULT_DEADLINE",
@@ -80,6 +81,8 @@ DAY_SECONDS = 86_400.0
 
 # How long a provider's discovered model list stays fresh, in seconds (the legacy 5 minutes).
 DEFAULT_CACHE_TTL = 300
+# A ProviderManager over a store looks at the catalog's change tokens at most this often (seconds).
+DEFAULT_CHECK_INTERVAL = 0.25
 # The most models one provider may hold, from discovery (a longer list fails) or from a legacy
 # YAML import (refused); the provider option ``max_models`` and ``import --max-models`` raise it.
 DEFAULT_MAX_MODELS = 20_000
