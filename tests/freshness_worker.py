@@ -4,8 +4,9 @@ Run as ``python tests/freshness_worker.py MODE ARGS...``; the barrier and the JS
 ``tests/concurrency_worker.py`` (use its :func:`run_together` on the parent side).
 
 - ``read URL KEY``: wait at the barrier, read KEY's model list once (the new API: stale lists
-  are revalidated in the background) and print the source, ids and the read's latency. The
-  process then exits, which waits for the background refresh it may have started.
+  are revalidated in the background) and print the source, ids and the read's latency and
+  the time it answered. The process then exits without waiting for the background refresh it
+  may have started (its lease is given back).
 - ``edit URL KEY MODEL``: add MODEL to KEY's valid models, print when it committed.
 - ``import URL FILE``: import the legacy YAML FILE (merge), print when it committed.
 - ``add URL KEY MODEL``: add provider KEY with the valid model MODEL, print when it committed.
@@ -53,6 +54,7 @@ def read(url: str, key: str) -> None:
             "ids": [m["id"] for m in result.models],
             "error": str(result.error) if result.error else None,
             "elapsed": elapsed,
+            "answered_at": time.time(),
         }
     )
 

@@ -228,8 +228,8 @@ def test_discovery_records_sightings_without_touching_the_curated_catalog(
     assert rows["a"].status == ModelStatus.VALID and rows["a"].alias == "A"
     assert rows["b"].status == ModelStatus.UNVERIFIED
     for row in rows.values():
-        assert row.first_seen_at is not None and row.last_seen_at is not None
-        assert row.last_seen_at - row.first_seen_at == pytest.approx(1000)
+        assert row.first_seen_at is not None
+        assert last_seen_of(store, "p", row.model_id) - row.first_seen_at == pytest.approx(1000)
     assert store.get_config("p").valid_models == {"a": "A"}
 
 
@@ -442,3 +442,20 @@ def test_the_key_never_reaches_logs_errors_or_stored_rows(
     for text in texts:
         assert KEY not in text
     assert "Incorrect API key provided: ***" in (store.read_cache("p").last_error or "")
+
+
+def last_seen_of(store: ProviderStore, key: str, model_id: str) -> float:
+    """When the provider last listed the model (the catalog's own rule)."""
+    from sqlalchemy import select as sa_select
+
+    from provider_store.catalog.cache_rows import last_seen
+    from provider_store.catalog.light_tables import MODEL, PROVIDER
+
+    with store.read() as session:
+        seen = session.execute(
+            sa_select(last_seen())
+            .join_from(MODEL, PROVIDER, PROVIDER.c.id == MODEL.c.provider_id)
+            .where(PROVIDER.c.key == key, MODEL.c.model_id == model_id)
+        ).scalar_one()
+    assert seen is not None
+    return float(seen)

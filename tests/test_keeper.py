@@ -147,6 +147,38 @@ def test_keepers_started_at_once_send_one_models_request(store: ProviderStore) -
         assert fake.request_count("/models") == 1
 
 
+@pytest.mark.parametrize("at_once", [2, 6])
+def test_a_pass_refreshes_due_providers_at_once_within_its_bound(
+    store: ProviderStore, at_once: int
+) -> None:
+    # Six providers on one slow loopback server: the keeper asks up to --concurrency of them
+    # at the same time, and each exactly once.
+    with FakeProvider(["a", "b"], latency=1.0) as fake:
+        for i in range(6):
+            config = ProviderConfig(base_api_url=fake.base_url, api_key=KEY)
+            store.save_config(f"p{i}", config)
+        done = zygote.run(
+            [sys.executable, "-m", "provider_store", "--db", store.url, "refresh", "--once"]
+            + ["--no-validate", "--concurrency", str(at_once)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        assert fake.request_count("/models") == 6
+        assert fake.peak_in_flight == at_once
+    refreshed = sorted(line.split(":")[0] for line in done.stdout.splitlines())
+    assert refreshed == [f"refreshed p{i}" for i in range(6)]
+    assert all(store.get_config(f"p{i}").list_cache.models for i in range(6))
+
+
+def test_a_bad_concurrency_is_refused(store: ProviderStore) -> None:
+    proc = keeper(store.url, "--once", "--concurrency", "0")
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2
+    assert "--concurrency" in err and "Traceback" not in err
+
+
 def test_once_skips_a_fresh_provider_and_refuses_an_unknown_one(store: ProviderStore) -> None:
     with FakeProvider(["a"]) as fake:
         store.save_config("p", ProviderConfig(base_api_url=fake.base_url, api_key=KEY))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,20 @@ def spawn_reader(url: str) -> subprocess.Popen[str]:
     )
 
 
+def holder_of(store: ProviderStore) -> str | None:
+    with store.read() as session:
+        return leases.current_holder(session, "p")
+
+
+def wait_until(check: Callable[[], bool], seconds: float) -> bool:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if check():
+            return True
+        time.sleep(0.02)
+    return check()
+
+
 def test_processes_reading_an_expired_list_of_a_dead_provider_answer_at_once_and_send_one_refresh(
     store: ProviderStore,
 ) -> None:
@@ -66,15 +81,33 @@ def test_processes_reading_an_expired_list_of_a_dead_provider_answer_at_once_and
         fake.set_failure("hang")
         add(store, fake.base_url, window=600)
         results, _ = run_together([spawn_reader(store.url) for _ in range(6)])
+        exited = time.time()
+        # The refresh was handed to a process of its own: it reaches the provider once.
+        assert wait_until(lambda: fake.request_count("/models") >= 1, 15)
+        assert wait_until(lambda: holder_of(store) is None, 30)
         assert fake.request_count("/models") == 1  # one background refresh, all processes
     for result in results:
         assert result["source"] == "stale" and result["ids"] == ["old-a", "old-b"], result
         assert result["elapsed"] < 1.0, result  # generous: the read does not wait for the network
-    state = store.read_cache("p")
-    assert [m["id"] for m in state.models or []] == ["old-a", "old-b"]  # the stale list is kept
-    assert state.last_error is not None  # and the failed refresh is recorded
-    with store.read() as session:
-        assert leases.current_holder(session, "p") is None
+        # and the process does not wait for the refresh: it exits at once after its answer
+        assert exited - result["answered_at"] < 1.0, result
+    state = store.read_cache("p")  # the one refresh was recorded, whatever it found
+    assert [m["id"] for m in state.models or []] == ["new"] or state.last_error is not None
+
+
+def test_a_reader_exits_at_once_and_its_refresh_still_happens_once(store: ProviderStore) -> None:
+    with FakeProvider(["new"], latency=4) as fake:
+        add(store, fake.base_url, window=600)
+        (first,), _ = run_together([spawn_reader(store.url)])
+        exited = time.time()
+        assert first["source"] == "stale"
+        assert exited - first["answered_at"] < 1.0, first  # not the provider's 4 s
+        (second,), _ = run_together([spawn_reader(store.url)])  # while it is refreshed
+        assert second["source"] == "stale"
+        models = lambda: [m["id"] for m in store.read_cache("p").models or []]  # noqa: E731
+        assert wait_until(lambda: models() == ["new"], 30)
+        assert wait_until(lambda: holder_of(store) is None, 10)
+        assert fake.request_count("/models") == 1
 
 
 def test_the_background_refresh_replaces_the_list(store: ProviderStore) -> None:

@@ -11,9 +11,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, case, func, insert, select, update
 from sqlmodel import Session
 
+from provider_store.catalog.change_marker import NOT_A_CHANGE
 from provider_store.catalog.light_tables import MODEL as MODEL_TABLE
 from provider_store.catalog.light_tables import PROVIDER as PROVIDER_TABLE
 from provider_store.catalog.records import ValidationResult
@@ -109,20 +110,38 @@ def write_cache(
 
     Writes only the cache columns and the sighted model rows; NotFoundError when the provider
     is gone. ``known``: what the caller read in this transaction, under the provider's lock.
+    A list equal to the stored one, with no error or strike to clear, writes only the fetch
+    time, as no change (:data:`~provider_store.catalog.change_marker.NOT_A_CHANGE`): no change
+    token moves and no follower is woken (a follower re-reads the fetch time with the cache).
     """
     provider_id = known.provider_id if known is not None else provider_id_of(session, provider_key)
-    session.execute(
-        update(PROVIDER_TABLE)
-        .where(PROVIDER_TABLE.c.id == provider_id)
-        .values(
-            models_cache=list(models),
-            models_fetched_at=fetched_at,
-            last_error=None,
-            last_error_status=None,
-            last_error_at=None,
-            empty_list_strikes=0,
+    p = PROVIDER_TABLE.c
+    stored = session.execute(
+        select(p.models_cache, p.last_error, p.last_error_status, p.last_error_at)
+        .add_columns(p.empty_list_strikes)
+        .where(p.id == provider_id)
+    ).one_or_none()
+    listed = list(models)
+    if stored is not None and stored[0] == listed and not any(stored[1:]):
+        session.execute(
+            update(PROVIDER_TABLE)
+            .where(p.id == provider_id)
+            .values(models_fetched_at=fetched_at)
+            .execution_options(**{NOT_A_CHANGE: True})
         )
-    )
+    else:
+        session.execute(
+            update(PROVIDER_TABLE)
+            .where(p.id == provider_id)
+            .values(
+                models_cache=listed,
+                models_fetched_at=fetched_at,
+                last_error=None,
+                last_error_status=None,
+                last_error_at=None,
+                empty_list_strikes=0,
+            )
+        )
     ids = [m["id"] for m in models if isinstance(m.get("id"), str)]
     record_sightings(session, provider_id, ids, fetched_at, known=known)
 
@@ -162,8 +181,12 @@ def record_sightings(
     *,
     known: KnownRows | None = None,
 ) -> None:
-    """Set last_seen_at (and first_seen_at once) of ``ids``; unknown ids become unverified rows
-    (with their ``known.new_values`` when given)."""
+    """Set first_seen_at of ``ids`` once; unknown ids become unverified rows (with their
+    ``known.new_values`` when given).
+
+    A row already sighted is not written: a model the provider lists now was last seen when
+    the list was fetched (:func:`last_seen`), so a list seen again costs no model row.
+    """
     wanted = list(dict.fromkeys(i for i in ids if 0 < len(i) <= MAX_TEXT_LENGTH))
     if not wanted:
         return
@@ -179,15 +202,10 @@ def record_sightings(
     for chunk in _chunks(seen):
         session.execute(
             update(MODEL_TABLE)
-            .where(and_(m.provider_id == provider_id, m.model_id.in_(chunk)))
-            .values(last_seen_at=at)
-        )
-        session.execute(
-            update(MODEL_TABLE)
             .where(
                 and_(m.provider_id == provider_id, m.model_id.in_(chunk), m.first_seen_at.is_(None))
             )
-            .values(first_seen_at=at)
+            .values(first_seen_at=at, last_seen_at=at)
         )
     rows: list[dict[str, Any]] = []
     for model_id in wanted:
@@ -198,6 +216,20 @@ def record_sightings(
                 row.update(zip(columns, values, strict=True))
             rows.append(row)
     _insert_missing(session, rows)
+
+
+def last_seen() -> ColumnElement[Any]:
+    """When a model's provider last listed it, as a column of a query joining the model and
+    provider tables: the list's fetch time while the model is listed (sighted, not missing,
+    not removed), else the ``last_seen_at`` its row kept when it went missing."""
+    m, p = MODEL_TABLE.c, PROVIDER_TABLE.c
+    listed = and_(
+        m.first_seen_at.is_not(None),
+        func.coalesce(m.missing_count, 0) == 0,
+        m.removed_at.is_(None),
+        p.models_fetched_at.is_not(None),
+    )
+    return case((listed, p.models_fetched_at), else_=m.last_seen_at)
 
 
 def lock_provider(session: Session, provider_id: int) -> None:

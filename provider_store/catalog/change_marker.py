@@ -68,16 +68,19 @@ __all__ = [
 
 
 def track_writes(engine: Engine) -> None:
-    """Flag each connection of ``engine`` that executes an INSERT, UPDATE or DELETE, and note
-    which provider scope a write to the provider or model table was made in."""
+    """Flag each connection of ``engine`` that executes an INSERT, UPDATE or DELETE that
+    touched a row (one that matched none changed nothing), and note which provider scope a
+    write to the provider or model table was made in."""
 
     def after_execute(
-        conn: Connection, _cursor: Any, _stmt: Any, _params: Any, context: Any, _many: bool
+        conn: Connection, cursor: Any, _stmt: Any, _params: Any, context: Any, _many: bool
     ) -> None:
         if context is None or context.execution_options.get(NOT_A_CHANGE):
             return
         if not (context.isinsert or context.isupdate or context.isdelete):
             return
+        if getattr(cursor, "rowcount", -1) == 0:
+            return  # it matched no row: nothing changed
         conn.info[_WROTE] = True
         compiled = context.compiled
         table = getattr(getattr(compiled, "statement", None), "table", None)

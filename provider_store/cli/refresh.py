@@ -22,9 +22,10 @@ import click
 from provider_store.cli.app import CliState, cli, note, output, pass_state
 from provider_store.cli.exits import interrupted, leave
 from provider_store.cli.model_param import PROVIDER
-from provider_store.cli.params import DEADLINE, FRACTION, PERIOD
+from provider_store.cli.params import DEADLINE, FRACTION, PERIOD, count
 from provider_store.cli.text import visible
 from provider_store.rules import EXIT_FAILED, EXIT_OK, iso_utc
+from provider_store.rules.limits import DEFAULT_KEEPER_AT_ONCE, MAX_KEEPER_AT_ONCE
 
 if TYPE_CHECKING:
     from provider_store import Keeper, KeeperRefresh
@@ -59,6 +60,13 @@ def refresh_json(done: KeeperRefresh, at: float) -> dict[str, Any]:
     show_default=True,
     help="Give up on one provider's refresh after this span: 90s, 2m or seconds (at most 1d).",
 )
+@click.option(
+    "--concurrency",
+    type=count(1, MAX_KEEPER_AT_ONCE),
+    default=DEFAULT_KEEPER_AT_ONCE,
+    show_default=True,
+    help="Refresh up to this many providers at the same time.",
+)
 @pass_state
 def refresh(
     state: CliState,
@@ -68,6 +76,7 @@ def refresh(
     jitter: float,
     no_validate: bool,
     deadline: float,
+    concurrency: int,
 ) -> None:
     """Keep model lists fresh: refresh each provider (or PROVIDER...) as it falls due.
 
@@ -75,7 +84,8 @@ def refresh(
     until SIGTERM (exit 0) or Ctrl-C (exit 130), printing one line per
     refresh (failures on stderr; --json: one JSON object per line on stdout; -q: failures only).
     A provider falls due one period (``--every``, else its cache TTL) after its last
-    refresh, a little earlier by a random jitter. Two keepers (on one host or many) never
+    refresh, a little earlier by a random jitter; up to ``--concurrency`` due providers
+    are refreshed at the same time. Two keepers (on one host or many) never
     refresh the same provider at once: each refresh holds the provider's refresh lease.
     ``--once`` refreshes what is due now and exits, 1 when a refresh failed.
     """
@@ -98,6 +108,7 @@ def refresh(
         jitter=jitter,
         validate=not no_validate,
         deadline=deadline,
+        at_once=concurrency,
         on_refresh=show,
     )
     keeper.targets()  # an unknown PROVIDER is bad input before anything runs

@@ -16,6 +16,10 @@ Rules (see :class:`Keeper`):
   (:func:`~provider_store.discovery.run.run_discovery`) of that provider alone, fetching the
   list even when the cache is fresh; models with a stored recent verdict are not pinged again,
   so only new models are validated.
+- **At once**: up to ``at_once`` due providers are refreshed at the same time (each in a thread
+  of its own), so a pass takes about as long as its slowest few refreshes, not their sum. A
+  refresh holds a database connection only for its short transactions (the lease, the write),
+  never while it waits on the network, so the refreshes share the process's small pool.
 - **Stopping**: :meth:`Keeper.run` returns within one wait step (at most
   :data:`STOP_STEP` seconds) of ``stop`` being set, even mid-refresh: the refresh goes on in a
   daemon thread and the keeper's lease is given back, so another keeper can take over at once.
@@ -27,6 +31,7 @@ import logging
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -38,7 +43,14 @@ from provider_store.discovery import leases
 from provider_store.discovery.run import DiscoveryServiceLike, run_discovery
 from provider_store.discovery.run_report import DiscoveryOptions, DiscoveryReport
 from provider_store.errors import NotFoundError, ProviderStoreError
-from provider_store.rules.limits import MAX_SPAN_SECONDS, check_fraction, check_number
+from provider_store.rules.limits import (
+    DEFAULT_KEEPER_AT_ONCE,
+    MAX_KEEPER_AT_ONCE,
+    MAX_SPAN_SECONDS,
+    check_fraction,
+    check_number,
+    check_whole_number,
+)
 from provider_store.rules.spans import span_seconds
 from provider_store.suggestions import unknown_provider
 
@@ -113,7 +125,9 @@ class Keeper:
     ``every`` (seconds) overrides each provider's TTL as its period; ``jitter`` is the fraction
     of the period a refresh may come early; ``validate`` pings new models; ``deadline`` bounds
     one refresh. ``on_refresh`` is called with each :class:`KeeperRefresh` (from the keeper's
-    thread). The store and the service stay the caller's to close.
+    thread). ``at_once`` providers are refreshed at a time (``concurrency`` and
+    ``per_provider`` bound the pings of each). The store and the service stay the caller's to
+    close.
     """
 
     def __init__(
@@ -128,6 +142,7 @@ class Keeper:
         deadline: float | None = None,
         concurrency: int | None = None,
         per_provider: int | None = None,
+        at_once: int = DEFAULT_KEEPER_AT_ONCE,
         on_refresh: Callable[[KeeperRefresh], None] | None = None,
         rng: random.Random | None = None,
     ) -> None:
@@ -147,6 +162,9 @@ class Keeper:
                 per_provider=per_provider,
             ),
             refresh_list=True,
+        )
+        self.at_once = check_whole_number(
+            at_once, field="concurrency", low=1, high=MAX_KEEPER_AT_ONCE
         )
         self.on_refresh = on_refresh
         self._rng = rng or random.Random()
@@ -199,20 +217,14 @@ class Keeper:
     # -- running ------------------------------------------------------------------------------
 
     def run_once(self, stop: threading.Event | None = None) -> list[KeeperRefresh]:
-        """Refresh every targeted provider that is due now; the refreshes run."""
+        """Refresh every targeted provider that is due now, up to ``at_once`` at a time; the
+        refreshes run (a pass takes about as long as its slowest few refreshes)."""
         stop = stop or threading.Event()
-        done: list[KeeperRefresh] = []
         keys = self.targets()
         states = self._states(keys)
         now = utc_now()
         due = [key for key in keys if key in states and self.next_due(key, states[key]) <= now]
-        for key in due:
-            if stop.is_set():
-                break
-            refresh = self.refresh(key, stop)
-            if refresh is not None:
-                done.append(refresh)
-        return done
+        return self._refresh_all(due, stop)
 
     def run(self, stop: threading.Event) -> None:
         """Refresh providers as they fall due until ``stop`` is set."""
@@ -239,30 +251,54 @@ class Keeper:
         None when it was skipped (refreshed meanwhile, leased elsewhere, deleted, or ``stop``
         was set before the refresh finished).
         """
-        holder = self._claim(key)
-        if holder is None:
-            return None
-        outcome: list[KeeperRefresh] = []
-        worker = threading.Thread(
-            target=self._refresh_leased,
-            args=(key, holder, outcome),
-            name=f"ps-keeper-{key}",
-            daemon=True,
-        )
-        worker.start()
-        while worker.is_alive():
-            if stop is not None and stop.wait(STOP_STEP):
+        done = self._refresh_all([key], stop or threading.Event())
+        return done[0] if done else None
+
+    def _refresh_all(self, keys: Sequence[str], stop: threading.Event) -> list[KeeperRefresh]:
+        """Refresh ``keys`` (each only if still due and not leased elsewhere), at most
+        ``at_once`` at a time, each in a daemon thread; the ones that ran, in the order they
+        ended. When ``stop`` is set, every lease is given back and the rest is skipped."""
+        pending = deque(keys)
+        running: list[tuple[threading.Thread, list[KeeperRefresh]]] = []
+        ended = threading.Event()
+        done: list[KeeperRefresh] = []
+        while pending or running:
+            if stop.is_set():
                 self.release_all()
-                return None
-            if stop is None:
-                worker.join(STOP_STEP)
-        if not outcome:
-            return None
-        refresh = outcome[0]
+                break
+            while pending and len(running) < self.at_once:
+                key = pending.popleft()
+                holder = self._claim(key)
+                if holder is None:
+                    continue
+                outcome: list[KeeperRefresh] = []
+                worker = threading.Thread(
+                    target=self._refresh_leased,
+                    args=(key, holder, outcome, ended),
+                    name=f"ps-keeper-{key}",
+                    daemon=True,
+                )
+                worker.start()
+                running.append((worker, outcome))
+            if not running:
+                continue
+            if stop.wait(0) or not ended.wait(STOP_STEP):
+                continue
+            ended.clear()
+            still: list[tuple[threading.Thread, list[KeeperRefresh]]] = []
+            for worker, outcome in running:
+                if worker.is_alive():
+                    still.append((worker, outcome))
+                elif outcome:
+                    done.append(outcome[0])
+                    self._report(outcome[0])
+            running = still
+        return done
+
+    def _report(self, refresh: KeeperRefresh) -> None:
         logger.info("%s", refresh.line())
         if self.on_refresh is not None:
             self.on_refresh(refresh)
-        return refresh
 
     def _claim(self, key: str) -> str | None:
         """Take ``key``'s lease if it is still due; the holder id, or None."""
@@ -288,7 +324,9 @@ class Keeper:
             self._held[key] = holder
         return holder
 
-    def _refresh_leased(self, key: str, holder: str, outcome: list[KeeperRefresh]) -> None:
+    def _refresh_leased(
+        self, key: str, holder: str, outcome: list[KeeperRefresh], ended: threading.Event
+    ) -> None:
         started = time.perf_counter()
         try:
             config = self.store.rows.get_config(key)
@@ -313,6 +351,7 @@ class Keeper:
                 state = None
             if state is not None:  # asked again one period on, even if nothing was recorded
                 self._not_before[key] = utc_now() + self.period(state) * (1 - self.jitter)
+            ended.set()
 
     def _release(self, key: str, holder: str) -> None:
         with self._held_lock:

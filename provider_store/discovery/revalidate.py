@@ -15,18 +15,26 @@ Rules:
   loose config (no store) is refreshed by one thread of this process at a time.
 - **A failed background refresh** keeps the stale list and records the failure, as a failed
   refresh always does (:func:`~provider_store.discovery.cache.finish`).
+- **Handed on at exit**: the refresh runs in a daemon thread that waits :data:`GRACE` seconds
+  before it fetches, so a short-lived process that got its stale answer exits at once: at exit
+  (an ``atexit`` hook), a refresh that has not begun is handed, lease and all, to a detached
+  process (:mod:`~provider_store.discovery.handoff`) that refreshes once; one already on the
+  network (or one that cannot be handed on) gives its lease back, writing nothing, and the next
+  reader in the window or the keeper refreshes. A refresh is never half-written.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
 from provider_store.catalog.cache_rows import CacheState
 from provider_store.catalog.states import utc_now
-from provider_store.discovery import cache
+from provider_store.discovery import cache, handoff, leases
 from provider_store.discovery.results import DiscoveryResult
 from provider_store.errors import ProviderStoreError
 from provider_store.provider_config import ProviderConfig
@@ -34,7 +42,11 @@ from provider_store.rules import DEFAULT_STALE_WHILE_REVALIDATE_TTLS
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Revalidator", "in_window", "window_of"]
+__all__ = ["GRACE", "Revalidator", "in_window", "window_of"]
+
+# Seconds a background refresh waits before it fetches: a process that exits within them hands
+# the refresh on whole (see the module docstring).
+GRACE = 0.25
 
 
 def window_of(config: ProviderConfig, requested: float | None) -> float | None:
@@ -65,14 +77,24 @@ class Revalidator:
     """Serves stale lists within their window and runs the background refreshes.
 
     ``refresh(backend, step)`` fetches and finishes one refresh (the lease, when ``step`` holds
-    one, is given back by it); it runs in a thread of its own, which the interpreter waits for at
-    exit so a short-lived process still completes the refresh it started.
+    one, is given back by it); it runs in a daemon thread of its own, and when the process exits
+    first, :meth:`hand_on` gives its lease back (see the module docstring).
     """
 
-    def __init__(self, refresh: Callable[[cache.CacheBackend, cache.Step], Any]) -> None:
+    def __init__(
+        self,
+        refresh: Callable[[cache.CacheBackend, cache.Step], Any],
+        *,
+        grace: float = GRACE,
+    ) -> None:
         self._refresh = refresh
+        self.grace = grace
         self._lock = threading.Lock()
         self._running: dict[object, threading.Thread | None] = {}
+        # Per running refresh: its backend and step, and whether it may still be handed on
+        # (set when it is handed on or begins to fetch, whichever comes first).
+        self._steps: dict[object, tuple[cache.CacheBackend, cache.Step, threading.Event]] = {}
+        _REVALIDATORS.add(self)
 
     def serve(self, backend: cache.CacheBackend, window: float | None) -> DiscoveryResult | None:
         """The stale list at once (starting one refresh), or None outside the window."""
@@ -98,18 +120,33 @@ class Revalidator:
             result = step.result
             cache.mirror(backend.config, result.models, step.state.fetched_at, state.ttl_seconds)
             return result
+        decided = threading.Event()
         thread = threading.Thread(
             target=self._run,
-            args=(backend, step, token),
+            args=(backend, step, token, decided),
             name=f"ps-revalidate-{_name(backend)}",
+            daemon=True,
         )
         with self._lock:
             self._running[token] = thread
+            self._steps[token] = (backend, step, decided)
         logger.debug("serving the stale list of %s; refreshing it in the background", token)
         thread.start()
         return stale
 
-    def _run(self, backend: cache.CacheBackend, step: cache.Step, token: object) -> None:
+    def _run(
+        self,
+        backend: cache.CacheBackend,
+        step: cache.Step,
+        token: object,
+        decided: threading.Event,
+    ) -> None:
+        if decided.wait(self.grace):
+            return  # handed on at exit
+        with self._lock:
+            if decided.is_set():
+                return
+            decided.set()  # fetching here from now on
         try:
             self._refresh(backend, step)
         except Exception:  # noqa: BLE001 - a background refresh must not die silently
@@ -121,6 +158,36 @@ class Revalidator:
     def _done(self, token: object) -> None:
         with self._lock:
             self._running.pop(token, None)
+            self._steps.pop(token, None)
+
+    def hand_on(self) -> int:
+        """Hand every background refresh still running on (called at interpreter exit): one
+        that has not begun to a detached process, with its lease; one on the network gives its
+        lease back, writing nothing. How many were handed to a process."""
+        with self._lock:
+            steps = []
+            for backend, step, decided in self._steps.values():
+                steps.append((backend, step, not decided.is_set()))
+                decided.set()
+            self._steps.clear()
+        spawned = 0
+        for backend, step, waiting in steps:
+            url = getattr(getattr(backend, "store", None), "url", None)
+            key = getattr(backend, "key", None)
+            if (
+                waiting
+                and isinstance(url, str)
+                and isinstance(key, str)
+                and step.holder is not None
+                and handoff.can_hand_off(url)
+                and handoff.spawn(url, key, step.holder)
+            ):
+                leases.renewer().forget(step.holder)  # renewed by the new process now
+                spawned += 1
+                continue
+            logger.debug("the refresh of %s is given up: its lease is given back", _name(backend))
+            backend.release(step)
+        return spawned
 
     def join(self, timeout: float | None = None) -> None:
         """Wait for the background refreshes running now (tests, orderly shutdown)."""
@@ -129,6 +196,15 @@ class Revalidator:
         for thread in threads:
             if thread is not None and thread is not threading.current_thread():
                 thread.join(timeout)
+
+
+_REVALIDATORS: weakref.WeakSet[Revalidator] = weakref.WeakSet()
+
+
+@atexit.register
+def _hand_on_at_exit() -> None:
+    for revalidator in list(_REVALIDATORS):
+        revalidator.hand_on()
 
 
 def _token(backend: cache.CacheBackend) -> object:

@@ -12,34 +12,37 @@ Rules:
   ``new`` value is the model's metadata as stored after the listing (non-empty fields).
 - ``changed``: a listed field (see :func:`compared_fields`) whose value differs from the stored
   one; a field the list omits is no change (the stored value is kept, as the write keeps it).
-- ``missing``: a model discovery had seen, absent from this listing; ``new`` is how many
-  complete listings in a row lacked it. A missing model stays in the catalog and resolves.
-- ``removed``: a missing model absent from ``removal_confirmations`` complete listings in a row
-  *and* missing for at least ``removal_min_age_seconds``. It leaves ``valid_models`` /
-  ``invalid_models`` (status ``unverified``; alias and verdict are kept); ``old`` is the
-  status it had.
-- ``reappeared``: a missing or removed model listed again; a removed model gets back the
-  curated status it had (unless it was curated again meanwhile). ``old`` is ``missing`` or
-  ``removed``, ``new`` the status it has now.
+- ``missing``, ``removed``, ``reappeared``: a seen model a listing lacks, one lacked long
+  enough, one listed again; the rule is :mod:`provider_store.history.removal_rule`. ``missing``'s
+  ``new`` is how many complete listings in a row lacked it; ``removed``'s ``old`` the status it
+  had; ``reappeared``'s ``old`` is ``missing`` or ``removed``, ``new`` the status it has now.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, NamedTuple, cast
+from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, select, update
+from sqlalchemy import Table, select
 from sqlmodel import Session
 
 from provider_store.catalog.cache_rows import KnownRows, lock_provider, provider_id_of
 from provider_store.catalog.change_marker import note_write
 from provider_store.catalog.metadata_columns import METADATA_COLUMNS, info_row
-from provider_store.catalog.states import EventType, ModelStatus
+from provider_store.catalog.states import EventType
 from provider_store.catalog.tables import Event, Model, Provider
+from provider_store.history.removal_rule import (
+    RemovalPolicy,
+    StoredRow,
+    absent,
+    apply,
+    reappeared,
+    status_before_removal,
+)
 from provider_store.history.retention import maybe_prune
 from provider_store.model_info import METADATA_FIELDS, PRICE_FIELDS, ModelInfo
 from provider_store.rules import MAX_TEXT_LENGTH
@@ -49,9 +52,6 @@ __all__ = ["ListingChanges", "compared_fields", "record_listing"]
 _MODEL = cast(Table, getattr(Model, "__table__"))  # noqa: B009 - untyped in SQLModel
 _PROVIDER = cast(Table, getattr(Provider, "__table__"))  # noqa: B009
 EVENT_TABLE = cast(Table, getattr(Event, "__table__"))  # noqa: B009
-_CURATED = (ModelStatus.VALID.value, ModelStatus.INVALID.value)
-_UNVERIFIED = ModelStatus.UNVERIFIED.value
-_CHUNK = 500
 _EVENT_COLUMNS = (
     "provider_key",
     "model_id",
@@ -94,15 +94,6 @@ class ListingChanges:
     known: KnownRows | None = field(default=None, repr=False)
 
 
-class _Row(NamedTuple):
-    row_id: int
-    status: str
-    first_seen_at: float | None
-    missing_count: int | None
-    missing_since: float | None
-    removed_at: float | None
-
-
 def record_listing(
     session: Session,
     provider_key: str,
@@ -122,7 +113,7 @@ def record_listing(
     names = compared_fields()
     stored_names = METADATA_COLUMNS  # every compared field is a metadata column
     m = _MODEL.c
-    before: dict[str, _Row] = {}
+    before: dict[str, StoredRow] = {}
     stored_values: dict[str, tuple[Any, ...]] = {}
     for found in session.execute(
         select(
@@ -133,21 +124,23 @@ def record_listing(
             m.missing_count,
             m.missing_since,
             m.removed_at,
+            m.last_seen_at,
             *[m[name] for name in stored_names],
         ).where(m.provider_id == provider_id)
     ):
-        before[found[0]] = _Row(*found[1:7])
-        stored_values[found[0]] = tuple(found[7:])
+        before[found[0]] = StoredRow(*found[1:8])
+        stored_values[found[0]] = tuple(found[8:])
     p = _PROVIDER.c
-    confirmations, min_age = session.execute(
-        select(p.removal_confirmations, p.removal_min_age_seconds).where(p.id == provider_id)
+    confirmations, min_age, listed_at = session.execute(
+        select(p.removal_confirmations, p.removal_min_age_seconds, p.models_fetched_at).where(
+            p.id == provider_id
+        )
     ).one()
     changes = ListingChanges(refresh_id or uuid.uuid4().hex, provider_id=provider_id)
     listed: dict[str, tuple[Any, ...]] = {}
     for info in infos:
         if 0 < len(info.id) <= MAX_TEXT_LENGTH:
             listed[info.id] = info_row(info)
-    updates: list[dict[str, Any]] = []
     reappearing: list[str] = []
     new_values: dict[str, tuple[Any, ...]] = {}
 
@@ -205,47 +198,15 @@ def record_listing(
                 changes.changed += 1
                 changes.price_changes += name in PRICE_FIELDS
     changes.known = KnownRows(provider_id, frozenset(before), stored_names, new_values)
-    if reappearing:
-        restore = _status_before_removal(session, provider_key, reappearing)
-        for model_id in reappearing:
-            row = before[model_id]
-            status = row.status
-            if row.removed_at is not None and status == _UNVERIFIED:
-                status = restore.get(model_id, status)
-            updates.append(_state(row.row_id, status, 0, None, None))
-            event(
-                model_id,
-                EventType.REAPPEARED,
-                old="removed" if row.removed_at is not None else "missing",
-                new=status,
-            )
-            changes.reappeared += 1
-    for model_id, row in before.items():
-        if model_id in listed or row.first_seen_at is None or row.removed_at is not None:
-            continue
-        count = (row.missing_count or 0) + 1
-        since = row.missing_since if row.missing_since is not None else at
-        if count >= confirmations and at - since >= min_age:
-            updates.append(_state(row.row_id, _UNVERIFIED, count, since, at))
-            event(model_id, EventType.REMOVED, old=row.status, new=count)
-            changes.removed += 1
-        else:
-            updates.append(_state(row.row_id, row.status, count, since, None))
-            event(model_id, EventType.MISSING, new=count)
-            changes.missing += 1
-    if updates:
-        updates.sort(key=lambda u: int(u["b_id"]))  # one lock order for every writer
-        session.execute(
-            update(_MODEL)
-            .where(m.id == bindparam("b_id"))
-            .values(
-                status=bindparam("b_status"),
-                missing_count=bindparam("b_count"),
-                missing_since=bindparam("b_since"),
-                removed_at=bindparam("b_removed"),
-            ),
-            updates,
-        )
+    restore = status_before_removal(session, provider_key, reappearing) if reappearing else {}
+    policy = RemovalPolicy(confirmations, min_age, listed_at)
+    transitions = reappeared(before, reappearing, restore, at) + absent(before, listed, at, policy)
+    for t in transitions:
+        event(t.model_id, t.kind, old=t.old, new=t.new)
+    changes.reappeared = sum(t.kind is EventType.REAPPEARED for t in transitions)
+    changes.removed = sum(t.kind is EventType.REMOVED for t in transitions)
+    changes.missing = sum(t.kind is EventType.MISSING for t in transitions)
+    apply(session, transitions)
     write_events(session, changes.events)
     maybe_prune(session, at)
     return changes
@@ -284,42 +245,3 @@ def write_events(session: Session, events: list[dict[str, Any]]) -> None:
     ]
     conn.exec_driver_sql(sql, rows)
     note_write(conn)
-
-
-def _state(
-    row_id: int, status: str, count: int, since: float | None, removed: float | None
-) -> dict[str, Any]:
-    return {
-        "b_id": row_id,
-        "b_status": status,
-        "b_count": count,
-        "b_since": since,
-        "b_removed": removed,
-    }
-
-
-def _status_before_removal(
-    session: Session, provider_key: str, model_ids: Iterable[str]
-) -> dict[str, str]:
-    """The curated status each model had when it was last removed (valid or invalid only)."""
-    e = EVENT_TABLE.c
-    found: dict[str, str] = {}
-    ids = list(model_ids)
-    for start in range(0, len(ids), _CHUNK):
-        rows = session.execute(
-            select(e.model_id, e.old_value)
-            .where(
-                and_(
-                    e.provider_key == provider_key,
-                    e.type == EventType.REMOVED.value,
-                    e.model_id.in_(ids[start : start + _CHUNK]),
-                )
-            )
-            .order_by(e.id)
-        )
-        for model_id, old in rows:
-            if old in _CURATED:
-                found[model_id] = old
-            else:
-                found.pop(model_id, None)
-    return found

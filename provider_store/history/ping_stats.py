@@ -6,18 +6,28 @@ Read from the ping rollup (:mod:`provider_store.history.ping_rollup`), not from 
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session
 
-from provider_store.catalog.tables import DAY_SPAN, LATENCY_COLUMNS, PING_ROLLUP, QUARTER_SPAN
+from provider_store.catalog.tables import (
+    DAY_SPAN,
+    LATENCY_BUCKETS,
+    LATENCY_COLUMNS,
+    PING_ROLLUP,
+    QUARTER_SPAN,
+)
 from provider_store.history.ping_history import OBSERVATION_TABLE
-from provider_store.history.ping_rollup import Rollup, latency_bucket
+from provider_store.history.ping_rollup import Rollup, bucket_value, latency_bucket
 from provider_store.rules.times import iso_utc
 
 __all__ = ["ModelStats", "model_stats"]
+
+_BUCKET_VALUES = tuple(bucket_value(index) for index in range(LATENCY_BUCKETS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,16 +113,19 @@ def model_stats(
         func.max(r.latency_max),
         *(func.sum(r[name]) for name in columns),
     )
-    groups: dict[tuple[str, str], Rollup] = {}
+    # Per model: the sums of its rollup rows, the histogram only from bucket ``first`` on (the
+    # rest hold nothing). A model also seen in the observations read below gets a Rollup.
+    sums: dict[tuple[str, str], _Sums] = {}
     for key, model_id, pings, answered, least, most, *histogram in session.execute(
         totals.where(*conditions).group_by(*keys)
     ):
-        groups.setdefault((key, model_id), Rollup()).add_sums(
-            pings, answered, least, most, histogram, first
-        )
+        sums[(key, model_id)] = _Sums(pings, answered, least, most, histogram)
     newest = select(*keys, r.last_at, r.last_outcome, r.last_latency_ms).where(*conditions)
     for key, model_id, at, outcome, latency in session.execute(newest):
-        groups[(key, model_id)].take_last(at, outcome, latency)
+        entry = sums[(key, model_id)]
+        if entry.last is None or at > entry.last[0]:
+            entry.last = (at, outcome, latency)
+    rollups: dict[tuple[str, str], Rollup] = {}
     if since is not None and since < first_part:
         o = OBSERVATION_TABLE.c
         edge = (
@@ -121,13 +134,72 @@ def model_stats(
             .order_by(o.id)
         )
         for key, model_id, at, outcome, latency in session.execute(edge):
+            rollup = rollups.get((key, model_id))
+            if rollup is None:
+                rollup = rollups[(key, model_id)] = Rollup()
+                summed = sums.get((key, model_id))
+                if summed is not None:
+                    rollup.add_sums(
+                        summed.pings,
+                        summed.answered,
+                        summed.least,
+                        summed.most,
+                        summed.histogram,
+                        first,
+                    )
             # Older than every rollup row read: the newest ping stays the rollup's.
-            groups.setdefault((key, model_id), Rollup()).add_ping(at, outcome, latency)
-    return [
-        _stats(key, model_id, rollup)
-        for (key, model_id), rollup in sorted(groups.items())
-        if rollup.pings
-    ]
+            rollup.add_ping(at, outcome, latency)
+            summed = sums.get((key, model_id))
+            if summed is not None and summed.last is not None:
+                rollup.take_last(*summed.last)
+    found: list[ModelStats] = []
+    for pair in sorted(sums.keys() | rollups.keys()):
+        rollup = rollups.get(pair)
+        if rollup is not None:
+            if rollup.pings:
+                found.append(_stats(*pair, rollup))
+        elif sums[pair].pings:
+            found.append(sums[pair].stats(*pair, first))
+    return found
+
+
+@dataclass(slots=True)
+class _Sums:
+    """One model's rollup sums as SQL gave them (histogram from bucket ``first`` on)."""
+
+    pings: int
+    answered: int
+    least: float | None
+    most: float | None
+    histogram: list[int]
+    last: tuple[float, str, float | None] | None = None
+
+    def stats(self, key: str, model_id: str, first: int) -> ModelStats:
+        """The statistics of these sums (the percentiles as :meth:`Rollup.percentiles` reads
+        them, over the buckets that can hold a ping only)."""
+        assert self.last is not None
+        at, outcome, latency = self.last
+        running = list(accumulate(self.histogram))
+        p50 = p95 = None
+        total = running[-1] if running else 0
+        if total:
+            low = float(self.least) if self.least is not None else 0.0
+            high = float(self.most) if self.most is not None else math.inf
+            value = _BUCKET_VALUES[first + bisect_left(running, (total * 50 + 99) // 100)]
+            p50 = low if value < low else high if value > high else value
+            value = _BUCKET_VALUES[first + bisect_left(running, (total * 95 + 99) // 100)]
+            p95 = low if value < low else high if value > high else value
+        return ModelStats(
+            provider=key,
+            model=model_id,
+            count=int(self.pings),
+            answered=int(self.answered),
+            p50_ms=p50,
+            p95_ms=p95,
+            last_at=at,
+            last_outcome=outcome,
+            last_latency_ms=latency,
+        )
 
 
 def _names(columns: Any, provider: str | None, model: str | None) -> list[Any]:

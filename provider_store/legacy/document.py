@@ -197,8 +197,8 @@ def parse_bytes(
 ) -> LegacyDocument:
     """Validate ``data`` (UTF-8 YAML) as a legacy document; raise InvalidDocumentError if bad.
 
-    A provider listing more than ``max_models`` models is refused before the document is
-    composed (see :mod:`~provider_store.legacy.model_cap`).
+    A provider listing more than ``max_models`` models is refused (a large file before the
+    document is composed, see :mod:`~provider_store.legacy.model_cap`).
     """
     check_bytes(data, source)
     check_model_counts(data, source, max_models)
@@ -236,6 +236,24 @@ class _Loader(NodeLoader):
     """Builds a LegacyDocument from the composed nodes, checking each field of each provider."""
 
     max_models = DEFAULT_MAX_MODELS
+
+    def _check_cap(
+        self, key: str, base: str, valid_node: Node | None, invalid_node: Node | None
+    ) -> None:
+        """Refuse a provider whose lists hold more than ``max_models`` entries, at the first
+        entry past the cap (a mapping's keys, a list's items; an alias counts once)."""
+        seen = 0
+        for name, list_node in (("valid_models", valid_node), ("invalid_models", invalid_node)):
+            if isinstance(list_node, MappingNode):
+                entries = [key_node for key_node, _value in list_node.value]
+            elif isinstance(list_node, SequenceNode):
+                entries = list(list_node.value)
+            else:
+                continue
+            if seen + len(entries) > self.max_models:
+                past = entries[self.max_models - seen]
+                raise self._error(too_many_models(key, self.max_models), past, join(base, name))
+            seen += len(entries)
 
     def document(self) -> LegacyDocument:
         root = self.compose_root()
@@ -317,10 +335,11 @@ class _Loader(NodeLoader):
                 field=where,
             ) from None
         valid_node = fields.get("valid_models")
+        invalid_node = fields.get("invalid_models")
+        self._check_cap(key, base, valid_node, invalid_node)  # before any model is read
         valid = (
             {} if valid_node is None else self._valid_models(valid_node, join(base, "valid_models"))
         )
-        invalid_node = fields.get("invalid_models")
         invalid = (
             [] if invalid_node is None
             else self._invalid_models(invalid_node, join(base, "invalid_models"), valid)

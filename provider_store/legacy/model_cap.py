@@ -1,10 +1,13 @@
 """The per-provider model cap of a legacy YAML import, checked on the event stream.
 
 A provider may list at most ``max_models`` models (``valid_models`` plus ``invalid_models``; the
-default is discovery's cap, :data:`~provider_store.model_info.DEFAULT_MAX_MODELS`). Composing a
-document builds a node per scalar, so a file of two million models would take gigabytes before
-anything could be said: :func:`check_model_counts` walks the parser's events instead (constant
-memory) and stops at the first model past the cap, naming the provider and the line.
+default is discovery's cap, :data:`~provider_store.model_info.DEFAULT_MAX_MODELS`). The document
+is read once: its lists are counted as the document is built from the composed nodes
+(:mod:`~provider_store.legacy.document`). Composing builds a node per scalar, though, so a file
+of two million models would take gigabytes before anything could be said: a file larger than
+:data:`COMPOSE_BYTES` (which composes in a few hundred MB at most) is first checked by
+:func:`check_model_counts`, which walks the parser's events (constant memory) and stops at the
+first model past the cap, naming the provider and the line.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import yaml
 
 from provider_store.errors import InvalidDocumentError
 
-__all__ = ["MODEL_LISTS", "check_model_counts", "too_many_models"]
+__all__ = ["COMPOSE_BYTES", "MODEL_LISTS", "check_model_counts", "too_many_models"]
 
 try:  # libyaml's C parser is several times faster
     from yaml import CSafeLoader as _EventLoader
@@ -26,6 +29,9 @@ MODEL_LISTS = ("valid_models", "invalid_models")
 # Each listed model takes at least this many bytes ("a," in a flow sequence): a smaller file
 # cannot exceed the cap, and is not scanned twice.
 _MIN_BYTES_PER_MODEL = 2
+# A file up to this size is composed at once (about 50 bytes of memory per byte of YAML at
+# worst) and its lists counted on the nodes; a larger one is walked as events first.
+COMPOSE_BYTES = 8 * 1024 * 1024
 
 
 @dataclass
@@ -47,9 +53,10 @@ def too_many_models(provider: str, max_models: int) -> str:
 def check_model_counts(data: bytes, source: str, max_models: int) -> None:
     """InvalidDocumentError at the first model past ``max_models`` in one provider's lists.
 
-    Anything else wrong with the document is left to the full load.
+    Only a file larger than :data:`COMPOSE_BYTES` is walked (a smaller one is counted as it
+    is built); anything else wrong with the document is left to the full load.
     """
-    if len(data) < _MIN_BYTES_PER_MODEL * max_models:
+    if len(data) <= COMPOSE_BYTES or len(data) < _MIN_BYTES_PER_MODEL * max_models:
         return
     parser = _EventLoader(data)
     counts: dict[str, int] = {}

@@ -19,7 +19,9 @@ The index and the listing cache are rebuilt after :meth:`~ProviderManager.discov
 A manager over a store follows it (see :mod:`provider_store.resolution.catalog_follower`): at
 most every ``follow_interval`` seconds (default 0.25) a read looks at the catalog's change
 marker (one small query) and, when any process committed a change since, re-reads only the
-providers that changed or appeared and drops those that are gone; what it did is counted in
+providers that changed or appeared and drops those that are gone, and the resolution index
+takes in only those providers' models (a change to one provider costs its models, not the
+catalog's); what it did is counted in
 :attr:`ProviderManager.follow_stats`. An unsaved local edit (item assignment or deletion, or a
 discovery run whose changed lists were not saved) stops the following until
 :meth:`~ProviderManager.reload`; ``follow_interval=None`` turns it off. ``follow_clock``
@@ -111,7 +113,9 @@ class ProviderManager(DiscoveryRuns, ModelLookup):
             providers = follower.refresh(self._providers)
             if providers is not None:
                 self._providers = providers
-                self.invalidate()
+                # The resolver re-indexes only the configs the follower replaced.
+                self.cached_valid_scoped_models = None
+                self._every.drop()
         return self._providers
 
     @providers.setter

@@ -1,19 +1,25 @@
 """In-memory indexes over a catalog's valid models, so resolution never scans the whole catalog.
 
-A :class:`ModelIndex` is built once from ``[(provider_key, valid_models), ...]`` in catalog order.
+A :class:`ModelIndex` is built from ``[(provider_key, valid_models), ...]`` in catalog order.
 Every valid model gets an *ordinal* (its place in provider order, then catalog order), so "the
 first match" is simply the smallest ordinal. Exact and case-insensitive lookups are dict hits;
-substring lookups (the fallback of ``ProviderConfig.find_model``) go through a trigram index that is
-built lazily the first time a substring search is needed. Needles shorter than three characters
-cannot use trigrams and fall back to a scan.
+substring lookups (the fallback of ``ProviderConfig.find_model``) go through a trigram index per
+provider that is built lazily the first time a substring search needs it. Needles shorter than
+three characters cannot use trigrams and fall back to a scan.
+
+Each provider's models are indexed on their own (a segment), and the index over all of them
+only says which providers hold a name, so one provider's new models are taken in by
+:meth:`ModelIndex.replace` at the cost of that provider's models, not the catalog's.
 """
 
 from __future__ import annotations
 
 import bisect
+import itertools
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from typing import overload
 
 from provider_store.suggestions import close_matches
 
@@ -22,8 +28,109 @@ logger = logging.getLogger(__name__)
 TRIGRAM = 3
 # The most names the "did you mean" similarity pass compares a needle with.
 SIMILAR_SCAN_LIMIT = 5_000
-# trigram -> provider position -> ordinals (ascending) of the names containing that trigram
-_Grams = dict[str, dict[int, list[int]]]
+# trigram -> local indexes (ascending) of one provider's names containing that trigram
+_Grams = dict[str, list[int]]
+# name -> positions (ascending) of the providers holding it
+_Holders = dict[str, list[int]]
+
+
+class _Segment:
+    """One provider's valid models: names by local index, and the first local index of each
+    name (exact and lowered, long ids and aliases)."""
+
+    __slots__ = (
+        "alias_exact",
+        "alias_grams",
+        "alias_l",
+        "alias_lower",
+        "long_exact",
+        "long_grams",
+        "long_l",
+        "long_lower",
+        "longs",
+        "models",
+    )
+
+    def __init__(self, models: Mapping[str, str]) -> None:
+        self.models = models
+        self.longs: list[str] = []
+        self.long_l: list[str] = []
+        self.alias_l: list[str | None] = []  # None when the alias equals the long id (any case)
+        self.long_exact: dict[str, int] = {}
+        self.alias_exact: dict[str, int] = {}
+        self.long_lower: dict[str, int] = {}
+        self.alias_lower: dict[str, int] = {}
+        for local, (long, alias) in enumerate(models.items()):
+            long_l, alias_l = long.lower(), alias.lower()
+            self.longs.append(long)
+            self.long_l.append(long_l)
+            self.alias_l.append(None if alias_l == long_l else alias_l)
+            self.long_exact.setdefault(long, local)
+            self.alias_exact.setdefault(alias, local)
+            self.long_lower.setdefault(long_l, local)
+            self.alias_lower.setdefault(alias_l, local)
+        self.long_grams: _Grams | None = None
+        self.alias_grams: _Grams | None = None
+
+    def maps(self) -> tuple[dict[str, int], dict[str, int], dict[str, int], dict[str, int]]:
+        return self.long_exact, self.alias_exact, self.long_lower, self.alias_lower
+
+    def grams(self, aliases: bool) -> _Grams:
+        found = self.alias_grams if aliases else self.long_grams
+        if found is None:
+            found = _build_grams(self.alias_l if aliases else self.long_l)
+            if aliases:
+                self.alias_grams = found
+            else:
+                self.long_grams = found
+        return found
+
+
+class _Column(Sequence[str]):
+    """One value per ordinal, read from the segments (``longs``)."""
+
+    def __init__(self, index: ModelIndex) -> None:
+        self._index = index
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    @overload
+    def __getitem__(self, ordinal: int) -> str: ...
+    @overload
+    def __getitem__(self, ordinal: slice) -> list[str]: ...
+    def __getitem__(self, ordinal: int | slice) -> str | list[str]:
+        if isinstance(ordinal, slice):
+            return [self[i] for i in range(*ordinal.indices(len(self)))]
+        position, local = self._index.locate(ordinal)
+        return self._index.segments[position].longs[local]
+
+    def __iter__(self) -> Iterator[str]:
+        return itertools.chain.from_iterable(s.longs for s in self._index.segments)
+
+
+class _Owners(Sequence[int]):
+    """The provider position of each ordinal (``owner``)."""
+
+    def __init__(self, index: ModelIndex) -> None:
+        self._index = index
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    @overload
+    def __getitem__(self, ordinal: int) -> int: ...
+    @overload
+    def __getitem__(self, ordinal: slice) -> list[int]: ...
+    def __getitem__(self, ordinal: int | slice) -> int | list[int]:
+        if isinstance(ordinal, slice):
+            return [self[i] for i in range(*ordinal.indices(len(self)))]
+        return self._index.locate(ordinal)[0]
+
+    def __iter__(self) -> Iterator[int]:
+        return itertools.chain.from_iterable(
+            itertools.repeat(p, len(s.longs)) for p, s in enumerate(self._index.segments)
+        )
 
 
 class ModelIndex:
@@ -34,41 +141,62 @@ class ModelIndex:
         self._provider_by_lower: dict[str, int] = {}
         for position, key in enumerate(self.keys):
             self._provider_by_lower.setdefault(key.lower(), position)
-        self.longs: list[str] = []
-        self.owner: list[int] = []
-        self._long_l: list[str] = []
-        self._alias_l: list[str | None] = []  # None when the alias equals the long id (any case)
-        self._long_exact: dict[str, list[int]] = {}
-        self._alias_exact: dict[str, list[int]] = {}
-        self._long_lower: dict[str, list[int]] = {}
-        self._alias_lower: dict[str, list[int]] = {}
-        self._providers_with_models = 0
+        self.segments: list[_Segment] = []
+        # Per map of a segment (long exact, alias exact, long lower, alias lower): the
+        # providers holding each name.
+        self._holders: tuple[_Holders, _Holders, _Holders, _Holders] = ({}, {}, {}, {})
         for position, (_key, models) in enumerate(catalog):
-            if models:
-                self._providers_with_models += 1
-            for long, alias in models.items():
-                ordinal = len(self.longs)
-                self.longs.append(long)
-                self.owner.append(position)
-                long_l, alias_l = long.lower(), alias.lower()
-                self._long_l.append(long_l)
-                self._alias_l.append(None if alias_l == long_l else alias_l)
-                self._add(self._long_exact, long, ordinal)
-                self._add(self._alias_exact, alias, ordinal)
-                self._add(self._long_lower, long_l, ordinal)
-                self._add(self._alias_lower, alias_l, ordinal)
-        self._long_grams: _Grams | None = None
-        self._alias_grams: _Grams | None = None
+            segment = _Segment(models)
+            self.segments.append(segment)
+            for holders, names in zip(self._holders, segment.maps(), strict=True):
+                for name in names:
+                    found = holders.get(name)
+                    if found is None:
+                        holders[name] = [position]
+                    else:
+                        found.append(position)
+        self._offsets: list[int] = []
+        self._recount()
+        self.longs: Sequence[str] = _Column(self)
+        self.owner: Sequence[int] = _Owners(self)
+
+    def _recount(self) -> None:
+        offsets = [0]
+        for segment in self.segments:
+            offsets.append(offsets[-1] + len(segment.longs))
+        self._offsets = offsets
+        self._providers_with_models = sum(1 for s in self.segments if s.longs)
 
     def __len__(self) -> int:
-        return len(self.longs)
+        return self._offsets[-1]
 
-    def _add(self, mapping: dict[str, list[int]], name: str, ordinal: int) -> None:
-        entries = mapping.get(name)
-        if entries is None:
-            mapping[name] = [ordinal]
-        elif self.owner[entries[-1]] != self.owner[ordinal]:  # keep the first per provider
-            entries.append(ordinal)
+    def locate(self, ordinal: int) -> tuple[int, int]:
+        """``(provider position, index among that provider's models)`` of ``ordinal``."""
+        if not 0 <= ordinal < len(self):
+            raise IndexError(ordinal)
+        position = bisect.bisect_right(self._offsets, ordinal) - 1
+        return position, ordinal - self._offsets[position]
+
+    def replace(self, position: int, models: Mapping[str, str]) -> None:
+        """Take in new valid models of the provider at ``position`` (its key unchanged); costs
+        that provider's models, not the catalog's."""
+        old = self.segments[position]
+        for holders, names in zip(self._holders, old.maps(), strict=True):
+            for name in names:
+                held = holders[name]
+                held.remove(position)
+                if not held:
+                    del holders[name]
+        segment = _Segment(models)
+        self.segments[position] = segment
+        for holders, names in zip(self._holders, segment.maps(), strict=True):
+            for name in names:
+                found = holders.get(name)
+                if found is None:
+                    holders[name] = [position]
+                else:
+                    bisect.insort(found, position)
+        self._recount()
 
     # -- providers ------------------------------------------------------------------------------
 
@@ -78,26 +206,34 @@ class ModelIndex:
 
     # -- resolution -----------------------------------------------------------------------------
 
+    def _hits(self, which: int, name: str, found: dict[int, int]) -> None:
+        """Add each provider's first ordinal named ``name`` in map ``which`` to ``found``
+        (a provider already in it keeps its hit)."""
+        for position in self._holders[which].get(name, ()):
+            if position not in found:
+                local = self.segments[position].maps()[which][name]
+                found[position] = self._offsets[position] + local
+
     def lookup(self, name: str, provider: int | None = None) -> list[int]:
         """Ordinals of models named ``name`` (long id or alias), one per provider, in order.
 
         An exact (case-sensitive) match anywhere wins over case-insensitive matches; within one
         provider a long id wins over an alias. ``provider`` restricts the search to one provider.
         """
-        for longs, aliases, needle in (
-            (self._long_exact, self._alias_exact, name),
-            (self._long_lower, self._alias_lower, name.lower()),
-        ):
-            found: dict[int, int] = {}
-            for ordinal in longs.get(needle, ()):
-                found.setdefault(self.owner[ordinal], ordinal)
-            for ordinal in aliases.get(needle, ()):
-                found.setdefault(self.owner[ordinal], ordinal)
+        for longs, aliases, needle in ((0, 1, name), (2, 3, name.lower())):
             if provider is not None:
-                hit = found.get(provider)
-                if hit is not None:
-                    return [hit]
-            elif found:
+                segment = self.segments[provider]
+                maps = segment.maps()
+                local = maps[longs].get(needle)
+                if local is None:
+                    local = maps[aliases].get(needle)
+                if local is not None:
+                    return [self._offsets[provider] + local]
+                continue
+            found: dict[int, int] = {}
+            self._hits(longs, needle, found)
+            self._hits(aliases, needle, found)
+            if found:
                 return [found[p] for p in sorted(found)]
         return []
 
@@ -109,18 +245,12 @@ class ModelIndex:
         """
         needle = name.lower()
         found: dict[int, int] = {}
-        for ordinal in self._long_lower.get(needle, ()):
-            found.setdefault(self.owner[ordinal], ordinal)
-        for ordinal in self._alias_lower.get(needle, ()):
-            found.setdefault(self.owner[ordinal], ordinal)
+        self._hits(2, needle, found)
+        self._hits(3, needle, found)
         if len(found) < self._providers_with_models:
-            if self._long_grams is None and len(needle) >= TRIGRAM:
-                self._long_grams = self._build_grams(self._long_l)
-            self._substring(needle, self._long_l, self._long_grams, found)
+            self._substring(needle, False, found)
         if len(found) < self._providers_with_models:
-            if self._alias_grams is None and len(needle) >= TRIGRAM:
-                self._alias_grams = self._build_grams(self._alias_l)
-            self._substring(needle, self._alias_l, self._alias_grams, found)
+            self._substring(needle, True, found)
         return [found[p] for p in sorted(found)]
 
     def nearest(self, name: str, provider: int | None = None, limit: int = 3) -> list[int]:
@@ -152,7 +282,7 @@ class ModelIndex:
                 names = {
                     text: ordinal
                     for ordinal in span
-                    for text in (self._long_l[ordinal], self._alias_l[ordinal])
+                    for text in self._lowered(ordinal)
                     if text is not None
                 }
                 for match in close_matches(needle, names, limit=limit):
@@ -162,65 +292,53 @@ class ModelIndex:
     def _span(self, provider: int | None) -> range:
         """The ordinals of one provider (they are contiguous), or of every model."""
         if provider is None:
-            return range(len(self.longs))
-        return range(
-            bisect.bisect_left(self.owner, provider), bisect.bisect_right(self.owner, provider)
-        )
+            return range(len(self))
+        return range(self._offsets[provider], self._offsets[provider + 1])
 
-    def _substring(
-        self,
-        needle: str,
-        names: Sequence[str | None],
-        grams: _Grams | None,
-        found: dict[int, int],
-    ) -> None:
+    def _lowered(self, ordinal: int) -> tuple[str, str | None]:
+        position, local = self.locate(ordinal)
+        segment = self.segments[position]
+        return segment.long_l[local], segment.alias_l[local]
+
+    def _substring(self, needle: str, aliases: bool, found: dict[int, int]) -> None:
         """Settle each unsettled provider with its first name containing ``needle``."""
-        if grams is None or len(needle) < TRIGRAM:  # too short for trigrams: scan
-            for ordinal, text in enumerate(names):
-                provider = self.owner[ordinal]
-                if provider not in found and text is not None and needle in text:
-                    found[provider] = ordinal
-            return
-        postings: list[dict[int, list[int]]] = []
-        for gram in {needle[i : i + TRIGRAM] for i in range(len(needle) - TRIGRAM + 1)}:
-            by_provider = grams.get(gram)
-            if by_provider is None:
-                return  # no name has this trigram, so none contains the needle
-            postings.append(by_provider)
-        postings.sort(key=len)
-        # Providers whose names have every trigram of the needle, minus the settled ones.
-        possible = [p for p in postings[0] if p not in found]
-        for by_provider in postings[1:]:
-            if not possible:
-                return
-            possible = [p for p in possible if p in by_provider]
-        for provider in sorted(possible):
-            shortest = min((by_provider[provider] for by_provider in postings), key=len)
-            for ordinal in shortest:  # ascending: the first hit is the provider's first match
-                text = names[ordinal]
+        short = len(needle) < TRIGRAM
+        grams_of_needle = (
+            set() if short else {needle[i : i + TRIGRAM] for i in range(len(needle) - TRIGRAM + 1)}
+        )
+        for position, segment in enumerate(self.segments):
+            if position in found or not segment.longs:
+                continue
+            names = segment.alias_l if aliases else segment.long_l
+            candidates: Sequence[int]
+            if short:  # too short for trigrams: scan
+                candidates = range(len(names))
+            else:
+                grams = segment.grams(aliases)
+                postings = [grams.get(gram) for gram in grams_of_needle]
+                if any(posting is None for posting in postings):
+                    continue  # no name has this trigram, so none contains the needle
+                candidates = min((p for p in postings if p is not None), key=len)
+            for local in candidates:  # ascending: the first hit is the provider's first match
+                text = names[local]
                 if text is not None and needle in text:
-                    found[provider] = ordinal
+                    found[position] = self._offsets[position] + local
                     break
 
-    def _build_grams(self, names: Sequence[str | None]) -> _Grams:
-        started = time.perf_counter()
-        grams: _Grams = {}
-        owner = self.owner
-        for ordinal, text in enumerate(names):
-            if text is None:
-                continue
-            provider = owner[ordinal]
-            for gram in {text[i : i + TRIGRAM] for i in range(len(text) - TRIGRAM + 1)}:
-                by_provider = grams.get(gram)
-                if by_provider is None:
-                    grams[gram] = {provider: [ordinal]}
-                else:
-                    entries = by_provider.get(provider)
-                    if entries is None:
-                        by_provider[provider] = [ordinal]
-                    else:
-                        entries.append(ordinal)
-        logger.debug(
-            "Built a trigram index of %d names in %.3f s", len(names), time.perf_counter() - started
-        )
-        return grams
+
+def _build_grams(names: Sequence[str | None]) -> _Grams:
+    started = time.perf_counter()
+    grams: _Grams = {}
+    for local, text in enumerate(names):
+        if text is None:
+            continue
+        for gram in {text[i : i + TRIGRAM] for i in range(len(text) - TRIGRAM + 1)}:
+            entries = grams.get(gram)
+            if entries is None:
+                grams[gram] = [local]
+            else:
+                entries.append(local)
+    logger.debug(
+        "Built a trigram index of %d names in %.3f s", len(names), time.perf_counter() - started
+    )
+    return grams

@@ -7,7 +7,9 @@ scanned per call. For catalogs of up to :data:`EXACT_FINGERPRINT_LIMIT` models e
 compares the configs' contents, so editing a config in place
 (``configs["p"].valid_models["m"] = "alias"``) is seen at once; above that size the check is O(1)
 (the mapping's identity and its provider count), so call :meth:`Resolver.invalidate` after
-editing configs of a large catalog in place.
+editing configs of a large catalog in place. A new mapping of the same providers in the same
+order (what a follower of the catalog hands over after re-reading the providers that changed)
+re-indexes only the configs that were replaced, so one provider's change costs its models.
 
 Answers are ``(provider_key, long_id)`` pairs; the caller maps a key to its config. The same
 index serves the four-form resolution of :mod:`~provider_store.resolution.model_refs`
@@ -50,11 +52,14 @@ class Resolver:
         self._fingerprint: tuple[Any, ...] = ()
         self._names: Names | None = None
         self._completions: CompletionIndex | None = None
+        # The config and valid-models mapping each provider had when it was indexed.
+        self._indexed: dict[str, tuple[ProviderConfig, Mapping[str, str]]] = {}
 
     def invalidate(self) -> None:
         """Drop the index; it is rebuilt on the next call."""
         self._index = None
         self._fingerprint = ()
+        self._indexed = {}
         self._names = None
         self._completions = None
 
@@ -79,20 +84,39 @@ class Resolver:
     def index(self, configs: Configs) -> ModelIndex:
         """The index over ``configs``' valid models, rebuilt when they changed (see the module)."""
         index = self._index
-        if (
-            index is not None
-            and len(index) > EXACT_FINGERPRINT_LIMIT
-            and self._fingerprint == (id(configs), len(configs))
-        ):
-            return index  # a large catalog: O(1) check; in-place edits need invalidate()
+        if index is not None and len(index) > EXACT_FINGERPRINT_LIMIT:
+            if self._fingerprint == (id(configs), len(configs)):
+                return index  # a large catalog: O(1) check; in-place edits need invalidate()
+            if self._take_in(index, configs):
+                return index
         fingerprint = contents_fingerprint(configs)
         if index is None or fingerprint != self._fingerprint:
             index = ModelIndex([(key, config.valid_models) for key, config in configs.items()])
             self._index = index
+            self._names = None
+            self._completions = None
             if len(index) > EXACT_FINGERPRINT_LIMIT:
                 fingerprint = (id(configs), len(configs))
             self._fingerprint = fingerprint
+            self._indexed = {key: (c, c.valid_models) for key, c in configs.items()}
         return index
+
+    def _take_in(self, index: ModelIndex, configs: Configs) -> bool:
+        """Update ``index`` for a new mapping of the same providers in the same order, where
+        only some configs were replaced (a follower re-read them): each replaced provider's
+        models are indexed again, the others are kept. False when the providers differ."""
+        indexed = self._indexed
+        if len(configs) != len(index.keys) or list(configs) != index.keys:
+            return False
+        for position, (key, config) in enumerate(configs.items()):
+            before = indexed.get(key)
+            if before is None or before[0] is not config or before[1] is not config.valid_models:
+                index.replace(position, config.valid_models)
+                indexed[key] = (config, config.valid_models)
+                self._names = None
+                self._completions = None
+        self._fingerprint = (id(configs), len(configs))
+        return True
 
     def resolve(self, configs: Configs, model_string: str, *, strict: bool) -> tuple[str, str]:
         """``(provider_key, long_id)`` for ``model_string``; the rules are those of

@@ -131,6 +131,9 @@ DEFAULT_STALE_WHILE_REVALIDATE_TTLS = 1.0
 
 # The most change events one read of the change feed returns unless the caller says otherwise.
 DEFAULT_CHANGES_LIMIT = 1000
+# Providers the keeper refreshes at the same time (``refresh --concurrency``), and the most.
+DEFAULT_KEEPER_AT_ONCE = 8
+MAX_KEEPER_AT_ONCE = 64
 
 # The longest text a catalog column of names holds: a provider's display name, a model id, an
 # alias, a listed display name. Longer listed ids are skipped; longer listed names are cut.

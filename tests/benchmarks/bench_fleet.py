@@ -19,6 +19,8 @@ For each backend, and each code, it prints:
   seconds (goals: p99 under 1 ms, max under 50 ms);
 - **an edit seen by every reader, p50 / p99**: from the editor's commit to the moment the last
   reader resolves the new model (goal: p99 within 1 s);
+- **CPU per change**: the CPU time a following manager spends on the resolution that takes in
+  another store's edit of one provider (re-read and re-index), p50 and max of 10 edits;
 - **model rows written by an unchanged refresh** of one provider (a forced refresh that gets
   the list the catalog holds; goal: 0), and whether it moved the provider's change token;
 - **connections per process** (PostgreSQL): the most server connections one reader held, and
@@ -32,8 +34,8 @@ For each backend, and each code, it prints:
 - **``models stats`` and ``changes --since 1h``**: the command's wall time, and that of
   ``providers list`` (a process's start-up) beside it.
 
-Some figures belong to other work (the index of a running manager, unchanged refreshes, the
-keeper's concurrency): they are measured all the same.
+Without ``--baseline``, "before" can be had from a checkout of the code before a change
+(``git worktree add --detach /work/wt/base <commit>`` plus its own venv).
 """
 
 from __future__ import annotations
@@ -75,6 +77,12 @@ GOALS = {
 # -- the worker side (runs the code under test) --------------------------------------------------
 
 
+def rows_of(store: Any) -> Any:
+    """The store's row operations (``store.rows``; the store itself in code before it had them,
+    which a ``--baseline`` checkout may be)."""
+    return getattr(store, "rows", store)
+
+
 def _barrier() -> None:
     sys.stdout.write("ready\n")
     sys.stdout.flush()
@@ -105,7 +113,7 @@ def work_setup(url: str, providers: str, models: str, bases: str, stale: str, hi
             valid_models={m: m for m in ids},
         )
         store.save_config(key, config)
-        store.rows.write_cache(key, [{"id": m} for m in ids], fetched_at=at)
+        rows_of(store).write_cache(key, [{"id": m} for m in ids], fetched_at=at)
     if history == "1":
         from provider_store import ValidationResult, Verdict
         from provider_store.history.ping_history import record_verdict_history
@@ -187,6 +195,36 @@ def work_editor(url: str, providers: str, seconds: str, every: str) -> None:
     store.close()
 
 
+def work_change_cpu(url: str, providers: str, edits: str) -> None:
+    """A manager following the catalog; another store adds a model to one provider ``edits``
+    times. The CPU time of the resolution that takes each edit in (re-read and re-index)."""
+    from provider_store import ProviderManager, ProviderStore, ProviderStoreError
+
+    store, editor = ProviderStore(url), ProviderStore(url)
+    manager = ProviderManager(store=store, follow_interval=0.0)
+    manager.get_api_for_model_string("p0/m0")  # the index is built first
+    costs: list[float] = []
+    for edit in range(int(edits)):
+        key = f"p{edit % int(providers)}"
+        config = editor.get_config(key)
+        config.valid_models[f"cpu-edit-{edit}"] = f"cpu-edit-{edit}"
+        editor.save_config(key, config)
+        until = time.monotonic() + 10
+        while time.monotonic() < until:  # on PostgreSQL the wake-up comes by NOTIFY
+            started = time.process_time()
+            try:
+                manager.get_api_for_model_string(f"{key}/cpu-edit-{edit}")
+            except ProviderStoreError:
+                time.sleep(0.005)
+                continue
+            costs.append(time.process_time() - started)
+            break
+    costs.sort()
+    _emit({"p50": costs[len(costs) // 2], "max": costs[-1], "seen": len(costs)})
+    editor.close()
+    store.close()
+
+
 _WRITE = re.compile(r'^\s*(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?model"?[\s(]', re.IGNORECASE)
 
 
@@ -206,9 +244,9 @@ def work_unchanged(url: str, key: str) -> None:
             rows[0] += max(0, cursor.rowcount or 0)
 
     event.listen(store.engine, "after_cursor_execute", count)
-    token = store.rows.change_tokens().providers.get(key)
+    token = rows_of(store).change_tokens().providers.get(key)
     result = service.discover(store.get_config(key), force_refresh=True)
-    moved = store.rows.change_tokens().providers.get(key) != token
+    moved = rows_of(store).change_tokens().providers.get(key) != token
     _emit({"rows": rows[0], "moved": moved, "source": str(result.source)})
     service.close()
     store.close()
@@ -234,6 +272,7 @@ WORKERS: dict[str, Callable[..., None]] = {
     "editor": work_editor,
     "unchanged": work_unchanged,
     "discover": work_discover,
+    "change_cpu": work_change_cpu,
 }
 
 
@@ -344,6 +383,9 @@ class Fleet:
             url = stack.enter_context(catalog(self.backend, self.server))
             code.run("setup", url, str(a.providers), str(a.models), bases, "1", "1")
             figures |= self.readers(code, url)
+            cpu = code.run("change_cpu", url, str(a.providers), "10")
+            figures["CPU per change, p50 (ms)"] = cpu["p50"] * 1000
+            figures["CPU per change, max (ms)"] = cpu["max"] * 1000
             for fake in fakes:
                 fake.reset_counts()
             figures["keeper pass (s)"] = code.cli_seconds(url, "refresh", "--once", "--no-validate")
