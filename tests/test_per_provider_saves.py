@@ -127,3 +127,37 @@ def test_the_cli_says_not_saved_and_exits_1_when_a_rename_lands_mid_run(
     assert code == 1
     assert "results not saved" in out and "results saved" not in out.replace("not saved", "")
     assert store.get_config("renamed").valid_models == {}
+
+
+def test_a_list_fetched_before_an_edit_of_the_url_is_not_cached(store: ProviderStore) -> None:
+    # The old URL answers slowly; while its list is on the wire the URL is edited to point at
+    # another server. The old server's list must not be stored under the new settings.
+    with (
+        FakeProvider(["old-a", "old-b"], latency=0.6) as old,
+        FakeProvider(["new-c"]) as new,
+    ):
+        store.save_config("p", ProviderConfig(name="P", base_api_url=old.base_url, api_key="sk-x"))
+        other = ProviderStore(store.url)
+
+        def edit_when_listing_starts() -> None:
+            deadline = time.monotonic() + 10
+            while old.request_count() == 0 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            other.update_provider("p", base_api_url=new.base_url)
+
+        editor = threading.Thread(target=edit_when_listing_starts)
+        editor.start()
+        manager = ProviderManager(store=store)
+        report = manager.discover(validate=False)
+        manager.close()
+        editor.join()
+        other.close()
+        (summary,) = report.providers
+        assert summary.status == "failed" and not report.ok
+        assert summary.error is not None and "edited during the run" in summary.error
+        assert store.get_config("p").list_cache.models == []
+        # The next run lists the new server.
+        manager = ProviderManager(store=store)
+        assert manager.discover(validate=False).ok
+        manager.close()
+        assert [m["id"] for m in store.get_config("p").list_cache.models] == ["new-c"]

@@ -42,6 +42,11 @@ from provider_store.catalog import cache_rows
 from provider_store.catalog.cache_rows import CacheState
 from provider_store.catalog.catalog_store import CatalogStore
 from provider_store.catalog.change_marker import provider_scope
+from provider_store.catalog.provider_identity import (
+    ProviderIdentity,
+    identity_change,
+    read_identities,
+)
 from provider_store.catalog.states import utc_now
 from provider_store.discovery import leases
 from provider_store.discovery.results import DiscoveryResult, Source
@@ -54,6 +59,7 @@ from provider_store.errors import (
     NotFoundError,
     ProviderHTTPError,
     ProviderStoreError,
+    StoreError,
 )
 from provider_store.provider_config import ListCache, ProviderConfig
 from provider_store.providers.listed_info import model_infos
@@ -139,12 +145,14 @@ class Step:
     """What :func:`begin` decided: ``result`` to serve, or fetch and hand this to :func:`finish`.
 
     ``holder`` is the refresh lease taken for the fetch (None without one); ``state`` the newest
-    cache known before the fetch.
+    cache known before the fetch; ``identity`` the provider's settings when the lease was taken
+    (a list fetched with settings edited meanwhile is not stored).
     """
 
     state: CacheState
     result: DiscoveryResult | None = None
     holder: str | None = None
+    identity: ProviderIdentity | None = None
 
 
 class CacheBackend(Protocol):
@@ -253,9 +261,10 @@ class StoreBackend:
                     now=now,
                     landed=(state.fetched_at, state.last_error_at),
                 )
+                identity = read_identities(session, [self.key]).get(self.key) if won else None
             if won:
                 leases.keep_alive(self.store, self.key, holder, seconds=self.lease_seconds)
-                return Step(state, holder=holder)
+                return Step(state, holder=holder, identity=identity)
             if state.models and serve_stale:
                 logger.debug("%s is being refreshed elsewhere; serving the stale list", self.key)
                 return Step(state, result=served(state, now))
@@ -286,6 +295,11 @@ class StoreBackend:
         infos = model_infos(models)  # parsed before the write lock is taken
         try:
             with self.store.transaction() as session:
+                if step.identity is not None:
+                    now = read_identities(session, [self.key], lock=True).get(self.key)
+                    why = identity_change(self.key, step.identity, now)
+                    if now is not None and why is not None:  # a removal: write_listing says so
+                        raise StoreError(why)
                 write_listing(session, self.key, models, at, infos)  # cache columns + metadata
                 if step.holder is not None:
                     leases.release(session, self.key, step.holder)
