@@ -12,14 +12,17 @@ PACKAGE = Path(__file__).resolve().parents[1] / "provider_store"
 # wing -> wings it must never import
 FORBIDDEN = {
     "catalog": {"legacy", "discovery", "providers", "resolution", "cli", "store", "history"}
-    | {"exports"},
-    "history": {"legacy", "discovery", "providers", "resolution", "cli", "store", "exports"},
-    "providers": {"catalog", "legacy", "discovery", "resolution", "cli", "store", "exports"},
-    "legacy": {"discovery", "providers", "resolution", "cli", "exports"},
-    "discovery": {"legacy", "resolution", "cli", "exports"},
-    "resolution": {"cli"},
-    "registries": {"legacy", "discovery", "resolution", "cli", "store", "exports"},
-    "exports": {"discovery", "resolution", "cli", "store"},
+    | {"exports", "serve"},
+    "history": {"legacy", "discovery", "providers", "resolution", "cli", "store", "exports"}
+    | {"serve"},
+    "providers": {"catalog", "legacy", "discovery", "resolution", "cli", "store", "exports"}
+    | {"serve"},
+    "legacy": {"discovery", "providers", "resolution", "cli", "exports", "serve"},
+    "discovery": {"legacy", "resolution", "cli", "exports", "serve"},
+    "resolution": {"cli", "serve"},
+    "registries": {"legacy", "discovery", "resolution", "cli", "store", "exports", "serve"},
+    "exports": {"discovery", "resolution", "cli", "store", "serve"},
+    "serve": {"cli"},
 }
 
 
