@@ -7,7 +7,7 @@ extra into one line.
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import os
 
 import click
@@ -46,11 +46,13 @@ def serve(
     second; never sends a request to a provider and never serves a key. Binds to loopback
     unless --host says otherwise, which needs --token-env.
     """
-    missing = [name for name in _EXTRA if importlib.util.find_spec(name) is None]
-    if missing:
-        raise ConfigurationError(
-            f"serve needs {', '.join(missing)}: pip install 'provider-store[serve]'"
-        )
+    for name in _EXTRA:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            raise ConfigurationError(
+                f"serve needs {name}: pip install 'provider-store[serve]'"
+            ) from None
     from provider_store.serve.http_server import serve as run_server
 
     token = os.environ.get(token_env, "").strip() or None if token_env else None

@@ -4,12 +4,12 @@
   it is; any other address only with a read token, which must be at least
   :data:`MIN_TOKEN_LENGTH` characters.
 - :class:`RequestGuard` (ASGI middleware, outermost): a path over :data:`MAX_PATH_LENGTH`
-  bytes, a query over :data:`MAX_QUERY_LENGTH` bytes, more than :data:`MAX_HEADERS` headers or
-  a method other than ``GET``/``HEAD`` (and ``OPTIONS`` when CORS is on) is answered with a
-  JSON error before any route runs; with a token, every path but ``/healthz`` needs
+  bytes, a query over :data:`MAX_QUERY_LENGTH` bytes, more than :data:`MAX_HEADERS` headers,
+  headers over :data:`MAX_HEAD_BYTES` bytes in all, or a method other than ``GET``/``HEAD``
+  (and ``OPTIONS`` when CORS is on) is answered with a JSON error before any route runs; with a token, every path but ``/healthz`` needs
   ``Authorization: Bearer TOKEN``, compared in constant time (:func:`hmac.compare_digest`).
-  The request line and headers together are bounded by the HTTP parser itself
-  (:data:`MAX_HEAD_BYTES`, see :mod:`provider_store.serve.http_server`).
+  The HTTP parser also bounds a request line and headers still arriving to
+  :data:`MAX_HEAD_BYTES` (see :mod:`provider_store.serve.http_server`).
 """
 
 from __future__ import annotations
@@ -109,6 +109,8 @@ class RequestGuard:
         headers = scope.get("headers", [])
         if len(headers) > MAX_HEADERS:
             return 431, f"more than {MAX_HEADERS} request headers", []
+        if sum(len(name) + len(value) for name, value in headers) > MAX_HEAD_BYTES:
+            return 431, f"the request headers are longer than {MAX_HEAD_BYTES} bytes", []
         method = scope.get("method", "GET")
         if method not in self._methods:
             allow = ", ".join(sorted(self._methods)).encode()

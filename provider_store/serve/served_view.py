@@ -189,11 +189,11 @@ class CatalogMirror:
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop following (the thread ends within a tick)."""
+        """Stop following (the thread ends within a tick, or after the read it is in)."""
         self._stop.set()
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=1.0)
+            thread.join(timeout=0.2)  # a daemon: a read in progress does not hold up the exit
 
     # -- the follower thread -------------------------------------------------------------------
 
