@@ -6,7 +6,8 @@
 - :class:`RequestGuard` (ASGI middleware, outermost): a path over :data:`MAX_PATH_LENGTH`
   bytes, a query over :data:`MAX_QUERY_LENGTH` bytes, more than :data:`MAX_HEADERS` headers,
   headers over :data:`MAX_HEAD_BYTES` bytes in all, or a method other than ``GET``/``HEAD``
-  (and ``OPTIONS`` when CORS is on) is answered with a JSON error before any route runs; with a token, every path but ``/healthz`` needs
+  (and ``OPTIONS`` when CORS is on) is answered with a JSON error before any route runs;
+  with a token, every path but ``/healthz`` needs
   ``Authorization: Bearer TOKEN``, compared in constant time (:func:`hmac.compare_digest`).
   The HTTP parser also bounds a request line and headers still arriving to
   :data:`MAX_HEAD_BYTES` (see :mod:`provider_store.serve.http_server`).
