@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import socket
@@ -141,17 +142,19 @@ def test_a_discovery_by_another_process_shows_within_a_second(
         stream.close()
 
 
-def test_if_none_match_gives_304_and_an_unchanged_etag(store: ProviderStore, db_url: str) -> None:
+def test_if_none_match_gives_304_and_gzip_is_offered(store: ProviderStore, db_url: str) -> None:
     _seed(store)
     with serving(db_url) as server:
         status, headers, body = server.get("/v1/models")
         etag = headers["etag"]
         assert status == 200 and body
-        status, headers, body = server.get("/v1/models", {"If-None-Match": etag})
-        assert (status, body, headers["etag"]) == (304, b"", etag)
+        status, headers, empty = server.get("/v1/models", {"If-None-Match": etag})
+        assert (status, empty, headers["etag"]) == (304, b"", etag)
         status, _h, _b = server.get("/v1/models?include=all", {"If-None-Match": f"W/{etag}"})
         assert status == 304
         assert server.get("/v1/models", {"If-None-Match": '"other"'})[0] == 200
+        status, headers, zipped = server.get("/v1/models", {"Accept-Encoding": "gzip"})
+        assert headers["content-encoding"] == "gzip" and gzip.decompress(zipped) == body
 
 
 def test_a_planted_key_is_never_served(store: ProviderStore, db_url: str) -> None:

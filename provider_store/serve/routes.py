@@ -57,10 +57,30 @@ def _matches(request: Request, etag: str) -> bool:
     return False
 
 
-def _tagged(request: Request, snapshot: Snapshot, body: bytes | None, value: Any) -> Response:
+def _accepts_gzip(request: Request) -> bool:
+    accepted = request.headers.get("accept-encoding", "")
+    for item in accepted.split(","):
+        name, _semicolon, quality = item.strip().partition(";")
+        if name.strip().lower() == "gzip":
+            return quality.replace(" ", "") not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
+    return False
+
+
+def _tagged(
+    request: Request,
+    snapshot: Snapshot,
+    body: bytes | None,
+    value: Any,
+    compressed: bytes | None = None,
+) -> Response:
     headers = {"ETag": snapshot.etag, "Cache-Control": "no-cache"}
+    if compressed is not None:
+        headers["Vary"] = "Accept-Encoding"
     if _matches(request, snapshot.etag):
         return Response(status_code=304, headers=headers)
+    if compressed and _accepts_gzip(request):
+        headers["Content-Encoding"] = "gzip"
+        return Response(compressed, media_type=JSON_TYPE, headers=headers)
     if body is None:
         body = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
     return Response(body, media_type=JSON_TYPE, headers=headers)
@@ -91,7 +111,7 @@ class Endpoints:
         wanted = models_query(request.query_params.multi_items())
         snapshot = self.mirror.snapshot
         if wanted.is_default:
-            return _tagged(request, snapshot, snapshot.usable_body, None)
+            return _tagged(request, snapshot, snapshot.usable_body, None, snapshot.usable_gzip)
         if _matches(request, snapshot.etag):
             return _tagged(request, snapshot, b"", None)
         return _tagged(
