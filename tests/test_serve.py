@@ -14,7 +14,7 @@ from pathlib import Path
 import openai
 import pytest
 from helpers import FAKE_KEY
-from serve_process import COMMAND, EventStream, serving
+from serve_process import COMMAND, EventStream, Server, serving
 
 from provider_store import ProviderConfig, ProviderStore
 from provider_store.testing import FakeProvider
@@ -142,6 +142,29 @@ def test_a_discovery_by_another_process_shows_within_a_second(
         stream.close()
 
 
+def _reread(server: Server) -> float:
+    text = server.get("/metrics")[2].decode()
+    name = "provider_store_serve_providers_reread"
+    line = next(x for x in text.splitlines() if x.startswith(name))
+    return float(line.split()[-1])
+
+
+def test_a_commit_to_one_provider_rereads_only_that_provider(
+    store: ProviderStore, db_url: str
+) -> None:
+    _seed(store)
+    store.save_config("r", ProviderConfig(name="R", base_api_url="http://127.0.0.1:9/v1"))
+    with serving(db_url) as server:
+        before = _reread(server)
+        store.set_alias("q", "x", "ex")  # this test's process: another process than the server
+        committed = time.monotonic()
+        while "ex" not in server.json("/v1/models?provider=q")["data"][0]["aliases"]:
+            assert time.monotonic() - committed < 1.0
+            time.sleep(0.02)
+        assert _reread(server) - before == 1.0
+        assert server.json("/v1/resolve?model=ex")["id"] == "q/x"
+
+
 def test_if_none_match_gives_304_and_gzip_is_offered(store: ProviderStore, db_url: str) -> None:
     _seed(store)
     with serving(db_url) as server:
@@ -217,7 +240,7 @@ def test_a_hostile_query_is_a_400_naming_the_parameter(
     assert json.loads(body)["error"]["param"] == param
 
 
-def _shared_server(request: pytest.FixtureRequest, db_url: str):  # type: ignore[no-untyped-def]
+def _shared_server(request: pytest.FixtureRequest, db_url: str) -> Server:
     """One server per test (the catalog fixture is per test too)."""
     context = serving(db_url)
     server = context.__enter__()

@@ -12,7 +12,7 @@ import os
 
 import click
 
-from provider_store.cli.app import CliState, cli, pass_state
+from provider_store.cli.app import CliState, cli, pass_state, print_json
 from provider_store.errors import ConfigurationError
 
 # The modules of the ``serve`` extra.
@@ -44,7 +44,8 @@ def serve(
     /v1/resolve?model=, /v1/changes?since=CURSOR, /v1/changes/stream (Server-Sent Events),
     /metrics (Prometheus), /healthz, /openapi.json. Follows other processes' commits within a
     second; never sends a request to a provider and never serves a key. Binds to loopback
-    unless --host says otherwise, which needs --token-env.
+    unless --host says otherwise, which needs --token-env. Once listening it says where on
+    stderr (with --json also {"url": ...} on stdout).
     """
     for name in _EXTRA:
         try:
@@ -60,6 +61,8 @@ def serve(
 
     def ready(url: str) -> None:
         click.echo(f"Serving {url} (read-only; SIGTERM or Ctrl-C stops)", err=True)
+        if state.as_json:
+            print_json({"url": url})
 
     run_server(
         store,
