@@ -44,6 +44,8 @@ LITELLM = Path(
     os.environ.get("PROVIDER_STORE_TEST_LITELLM") or ROOT / ".venv-litellm" / "bin" / "litellm"
 )
 LITELLM_START_TIMEOUT = 600.0
+LITELLM_REQUEST_TIMEOUT = 900.0  # seconds one /v1/models of the proxy may take
+LITELLM_BUDGET = 120.0  # seconds of requests to the proxy after the first
 
 
 def build_catalog(path: Path) -> ProviderStore:
@@ -114,7 +116,7 @@ def measure(
     failures: list[str] = []
 
     def client(n: int) -> None:
-        conn = http.client.HTTPConnection(host, port, timeout=120)
+        conn = http.client.HTTPConnection(host, port, timeout=LITELLM_REQUEST_TIMEOUT)
         mine: list[float] = []
         rng = random.Random(n)
         # One request to connect (not timed).
@@ -217,9 +219,29 @@ def litellm_case(store: ProviderStore, tmp: Path, requests: int, clients: int) -
             return
         print(f"(LiteLLM proxy started in {time.monotonic() - started:.1f} s)")
         headers = {"Authorization": f"Bearer {master}"}
-        count = max(clients, requests // 10)  # each answer takes far longer
-        result = measure("127.0.0.1", port, ["/v1/models"], headers, count, clients, 200)
-        report("LiteLLM proxy /v1/models", result, f"({count} requests)")
+        # One request alone first: its answer time decides how many more fit in the budget.
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=LITELLM_REQUEST_TIMEOUT)
+        try:
+            begun = time.perf_counter()
+            conn.request("GET", "/v1/models", headers=headers)
+            answer = conn.getresponse()
+            body = answer.read()
+            first = time.perf_counter() - begun
+        except TimeoutError:
+            print(f"{'LiteLLM proxy /v1/models':<34} no answer in {LITELLM_REQUEST_TIMEOUT:.0f} s")
+            return
+        finally:
+            conn.close()
+        assert answer.status == 200, (answer.status, body[:200])
+        print(
+            f"{'LiteLLM proxy /v1/models (one)':<34} {1 / first:9.2f} req/s   one request"
+            f" {first * 1000:8.1f} ms   {len(body):>10,} bytes"
+        )
+        count = int(min(requests, max(clients, LITELLM_BUDGET / first)))
+        count -= count % clients
+        if count >= clients:
+            result = measure("127.0.0.1", port, ["/v1/models"], headers, count, clients, 200)
+            report("LiteLLM proxy /v1/models", result, f"({count} requests)")
     finally:
         process.terminate()
         try:
