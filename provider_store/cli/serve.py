@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 
 import click
 
 from provider_store.cli.app import CliState, cli, pass_state, print_json
 from provider_store.errors import ConfigurationError
+from provider_store.rules import EXIT_OK
 
 # The modules of the ``serve`` extra.
 _EXTRA = ("starlette", "uvicorn", "prometheus_client")
@@ -64,12 +66,20 @@ def serve(
         if state.as_json:
             print_json({"url": url})
 
-    run_server(
-        store,
-        host=host,
-        port=port,
-        token=token,
-        token_env=token_env,
-        cors_origin=cors_origin,
-        on_ready=ready,
-    )
+    try:
+        run_server(
+            store,
+            host=host,
+            port=port,
+            token=token,
+            token_env=token_env,
+            cors_origin=cors_origin,
+            on_ready=ready,
+        )
+    finally:
+        store.close()
+    # Stopped cleanly, the catalog closed: leave without tearing the interpreter down, which
+    # on a busy machine can take longer than the second SIGTERM is given.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(EXIT_OK)
