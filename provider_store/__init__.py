@@ -15,15 +15,20 @@ if TYPE_CHECKING:
     from provider_store.catalog.change_listener import ChangeSignal
     from provider_store.catalog.change_marker import ChangeTokens
     from provider_store.catalog.db import build_engine, resolve_url
+    from provider_store.catalog.disagreements import Disagreement
     from provider_store.catalog.model_aliases import AliasEntry
     from provider_store.catalog.model_facts import Sourced, SourcedMetadata
     from provider_store.catalog.provider_details import ProviderDetails
     from provider_store.catalog.provider_edits import ProviderRemoval
     from provider_store.catalog.reconcile import Candidate, FieldChoice, RegistryOrder
     from provider_store.catalog.records import ValidationResult
+    from provider_store.catalog.registry_rows import SourceRow
+    from provider_store.catalog.schema_changes import DowngradePlan, SchemaStatus
     from provider_store.catalog.states import EventType, ModelStatus, Verdict
     from provider_store.catalog.tables import Provider
+    from provider_store.discovery.keeper import Keeper, KeeperRefresh
     from provider_store.discovery.results import DiscoveryResult, Source
+    from provider_store.discovery.run import DiscoveryServiceLike
     from provider_store.discovery.run_report import (
         DiscoveryOptions,
         DiscoveryReport,
@@ -97,11 +102,14 @@ _LAZY_NAMES: dict[str, str] = {
     "Completion": "provider_store.resolution.completions",
     "ConfigurationError": "provider_store.errors",
     "ConnectionOptions": "provider_store.providers.base",
+    "Disagreement": "provider_store.catalog.disagreements",
     "DiscoveryError": "provider_store.errors",
     "DiscoveryOptions": "provider_store.discovery.run_report",
     "DiscoveryReport": "provider_store.discovery.run_report",
     "DiscoveryResult": "provider_store.discovery.results",
+    "DiscoveryServiceLike": "provider_store.discovery.run",
     "ErrorFacts": "provider_store.providers.ping_replies",
+    "DowngradePlan": "provider_store.catalog.schema_changes",
     "EventType": "provider_store.catalog.states",
     "ExpectedVariable": "provider_store.exports.litellm_proxy",
     "FieldChoice": "provider_store.catalog.reconcile",
@@ -110,6 +118,8 @@ _LAZY_NAMES: dict[str, str] = {
     "ImportReport": "provider_store.legacy.import_report",
     "InvalidDocumentError": "provider_store.errors",
     "InvalidRegistryError": "provider_store.errors",
+    "Keeper": "provider_store.discovery.keeper",
+    "KeeperRefresh": "provider_store.discovery.keeper",
     "ListCache": "provider_store.provider_config",
     "LitellmConfig": "provider_store.exports.litellm_proxy",
     "ListLimits": "provider_store.providers.list_pages",
@@ -144,7 +154,9 @@ _LAZY_NAMES: dict[str, str] = {
     "ProviderSummary": "provider_store.discovery.run_report",
     "RegistryError": "provider_store.errors",
     "RegistryOrder": "provider_store.catalog.reconcile",
+    "SchemaStatus": "provider_store.catalog.schema_changes",
     "Source": "provider_store.discovery.results",
+    "SourceRow": "provider_store.catalog.registry_rows",
     "Sourced": "provider_store.catalog.model_facts",
     "SourcedMetadata": "provider_store.catalog.model_facts",
     "StoreError": "provider_store.errors",

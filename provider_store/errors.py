@@ -8,7 +8,7 @@ Every error the library raises on purpose derives from one root, so callers can 
      +-- NotFoundError            a provider or model key that the store does not hold (a KeyError)
      |    +-- ProviderKeyError        ProviderManager.get_provider_config's legacy KeyError
      +-- AmbiguousModelError      a bare model name matches models of several providers
-     +-- UnknownModelError        a model string names no model (also a ValueError, as before)
+     +-- UnknownModelError        a model string names no model (also a ValueError: legacy)
      +-- ConfigurationError       a setting (such as the database URL) is unusable
      |    +-- ForeignDatabaseError    the database holds other tables, not a catalog
      |    +-- AliasTakenError         an alias another model holds (``holders`` names it)
@@ -32,6 +32,7 @@ an API key.
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 
@@ -87,7 +88,7 @@ class ProviderKeyError(NotFoundError):
     """The legacy ``KeyError`` of ``ProviderManager.get_provider_config``.
 
     Its ``args[0]`` is ``Provider 'KEY' not found.`` and ``str()`` quotes it as a plain
-    ``KeyError`` does, exactly as the old class raised it; it is also a :class:`NotFoundError`.
+    ``KeyError`` does, as the legacy contract raises it; it is also a :class:`NotFoundError`.
     """
 
     def __str__(self) -> str:
@@ -106,7 +107,7 @@ class AmbiguousModelError(ProviderStoreError, ValueError):
 class UnknownModelError(ProviderStoreError, ValueError):
     """A model string resolves to no model (or, with ``strict``, names an unknown provider).
 
-    The message starts with the text the old ``ValueError`` had (``Invalid model: gpt-4``,
+    The message starts with the legacy contract's ``ValueError`` text (``Invalid model: gpt-4``,
     ``Invalid model for provider openai: gpt-4``), so code matching it keeps working; a
     ``(did you mean ...?)`` hint may follow. ``model_string`` is what was asked for, ``provider``
     the provider key it was looked up in (None across providers), ``suggestions`` the nearest
@@ -244,3 +245,24 @@ class RegistryError(ProviderStoreError):
 class InvalidRegistryError(RegistryError, InvalidDocumentError):
     """What the user named as a registry is not one: not a regular file, over the size cap, not
     JSON, or not the registry's shape (bad input; an unreachable URL is a plain RegistryError)."""
+
+
+# How a failed file operation is named in a message.
+_ERRNO_CAUSES = {
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.EROFS: "read-only filesystem",
+    errno.ENOSPC: "disk full",
+    errno.EFBIG: "file too large (disk full or a file size limit)",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EISDIR: "is a directory",
+    errno.ENOTDIR: "a part of the path is not a directory",
+    errno.ENOENT: "no such file or directory (files cannot be created there)",
+}
+
+
+def os_cause(exc: OSError) -> str:
+    """A short cause for a failed file operation: "permission denied", "disk full", ..."""
+    if exc.errno in _ERRNO_CAUSES:
+        return _ERRNO_CAUSES[exc.errno]
+    return exc.strerror or exc.__class__.__name__

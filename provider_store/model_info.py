@@ -65,6 +65,7 @@ from provider_store.rules import (
 __all__ = [
     "CAPABILITY_NAMES",
     "METADATA_FIELDS",
+    "PRICE_FIELDS",
     "FieldChange",
     "MetadataField",
     "MetadataKind",
@@ -371,6 +372,8 @@ METADATA_FIELDS: tuple[MetadataField, ...] = tuple(
     if _DESCRIPTION in f.metadata
 )
 _BY_NAME = {f.name: f for f in METADATA_FIELDS}
+# The fields that are prices (a change to one is a price change).
+PRICE_FIELDS = frozenset(f.name for f in METADATA_FIELDS if f.kind is PRICE)
 
 
 def metadata_field(name: str) -> MetadataField | None:

@@ -84,7 +84,7 @@ class ProviderConfig(BaseModel):
     def catalog_key(self) -> str | None:
         """The catalog key (e.g. ``"openai"``) this config stands for, or None for a loose config.
 
-        Set by :class:`~provider_store.catalog.catalog_store.CatalogStore` on the configs it
+        Set by :class:`~provider_store.catalog.catalog_rows.CatalogRows` on the configs it
         loads and by :class:`~provider_store.resolution.manager.ProviderManager` on the configs
         it holds. It decides two things, and nothing else does: the environment variable that
         may supply the API key (``{KEY}_API_KEY``), and, for a

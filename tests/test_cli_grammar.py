@@ -152,7 +152,7 @@ def test_spans_mean_the_same_on_every_option(
     assert run(capsys, "--db", url, "set-ttl", "p", "10m")[0] == 0
     assert store.read_cache("p").ttl_seconds == 600
     assert run(capsys, "--db", url, "providers", "set", "p", "--removal-min-age", "30")[0] == 0
-    assert store.removal_policy("p") == (2, 30.0)
+    assert store.rows.removal_policy("p") == (2, 30.0)
     assert run(capsys, "--db", url, "db", "retention", "2w")[0] == 0
     assert store.retention_days() == 14
     assert run(capsys, "--db", url, "db", "prune", "--keep", "172800")[0] == 0  # seconds
@@ -185,7 +185,7 @@ def test_no_value_overflows_a_database(
     store.add_provider("p", "http://127.0.0.1:9/v1")
     code, out, err = run(capsys, "--db", store.url, *args)
     assert code == 2 and out == "" and one_line(err), err
-    assert store.removal_policy("p") == (2, 3600.0) and store.retention_days() == 90
+    assert store.rows.removal_policy("p") == (2, 3600.0) and store.retention_days() == 90
 
 
 @pytest.mark.parametrize("since", ["0001-01-01", "9999-12-31T23:59:59", "1970-01-01T00:00Z"])
@@ -206,7 +206,7 @@ def test_the_library_bounds_history_reads_and_removal_policies(store: ProviderSt
             store.model_stats(since=since)
     for bad in ({"confirmations": MAX_INTEGER + 1}, {"min_age_seconds": float("nan")}):
         with pytest.raises(ProviderStoreError):
-            store.set_removal_policy("p", **bad)  # type: ignore[arg-type]
+            store.rows.set_removal_policy("p", **bad)  # type: ignore[arg-type]
     with pytest.raises(ProviderStoreError):
         store.set_retention_days(10**9)
 

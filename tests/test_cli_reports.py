@@ -131,9 +131,9 @@ def test_providers_show_and_list_carry_every_setting(
         cache_ttl=600,
     )
     store.set_api_key("p", KEY)
-    store.set_removal_policy("p", confirmations=3, min_age_seconds=7200)
+    store.rows.set_removal_policy("p", confirmations=3, min_age_seconds=7200)
     store.save_config("p", store.get_config("p").model_copy(update={"valid_models": {"m": "m"}}))
-    store.record_discovery_error("p", "HTTP 500 from upstream", status=500, at=1.0e9)
+    store.rows.record_discovery_error("p", "HTTP 500 from upstream", status=500, at=1.0e9)
     shown = run_json(capsys, "--db", store.url, "providers", "show", "p")
     listed = run_json(capsys, "--db", store.url, "providers", "list")
     assert listed == [shown]

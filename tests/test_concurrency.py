@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 from freezegun import freeze_time
-from sqlalchemy import create_engine, make_url, select, text
+from helpers import after
+from sqlalchemy import create_engine, event, make_url, select, text
 
 from provider_store import (
     ModelDiscoveryService,
@@ -54,7 +55,7 @@ def stale_and_leased_elsewhere(
     store: ProviderStore, models: list[dict[str, Any]], *, seconds: float
 ) -> None:
     """Provider p has an hour-old cached list, and holder "someone-else" is refreshing it."""
-    store.write_cache("p", models, fetched_at=time.time() - 3600)
+    store.rows.write_cache("p", models, fetched_at=time.time() - 3600)
     with store.transaction() as session:
         assert leases.try_acquire(session, "p", "someone-else", seconds=seconds)
 
@@ -74,7 +75,7 @@ STAMPEDE = 6
 def test_a_stampede_on_a_stale_cache_sends_one_models_request(store: ProviderStore) -> None:
     with FakeProvider(["a", "b"], latency=0.5) as fake:
         add_provider(store, fake.base_url)
-        store.write_cache("p", [{"id": "old"}], fetched_at=time.time() - 3600)
+        store.rows.write_cache("p", [{"id": "old"}], fetched_at=time.time() - 3600)
         results, _ = run_together([spawn("discover", store.url, "p") for _ in range(STAMPEDE)])
         assert fake.request_count("/models") == 1
 
@@ -102,38 +103,32 @@ def test_without_any_list_the_others_wait_for_the_holders_list(store: ProviderSt
 def test_a_crashed_holder_blocks_nobody_beyond_its_lease(store: ProviderStore) -> None:
     with FakeProvider(["a", "b"]) as fake:
         add_provider(store, fake.base_url)
-        dead = spawn("hold_and_die", store.url, "p", "1.5")
+        dead = spawn("hold_and_die", store.url, "p", "10")
         dead.communicate(timeout=30)
         assert dead.returncode == -signal.SIGKILL
         assert holder_of(store) is not None  # the dead process still holds the lease
 
-        service = service_for(store)
-        started = time.monotonic()
-        result = service.discover(store.get_config("p"))
-        elapsed = time.monotonic() - started
-        service.close()
+        with freeze_time(after(10.5)), service_for(store) as service:  # its lease has lapsed
+            result = service.discover(store.get_config("p"))
+            assert holder_of(store) is None
 
         assert result.source is Source.FRESH and [m["id"] for m in result.models] == ["a", "b"]
-        assert elapsed < 1.5 + 1.0
         assert fake.request_count("/models") == 1
-        assert holder_of(store) is None
 
 
 def test_a_stale_list_is_served_at_once_while_another_holder_refreshes(
     store: ProviderStore,
 ) -> None:
-    with FakeProvider(["a", "b"]) as fake:
+    with FakeProvider(["a", "b"]) as fake, freeze_time("2030-01-01 12:00:00") as clock:
         add_provider(store, fake.base_url)
-        stale_and_leased_elsewhere(store, [{"id": "old"}], seconds=1.0)
+        stale_and_leased_elsewhere(store, [{"id": "old"}], seconds=10.0)
         service = service_for(store)
 
-        started = time.monotonic()
-        served = service.discover(store.get_config("p"))
-        assert time.monotonic() - started < 0.5
+        served = service.discover(store.get_config("p"))  # no wait: a waiter would fetch
         assert served.source is Source.STALE and served.error is None
         assert [m["id"] for m in served.models] == ["old"] and fake.request_count() == 0
 
-        time.sleep(1.1)  # the other holder's lease expires without a result
+        clock.tick(10.5)  # the other holder's lease expires without a result
         refreshed = service.discover(store.get_config("p"))
         service.close()
         assert refreshed.source is Source.FRESH and fake.request_count("/models") == 1
@@ -146,10 +141,20 @@ def test_a_waiter_gets_the_holders_failure_without_asking_itself(store: Provider
         with store.transaction() as session:
             assert leases.try_acquire(session, "p", "someone-else", seconds=30)
 
+        config = store.get_config("p")
+        polling = threading.Event()
+
+        def note_poll(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            words = statement.split()
+            if words[0].upper() == "SELECT" and "lease_holder" in statement:
+                polling.set()  # the waiter polls the lease columns (no sleep to guess when)
+
+        event.listen(store.engine, "before_cursor_execute", note_poll)
+
         def holder_fails() -> None:
-            time.sleep(0.3)
+            assert polling.wait(30)
             with store.transaction() as session:
-                store.record_discovery_error(
+                store.rows.record_discovery_error(
                     "p", "ProviderHTTPError: HTTP 503", status=503, session=session
                 )
                 leases.release(session, "p", "someone-else")
@@ -158,8 +163,9 @@ def test_a_waiter_gets_the_holders_failure_without_asking_itself(store: Provider
         thread.start()
         service = service_for(store)
         started = time.monotonic()
-        result = service.discover(store.get_config("p"))
+        result = service.discover(config)
         thread.join()
+        event.remove(store.engine, "before_cursor_execute", note_poll)
         service.close()
 
         assert time.monotonic() - started < 2
@@ -185,7 +191,7 @@ def test_a_stuck_holder_delays_a_waiter_by_wait_seconds_at_most(store: ProviderS
 def test_force_refresh_fetches_regardless_of_the_lease(store: ProviderStore) -> None:
     with FakeProvider(["a", "b"]) as fake:
         add_provider(store, fake.base_url)
-        store.write_cache("p", [{"id": "old"}], fetched_at=time.time())
+        store.rows.write_cache("p", [{"id": "old"}], fetched_at=time.time())
         with store.transaction() as session:
             assert leases.try_acquire(session, "p", "someone-else", seconds=30)
         with service_for(store) as service:
@@ -197,7 +203,7 @@ def test_force_refresh_fetches_regardless_of_the_lease(store: ProviderStore) -> 
 def test_the_lease_is_released_after_a_failed_refresh(store: ProviderStore) -> None:
     with FakeProvider(["a", "b"]) as fake:
         add_provider(store, fake.base_url)
-        store.write_cache("p", [{"id": "old"}], fetched_at=time.time() - 3600)
+        store.rows.write_cache("p", [{"id": "old"}], fetched_at=time.time() - 3600)
         fake.set_failure("status", status=404)
         with service_for(store) as service:
             result = service.discover(store.get_config("p"))
@@ -360,7 +366,7 @@ def test_sigkill_during_a_discovery_write_leaves_the_old_or_the_new_cache(
     big = [f"model-{i:06d}" for i in range(DEFAULT_MAX_MODELS)]  # the largest list kept
     with FakeProvider(big) as fake:
         add_provider(store, fake.base_url)
-        store.write_cache("p", [{"id": "old"}], fetched_at=time.time() - 3600)
+        store.rows.write_cache("p", [{"id": "old"}], fetched_at=time.time() - 3600)
 
         def state() -> tuple[list[str], set[str]]:
             cached = store.read_cache("p").models or []
@@ -380,9 +386,9 @@ def test_sigkill_during_a_discovery_write_leaves_the_old_or_the_new_cache(
             else:
                 assert cached == big and rows == old[1] | set(big), "a partial discovery write"
                 outcomes.append("new")
-                store.delete_provider("p")  # start the next round from the old state
+                store.rows.delete_provider("p")  # start the next round from the old state
                 add_provider(store, fake.base_url)
-                store.write_cache("p", [{"id": "old"}], fetched_at=time.time() - 3600)
+                store.rows.write_cache("p", [{"id": "old"}], fetched_at=time.time() - 3600)
                 old = state()
     assert "old" in outcomes, outcomes
 
@@ -395,7 +401,7 @@ def other_holder_writes_later(
     def finish() -> None:
         time.sleep(delay)
         with store.transaction() as session:
-            store.write_cache("p", models, fetched_at=time.time(), session=session)
+            store.rows.write_cache("p", models, fetched_at=time.time(), session=session)
             leases.release(session, "p", "someone-else")
 
     thread = threading.Thread(target=finish)

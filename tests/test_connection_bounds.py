@@ -70,7 +70,7 @@ def stale_providers(store: ProviderStore, fakes: list[FakeProvider]) -> list[str
     for number, fake in enumerate(fakes):
         key = f"p{number}"
         store.save_config(key, ProviderConfig(name=key, base_api_url=fake.base_url, api_key=KEY))
-        store.write_cache(key, [{"id": "old"}], fetched_at=time.time() - 3600)
+        store.rows.write_cache(key, [{"id": "old"}], fetched_at=time.time() - 3600)
         keys.append(key)
     return keys
 

@@ -94,7 +94,7 @@ def test_cache_expires_after_the_providers_ttl(
         clock.tick(2)
         # Past the TTL a read waits for the refresh when stale-while-revalidate is off.
         assert service.discover(config, stale_while_revalidate=0).source is Source.FRESH
-        store.set_cache_ttl("p", 60)
+        store.rows.set_cache_ttl("p", 60)
         clock.tick(59)
         assert service.discover(config).source is Source.CACHE
         clock.tick(2)
@@ -377,7 +377,7 @@ def test_record_false_leaves_storing_to_the_caller(
     assert store.load_verdicts("p") == {}
 
     with store.transaction() as session:
-        store.record_verdicts("p", results, session=session)
+        store.rows.record_verdicts("p", results, session=session)
         inside = store.load_verdicts("p", session=session)
     assert set(inside) == {"a", "b", "zzz"}
     loaded = store.load_verdicts("p", models=["a", "zzz"])

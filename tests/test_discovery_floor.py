@@ -40,7 +40,7 @@ def test_a_key_proven_by_a_fresh_list_starts_the_pings_together(store: ProviderS
 def test_an_unproven_key_sends_its_first_ping_alone(store: ProviderStore) -> None:
     with rejecting_provider(0.1) as fake, ModelDiscoveryService(store) as service:
         store.save_config("p", ProviderConfig(base_api_url=fake.base_url, api_key=KEY))
-        store.write_cache("p", [{"id": m} for m in MODELS], fetched_at=time.time())
+        store.rows.write_cache("p", [{"id": m} for m in MODELS], fetched_at=time.time())
         report = run_discovery(
             store.load_configs(), service, DiscoveryOptions.build(per_provider=4), store=store
         )

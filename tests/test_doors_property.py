@@ -137,7 +137,7 @@ def _apply(store: ProviderStore, capsys: pytest.CaptureFixture[str], op: tuple[A
     elif kind == "listing":
         _listing(store, values[0], values[1])
     elif kind == "removal":
-        store.set_removal_policy("p", confirmations=values[0], min_age_seconds=values[1])
+        store.rows.set_removal_policy("p", confirmations=values[0], min_age_seconds=values[1])
     elif kind == "cli-name":
         _cli(capsys, store, "providers", "set", "p", "--name", values[0])
     elif kind == "cli-alias":

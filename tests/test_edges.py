@@ -408,7 +408,7 @@ def test_testing_server_refuses_a_behaviour_for_a_model_it_does_not_serve() -> N
 def test_json_times_are_iso_8601_utc(db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     store = ProviderStore(db_url)
     store.save_config("p", ProviderConfig(base_api_url="http://127.0.0.1:9/v1", api_key="sk-p"))
-    store.write_cache("p", [{"id": "m"}], fetched_at=1_767_225_600.0)  # 2026-01-01 00:00 UTC
+    store.rows.write_cache("p", [{"id": "m"}], fetched_at=1_767_225_600.0)  # 2026-01-01 00:00 UTC
     store.close()
     code, out, err = run(capsys, "--db", db_url, "providers", "list", "--json")
     assert code == 0, err

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import re
 import typing
 from collections.abc import Iterator
 from pathlib import Path
@@ -116,3 +117,81 @@ def test_every_type_in_a_public_signature_is_exported() -> None:
                     if module.startswith("provider_store") and type_name not in names:
                         missing[f"{module}.{type_name}"] = where
     assert missing == {}
+
+
+# ProviderStore's public methods: the documented operations (README, "Every operation of
+# ProviderStore"), each once. Internals (cache and verdict writes, change tokens, provider rows)
+# are CatalogRows methods, reached by the wings through ``store.rows``.
+PROVIDER_STORE_OPERATIONS = {
+    # opening and transactions
+    "close",
+    "read",
+    "transaction",
+    # providers
+    "add_provider",
+    "all_provider_details",
+    "get_config",
+    "load_configs",
+    "provider_details",
+    "provider_keys",
+    "removal_plan",
+    "remove_providers",
+    "rename_provider",
+    "save_config",
+    "set_api_key",
+    "update_provider",
+    # models
+    "aliases",
+    "hand_marks",
+    "list_model_infos",
+    "load_verdicts",
+    "mark_model",
+    "model_info",
+    "model_metadata",
+    "models_metadata",
+    "read_cache",
+    "set_alias",
+    "set_model_metadata",
+    # registries
+    "disagreements",
+    "fill_from_registries",
+    "registry_sources",
+    # legacy YAML
+    "export_yaml",
+    "export_yaml_bytes",
+    "import_yaml",
+    # history
+    "changes",
+    "model_stats",
+    "prune_history",
+    "retention_days",
+    "set_retention_days",
+    # the schema
+    "downgrade_schema",
+    "plan_downgrade",
+    "schema_history",
+    "schema_status",
+    "upgrade_schema",
+}
+
+
+def public_methods(cls: type) -> set[str]:
+    return {name for name, value in inspect.getmembers(cls) if callable(value) and name[0] != "_"}
+
+
+def test_provider_store_public_methods_are_the_documented_operations() -> None:
+    assert public_methods(provider_store.ProviderStore) == PROVIDER_STORE_OPERATIONS
+
+
+def test_catalog_store_has_no_operations_beyond_its_transactions() -> None:
+    """The type the wings below store.py take is the connection, not a second class to edit
+    the catalog through."""
+    assert public_methods(provider_store.CatalogStore) == {"close", "read", "transaction"}
+
+
+def test_the_readme_lists_every_operation_and_no_other() -> None:
+    readme = (PACKAGE_INIT.parents[1] / "README.md").read_text(encoding="utf-8")
+    start = readme.index("**Every operation of `ProviderStore`.**")
+    section = readme[start : readme.index("\n\n", readme.index("\n- ", start) + 1)]
+    listed = set(re.findall(r"`([a-z_]+)`", section))
+    assert listed == PROVIDER_STORE_OPERATIONS

@@ -236,12 +236,12 @@ def test_a_removed_model_leaves_valid_models_and_comes_back_with_its_alias(
 
 def test_the_removal_policy_is_per_provider(store: ProviderStore) -> None:
     add_provider(store, "p")
-    store.set_removal_policy("p", confirmations=1, min_age_seconds=0)
+    store.rows.set_removal_policy("p", confirmations=1, min_age_seconds=0)
     listing(store, "p", items({"m-a": None, "m-b": None}))
     listing(store, "p", items({"m-b": None}))
     assert [e.type for e in store.changes(provider="p", types=["removed"])] == [EventType.REMOVED]
     with pytest.raises(InvalidDocumentError, match="whole number from 1"):
-        store.set_removal_policy("p", confirmations=0)
+        store.rows.set_removal_policy("p", confirmations=0)
 
 
 def test_a_thinner_list_is_no_change_and_a_new_price_is(store: ProviderStore) -> None:

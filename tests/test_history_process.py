@@ -44,7 +44,7 @@ def test_discover_runs_give_exactly_the_expected_change_feed(db_url: str) -> Non
             store.save_config(
                 "local", ProviderConfig(name="Local", base_api_url=fake.base_url, api_key=KEY)
             )
-            store.set_removal_policy("local", confirmations=2, min_age_seconds=0)
+            store.rows.set_removal_policy("local", confirmations=2, min_age_seconds=0)
         finally:
             store.close()
         fake.set_model_metadata("b", {"pricing": {"input": 1.0, "output": 2.0}})

@@ -105,7 +105,7 @@ def test_a_list_that_fails_serves_the_last_good_one(
 
     httpserver.expect_request("/v1/models").respond_with_handler(models)
     store.save_config("p", ProviderConfig(base_api_url=httpserver.url_for("/v1"), api_key=KEY))
-    store.write_cache("p", [{"id": "old"}], fetched_at=1.0)
+    store.rows.write_cache("p", [{"id": "old"}], fetched_at=1.0)
     client = ProviderClient(deadline=10, backoff=0.01, retries=0, max_models=5)
     with ModelDiscoveryService(store, client=client) as service:
         result = service.discover(store.get_config("p"), force_refresh=True)
@@ -123,9 +123,9 @@ def test_the_cap_set_in_the_providers_options_bounds_the_stored_list(
     body = json.dumps({"data": [{"id": f"m{i}"} for i in range(listed)]})
     base = serve(httpserver, body)
     store.save_config("p", ProviderConfig(base_api_url=base, api_key=KEY))
-    store.write_cache("p", [{"id": "old"}], fetched_at=1.0)
+    store.rows.write_cache("p", [{"id": "old"}], fetched_at=1.0)
     with store.transaction() as session:
-        provider = store.get_provider("p", session=session)
+        provider = store.rows.get_provider("p", session=session)
         provider.options = {"max_models": 50}
         session.add(provider)
     with ModelDiscoveryService(store, client=ProviderClient(deadline=10)) as service:

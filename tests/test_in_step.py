@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 import zygote
-from freezegun import freeze_time
 from sqlalchemy import update
 
 from provider_store import ProviderConfig, ProviderManager, ProviderStore
@@ -144,7 +143,7 @@ def test_a_setting_changed_in_this_process_is_followed_and_rereads_that_provider
 ) -> None:
     three_providers(store)
     manager = ProviderManager(store=store, follow_interval=0)
-    store.set_cache_ttl("q", 60)  # an ORM change, written when the transaction commits
+    store.rows.set_cache_ttl("q", 60)  # an ORM change, written when the transaction commits
     assert manager["q"].list_cache.ttl_seconds == 60
     assert manager.follow_stats.providers_reloaded == 1
     assert manager.follow_stats.full_reloads == 0
@@ -193,24 +192,24 @@ def test_the_marker_is_read_at_most_once_per_interval(store: ProviderStore) -> N
 
     def read_marker() -> str | None:
         reads.append(1)
-        return store.read_change_marker()
+        return store.rows.read_change_marker()
 
-    with freeze_time("2030-01-01 12:00:00") as clock:  # a slow write does not use the interval
-        watch = ChangeWatch(read_marker, interval=0.5)
-        watch.mark()
-        store.save_config("p", ProviderConfig())
-        assert not any(watch.changed() for _ in range(100))  # within the interval: no look
-        assert len(reads) == 1
-        clock.tick(0.6)
-        assert watch.changed() and len(reads) == 2
-        clock.tick(0.6)
-        assert not watch.changed() and len(reads) == 3
+    now = [1000.0]  # the watch's clock: a slow write does not use up the interval
+    watch = ChangeWatch(read_marker, interval=0.5, clock=lambda: now[0])
+    watch.mark()
+    store.save_config("p", ProviderConfig())
+    assert not any(watch.changed() for _ in range(100))  # within the interval: no look
+    assert len(reads) == 1
+    now[0] += 0.6
+    assert watch.changed() and len(reads) == 2
+    now[0] += 0.6
+    assert not watch.changed() and len(reads) == 3
 
 
 def test_every_write_moves_the_marker_and_a_read_does_not(store: ProviderStore) -> None:
-    before = store.read_change_marker()
+    before = store.rows.read_change_marker()
     store.save_config("p", ProviderConfig())
-    after_save = store.read_change_marker()
+    after_save = store.rows.read_change_marker()
     assert after_save is not None and after_save != before
     store.load_configs()
     with store.transaction():
@@ -218,6 +217,6 @@ def test_every_write_moves_the_marker_and_a_read_does_not(store: ProviderStore) 
     with store.transaction() as session:  # a refresh lease taken and given back
         assert leases.try_acquire(session, "p", "me")
         assert leases.release(session, "p", "me")
-    assert store.read_change_marker() == after_save
-    store.write_cache("p", [{"id": "x"}], fetched_at=time.time())
-    assert store.read_change_marker() != after_save
+    assert store.rows.read_change_marker() == after_save
+    store.rows.write_cache("p", [{"id": "x"}], fetched_at=time.time())
+    assert store.rows.read_change_marker() != after_save

@@ -102,10 +102,30 @@ def test_keeper_stops_on_sigterm_in_the_middle_of_a_refresh(store: ProviderStore
         assert leases.current_holder(session, "p") is None  # the lease was given back
 
 
+def test_ctrl_c_in_the_middle_of_a_refresh_exits_130_and_gives_the_lease_back(
+    store: ProviderStore,
+) -> None:
+    with FakeProvider(["a"], latency=20) as fake:
+        store.save_config("p", ProviderConfig(base_api_url=fake.base_url, api_key=KEY))
+        proc = keeper(store.url, "--every", "1s", "p")
+        assert wait_until(lambda: fake.request_count("/models") >= 1, 30)
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=30)
+        seconds = time.monotonic() - sent
+    assert proc.returncode == 130, err
+    assert seconds < 5, seconds
+    assert "Interrupted." in err and "Traceback" not in err
+    with store.read() as session:
+        from provider_store.discovery import leases
+
+        assert leases.current_holder(session, "p") is None
+
+
 def test_two_keepers_never_refresh_one_provider_twice_in_a_period(store: ProviderStore) -> None:
     with FakeProvider(["a"], latency=0.2) as fake:
         store.save_config("p", ProviderConfig(base_api_url=fake.base_url, api_key=KEY))
-        store.write_cache("p", [{"id": "a"}], fetched_at=time.time())
+        store.rows.write_cache("p", [{"id": "a"}], fetched_at=time.time())
         procs = [keeper(store.url, "--every", "2s", "--jitter", "0", "p") for _ in range(2)]
         try:
             assert wait_until(lambda: fake.request_count("/models") >= 1, 30)
@@ -130,7 +150,7 @@ def test_keepers_started_at_once_send_one_models_request(store: ProviderStore) -
 def test_once_skips_a_fresh_provider_and_refuses_an_unknown_one(store: ProviderStore) -> None:
     with FakeProvider(["a"]) as fake:
         store.save_config("p", ProviderConfig(base_api_url=fake.base_url, api_key=KEY))
-        store.write_cache("p", [{"id": "a"}], fetched_at=time.time())
+        store.rows.write_cache("p", [{"id": "a"}], fetched_at=time.time())
         done = zygote.run(
             [sys.executable, "-m", "provider_store", "--db", store.url, "refresh", "--once"],
             capture_output=True,

@@ -175,8 +175,8 @@ def seed_metadata(store: ProviderStore, tmp_path: Path) -> None:
         {"id": "embed-1"},
         {"id": "discovered-only"},
     ]
-    store.write_cache("p", listed, fetched_at=1.0)
-    store.write_model_infos(
+    store.rows.write_cache("p", listed, fetched_at=1.0)
+    store.rows.write_model_infos(
         "p",
         [
             ModelInfo(

@@ -7,7 +7,8 @@ import threading
 import time
 
 import pytest
-from helpers import run_together
+from freezegun import freeze_time
+from helpers import after, run_together
 
 from provider_store import ModelDiscoveryService, ProviderConfig, ProviderStore
 from provider_store.discovery import leases
@@ -62,7 +63,7 @@ def test_a_list_that_landed_after_the_read_keeps_the_lease_from_being_taken(
     with store.transaction() as s:
         seen = store.read_cache("p", session=s)
         landed = (seen.fetched_at, seen.last_error_at)
-    store.write_cache("p", [{"id": "new"}], fetched_at=2000.0)  # another holder's result lands
+    store.rows.write_cache("p", [{"id": "new"}], fetched_at=2000.0)  # another holder's result lands
     with store.transaction() as s:
         assert not leases.try_acquire(s, "p", "late", seconds=30, landed=landed)
         now = store.read_cache("p", session=s)
@@ -78,14 +79,14 @@ def test_a_waiter_whose_read_came_before_the_holders_commit_does_not_fetch_again
     UPDATE waits on the row, after the waiter read the stale list."""
     with FakeProvider(["fetched-again"]) as fake:
         store.save_config("p", ProviderConfig(base_api_url=fake.base_url, api_key="sk-lease-01"))
-        store.write_cache("p", [{"id": "old"}], fetched_at=time.time() - 3600)
+        store.rows.write_cache("p", [{"id": "old"}], fetched_at=time.time() - 3600)
         with store.transaction() as s:
-            assert leases.try_acquire(s, "p", "holder", seconds=0.2)
+            assert leases.try_acquire(s, "p", "holder", seconds=10)
         saving, commit = threading.Event(), threading.Event()
 
         def holder_saves() -> None:
             with store.transaction() as s:
-                store.write_cache("p", [{"id": "new"}], fetched_at=time.time(), session=s)
+                store.rows.write_cache("p", [{"id": "new"}], fetched_at=time.time(), session=s)
                 leases.release(s, "p", "holder")
                 saving.set()
                 commit.wait(10)  # the row stays locked, the commit unseen, until then
@@ -93,10 +94,11 @@ def test_a_waiter_whose_read_came_before_the_holders_commit_does_not_fetch_again
         thread = threading.Thread(target=holder_saves)
         thread.start()
         saving.wait(10)
-        time.sleep(0.3)  # the holder's lease has expired: a claim may take it
+        config = store.get_config("p")
         threading.Timer(0.5, commit.set).start()  # while the waiter's claim waits on the row
-        with ModelDiscoveryService(store) as service:
-            result = service.discover(store.get_config("p"), wait_for_refresh=True)
+        # The holder's lease has expired (the clock moved on): a claim may take it.
+        with freeze_time(after(10.5), tick=True), ModelDiscoveryService(store) as service:
+            result = service.discover(config, wait_for_refresh=True)
         thread.join()
     assert [m["id"] for m in result.models] == ["new"]
     assert fake.request_count("/models") == 0

@@ -1,8 +1,8 @@
-"""The old ModelDiscoveryService contract on loose configs, method by method.
+"""The legacy ModelDiscoveryService contract on loose configs, method by method.
 
-The old service kept the model list in process memory on the config (``_cached_models``,
-``_cache_timestamp``, ``_cache_duration``: 300 s); ``validate_model`` pinged the model and answered
-a bool; ``validate_api_key`` rejected blank and ``...not-configured`` keys. These tests use it that
+The legacy contract keeps the model list in process memory on the config (``_cached_models``,
+``_cache_timestamp``, ``_cache_duration``: 300 s); ``validate_model`` pings the model and answers
+a bool; ``validate_api_key`` rejects blank and ``...not-configured`` keys. These tests use it that
 way, against a real loopback provider, with freezegun for time.
 """
 

@@ -1,4 +1,4 @@
-"""The old ProviderConfig contract, field by field and method by method.
+"""The legacy ProviderConfig contract, field by field and method by method.
 
 Fields and defaults, the runtime cache attributes that never reach ``model_dump()``,
 ``get_valid_models``, ``get_invalid_models``, ``find_model`` and ``merge_valid_models``; plus

@@ -1,8 +1,8 @@
-"""The old ProviderManager contract, method by method: code written against it runs unchanged.
+"""The legacy ProviderManager contract, method by method: code written against it runs unchanged.
 
-Every test here uses the class as the old code did (loose configs, positional arguments, the old
-exception types and messages). The one deliberate difference, a provider-prefixed short alias
-resolving to the long id, is asserted as such.
+Every test here uses the class as code written against the legacy contract does (loose configs,
+positional arguments, the legacy exception types and messages). The one deliberate difference, a
+provider-prefixed short alias resolving to the long id, is asserted as such.
 """
 
 from __future__ import annotations
@@ -196,7 +196,8 @@ def test_get_api_for_model_string_and_validate_model(
 
 
 def test_a_prefixed_alias_resolves_to_the_long_id(manager: ProviderManager) -> None:
-    """The deliberate fix: the old class returned "4o" here and sent it to the API."""
+    """The one deliberate difference from the legacy contract: the long id, never the alias "4o",
+    is what goes to the API."""
     config, model = manager.get_api_for_model_string("openai/4o")
     assert config is manager["openai"]
     assert model == "gpt-4o-2024-08-06"

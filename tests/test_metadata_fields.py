@@ -70,7 +70,7 @@ def write(tmp_path: Path, text: str, name: str = "p.yaml") -> Path:
 def seeded(store: ProviderStore, tmp_path: Path) -> ProviderStore:
     """A store whose model ``p/acme/sparrow-7b`` has a value for every metadata field."""
     store.import_yaml(write(tmp_path, PLAIN, "plain.yaml"))
-    store.write_model_infos("p", [full_info()])
+    store.rows.write_model_infos("p", [full_info()])
     return store
 
 

@@ -646,11 +646,11 @@ def test_provider_problem_is_inconclusive_and_named(
     assert result.verdict is Verdict.INCONCLUSIVE
     assert result.problem is not None and KEY not in result.problem
     assert fake.count() == requests
-    assert store.read_problem("p")[0] == result.problem
+    assert store.rows.read_problem("p")[0] == result.problem
 
     fake.responders[model] = always(200, completion("pong"))
     assert service.check_model(config, model, force=True).valid
-    assert store.read_problem("p") == (None, None)
+    assert store.rows.read_problem("p") == (None, None)
 
 
 # -- runs: remember the style, stop on a provider problem --
@@ -701,7 +701,7 @@ def test_a_rejected_key_costs_one_request_and_is_recorded_until_a_run_gets_throu
     options = DiscoveryOptions.build(per_provider=8)
     # The list comes from the cache, so the key is not proven: the first ping goes alone.
     # (A list fetched in the same run proves the key and the pings start together.)
-    store.write_cache("p", [{"id": m} for m in models], fetched_at=utc_now())
+    store.rows.write_cache("p", [{"id": m} for m in models], fetched_at=utc_now())
 
     report = run_discovery(store.load_configs(), service, options, store=store)
 
@@ -711,7 +711,7 @@ def test_a_rejected_key_costs_one_request_and_is_recorded_until_a_run_gets_throu
     assert summary.problem is not None and "API key rejected" in summary.problem
     assert summary.inconclusive == len(models) and summary.invalid == 0
     assert store.get_config("p").valid_models == {"m001": "one"}  # nothing we knew is erased
-    problem, at = store.read_problem("p")
+    problem, at = store.rows.read_problem("p")
     assert problem == summary.problem and at is not None and KEY not in problem
 
     code, out = run_cli(capsys, "--db", db_url, "providers", "list")
@@ -725,7 +725,7 @@ def test_a_rejected_key_costs_one_request_and_is_recorded_until_a_run_gets_throu
     again = run_discovery(store.load_configs(), service, options, store=store)
     assert again.ok and again.providers[0].problem is None
     assert again.providers[0].valid == len(models)
-    assert store.read_problem("p") == (None, None)
+    assert store.rows.read_problem("p") == (None, None)
     code, out = run_cli(capsys, "--db", db_url, "providers", "list")
     assert "provider problem" not in out
 

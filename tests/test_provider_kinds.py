@@ -53,7 +53,7 @@ def ids(items: list[dict[str, Any]]) -> list[str]:
 
 def set_kind(store: ProviderStore, key: str, kind: str, options: dict[str, Any] | None) -> None:
     with store.transaction() as session:
-        provider = store.get_provider(key, session=session)
+        provider = store.rows.get_provider(key, session=session)
         provider.kind = kind
         provider.options = options
         session.add(provider)
@@ -265,7 +265,9 @@ def test_options_shape_headers_and_auth_scheme() -> None:
     options = ConnectionOptions.from_mapping(
         {"auth_header": "Authorization", "auth_scheme": "Token", "headers": {"X-Org": "o1"}}
     )
-    assert OpenAICompatible.auth("k", options) == {"X-Org": "o1", "Authorization": "Token k"}
+    openai_kind = OpenAICompatible(ProviderClient())
+    assert openai_kind.auth_headers("k", options) == {"X-Org": "o1", "Authorization": "Token k"}
+    assert openai_kind.auth_headers("k", ConnectionOptions()) == {"Authorization": "Bearer k"}
     anthropic = AnthropicKind(ProviderClient())
     overridden = ConnectionOptions.from_mapping({"headers": {"anthropic-version": "2099-01-01"}})
     assert anthropic.auth_headers("k", overridden)["anthropic-version"] == "2099-01-01"
@@ -347,7 +349,7 @@ def test_an_unknown_kind_fails_discovery_and_serves_what_is_known(
 ) -> None:
     httpserver.expect_request("").respond_with_handler(pong_router)
     store.save_config("p", ProviderConfig(base_api_url=httpserver.url_for("/v1"), api_key=KEY))
-    store.write_cache("p", [{"id": "known"}], fetched_at=1.0)
+    store.rows.write_cache("p", [{"id": "known"}], fetched_at=1.0)
     set_kind(store, "p", "klingon", None)
     config = store.get_config("p")
     with ModelDiscoveryService(store, client=ProviderClient(deadline=10)) as service:

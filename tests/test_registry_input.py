@@ -179,7 +179,7 @@ def test_credentials_in_a_url_are_used_but_never_stored_or_printed(
     store.save_config(
         "openai", ProviderConfig(name="OpenAI", base_api_url="https://api.openai.com/v1")
     )
-    store.write_cache("openai", [{"id": "gpt-4o"}], fetched_at=time.time())
+    store.rows.write_cache("openai", [{"id": "gpt-4o"}], fetched_at=time.time())
     store.fill_from_registries(litellm=secret, models_dev=False)
     shown = store.model_metadata("openai", "gpt-4o")
     assert shown.values["max_input_tokens"].value == 128000

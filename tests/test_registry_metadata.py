@@ -242,7 +242,7 @@ def test_an_unchanged_registry_and_listing_are_not_redone_but_confirmed(
     assert not any(fill.skipped for fill in first)
     with openai.read() as session:
         before = read_facts(session, "openai")
-    marker = openai.read_change_marker()
+    marker = openai.rows.read_change_marker()
     with freeze_time("2026-12-01 11:00:00"):  # the same day (LiteLLM's deprecations are dated)
         again = openai.fill_from_registries(litellm=prices)
     assert all(fill.skipped for fill in again)
@@ -251,7 +251,7 @@ def test_an_unchanged_registry_and_listing_are_not_redone_but_confirmed(
     ]
     with openai.read() as session:
         assert read_facts(session, "openai") == before  # no row rewritten
-    assert openai.read_change_marker() == marker  # no reader is woken
+    assert openai.rows.read_change_marker() == marker  # no reader is woken
     # The values were confirmed: observed_at moves, the first-seen time stays on the row.
     shown = openai.model_metadata("openai", "gpt-4o").values["max_input_tokens"]
     assert shown.observed_at == pytest.approx(1796122800.0)  # 2026-12-01 11:00 UTC
@@ -283,7 +283,7 @@ def test_a_local_server_section_gives_no_prices_and_a_local_proxy_named_openai_g
     }  # fmt: skip
     for key, model in (("ollama", "llama3"), ("openai", "gpt-4o")):
         store.save_config(key, ProviderConfig(name=key, base_api_url=fake.base_url))
-        store.write_cache(key, [{"id": model}], fetched_at=time.time())
+        store.rows.write_cache(key, [{"id": model}], fetched_at=time.time())
     store.fill_from_registries(litellm=prices_file(tmp_path, cost_map), models_dev=False)
     llama = store.model_metadata("ollama", "llama3").values
     assert llama["max_input_tokens"].value == 8192 and "input_price" not in llama
@@ -328,7 +328,7 @@ def test_values_that_are_not_numbers_never_reach_the_catalog(
 def test_discover_fills_models_dev_metadata_shown_with_its_source_and_a_user_override_wins(
     openai: ProviderStore, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The issue's case: a provider keyed openai whose list gives no context."""
+    """A provider keyed openai whose list gives no context."""
     code, _out, err = run(capsys, "--db", openai.url, "discover", "openai", "--no-validate")
     assert code == 0, err
     code, out, err = run(capsys, "--db", openai.url, "models", "show", "openai/gpt-4o", "--json")

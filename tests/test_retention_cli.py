@@ -53,7 +53,7 @@ def test_providers_set_changes_the_removal_policy(store: ProviderStore) -> None:
     code, out, _ = cli(
         store, "providers", "set", "p", "--removal-confirmations", "1", "--removal-min-age", "0"
     )
-    assert code == 0 and store.removal_policy("p") == (1, 0.0)
+    assert code == 0 and store.rows.removal_policy("p") == (1, 0.0)
     with freeze_time(_iso(START)):
         listing(store, "p", items({"m-a": 1.0, "m-b": 1.0}))
         listing(store, "p", items({"m-a": 1.0}))  # one complete listing without m-b removes it
@@ -69,4 +69,4 @@ def test_providers_set_changes_the_removal_policy(store: ProviderStore) -> None:
     ):
         code, _out, err = cli(store, "providers", "set", "p", *args)
         assert code == 2 and hint in err
-    assert store.removal_policy("p") == (1, 7200.0)
+    assert store.rows.removal_policy("p") == (1, 7200.0)

@@ -232,7 +232,7 @@ def test_discovery_refuses_a_stored_row_that_breaks_the_url_rule_without_sending
     with FakeProvider(["m1"], api_key=KEY) as fake:
         store.save_config("p", ProviderConfig(base_api_url=fake.base_url, api_key=KEY))
         with store.transaction() as session:  # a row written before the rule existed
-            provider = store.get_provider("p", session=session)
+            provider = store.rows.get_provider("p", session=session)
             provider.base_api_url = fake.base_url.replace("127.0.0.1", "169.254.169.254")
             session.add(provider)
         with ModelDiscoveryService(store, client=ProviderClient(deadline=10)) as service:
@@ -300,10 +300,10 @@ def test_one_cache_ttl_range_on_every_backend_checked_before_the_write(
     assert ProviderConfig()._cache_duration == DEFAULT_CACHE_TTL
     for seconds in (2**63, MAX_CACHE_TTL + 1, -1):
         with pytest.raises(InvalidDocumentError, match=f"from 0 to {MAX_CACHE_TTL}") as caught:
-            store.set_cache_ttl("p", seconds)
+            store.rows.set_cache_ttl("p", seconds)
         assert caught.value.field == "providers.p.cache_ttl_seconds"
     assert store.read_cache("p").ttl_seconds == DEFAULT_CACHE_TTL
-    store.set_cache_ttl("p", MAX_CACHE_TTL)
+    store.rows.set_cache_ttl("p", MAX_CACHE_TTL)
     assert store.read_cache("p").ttl_seconds == MAX_CACHE_TTL
 
     code, _out, err = run_cli(capsys, "--db", db_url, "set-ttl", "p", "9223372036854775808")

@@ -1,5 +1,5 @@
 """Stale-while-revalidate: within a window past the TTL a read answers at once from the stale list
-and one background refresh runs, across processes; past the window a read waits as before.
+and one background refresh runs, across processes; past the window a read waits for the refresh.
 
 Both backends; the multi-process test runs real child processes (``tests/freshness_worker.py``).
 """
@@ -46,7 +46,7 @@ def add(store: ProviderStore, url: str, *, window: int | None = None, age: float
     """Provider p (TTL 300 s) whose cached list is ``age`` seconds old."""
     options = None if window is None else {"stale_while_revalidate": window}
     store.save_config("p", ProviderConfig(base_api_url=url, api_key=KEY, options=options))
-    store.write_cache("p", OLD, fetched_at=time.time() - age)
+    store.rows.write_cache("p", OLD, fetched_at=time.time() - age)
 
 
 def spawn_reader(url: str) -> subprocess.Popen[str]:
@@ -105,7 +105,7 @@ def test_the_legacy_call_and_a_zero_window_wait_for_the_refresh(store: ProviderS
             {"id": "new", "object": "model", "created": 0, "owned_by": "fake"}
         ]
         assert fake.request_count("/models") == 1
-        store.write_cache("p", OLD, fetched_at=time.time() - 400)
+        store.rows.write_cache("p", OLD, fetched_at=time.time() - 400)
         result = service.discover(store.get_config("p"), stale_while_revalidate=0)
         assert result.source is Source.FRESH and fake.request_count("/models") == 2
 

@@ -90,7 +90,7 @@ def test_library_writes_to_a_catalog_gone_from_its_path_fail_naming_it(
     writes: list[Callable[[], object]] = [
         lambda: store.save_config("lost", config()),
         lambda: store.import_yaml(legacy_yaml(tmp_path / "in.yaml", ["imported"])),
-        lambda: store.set_cache_ttl("kept", 60),
+        lambda: store.rows.set_cache_ttl("kept", 60),
     ]
     for write in writes:
         with pytest.raises(StoreError) as caught:

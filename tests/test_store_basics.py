@@ -52,7 +52,7 @@ def test_unknown_provider_is_a_clear_not_found(store: ProviderStore) -> None:
 def test_data_survives_reopening_the_store(db_url: str) -> None:
     first = ProviderStore(db_url)
     first.save_config("openai", ProviderConfig(valid_models={"gpt-4o": "4o"}))
-    first.set_cache_ttl("openai", 60)
+    first.rows.set_cache_ttl("openai", 60)
     first.close()
 
     reopened = ProviderStore(db_url)
@@ -65,7 +65,7 @@ def test_data_survives_reopening_the_store(db_url: str) -> None:
 
 def test_delete_provider_removes_its_models(store: ProviderStore) -> None:
     store.save_config("p", ProviderConfig(valid_models={"a": "a"}))
-    store.delete_provider("p")
+    store.rows.delete_provider("p")
     store.save_config("p", ProviderConfig())
 
     assert store.get_config("p").valid_models == {}
@@ -84,7 +84,7 @@ def test_dropping_a_model_keeps_its_verdict_and_sightings_as_unverified(
     from provider_store.catalog.states import Verdict
 
     store.save_config("p", ProviderConfig(valid_models={"a": "a", "b": "b"}))
-    store.record_verdicts("p", [ValidationResult("b", Verdict.VALID, "pong", 1000.0)])
+    store.rows.record_verdicts("p", [ValidationResult("b", Verdict.VALID, "pong", 1000.0)])
     store.save_config("p", ProviderConfig(valid_models={"a": "a"}))
 
     assert store.get_config("p").valid_models == {"a": "a"}
@@ -98,7 +98,7 @@ def test_dropping_a_model_keeps_its_verdict_and_sightings_as_unverified(
 def test_stored_rows_never_show_the_key(store: ProviderStore) -> None:
     store.save_config("p", ProviderConfig(api_key="sk-row-secret"))
     with store.read() as session:
-        row = store.get_provider("p", session=session)
+        row = store.rows.get_provider("p", session=session)
         shown = repr(row) + str(row)
     assert "sk-row-secret" not in shown
 
@@ -106,7 +106,7 @@ def test_stored_rows_never_show_the_key(store: ProviderStore) -> None:
 def test_verdicts_and_hand_marks_of_many_providers_in_one_read(store: ProviderStore) -> None:
     store.save_config("a", ProviderConfig(valid_models={"m1": "m1", "m2": "m2"}))
     store.save_config("b", ProviderConfig(valid_models={"m1": "m1"}))
-    store.record_verdicts(
+    store.rows.record_verdicts(
         "a",
         [
             ValidationResult("m1", Verdict.VALID, "pong", 10.0, ping_style="mct"),
@@ -115,12 +115,16 @@ def test_verdicts_and_hand_marks_of_many_providers_in_one_read(store: ProviderSt
     )
     store.mark_model("b", "m1", "invalid", reason="too dear")
 
-    verdicts = store.verdicts_of(["a", "b", "gone"])
+    verdicts = store.rows.verdicts_of(["a", "b", "gone"])
     assert verdicts["a"] == store.load_verdicts("a")
     assert verdicts["a"]["m1"].ping_style == "mct"
     assert verdicts["b"] == store.load_verdicts("b")
     assert verdicts["gone"] == {}
-    assert store.hand_marks_of(["a", "b", "gone"]) == {"a": {}, "b": {"m1": "invalid"}, "gone": {}}
+    assert store.rows.hand_marks_of(["a", "b", "gone"]) == {
+        "a": {},
+        "b": {"m1": "invalid"},
+        "gone": {},
+    }
 
 
 def test_curated_lists_of_many_providers_in_one_write(store: ProviderStore) -> None:
@@ -134,7 +138,7 @@ def test_curated_lists_of_many_providers_in_one_write(store: ProviderStore) -> N
         config.valid_models.clear()
         config.invalid_models.append("m1")
 
-    missing = store.update_curated_many({"a": add_m2, "gone": add_m2, "b": drop_all})
+    missing = store.rows.update_curated_many({"a": add_m2, "gone": add_m2, "b": drop_all})
 
     assert missing == ["gone"]
     a, b = store.get_config("a"), store.get_config("b")

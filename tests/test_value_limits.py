@@ -155,10 +155,10 @@ def test_the_library_refuses_numbers_out_of_range_before_the_database(
     before = exported(catalog)
     with ProviderStore(catalog) as store:
         hostile = [
-            lambda: store.set_removal_policy("p", confirmations=10**20),
-            lambda: store.set_removal_policy("p", confirmations=True),
-            lambda: store.set_removal_policy("p", min_age_seconds=math.inf),
-            lambda: store.set_removal_policy("p", min_age_seconds=-1),
+            lambda: store.rows.set_removal_policy("p", confirmations=10**20),
+            lambda: store.rows.set_removal_policy("p", confirmations=True),
+            lambda: store.rows.set_removal_policy("p", min_age_seconds=math.inf),
+            lambda: store.rows.set_removal_policy("p", min_age_seconds=-1),
             lambda: store.model_stats(since=-(10**29) * 604800),
             lambda: store.model_stats(since=math.nan),
             lambda: store.changes(since=-math.inf),
@@ -180,7 +180,7 @@ def test_the_library_refuses_numbers_out_of_range_before_the_database(
             with pytest.raises(InvalidDocumentError) as caught:
                 call()
             assert "\n" not in str(caught.value)
-        assert store.removal_policy("p") == (2, 3600.0)
+        assert store.rows.removal_policy("p") == (2, 3600.0)
     assert exported(catalog) == before
 
 

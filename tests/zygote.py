@@ -13,6 +13,12 @@ interpreter (or ``provider-store``) run through :class:`subprocess.Popen` as usu
 everything when ``PROVIDER_STORE_TEST_COLD_PROCESSES`` is set.
 
 Run as a script, this module is the zygote: ``python zygote.py SOCKET``.
+
+A child ends as the interpreter ends any program: its exception (or ``SystemExit``) leaves the
+script, the interpreter waits for its threads and runs its ``atexit`` handlers; the zygote's own
+handler, registered before anything else (so it runs last), then flushes the standard streams
+and ends the process with :func:`os._exit` (or SIGINT after Ctrl-C), skipping the teardown of
+every module, which costs more than the work of most children.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ import threading
 import time
 import types
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
 # The libraries every child imports anyway; nothing of provider_store.
 PRELOAD = (
@@ -52,10 +58,19 @@ PIPE = subprocess.PIPE
 DEVNULL = subprocess.DEVNULL
 
 
+class _Ending:
+    """How a forked child ends (read by :func:`_end`): its exit code, or by SIGINT."""
+
+    child = False
+    code = 1
+    interrupted = False
+
+
 # -- the zygote (the server side) ----------------------------------------------------------------
 
 
 def _serve(path: str) -> None:
+    atexit.register(_end)  # first registered: the last handler to run
     for name in PRELOAD:
         try:
             __import__(name)
@@ -104,9 +119,10 @@ def _serve(path: str) -> None:
                 conn.close()
 
 
-def _child(request: dict[str, Any], fds: list[int]) -> None:
-    """Become ``python ARGS`` with the request's standard streams, environment and directory."""
-    code = 1
+def _child(request: dict[str, Any], fds: list[int]) -> NoReturn:
+    """Become ``python ARGS`` with the request's standard streams, environment and directory,
+    then leave the script as it would (see the module docstring)."""
+    _Ending.child = True
     try:
         for target, fd in enumerate(fds):
             os.dup2(fd, target)
@@ -122,20 +138,15 @@ def _child(request: dict[str, Any], fds: list[int]) -> None:
         sys.stdin = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)))
         sys.stdout = _text_stream(1, unbuffered)
         sys.stderr = _text_stream(2, True)
-        code = _run(request["args"])
+        _Ending.code = _run(request["args"])
     except SystemExit as exc:
-        code = _exit_code(exc.code)
+        _Ending.code = _exit_code(exc.code)
     except KeyboardInterrupt:
-        _finish()
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        os.kill(os.getpid(), signal.SIGINT)
-    except BaseException:  # noqa: BLE001 - as the interpreter does: the traceback, exit 1
-        import traceback
-
-        traceback.print_exc()
-        code = 1
-    _finish()
-    os._exit(code)
+        _Ending.interrupted = True
+    except BaseException:  # as the interpreter does: the traceback, exit 1
+        _Ending.code = 1
+        raise
+    raise SystemExit(_Ending.code)
 
 
 def _text_stream(fd: int, write_through: bool) -> io.TextIOWrapper:
@@ -178,21 +189,20 @@ def _exit_code(code: object) -> int:
     return 1
 
 
-def _finish() -> None:
-    """What the interpreter does on its way out: wait for threads, run atexit, flush."""
-    try:
-        threading._shutdown()  # type: ignore[attr-defined]
-    except Exception:  # noqa: BLE001
-        pass
-    try:
-        atexit._run_exitfuncs()
-    except Exception:  # noqa: BLE001
-        pass
+def _end() -> None:
+    """A child's last ``atexit`` handler (threads joined, every other handler run): flush the
+    standard streams and end the process at once, with its code or by SIGINT."""
+    if not _Ending.child:
+        return  # the zygote itself ends as any program does
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
-        except Exception:  # noqa: BLE001
+        except (OSError, ValueError):
             pass
+    if _Ending.interrupted:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGINT)
+    os._exit(_Ending.code)
 
 
 # -- the client side ------------------------------------------------------------------------------

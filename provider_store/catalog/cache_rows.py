@@ -1,7 +1,8 @@
 """Session-level reads and writes of the discovery cache, discovery errors and verdicts.
 
-Every function takes the caller's session and never commits. :class:`~provider_store.ProviderStore`
-wraps them in short transactions of their own when no session is given.
+Every function takes the caller's session and never commits.
+:class:`~provider_store.catalog.catalog_rows.CatalogRows` wraps them in short transactions of
+their own when no session is given.
 """
 
 from __future__ import annotations

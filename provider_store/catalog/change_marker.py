@@ -37,12 +37,12 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from provider_store.catalog.light_tables import CATALOG_META, PROVIDER
+from provider_store.rules.limits import DEFAULT_CHECK_INTERVAL
 
 if TYPE_CHECKING:
     from provider_store.catalog.change_listener import ChangeSignal
 
 FULL_MARKER_KEY = "full_change_marker"
-DEFAULT_CHECK_INTERVAL = 0.25  # seconds between two looks at the change tokens
 _WROTE = "provider_store_wrote"  # connection info flag: this transaction changed rows
 _SCOPES = "provider_store_scopes"  # connection info: the provider scopes open now (a stack)
 _NAMED = "provider_store_named"  # connection info: providers this transaction changed
@@ -54,7 +54,6 @@ _CONFIG_TABLES = frozenset({"provider", "model"})
 NOT_A_CHANGE = "provider_store_not_a_change"
 
 __all__ = [
-    "DEFAULT_CHECK_INTERVAL",
     "FULL_MARKER_KEY",
     "NOT_A_CHANGE",
     "ChangeTokens",
@@ -214,6 +213,11 @@ def read(session: Session) -> str:
 _T = TypeVar("_T")
 
 
+def _monotonic() -> float:
+    """:func:`time.monotonic`, looked up at each call."""
+    return time.monotonic()
+
+
 class ChangeWatch(Generic[_T]):
     """Tells whether the catalog changed since the last look, looking at most every
     ``interval`` seconds (in between, the answer is "no" without touching the database).
@@ -224,6 +228,9 @@ class ChangeWatch(Generic[_T]):
     catalog where nothing changes sends no query. Until the signal listens (it is starting, it
     lost the database, or it never will on SQLite or behind a transaction pooler), the watch
     looks every ``interval`` seconds.
+
+    ``clock`` gives the seconds the interval is measured in (default :func:`time.monotonic`, read
+    at each call), so a test advances time instead of sleeping.
     """
 
     def __init__(
@@ -232,10 +239,12 @@ class ChangeWatch(Generic[_T]):
         *,
         interval: float = DEFAULT_CHECK_INTERVAL,
         signal: ChangeSignal | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self._read = read_marker
         self.interval = interval
         self.signal = signal
+        self.clock: Callable[[], float] = clock or _monotonic
         self.seen: _T | None = None
         self._next_look = 0.0
         self._woken_at = -1  # the signal's count of wake-ups at the last look
@@ -247,11 +256,11 @@ class ChangeWatch(Generic[_T]):
         self._woken_at = signal.wakeups if signal is not None else -1
         self._version = signal.file_version() if signal is not None else None
         self.seen = self._read()
-        self._next_look = time.monotonic() + self.interval
+        self._next_look = self.clock() + self.interval
 
     def changed(self) -> bool:
         """True when the value differs from the one last seen (then it becomes the seen one)."""
-        now = time.monotonic()
+        now = self.clock()
         if now < self._next_look:
             return False
         signal = self.signal

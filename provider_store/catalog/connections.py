@@ -45,6 +45,11 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.pool import QueuePool
 
 from provider_store.errors import ConfigurationError
+from provider_store.rules.limits import (
+    DEFAULT_MAX_OVERFLOW,
+    DEFAULT_POOL_SIZE,
+    DEFAULT_POOL_TIMEOUT,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -63,10 +68,6 @@ MAX_OVERFLOW_ENV = "PROVIDER_STORE_MAX_OVERFLOW"
 POOL_TIMEOUT_ENV = "PROVIDER_STORE_POOL_TIMEOUT"
 POOLER_ENV = "PROVIDER_STORE_POOLER"
 
-# PostgreSQL defaults: 3 pooled connections and the change listener's make 4 per process.
-DEFAULT_POOL_SIZE = 3
-DEFAULT_MAX_OVERFLOW = 0
-DEFAULT_POOL_TIMEOUT = 30.0
 MAX_POOL_CONNECTIONS = 1000  # pool_size and max_overflow each
 MAX_POOL_TIMEOUT = 3600.0
 

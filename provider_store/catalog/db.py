@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import logging
 import os
 import re
@@ -19,11 +18,11 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from provider_store.catalog import connections
-from provider_store.errors import ConfigurationError, StoreError
+from provider_store.errors import ConfigurationError, StoreError, os_cause
+from provider_store.rules.limits import ENV_URL
 
 logger = logging.getLogger(__name__)
 
-ENV_URL = "PROVIDER_STORE_URL"
 APP_NAME = "provider-store"
 DEFAULT_FILE_NAME = "catalog.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -127,8 +126,9 @@ def build_engine(url: str | None = None, **kwargs: Any) -> Engine:
     """Create an engine for ``url`` (resolved as :func:`resolve_url` does).
 
     SQLite connections get WAL, a busy timeout, foreign keys and synchronous=NORMAL, and the
-    driver's own transaction handling is replaced so that write transactions (see
-    :func:`write_connection_options`) begin with ``BEGIN IMMEDIATE`` and wait for the lock
+    driver's own transaction handling is replaced so that write transactions (those whose
+    connection carries the :data:`WRITE_OPTION` execution option) begin with ``BEGIN IMMEDIATE``
+    and wait for the lock
     instead of failing with "database is locked".
 
     The pool is sized, and a pooler in front of PostgreSQL named, by the URL's query or the
@@ -319,18 +319,6 @@ def _tighten(path: Path, mode: int) -> None:
         logger.warning("Cannot make %s private: %s", path, os_cause(exc))
 
 
-_ERRNO_CAUSES = {
-    errno.EACCES: "permission denied",
-    errno.EPERM: "permission denied",
-    errno.EROFS: "read-only filesystem",
-    errno.ENOSPC: "disk full",
-    errno.EFBIG: "file too large (disk full or a file size limit)",
-    errno.EDQUOT: "disk quota exceeded",
-    errno.EISDIR: "is a directory",
-    errno.ENOTDIR: "a part of the path is not a directory",
-    errno.ENOENT: "no such file or directory (files cannot be created there)",
-}
-
 # SQLite's error texts and the cause we name for each.
 _SQLITE_CAUSES = (
     ("file is not a database", "not a SQLite database"),
@@ -341,13 +329,6 @@ _SQLITE_CAUSES = (
     ("disk i/o error", "disk I/O error"),
     ("database is locked", "the database is locked by another process"),
 )
-
-
-def os_cause(exc: OSError) -> str:
-    """A short cause for a failed file operation: "permission denied", "disk full", ..."""
-    if exc.errno in _ERRNO_CAUSES:
-        return _ERRNO_CAUSES[exc.errno]
-    return exc.strerror or exc.__class__.__name__
 
 
 def database_cause(exc: BaseException, url: str | URL | None = None) -> str:

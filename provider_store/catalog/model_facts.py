@@ -3,7 +3,8 @@
 Each value knows where it came from. The provider's list fills the model's own columns
 (:mod:`provider_store.catalog.metadata_columns`); the ``model_fact`` table holds what a registry
 said (origin ``models.dev`` or ``litellm``) and what the user set (origin ``user``), each with its
-exact source and when it was observed. :func:`effective` picks one value per field in the order
+exact source and when it was observed.
+:func:`~provider_store.catalog.reconcile.reconcile` picks one value per field in the order
 of trust: the user's override, then the provider's listed value, then the registries
 (:data:`ORIGINS`). A refresh writes only the columns, and a registry update only its own origin,
 so neither can touch a user's value. Every function takes the caller's session and never commits.

@@ -7,52 +7,29 @@ key), its model counts, and the last refresh error and provider problem.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from provider_store.provider_config import ProviderConfig
-from provider_store.rules import (
-    env_var_for,
-    env_var_in_use,
-    is_keyless,
-    is_placeholder_key,
-    iso_utc,
-)
+from provider_store.rules import is_keyless, iso_utc
+from provider_store.rules.api_keys import key_source
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
     from provider_store.catalog.catalog_store import CatalogStore
 
-__all__ = ["KEY_SOURCES", "ProviderDetails", "describe", "key_source"]
-
-# Where a provider's API key comes from.
-KEY_SOURCES = ("keyless", "stored", "env", "missing")
-
-
-def key_source(
-    key: str, config: ProviderConfig, environ: Mapping[str, str] | None = None
-) -> tuple[str, str | None]:
-    """Where provider ``key``'s API key comes from (one of :data:`KEY_SOURCES`) and the
-    environment variable that supplies it (``env``) or would (``missing``); never the key."""
-    if is_keyless(config.options):
-        return "keyless", None
-    if not is_placeholder_key(config.api_key):
-        return "stored", None
-    in_use = env_var_in_use(key, os.environ if environ is None else environ)
-    return ("env", in_use) if in_use else ("missing", env_var_for(key))
+__all__ = ["ProviderDetails", "describe"]
 
 
 @dataclass(frozen=True)
 class ProviderDetails:
     """One provider as the catalog holds it now.
 
-    ``key_source`` is one of :data:`KEY_SOURCES` and ``key_variable`` the environment variable
-    that supplies the key or would; ``discovered`` counts the models of the stored list,
-    ``unverified`` those of them in neither curated list. Times are UTC epoch seconds (None:
-    never).
+    ``key_source`` is one of :data:`~provider_store.rules.api_keys.KEY_SOURCES` and
+    ``key_variable`` the environment variable that supplies the key or would; ``discovered``
+    counts the models of the stored list, ``unverified`` those of them in neither curated
+    list. Times are UTC epoch seconds (None: never).
     """
 
     key: str
@@ -92,11 +69,11 @@ class ProviderDetails:
 
 def describe(store: CatalogStore, key: str, session: Session) -> ProviderDetails:
     """The details of provider ``key`` (NotFoundError, with suggestions, for an unknown key)."""
-    config = store.get_config(key, session=session)
-    cache = store.read_cache(key, session=session)
-    problem, problem_at = store.read_problem(key, session=session)
-    row = store.get_provider(key, session=session)
-    source, variable = key_source(key, config)
+    config = store.rows.get_config(key, session=session)
+    cache = store.rows.read_cache(key, session=session)
+    problem, problem_at = store.rows.read_problem(key, session=session)
+    row = store.rows.get_provider(key, session=session)
+    source, variable = key_source(key, config.api_key, config.options)
     listed = {item.get("id") for item in cache.models or [] if isinstance(item, Mapping)}
     curated = set(config.valid_models) | set(config.invalid_models)
     return ProviderDetails(

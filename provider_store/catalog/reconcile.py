@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from provider_store.model_info import says_free
+from provider_store.model_info import PRICE_FIELDS, says_free
 
 __all__ = [
     "COMPARED_FIELDS",
@@ -50,7 +50,6 @@ NUMBER_FIELDS = (
     "input_price",
     "output_price",
 )
-PRICE_FIELDS = ("input_price", "output_price")
 FLAGS = ("reasoning", "tools", "vision")
 # The fields whose disagreements are reported: the numbers, and the capability flags.
 COMPARED_FIELDS = (*NUMBER_FIELDS, "capabilities")

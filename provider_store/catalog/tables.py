@@ -34,6 +34,11 @@ from provider_store.rules import (
     MAX_PROVIDER_KEY_LENGTH,
     MAX_TEXT_LENGTH,
 )
+from provider_store.rules.limits import (
+    DAY_SECONDS,
+    DEFAULT_REMOVAL_CONFIRMATIONS,
+    DEFAULT_REMOVAL_MIN_AGE_SECONDS,
+)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -103,9 +108,13 @@ class Provider(ProviderBase, table=True):
     problem_at: float | None = None
     # Removal confirmation: a model missing from this many complete listings in a row, and
     # missing for at least this long, is removed (see provider_store.history).
-    removal_confirmations: int = Field(default=2, sa_column_kwargs={"server_default": "2"})
+    removal_confirmations: int = Field(
+        default=DEFAULT_REMOVAL_CONFIRMATIONS,
+        sa_column_kwargs={"server_default": str(DEFAULT_REMOVAL_CONFIRMATIONS)},
+    )
     removal_min_age_seconds: float = Field(
-        default=3600.0, sa_column_kwargs={"server_default": "3600"}
+        default=DEFAULT_REMOVAL_MIN_AGE_SECONDS,
+        sa_column_kwargs={"server_default": f"{DEFAULT_REMOVAL_MIN_AGE_SECONDS:g}"},
     )
     # A new random token with each committed write transaction that named this provider as
     # changed (see catalog/change_marker.py): a running manager re-reads only the providers
@@ -231,7 +240,7 @@ LATENCY_COLUMNS = tuple(f"lat_{i:03d}" for i in range(LATENCY_BUCKETS))
 # Rollup bucket lengths in seconds: a quarter of a UTC day (6 hours) and a UTC day (bucket
 # starts are multiples).
 QUARTER_SPAN = 21600
-DAY_SPAN = 86400
+DAY_SPAN = int(DAY_SECONDS)
 
 PING_ROLLUP = Table(
     "ping_rollup",

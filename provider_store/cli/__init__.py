@@ -10,15 +10,13 @@ May import: every other wing; nothing imports it.
 
 from __future__ import annotations
 
-import os
 import sys
-import threading
 from collections.abc import Sequence
-from typing import NoReturn
 
 import click
 
 from provider_store.cli.app import cli
+from provider_store.cli.exits import interrupted
 from provider_store.cli.text import visible
 from provider_store.errors import (
     AmbiguousModelError,
@@ -28,7 +26,7 @@ from provider_store.errors import (
     ProviderStoreError,
     UnknownModelError,
 )
-from provider_store.rules import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from provider_store.rules import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
 
 _BAD_INPUT_ERRORS = (
     ConfigurationError,
@@ -55,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     except click.exceptions.Abort as exc:
         # click turns Ctrl-C at a prompt into Abort (``from None``: the interrupt is its context)
         if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
-            _interrupted()
+            interrupted()
         click.echo("Aborted.", err=True)
         sys.exit(EXIT_FAILED)
     except click.UsageError as exc:
@@ -68,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         click.echo(f"Error: {visible(exc)}", err=True)
         sys.exit(exit_code_for(exc))
     except KeyboardInterrupt:
-        _interrupted()
+        interrupted()
     sys.exit(result if isinstance(result, int) else EXIT_OK)
 
 
@@ -77,22 +75,6 @@ def usage_line(exc: click.UsageError) -> str:
     message = visible(" ".join(exc.format_message().split()))
     command = exc.ctx.command_path if exc.ctx is not None else "provider-store"
     return f"Error: {message} (see: {command} --help)"
-
-
-def _interrupted() -> NoReturn:
-    """Ctrl-C: say so and exit 130 at once.
-
-    Worker threads still waiting on a provider (a ping, a slow list) are not waited for: what
-    they would write is a transaction of its own, and a transaction the exit cuts short is
-    rolled back by the database, so nothing half-done is stored.
-    """
-    click.echo("Interrupted.", err=True)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    others = [t for t in threading.enumerate() if t is not threading.main_thread()]
-    if any(not t.daemon and t.is_alive() for t in others):
-        os._exit(EXIT_INTERRUPTED)  # interpreter exit would join them first
-    sys.exit(EXIT_INTERRUPTED)
 
 
 __all__ = ["cli", "main"]

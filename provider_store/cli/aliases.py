@@ -24,7 +24,7 @@ from provider_store.cli.models import models
 from provider_store.cli.table_layout import render_table
 
 if TYPE_CHECKING:
-    from provider_store.catalog.model_aliases import AliasEntry
+    from provider_store import AliasEntry
 
 
 @models.command("alias")

@@ -35,7 +35,7 @@ from provider_store.rules import EXIT_OK
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from provider_store.resolution.manager import ProviderManager
+    from provider_store import ProviderManager
     from provider_store.store import ProviderStore
 
 
@@ -58,7 +58,7 @@ class CliState:
         (no --db, no $PROVIDER_STORE_URL) is made on first use by any command.
         """
         if auto_migrate not in self._stores:
-            from provider_store.catalog.db import ENV_URL
+            from provider_store.rules.limits import ENV_URL
             from provider_store.store import ProviderStore
 
             default = self.db_url is None and not os.environ.get(ENV_URL, "").strip()
@@ -79,7 +79,7 @@ pass_state = click.make_pass_decorator(CliState)
 
 def open_manager(state: CliState) -> ProviderManager:
     """A ProviderManager over the command's catalog."""
-    from provider_store.resolution.manager import ProviderManager
+    from provider_store import ProviderManager
 
     return ProviderManager(store=state.store())
 

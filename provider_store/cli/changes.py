@@ -7,13 +7,12 @@ from typing import Any
 
 import click
 
-from provider_store.catalog.states import EventType
+from provider_store import ChangeEvent, EventType
 from provider_store.cli.app import CliState, cli, note, pass_state, print_json
 from provider_store.cli.model_param import PROVIDER
 from provider_store.cli.params import EVENT_TYPES, SINCE, count
 from provider_store.cli.table_layout import feed_line, output_width
-from provider_store.history.change_event import ChangeEvent
-from provider_store.history.listing_events import PRICE_FIELDS
+from provider_store.model_info import PRICE_FIELDS
 from provider_store.rules import DEFAULT_CHANGES_LIMIT
 
 

@@ -7,15 +7,18 @@ where there is none.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from provider_store.catalog import migrate
-from provider_store.catalog.db import redact_url
 from provider_store.cli.app import CliState, cli, pass_state, print_json, report
 from provider_store.cli.confirm import confirm_loss
 from provider_store.cli.params import RETENTION_DAYS
 from provider_store.cli.text import visible
-from provider_store.errors import ConfigurationError
+from provider_store.store import ProviderStore
+
+if TYPE_CHECKING:
+    from provider_store import DowngradePlan, SchemaStatus
 
 # Revision arguments such as -1 must reach the command as arguments, not as unknown options.
 _REVISION_ARGS = {"ignore_unknown_options": True}
@@ -40,27 +43,20 @@ def db_upgrade(state: CliState, revision: str, force: bool) -> None:
     A database that holds other tables and no catalog is refused unless --force is given.
     """
     store = state.store(auto_migrate=False, create=True)
-    current = migrate.check_known(store.engine)
-    if current is None and not force:
-        migrate.refuse_foreign(store.engine)
-    migrate.resolve_revision(current, revision)
-    migrate.upgrade(store.engine, revision)
-    _report_revision(state, store.url, current)
+    _report_revision(state, store.upgrade_schema(revision, force=force))
 
 
-def _report_revision(state: CliState, url: str, before: str | None) -> None:
+def _report_revision(state: CliState, status: SchemaStatus) -> None:
     """What ``db upgrade|downgrade`` did: the revision before and now, and the head."""
-    store = state.store(auto_migrate=False)
-    rev = migrate.current_revision(store.engine)
     report(
         state.as_json,
         {
-            "url": redact_url(url),
-            "previous": before,
-            "current": rev,
-            "head": migrate.head_revision(),
+            "url": status.url,
+            "previous": status.previous,
+            "current": status.current,
+            "head": status.head,
         },
-        f"{redact_url(url)} is at revision {rev or 'base (empty)'}",
+        f"{status.url} is at revision {status.current or 'base (empty)'}",
     )
 
 
@@ -76,23 +72,14 @@ def db_downgrade(state: CliState, revision: str, yes: bool) -> None:
     stdin it refuses unless --yes is given.
     """
     store = state.store(auto_migrate=False)
-    current = migrate.check_known(store.engine)
-    target = migrate.resolve_revision(current, revision)
-    known = migrate.known_revisions()
-    if current is None or (target is not None and known.index(target) >= known.index(current)):
-        raise ConfigurationError(
-            f"{redact_url(store.url)} is at {current or 'base (empty)'}; {revision} is not"
-            " below it (use db upgrade to move up)"
-        )
-    providers, models = migrate.catalog_counts(store.engine)
-    if providers or models:
-        _confirm_loss(current, target, providers, models, yes)
-    migrate.downgrade(store.engine, target or "base")
-    _report_revision(state, store.url, current)
+    plan = store.plan_downgrade(revision)
+    if plan.providers or plan.models:
+        _confirm_loss(plan, yes)
+    _report_revision(state, store.downgrade_schema(plan))
 
 
-def _confirm_loss(current: str, target: str | None, providers: int, models: int, yes: bool) -> None:
-    drops = migrate.downgrade_drops(current, target)
+def _confirm_loss(plan: DowngradePlan, yes: bool) -> None:
+    target, providers, models = plan.target, plan.providers, plan.models
     keeps = (
         ""
         if target is None
@@ -103,7 +90,9 @@ def _confirm_loss(current: str, target: str | None, providers: int, models: int,
         if target is None
         else "."
     )
-    message = f"Downgrading from {current} to {target or 'base'} drops {drops}{lost}{keeps}"
+    message = (
+        f"Downgrading from {plan.current} to {target or 'base'} drops {plan.drops}{lost}{keeps}"
+    )
     confirm_loss(
         message,
         "Downgrade anyway?",
@@ -116,23 +105,20 @@ def _confirm_loss(current: str, target: str | None, providers: int, models: int,
 @pass_state
 def db_current(state: CliState) -> None:
     """Show the schema revision of the database and whether it is at head."""
-    store = state.store(auto_migrate=False)
-    rev = migrate.check_known(store.engine)
-    head = migrate.head_revision()
+    status = state.store(auto_migrate=False).schema_status()
+    rev, head = status.current, status.head
     if state.as_json:
-        print_json(
-            {"url": redact_url(store.url), "current": rev, "head": head, "at_head": rev == head}
-        )
+        print_json({"url": status.url, "current": rev, "head": head, "at_head": status.at_head})
         return
-    state_text = "(head)" if rev == head else f"(head is {head})"
-    click.echo(visible(f"{redact_url(store.url)}: {rev or 'base (empty)'} {state_text}"))
+    state_text = "(head)" if status.at_head else f"(head is {head})"
+    click.echo(visible(f"{status.url}: {rev or 'base (empty)'} {state_text}"))
 
 
 @db.command("history")
 @pass_state
 def db_history(state: CliState) -> None:
     """List the migration revisions, newest first."""
-    rows = migrate.history()
+    rows = ProviderStore.schema_history()
     if state.as_json:
         print_json([{"revision": r, "down_revision": d, "message": m} for r, d, m in rows])
         return

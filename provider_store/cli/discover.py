@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
-from provider_store.catalog.states import utc_now
+from provider_store import ChangeEvent, DiscoveryReport, ProgressEvent, ProviderSummary
 from provider_store.cli.app import (
     CliState,
     cli,
@@ -35,21 +36,15 @@ from provider_store.cli.model_param import PROVIDER
 from provider_store.cli.params import DEADLINE, count
 from provider_store.cli.table_layout import render_table
 from provider_store.cli.text import visible
-from provider_store.discovery.run_report import (
-    DEFAULT_DEADLINE,
-    DiscoveryReport,
-    ProgressEvent,
-    ProviderSummary,
-)
 from provider_store.errors import ProviderStoreError
-from provider_store.history.change_event import ChangeEvent
 from provider_store.rules import EXIT_FAILED
+from provider_store.rules.limits import DEFAULT_DEADLINE, DEFAULT_REGISTRY_DEADLINE
 from provider_store.suggestions import unknown_provider
 
 logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
-    from provider_store.resolution.manager import ProviderManager
+    from provider_store import ProviderManager
     from provider_store.store import ProviderStore
 
 
@@ -143,7 +138,7 @@ def discover(
     )
     held: list[logging.LogRecord] = []
     log_handler.held = None if state.verbose else held
-    started = utc_now()
+    started = time.time()
     try:
         with progress:
             report = manager.discover(
@@ -161,7 +156,7 @@ def discover(
         report = _with_stored_verdicts(report, state.store())
     refused = _refused_keys(report, manager, state.store())
     manager.close()
-    left = (deadline or DEFAULT_DEADLINE) - (utc_now() - started)
+    left = (deadline or DEFAULT_DEADLINE) - (time.time() - started)
     _fill_from_registries(state.store(), report, left)
     data = _report_dict(report, validated=not no_validate)
     changed = _changes_since(state.store(), started, provider)
@@ -185,9 +180,8 @@ def _fill_from_registries(store: ProviderStore, report: DiscoveryReport, left: f
     reported in one line; discovery's result stands."""
     import os
 
+    from provider_store import Source
     from provider_store.cli.registries import LITELLM_ENV
-    from provider_store.discovery.results import Source
-    from provider_store.registries.source_input import DEFAULT_REGISTRY_DEADLINE
 
     listed = [s.provider for s in report.providers if s.source in (Source.FRESH, Source.CACHE)]
     if not listed:

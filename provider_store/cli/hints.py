@@ -5,8 +5,8 @@ Shared by the listing and discovery commands so that each hint is worded once.
 
 from __future__ import annotations
 
-from provider_store.catalog.provider_details import key_source
 from provider_store.provider_config import ProviderConfig
+from provider_store.rules.api_keys import key_source
 
 # Shown (on stderr) by the commands that list or discover an empty catalog.
 NO_PROVIDERS = "No providers. Add one with `provider-store providers add KEY URL` or `import FILE`."
@@ -28,7 +28,7 @@ def key_source_text(source: str, variable: str | None) -> str:
 
 def key_origin(key: str, config: ProviderConfig) -> str:
     """Where the key sent to provider ``key`` came from, for a message about a refused key."""
-    source, variable = key_source(key, config)
+    source, variable = key_source(key, config.api_key, config.options)
     if source == "stored":
         return "key stored in the catalog"
     return f"key from ${variable}"

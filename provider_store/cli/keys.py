@@ -12,13 +12,13 @@ from typing import Any, BinaryIO
 
 import click
 
-from provider_store.catalog.provider_details import key_source
 from provider_store.cli.app import CliState, cli, note, pass_state, print_json, report
 from provider_store.cli.hints import NO_PROVIDERS, key_source_text
 from provider_store.cli.model_param import PROVIDER
 from provider_store.cli.table_layout import render_table
 from provider_store.errors import ConfigurationError, InvalidDocumentError
 from provider_store.rules import MAX_API_KEY_LENGTH, env_var_for, is_keyless
+from provider_store.rules.api_keys import key_source
 
 # Keys shorter than this are shown as "…" alone: a tail of 4 would give away too much of them.
 _SHORTEST_SHOWN = 12
@@ -110,7 +110,7 @@ def key_rows(state: CliState) -> list[dict[str, Any]]:
     variable that does or would supply it, and the key masked."""
     rows = []
     for key, config in state.store().load_configs().items():
-        source, variable = key_source(key, config)
+        source, variable = key_source(key, config.api_key, config.options)
         shown = None
         if source == "stored":
             shown = mask(config.api_key)

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from provider_store.catalog.model_facts import SourcedMetadata
-from provider_store.catalog.reconcile import Candidate
+from provider_store import Candidate, SourcedMetadata
 from provider_store.cli.text import iso_time
 from provider_store.model_info import METADATA_FIELDS, metadata_field
 

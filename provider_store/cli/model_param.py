@@ -36,7 +36,7 @@ MODEL_HELP = "MODEL is provider/model, provider/alias, an alias or a model id."
 def completion_store(ctx: click.Context) -> ProviderStore | None:
     """The catalog the command line names, opened as it is (no migration); None when it
     does not exist or cannot be opened."""
-    from provider_store.catalog.db import resolve_url, sqlite_path
+    from provider_store.errors import ProviderStoreError
     from provider_store.store import ProviderStore
 
     url = None
@@ -44,11 +44,12 @@ def completion_store(ctx: click.Context) -> ProviderStore | None:
     while level is not None and not isinstance(url, str):  # --db is global: any level has it
         url = level.params.get("db_url")
         level = level.parent
-    resolved = resolve_url(url if isinstance(url, str) else None)
-    path = sqlite_path(resolved)
-    if path is not None and not path.is_file():
+    try:  # a SQLite file that does not exist is neither made nor opened
+        return ProviderStore(
+            url if isinstance(url, str) else None, auto_migrate=False, create=False
+        )
+    except ProviderStoreError:
         return None
-    return ProviderStore(resolved, auto_migrate=False)
 
 
 class ModelType(click.types.StringParamType):
@@ -71,7 +72,7 @@ class ModelType(click.types.StringParamType):
             return []
 
     def _complete(self, ctx: click.Context, incomplete: str) -> list[CompletionItem]:
-        from provider_store.resolution.manager import ProviderManager
+        from provider_store import ProviderManager
 
         store = completion_store(ctx)
         if store is None:

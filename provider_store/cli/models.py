@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -21,11 +22,11 @@ from provider_store.cli.params import CAPABILITY, count
 from provider_store.cli.table_layout import render_table
 from provider_store.cli.text import percent, visible
 from provider_store.model_info import METADATA_FIELDS, ModelInfo
+from provider_store.rules.limits import DAY_SECONDS
 from provider_store.suggestions import unknown_provider
 
 if TYPE_CHECKING:  # the tables (and SQLAlchemy) are imported only when a command reads them
-    from provider_store.catalog.model_facts import Sourced
-    from provider_store.catalog.records import ValidationResult
+    from provider_store import Sourced, ValidationResult
     from provider_store.store import ProviderStore
 
 
@@ -151,10 +152,7 @@ def models_list(
 
 def _deprecations(store: ProviderStore, key: str) -> dict[str, str]:
     """The models of provider ``key`` that a registry says are deprecated, with its words."""
-    from provider_store.catalog.model_facts import provider_metadata
-
-    with store.read() as session:
-        found = provider_metadata(session, key)
+    found = store.models_metadata(key)
     notes = {model_id: _deprecation(meta.values) for model_id, meta in found.items()}
     return {model_id: note for model_id, note in notes.items() if note is not None}
 
@@ -200,9 +198,7 @@ def models_show(state: CliState, model_ref: str, as_json: bool) -> None:
     else:
         status = "unverified"
     hand_mark = store.hand_marks(key).get(model_id)
-    from provider_store.catalog.states import utc_now
-
-    week = store.model_stats(since=utc_now() - 7 * 86400, provider=key, model=model_id)
+    week = store.model_stats(since=time.time() - 7 * DAY_SECONDS, provider=key, model=model_id)
     data: dict[str, Any] = {
         "provider": key,
         "model": model_id,
@@ -270,7 +266,7 @@ def _why_not_usable(key: str, status: str, verdict: ValidationResult | None) -> 
         return f"unverified: listed but never validated (run: provider-store discover {key})"
     if verdict.reason.startswith("marked "):
         return verdict.reason
-    from provider_store.catalog.states import Verdict
+    from provider_store import Verdict
 
     if verdict.verdict is Verdict.INVALID:
         return f"pinged invalid{reason}"

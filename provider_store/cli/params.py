@@ -17,6 +17,7 @@ A bad value is a click ``BadParameter``: one line naming the option, exit 2.
 from __future__ import annotations
 
 import math
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,6 +35,7 @@ from provider_store.rules import (
     parse_span,
     span_seconds,
 )
+from provider_store.rules.limits import DAY_SECONDS
 from provider_store.suggestions import nearest
 
 __all__ = [
@@ -126,7 +128,7 @@ PERIOD = Span(minimum=0.0, min_open=True)
 # A cache TTL: whole seconds from 0 (always ask) to the integer column's maximum.
 TTL = Span(maximum=float(MAX_CACHE_TTL), granule=1.0)
 # How long history is kept: whole days, at least one.
-RETENTION_DAYS = Span(minimum=86400.0, granule=86400.0, granule_name="days")
+RETENTION_DAYS = Span(minimum=DAY_SECONDS, granule=DAY_SECONDS, granule_name="days")
 # How long a run or a refresh may take: above 0, at most a day.
 DEADLINE = Span(minimum=0.0, min_open=True, maximum=MAX_DEADLINE_SECONDS)
 
@@ -151,9 +153,7 @@ class Since(click.ParamType[float]):
                 seconds = SPAN.seconds(text)
             except ValueError as exc:
                 self.fail(str(exc), param, ctx)
-            from provider_store.catalog.states import utc_now
-
-            return utc_now() - seconds
+            return time.time() - seconds
         try:
             when = datetime.fromisoformat(text)
         except ValueError:
@@ -264,7 +264,7 @@ class EventTypes(click.ParamType[Any]):
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         """The list of :class:`~provider_store.catalog.states.EventType` (None when empty)."""
-        from provider_store.catalog.states import EventType
+        from provider_store import EventType
 
         if isinstance(value, list):
             return value

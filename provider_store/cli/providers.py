@@ -26,7 +26,7 @@ from provider_store.cli.table_layout import output_width, render_table
 from provider_store.cli.text import span_text, visible
 
 if TYPE_CHECKING:
-    from provider_store.catalog.provider_details import ProviderDetails
+    from provider_store import ProviderDetails
 
 # From this many columns on, ``providers list`` also shows each provider's display name.
 WIDE_LAYOUT = 120

@@ -10,23 +10,24 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import signal
 import sys
 import threading
+import time
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from provider_store.cli.app import CliState, cli, note, output, pass_state
+from provider_store.cli.exits import interrupted, leave
 from provider_store.cli.model_param import PROVIDER
 from provider_store.cli.params import DEADLINE, FRACTION, PERIOD
 from provider_store.cli.text import visible
-from provider_store.rules import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, iso_utc
+from provider_store.rules import EXIT_FAILED, EXIT_OK, iso_utc
 
 if TYPE_CHECKING:
-    from provider_store.discovery.keeper import KeeperRefresh
+    from provider_store import Keeper, KeeperRefresh
 
 
 def refresh_json(done: KeeperRefresh, at: float) -> dict[str, Any]:
@@ -78,15 +79,13 @@ def refresh(
     refresh the same provider at once: each refresh holds the provider's refresh lease.
     ``--once`` refreshes what is due now and exits, 1 when a refresh failed.
     """
-    from provider_store.catalog.states import utc_now
-    from provider_store.discovery.keeper import Keeper
-    from provider_store.discovery.service import ModelDiscoveryService
+    from provider_store import Keeper, ModelDiscoveryService
 
     store = state.store()
 
     def show(done: KeeperRefresh) -> None:
         if state.as_json:
-            click.echo(json.dumps(refresh_json(done, utc_now()), ensure_ascii=False))
+            click.echo(json.dumps(refresh_json(done, time.time()), ensure_ascii=False))
         elif not done.ok or not output.quiet:
             click.echo(visible(done.line()), err=not done.ok)
 
@@ -114,24 +113,24 @@ def refresh(
         stop.set()
 
     previous = signal.signal(signal.SIGTERM, on_term)
-    code = EXIT_OK
     try:
         keeper.run(stop)
     except KeyboardInterrupt:
         stop.set()
-        code = EXIT_INTERRUPTED
+        busy = _busy(keeper)
+        keeper.release_all()
+        interrupted(at_once=busy)
     finally:
         signal.signal(signal.SIGTERM, previous)
+    busy = _busy(keeper)
     keeper.release_all()
-    if code == EXIT_OK:
-        note("keeper stopped")
-    else:
-        click.echo("Interrupted.", err=True)
-    if keeper.busy or threading.active_count() > 1:
-        # A refresh is still on the network in a worker thread: leave without waiting for it
-        # (its lease was given back above).
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
-    service.close()
-    sys.exit(code)
+    note("keeper stopped")
+    if not busy:
+        service.close()
+    leave(EXIT_OK, at_once=busy)
+
+
+def _busy(keeper: Keeper) -> bool:
+    """Whether a refresh may still be on the network in a worker thread: the exit does not wait
+    for it (its lease is given back first)."""
+    return keeper.busy or threading.active_count() > 1

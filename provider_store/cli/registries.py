@@ -16,9 +16,7 @@ from provider_store.cli.text import visible
 from provider_store.model_info import metadata_field
 
 if TYPE_CHECKING:
-    from provider_store.catalog.disagreements import Disagreement
-    from provider_store.catalog.reconcile import Candidate
-    from provider_store.registries.attribute import ProviderFill
+    from provider_store import Candidate, Disagreement, ProviderFill
 
 LITELLM_ENV = "PROVIDER_STORE_LITELLM"
 
@@ -119,16 +117,9 @@ def registries_check(state: CliState, providers: tuple[str, ...], as_json: bool)
     what their readers noted (duplicate or conflicting entries, refused values), and every
     field where a provider's list and the registries disagree (numbers more than 5% apart, or
     different reasoning/tools/vision flags), with the value used and why it won."""
-    from provider_store.catalog.disagreements import provider_disagreements
-    from provider_store.catalog.registry_rows import read_sources
-
     store = state.store()
-    for key in providers:
-        store.get_config(key)  # an unknown provider is refused as everywhere
-    keys = list(providers) or store.provider_keys()
-    with store.read() as session:
-        sources = read_sources(session)
-        found = [(key, d) for key in keys for d in provider_disagreements(session, key)]
+    found = store.disagreements(providers or None)
+    sources = store.registry_sources()
     if not found:
         note("No disagreements.")
     if as_json:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import unicodedata
 
+from provider_store.rules.limits import DAY_SECONDS
 from provider_store.rules.times import iso_utc
 
 # Control (Cc), format (Cf: bidi overrides, zero-width marks) and line/paragraph separators.
@@ -61,7 +62,7 @@ def percent(fraction: float | None) -> str:
 def span_text(seconds: float) -> str:
     """A span of seconds in the largest unit that divides it: ``10m``, ``1h``, ``2w``,
     ``90s`` (how the CLI shows a TTL or a minimum age; its options read it back)."""
-    for unit, size in (("w", 604800.0), ("d", 86400.0), ("h", 3600.0), ("m", 60.0)):
+    for unit, size in (("w", 7 * DAY_SECONDS), ("d", DAY_SECONDS), ("h", 3600.0), ("m", 60.0)):
         if seconds >= size and seconds % size == 0:
             return f"{seconds / size:g}{unit}"
     return f"{seconds:g}s"

@@ -11,18 +11,17 @@ from typing import TYPE_CHECKING, BinaryIO
 
 import click
 
-from provider_store.catalog.db import os_cause
+from provider_store import ImportReport, ProviderChange
 from provider_store.cli.app import CliState, cli, note, output, pass_state, print_json, report
 from provider_store.cli.confirm import confirm_loss
 from provider_store.cli.params import count
 from provider_store.cli.text import visible
-from provider_store.errors import InvalidDocumentError, StoreError
-from provider_store.legacy.import_report import ImportReport, ProviderChange
-from provider_store.legacy.safe_yaml import MAX_FILE_BYTES
+from provider_store.errors import InvalidDocumentError, StoreError, os_cause
 from provider_store.rules import DEFAULT_MAX_MODELS
+from provider_store.rules.limits import MAX_FILE_BYTES
 
 if TYPE_CHECKING:
-    from provider_store.exports.litellm_proxy import LitellmConfig
+    from provider_store import LitellmConfig
     from provider_store.store import ProviderStore
 
 # Above this many model ids of one kind, a provider's line shows a count instead of the ids.
@@ -308,7 +307,7 @@ def _export_litellm(
 ) -> None:
     """Write the LiteLLM proxy config of the catalog to ``file`` ('-': standard output), then
     say on standard error what the proxy needs from the environment."""
-    from provider_store.exports.litellm_proxy import litellm_config
+    from provider_store import litellm_config
 
     if file == "-":
         config = litellm_config(store)
@@ -349,7 +348,7 @@ def _export_litellm(
 def litellm_notes(config: LitellmConfig) -> list[str]:
     """One line per environment variable the proxy reads (set now or not), and one naming the
     keyless providers."""
-    from provider_store.exports.catalog_models import KEYLESS_API_KEY
+    from provider_store.rules.api_keys import KEYLESS_API_KEY
 
     lines = []
     for variable in config.variables:

@@ -227,7 +227,7 @@ class StoreBackend:
 
     def load(self) -> CacheState:
         """The provider's cache columns."""
-        return self.store.read_cache(self.key)
+        return self.store.rows.read_cache(self.key)
 
     def claim(self, *, serve_stale: bool) -> Step:
         """Take the lease, or learn what to serve instead (see the module doc)."""

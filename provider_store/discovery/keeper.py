@@ -162,7 +162,7 @@ class Keeper:
 
     def targets(self) -> list[str]:
         """The provider keys kept: the ones named (each must exist), else every provider."""
-        keys = self.store.provider_keys()
+        keys = self.store.rows.provider_keys()
         if not self.providers:
             return keys
         missing = [name for name in self.providers if name not in keys]
@@ -291,7 +291,7 @@ class Keeper:
     def _refresh_leased(self, key: str, holder: str, outcome: list[KeeperRefresh]) -> None:
         started = time.perf_counter()
         try:
-            config = self.store.get_config(key)
+            config = self.store.rows.get_config(key)
             report = run_discovery({key: config}, self.service, self.options, store=self.store)
             outcome.append(_summary(key, report, time.perf_counter() - started))
         except ProviderStoreError as exc:

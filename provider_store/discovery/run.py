@@ -236,7 +236,7 @@ def _save_curated(
     try:
         with store.transaction() as session:
             appliers = {key: change.apply for key, change in changes.items()}
-            for key in store.update_curated_many(appliers, session=session):
+            for key in store.rows.update_curated_many(appliers, session=session):
                 logger.warning("Provider %s was removed meanwhile; not re-created", key)
     except ProviderStoreError as exc:
         logger.warning("Saving discovery results failed: %s", exc)
@@ -333,8 +333,8 @@ class _Inputs:
         try:
             if store is not None:
                 with store.read() as session:
-                    self._marks = store.hand_marks_of(keys, session=session)
-                    self._verdicts = store.verdicts_of(keys, session=session)
+                    self._marks = store.rows.hand_marks_of(keys, session=session)
+                    self._verdicts = store.rows.verdicts_of(keys, session=session)
         except ProviderStoreError as exc:
             # Without marks nothing is skipped; without verdicts each ping reads its own.
             logger.debug("hand marks or stored verdicts unreadable (%s)", exc)
@@ -459,11 +459,11 @@ def _record_verdicts(
     try:
         with store.transaction() as session:
             record_verdict_history(session, outcome.key, fresh)  # events + observations
-            store.record_verdicts(outcome.key, fresh, session=session)
+            store.rows.record_verdicts(outcome.key, fresh, session=session)
             if problems:
-                store.set_problem(outcome.key, problems[0], session=session)
+                store.rows.set_problem(outcome.key, problems[0], session=session)
             elif any(v.verdict is not Verdict.INCONCLUSIVE for v in fresh):
-                store.set_problem(outcome.key, None, session=session)
+                store.rows.set_problem(outcome.key, None, session=session)
     except NotFoundError:
         logger.warning("Provider %s was removed meanwhile; its verdicts are dropped", outcome.key)
     except ProviderStoreError as exc:

@@ -14,10 +14,7 @@ from dataclasses import dataclass, field
 from provider_store.discovery.results import Source
 from provider_store.errors import ConfigurationError
 from provider_store.rules import check_deadline
-
-DEFAULT_CONCURRENCY = 32
-DEFAULT_PER_PROVIDER = 4
-DEFAULT_DEADLINE = 300.0
+from provider_store.rules.limits import DEFAULT_CONCURRENCY, DEFAULT_DEADLINE, DEFAULT_PER_PROVIDER
 
 
 class ProviderStatus(enum.StrEnum):
@@ -29,7 +26,7 @@ class ProviderStatus(enum.StrEnum):
 
 
 class Phase(enum.StrEnum):
-    """The step a :class:`ProgressEvent` reports (a ``str``, as it used to be)."""
+    """The step a :class:`ProgressEvent` reports (a ``str``: it compares equal to its name)."""
 
     DISCOVERING = "discovering"
     VALIDATING = "validating"

@@ -10,7 +10,7 @@ legacy in-memory cache, the config's ``list_cache``.
 Why this module is long: one service answers both legacy calls and their new forms, and each
 read passes through the cache policy, stale-while-revalidate and the missing-key rule here.
 
-Rules where the issue left a choice:
+Rules it follows:
 
 - **Freshness** (legacy rule): a cache is fresh when its list is non-empty and younger than the
   provider's TTL. An empty list is never fresh, so every call asks the provider again.
@@ -62,14 +62,13 @@ from provider_store.catalog.states import Verdict, utc_now
 from provider_store.discovery import cache, leases, revalidate
 from provider_store.discovery.cache import EMPTY_LIST_TAG as EMPTY_LIST_TAG
 from provider_store.discovery.results import DiscoveryResult, Source
+from provider_store.discovery.verdicts import REFUSAL_STATUSES as REFUSAL_STATUSES
 from provider_store.discovery.verdicts import (
-    DEFAULT_REVALIDATE_AFTER,
     Judgement,
     is_reusable,
     judge,
     provider_problem,
 )
-from provider_store.discovery.verdicts import REFUSAL_STATUSES as REFUSAL_STATUSES
 from provider_store.errors import (
     BadResponseError,
     DiscoveryError,
@@ -93,6 +92,7 @@ from provider_store.rules import (
     is_keyless,
     is_placeholder_key,
 )
+from provider_store.rules.limits import DEFAULT_REVALIDATE_AFTER
 
 logger = logging.getLogger(__name__)
 
@@ -327,7 +327,7 @@ class ModelDiscoveryService:
         """The model's verdict: a stored one younger than ``revalidate_after``, else a new ping.
 
         ``record=True`` stores a new verdict on the model's row in a short transaction of its own;
-        with ``record=False`` the caller stores it later (``store.record_verdicts``).
+        with ``record=False`` the caller stores it later (``store.rows.record_verdicts``).
         ``stored`` is the provider's stored verdicts when the caller read them already (one
         query for a whole run instead of one per model).
         """
@@ -336,7 +336,7 @@ class ModelDiscoveryService:
         previous: ValidationResult | None = None
         if store is not None and key is not None:
             if stored is None:
-                stored = _guard(key, lambda: store.load_verdicts(key, models=[model]))
+                stored = _guard(key, lambda: store.rows.load_verdicts(key, models=[model]))
             previous = (stored or {}).get(model)
             if (
                 previous is not None
@@ -394,11 +394,11 @@ class ModelDiscoveryService:
         """Store a verdict, and the provider problem it revealed or cleared, in one transaction."""
         with store.transaction() as session:
             record_verdict_history(session, key, [result])  # events + observation, same txn
-            store.record_verdicts(key, [result], session=session)
+            store.rows.record_verdicts(key, [result], session=session)
             if result.problem is not None:
-                store.set_problem(key, result.problem, at=result.checked_at, session=session)
+                store.rows.set_problem(key, result.problem, at=result.checked_at, session=session)
             elif result.verdict is not Verdict.INCONCLUSIVE:
-                store.set_problem(key, None, session=session)
+                store.rows.set_problem(key, None, session=session)
 
     def _may_wait(self, retry_after: str) -> bool:
         """Wait out a rate limit's ``Retry-After`` when it fits the client's limits."""

@@ -32,11 +32,9 @@ from provider_store.catalog.states import Verdict
 from provider_store.providers.ping import PingOutcome
 from provider_store.providers.ping_replies import AnswerKind, ErrorFacts, says_pong
 
-DEFAULT_REVALIDATE_AFTER = 24 * 3600.0
 REFUSAL_STATUSES = frozenset({400, 403, 404, 410, 422})
 
 __all__ = [
-    "DEFAULT_REVALIDATE_AFTER",
     "REFUSAL_STATUSES",
     "Judgement",
     "is_reusable",

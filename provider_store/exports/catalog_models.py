@@ -26,6 +26,7 @@ from sqlalchemy import select
 from provider_store.catalog.config_rows import curated_models
 from provider_store.catalog.light_tables import PROVIDER
 from provider_store.rules import DEFAULT_KIND, is_keyless, is_placeholder_key
+from provider_store.rules.api_keys import KEYLESS_API_KEY
 
 if TYPE_CHECKING:
     from provider_store.catalog.catalog_store import CatalogStore
@@ -40,10 +41,6 @@ __all__ = [
 ]
 
 _P = PROVIDER.c
-
-# What an OpenAI client is given as the key of a keyless provider (option ``no_key``): it
-# refuses to run without a key, and would otherwise send ``$OPENAI_API_KEY``.
-KEYLESS_API_KEY = "no-key"
 
 
 @dataclass(frozen=True, slots=True)

@@ -215,15 +215,13 @@ class _CatalogModel:
         """The OpenAI client for the provider, with its key, headers and query parameters."""
         import openai
 
-        from provider_store.exports.catalog_models import KEYLESS_API_KEY
+        from provider_store.rules.api_keys import KEYLESS_API_KEY
 
         api_key = self.get_key(key)
         kwargs: dict[str, Any] = {
             "base_url": self.api_base,
             "api_key": api_key or KEYLESS_API_KEY,
-            "default_headers": self.connection.auth(
-                api_key or "", header="Authorization", scheme="Bearer"
-            ),
+            "default_headers": self.connection.bearer(api_key or ""),
         }
         if self.connection.query:
             kwargs["default_query"] = dict(self.connection.query)

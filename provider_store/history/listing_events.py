@@ -41,7 +41,7 @@ from provider_store.catalog.metadata_columns import METADATA_COLUMNS, info_row
 from provider_store.catalog.states import EventType, ModelStatus
 from provider_store.catalog.tables import Event, Model, Provider
 from provider_store.history.retention import maybe_prune
-from provider_store.model_info import METADATA_FIELDS, ModelInfo
+from provider_store.model_info import METADATA_FIELDS, PRICE_FIELDS, ModelInfo
 from provider_store.rules import MAX_TEXT_LENGTH
 
 __all__ = ["ListingChanges", "compared_fields", "record_listing"]
@@ -63,7 +63,6 @@ _EVENT_COLUMNS = (
     "observed_at",
     "refresh_id",
 )
-PRICE_FIELDS = frozenset({"input_price", "output_price"})
 
 
 @lru_cache(maxsize=1)

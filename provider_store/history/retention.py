@@ -23,13 +23,16 @@ from sqlmodel import Session
 
 from provider_store.catalog.tables import CatalogMeta, Event, Observation
 from provider_store.history.ping_rollup import prune_rollup
-from provider_store.rules.limits import MAX_SPAN_SECONDS, check_whole_number
+from provider_store.rules.limits import (
+    DAY_SECONDS,
+    DEFAULT_RETENTION_DAYS,
+    MAX_RETENTION_DAYS,
+    check_whole_number,
+)
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "DEFAULT_RETENTION_DAYS",
-    "MAX_RETENTION_DAYS",
     "PruneReport",
     "maybe_prune",
     "prune",
@@ -37,14 +40,10 @@ __all__ = [
     "set_retention_days",
 ]
 
-DEFAULT_RETENTION_DAYS = 90
-# The longest retention: the longest span of time anything takes, in whole days (about 68 years).
-MAX_RETENTION_DAYS = int(MAX_SPAN_SECONDS // 86400)
 RETENTION_KEY = "history.retention_days"
 PRUNED_AT_KEY = "history.pruned_at"
 PRUNE_INTERVAL = 3600.0
 PRUNE_BATCH = 5000
-_DAY = 86400.0
 
 _META = cast(Table, getattr(CatalogMeta, "__table__"))  # noqa: B009 - untyped in SQLModel
 _EVENT = cast(Table, getattr(Event, "__table__"))  # noqa: B009
@@ -62,7 +61,7 @@ class PruneReport:
 
 
 def retention_days(session: Session) -> int:
-    """The catalog's retention period in days (default 90)."""
+    """The catalog's retention period in days (default :data:`DEFAULT_RETENTION_DAYS`)."""
     value = _meta(session, RETENTION_KEY)
     return int(value) if isinstance(value, int | float) and value > 0 else DEFAULT_RETENTION_DAYS
 
@@ -92,7 +91,8 @@ def maybe_prune(session: Session, now: float) -> PruneReport | None:
 def prune(session: Session, now: float, *, limit: int | None = None) -> PruneReport:
     """Delete events, observations and rollup rows from before the retention cut-off (about
     ``limit`` rows each: a bounded batch may leave some of a day's rows for the next one)."""
-    cutoff = math.floor((now - retention_days(session) * _DAY) / _DAY) * _DAY
+    day = DAY_SECONDS
+    cutoff = math.floor((now - retention_days(session) * day) / day) * day
     events = _delete_before(session, _EVENT, _EVENT.c.observed_at, cutoff, limit)
     observations = _delete_before(session, _OBSERVATION, _OBSERVATION.c.at, cutoff, limit)
     rollup_rows = prune_rollup(session, cutoff, limit)

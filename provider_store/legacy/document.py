@@ -56,7 +56,6 @@ from provider_store.legacy.model_cap import check_model_counts, too_many_models
 from provider_store.legacy.safe_yaml import (
     MAX_ALIAS_EXPANSION,
     MAX_DEPTH,
-    MAX_FILE_BYTES,
     SEQ,
     STR,
     NodeLoader,
@@ -76,6 +75,7 @@ from provider_store.rules import (
     provider_key_problem,
     text_problem,
 )
+from provider_store.rules.limits import MAX_FILE_BYTES
 
 __all__ = [
     "KNOWN_FIELDS",

@@ -16,10 +16,14 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Table, select
 
-from provider_store.catalog.db import os_cause
 from provider_store.catalog.states import ModelStatus
 from provider_store.catalog.tables import CatalogMeta, Model, Provider
-from provider_store.errors import InvalidDocumentError, ProviderStoreError, StoreError
+from provider_store.errors import (
+    InvalidDocumentError,
+    ProviderStoreError,
+    StoreError,
+    os_cause,
+)
 from provider_store.legacy.document import LegacyDocument, LegacyProvider, dump_document
 from provider_store.legacy.export_target import check_export_target
 from provider_store.legacy.importer import TOP_LEVEL_EXTRA_KEY

@@ -1,10 +1,11 @@
-"""Legacy YAML import for a ProviderStore: the store side of :mod:`legacy_yaml`.
+"""Legacy YAML import for a ProviderStore: the store side of
+:mod:`~provider_store.legacy.document`.
 
 Import runs in one transaction (all or nothing) with bulk Core statements. It changes only the
 curated fields (name, base URL, API key, unknown keys, valid and invalid models) and never the
 discovery cache, validation verdicts or sightings of rows that already exist. A curated model that
 the file no longer lists is deleted, unless discovery has seen it, in which case it stays as
-``unverified`` (the rule :func:`provider_store.catalog.catalog_store.sync_models` follows too).
+``unverified`` (the rule :func:`provider_store.catalog.catalog_rows.sync_models` follows too).
 
 Merge (the default) inserts or updates the providers of the file field by field and leaves other
 providers alone; unknown keys are merged key by key; a provider without ``invalid_models`` in the

@@ -21,9 +21,13 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from provider_store.errors import InvalidDocumentError
-from provider_store.rules.limits import MAX_NESTING_DEPTH, UNSTORABLE, UNSTORABLE_REASON
+from provider_store.rules.limits import (
+    MAX_FILE_BYTES,
+    MAX_NESTING_DEPTH,
+    UNSTORABLE,
+    UNSTORABLE_REASON,
+)
 
-MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_ALIAS_EXPANSION = 1_000_000
 MAX_DEPTH = MAX_NESTING_DEPTH
 # libyaml's composer recurses in C; it crashes somewhere past 20,000 levels, so deeper

@@ -27,6 +27,10 @@ if TYPE_CHECKING:
     from provider_store.providers.ping import PingRequest, PingStyle
     from provider_store.providers.ping_replies import Answer
 
+# The header and scheme an OpenAI-compatible API takes its key in (``Authorization: Bearer``).
+AUTH_HEADER = "Authorization"
+BEARER = "Bearer"
+
 __all__ = ["ConnectionOptions", "ModelInfo", "ProviderKind"]
 
 
@@ -69,6 +73,11 @@ class ConnectionOptions:
             page_limit=self.page_limit or base.page_limit,
         )
 
+    def bearer(self, api_key: str) -> dict[str, str]:
+        """The headers carrying ``api_key`` as an OpenAI-compatible API takes it:
+        ``Authorization: Bearer <key>`` unless these options name another header or scheme."""
+        return self.auth(api_key, header=AUTH_HEADER, scheme=BEARER)
+
     def auth(self, api_key: str, *, header: str, scheme: str) -> dict[str, str]:
         """The headers carrying ``api_key``: the kind's ``header``/``scheme`` unless overridden,
         plus the extra headers (the key's header wins over an extra header of the same name)."""
@@ -76,7 +85,7 @@ class ConnectionOptions:
         if self.auth_scheme is not None:
             word = self.auth_scheme
         elif self.auth_header is not None:
-            word = "Bearer" if name.lower() == "authorization" else ""
+            word = BEARER if name.lower() == AUTH_HEADER.lower() else ""
         else:
             word = scheme
         headers = dict(self.headers)

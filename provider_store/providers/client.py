@@ -161,7 +161,7 @@ class ProviderClient:
         """
         opts = options or ConnectionOptions()
         url = endpoint(base_url, "models")
-        headers = opts.auth(api_key, header="Authorization", scheme="Bearer")
+        headers = opts.bearer(api_key)
         limits = opts.limits(self.max_models)
 
         def fetch(page: Mapping[str, str] | None) -> bytes:
@@ -262,7 +262,7 @@ class ProviderClient:
         origin = origin_of(url)
         if origin[0] not in ("http", "https") or not origin[1]:
             raise DiscoveryError(f"Not an http(s) URL: {safe_url(url)}")
-        sent = dict(headers) if headers is not None else {"Authorization": f"Bearer {api_key}"}
+        sent = dict(headers) if headers is not None else ConnectionOptions().bearer(api_key)
         sent["Content-Type"] = "application/json"
         for _hop in range(MAX_REDIRECTS + 1):
             status, resp_headers, body = self._send(method, url, sent, payload, started, api_key)

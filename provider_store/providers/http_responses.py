@@ -3,7 +3,8 @@
 No session and no retries here:
 :class:`~provider_store.providers.client.ProviderClient` sends, these read what
 came back. Every message they build is key-free: URLs lose user info, query and fragment
-(:func:`safe_url`), provider error excerpts are scrubbed of the key (:func:`scrub`).
+(:func:`safe_url`), provider error excerpts are scrubbed of the key
+(:func:`~provider_store.rules.api_keys.mask_key_echoes`).
 """
 
 from __future__ import annotations

@@ -40,6 +40,7 @@ from provider_store.errors import BadResponseError, NotAListError
 from provider_store.providers.http_responses import KEY_RUN, safe_url, scrub
 from provider_store.providers.list_body import LIST_KEYS, NOT_JSON, scan_list_body
 from provider_store.rules import DEFAULT_MAX_MODELS, MAX_TEXT_LENGTH
+from provider_store.rules.limits import DEFAULT_MAX_PAGES, DEFAULT_PAGE_LIMIT
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +56,6 @@ __all__ = [
     "without_key_echoes",
 ]
 
-DEFAULT_MAX_PAGES = 500
-DEFAULT_PAGE_LIMIT = 1000
 ID_FIELDS = ("model_id", "name", "model", "key")
 _NONCHARACTERS = frozenset("\ufffe\uffff")
 # A NUL or a surrogate, escaped or (UTF-8 with surrogatepass) raw: only then are items cleaned.

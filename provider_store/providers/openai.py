@@ -68,14 +68,10 @@ class OpenAICompatible:
     def __init__(self, client: ProviderClient) -> None:
         self.client = client
 
-    @staticmethod
-    def auth(api_key: str, options: ConnectionOptions) -> dict[str, str]:
-        """``Authorization: Bearer {api_key}`` unless the options name another header."""
-        return options.auth(api_key, header="Authorization", scheme="Bearer")
-
     def auth_headers(self, api_key: str, options: ConnectionOptions) -> dict[str, str]:
-        """The request headers that carry ``api_key`` (plus the options' extra headers)."""
-        return self.auth(api_key, options)
+        """``Authorization: Bearer {api_key}`` unless the options name another header (plus the
+        options' extra headers)."""
+        return options.bearer(api_key)
 
     def list_models(
         self, base_url: str, api_key: str, options: ConnectionOptions
@@ -95,7 +91,7 @@ class OpenAICompatible:
         return PingRequest(
             url=with_query(endpoint(base_url, "chat/completions"), options.query),
             payload=chat_payload(model, style),
-            headers=self.auth(api_key, options),
+            headers=self.auth_headers(api_key, options),
         )
 
     def read_answer(self, body: bytes) -> Answer:

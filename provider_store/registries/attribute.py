@@ -123,7 +123,7 @@ def attribute(
     ``force`` redoes fills whose fingerprint is unchanged."""
     when = utc_now() if at is None else at
     inputs = [r if isinstance(r, RegistryInput) else RegistryInput.of(r) for r in registries]
-    keys = list(providers) if providers is not None else store.provider_keys()
+    keys = list(providers) if providers is not None else store.rows.provider_keys()
     with store.read() as session:
         plans = [_Plan.read(session, key, inputs) for key in keys]
     if plans and not force and all(plan.unchanged() for plan in plans):

@@ -34,13 +34,13 @@ from provider_store.registries.entries import Registry, RegistryModel, RegistryP
 from provider_store.registries.json_reader import Duplicated, decode_json
 from provider_store.registries.sections import LOCAL_SECTIONS
 from provider_store.registries.source_input import (
-    DEFAULT_REGISTRY_DEADLINE,
     MAX_REGISTRY_BYTES,
     RegistryBytes,
     is_url,
     read_registry,
 )
 from provider_store.registries.values import Notes, per_million, source_name, tokens
+from provider_store.rules.limits import DEFAULT_REGISTRY_DEADLINE
 
 __all__ = [
     "LITELLM_FLAGS",

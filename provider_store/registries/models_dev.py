@@ -27,12 +27,12 @@ from provider_store.registries.entries import Registry, RegistryModel, RegistryP
 from provider_store.registries.json_reader import Duplicated, decode_json
 from provider_store.registries.sections import host_of, is_local_host
 from provider_store.registries.source_input import (
-    DEFAULT_REGISTRY_DEADLINE,
     MAX_REGISTRY_BYTES,
     RegistryBytes,
     read_registry,
 )
 from provider_store.registries.values import Notes, price, source_name, tokens
+from provider_store.rules.limits import DEFAULT_REGISTRY_DEADLINE
 
 __all__ = [
     "PACKAGE",

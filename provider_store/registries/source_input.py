@@ -40,10 +40,10 @@ from provider_store.errors import (
 )
 from provider_store.providers.deadline import Exchange, WatchedAdapter
 from provider_store.providers.http_responses import read_capped, safe_url
+from provider_store.rules.limits import DEFAULT_REGISTRY_DEADLINE, MAX_DEADLINE_SECONDS
 from provider_store.rules.provider_settings import base_url_problem
 
 __all__ = [
-    "DEFAULT_REGISTRY_DEADLINE",
     "MAX_REGISTRY_BYTES",
     "RegistryBytes",
     "is_url",
@@ -53,9 +53,6 @@ __all__ = [
 
 # LiteLLM's cost map is about 3.5 MB; a registry ten times larger is not one.
 MAX_REGISTRY_BYTES = 64 * 1024 * 1024
-# The whole read of one registry, connection, redirects and body included, in seconds.
-DEFAULT_REGISTRY_DEADLINE = 60.0
-MAX_REGISTRY_DEADLINE = 86_400.0
 MAX_REDIRECTS = 5
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _CHUNK = 1024 * 1024
@@ -99,9 +96,9 @@ def read_registry(
     ConfigurationError when ``deadline`` is not a number of seconds above 0 (NaN included)."""
     if isinstance(deadline, bool) or not isinstance(deadline, int | float):
         raise ConfigurationError(f"registry deadline must be a number of seconds, not {deadline!r}")
-    if not (math.isfinite(deadline) and 0 < deadline <= MAX_REGISTRY_DEADLINE):
+    if not (math.isfinite(deadline) and 0 < deadline <= MAX_DEADLINE_SECONDS):
         raise ConfigurationError(
-            f"registry deadline must be more than 0 and at most {MAX_REGISTRY_DEADLINE:g}"
+            f"registry deadline must be more than 0 and at most {MAX_DEADLINE_SECONDS:g}"
             f" seconds, not {deadline!r}"
         )
     started = time.monotonic()

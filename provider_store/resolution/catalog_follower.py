@@ -20,6 +20,7 @@ and tries again at every look; it says when it reached the database again.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from provider_store.catalog.catalog_store import CatalogStore
@@ -52,11 +53,17 @@ class FollowStats:
 class CatalogFollower:
     """Reads a store's configs, then tells what changed since (see the module docstring)."""
 
-    def __init__(self, store: CatalogStore, *, interval: float) -> None:
+    def __init__(
+        self,
+        store: CatalogStore,
+        *,
+        interval: float,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
         self.store = store
         self.stats = FollowStats()
         self._watch: ChangeWatch[ChangeTokens] = ChangeWatch(
-            self._look, interval=interval, signal=store.change_signal
+            self._look, interval=interval, signal=store.change_signal, clock=clock
         )
         self._tokens: ChangeTokens | None = None  # the change tokens the configs stand for
         self._lost = False  # the last look could not reach the database
@@ -65,8 +72,8 @@ class CatalogFollower:
         """Every config, with the change tokens it stands for (one read transaction)."""
         self._watch.mark()  # before the read: a commit landing meanwhile is looked at again
         with self.store.read() as session:
-            self._tokens = self.store.change_tokens(session=session)
-            return self.store.load_configs(session=session)
+            self._tokens = self.store.rows.change_tokens(session=session)
+            return self.store.rows.load_configs(session=session)
 
     def refresh(self, current: dict[str, ProviderConfig]) -> dict[str, ProviderConfig] | None:
         """The configs as committed now, built from ``current`` and what changed since; None
@@ -99,7 +106,7 @@ class CatalogFollower:
 
     def _look(self) -> ChangeTokens:
         self.stats.looks += 1
-        tokens = self.store.change_tokens()
+        tokens = self.store.rows.change_tokens()
         if self._lost:
             logger.warning("reached the catalog database again; following its changes")
             self._lost = False
@@ -110,12 +117,12 @@ class CatalogFollower:
     ) -> dict[str, ProviderConfig] | None:
         changed = None if self._tokens is None else tokens.changed_since(self._tokens)
         if changed is None:
-            providers = self.store.load_configs()
+            providers = self.store.rows.load_configs()
             self._tokens = tokens
             self.stats.full_reloads += 1
             self.stats.providers_reloaded += len(providers)
             return providers
-        fresh = self.store.load_configs(keys=changed) if changed else {}
+        fresh = self.store.rows.load_configs(keys=changed) if changed else {}
         self._tokens = tokens
         self.stats.providers_reloaded += len(fresh)
         providers = {}

@@ -20,17 +20,18 @@ marker (one small query) and, when any process committed a change since, re-read
 providers that changed or appeared and drops those that are gone; what it did is counted in
 :attr:`ProviderManager.follow_stats`. An unsaved local edit (item assignment or deletion, or a
 discovery run whose changed lists were not saved) stops the following until
-:meth:`~ProviderManager.reload`; ``follow_interval=None`` turns it off.
+:meth:`~ProviderManager.reload`; ``follow_interval=None`` turns it off. ``follow_clock``
+gives the seconds the interval is measured in (default :func:`time.monotonic`), so a test
+advances time instead of sleeping.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from provider_store.catalog.catalog_store import CatalogStore
-from provider_store.catalog.change_marker import DEFAULT_CHECK_INTERVAL
 from provider_store.errors import ProviderKeyError as ProviderKeyError
 from provider_store.provider_config import ProviderConfig
 from provider_store.resolution import model_lists
@@ -41,6 +42,7 @@ from provider_store.resolution.resolver import (
     EXACT_FINGERPRINT_LIMIT as EXACT_FINGERPRINT_LIMIT,
 )
 from provider_store.resolution.resolver import Resolver, contents_fingerprint, split_first_slash
+from provider_store.rules.limits import DEFAULT_CHECK_INTERVAL
 
 if TYPE_CHECKING:
     from provider_store.discovery.run_report import DiscoveryReport, ProgressCallback
@@ -68,6 +70,7 @@ class ProviderManager(ModelLookup):
         service: ModelDiscoveryService | None = None,
         follow_interval: float | None = DEFAULT_CHECK_INTERVAL,
         close_store: bool = False,
+        follow_clock: Callable[[], float] | None = None,
     ) -> None:
         self.store = store
         self.close_store = close_store
@@ -81,7 +84,9 @@ class ProviderManager(ModelLookup):
             self._providers = {key: _as_config(key, value) for key, value in providers.items()}
         elif store is not None:
             if follow_interval is not None:
-                self._follower = CatalogFollower(store, interval=follow_interval)
+                self._follower = CatalogFollower(
+                    store, interval=follow_interval, clock=follow_clock
+                )
                 self._following = True
             self._load_all()
         self.resolver = Resolver()
@@ -119,7 +124,7 @@ class ProviderManager(ModelLookup):
         """Read every config from the store (with what it stands for, when following)."""
         assert self.store is not None
         follower = self._follower
-        self._providers = follower.load_all() if follower else self.store.load_configs()
+        self._providers = follower.load_all() if follower else self.store.rows.load_configs()
 
     @property
     def service(self) -> ModelDiscoveryService:

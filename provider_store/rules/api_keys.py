@@ -25,6 +25,8 @@ from provider_store.errors import InvalidDocumentError
 from provider_store.rules.limits import MAX_API_KEY_LENGTH, UNSTORABLE, UNSTORABLE_REASON
 
 __all__ = [
+    "KEYLESS_API_KEY",
+    "KEY_SOURCES",
     "KEY_RUN",
     "NOT_CONFIGURED_SUFFIX",
     "api_key_problem",
@@ -34,6 +36,7 @@ __all__ = [
     "env_var_in_use",
     "env_var_names",
     "is_placeholder_key",
+    "key_source",
     "mask_key_echoes",
 ]
 
@@ -208,3 +211,28 @@ def _spelled_runs(text: str, secret: str) -> list[tuple[int, int]]:
     return [
         (where[m.start()], where[m.start() + KEY_RUN - 1] + 1) for m in pattern.finditer(spelled)
     ]
+
+
+# What an OpenAI client is given as the key of a keyless provider (option ``no_key``): it
+# refuses to run without a key, and would otherwise send ``$OPENAI_API_KEY``.
+KEYLESS_API_KEY = "no-key"
+
+# Where a provider's API key comes from.
+KEY_SOURCES = ("keyless", "stored", "env", "missing")
+
+
+def key_source(
+    key: str,
+    api_key: str,
+    options: Mapping[str, Any] | None,
+    environ: Mapping[str, str] | None = None,
+) -> tuple[str, str | None]:
+    """Where provider ``key``'s API key comes from (one of :data:`KEY_SOURCES`), given its
+    stored ``api_key`` and ``options``, and the environment variable that supplies it
+    (``env``) or would (``missing``); never the key."""
+    if is_keyless(options):
+        return "keyless", None
+    if not is_placeholder_key(api_key):
+        return "stored", None
+    in_use = env_var_in_use(key, os.environ if environ is None else environ)
+    return ("env", in_use) if in_use else ("missing", env_var_for(key))

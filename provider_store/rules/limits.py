@@ -17,10 +17,26 @@ import re
 from provider_store.errors import InvalidDocumentError
 
 __all__ = [
+    "DAY_SECONDS",
     "DEFAULT_CACHE_TTL",
+    "DEFAULT_CHECK_INTERVAL",
     "DEFAULT_CHANGES_LIMIT",
+    "DEFAULT_CONCURRENCY",
+    "DEFAULT_DEADLINE",
     "DEFAULT_MAX_MODELS",
+    "DEFAULT_MAX_OVERFLOW",
+    "DEFAULT_MAX_PAGES",
+    "DEFAULT_PAGE_LIMIT",
+    "DEFAULT_PER_PROVIDER",
+    "DEFAULT_POOL_SIZE",
+    "DEFAULT_POOL_TIMEOUT",
+    "DEFAULT_REGISTRY_DEADLINE",
+    "DEFAULT_REMOVAL_CONFIRMATIONS",
+    "DEFAULT_REMOVAL_MIN_AGE_SECONDS",
+    "DEFAULT_RETENTION_DAYS",
+    "DEFAULT_REVALIDATE_AFTER",
     "DEFAULT_STALE_WHILE_REVALIDATE_TTLS",
+    "ENV_URL",
     "EXIT_BAD_INPUT",
     "EXIT_FAILED",
     "EXIT_INTERRUPTED",
@@ -30,6 +46,7 @@ __all__ = [
     "MAX_CACHE_TTL",
     "MAX_DEADLINE_SECONDS",
     "MAX_EPOCH",
+    "MAX_FILE_BYTES",
     "MAX_INTEGER",
     "MAX_MESSAGE_LENGTH",
     "MAX_NAMES",
@@ -39,6 +56,7 @@ __all__ = [
     "MAX_PRICE",
     "MAX_PROVIDER_KEY_LENGTH",
     "MAX_REASON_LENGTH",
+    "MAX_RETENTION_DAYS",
     "MAX_SPAN_SECONDS",
     "MAX_TEXT_LENGTH",
     "MAX_TOKENS",
@@ -58,8 +76,13 @@ __all__ = [
     "check_deadline",
 ]
 
+# Seconds in a day: the unit of retention, of the ``d`` span and of the daily ping rollup.
+DAY_SECONDS = 86_400.0
+
 # How long a provider's discovered model list stays fresh, in seconds (the legacy 5 minutes).
 DEFAULT_CACHE_TTL = 300
+# A ProviderManager over a store looks at the catalog's change tokens at most this often (seconds).
+DEFAULT_CHECK_INTERVAL = 0.25
 # The most models one provider may hold, from discovery (a longer list fails) or from a legacy
 # YAML import (refused); the provider option ``max_models`` and ``import --max-models`` raise it.
 DEFAULT_MAX_MODELS = 20_000
@@ -74,7 +97,32 @@ MAX_CACHE_TTL = MAX_INTEGER
 MAX_SPAN_SECONDS = float(MAX_INTEGER)
 # The longest deadline of a discovery run or of one refresh (a day): longer ones overflow the
 # clocks and timeouts they become.
-MAX_DEADLINE_SECONDS = 86_400.0
+MAX_DEADLINE_SECONDS = DAY_SECONDS
+# A discovery run: at most this many pings at once, this many per provider, and this long in all.
+DEFAULT_CONCURRENCY = 32
+DEFAULT_PER_PROVIDER = 4
+DEFAULT_DEADLINE = 300.0
+# How long reading one registry (a models.dev file, a LiteLLM cost map file or URL) may take.
+DEFAULT_REGISTRY_DEADLINE = 60.0
+# How old a stored verdict may be before discovery pings the model again (a day).
+DEFAULT_REVALIDATE_AFTER = DAY_SECONDS
+# A listed model missing from this many complete listings in a row, and for at least this long,
+# is removed (a provider's removal policy, unless it sets its own).
+DEFAULT_REMOVAL_CONFIRMATIONS = 2
+DEFAULT_REMOVAL_MIN_AGE_SECONDS = 3600.0
+# How long change events and ping observations are kept, in days; the longest retention is the
+# longest span of time anything takes, in whole days (about 68 years).
+DEFAULT_RETENTION_DAYS = 90
+MAX_RETENTION_DAYS = int(MAX_SPAN_SECONDS // DAY_SECONDS)
+# The connection pool of one store: connections kept, extra ones allowed, and how long a caller
+# waits for one (seconds). On PostgreSQL, 3 pooled connections and the change listener's make 4
+# per process.
+DEFAULT_POOL_SIZE = 3
+DEFAULT_MAX_OVERFLOW = 0
+DEFAULT_POOL_TIMEOUT = 30.0
+# A paged model list: at most this many pages, asking for this many items per page.
+DEFAULT_MAX_PAGES = 500
+DEFAULT_PAGE_LIMIT = 1000
 # Stale-while-revalidate (RFC 5861): for a window past its TTL, a read of a provider's list
 # answers at once from the stale list while one background refresh runs. The window is a call's
 # argument, else the provider option ``stale_while_revalidate`` (seconds; 0 turns it off), else
@@ -282,3 +330,11 @@ def check_deadline(seconds: object, *, field: str = "deadline") -> float:
             field=field,
         )
     return float(seconds)
+
+
+# -- where the catalog is, what the importer reads ------------------------------------------------
+
+# The environment variable that names the catalog when no URL is given (``--db``).
+ENV_URL = "PROVIDER_STORE_URL"
+# The largest YAML document the importer reads (a file or standard input).
+MAX_FILE_BYTES = 50 * 1024 * 1024

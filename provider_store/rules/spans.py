@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 
 from provider_store.errors import InvalidDocumentError
-from provider_store.rules.limits import MAX_SPAN_SECONDS
+from provider_store.rules.limits import DAY_SECONDS, MAX_SPAN_SECONDS
 
 __all__ = ["SPAN_EXAMPLES", "SPAN_UNITS", "parse_span", "span_seconds"]
 
-SPAN_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 7 * 86400.0}
+SPAN_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": DAY_SECONDS, "w": 7 * DAY_SECONDS}
 # How every message and help text shows the grammar.
 SPAN_EXAMPLES = "90s, 15m, 2h, 7d, 1w; a bare number is seconds"
 # Digits only: NaN, infinities, signs and exponents are no spans.
@@ -49,7 +49,7 @@ def parse_span(text: str, *, field: str = "span", maximum: float = MAX_SPAN_SECO
 
 def describe_seconds(seconds: float) -> str:
     """``seconds`` in the largest unit that keeps it readable: ``68 years``, ``1 day``."""
-    for unit, size in (("year", 365.25 * 86400), ("day", 86400.0), ("hour", 3600.0)):
+    for unit, size in (("year", 365.25 * DAY_SECONDS), ("day", DAY_SECONDS), ("hour", 3600.0)):
         if seconds >= size:
             count = seconds / size
             return f"about {count:.0f} {unit}{'s' if round(count) != 1 else ''}"

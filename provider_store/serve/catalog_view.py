@@ -142,7 +142,7 @@ def _provider(
     metadata = provider_metadata(session, key)
     cache = store.read_cache(key, session=session)
     verdicts = store.load_verdicts(key, session=session)
-    problem, _at = store.read_problem(key, session=session)
+    problem, _at = store.rows.read_problem(key, session=session)
     statuses = dict.fromkeys(valid, VALID)
     statuses.update((m, INVALID) for m in invalid if m not in statuses)
     for item in cache.models or []:

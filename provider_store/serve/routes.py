@@ -212,7 +212,7 @@ class Endpoints:
 
         def look() -> tuple[bool, str, str | None]:
             try:
-                store.change_tokens()
+                store.rows.change_tokens()
                 revision = current_revision(store.engine)
             except Exception:  # noqa: BLE001 - any database failure is "unhealthy"
                 # No detail: /healthz answers without a token.

@@ -167,7 +167,7 @@ class CatalogMirror:
         self.reachable = True  # the last look at the catalog reached it
         self.feed_head = 0  # the id of the newest event published
         self._watch: ChangeWatch[ChangeTokens] = ChangeWatch(
-            store.change_tokens, interval=LOOK_INTERVAL, signal=store.change_signal
+            store.rows.change_tokens, interval=LOOK_INTERVAL, signal=store.change_signal
         )
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

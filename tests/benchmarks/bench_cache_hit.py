@@ -59,8 +59,8 @@ def prepare(url: str) -> ProviderStore:
             valid_models={m["id"]: f"m{i}" for i, m in enumerate(models)},
         ),
     )
-    store.set_cache_ttl(KEY, 10 * 365 * 86400)
-    store.write_cache(KEY, models, fetched_at=time.time())
+    store.rows.set_cache_ttl(KEY, 10 * 365 * 86400)
+    store.rows.write_cache(KEY, models, fetched_at=time.time())
     return store
 
 

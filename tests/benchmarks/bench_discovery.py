@@ -50,7 +50,7 @@ if os.environ.get(CODE_ENV):
     sys.path.insert(0, os.environ[CODE_ENV])
 
 from provider_store import ProviderConfig, ProviderManager, ProviderStore  # noqa: E402
-from provider_store.discovery.run_report import DEFAULT_CONCURRENCY, DEFAULT_PER_PROVIDER  # noqa: E402
+from provider_store.rules.limits import DEFAULT_CONCURRENCY, DEFAULT_PER_PROVIDER  # noqa: E402
 from provider_store.testing import FakeProvider  # noqa: E402
 
 PROVIDERS = 20

@@ -105,7 +105,7 @@ def work_setup(url: str, providers: str, models: str, bases: str, stale: str, hi
             valid_models={m: m for m in ids},
         )
         store.save_config(key, config)
-        store.write_cache(key, [{"id": m} for m in ids], fetched_at=at)
+        store.rows.write_cache(key, [{"id": m} for m in ids], fetched_at=at)
     if history == "1":
         from provider_store import ValidationResult, Verdict
         from provider_store.history.ping_history import record_verdict_history
@@ -206,9 +206,9 @@ def work_unchanged(url: str, key: str) -> None:
             rows[0] += max(0, cursor.rowcount or 0)
 
     event.listen(store.engine, "after_cursor_execute", count)
-    token = store.change_tokens().providers.get(key)
+    token = store.rows.change_tokens().providers.get(key)
     result = service.discover(store.get_config(key), force_refresh=True)
-    moved = store.change_tokens().providers.get(key) != token
+    moved = store.rows.change_tokens().providers.get(key) != token
     _emit({"rows": rows[0], "moved": moved, "source": str(result.source)})
     service.close()
     store.close()

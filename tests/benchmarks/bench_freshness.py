@@ -53,7 +53,7 @@ def expired_reads(store: ProviderStore, window: float | None, runs: int) -> list
     samples = []
     with ModelDiscoveryService(store, client=client) as service:
         for _ in range(runs):
-            store.write_cache("p", OLD, fetched_at=time.time() - 3600)
+            store.rows.write_cache("p", OLD, fetched_at=time.time() - 3600)
             config = store.get_config("p")
             started = time.perf_counter()
             service.discover(config, stale_while_revalidate=window)

@@ -88,7 +88,7 @@ def main() -> None:
                 store.add_provider("p", fake.base_url, keyless=True)
             reader = reader_blocked(url, fake)
             with ProviderStore(url) as store:  # stale again, so the keeper has work to do
-                store.set_cache_ttl("p", 0)
+                store.rows.set_cache_ttl("p", 0)
             time.sleep(MIN_PERIOD * 1.5)  # a keeper refreshes at most once per MIN_PERIOD
             keeper = keeper_blocked(url, fake)
         print(

@@ -37,7 +37,7 @@ def main() -> None:
             {"id": f"vendor/model-{i:06d}", "object": "model", "owned_by": "bench"}
             for i in range(args.models)
         ]
-        store.write_cache(KEY, models, fetched_at=time.time() - 86_400)  # stale
+        store.rows.write_cache(KEY, models, fetched_at=time.time() - 86_400)  # stale
         with store.transaction() as session:
             taken = leases.try_acquire(session, KEY, "elsewhere:1:bench", seconds=3_600)
         assert taken

@@ -64,7 +64,7 @@ def stampede(url: str, processes: int, *, with_list: bool) -> None:
     with FakeProvider(["a", "b"], latency=0.5) as fake:
         store.save_config(key, ProviderConfig(base_api_url=fake.base_url, api_key="sk-x"))
         if with_list:
-            store.write_cache(key, [{"id": "old"}], fetched_at=time.time() - 3600)
+            store.rows.write_cache(key, [{"id": "old"}], fetched_at=time.time() - 3600)
         results, wall = run_together(
             [spawn("discover", url, key) for _ in range(processes)], timeout=1800
         )

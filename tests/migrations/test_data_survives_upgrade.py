@@ -37,7 +37,7 @@ def test_rows_written_at_0001_survive_upgrade_to_head(db_url: str) -> None:
         assert current_revision(store.engine) == head_revision()
         config = store.get_config("openai")
         with store.read() as session:
-            provider = store.get_provider("openai", session=session)
+            provider = store.rows.get_provider("openai", session=session)
             extra = provider.extra
     finally:
         store.close()
