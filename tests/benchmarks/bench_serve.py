@@ -65,7 +65,7 @@ def build_catalog(path: Path) -> ProviderStore:
                 ),
                 session=session,
             )
-            store.write_model_infos(
+            store.rows.write_model_infos(
                 key,
                 [
                     ModelInfo(
