@@ -416,6 +416,11 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
         "resolve",
         "Resolve MODEL (provider/model, provider/alias, an alias or a model id) to a valid model.",
     ),
+    "serve": (
+        "provider_store.cli.serve",
+        "serve",
+        "Serve the catalog read-only over HTTP (/v1/models, resolve, changes, metrics).",
+    ),
     "set-ttl": (
         "provider_store.cli.settings",
         "set_ttl",

@@ -29,13 +29,15 @@ def read_changes(
     session: Session,
     *,
     since: float | None = None,
+    after: int | None = None,
     provider: str | None = None,
     model: str | None = None,
     types: Iterable[EventType | str] | None = None,
     limit: int | None = DEFAULT_CHANGES_LIMIT,
 ) -> list[ChangeEvent]:
     """Events from the first one observed at or after ``since`` (epoch seconds) on, newest
-    (last written) first.
+    (last written) first; with ``after`` (an event's ``id``: a cursor), the events written
+    after that one, oldest first, so that a reader pages forward with the last id it got.
 
     ``provider`` and ``model`` match ignoring case; ``types`` keeps only those event types;
     ``limit`` caps the answer (None: no cap). ValueError names an unknown type.
@@ -45,6 +47,8 @@ def read_changes(
     if since is not None:
         first = select(func.min(e.id)).where(e.observed_at >= since).scalar_subquery()
         conditions.append(e.id >= first)
+    if after is not None:
+        conditions.append(e.id > after)
     if provider is not None:
         conditions.append(func.lower(e.provider_key) == provider.lower())
     if model is not None:
@@ -62,7 +66,7 @@ def read_changes(
         e.new_value,
         e.reason,
         e.refresh_id,
-    ).order_by(e.id.desc())
+    ).order_by(e.id.desc() if after is None else e.id.asc())
     if conditions:
         query = query.where(and_(*conditions))
     if limit is not None:

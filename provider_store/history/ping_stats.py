@@ -36,7 +36,8 @@ class ModelStats:
 
     ``availability`` is the share of pings that got a chat answer (outcome ``answered``);
     p50/p95 are nearest-rank percentiles in ms over every ping with a latency, to the latency
-    histogram's resolution (within 4.5%); ``last_*`` describe the newest ping.
+    histogram's resolution (within 4.5%); ``last_*`` describe the newest ping;
+    ``latency_histogram`` counts the pings in each bucket of that histogram.
     """
 
     provider: str
@@ -48,6 +49,8 @@ class ModelStats:
     last_at: float
     last_outcome: str
     last_latency_ms: float | None
+    # Pings per bucket of the rollup's log-scale latency histogram (see ping_rollup).
+    latency_histogram: tuple[int, ...] = ()
 
     @property
     def availability(self) -> float:
@@ -226,6 +229,7 @@ def _stats(key: str, model_id: str, rollup: Rollup) -> ModelStats:
         last_at=at,
         last_outcome=outcome,
         last_latency_ms=latency,
+        latency_histogram=tuple(rollup.histogram),
     )
 
 

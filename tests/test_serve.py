@@ -1,0 +1,363 @@
+"""``provider-store serve`` as a real process, on each backend: what an HTTP client sees."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import openai
+import pytest
+from helpers import FAKE_KEY
+from serve_process import COMMAND, EventStream, Server, serving
+
+from provider_store import ProviderConfig, ProviderStore
+from provider_store.testing import FakeProvider
+
+pytestmark = pytest.mark.slow
+
+PLANTED = "sk-planted-9f8e7d6c5b4a39281706"
+
+
+def _seed(store: ProviderStore, base_url: str = "http://127.0.0.1:9/v1") -> None:
+    store.save_config(
+        "p",
+        ProviderConfig(
+            name="P",
+            base_api_url=base_url,
+            api_key=PLANTED,
+            valid_models={"m1": "one", "org/m2": "org/m2"},
+            invalid_models=["broken"],
+        ),
+    )
+    store.save_config(
+        "q",
+        ProviderConfig(name="Q", base_api_url=base_url, api_key=PLANTED, valid_models={"x": "x"}),
+    )
+
+
+def test_the_openai_client_lists_exactly_the_usable_models(
+    store: ProviderStore, db_url: str
+) -> None:
+    _seed(store)
+    with serving(db_url) as server:
+        client = openai.OpenAI(base_url=server.url + "/v1", api_key="unused", max_retries=0)
+        listed = client.models.list()
+        assert sorted(model.id for model in listed) == ["p/m1", "p/org/m2", "q/x"]
+        assert {model.owned_by for model in listed} == {"p", "q"}
+        every = server.json("/v1/models?include=all")["data"]
+        assert {(m["id"], m["status"]) for m in every} >= {("p/broken", "invalid")}
+        one = server.json("/v1/models/p/org/m2")
+        assert (one["provider"], one["model"], one["status"]) == ("p", "org/m2", "valid")
+        assert server.json("/v1/models?provider=q")["data"][0]["id"] == "q/x"
+
+
+def test_resolve_answers_as_the_library_does_with_candidates(
+    store: ProviderStore, db_url: str
+) -> None:
+    _seed(store)
+    store.save_config(
+        "r", ProviderConfig(name="R", base_api_url="http://127.0.0.1:9/v1", valid_models={"x": "x"})
+    )
+    with serving(db_url) as server:
+        found = server.json("/v1/resolve?model=one")
+        assert (found["id"], found["alias"]) == ("p/m1", "one")
+        shared = server.json("/v1/resolve?model=x")
+        assert shared["id"] == "q/x" and shared["candidates"] == ["q/x", "r/x"]
+        status, _h, body = server.get("/v1/resolve?model=x&strict=true")
+        assert status == 409 and json.loads(body)["error"]["candidates"] == ["q/x", "r/x"]
+        status, _h, body = server.get("/v1/resolve?model=onee")
+        assert status == 404 and "p/m1" in json.loads(body)["error"]["suggestions"][0]
+
+
+def _import_file(tmp_path: Path) -> Path:
+    document = {
+        "providers": {
+            "n": {
+                "name": "N",
+                "base_api_url": "http://127.0.0.1:9/v1",
+                "api_key": PLANTED,
+                "valid_models": {"fresh-model": "fresh"},
+            }
+        }
+    }
+    path = tmp_path / "more.yaml"
+    path.write_text(json.dumps(document), encoding="utf-8")  # JSON is YAML
+    return path
+
+
+def test_an_import_by_another_process_shows_within_a_second(
+    store: ProviderStore, db_url: str, tmp_path: Path
+) -> None:
+    _seed(store)
+    with serving(db_url) as server:
+        etag = server.get("/v1/models")[1]["etag"]
+        stream = EventStream(server)
+        done = subprocess.run(
+            [*COMMAND, "--db", db_url, "import", str(_import_file(tmp_path))],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        committed = time.monotonic()
+        assert done.returncode == 0, done.stderr
+        while "n/fresh-model" not in {m["id"] for m in server.json("/v1/models")["data"]}:
+            assert time.monotonic() - committed < 1.0, "the import is not served after 1 s"
+            time.sleep(0.02)
+        at = stream.wait_for("models", lambda d: "n/fresh-model" in d["added"], 1.0)
+        assert at is not None and at - committed < 1.0
+        status, headers, _body = server.get("/v1/models", {"If-None-Match": etag})
+        assert status == 200 and headers["etag"] != etag
+        stream.close()
+
+
+@pytest.mark.fake(["a", "b"])
+def test_a_discovery_by_another_process_shows_within_a_second(
+    store: ProviderStore, db_url: str, fake: FakeProvider
+) -> None:
+    store.save_config("p", ProviderConfig(name="P", base_api_url=fake.base_url, api_key=FAKE_KEY))
+    with serving(db_url) as server:
+        assert server.json("/v1/models")["data"] == []
+        stream = EventStream(server)
+        done = subprocess.run(
+            [*COMMAND, "--db", db_url, "discover", "p"], capture_output=True, text=True, timeout=60
+        )
+        committed = time.monotonic()
+        assert done.returncode == 0, done.stderr
+        while {m["id"] for m in server.json("/v1/models")["data"]} != {"p/a", "p/b"}:
+            assert time.monotonic() - committed < 1.0, "the discovery is not served after 1 s"
+            time.sleep(0.02)
+        at = stream.wait_for("models", lambda d: {"p/a", "p/b"} <= set(d["added"]), 1.0)
+        assert at is not None and at - committed < 1.0
+        # The feed's events of the discovery arrive on the stream too, with their cursor.
+        assert stream.wait_for("change", lambda d: d["model"] in ("a", "b"), 2.0) is not None
+        feed = server.json("/v1/changes")
+        assert feed["data"] and feed["cursor"] == str(feed["data"][-1]["id"])
+        assert server.json(f"/v1/changes?since={feed['cursor']}")["data"] == []
+        stream.close()
+
+
+def _reread(server: Server) -> float:
+    text = server.get("/metrics")[2].decode()
+    name = "provider_store_serve_providers_reread"
+    line = next(x for x in text.splitlines() if x.startswith(name))
+    return float(line.split()[-1])
+
+
+def test_a_commit_to_one_provider_rereads_only_that_provider(
+    store: ProviderStore, db_url: str
+) -> None:
+    _seed(store)
+    store.save_config("r", ProviderConfig(name="R", base_api_url="http://127.0.0.1:9/v1"))
+    with serving(db_url) as server:
+        before = _reread(server)
+        store.set_alias("q", "x", "ex")  # this test's process: another process than the server
+        committed = time.monotonic()
+        while "ex" not in server.json("/v1/models?provider=q")["data"][0]["aliases"]:
+            assert time.monotonic() - committed < 1.0
+            time.sleep(0.02)
+        assert _reread(server) - before == 1.0
+        assert server.json("/v1/resolve?model=ex")["id"] == "q/x"
+
+
+def test_if_none_match_gives_304_and_gzip_is_offered(store: ProviderStore, db_url: str) -> None:
+    _seed(store)
+    with serving(db_url) as server:
+        status, headers, body = server.get("/v1/models")
+        etag = headers["etag"]
+        assert status == 200 and body
+        status, headers, empty = server.get("/v1/models", {"If-None-Match": etag})
+        assert (status, empty, headers["etag"]) == (304, b"", etag)
+        status, _h, _b = server.get("/v1/models?include=all", {"If-None-Match": f"W/{etag}"})
+        assert status == 304
+        assert server.get("/v1/models", {"If-None-Match": '"other"'})[0] == 200
+        status, headers, zipped = server.get("/v1/models", {"Accept-Encoding": "gzip"})
+        assert headers["content-encoding"] == "gzip" and gzip.decompress(zipped) == body
+
+
+def test_a_planted_key_is_never_served(store: ProviderStore, db_url: str) -> None:
+    _seed(store)
+    with serving(db_url) as server:
+        stream = EventStream(server, "/v1/changes/stream?since=0")
+        paths = [
+            "/v1/models",
+            "/v1/models?include=all",
+            "/v1/models/p/m1",
+            "/v1/models/p/nothing",
+            "/v1/resolve?model=one",
+            "/v1/resolve?model=nothing",
+            "/v1/changes",
+            "/metrics",
+            "/healthz",
+            "/openapi.json",
+            "/v1/models?min_context=x",
+            "/nowhere",
+        ]
+        for path in paths:
+            status, headers, body = server.get(path)
+            assert status < 500, (path, status, body)
+            assert PLANTED not in body.decode() + json.dumps(headers), path
+        stream.close()
+        assert PLANTED not in json.dumps(stream.events)
+
+
+@pytest.mark.parametrize(
+    ("path", "param"),
+    [
+        ("/v1/models?min_context=-1", "min_context"),
+        ("/v1/models?min_context=abc", "min_context"),
+        ("/v1/models?min_context=99999999999999999999999", "min_context"),
+        ("/v1/models?capability=teleport", "capability"),
+        ("/v1/models?include=everything", "include"),
+        ("/v1/models?provider=", "provider"),
+        ("/v1/models?include=all&include=all", "include"),
+        ("/v1/models?bogus=1", "bogus"),
+        ("/v1/models?provider=%00", "provider"),
+        ("/v1/models?provider=" + "a" * 600, "provider"),
+        ("/v1/resolve", "model"),
+        ("/v1/resolve?model=%0a", "model"),
+        ("/v1/resolve?model=a&strict=maybe", "strict"),
+        ("/v1/changes?since=-5", "since"),
+        ("/v1/changes?since=1e9", "since"),
+        ("/v1/changes?limit=0", "limit"),
+        ("/v1/changes?limit=100000", "limit"),
+        ("/v1/changes/stream?since=x", "since"),
+        ("/healthz?verbose=1", "verbose"),
+    ],
+)
+def test_a_hostile_query_is_a_400_naming_the_parameter(
+    store: ProviderStore, db_url: str, path: str, param: str, request: pytest.FixtureRequest
+) -> None:
+    server = _shared_server(request, db_url)
+    status, headers, body = server.get(path)
+    assert status == 400, (status, body)
+    assert headers["content-type"] == "application/json"
+    assert json.loads(body)["error"]["param"] == param
+
+
+def _shared_server(request: pytest.FixtureRequest, db_url: str) -> Server:
+    """One server per test (the catalog fixture is per test too)."""
+    context = serving(db_url)
+    server = context.__enter__()
+    request.addfinalizer(lambda: context.__exit__(None, None, None))
+    return server
+
+
+def test_oversized_and_unread_requests_are_refused(store: ProviderStore, db_url: str) -> None:
+    with serving(db_url) as server:
+        assert server.get("/v1/models?provider=" + "a" * 5000)[0] == 414
+        assert server.get("/" + "a" * 3000)[0] == 414
+        assert server.get("/v1/models", {f"x-h{i}": "1" for i in range(80)})[0] == 431
+        status, headers, _body = server.get("/v1/models", method="POST")
+        assert status == 405 and "GET" in headers["allow"]
+        host, port = server.address
+        with socket.create_connection((host, port), timeout=5) as raw:
+            big = b"X-Big: " + b"a" * 40_000
+            raw.sendall(b"GET /v1/models HTTP/1.1\r\nHost: x\r\n" + big + b"\r\n\r\n")
+            answer = raw.recv(200)
+        assert answer.startswith(b"HTTP/1.1 4"), answer
+        assert server.get("/healthz")[0] == 200  # still serving
+
+
+def test_a_non_loopback_address_needs_a_read_token(store: ProviderStore, db_url: str) -> None:
+    done = subprocess.run(
+        [*COMMAND, "--db", db_url, "serve", "--host", "0.0.0.0", "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "--token-env" in done.stderr
+    assert "Traceback" not in done.stderr
+    token = "t" * 24
+    env = {"PS_READ_TOKEN": token}
+    with serving(db_url, "--host", "0.0.0.0", "--token-env", "PS_READ_TOKEN", env=env) as server:
+        server.url = server.url.replace("0.0.0.0", "127.0.0.1")
+        assert server.get("/v1/models")[0] == 401
+        assert server.get("/v1/models", {"Authorization": "Bearer " + "t" * 23 + "u"})[0] == 401
+        assert server.get("/v1/models", {"Authorization": f"Bearer {token}"})[0] == 200
+        assert server.get("/healthz")[0] == 200
+
+
+def test_no_cors_unless_asked(store: ProviderStore, db_url: str) -> None:
+    origin = {"Origin": "https://dash.example"}
+    with serving(db_url) as server:
+        assert "access-control-allow-origin" not in server.get("/v1/models", origin)[1]
+    with serving(db_url, "--cors", "https://dash.example") as server:
+        headers = server.get("/v1/models", origin)[1]
+        assert headers["access-control-allow-origin"] == "https://dash.example"
+        other = server.get("/v1/models", {"Origin": "https://evil.example"})[1]
+        assert "access-control-allow-origin" not in other
+
+
+def test_sigterm_stops_it_within_a_second_with_a_stream_open(
+    store: ProviderStore, db_url: str
+) -> None:
+    with serving(db_url) as server:
+        stream = EventStream(server)
+        seconds, code = server.stop()
+        assert seconds < 1.0 and code == 0
+        stream.close()
+
+
+@pytest.mark.fake(["a", "b"])
+def test_metrics_and_health(store: ProviderStore, db_url: str, fake: FakeProvider) -> None:
+    store.save_config("p", ProviderConfig(name="P", base_api_url=fake.base_url, api_key=FAKE_KEY))
+    done = subprocess.run(
+        [*COMMAND, "--db", db_url, "discover", "p"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    with serving(db_url) as server:
+        status, headers, body = server.get("/metrics")
+        text = body.decode()
+        assert status == 200 and headers["content-type"].startswith("text/plain")
+        assert 'provider_store_model_availability_ratio{model="a",provider="p"} 1.0' in text
+        assert 'provider_store_model_ping_latency_seconds_count{model="a",provider="p"}' in text
+        assert 'provider_store_provider_last_refresh_ok{provider="p"} 1.0' in text
+        assert 'provider_store_provider_models{provider="p",status="valid"} 2.0' in text
+        health = server.json("/healthz")
+        assert health["status"] == "ok" and health["schema"]
+        entry = server.json("/v1/models/p/a")
+        assert entry["availability_7d"] == 1.0 and entry["latency_p50_ms"] is not None
+
+
+def test_the_openapi_description_covers_every_endpoint(store: ProviderStore, db_url: str) -> None:
+    from provider_store.serve.query_params import PARAMETERS
+    from provider_store.serve.routes import Endpoints
+
+    served = {
+        route.path.replace("{model:path}", "{model}")
+        for route in Endpoints(None, None).routes()  # type: ignore[arg-type]
+    }
+    with serving(db_url) as server:
+        document = server.json("/openapi.json")
+    assert document["openapi"].startswith("3.1")
+    assert set(document["paths"]) == served
+    for path, item in document["paths"].items():
+        operation = item["get"]
+        query = {p["name"] for p in operation["parameters"] if p["in"] == "query"}
+        assert query == set(PARAMETERS[path]), path
+        assert "200" in operation["responses"]
+        for ref in json.dumps(operation).split('"$ref": "')[1:]:
+            name = ref.split('"')[0].rsplit("/", 1)[1]
+            assert name in document["components"]["schemas"]
+
+
+def test_a_missing_extra_is_one_line(db_url: str, tmp_path: Path) -> None:
+    blocker = tmp_path / "uvicorn.py"
+    blocker.write_text("raise ImportError('no uvicorn here')\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "provider_store", "--db", db_url, "serve"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert done.returncode == 2
+    assert done.stderr == "Error: serve needs uvicorn: pip install 'provider-store[serve]'\n"
