@@ -2,9 +2,9 @@
 
 Everything the HTTP answers say about a model comes through here: the usable models and their
 names (:func:`~provider_store.exports.catalog_models.read_catalog`), each model's metadata with
-its source (the one model view of :mod:`provider_store.catalog.model_facts`), its status and
-last verdict, the provider's list state (for the metrics), the ping statistics of the last
-seven days (the ping rollup), and resolution by the library's rules
+its source (the rows of the one model view, :mod:`provider_store.catalog.model_view_rows`),
+its status and last verdict, the provider's list state (for the metrics), the ping statistics
+of the last seven days (the ping rollup), and resolution by the library's rules
 (:func:`~provider_store.resolution.model_refs.resolve_ref`). Nothing here holds a key: a
 provider's settings are read without it, and a config (which carries one) is dropped as soon
 as its curated lists are taken.
@@ -16,7 +16,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from provider_store.catalog.model_facts import FACT_FIELDS, provider_metadata
+from provider_store.catalog.model_facts import provider_metadata
+from provider_store.catalog.model_view_rows import FACT_FIELDS
 from provider_store.catalog.states import utc_now
 from provider_store.exports.catalog_models import read_catalog
 from provider_store.history.ping_stats import ModelStats, model_stats
