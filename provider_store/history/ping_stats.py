@@ -140,7 +140,7 @@ def model_stats(
             rollup = rollups.get(pair)
             if rollup is not None:
                 if rollup.pings:
-                    found.append(_stats(*pair, rollup))
+                    found.append(_stats(pair[0], pair[1], rollup))
             elif summed[pair][2]:
                 found.append(read(summed[pair], newest[pair]))
     return found
@@ -168,11 +168,13 @@ def _with_edge(
         .where(o.at >= since, o.at < first_part, *_names(o, provider, model))
         .order_by(o.id)
     )
-    summed = {(row[0], row[1]): row for row in rows}
+    summed: dict[tuple[str, str], Sequence[Any]] | None = None
     rollups: dict[tuple[str, str], Rollup] = {}
     for key, model_id, at, outcome, latency in session.execute(edge):
         rollup = rollups.get((key, model_id))
         if rollup is None:
+            if summed is None:
+                summed = {(row[0], row[1]): row for row in rows}
             rollup = rollups[(key, model_id)] = Rollup()
             sums = summed.get((key, model_id))
             if sums is not None:
