@@ -8,7 +8,8 @@ SQLite always.
 The catalog is built once per backend: ``--providers`` x ``--models`` models, each pinged
 once a day at a random hour for the last ``--days`` days (outcome ``answered`` 95% of the time,
 log-normal latencies around 400 ms), written as observations and the ping rollup rows that sum
-them (:func:`provider_store.history.ping_rollup.rollup_of`), in bulk.
+them (:func:`provider_store.history.ping_rollup.rollup_of`), in bulk; on PostgreSQL the rollup
+is then analyzed (as autovacuum would after such a load).
 
 ``--baseline PATH`` is a checkout of the code to compare with (e.g. ``git -C /work/main
 worktree add --detach /work/wt/base-stats <commit>``); it runs with this checkout's interpreter
@@ -45,7 +46,7 @@ sys.path.insert(0, str(HERE.parents[1]))  # tests/, for pg_schema
 
 def build(url: str, providers: int, models: int, days: int) -> int:
     """Fill the catalog at ``url``; the number of rollup rows written."""
-    from sqlalchemy import insert
+    from sqlalchemy import insert, text
 
     from provider_store import ProviderStore
     from provider_store.catalog.tables import PING_ROLLUP
@@ -85,6 +86,11 @@ def build(url: str, providers: int, models: int, days: int) -> int:
             session.execute(insert(OBSERVATION_TABLE), observations)
             session.execute(insert(PING_ROLLUP), rows)
         written += len(rows)
+    if url.startswith(
+        "postgresql"
+    ):  # what autovacuum does after such a load: the planner's figures
+        with store.transaction() as session:
+            session.execute(text("ANALYZE ping_rollup"))
     store.close()
     return written
 
