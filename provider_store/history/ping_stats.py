@@ -111,29 +111,35 @@ def model_stats(
     keys = (r.provider_key, r.model_id)
     totals = select(
         *keys,
+        func.count(),
+        func.max(r.last_at),
+        func.min(r.last_outcome),
+        func.min(r.last_latency_ms),
         func.sum(r.pings),
         func.sum(r.answered),
         func.min(r.latency_min),
         func.max(r.latency_max),
         *(func.sum(r[name]) for name in columns),
     )
-    # Per model: the sums of its rollup rows, the histogram only from bucket ``first`` on (the
-    # rest hold nothing), fetched at once (no row object kept per model).
+    # Per model: how many rollup rows it has in the window, their newest ping (exact when it is
+    # one row: the aggregates of one row are its values), the sums of the rows, the histogram
+    # only from bucket ``first`` on (the rest hold nothing); fetched at once.
     rows = session.execute(totals.where(*conditions).group_by(*keys)).all()
     newest: dict[tuple[str, str], tuple[float, str, float | None]] = {}
-    recent = select(*keys, r.last_at, r.last_outcome, r.last_latency_ms).where(*conditions)
-    for key, model_id, at, outcome, latency in session.execute(recent).all():
-        kept = newest.get((key, model_id))
-        if kept is None or at > kept[0]:
-            newest[(key, model_id)] = (at, outcome, latency)
+    if any(row[2] > 1 for row in rows):  # the newest ping of several rows: read from each
+        recent = select(*keys, r.last_at, r.last_outcome, r.last_latency_ms).where(*conditions)
+        for key, model_id, at, outcome, latency in session.execute(recent).all():
+            kept = newest.get((key, model_id))
+            if kept is None or at > kept[0]:
+                newest[(key, model_id)] = (at, outcome, latency)
     rollups: dict[tuple[str, str], Rollup] = {}
     if since is not None and since < first_part:
         rollups = _with_edge(session, rows, newest, first, since, first_part, provider, model)
     found: list[ModelStats] = []
-    read = _reader(first)
+    read = _reader(first, newest)
     for row in sorted(rows, key=_pair) if not rollups else ():
-        if row[2]:
-            found.append(read(row, newest[(row[0], row[1])]))
+        if row[6]:
+            found.append(read(row))
     if rollups:
         summed = {(row[0], row[1]): row for row in rows}
         for pair in sorted(summed.keys() | rollups.keys()):
@@ -141,8 +147,8 @@ def model_stats(
             if rollup is not None:
                 if rollup.pings:
                     found.append(_stats(pair[0], pair[1], rollup))
-            elif summed[pair][2]:
-                found.append(read(summed[pair], newest[pair]))
+            elif summed[pair][6]:
+                found.append(read(summed[pair]))
     return found
 
 
@@ -171,31 +177,35 @@ def _with_edge(
     summed: dict[tuple[str, str], Sequence[Any]] | None = None
     rollups: dict[tuple[str, str], Rollup] = {}
     for key, model_id, at, outcome, latency in session.execute(edge):
+        if summed is None:
+            summed = {(row[0], row[1]): row for row in rows}
+        sums = summed.get((key, model_id))
         rollup = rollups.get((key, model_id))
         if rollup is None:
-            if summed is None:
-                summed = {(row[0], row[1]): row for row in rows}
             rollup = rollups[(key, model_id)] = Rollup()
-            sums = summed.get((key, model_id))
             if sums is not None:
-                pings, answered, least, most, *histogram = sums[2:]
+                pings, answered, least, most, *histogram = sums[6:]
                 rollup.add_sums(pings, answered, least, most, histogram, first)
         # Older than every rollup row read: the newest ping stays the rollup's.
         rollup.add_ping(at, outcome, latency)
-        last = newest.get((key, model_id))
-        if last is not None:
-            rollup.take_last(*last)
+        if sums is not None:
+            rollup.take_last(*newest.get((key, model_id), sums[3:6]))
     return rollups
 
 
-def _reader(first: int) -> Callable[[Sequence[Any], tuple[float, str, float | None]], ModelStats]:
-    """The statistics of one row of rollup sums (provider, model, pings, answered, smallest and
-    largest latency, histogram from bucket ``first`` on) and its newest ping; the percentiles
-    as :meth:`Rollup.percentiles` reads them, over the buckets that can hold a ping only."""
+def _reader(
+    first: int, newest: dict[tuple[str, str], tuple[float, str, float | None]]
+) -> Callable[[Sequence[Any]], ModelStats]:
+    """The statistics of one row of rollup sums (provider, model, rows, newest ping's time,
+    outcome and latency, pings, answered, smallest and largest latency, histogram from bucket
+    ``first`` on; the newest ping from ``newest`` when there); the percentiles as
+    :meth:`Rollup.percentiles` reads them, over the buckets that can hold a ping only."""
     values = _BUCKET_VALUES[first:]
 
-    def read(row: Sequence[Any], last: tuple[float, str, float | None]) -> ModelStats:
-        key, model_id, pings, answered, least, most, *histogram = row
+    def read(row: Sequence[Any]) -> ModelStats:
+        key, model_id, _rows, *last = row[:6]
+        pings, answered, least, most, *histogram = row[6:]
+        at, outcome, latency = newest.get((key, model_id), last)
         p50 = p95 = None
         running = list(accumulate(histogram))
         total = running[-1] if running else 0
@@ -213,9 +223,9 @@ def _reader(first: int) -> Callable[[Sequence[Any], tuple[float, str, float | No
             answered=int(answered),
             p50_ms=p50,
             p95_ms=p95,
-            last_at=last[0],
-            last_outcome=last[1],
-            last_latency_ms=last[2],
+            last_at=at,
+            last_outcome=outcome,
+            last_latency_ms=latency,
         )
 
     return read
