@@ -143,7 +143,12 @@ def cli(checkout: Path, url: str, *args: str) -> tuple[float, str]:
     for _ in range(3):
         started = time.perf_counter()
         subprocess.run(
-            command, cwd=checkout, env=env_for(checkout), stdout=subprocess.DEVNULL, check=True
+            command,
+            cwd=checkout,
+            env=env_for(checkout),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=True,
         )
         best = min(best, time.perf_counter() - started)
     out = subprocess.run(
