@@ -202,7 +202,13 @@ class _Sums:
             last_at=at,
             last_outcome=outcome,
             last_latency_ms=latency,
+            latency_histogram=self.full_histogram(first),
         )
+
+    def full_histogram(self, first: int) -> tuple[int, ...]:
+        """The histogram over every bucket (the sums start at bucket ``first``)."""
+        after = LATENCY_BUCKETS - first - len(self.histogram)
+        return (0,) * first + tuple(int(n) for n in self.histogram) + (0,) * after
 
 
 def _names(columns: Any, provider: str | None, model: str | None) -> list[Any]:
