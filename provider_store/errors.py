@@ -5,6 +5,7 @@ Every error the library raises on purpose derives from one root, so callers can 
     ProviderStoreError
      +-- InvalidDocumentError     a legacy YAML document (or other user input) is malformed
      |    +-- OptionsError            (also a DiscoveryError) a provider's kind or options
+     |    +-- InvalidQueryError       a query parameter of `provider-store serve` (``param``)
      +-- NotFoundError            a provider or model key that the store does not hold (a KeyError)
      |    +-- ProviderKeyError        ProviderManager.get_provider_config's legacy KeyError
      +-- AmbiguousModelError      a bare model name matches models of several providers
@@ -75,6 +76,15 @@ class InvalidDocumentError(ProviderStoreError):
             if self.column is not None:
                 where += f":{self.column}"
         return f"{where}: {field}{self.reason}"
+
+
+class InvalidQueryError(InvalidDocumentError):
+    """A query parameter of the HTTP API that cannot be taken: ``param`` names it."""
+
+    def __init__(self, param: str, message: str) -> None:
+        super().__init__(message)
+        self.param = param
+        self.message = message
 
 
 class NotFoundError(ProviderStoreError, KeyError):

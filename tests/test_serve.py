@@ -10,18 +10,23 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import openai
 import pytest
 from helpers import FAKE_KEY
 from serve_process import COMMAND, EventStream, Server, serving
 
-from provider_store import ProviderConfig, ProviderStore
+from provider_store import ModelDiscoveryService, ProviderConfig, ProviderStore
+from provider_store.model_info import METADATA_FIELDS
 from provider_store.testing import FakeProvider
 
 pytestmark = pytest.mark.slow
 
 PLANTED = "sk-planted-9f8e7d6c5b4a39281706"
+LITELLM_MAP = Path(os.environ.get("PROVIDER_STORE_REGISTRIES_DIR", "/nonexistent")) / (
+    "litellm-model-prices-1.110.2.json"
+)
 
 
 def _seed(store: ProviderStore, base_url: str = "http://127.0.0.1:9/v1") -> None:
@@ -324,6 +329,67 @@ def test_metrics_and_health(store: ProviderStore, db_url: str, fake: FakeProvide
         assert health["status"] == "ok" and health["schema"]
         entry = server.json("/v1/models/p/a")
         assert entry["availability_7d"] == 1.0 and entry["latency_p50_ms"] is not None
+
+
+def _cli_json(db_url: str, *args: str) -> Any:
+    done = subprocess.run(
+        [*COMMAND, "--db", db_url, *args, "--json"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.mark.fake(["gpt-4o", "my-finetune", "gone"], api_key=FAKE_KEY)
+def test_a_model_answers_what_models_show_says(
+    store: ProviderStore, db_url: str, fake: FakeProvider
+) -> None:
+    if not LITELLM_MAP.is_file():
+        pytest.skip("PROVIDER_STORE_REGISTRIES_DIR does not hold the LiteLLM cost map")
+    ids = ("gpt-4o", "my-finetune", "gone")
+    store.save_config(
+        "openai",
+        ProviderConfig(
+            name="OpenAI",
+            base_api_url=fake.base_url,
+            api_key=FAKE_KEY,
+            valid_models=dict(zip(ids, ids, strict=True)),
+        ),
+    )
+    fake.set_model_metadata("gpt-4o", {"context_length": 64000})
+    with ModelDiscoveryService(store) as service:
+        assert service.discover(store.get_config("openai"), force_refresh=True).error is None
+        store.fill_from_registries(litellm=LITELLM_MAP)
+        fake.set_models(["gpt-4o", "my-finetune"])  # "gone" is missing from the next listing
+        assert service.discover(store.get_config("openai"), force_refresh=True).error is None
+    values = ["--context", "32000", "--input-price", "0.5", "--capability", "tools"]
+    _cli_json(db_url, "models", "set", "openai/my-finetune", *values)
+    fields = [f.name for f in METADATA_FIELDS]
+    with serving(db_url) as server:
+        for name in ("openai/gpt-4o", "openai/my-finetune", "openai/gone"):
+            shown = _cli_json(db_url, "models", "show", name)
+            served = server.json(f"/v1/models/{name}")
+            said = ("status", "status_reason", "usable", "verdict", "verdict_reason")
+            assert {k: served[k] for k in said} == {k: shown[k] for k in said}, name
+            metadata = served["metadata"]
+            assert {f: metadata[f]["value"] for f in fields if f in metadata} == {
+                f: shown[f] for f in fields if shown[f] is not None
+            }, name
+            assert {f: metadata[f]["source"] for f in fields if f in metadata} == {
+                f: s["source"] for f, s in shown["sources"].items() if f in fields
+            }, name
+        gpt, mine, gone = (server.json(f"/v1/models/openai/{m}") for m in ids)
+        sources = {m["source"] for m in gpt["metadata"].values()}
+        assert "listed" in sources and any(s.startswith("litellm") for s in sources)
+        assert mine["metadata"]["input_price"] == {"value": 0.5, "source": "user"}
+        assert gone["status"] == "missing" and gone["usable"] is True
+        assert gone["status_reason"].startswith("missing from the listing of ")
+        # A missing model is usable, as in models list: listed by default, and with --all.
+        listed = {m["id"]: m for m in server.json("/v1/models")["data"]}
+        every = {m["id"]: m for m in server.json("/v1/models?include=all")["data"]}
+        assert listed["openai/gone"] == every["openai/gone"] == gone
+        assert sorted(listed) == sorted(
+            m["provider"] + "/" + m["model"] for m in _cli_json(db_url, "models", "list")
+        )
 
 
 def test_the_openapi_description_covers_every_endpoint(store: ProviderStore, db_url: str) -> None:

@@ -40,11 +40,12 @@ _EXTRA = ("starlette", "uvicorn", "prometheus_client")
 def serve(
     state: CliState, host: str, port: int, token_env: str | None, cors_origin: str | None
 ) -> None:
-    """Serve the catalog read-only over HTTP until SIGTERM or Ctrl-C.
+    """Serve the catalog read-only over HTTP (/v1/models, resolve, changes, metrics).
 
-    GET /v1/models (OpenAI's list shape, usable models, ids provider/model), /v1/models/P/M,
-    /v1/resolve?model=, /v1/changes?since=CURSOR, /v1/changes/stream (Server-Sent Events),
-    /metrics (Prometheus), /healthz, /openapi.json. Follows other processes' commits within a
+    Runs in the foreground until SIGTERM or Ctrl-C. GET /v1/models (OpenAI's list shape, usable
+    models, ids provider/model), /v1/models/P/M, /v1/resolve?model=, /v1/changes?since=CURSOR,
+    /v1/changes/stream (Server-Sent Events), /metrics (Prometheus), /healthz, /openapi.json.
+    Follows other processes' commits within a
     second; never sends a request to a provider and never serves a key. Binds to loopback
     unless --host says otherwise, which needs --token-env. Once listening it says where on
     stderr (with --json also {"url": ...} on stdout).

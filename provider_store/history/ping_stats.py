@@ -136,7 +136,7 @@ def model_stats(
     if since is not None and since < first_part:
         rollups = _with_edge(session, rows, newest, first, since, first_part, provider, model)
     found: list[ModelStats] = []
-    read = _reader(first, newest)
+    read = _reader(first, len(columns), newest)
     for row in sorted(rows, key=_pair) if not rollups else ():
         if row[6]:
             found.append(read(row))
@@ -194,13 +194,15 @@ def _with_edge(
 
 
 def _reader(
-    first: int, newest: dict[tuple[str, str], tuple[float, str, float | None]]
+    first: int, width: int, newest: dict[tuple[str, str], tuple[float, str, float | None]]
 ) -> Callable[[Sequence[Any]], ModelStats]:
     """The statistics of one row of rollup sums (provider, model, rows, newest ping's time,
-    outcome and latency, pings, answered, smallest and largest latency, histogram from bucket
-    ``first`` on; the newest ping from ``newest`` when there); the percentiles as
-    :meth:`Rollup.percentiles` reads them, over the buckets that can hold a ping only."""
+    outcome and latency, pings, answered, smallest and largest latency, ``width`` histogram
+    buckets from bucket ``first`` on; the newest ping from ``newest`` when there); the
+    percentiles as :meth:`Rollup.percentiles` reads them, over the buckets that can hold a ping
+    only."""
     values = _BUCKET_VALUES[first:]
+    before, after = (0,) * first, (0,) * (LATENCY_BUCKETS - first - width)
 
     def read(row: Sequence[Any]) -> ModelStats:
         key, model_id, _rows, *last = row[:6]
@@ -226,6 +228,7 @@ def _reader(
             last_at=at,
             last_outcome=outcome,
             last_latency_ms=latency,
+            latency_histogram=before + tuple(map(int, histogram)) + after,
         )
 
     return read

@@ -1,13 +1,14 @@
 """The catalog's models as the server reads them: the one place it reads model data from.
 
 Everything the HTTP answers say about a model comes through here: the usable models and their
-names (:func:`~provider_store.exports.catalog_models.read_catalog`), each model's metadata with
-its source (the rows of the one model view, :mod:`provider_store.catalog.model_view_rows`),
-its status and last verdict, the provider's list state (for the metrics), the ping statistics
-of the last seven days (the ping rollup), and resolution by the library's rules
-(:func:`~provider_store.resolution.model_refs.resolve_ref`). Nothing here holds a key: a
-provider's settings are read without it, and a config (which carries one) is dropped as soon
-as its curated lists are taken.
+names (:func:`~provider_store.exports.catalog_models.read_catalog`), each model's values with
+their sources, its status (``valid``, ``missing``, ``invalid``, ``unverified``) with
+``status_reason`` and its last verdict, all from the one model view
+(:func:`~provider_store.views.model_view.read_model_views`, in bulk: a fixed number of queries
+for any number of providers), so an answer says what ``models show`` says; the provider's
+list state (for the metrics), the ping statistics of the last seven days (the ping rollup),
+and resolution by the library's rules (:func:`~provider_store.resolution.model_refs.resolve_ref`).
+Nothing here reads a key: a provider's settings are never loaded.
 """
 
 from __future__ import annotations
@@ -16,14 +17,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from provider_store.catalog.model_facts import provider_metadata
+from sqlalchemy import select
+
+from provider_store.catalog.light_tables import PROVIDER
 from provider_store.catalog.model_view_rows import FACT_FIELDS
 from provider_store.catalog.states import utc_now
 from provider_store.exports.catalog_models import read_catalog
 from provider_store.history.ping_stats import ModelStats, model_stats
-from provider_store.model_info import metadata_field
 from provider_store.resolution.model_refs import ModelRef, Names, resolve_ref
 from provider_store.store import ProviderStore
+from provider_store.views.model_view import ModelView, read_model_views
 
 __all__ = [
     "STATS_WINDOW",
@@ -39,16 +42,18 @@ __all__ = [
 
 STATS_WINDOW = 7 * 86400.0  # seconds of pings behind availability and latency
 
-VALID, INVALID, UNVERIFIED = "valid", "invalid", "unverified"
-
 
 @dataclass(frozen=True, slots=True)
 class ServedModel:
-    """One model of a provider: its status, verdict, names and metadata (value and source)."""
+    """One model of a provider as the model view gives it: its status and why, verdict,
+    whether it is usable, and its metadata (each known value, as JSON writes it, and its
+    source)."""
 
     provider: str
     model: str
-    status: str  # valid | invalid | unverified
+    status: str  # valid | missing | invalid | unverified
+    status_reason: str | None
+    usable: bool  # in valid_models (a missing one too): it resolves and is exported
     verdict: str | None
     verdict_reason: str | None
     values: Mapping[str, Any]  # field -> plain JSON value
@@ -59,16 +64,27 @@ class ServedModel:
         """``provider/model``."""
         return f"{self.provider}/{self.model}"
 
-    @property
-    def usable(self) -> bool:
-        """True for a valid model (what a client may send requests to)."""
-        return self.status == VALID
+    @classmethod
+    def of(cls, view: ModelView) -> ServedModel:
+        """The served form of the model view ``view``."""
+        known = [name for name in FACT_FIELDS if name in view.metadata.values]
+        return cls(
+            provider=view.provider,
+            model=view.model,
+            status=view.status,
+            status_reason=view.status_reason,
+            usable=view.usable,
+            verdict=view.verdict,
+            verdict_reason=view.verdict_reason,
+            values={name: view.plain(name) for name in known},
+            sources={name: view.metadata.values[name].source for name in known},
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class ProviderModels:
-    """A provider's models (valid first, then invalid, then listed but unverified) and the
-    state of its model list."""
+    """A provider's models in the model view's order (valid and missing ones in curated order,
+    then invalid, then unverified) and the state of its model list."""
 
     key: str
     name: str
@@ -111,79 +127,47 @@ def resolution_scope(providers: Sequence[ProviderModels]) -> Names:
 
 
 def read_providers(store: ProviderStore, keys: Iterable[str]) -> dict[str, ProviderModels]:
-    """The models of the providers ``keys`` (those that exist), read in one transaction."""
+    """The models of the providers ``keys`` (those that exist), read in one transaction: the
+    model view of all of them at once, and each provider's name and list state."""
     wanted = list(keys)
     if not wanted:
         return {}
-    found: dict[str, ProviderModels] = {}
+    p = PROVIDER.c
     with store.read() as session:
-        configs = store.load_configs(keys=wanted, session=session)
-        for key in list(configs):
-            # The config carries the key: only its name and curated lists are kept.
-            config = configs.pop(key)
-            found[key] = _provider(
-                store,
-                session,
-                key,
-                config.name,
-                dict(config.valid_models),
-                list(config.invalid_models),
+        rows = session.execute(
+            select(
+                p.key,
+                p.name,
+                p.models_fetched_at,
+                p.last_error,
+                p.last_error_at,
+                p.empty_list_strikes,
+                p.problem,
             )
-    return found
-
-
-def _provider(
-    store: ProviderStore,
-    session: Any,
-    key: str,
-    name: str,
-    valid: dict[str, str],
-    invalid: list[str],
-) -> ProviderModels:
-    metadata = provider_metadata(session, key)
-    cache = store.read_cache(key, session=session)
-    verdicts = store.load_verdicts(key, session=session)
-    problem, _at = store.rows.read_problem(key, session=session)
-    statuses = dict.fromkeys(valid, VALID)
-    statuses.update((m, INVALID) for m in invalid if m not in statuses)
-    for item in cache.models or []:
-        listed = item.get("id") if isinstance(item, dict) else None
-        if isinstance(listed, str) and listed not in statuses:
-            statuses[listed] = UNVERIFIED
-    models = []
-    for model_id, status in statuses.items():
-        meta = metadata.get(model_id)
-        values = meta.values if meta is not None else {}
-        verdict = verdicts.get(model_id)
-        models.append(
-            ServedModel(
-                provider=key,
-                model=model_id,
-                status=status,
-                verdict=verdict.verdict.value if verdict is not None else None,
-                verdict_reason=verdict.reason if verdict is not None else None,
-                values={f: _plain(f, values[f].value) for f in FACT_FIELDS if f in values},
-                sources={f: values[f].source for f in FACT_FIELDS if f in values},
-            )
+            .where(p.key.in_(wanted))
+            .order_by(p.position, p.id)
+        ).all()
+        views = read_model_views(session, wanted)
+    models: dict[str, list[ServedModel]] = {row.key: [] for row in rows}
+    valid: dict[str, dict[str, str]] = {row.key: {} for row in rows}
+    for view in views:
+        models[view.provider].append(ServedModel.of(view))
+        if view.usable:
+            valid[view.provider][view.model] = view.alias or view.model
+    return {
+        row.key: ProviderModels(
+            key=row.key,
+            name=row.name,
+            models=tuple(models[row.key]),
+            valid=valid[row.key],
+            list_fetched_at=row.models_fetched_at,
+            last_error=row.last_error,
+            last_error_at=row.last_error_at,
+            empty_list_strikes=row.empty_list_strikes or 0,
+            problem=row.problem,
         )
-    return ProviderModels(
-        key=key,
-        name=name,
-        models=tuple(models),
-        valid=valid,
-        list_fetched_at=cache.fetched_at,
-        last_error=cache.last_error,
-        last_error_at=cache.last_error_at,
-        empty_list_strikes=cache.empty_list_strikes,
-        problem=problem,
-    )
-
-
-def _plain(name: str, stored: Any) -> Any:
-    described = metadata_field(name)
-    if described is None:
-        return stored
-    return described.to_plain(described.from_column(stored))
+        for row in rows
+    }
 
 
 def read_ping_stats(store: ProviderStore) -> dict[tuple[str, str], ModelStats]:

@@ -29,6 +29,7 @@ def model_entry(
         "model": model.model,
         "aliases": list(aliases),
         "status": model.status,
+        "status_reason": model.status_reason,
         "usable": model.usable,
         "verdict": model.verdict,
         "verdict_reason": model.verdict_reason,

@@ -28,7 +28,11 @@ _PARAMETER_DOCS: dict[str, dict[str, Any]] = {
         "schema": {"type": "integer", "minimum": 0},
     },
     "include": {
-        "description": "all: also invalid and listed-but-unverified models.",
+        "description": (
+            "usable (the default): the models of valid_models, missing ones included"
+            " (as `models list`); all: every model, invalid and unverified too"
+            " (as `models list --all`)."
+        ),
         "schema": {"type": "string", "enum": ["usable", "all"]},
     },
     "model": {
@@ -148,8 +152,15 @@ _SCHEMAS = {
             "provider": {"type": "string"},
             "model": {"type": "string"},
             "aliases": {"type": "array", "items": {"type": "string"}},
-            "status": {"enum": ["valid", "invalid", "unverified"]},
-            "usable": {"type": "boolean"},
+            "status": {"enum": ["valid", "missing", "invalid", "unverified"]},
+            "status_reason": {
+                "type": ["string", "null"],
+                "description": "why the model has its status (as `models show`)",
+            },
+            "usable": {
+                "type": "boolean",
+                "description": "in valid_models (a missing one too): it resolves",
+            },
             "verdict": {"type": ["string", "null"]},
             "verdict_reason": {"type": ["string", "null"]},
             "availability_7d": {"type": ["number", "null"]},

@@ -25,6 +25,7 @@ from prometheus_client.registry import Collector
 
 from provider_store.history.ping_rollup import BUCKETS_PER_DOUBLING, bucket_value
 from provider_store.serve.served_view import CatalogMirror
+from provider_store.views.model_view import STATUSES
 
 __all__ = ["CONTENT_TYPE", "metrics_text"]
 
@@ -61,7 +62,7 @@ class _ViewCollector(Collector):
         )
         counts = GaugeMetricFamily(
             _PREFIX + "provider_models",
-            "Models of the provider by status (valid, invalid, unverified).",
+            "Models of the provider by status (valid, missing, invalid, unverified).",
             labels=["provider", "status"],
         )
         for provider in snapshot.providers:
@@ -74,7 +75,7 @@ class _ViewCollector(Collector):
             if provider.last_error_at is not None:
                 failed_at.add_metric([key], provider.last_error_at)
             strikes.add_metric([key], provider.empty_list_strikes)
-            by_status: dict[str, int] = {"valid": 0, "invalid": 0, "unverified": 0}
+            by_status = dict.fromkeys(STATUSES, 0)
             for model in provider.models:
                 by_status[model.status] = by_status.get(model.status, 0) + 1
             for status, number in by_status.items():

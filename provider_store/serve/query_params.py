@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from provider_store.errors import InvalidQueryError
 from provider_store.model_info import CAPABILITY_NAMES
 from provider_store.rules import DEFAULT_CHANGES_LIMIT
 from provider_store.rules.limits import MAX_PROVIDER_KEY_LENGTH, MAX_TEXT_LENGTH, MAX_TOKENS
@@ -45,13 +46,8 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
 _REPEATABLE = frozenset({"capability"})
 
 
-class BadQuery(ValueError):
-    """A query parameter that cannot be taken: ``param`` names it."""
-
-    def __init__(self, param: str, message: str) -> None:
-        super().__init__(message)
-        self.param = param
-        self.message = message
+BadQuery = InvalidQueryError
+"""A query parameter that cannot be taken (``param`` names it): a 400 naming it."""
 
 
 def check_parameters(endpoint: str, items: Sequence[tuple[str, str]]) -> dict[str, list[str]]:

@@ -108,11 +108,15 @@ class ModelView:
         found = self.metadata.values.get(field)
         return None if found is None else found.source
 
+    def plain(self, field: str) -> Any:
+        """The effective value of ``field`` as JSON writes it (None when no source knows it):
+        a price in USD per million tokens, ``created`` a UTC date, a list as a list."""
+        return _plain(field, self.value(field))
+
     @property
     def values(self) -> dict[str, Any]:
-        """Every metadata field's effective value as JSON writes it (null when unknown):
-        prices in USD per million tokens, ``created`` a UTC date, lists as lists."""
-        return {f.name: _plain(f.name, self.value(f.name)) for f in METADATA_FIELDS}
+        """Every metadata field's effective value as JSON writes it (null when unknown)."""
+        return {f.name: self.plain(f.name) for f in METADATA_FIELDS}
 
     @property
     def sources(self) -> dict[str, dict[str, str | None]]:
