@@ -10,6 +10,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
@@ -28,6 +29,8 @@ from provider_store.rules.times import iso_utc
 
 __all__ = ["ModelStats", "model_stats"]
 
+# A row's (provider_key, model_id): the order of the statistics.
+_PAIR = itemgetter(0, 1)
 _BUCKET_VALUES = tuple(bucket_value(index) for index in range(LATENCY_BUCKETS))
 
 
@@ -137,7 +140,7 @@ def model_stats(
         rollups = _with_edge(session, rows, newest, first, since, first_part, provider, model)
     found: list[ModelStats] = []
     read = _reader(first, len(columns), newest)
-    for row in sorted(rows, key=_pair) if not rollups else ():
+    for row in sorted(rows, key=_PAIR) if not rollups else ():
         if row[6]:
             found.append(read(row))
     if rollups:
@@ -150,10 +153,6 @@ def model_stats(
             elif summed[pair][6]:
                 found.append(read(summed[pair]))
     return found
-
-
-def _pair(row: Sequence[Any]) -> tuple[str, str]:
-    return (row[0], row[1])
 
 
 def _with_edge(
