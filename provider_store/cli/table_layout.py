@@ -147,8 +147,10 @@ def _table(
 ) -> str | None:
     """The table within ``available`` columns, or None when it cannot fit without cutting."""
     count = len(headers)
+    # ASCII text takes one column per character: len() measures it (the common case, fast).
+    measure = len if all("".join(row).isascii() for row in (headers, *cells)) else cell_width
     natural = [
-        max([cell_width(headers[i]), *(cell_width(row[i]) for row in cells)]) for i in range(count)
+        max([measure(headers[i]), *map(measure, (row[i] for row in cells))]) for i in range(count)
     ]
     foldable = [i not in fixed for i in range(count)]
     minimum = []
@@ -167,7 +169,7 @@ def _table(
     def line(parts: Sequence[str]) -> str:
         padded = []
         for i, part in enumerate(parts):
-            pad = " " * (widths[i] - cell_width(part))
+            pad = " " * (widths[i] - measure(part))
             padded.append(pad + part if i in right else part + pad)
         return GAP.join(padded).rstrip()
 
@@ -177,6 +179,9 @@ def _table(
         return _cut(text, widths[i]) if i in breakable else _wrap(text, widths[i])
 
     out = [line(list(headers)), "─" * (sum(widths) + len(GAP) * (count - 1))]
+    if widths == natural:  # every cell fits its column: one line per row
+        out.extend(map(line, cells))
+        return "\n".join(out)
     for row in cells:
         folded = [fold(i, row[i]) for i in range(count)]
         for n in range(max(len(f) for f in folded)):
@@ -198,6 +203,13 @@ def _records(headers: Sequence[str], cells: list[list[str]]) -> str:
     return "\n\n".join(blocks)
 
 
+def _visible_row(row: Sequence[object]) -> list[str]:
+    """The cells of ``row`` as :func:`~provider_store.cli.text.visible` shows them (checked
+    at once for the common row of printable text only)."""
+    texts = [str(cell) for cell in row]
+    return texts if "".join(texts).isprintable() else [visible(text) for text in texts]
+
+
 def render_table(
     headers: Sequence[str],
     rows: Iterable[Sequence[object]],
@@ -217,7 +229,7 @@ def render_table(
     the order given, with a last line naming them; when even the rest does not fit, each row is
     shown as one field per line (every field, nothing cut).
     """
-    cells = [[visible(cell) for cell in row] for row in rows]
+    cells = [_visible_row(row) for row in rows]
     available = width if width is not None else output_width()
     if available is None:  # no limit: every row on one line
         available = sys.maxsize

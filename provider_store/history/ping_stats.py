@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
@@ -27,6 +29,8 @@ from provider_store.rules.times import iso_utc
 
 __all__ = ["ModelStats", "model_stats"]
 
+# A row's (provider_key, model_id): the order of the statistics.
+_PAIR = itemgetter(0, 1)
 _BUCKET_VALUES = tuple(bucket_value(index) for index in range(LATENCY_BUCKETS))
 
 
@@ -110,105 +114,123 @@ def model_stats(
     keys = (r.provider_key, r.model_id)
     totals = select(
         *keys,
+        func.count(),
+        func.max(r.last_at),
+        func.min(r.last_outcome),
+        func.min(r.last_latency_ms),
         func.sum(r.pings),
         func.sum(r.answered),
         func.min(r.latency_min),
         func.max(r.latency_max),
         *(func.sum(r[name]) for name in columns),
     )
-    # Per model: the sums of its rollup rows, the histogram only from bucket ``first`` on (the
-    # rest hold nothing). A model also seen in the observations read below gets a Rollup.
-    sums: dict[tuple[str, str], _Sums] = {}
-    for key, model_id, pings, answered, least, most, *histogram in session.execute(
-        totals.where(*conditions).group_by(*keys)
-    ):
-        sums[(key, model_id)] = _Sums(pings, answered, least, most, histogram)
-    newest = select(*keys, r.last_at, r.last_outcome, r.last_latency_ms).where(*conditions)
-    for key, model_id, at, outcome, latency in session.execute(newest):
-        entry = sums[(key, model_id)]
-        if entry.last is None or at > entry.last[0]:
-            entry.last = (at, outcome, latency)
+    # Per model: how many rollup rows it has in the window, their newest ping (exact when it is
+    # one row: the aggregates of one row are its values), the sums of the rows, the histogram
+    # only from bucket ``first`` on (the rest hold nothing); fetched at once.
+    rows = session.execute(totals.where(*conditions).group_by(*keys)).all()
+    newest: dict[tuple[str, str], tuple[float, str, float | None]] = {}
+    if any(row[2] > 1 for row in rows):  # the newest ping of several rows: read from each
+        recent = select(*keys, r.last_at, r.last_outcome, r.last_latency_ms).where(*conditions)
+        for key, model_id, at, outcome, latency in session.execute(recent).all():
+            kept = newest.get((key, model_id))
+            if kept is None or at > kept[0]:
+                newest[(key, model_id)] = (at, outcome, latency)
     rollups: dict[tuple[str, str], Rollup] = {}
     if since is not None and since < first_part:
-        o = OBSERVATION_TABLE.c
-        edge = (
-            select(o.provider_key, o.model_id, o.at, o.outcome, o.latency_ms)
-            .where(o.at >= since, o.at < first_part, *_names(o, provider, model))
-            .order_by(o.id)
-        )
-        for key, model_id, at, outcome, latency in session.execute(edge):
-            rollup = rollups.get((key, model_id))
-            if rollup is None:
-                rollup = rollups[(key, model_id)] = Rollup()
-                summed = sums.get((key, model_id))
-                if summed is not None:
-                    rollup.add_sums(
-                        summed.pings,
-                        summed.answered,
-                        summed.least,
-                        summed.most,
-                        summed.histogram,
-                        first,
-                    )
-            # Older than every rollup row read: the newest ping stays the rollup's.
-            rollup.add_ping(at, outcome, latency)
-            summed = sums.get((key, model_id))
-            if summed is not None and summed.last is not None:
-                rollup.take_last(*summed.last)
+        rollups = _with_edge(session, rows, newest, first, since, first_part, provider, model)
     found: list[ModelStats] = []
-    for pair in sorted(sums.keys() | rollups.keys()):
-        rollup = rollups.get(pair)
-        if rollup is not None:
-            if rollup.pings:
-                found.append(_stats(*pair, rollup))
-        elif sums[pair].pings:
-            found.append(sums[pair].stats(*pair, first))
+    read = _reader(first, len(columns), newest)
+    for row in sorted(rows, key=_PAIR) if not rollups else ():
+        if row[6]:
+            found.append(read(row))
+    if rollups:
+        summed = {(row[0], row[1]): row for row in rows}
+        for pair in sorted(summed.keys() | rollups.keys()):
+            rollup = rollups.get(pair)
+            if rollup is not None:
+                if rollup.pings:
+                    found.append(_stats(pair[0], pair[1], rollup))
+            elif summed[pair][6]:
+                found.append(read(summed[pair]))
     return found
 
 
-@dataclass(slots=True)
-class _Sums:
-    """One model's rollup sums as SQL gave them (histogram from bucket ``first`` on)."""
+def _with_edge(
+    session: Session,
+    rows: Sequence[Sequence[Any]],
+    newest: dict[tuple[str, str], tuple[float, str, float | None]],
+    first: int,
+    since: float,
+    first_part: int,
+    provider: str | None,
+    model: str | None,
+) -> dict[tuple[str, str], Rollup]:
+    """A Rollup for each model pinged in ``[since, first_part)``: its rollup sums (``rows``,
+    histogram from bucket ``first`` on) plus those observations, read one by one."""
+    o = OBSERVATION_TABLE.c
+    edge = (
+        select(o.provider_key, o.model_id, o.at, o.outcome, o.latency_ms)
+        .where(o.at >= since, o.at < first_part, *_names(o, provider, model))
+        .order_by(o.id)
+    )
+    summed: dict[tuple[str, str], Sequence[Any]] | None = None
+    rollups: dict[tuple[str, str], Rollup] = {}
+    for key, model_id, at, outcome, latency in session.execute(edge):
+        if summed is None:
+            summed = {(row[0], row[1]): row for row in rows}
+        sums = summed.get((key, model_id))
+        rollup = rollups.get((key, model_id))
+        if rollup is None:
+            rollup = rollups[(key, model_id)] = Rollup()
+            if sums is not None:
+                pings, answered, least, most, *histogram = sums[6:]
+                rollup.add_sums(pings, answered, least, most, histogram, first)
+        # Older than every rollup row read: the newest ping stays the rollup's.
+        rollup.add_ping(at, outcome, latency)
+        if sums is not None:
+            rollup.take_last(*newest.get((key, model_id), sums[3:6]))
+    return rollups
 
-    pings: int
-    answered: int
-    least: float | None
-    most: float | None
-    histogram: list[int]
-    last: tuple[float, str, float | None] | None = None
 
-    def stats(self, key: str, model_id: str, first: int) -> ModelStats:
-        """The statistics of these sums (the percentiles as :meth:`Rollup.percentiles` reads
-        them, over the buckets that can hold a ping only)."""
-        assert self.last is not None
-        at, outcome, latency = self.last
-        running = list(accumulate(self.histogram))
+def _reader(
+    first: int, width: int, newest: dict[tuple[str, str], tuple[float, str, float | None]]
+) -> Callable[[Sequence[Any]], ModelStats]:
+    """The statistics of one row of rollup sums (provider, model, rows, newest ping's time,
+    outcome and latency, pings, answered, smallest and largest latency, ``width`` histogram
+    buckets from bucket ``first`` on; the newest ping from ``newest`` when there); the
+    percentiles as :meth:`Rollup.percentiles` reads them, over the buckets that can hold a ping
+    only."""
+    values = _BUCKET_VALUES[first:]
+    before, after = (0,) * first, (0,) * (LATENCY_BUCKETS - first - width)
+
+    def read(row: Sequence[Any]) -> ModelStats:
+        key, model_id, _rows, *last = row[:6]
+        pings, answered, least, most, *histogram = row[6:]
+        at, outcome, latency = newest.get((key, model_id), last)
         p50 = p95 = None
+        running = list(accumulate(histogram))
         total = running[-1] if running else 0
         if total:
-            low = float(self.least) if self.least is not None else 0.0
-            high = float(self.most) if self.most is not None else math.inf
-            value = _BUCKET_VALUES[first + bisect_left(running, (total * 50 + 99) // 100)]
+            low = float(least) if least is not None else 0.0
+            high = float(most) if most is not None else math.inf
+            value = values[bisect_left(running, (total * 50 + 99) // 100)]
             p50 = low if value < low else high if value > high else value
-            value = _BUCKET_VALUES[first + bisect_left(running, (total * 95 + 99) // 100)]
+            value = values[bisect_left(running, (total * 95 + 99) // 100)]
             p95 = low if value < low else high if value > high else value
         return ModelStats(
             provider=key,
             model=model_id,
-            count=int(self.pings),
-            answered=int(self.answered),
+            count=int(pings),
+            answered=int(answered),
             p50_ms=p50,
             p95_ms=p95,
             last_at=at,
             last_outcome=outcome,
             last_latency_ms=latency,
-            latency_histogram=self.full_histogram(first),
+            latency_histogram=before + tuple(map(int, histogram)) + after,
         )
 
-    def full_histogram(self, first: int) -> tuple[int, ...]:
-        """The histogram over every bucket (the sums start at bucket ``first``)."""
-        after = LATENCY_BUCKETS - first - len(self.histogram)
-        return (0,) * first + tuple(int(n) for n in self.histogram) + (0,) * after
+    return read
 
 
 def _names(columns: Any, provider: str | None, model: str | None) -> list[Any]:
