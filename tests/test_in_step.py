@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import zygote
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from provider_store import ProviderConfig, ProviderManager, ProviderStore
 from provider_store.catalog.change_marker import ChangeWatch
@@ -126,6 +126,29 @@ def test_providers_another_process_adds_or_removes_are_followed(store: ProviderS
     assert manager.follow_stats.providers_reloaded == 1  # a removal reads no provider
     assert manager.follow_stats.full_reloads == 0
     assert manager.find_model_scoped("q1") == []
+
+
+def test_taking_in_an_edit_of_another_store_reads_in_one_transaction(store: ProviderStore) -> None:
+    """The look that finds a provider's token moved reads that provider's config in the same
+    transaction: the resolution that takes in an edit waits for one round of queries."""
+    three_providers(store)
+    manager = ProviderManager(store=store, follow_interval=0)
+    assert manager.get_api_for_model_string("q/q3")[1] == "q-model-3"
+    other = ProviderStore(store.url)
+    config = other.get_config("q")
+    config.valid_models["q-added"] = "qa"
+    other.save_config("q", config)
+    other.close()
+    begins: list[int] = []
+    event.listen(store.engine, "begin", lambda _conn: begins.append(1))
+    deadline = time.monotonic() + 10  # on PostgreSQL the wake-up comes by NOTIFY
+    while manager.follow_stats.providers_reloaded == 0 and time.monotonic() < deadline:
+        begins.clear()
+        manager.get_available_models("q")  # one look (when due), and the re-read it finds due
+        time.sleep(0.01)
+    assert len(begins) == 1  # the call that took the edit in
+    assert manager.get_api_for_model_string("q/qa")[1] == "q-added"
+    assert manager.follow_stats.providers_reloaded == 1
 
 
 def test_a_write_that_changes_no_provider_rereads_nothing(store: ProviderStore) -> None:

@@ -3,8 +3,8 @@
 A :class:`CatalogFollower` compares the catalog's change tokens (one small query: each
 provider's token and the full-re-read marker, see :mod:`provider_store.catalog.change_marker`)
 with those its configs stand for, and re-reads only the providers whose token moved or that
-appeared, dropping those that are gone; a write that did not say which providers it changed
-makes it re-read them all.
+appeared (in the look's own read transaction: one round of queries), dropping those that are
+gone; a write that did not say which providers it changed makes it re-read them all.
 
 When it looks (:class:`~provider_store.catalog.change_marker.ChangeWatch`): at most every
 ``interval`` seconds, and on PostgreSQL only after a wake-up
@@ -67,9 +67,12 @@ class CatalogFollower:
         )
         self._tokens: ChangeTokens | None = None  # the change tokens the configs stand for
         self._lost = False  # the last look could not reach the database
+        # The configs of the providers a look found changed, read in the look's transaction.
+        self._fetched: tuple[ChangeTokens, list[str], dict[str, ProviderConfig]] | None = None
 
     def load_all(self) -> dict[str, ProviderConfig]:
         """Every config, with the change tokens it stands for (one read transaction)."""
+        self._tokens = None  # what a look reads now is the marker, not a change to read
         self._watch.mark()  # before the read: a commit landing meanwhile is looked at again
         with self.store.read() as session:
             self._tokens = self.store.rows.change_tokens(session=session)
@@ -105,8 +108,17 @@ class CatalogFollower:
             return None
 
     def _look(self) -> ChangeTokens:
+        """The change tokens and, when some providers' tokens moved, those providers' configs
+        (one read transaction: a look that finds a change costs one round of queries, not two,
+        and the configs are those the tokens stand for)."""
         self.stats.looks += 1
-        tokens = self.store.rows.change_tokens()
+        self._fetched = None
+        with self.store.read() as session:
+            tokens = self.store.rows.change_tokens(session=session)
+            changed = None if self._tokens is None else tokens.changed_since(self._tokens)
+            if changed:
+                fresh = self.store.rows.load_configs(keys=changed, session=session)
+                self._fetched = (tokens, changed, fresh)
         if self._lost:
             logger.warning("reached the catalog database again; following its changes")
             self._lost = False
@@ -122,7 +134,11 @@ class CatalogFollower:
             self.stats.full_reloads += 1
             self.stats.providers_reloaded += len(providers)
             return providers
-        fresh = self.store.rows.load_configs(keys=changed) if changed else {}
+        fetched, self._fetched = self._fetched, None
+        if fetched is not None and fetched[0] is tokens and fetched[1] == changed:
+            fresh = fetched[2]  # read by the look that found the change
+        else:
+            fresh = self.store.rows.load_configs(keys=changed) if changed else {}
         self._tokens = tokens
         self.stats.providers_reloaded += len(fresh)
         providers = {}

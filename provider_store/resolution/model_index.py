@@ -10,6 +10,11 @@ three characters cannot use trigrams and fall back to a scan.
 Each provider's models are indexed on their own (a segment), and the index over all of them
 only says which providers hold a name, so one provider's new models are taken in by
 :meth:`ModelIndex.replace` at the cost of that provider's models, not the catalog's.
+
+The per-name data is held in tuples of strings and ints (names, posting lists, holders), which
+Python's cyclic garbage collector stops tracking once it has seen them: an index of 100,000
+models adds a few hundred objects to a full collection's walk instead of tens of thousands, so
+the full collections a long-running process makes stay short.
 """
 
 from __future__ import annotations
@@ -29,9 +34,9 @@ TRIGRAM = 3
 # The most names the "did you mean" similarity pass compares a needle with.
 SIMILAR_SCAN_LIMIT = 5_000
 # trigram -> local indexes (ascending) of one provider's names containing that trigram
-_Grams = dict[str, list[int]]
+_Grams = dict[str, tuple[int, ...]]
 # name -> positions (ascending) of the providers holding it
-_Holders = dict[str, list[int]]
+_Holders = dict[str, tuple[int, ...]]
 
 
 class _Segment:
@@ -53,22 +58,25 @@ class _Segment:
 
     def __init__(self, models: Mapping[str, str]) -> None:
         self.models = models
-        self.longs: list[str] = []
-        self.long_l: list[str] = []
-        self.alias_l: list[str | None] = []  # None when the alias equals the long id (any case)
+        longs: list[str] = []
+        lowered: list[str] = []
+        aliases: list[str | None] = []  # None when the alias equals the long id (any case)
         self.long_exact: dict[str, int] = {}
         self.alias_exact: dict[str, int] = {}
         self.long_lower: dict[str, int] = {}
         self.alias_lower: dict[str, int] = {}
         for local, (long, alias) in enumerate(models.items()):
             long_l, alias_l = long.lower(), alias.lower()
-            self.longs.append(long)
-            self.long_l.append(long_l)
-            self.alias_l.append(None if alias_l == long_l else alias_l)
+            longs.append(long)
+            lowered.append(long_l)
+            aliases.append(None if alias_l == long_l else alias_l)
             self.long_exact.setdefault(long, local)
             self.alias_exact.setdefault(alias, local)
             self.long_lower.setdefault(long_l, local)
             self.alias_lower.setdefault(alias_l, local)
+        self.longs: tuple[str, ...] = tuple(longs)
+        self.long_l: tuple[str, ...] = tuple(lowered)
+        self.alias_l: tuple[str | None, ...] = tuple(aliases)
         self.long_grams: _Grams | None = None
         self.alias_grams: _Grams | None = None
 
@@ -144,17 +152,23 @@ class ModelIndex:
         self.segments: list[_Segment] = []
         # Per map of a segment (long exact, alias exact, long lower, alias lower): the
         # providers holding each name.
-        self._holders: tuple[_Holders, _Holders, _Holders, _Holders] = ({}, {}, {}, {})
+        building: tuple[dict[str, list[int]], ...] = ({}, {}, {}, {})
         for position, (_key, models) in enumerate(catalog):
             segment = _Segment(models)
             self.segments.append(segment)
-            for holders, names in zip(self._holders, segment.maps(), strict=True):
+            for holders, names in zip(building, segment.maps(), strict=True):
                 for name in names:
                     found = holders.get(name)
                     if found is None:
                         holders[name] = [position]
                     else:
                         found.append(position)
+        self._holders: tuple[_Holders, _Holders, _Holders, _Holders] = (
+            _frozen(building[0]),
+            _frozen(building[1]),
+            _frozen(building[2]),
+            _frozen(building[3]),
+        )
         self._offsets: list[int] = []
         self._recount()
         self.longs: Sequence[str] = _Column(self)
@@ -181,21 +195,27 @@ class ModelIndex:
         """Take in new valid models of the provider at ``position`` (its key unchanged); costs
         that provider's models, not the catalog's."""
         old = self.segments[position]
-        for holders, names in zip(self._holders, old.maps(), strict=True):
-            for name in names:
-                held = holders[name]
-                held.remove(position)
-                if not held:
-                    del holders[name]
         segment = _Segment(models)
-        self.segments[position] = segment
-        for holders, names in zip(self._holders, segment.maps(), strict=True):
-            for name in names:
+        for holders, before, after in zip(self._holders, old.maps(), segment.maps(), strict=True):
+            for name in before:
+                if name in after:
+                    continue  # held before and after: its holders stay as they are
+                held = holders[name]
+                if len(held) == 1:
+                    del holders[name]
+                else:
+                    at = bisect.bisect_left(held, position)
+                    holders[name] = held[:at] + held[at + 1 :]
+            for name in after:
+                if name in before:
+                    continue
                 found = holders.get(name)
                 if found is None:
-                    holders[name] = [position]
+                    holders[name] = (position,)
                 else:
-                    bisect.insort(found, position)
+                    at = bisect.bisect_left(found, position)
+                    holders[name] = found[:at] + (position,) + found[at:]
+        self.segments[position] = segment
         self._recount()
 
     # -- providers ------------------------------------------------------------------------------
@@ -326,9 +346,14 @@ class ModelIndex:
                     break
 
 
+def _frozen(building: dict[str, list[int]]) -> _Holders:
+    """``building`` with tuples for lists (untracked by the garbage collector once seen)."""
+    return {name: tuple(positions) for name, positions in building.items()}
+
+
 def _build_grams(names: Sequence[str | None]) -> _Grams:
     started = time.perf_counter()
-    grams: _Grams = {}
+    grams: dict[str, list[int]] = {}
     for local, text in enumerate(names):
         if text is None:
             continue
@@ -341,4 +366,4 @@ def _build_grams(names: Sequence[str | None]) -> _Grams:
     logger.debug(
         "Built a trigram index of %d names in %.3f s", len(names), time.perf_counter() - started
     )
-    return grams
+    return _frozen(grams)

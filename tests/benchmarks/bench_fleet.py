@@ -16,7 +16,9 @@ For each backend, and each code, it prints:
 - **resolution p99 / max while another process edits**: ``--readers`` processes, each a
   ``ProviderManager`` following the catalog, resolve ``provider/model`` strings (one every 2 ms)
   for ``--seconds`` while an editor process adds a model to one provider every ``--edit-every``
-  seconds (goals: p99 under 1 ms, max under 50 ms);
+  seconds (goals: p99 under 1 ms, max under 50 ms); beside them what the slowest are made of:
+  the most CPU time one resolution took (the rest of a wall time is waiting for a core, on a
+  loaded machine), and the readers' full garbage collections (count, longest pass);
 - **an edit seen by every reader, p50 / p99**: from the editor's commit to the moment the last
   reader resolves the new model (goal: p99 within 1 s);
 - **CPU per change**: the CPU time a following manager spends on the resolution that takes in
@@ -41,6 +43,7 @@ Without ``--baseline``, "before" can be had from a checkout of the code before a
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import os
@@ -139,17 +142,30 @@ def work_reader(url: str, providers: str, models: str, seconds: str) -> None:
     manager = ProviderManager(store=store)
     manager.get_api_for_model_string("p0/m0")  # the index is built before the clock starts
     rnd = random.Random(os.getpid())
+    full_passes: list[float] = []  # wall seconds of each full garbage collection
+    gc_started = [0.0]
+
+    def on_gc(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            gc_started[0] = time.perf_counter()
+        elif info["generation"] == 2:
+            full_passes.append(time.perf_counter() - gc_started[0])
+
+    gc.callbacks.append(on_gc)
     _barrier()
     samples: list[float] = []
+    cpu_max = 0.0  # the most CPU time one resolution took (its wall time less waiting)
     seen: dict[int, float] = {}
     edit = 0
     next_check = 0.0
     until = time.monotonic() + float(seconds)
     while time.monotonic() < until:
         name = f"p{rnd.randrange(n)}/m{rnd.randrange(m)}"
+        cpu = time.thread_time()
         started = time.perf_counter()
         manager.get_api_for_model_string(name)
         samples.append(time.perf_counter() - started)
+        cpu_max = max(cpu_max, time.thread_time() - cpu)
         if time.monotonic() >= next_check:  # is the next edit here yet?
             next_check = time.monotonic() + 0.01
             while True:
@@ -166,6 +182,8 @@ def work_reader(url: str, providers: str, models: str, seconds: str) -> None:
             "p50": samples[len(samples) // 2],
             "p99": samples[int(0.99 * (len(samples) - 1))],
             "max": samples[-1],
+            "cpu_max": cpu_max,
+            "full_gc": full_passes,
             "count": len(samples),
             "seen": seen,
         }
@@ -430,6 +448,12 @@ class Fleet:
         figures: dict[str, Any] = {
             "resolution p99 (ms)": max(r["p99"] for r in readers) * 1000,
             "resolution max (ms)": max(r["max"] for r in readers) * 1000,
+            "resolution max CPU (ms)": max(r.get("cpu_max", 0.0) for r in readers) * 1000,
+            "full GC passes (all readers)": sum(len(r.get("full_gc", [])) for r in readers),
+            "longest full GC pass (ms)": max(
+                (p for r in readers for p in r.get("full_gc", [])), default=0.0
+            )
+            * 1000,
             "resolutions": sum(r["count"] for r in readers),
         }
         lags = []
