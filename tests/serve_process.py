@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -16,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+import zygote
+
 COMMAND = [sys.executable, "-m", "provider_store"]
 
 
@@ -23,7 +26,7 @@ COMMAND = [sys.executable, "-m", "provider_store"]
 class Server:
     """A running server process and its URL."""
 
-    process: subprocess.Popen[str]
+    process: Any  # a subprocess.Popen, or the zygote's process with the same methods
     url: str
 
     @property
@@ -61,8 +64,12 @@ class Server:
 
 @contextmanager
 def serving(db_url: str, *args: str, env: dict[str, str] | None = None) -> Iterator[Server]:
-    """``provider-store --db DB_URL serve --port 0 ARGS``, until the block ends."""
-    process = subprocess.Popen(
+    """``provider-store --db DB_URL serve --port 0 ARGS``, until the block ends.
+
+    The process is forked from the test zygote (``tests/zygote.py``): a real process, without
+    the cold interpreter's imports.
+    """
+    process = zygote.Popen(
         [*COMMAND, "--db", db_url, "serve", "--port", "0", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -96,6 +103,7 @@ class EventStream:
         host, port = self.server.address
         self._conn = http.client.HTTPConnection(host, port, timeout=30)
         self._conn.request("GET", self.path, headers=self.headers)
+        self._sock = self._conn.sock
         self.answer = self._conn.getresponse()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._read, daemon=True)
@@ -130,4 +138,12 @@ class EventStream:
         return None
 
     def close(self) -> None:
+        """Hang up at once: the reader thread's read ends now, not at the server's next line
+        (closing the response alone would wait for the read it holds a lock for)."""
+        if self._sock is not None:
+            try:
+                self._sock.shutdown(socket.SHUT_RDWR)
+            except OSError:  # the server is gone already
+                pass
+        self._thread.join(10)
         self._conn.close()

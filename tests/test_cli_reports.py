@@ -256,6 +256,21 @@ def test_the_commands_that_make_a_catalog_make_one(
 # -- Ctrl-C at a prompt ---------------------------------------------------------------------------
 
 
+def _waiting(pid: int) -> bool:
+    """Whether process ``pid`` sleeps in a system call: after its prompt, the read of the
+    terminal (True where there is no /proc to tell).
+
+    A SIGINT sent between the prompt's write and that read would wait for the read to end
+    (the interpreter raises KeyboardInterrupt only between instructions or when a system call
+    is interrupted), as a key pressed at that instant would: the test presses it once the
+    command reads."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] == "S"
+
+
 def _interrupt_at_prompt(args: list[str], prompt: bytes) -> tuple[int, str]:
     """Run the CLI on a pseudo-terminal, press Ctrl-C (SIGINT) once ``prompt`` shows."""
     master, slave = pty.openpty()
@@ -272,7 +287,7 @@ def _interrupt_at_prompt(args: list[str], prompt: bytes) -> tuple[int, str]:
     deadline = time.monotonic() + 120
     try:
         while time.monotonic() < deadline:
-            ready, _, _ = select.select([master], [], [], 0.2)
+            ready, _, _ = select.select([master], [], [], 0.05)
             if ready:
                 try:
                     chunk = os.read(master, 4096)
@@ -281,7 +296,7 @@ def _interrupt_at_prompt(args: list[str], prompt: bytes) -> tuple[int, str]:
                 if not chunk:
                     break
                 output += chunk
-            if not sent and prompt in output:
+            if not sent and prompt in output and _waiting(process.pid):
                 process.send_signal(signal.SIGINT)
                 sent = True
             if process.poll() is not None and not ready:

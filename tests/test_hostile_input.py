@@ -90,6 +90,7 @@ def _holds_key_run(text: str) -> bool:
     return any(KEY[i : i + 8] in text for i in range(len(KEY) - 7))
 
 
+@pytest.mark.slow
 def test_a_listed_key_echo_is_never_stored_printed_or_exported(tmp_path: Path) -> None:
     db = str(tmp_path / "catalog.db")
     listed = ["ok", f"m-{KEY}", f"x-{KEY[5:15]}-y", "short-sk-live"]

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import zygote
 
 from provider_store import ProviderConfig, ProviderStore
 from provider_store.testing import FakeProvider
@@ -79,14 +80,24 @@ def catalog(store: ProviderStore, keyed: FakeProvider, keyless: FakeProvider) ->
     return store
 
 
-def llm(url: str, home: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+def llm(
+    url: str, home: Path, *args: str, cold: bool = False, **extra: str
+) -> subprocess.CompletedProcess[str]:
     """``llm ARGS`` in a new process reading the catalog at ``url``, with no provider key in
-    its environment (the OpenAI client would fall back to $OPENAI_API_KEY)."""
+    its environment (the OpenAI client would fall back to $OPENAI_API_KEY).
+
+    The process is ``python -m llm`` forked from the test zygote (``tests/zygote.py``, which has
+    imported neither ``llm`` nor provider-store: the plugin loads through its entry point as in
+    a new interpreter); with ``cold`` it is the ``llm`` console script in a new interpreter."""
     env = {name: value for name, value in os.environ.items() if not name.endswith("_API_KEY")}
     env.update(PROVIDER_STORE_URL=url, LLM_USER_PATH=str(home), **extra)
     env.pop("LLM_LOAD_PLUGINS", None)
-    return subprocess.run(
-        [str(LLM), *args], capture_output=True, text=True, env=env, timeout=120, check=False
+    if cold:
+        return subprocess.run(
+            [str(LLM), *args], capture_output=True, text=True, env=env, timeout=120, check=False
+        )
+    return zygote.run(
+        [sys.executable, "-m", "llm", *args], capture_output=True, text=True, env=env, timeout=120
     )
 
 
@@ -146,7 +157,7 @@ def test_a_key_comes_from_the_catalog_else_the_environment_and_is_never_shown(
 
 def test_no_catalog_yet_means_no_models_and_no_file(tmp_path: Path) -> None:
     missing = tmp_path / "none" / "catalog.db"
-    result = llm(f"sqlite:///{missing}", tmp_path, "models", "list")
+    result = llm(f"sqlite:///{missing}", tmp_path, "models", "list", cold=True)
     assert result.returncode == 0, result.stderr
     assert "provider-store" not in result.stdout + result.stderr
     assert "gpt-4o" in result.stdout  # llm's own models are there

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import BACKENDS
 from helpers import run_cli
+from pg_schema import create_schema, drop_schema
 
 from provider_store import ModelDiscoveryService, ProviderConfig, ProviderStore, litellm_config
 from provider_store.exports.litellm_proxy import per_token
@@ -40,10 +43,7 @@ def cli(capsys: pytest.CaptureFixture[str], store: ProviderStore, *args: str) ->
     return json.loads(out) if "--json" in args else out
 
 
-@pytest.fixture
-def catalog(
-    store: ProviderStore, fake: FakeProvider, capsys: pytest.CaptureFixture[str]
-) -> ProviderStore:
+def fill(store: ProviderStore, fake: FakeProvider) -> ProviderStore:
     """``openai`` on loopback: gpt-4o from the registries only, gpt-4o-mini with a listed
     context that beats them, my-finetune with the user's values, zz-private-7 knowing nothing."""
     if not LITELLM_MAP.is_file():
@@ -62,8 +62,38 @@ def catalog(
     refresh(store)
     store.fill_from_registries(litellm=LITELLM_MAP)
     values = ["--context", "32000", "--input-price", "0.5", "--output-price", "1.5"]
-    cli(capsys, store, "models", "set", "openai/my-finetune", *values, "--capability", "tools")
+    code, _out, err = run_cli(
+        None, "--db", store.url, "models", "set", "openai/my-finetune", *values,
+        "--capability", "tools",
+    )  # fmt: skip
+    assert code == 0, err
     return store
+
+
+@pytest.fixture
+def catalog(store: ProviderStore, fake: FakeProvider) -> ProviderStore:
+    """The catalog of :func:`fill` in ``store``, for a test of its own."""
+    return fill(store, fake)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def shared_catalog(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ProviderStore]:
+    """The catalog of :func:`fill` once per backend (and test worker), for the tests that only
+    read it."""
+    postgres = "" if request.param == "sqlite" else request.getfixturevalue("postgres_server_url")
+    if postgres:
+        url, schema = create_schema(postgres, "ps_view")
+    else:
+        url, schema = f"sqlite:///{tmp_path_factory.mktemp('view') / 'catalog.db'}", ""
+    ids = ["gpt-4o", "gpt-4o-mini", "my-finetune", "zz-private-7"]
+    try:
+        with FakeProvider(ids, api_key=KEY) as fake, ProviderStore(url) as store:
+            yield fill(store, fake)
+    finally:
+        if schema:
+            drop_schema(postgres, schema)
 
 
 def test_list_show_export_and_library_give_the_same_values(
@@ -121,8 +151,9 @@ def test_list_show_export_and_library_give_the_same_values(
     ],
 )
 def test_every_filter_agrees_with_the_values_shown(
-    catalog: ProviderStore, capsys: pytest.CaptureFixture[str], option: str, value: str
+    shared_catalog: ProviderStore, capsys: pytest.CaptureFixture[str], option: str, value: str
 ) -> None:
+    catalog = shared_catalog
     rows = cli(capsys, catalog, "models", "list", "--json")
 
     def passes(row: dict[str, Any]) -> bool:

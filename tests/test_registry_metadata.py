@@ -396,6 +396,7 @@ print("ok")
 """
 
 
+@pytest.mark.slow
 def test_two_processes_filling_one_provider_take_turns(
     openai: ProviderStore, tmp_path: Path
 ) -> None:

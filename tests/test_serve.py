@@ -9,12 +9,16 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import openai
 import pytest
+import zygote
+from conftest import BACKENDS
 from helpers import FAKE_KEY
+from pg_schema import create_schema, drop_schema
 from serve_process import COMMAND, EventStream, Server, serving
 
 from provider_store import ModelDiscoveryService, ProviderConfig, ProviderStore
@@ -46,38 +50,57 @@ def _seed(store: ProviderStore, base_url: str = "http://127.0.0.1:9/v1") -> None
     )
 
 
-def test_the_openai_client_lists_exactly_the_usable_models(
-    store: ProviderStore, db_url: str
-) -> None:
-    _seed(store)
-    with serving(db_url) as server:
-        client = openai.OpenAI(base_url=server.url + "/v1", api_key="unused", max_retries=0)
-        listed = client.models.list()
-        assert sorted(model.id for model in listed) == ["p/m1", "p/org/m2", "q/x"]
-        assert {model.owned_by for model in listed} == {"p", "q"}
-        every = server.json("/v1/models?include=all")["data"]
-        assert {(m["id"], m["status"]) for m in every} >= {("p/broken", "invalid")}
-        one = server.json("/v1/models/p/org/m2")
-        assert (one["provider"], one["model"], one["status"]) == ("p", "org/m2", "valid")
-        assert server.json("/v1/models?provider=q")["data"][0]["id"] == "q/x"
+@pytest.fixture(scope="module", params=BACKENDS)
+def seeded(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """One server per backend (and test worker) for the tests that only read: providers p and
+    q of :func:`_seed`, and r sharing q's model ``x``. No test using it may write."""
+    postgres = "" if request.param == "sqlite" else request.getfixturevalue("postgres_server_url")
+    if not postgres:
+        url = f"sqlite:///{tmp_path_factory.mktemp('seeded') / 'catalog.db'}"
+        schema = None
+    else:
+        url, schema = create_schema(postgres, "ps_serve")
+    try:
+        with ProviderStore(url) as store:
+            _seed(store)
+            store.save_config(
+                "r",
+                ProviderConfig(
+                    name="R", base_api_url="http://127.0.0.1:9/v1", valid_models={"x": "x"}
+                ),
+            )
+        with serving(url) as server:
+            yield server
+    finally:
+        if schema is not None:
+            drop_schema(postgres, schema)
 
 
-def test_resolve_answers_as_the_library_does_with_candidates(
-    store: ProviderStore, db_url: str
-) -> None:
-    _seed(store)
-    store.save_config(
-        "r", ProviderConfig(name="R", base_api_url="http://127.0.0.1:9/v1", valid_models={"x": "x"})
-    )
-    with serving(db_url) as server:
-        found = server.json("/v1/resolve?model=one")
-        assert (found["id"], found["alias"]) == ("p/m1", "one")
-        shared = server.json("/v1/resolve?model=x")
-        assert shared["id"] == "q/x" and shared["candidates"] == ["q/x", "r/x"]
-        status, _h, body = server.get("/v1/resolve?model=x&strict=true")
-        assert status == 409 and json.loads(body)["error"]["candidates"] == ["q/x", "r/x"]
-        status, _h, body = server.get("/v1/resolve?model=onee")
-        assert status == 404 and "p/m1" in json.loads(body)["error"]["suggestions"][0]
+def test_the_openai_client_lists_exactly_the_usable_models(seeded: Server) -> None:
+    server = seeded
+    client = openai.OpenAI(base_url=server.url + "/v1", api_key="unused", max_retries=0)
+    listed = client.models.list()
+    assert sorted(model.id for model in listed) == ["p/m1", "p/org/m2", "q/x", "r/x"]
+    assert {model.owned_by for model in listed} == {"p", "q", "r"}
+    every = server.json("/v1/models?include=all")["data"]
+    assert {(m["id"], m["status"]) for m in every} >= {("p/broken", "invalid")}
+    one = server.json("/v1/models/p/org/m2")
+    assert (one["provider"], one["model"], one["status"]) == ("p", "org/m2", "valid")
+    assert [m["id"] for m in server.json("/v1/models?provider=q")["data"]] == ["q/x"]
+
+
+def test_resolve_answers_as_the_library_does_with_candidates(seeded: Server) -> None:
+    server = seeded
+    found = server.json("/v1/resolve?model=one")
+    assert (found["id"], found["alias"]) == ("p/m1", "one")
+    shared = server.json("/v1/resolve?model=x")
+    assert shared["id"] == "q/x" and shared["candidates"] == ["q/x", "r/x"]
+    status, _h, body = server.get("/v1/resolve?model=x&strict=true")
+    assert status == 409 and json.loads(body)["error"]["candidates"] == ["q/x", "r/x"]
+    status, _h, body = server.get("/v1/resolve?model=onee")
+    assert status == 404 and "p/m1" in json.loads(body)["error"]["suggestions"][0]
 
 
 def _import_file(tmp_path: Path) -> Path:
@@ -103,7 +126,7 @@ def test_an_import_by_another_process_shows_within_a_second(
     with serving(db_url) as server:
         etag = server.get("/v1/models")[1]["etag"]
         stream = EventStream(server)
-        done = subprocess.run(
+        done = zygote.run(
             [*COMMAND, "--db", db_url, "import", str(_import_file(tmp_path))],
             capture_output=True,
             text=True,
@@ -129,7 +152,7 @@ def test_a_discovery_by_another_process_shows_within_a_second(
     with serving(db_url) as server:
         assert server.json("/v1/models")["data"] == []
         stream = EventStream(server)
-        done = subprocess.run(
+        done = zygote.run(
             [*COMMAND, "--db", db_url, "discover", "p"], capture_output=True, text=True, timeout=60
         )
         committed = time.monotonic()
@@ -170,45 +193,43 @@ def test_a_commit_to_one_provider_rereads_only_that_provider(
         assert server.json("/v1/resolve?model=ex")["id"] == "q/x"
 
 
-def test_if_none_match_gives_304_and_gzip_is_offered(store: ProviderStore, db_url: str) -> None:
-    _seed(store)
-    with serving(db_url) as server:
-        status, headers, body = server.get("/v1/models")
-        etag = headers["etag"]
-        assert status == 200 and body
-        status, headers, empty = server.get("/v1/models", {"If-None-Match": etag})
-        assert (status, empty, headers["etag"]) == (304, b"", etag)
-        status, _h, _b = server.get("/v1/models?include=all", {"If-None-Match": f"W/{etag}"})
-        assert status == 304
-        assert server.get("/v1/models", {"If-None-Match": '"other"'})[0] == 200
-        status, headers, zipped = server.get("/v1/models", {"Accept-Encoding": "gzip"})
-        assert headers["content-encoding"] == "gzip" and gzip.decompress(zipped) == body
+def test_if_none_match_gives_304_and_gzip_is_offered(seeded: Server) -> None:
+    server = seeded
+    status, headers, body = server.get("/v1/models")
+    etag = headers["etag"]
+    assert status == 200 and body
+    status, headers, empty = server.get("/v1/models", {"If-None-Match": etag})
+    assert (status, empty, headers["etag"]) == (304, b"", etag)
+    status, _h, _b = server.get("/v1/models?include=all", {"If-None-Match": f"W/{etag}"})
+    assert status == 304
+    assert server.get("/v1/models", {"If-None-Match": '"other"'})[0] == 200
+    status, headers, zipped = server.get("/v1/models", {"Accept-Encoding": "gzip"})
+    assert headers["content-encoding"] == "gzip" and gzip.decompress(zipped) == body
 
 
-def test_a_planted_key_is_never_served(store: ProviderStore, db_url: str) -> None:
-    _seed(store)
-    with serving(db_url) as server:
-        stream = EventStream(server, "/v1/changes/stream?since=0")
-        paths = [
-            "/v1/models",
-            "/v1/models?include=all",
-            "/v1/models/p/m1",
-            "/v1/models/p/nothing",
-            "/v1/resolve?model=one",
-            "/v1/resolve?model=nothing",
-            "/v1/changes",
-            "/metrics",
-            "/healthz",
-            "/openapi.json",
-            "/v1/models?min_context=x",
-            "/nowhere",
-        ]
-        for path in paths:
-            status, headers, body = server.get(path)
-            assert status < 500, (path, status, body)
-            assert PLANTED not in body.decode() + json.dumps(headers), path
-        stream.close()
-        assert PLANTED not in json.dumps(stream.events)
+def test_a_planted_key_is_never_served(seeded: Server) -> None:
+    server = seeded
+    stream = EventStream(server, "/v1/changes/stream?since=0")
+    paths = [
+        "/v1/models",
+        "/v1/models?include=all",
+        "/v1/models/p/m1",
+        "/v1/models/p/nothing",
+        "/v1/resolve?model=one",
+        "/v1/resolve?model=nothing",
+        "/v1/changes",
+        "/metrics",
+        "/healthz",
+        "/openapi.json",
+        "/v1/models?min_context=x",
+        "/nowhere",
+    ]
+    for path in paths:
+        status, headers, body = server.get(path)
+        assert status < 500, (path, status, body)
+        assert PLANTED not in body.decode() + json.dumps(headers), path
+    stream.close()
+    assert PLANTED not in json.dumps(stream.events)
 
 
 @pytest.mark.parametrize(
@@ -236,41 +257,32 @@ def test_a_planted_key_is_never_served(store: ProviderStore, db_url: str) -> Non
     ],
 )
 def test_a_hostile_query_is_a_400_naming_the_parameter(
-    store: ProviderStore, db_url: str, path: str, param: str, request: pytest.FixtureRequest
+    seeded: Server, path: str, param: str
 ) -> None:
-    server = _shared_server(request, db_url)
-    status, headers, body = server.get(path)
+    status, headers, body = seeded.get(path)
     assert status == 400, (status, body)
     assert headers["content-type"] == "application/json"
     assert json.loads(body)["error"]["param"] == param
 
 
-def _shared_server(request: pytest.FixtureRequest, db_url: str) -> Server:
-    """One server per test (the catalog fixture is per test too)."""
-    context = serving(db_url)
-    server = context.__enter__()
-    request.addfinalizer(lambda: context.__exit__(None, None, None))
-    return server
-
-
-def test_oversized_and_unread_requests_are_refused(store: ProviderStore, db_url: str) -> None:
-    with serving(db_url) as server:
-        assert server.get("/v1/models?provider=" + "a" * 5000)[0] == 414
-        assert server.get("/" + "a" * 3000)[0] == 414
-        assert server.get("/v1/models", {f"x-h{i}": "1" for i in range(80)})[0] == 431
-        status, headers, _body = server.get("/v1/models", method="POST")
-        assert status == 405 and "GET" in headers["allow"]
-        host, port = server.address
-        with socket.create_connection((host, port), timeout=5) as raw:
-            big = b"X-Big: " + b"a" * 40_000
-            raw.sendall(b"GET /v1/models HTTP/1.1\r\nHost: x\r\n" + big + b"\r\n\r\n")
-            answer = raw.recv(200)
-        assert answer.startswith(b"HTTP/1.1 4"), answer
-        assert server.get("/healthz")[0] == 200  # still serving
+def test_oversized_and_unread_requests_are_refused(seeded: Server) -> None:
+    server = seeded
+    assert server.get("/v1/models?provider=" + "a" * 5000)[0] == 414
+    assert server.get("/" + "a" * 3000)[0] == 414
+    assert server.get("/v1/models", {f"x-h{i}": "1" for i in range(80)})[0] == 431
+    status, headers, _body = server.get("/v1/models", method="POST")
+    assert status == 405 and "GET" in headers["allow"]
+    host, port = server.address
+    with socket.create_connection((host, port), timeout=5) as raw:
+        big = b"X-Big: " + b"a" * 40_000
+        raw.sendall(b"GET /v1/models HTTP/1.1\r\nHost: x\r\n" + big + b"\r\n\r\n")
+        answer = raw.recv(200)
+    assert answer.startswith(b"HTTP/1.1 4"), answer
+    assert server.get("/healthz")[0] == 200  # still serving
 
 
 def test_a_non_loopback_address_needs_a_read_token(store: ProviderStore, db_url: str) -> None:
-    done = subprocess.run(
+    done = zygote.run(
         [*COMMAND, "--db", db_url, "serve", "--host", "0.0.0.0", "--port", "0"],
         capture_output=True,
         text=True,
@@ -313,7 +325,7 @@ def test_sigterm_stops_it_within_a_second_with_a_stream_open(
 @pytest.mark.fake(["a", "b"])
 def test_metrics_and_health(store: ProviderStore, db_url: str, fake: FakeProvider) -> None:
     store.save_config("p", ProviderConfig(name="P", base_api_url=fake.base_url, api_key=FAKE_KEY))
-    done = subprocess.run(
+    done = zygote.run(
         [*COMMAND, "--db", db_url, "discover", "p"], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
@@ -332,7 +344,7 @@ def test_metrics_and_health(store: ProviderStore, db_url: str, fake: FakeProvide
 
 
 def _cli_json(db_url: str, *args: str) -> Any:
-    done = subprocess.run(
+    done = zygote.run(
         [*COMMAND, "--db", db_url, *args, "--json"], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
@@ -392,7 +404,7 @@ def test_a_model_answers_what_models_show_says(
         )
 
 
-def test_the_openapi_description_covers_every_endpoint(store: ProviderStore, db_url: str) -> None:
+def test_the_openapi_description_covers_every_endpoint(seeded: Server) -> None:
     from provider_store.serve.query_params import PARAMETERS
     from provider_store.serve.routes import Endpoints
 
@@ -400,8 +412,7 @@ def test_the_openapi_description_covers_every_endpoint(store: ProviderStore, db_
         route.path.replace("{model:path}", "{model}")
         for route in Endpoints(None, None).routes()  # type: ignore[arg-type]
     }
-    with serving(db_url) as server:
-        document = server.json("/openapi.json")
+    document = seeded.json("/openapi.json")
     assert document["openapi"].startswith("3.1")
     assert set(document["paths"]) == served
     for path, item in document["paths"].items():
