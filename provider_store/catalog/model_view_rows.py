@@ -14,9 +14,7 @@ Session-level functions: the caller owns the transaction.
 from __future__ import annotations
 
 import dataclasses
-import gc
-from collections.abc import Collection, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +33,7 @@ from provider_store.catalog.reconcile import (
     registry_order,
 )
 from provider_store.model_info import is_moving_alias, listed_alias_targets
+from provider_store.rules.gc_pause import collector_paused
 
 __all__ = [
     "FACT_FIELDS",
@@ -160,22 +159,10 @@ def read_view_rows(
     provider_rows = list(session.execute(query))
     if not provider_rows:
         return {}, []
-    with _collector_paused():
+    # The rows hold no cycles (reference counting frees them): a collection every few hundred
+    # objects would walk the growing heap again and again, making the time per model grow.
+    with collector_paused():
         return _read(session, provider_rows, model_ids)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a bulk read builds its rows: they hold no
-    cycles (reference counting frees them), and a collection every few hundred objects would
-    walk the growing heap again and again, making the time per model grow with the catalog."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _last_seen(row: Any, fetched_at: float | None) -> float | None:

@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 import requests
 
 from provider_store.errors import BadResponseError, ProviderConnectionError, ProviderHTTPError
-from provider_store.providers.gc_pause import collector_paused
 from provider_store.rules.api_keys import KEY_RUN as KEY_RUN
 from provider_store.rules.api_keys import mask_key_echoes as scrub
+from provider_store.rules.gc_pause import collector_paused
 
 _MESSAGE_LIMIT = 300
 

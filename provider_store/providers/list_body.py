@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from provider_store.errors import NotAListError
-from provider_store.providers.gc_pause import collector_paused
+from provider_store.rules.gc_pause import collector_paused
 
 __all__ = ["LIST_KEYS", "NOT_JSON", "ListBody", "scan_list_body"]
 
