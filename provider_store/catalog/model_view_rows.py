@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from provider_store.catalog.cache_rows import last_seen
 from provider_store.catalog.light_tables import MODEL, MODEL_FACT, PROVIDER, REGISTRY_FILL
 from provider_store.catalog.metadata_columns import METADATA_COLUMNS
 from provider_store.catalog.reconcile import (
@@ -165,16 +166,6 @@ def read_view_rows(
         return _read(session, provider_rows, model_ids)
 
 
-def _last_seen(row: Any, fetched_at: float | None) -> float | None:
-    """When the provider last listed the model: its list's fetch time while the model is
-    listed (sighted, not missing, not removed), else the time its row kept when it went
-    missing (the rule of ``cache_rows.last_seen``)."""
-    listed = row.first_seen_at is not None and not row.missing_count and row.removed_at is None
-    if listed and fetched_at is not None:
-        return fetched_at
-    return row.last_seen_at  # type: ignore[no-any-return]
-
-
 def _read(
     session: Session, provider_rows: list[Any], model_ids: Collection[str] | None
 ) -> tuple[dict[str, ProviderRow], list[ModelRow]]:
@@ -192,13 +183,13 @@ def _read(
                 _M.verdict_reason,
                 _M.verdict_at,
                 _M.hand_mark,
-                _M.last_seen_at,
+                last_seen().label("last_seen_at"),
                 _M.missing_count,
                 _M.missing_since,
                 _M.removed_at,
-                _M.first_seen_at,
                 *metadata,
             )
+            .join_from(MODEL, PROVIDER, PROVIDER.c.id == _M.provider_id)
             .where(_M.provider_id.in_(ids))
             .order_by(_M.provider_id, _M.position, _M.id)
         )
@@ -224,7 +215,7 @@ def _read(
     rows_by: dict[int, list[Any]] = {}
     for row in models:
         listed_by.setdefault(int(row.provider_id), {})[row.model_id] = dict(
-            zip(METADATA_COLUMNS, row[13:], strict=True)
+            zip(METADATA_COLUMNS, row[12:], strict=True)
         )
         rows_by.setdefault(int(row.provider_id), []).append(row)
     wanted = set(model_ids) if model_ids is not None else None
@@ -254,7 +245,6 @@ def _read(
         for row in rows_by.get(pid, []):
             if wanted is not None and row.model_id not in wanted:
                 continue
-            seen_at = _last_seen(row, prow.models_fetched_at)
             by_provider[pid].append(
                 ModelRow(
                     key,
@@ -265,11 +255,11 @@ def _read(
                     row.verdict_reason,
                     row.verdict_at,
                     row.hand_mark,
-                    seen_at,
+                    row.last_seen_at,
                     int(row.missing_count or 0),
                     row.missing_since,
                     row.removed_at,
-                    _sourced(row.model_id, listed[row.model_id], seen_at, context),
+                    _sourced(row.model_id, listed[row.model_id], row.last_seen_at, context),
                 )
             )
     for prow in provider_rows:
