@@ -15,6 +15,7 @@ import stat
 from pathlib import Path
 
 from provider_store.errors import InvalidDocumentError
+from provider_store.legacy.safe_yaml import file_kind
 
 __all__ = ["check_export_target"]
 
@@ -32,21 +33,7 @@ def check_export_target(path: str | Path) -> None:
     if stat.S_ISREG(info.st_mode):
         return
     raise InvalidDocumentError(
-        f"not a regular file ({_kind(info.st_mode)}); an export is written to a regular file"
+        f"not a regular file ({file_kind(info.st_mode)}); an export is written to a regular file"
         " or to standard output ('-'), and this was left as it was",
         path=str(path),
     )
-
-
-def _kind(mode: int) -> str:
-    if stat.S_ISLNK(mode):
-        return "a symbolic link"
-    if stat.S_ISDIR(mode):
-        return "a directory"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    return "an unusual file type"

@@ -55,7 +55,7 @@ def read_capped(path: str | Path) -> bytes:
             info = os.fstat(handle.fileno())
             if not stat.S_ISREG(info.st_mode):
                 raise InvalidDocumentError(
-                    f"not a regular file ({_file_kind(info.st_mode)}); import reads a YAML file",
+                    f"not a regular file ({file_kind(info.st_mode)}); import reads a YAML file",
                     path=source,
                 )
             if hasattr(os, "set_blocking"):
@@ -72,7 +72,10 @@ def read_capped(path: str | Path) -> bytes:
     return data
 
 
-def _file_kind(mode: int) -> str:
+def file_kind(mode: int) -> str:
+    """What a file that is not a regular one is, in words (``mode`` from stat or lstat)."""
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
     if stat.S_ISDIR(mode):
         return "a directory"
     if stat.S_ISFIFO(mode):
