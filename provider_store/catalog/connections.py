@@ -120,11 +120,6 @@ class ConnectionSettings:
             arguments["connect_args"] = {"prepare_threshold": None}
         return arguments
 
-    @property
-    def sets_pool(self) -> bool:
-        """True when the URL or the environment sized the pool."""
-        return (self.pool_size, self.max_overflow, self.pool_timeout) != (None, None, None)
-
 
 def read_settings(parsed: URL) -> tuple[URL, ConnectionSettings]:
     """The URL without the connection settings in its query, and those settings (the query's,

@@ -40,11 +40,6 @@ class ChangeBroadcast:
         self._queues: dict[asyncio.Queue[bytes], asyncio.AbstractEventLoop] = {}
         self._closed = False
 
-    @property
-    def subscribers(self) -> int:
-        """How many streams are open."""
-        return len(self._queues)
-
     def subscribe(self) -> asyncio.Queue[bytes] | None:
         """A queue for a new stream on the running loop; None when too many are open or the
         server is stopping."""
