@@ -34,6 +34,7 @@ an API key.
 from __future__ import annotations
 
 import errno
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 
@@ -122,6 +123,10 @@ class UnknownModelError(ProviderStoreError, ValueError):
     ``(did you mean ...?)`` hint may follow. ``model_string`` is what was asked for, ``provider``
     the provider key it was looked up in (None across providers), ``suggestions`` the nearest
     ``provider/model (alias)`` strings or provider keys, best first.
+
+    ``suggestions`` may be given as a function: it is called once, when the hints or the message
+    are first read, so a caller that only catches the miss (a gateway looking up names it was
+    sent) does not pay for the search of a large catalog's nearest names.
     """
 
     def __init__(
@@ -130,13 +135,42 @@ class UnknownModelError(ProviderStoreError, ValueError):
         *,
         model_string: str,
         provider: str | None = None,
-        suggestions: list[str] | None = None,
+        suggestions: Sequence[str] | Callable[[], Sequence[str]] | None = None,
     ) -> None:
         self.reason = message
         self.model_string = model_string
         self.provider = provider
-        self.suggestions = list(suggestions or [])
-        super().__init__(with_suggestions(message, self.suggestions))
+        self._suggestions: list[str] | None = None
+        self._find: Callable[[], Sequence[str]] | None = None
+        if callable(suggestions):
+            self._find = suggestions
+        else:
+            self._suggestions = list(suggestions or [])
+        super().__init__(message)
+
+    @property
+    def suggestions(self) -> list[str]:
+        """The nearest names, best first (searched for on first read when given as a function)."""
+        if self._suggestions is None:
+            find, self._find = self._find, None
+            self._suggestions = list(find()) if find is not None else []
+        return self._suggestions
+
+    @property
+    def args(self) -> tuple[str]:
+        """``(message,)``, the message with its hints, as ``str()`` gives it."""
+        return (with_suggestions(self.reason, self.suggestions),)
+
+    @args.setter
+    def args(self, value: tuple[object, ...]) -> None:
+        self.reason = str(value[0]) if value else ""
+        self._suggestions, self._find = [], None
+
+    def __str__(self) -> str:
+        return with_suggestions(self.reason, self.suggestions)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self)!r})"
 
 
 def with_suggestions(message: str, suggestions: list[str]) -> str:

@@ -565,3 +565,28 @@ def test_suggestions_stay_bounded_on_a_large_catalog() -> None:
         "p0/org0/model-2999 (m0-2999)",
         "p1/org1/model-2999 (m1-2999)",
     ]
+
+
+def test_a_miss_names_the_nearest_models_however_its_error_is_read() -> None:
+    """The hints of a miss are searched for when the error is first read (a caller that only
+    catches misses does not pay for them); message, args, repr and suggestions agree."""
+    manager = ProviderManager(
+        {"p": ProviderConfig(valid_models={"org/model-1": "m1", "org/model-2": "m2"})}
+    )
+    for asked, reason in (
+        ("p/org/modl-1", "Invalid model for provider p: org/modl-1"),
+        ("org/modl-1", "Invalid model: modl-1"),  # not a provider: the rest is looked up
+    ):
+        with pytest.raises(UnknownModelError) as caught:
+            manager.get_api_for_model_string(asked)
+        error = caught.value
+        assert error.reason == reason
+        assert error.suggestions[0] == "p/org/model-1 (m1)"
+        assert str(error).startswith(f"{reason} (did you mean p/org/model-1 (m1)")
+        assert error.args == (str(error),)
+        assert repr(error) == f"UnknownModelError({str(error)!r})"
+    with pytest.raises(UnknownModelError, match=r"did you mean p/org/model-1 \(m1\)"):
+        manager.get_api_for_model_string("p/org/modl-1")
+    with pytest.raises(UnknownModelError) as caught:
+        manager.locate("org/modl-1")
+    assert caught.value.suggestions and str(caught.value).startswith("Unknown model: org/modl-1")

@@ -153,28 +153,31 @@ def unknown(names: Names, text: str) -> UnknownModelError:
     index = names.index
     prefix, rest = split_first_slash(text)
     position = index.provider_position(prefix) if prefix else None
-    picked: list[int] = []
 
-    def add(ordinals: Sequence[int]) -> None:
-        picked.extend(o for o in ordinals if o not in picked)
+    def near() -> list[str]:
+        picked: list[int] = []
 
-    if position is not None:
-        add(index.nearest(rest, provider=position) or index.nearest(rest))
-    near_keys: list[str] = []
-    if position is None and prefix:
-        near_keys = nearest(prefix, index.keys)
-        for key in near_keys:
-            near = index.provider_position(key)
-            add(index.lookup(rest, provider=near) or index.nearest(rest, provider=near)[:1])
-        add(index.nearest(text))
-        add(index.nearest(rest))
-    elif position is None:
-        add(index.nearest(text))
-    suggestions = [names.describe(o) for o in picked[:HINTS]]
+        def add(ordinals: Sequence[int]) -> None:
+            picked.extend(o for o in ordinals if o not in picked)
+
+        if position is not None:
+            add(index.nearest(rest, provider=position) or index.nearest(rest))
+        near_keys: list[str] = []
+        if position is None and prefix:
+            near_keys = nearest(prefix, index.keys)
+            for key in near_keys:
+                found = index.provider_position(key)
+                add(index.lookup(rest, provider=found) or index.nearest(rest, provider=found)[:1])
+            add(index.nearest(text))
+            add(index.nearest(rest))
+        elif position is None:
+            add(index.nearest(text))
+        # A head that is no provider and near none of their models: the provider keys near it.
+        return [names.describe(o) for o in picked[:HINTS]] or near_keys[:HINTS]
+
     return UnknownModelError(
         UNKNOWN_MODEL.format(asked=text),
         model_string=text,
         provider=index.keys[position] if position is not None else None,
-        # A head that is no provider and near none of their models: the provider keys near it.
-        suggestions=suggestions or near_keys[:HINTS],
+        suggestions=near,
     )

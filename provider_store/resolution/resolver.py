@@ -132,12 +132,16 @@ class Resolver:
                 key = index.keys[position]
                 hits = index.lookup(rest, provider=position)
                 if not hits:
-                    hints = index.nearest(rest, provider=position) or index.nearest(rest)
+
+                    def near_in_provider() -> list[str]:
+                        hints = index.nearest(rest, provider=position) or index.nearest(rest)
+                        return [describe(configs, index, hint) for hint in hints]
+
                     raise UnknownModelError(
                         f"Invalid model for provider {key}: {rest}",
                         model_string=model_string,
                         provider=key,
-                        suggestions=[describe(configs, index, hint) for hint in hints],
+                        suggestions=near_in_provider,
                     )
                 return key, index.longs[hits[0]]
             if not strict:
@@ -153,15 +157,17 @@ class Resolver:
             raise UnknownModelError(
                 f"Unknown provider: {prefix}",
                 model_string=model_string,
-                suggestions=prefix_hints(configs, index, prefix, rest),
+                suggestions=lambda: prefix_hints(configs, index, prefix, rest),
             )
         shown = rest if prefix else model_string
-        hints = index.nearest(model_string) if prefix else []
-        hints += [hint for hint in index.nearest(shown) if hint not in hints]
+
+        def near() -> list[str]:
+            hints = index.nearest(model_string) if prefix else []
+            hints += [hint for hint in index.nearest(shown) if hint not in hints]
+            return [describe(configs, index, hint) for hint in hints[:3]]
+
         raise UnknownModelError(
-            f"Invalid model: {shown}",
-            model_string=model_string,
-            suggestions=[describe(configs, index, hint) for hint in hints[:3]],
+            f"Invalid model: {shown}", model_string=model_string, suggestions=near
         )
 
     def unknown_prefix(self, configs: Configs, model_string: str) -> str | None:
