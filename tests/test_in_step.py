@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -140,15 +141,69 @@ def test_taking_in_an_edit_of_another_store_reads_in_one_transaction(store: Prov
     other.save_config("q", config)
     other.close()
     begins: list[int] = []
-    event.listen(store.engine, "begin", lambda _conn: begins.append(1))
+    here = threading.get_ident()  # the listening thread's reading ahead is not this call's
+
+    def begin(_conn: object) -> None:
+        if threading.get_ident() == here:
+            begins.append(1)
+
+    event.listen(store.engine, "begin", begin)
     deadline = time.monotonic() + 10  # on PostgreSQL the wake-up comes by NOTIFY
     while manager.follow_stats.providers_reloaded == 0 and time.monotonic() < deadline:
         begins.clear()
         manager.get_available_models("q")  # one look (when due), and the re-read it finds due
         time.sleep(0.01)
-    assert len(begins) == 1  # the call that took the edit in
+    # The call that took the edit in: one transaction; none on PostgreSQL when the listening
+    # thread had read the change ahead.
+    assert len(begins) == (0 if manager.follow_stats.read_ahead else 1)
     assert manager.get_api_for_model_string("q/qa")[1] == "q-added"
     assert manager.follow_stats.providers_reloaded == 1
+
+
+class _Told:
+    """Registered after a follower with ``ChangeSignal.on_notification``: called once the
+    follower's own reading ahead of a notification has ended."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+
+    def __call__(self) -> None:
+        self.event.set()
+
+
+def test_on_postgresql_another_process_edit_is_read_ahead_and_taken_in_without_a_query(
+    store: ProviderStore,
+) -> None:
+    """The listening thread reads a notified change ahead: the resolution that takes the edit
+    in sends no query of its own, and own commits are still resolved at once."""
+    if store.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no listener: followers poll")
+    three_providers(store)
+    manager = ProviderManager(store=store, follow_interval=0)
+    assert manager.get_api_for_model_string("q/q3")[1] == "q-model-3"
+    deadline = time.monotonic() + 10
+    while not store.change_signal.listening and time.monotonic() < deadline:
+        manager.get_available_models()  # a look starts the listener; wait until it listens
+        time.sleep(0.01)
+    told = _Told()
+    store.change_signal.on_notification(told.__call__)
+    worker = zygote.Popen(
+        [sys.executable, WORKER, "edit", store.url, "q", "q-added"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    _out, err = worker.communicate(timeout=60)
+    assert worker.returncode == 0, err
+    assert told.event.wait(10)  # the follower's reading ahead has ended
+    begins: list[int] = []
+    event.listen(store.engine, "begin", lambda _conn: begins.append(1))
+    assert "q-added" in manager.get_available_models("q")
+    assert begins == []
+    assert manager.follow_stats.read_ahead == 1
+    assert manager.follow_stats.providers_reloaded == 1
+    store.save_config("r", ProviderConfig(valid_models={"r-own": "own"}))  # this store's commit
+    assert manager.get_api_for_model_string("r/own")[1] == "r-own"
 
 
 def test_a_write_that_changes_no_provider_rereads_nothing(store: ProviderStore) -> None:

@@ -11,7 +11,9 @@ next change; the data itself is committed.)
 
 A :class:`ChangeSignal` started by a follower holds one connection of its own that ``LISTEN``\\s
 (a daemon thread, blocked in the driver: no query while nothing changes) and counts each
-notification as a wake-up. It reconnects by itself when the database goes away (logging a
+notification as a wake-up, then calls the functions registered with
+:meth:`ChangeSignal.on_notification` in that thread (a follower reads what changed there, ahead
+of its next resolution). It reconnects by itself when the database goes away (logging a
 warning once, and a line when it is back); while it is not listening, followers poll. There is
 no listener on SQLite, nor behind a pooler in transaction mode (where ``LISTEN`` does not survive
 the transaction), so followers poll there; on a SQLite file a poll first asks SQLite whether
@@ -27,6 +29,8 @@ import logging
 import os
 import sqlite3
 import threading
+import weakref
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine
@@ -77,7 +81,10 @@ class ChangeSignal:
         self._engine = engine
         self._lock = threading.Lock()
         self._wakeups = 0
+        self._own_commits = 0
         self._listening = False
+        # Bound methods called in the listening thread after each notification (weakly held).
+        self._on_notification: list[weakref.WeakMethod[Callable[[], None]]] = []
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._pid = os.getpid()
@@ -97,6 +104,17 @@ class ChangeSignal:
     def wakeups(self) -> int:
         """How many wake-ups there have been (a new value means: look again)."""
         return self._wakeups
+
+    @property
+    def own_commits(self) -> int:
+        """How many of the wake-ups were this store's own commits (:meth:`after_commit`)."""
+        return self._own_commits
+
+    def on_notification(self, method: Callable[[], None]) -> None:
+        """Call the bound ``method`` in the listening thread after each notification of another
+        connection's commit, as long as its object lives (it is held weakly); an exception it
+        raises is logged and the listening goes on."""
+        self._on_notification.append(weakref.WeakMethod(method))
 
     @property
     def listening(self) -> bool:
@@ -140,7 +158,9 @@ class ChangeSignal:
         """Wake the followers of a change ``conn`` just committed: this store's at once, other
         processes' by :func:`notify` on PostgreSQL (a failure there is logged: the data is
         committed, only the wake-up is lost)."""
-        self.wake()
+        with self._lock:
+            self._own_commits += 1
+            self._wakeups += 1
         if conn.dialect.name != "postgresql":
             return
         try:
@@ -211,6 +231,7 @@ class ChangeSignal:
                 while not stop.is_set():
                     for _notification in conn.notifies(timeout=_STOP_CHECK):
                         self.wake()
+                        self._notified()
             except Exception as exc:  # noqa: BLE001 - the connection broke: poll, reconnect
                 if not stop.is_set() and not warned:
                     logger.warning(
@@ -227,6 +248,17 @@ class ChangeSignal:
                     pass
             stop.wait(delay)  # not in a tight loop if each new connection breaks at once
             delay = min(delay * 2, _LAST_RETRY)
+
+    def _notified(self) -> None:
+        for ref in list(self._on_notification):
+            method = ref()
+            if method is None:
+                self._on_notification.remove(ref)
+                continue
+            try:
+                method()
+            except Exception as exc:  # noqa: BLE001 - a reader's failure never stops listening
+                logger.debug("a reader could not take in a notification: %s", exc)
 
     def _set_listening(self, listening: bool) -> None:
         with self._lock:

@@ -13,6 +13,14 @@ other processes' through ``LISTEN``/``NOTIFY``), so a follower of a catalog wher
 changes sends no query. On SQLite, behind a pooler in transaction mode, and while the listener
 is not connected, it polls every ``interval`` seconds.
 
+On PostgreSQL the listening thread also reads ahead: after each notification it reads the
+change tokens and the configs of the providers whose token moved (one read transaction), and
+the next look takes that reading in without a query. While such a reading is under way (up to
+:data:`~provider_store.rules.limits.READ_AHEAD_PATIENCE` seconds) a look is put off and the
+configs the follower has answer, so a resolution never waits for another process's change to be
+read; this store's own commits are read at the next look, as before (what a process wrote, it
+resolves next).
+
 A follower that cannot reach the database keeps the configs it has, says so once (a warning),
 and tries again at every look; it says when it reached the database again.
 """
@@ -20,6 +28,7 @@ and tries again at every look; it says when it reached the database again.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -27,6 +36,7 @@ from provider_store.catalog.catalog_store import CatalogStore
 from provider_store.catalog.change_marker import ChangeTokens, ChangeWatch
 from provider_store.errors import ProviderStoreError
 from provider_store.provider_config import ProviderConfig
+from provider_store.rules.limits import READ_AHEAD_PATIENCE
 
 __all__ = ["CatalogFollower", "FollowStats"]
 
@@ -39,7 +49,8 @@ class FollowStats:
 
     ``changes_seen``: looks that found a change token moved; ``full_reloads``: times every
     config was re-read; ``providers_reloaded``: configs re-read, counting both kinds of reload;
-    ``looks``: queries of the change tokens after the first read; ``failures``: looks or
+    ``looks``: queries of the change tokens after the first read; ``read_ahead``: looks that
+    took in what the listening thread had read (no query of their own); ``failures``: looks or
     re-reads that could not reach the database.
     """
 
@@ -47,7 +58,19 @@ class FollowStats:
     full_reloads: int = 0
     providers_reloaded: int = 0
     looks: int = 0
+    read_ahead: int = 0
     failures: int = 0
+
+
+@dataclass(frozen=True)
+class _Ahead:
+    """What the listening thread read after a notification."""
+
+    woken: int  # the signal's wake-ups when the reading began
+    base: ChangeTokens  # the tokens it compared with (those the configs stood for)
+    tokens: ChangeTokens
+    changed: list[str] | None
+    fresh: dict[str, ProviderConfig]
 
 
 class CatalogFollower:
@@ -69,6 +92,11 @@ class CatalogFollower:
         self._lost = False  # the last look could not reach the database
         # The configs of the providers a look found changed, read in the look's transaction.
         self._fetched: tuple[ChangeTokens, list[str], dict[str, ProviderConfig]] | None = None
+        self._ahead: _Ahead | None = None  # the listening thread's reading, not yet taken in
+        self._reading_since: float | None = None  # when its reading under way began
+        self._own_seen = 0  # the signal's count of this store's commits at the last look
+        if store.change_signal is not None:
+            store.change_signal.on_notification(self._read_ahead)
 
     def load_all(self) -> dict[str, ProviderConfig]:
         """Every config, with the change tokens it stands for (one read transaction)."""
@@ -83,6 +111,8 @@ class CatalogFollower:
         when nothing did, when it is not time to look, or when the catalog cannot be read (the
         caller keeps its view and a later look tries again)."""
         try:
+            if self._put_off():
+                return None
             if not self._watch.changed():
                 return None
             self.stats.changes_seen += 1
@@ -107,18 +137,63 @@ class CatalogFollower:
                 logger.debug("the catalog database is still unreachable: %s", exc)
             return None
 
+    def _put_off(self) -> bool:
+        """True while the listening thread reads what was announced (for at most
+        READ_AHEAD_PATIENCE seconds) and this store committed nothing since the last look."""
+        since = self._reading_since
+        if since is None or time.monotonic() - since > READ_AHEAD_PATIENCE:
+            return False
+        signal = self.store.change_signal
+        return signal is not None and signal.own_commits == self._own_seen
+
+    def _read_ahead(self) -> None:
+        """After a notification (in the listening thread): read the change tokens and the
+        configs of the providers whose token moved, for the next look to take in."""
+        base = self._tokens
+        signal = self.store.change_signal
+        if base is None or signal is None:
+            return
+        woken = signal.wakeups
+        self._reading_since = time.monotonic()
+        try:
+            with self.store.read() as session:
+                tokens = self.store.rows.change_tokens(session=session)
+                changed = tokens.changed_since(base)
+                fresh = (
+                    self.store.rows.load_configs(keys=changed, session=session) if changed else {}
+                )
+        finally:
+            self._reading_since = None
+        self._ahead = _Ahead(woken, base, tokens, changed, fresh)
+
     def _look(self) -> ChangeTokens:
         """The change tokens and, when some providers' tokens moved, those providers' configs
         (one read transaction: a look that finds a change costs one round of queries, not two,
-        and the configs are those the tokens stand for)."""
-        self.stats.looks += 1
+        and the configs are those the tokens stand for); what the listening thread read ahead
+        when nothing woke the signal since it began."""
+        signal = self.store.change_signal
+        if signal is not None:
+            self._own_seen = signal.own_commits
+        ahead, self._ahead = self._ahead, None
         self._fetched = None
-        with self.store.read() as session:
-            tokens = self.store.rows.change_tokens(session=session)
-            changed = None if self._tokens is None else tokens.changed_since(self._tokens)
-            if changed:
-                fresh = self.store.rows.load_configs(keys=changed, session=session)
-                self._fetched = (tokens, changed, fresh)
+        if (
+            ahead is not None
+            and signal is not None
+            and ahead.woken == signal.wakeups
+            and ahead.base is self._tokens
+        ):
+            self.stats.read_ahead += 1
+            tokens = ahead.tokens
+            if ahead.changed:
+                self._fetched = (tokens, ahead.changed, ahead.fresh)
+        else:
+            self.stats.looks += 1
+            with self.store.read() as session:
+                tokens = self.store.rows.change_tokens(session=session)
+                changed = None if self._tokens is None else tokens.changed_since(self._tokens)
+                if changed:
+                    fresh = self.store.rows.load_configs(keys=changed, session=session)
+                    self._fetched = (tokens, changed, fresh)
         if self._lost:
             logger.warning("reached the catalog database again; following its changes")
             self._lost = False

@@ -61,6 +61,7 @@ __all__ = [
     "MAX_TEXT_LENGTH",
     "MAX_TOKENS",
     "MIN_EPOCH",
+    "READ_AHEAD_PATIENCE",
     "UNSTORABLE",
     "UNSTORABLE_REASON",
     "check_cache_ttl",
@@ -83,6 +84,9 @@ DAY_SECONDS = 86_400.0
 DEFAULT_CACHE_TTL = 300
 # A ProviderManager over a store looks at the catalog's change tokens at most this often (seconds).
 DEFAULT_CHECK_INTERVAL = 0.25
+# Seconds a follower goes on answering from the configs it has while the listening thread reads
+# what a notification announced; past that it reads the change itself.
+READ_AHEAD_PATIENCE = 1.0
 # The most models one provider may hold, from discovery (a longer list fails) or from a legacy
 # YAML import (refused); the provider option ``max_models`` and ``import --max-models`` raise it.
 DEFAULT_MAX_MODELS = 20_000
