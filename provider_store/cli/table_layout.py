@@ -180,7 +180,13 @@ def _table(
 
     out = [line(list(headers)), "─" * (sum(widths) + len(GAP) * (count - 1))]
     if widths == natural:  # every cell fits its column: one line per row
-        out.extend(map(line, cells))
+        if measure is len:  # ASCII: str.format pads each column as line() would
+            template = GAP.join(
+                f"{{:{'>' if i in right else '<'}{width}}}" for i, width in enumerate(widths)
+            )
+            out.extend(template.format(*row).rstrip() for row in cells)
+        else:
+            out.extend(map(line, cells))
         return "\n".join(out)
     for row in cells:
         folded = [fold(i, row[i]) for i in range(count)]
@@ -243,7 +249,7 @@ def render_table(
         position = {column: n for n, column in enumerate(shown)}
         table = _table(
             [headers[i] for i in shown],
-            [[row[i] for i in shown] for row in cells],
+            cells if not dropped else [[row[i] for i in shown] for row in cells],
             fixed={position[i] for i in fixed if i in position},
             breakable={position[i] for i in breakable if i in position},
             right={position[i] for i in numeric if i in position},

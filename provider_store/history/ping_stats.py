@@ -227,7 +227,7 @@ def _reader(
             last_at=at,
             last_outcome=outcome,
             last_latency_ms=latency,
-            latency_histogram=before + tuple(map(int, histogram)) + after,
+            latency_histogram=(*before, *histogram, *after),  # sums of integers: ints
         )
 
     return read
