@@ -151,16 +151,21 @@ class PostgresSchemas:
 
 
 # Everything in a schema that a test could change besides rows: relations (tables, indexes,
-# sequences, views), columns, constraints, triggers, functions, and the revision.
+# sequences, views), columns, constraints, triggers, functions, and the revision. Read from
+# pg_catalog (information_schema.columns alone took 13 ms, after every PostgreSQL test).
 _SHAPE_QUERY = """
 SELECT 'table:' || tablename FROM pg_tables WHERE schemaname = :s
 UNION ALL
 SELECT 'rel:' || c.relname || ':' || c.relkind::text FROM pg_class c
     JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = :s
 UNION ALL
-SELECT 'col:' || table_name || '.' || column_name || ':' || data_type || ':'
-    || is_nullable || ':' || coalesce(column_default, '')
-    FROM information_schema.columns WHERE table_schema = :s
+SELECT 'col:' || c.relname || '.' || a.attname || ':' || format_type(a.atttypid, a.atttypmod)
+    || ':' || a.attnotnull::text || ':' || coalesce(pg_get_expr(d.adbin, d.adrelid), '')
+    FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+    WHERE n.nspname = :s AND c.relkind IN ('r', 'p', 'v') AND a.attnum > 0
+    AND NOT a.attisdropped
 UNION ALL
 SELECT 'con:' || c.conname || ':' || pg_get_constraintdef(c.oid) FROM pg_constraint c
     JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = :s
