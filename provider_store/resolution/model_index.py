@@ -4,8 +4,9 @@ A :class:`ModelIndex` is built from ``[(provider_key, valid_models), ...]`` in c
 Every valid model gets an *ordinal* (its place in provider order, then catalog order), so "the
 first match" is simply the smallest ordinal. Exact and case-insensitive lookups are dict hits;
 substring lookups (the fallback of ``ProviderConfig.find_model``) go through a trigram index per
-provider that is built lazily the first time a substring search needs it. Needles shorter than
-three characters cannot use trigrams and fall back to a scan.
+provider that is built lazily the first time a substring search needs it, and a map of which
+providers hold each trigram, so a search visits only the providers that can hold the needle.
+Needles shorter than three characters cannot use trigrams and fall back to a scan.
 
 Each provider's models are indexed on their own (a segment), and the index over all of them
 only says which providers hold a name, so one provider's new models are taken in by
@@ -21,22 +22,23 @@ from __future__ import annotations
 
 import bisect
 import itertools
-import logging
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import overload
 
+from provider_store.resolution.trigrams import (
+    TRIGRAM,
+    Postings,
+    build_grams,
+    frozen,
+    move_grams,
+    needle_grams,
+)
 from provider_store.suggestions import close_matches
 
-logger = logging.getLogger(__name__)
-
-TRIGRAM = 3
 # The most names the "did you mean" similarity pass compares a needle with.
 SIMILAR_SCAN_LIMIT = 5_000
-# trigram -> local indexes (ascending) of one provider's names containing that trigram
-_Grams = dict[str, tuple[int, ...]]
 # name -> positions (ascending) of the providers holding it
-_Holders = dict[str, tuple[int, ...]]
+_Holders = Postings
 
 
 class _Segment:
@@ -77,16 +79,16 @@ class _Segment:
         self.longs: tuple[str, ...] = tuple(longs)
         self.long_l: tuple[str, ...] = tuple(lowered)
         self.alias_l: tuple[str | None, ...] = tuple(aliases)
-        self.long_grams: _Grams | None = None
-        self.alias_grams: _Grams | None = None
+        self.long_grams: Postings | None = None
+        self.alias_grams: Postings | None = None
 
     def maps(self) -> tuple[dict[str, int], dict[str, int], dict[str, int], dict[str, int]]:
         return self.long_exact, self.alias_exact, self.long_lower, self.alias_lower
 
-    def grams(self, aliases: bool) -> _Grams:
+    def grams(self, aliases: bool) -> Postings:
         found = self.alias_grams if aliases else self.long_grams
         if found is None:
-            found = _build_grams(self.alias_l if aliases else self.long_l)
+            found = build_grams(self.alias_l if aliases else self.long_l)
             if aliases:
                 self.alias_grams = found
             else:
@@ -164,12 +166,15 @@ class ModelIndex:
                     else:
                         found.append(position)
         self._holders: tuple[_Holders, _Holders, _Holders, _Holders] = (
-            _frozen(building[0]),
-            _frozen(building[1]),
-            _frozen(building[2]),
-            _frozen(building[3]),
+            frozen(building[0]),
+            frozen(building[1]),
+            frozen(building[2]),
+            frozen(building[3]),
         )
         self._offsets: list[int] = []
+        # Per kind of name (long ids, aliases): trigram -> positions of the providers holding it
+        # (built with the first substring search of that kind).
+        self._gram_places: list[_Holders | None] = [None, None]
         self._recount()
         self.longs: Sequence[str] = _Column(self)
         self.owner: Sequence[int] = _Owners(self)
@@ -215,8 +220,27 @@ class ModelIndex:
                 else:
                     at = bisect.bisect_left(found, position)
                     holders[name] = found[:at] + (position,) + found[at:]
+        for aliases, places in enumerate(self._gram_places):
+            if places is not None:
+                move_grams(places, position, old.grams(bool(aliases)), segment.grams(bool(aliases)))
         self.segments[position] = segment
         self._recount()
+
+    def _places(self, aliases: bool) -> _Holders:
+        """Trigram -> positions (ascending) of the providers with a name (alias when
+        ``aliases``) holding it; built on first use, kept in step by :meth:`replace`."""
+        places = self._gram_places[aliases]
+        if places is None:
+            building: dict[str, list[int]] = {}
+            for position, segment in enumerate(self.segments):
+                for gram in segment.grams(aliases):
+                    held = building.get(gram)
+                    if held is None:
+                        building[gram] = [position]
+                    else:
+                        held.append(position)
+            places = self._gram_places[aliases] = frozen(building)
+        return places
 
     # -- providers ------------------------------------------------------------------------------
 
@@ -322,48 +346,40 @@ class ModelIndex:
 
     def _substring(self, needle: str, aliases: bool, found: dict[int, int]) -> None:
         """Settle each unsettled provider with its first name containing ``needle``."""
-        short = len(needle) < TRIGRAM
-        grams_of_needle = (
-            set() if short else {needle[i : i + TRIGRAM] for i in range(len(needle) - TRIGRAM + 1)}
-        )
-        for position, segment in enumerate(self.segments):
-            if position in found or not segment.longs:
+        if len(needle) < TRIGRAM:  # too short for trigrams: scan every provider
+            for position, segment in enumerate(self.segments):
+                if position not in found:
+                    names = segment.alias_l if aliases else segment.long_l
+                    self._first_containing(position, names, range(len(names)), needle, found)
+            return
+        grams_of_needle = needle_grams(needle)
+        places = self._places(aliases)
+        held = [places.get(gram) for gram in grams_of_needle]
+        if any(positions is None for positions in held):
+            return  # some trigram is in no provider's names: none contains the needle
+        rarest = min((p for p in held if p is not None), key=len)
+        for position in rarest:
+            if position in found:
                 continue
+            segment = self.segments[position]
+            grams = segment.grams(aliases)
+            postings = [grams.get(gram) for gram in grams_of_needle]
+            if any(posting is None for posting in postings):
+                continue  # no name of this provider has this trigram
+            candidates = min((p for p in postings if p is not None), key=len)
             names = segment.alias_l if aliases else segment.long_l
-            candidates: Sequence[int]
-            if short:  # too short for trigrams: scan
-                candidates = range(len(names))
-            else:
-                grams = segment.grams(aliases)
-                postings = [grams.get(gram) for gram in grams_of_needle]
-                if any(posting is None for posting in postings):
-                    continue  # no name has this trigram, so none contains the needle
-                candidates = min((p for p in postings if p is not None), key=len)
-            for local in candidates:  # ascending: the first hit is the provider's first match
-                text = names[local]
-                if text is not None and needle in text:
-                    found[position] = self._offsets[position] + local
-                    break
+            self._first_containing(position, names, candidates, needle, found)
 
-
-def _frozen(building: dict[str, list[int]]) -> _Holders:
-    """``building`` with tuples for lists (untracked by the garbage collector once seen)."""
-    return {name: tuple(positions) for name, positions in building.items()}
-
-
-def _build_grams(names: Sequence[str | None]) -> _Grams:
-    started = time.perf_counter()
-    grams: dict[str, list[int]] = {}
-    for local, text in enumerate(names):
-        if text is None:
-            continue
-        for gram in {text[i : i + TRIGRAM] for i in range(len(text) - TRIGRAM + 1)}:
-            entries = grams.get(gram)
-            if entries is None:
-                grams[gram] = [local]
-            else:
-                entries.append(local)
-    logger.debug(
-        "Built a trigram index of %d names in %.3f s", len(names), time.perf_counter() - started
-    )
-    return _frozen(grams)
+    def _first_containing(
+        self,
+        position: int,
+        names: Sequence[str | None],
+        candidates: Sequence[int],
+        needle: str,
+        found: dict[int, int],
+    ) -> None:
+        for local in candidates:  # ascending: the first hit is the provider's first match
+            text = names[local]
+            if text is not None and needle in text:
+                found[position] = self._offsets[position] + local
+                return
