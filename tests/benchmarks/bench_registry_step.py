@@ -88,9 +88,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    litellm = (
-        Path(os.environ["PROVIDER_STORE_REGISTRIES_DIR"]) / "litellm-model-prices-1.110.2.json"
-    )
+    registries = os.environ.get("PROVIDER_STORE_REGISTRIES_DIR")
+    if not registries:
+        print("set PROVIDER_STORE_REGISTRIES_DIR to the folder of recorded registries")
+        return 2
+    litellm = Path(registries) / "litellm-model-prices-1.110.2.json"
     fill = ProviderStore.fill_from_registries
     can_force = "force" in inspect.signature(fill).parameters
     with ExitStack() as stack, tempfile.TemporaryDirectory() as folder:
