@@ -8,9 +8,11 @@ processes are real (``tests/fleet_worker.py``).
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -93,12 +95,10 @@ def test_an_idle_follower_costs_the_database_nothing_and_a_commit_wakes_it(
     store.save_config("p", ProviderConfig(valid_models={"m-old": "old"}))
     clock = AheadClock()
     manager = ProviderManager(store=store, follow_clock=clock)  # looks at most every 0.25 s
-    postgres = store.engine.dialect.name == "postgresql"
-    if postgres:  # the listener starts at the first look and then reports itself listening
-        assert until(lambda: bool(manager.providers) and store.change_signal.listening, 10)
-        keep_reading(manager, clock, 0.4)  # the look that follows the start of listening
-    else:  # SQLite asks the file whether anything was committed, every 0.25 s
-        keep_reading(manager, clock, 0.4)
+    # The listener starts at the first look (LISTEN on PostgreSQL; on SQLite a thread asking the
+    # file whether anything was committed) and then reports itself listening.
+    assert until(lambda: bool(manager.providers) and store.change_signal.listening, 10)
+    keep_reading(manager, clock, 0.4)  # the look that follows the start of listening
     sent = statements_of(store)
     reads = keep_reading(manager, clock, 1.5)
     assert reads > 100
@@ -115,7 +115,7 @@ def test_the_listener_comes_back_after_its_connection_is_killed(
     store: ProviderStore, caplog: pytest.LogCaptureFixture
 ) -> None:
     if store.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite has no listener: followers poll")
+        pytest.skip("a SQLite file's listener asks the file: it has no connection to kill")
     app = f"ps-listen-{uuid.uuid4().hex[:8]}"
     url = make_url(store.url).update_query_dict({"application_name": app})
     tagged = ProviderStore(url.render_as_string(hide_password=False))
@@ -150,3 +150,23 @@ def test_tokens_change_only_for_the_provider_written(store: ProviderStore) -> No
     assert after.changed_since(before) == ["q"]
     assert after.providers["p"] == before.providers["p"]
     assert after.full == before.full
+
+
+def test_a_sqlite_store_dropped_without_close_takes_its_listening_thread_with_it(
+    tmp_path: Path,
+) -> None:
+    def listeners() -> set[threading.Thread]:
+        return {t for t in threading.enumerate() if t.name == "ps-change-listener"}
+
+    def follow_then_drop() -> set[threading.Thread]:
+        before = listeners()
+        store = ProviderStore(f"sqlite:///{tmp_path / 'catalog.db'}")
+        store.save_config("p", ProviderConfig(valid_models={"m-old": "old"}))
+        manager = ProviderManager(store=store)
+        assert until(lambda: bool(manager.providers) and store.change_signal.listening, 10)
+        return listeners() - before
+
+    started = follow_then_drop()  # neither the manager nor the store is closed
+    assert len(started) == 1
+    gc.collect()
+    assert until(lambda: not any(thread.is_alive() for thread in started), 5)

@@ -153,8 +153,8 @@ def test_taking_in_an_edit_of_another_store_reads_in_one_transaction(store: Prov
         begins.clear()
         manager.get_available_models("q")  # one look (when due), and the re-read it finds due
         time.sleep(0.01)
-    # The call that took the edit in: one transaction; none on PostgreSQL when the listening
-    # thread had read the change ahead.
+    # The call that took the edit in: one transaction; none when the listening thread had read
+    # the change ahead.
     assert len(begins) == (0 if manager.follow_stats.read_ahead else 1)
     assert manager.get_api_for_model_string("q/qa")[1] == "q-added"
     assert manager.follow_stats.providers_reloaded == 1
@@ -171,13 +171,12 @@ class _Told:
         self.event.set()
 
 
-def test_on_postgresql_another_process_edit_is_read_ahead_and_taken_in_without_a_query(
+def test_another_process_edit_is_read_ahead_and_taken_in_without_a_query(
     store: ProviderStore,
 ) -> None:
-    """The listening thread reads a notified change ahead: the resolution that takes the edit
-    in sends no query of its own, and own commits are still resolved at once."""
-    if store.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite has no listener: followers poll")
+    """The listening thread (NOTIFY on PostgreSQL, the file's data version on SQLite) reads a
+    change ahead: the resolution that takes the edit in sends no query of its own, and own
+    commits are still resolved at once."""
     three_providers(store)
     manager = ProviderManager(store=store, follow_interval=0)
     assert manager.get_api_for_model_string("q/q3")[1] == "q-model-3"

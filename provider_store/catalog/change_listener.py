@@ -14,10 +14,12 @@ A :class:`ChangeSignal` started by a follower holds one connection of its own th
 notification as a wake-up, then calls the functions registered with
 :meth:`ChangeSignal.on_notification` in that thread (a follower reads what changed there, ahead
 of its next resolution). It reconnects by itself when the database goes away (logging a
-warning once, and a line when it is back); while it is not listening, followers poll. There is
-no listener on SQLite, nor behind a pooler in transaction mode (where ``LISTEN`` does not survive
-the transaction), so followers poll there; on a SQLite file a poll first asks SQLite whether
-anything was committed at all (:meth:`ChangeSignal.file_version`, no read of the catalog).
+warning once, and a line when it is back); while it is not listening, followers poll. On a SQLite
+file the listening thread asks SQLite every
+:data:`~provider_store.rules.limits.FILE_WATCH_INTERVAL` seconds whether any connection committed
+(:meth:`ChangeSignal.file_version`, no read of the catalog) and counts each commit it sees as a
+notification. There is no listener on an in-memory SQLite catalog, nor behind a pooler in
+transaction mode (where ``LISTEN`` does not survive the transaction): followers poll there.
 
 The channel is one per catalog (database and schema): ``provider_store_`` and 20 hex digits of
 the schema's name's MD5, computed by the server from ``current_schema()`` on both sides.
@@ -39,6 +41,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from provider_store.catalog.connections import behind_transaction_pooler
 from provider_store.catalog.db import database_cause, sqlite_path
+from provider_store.rules.limits import FILE_WATCH_INTERVAL
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +83,7 @@ class ChangeSignal:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._lock = threading.Lock()
+        _SIGNALS.add(self)
         self._wakeups = 0
         self._own_commits = 0
         self._listening = False
@@ -119,7 +123,7 @@ class ChangeSignal:
     @property
     def listening(self) -> bool:
         """True while no other process's commit can go unnoticed (the listener is connected and
-        ``LISTEN``\\s); followers poll otherwise."""
+        ``LISTEN``\\s, or asks the SQLite file); followers poll otherwise."""
         return self._listening and self._pid == os.getpid()
 
     @property
@@ -177,7 +181,7 @@ class ChangeSignal:
         call on every look)."""
         if self._thread is not None and self._pid == os.getpid():
             return
-        if self._closed or not self.can_listen:
+        if self._closed or not (self.can_listen or self._file is not None):
             return
         with self._lock:
             if self._pid != os.getpid():  # a forked child: the parent's thread is not here
@@ -185,8 +189,13 @@ class ChangeSignal:
                 self._stop = threading.Event()
             if self._thread is not None:
                 return
+            if self.can_listen:
+                target: Callable[..., None] = self._listen
+                args: tuple[object, ...] = (self._stop,)
+            else:  # a SQLite file: the thread holds this signal weakly (see _watch_file)
+                target, args = _watch_file, (weakref.ref(self), self._stop)
             self._thread = threading.Thread(
-                target=self._listen, args=(self._stop,), name="ps-change-listener", daemon=True
+                target=target, args=args, name="ps-change-listener", daemon=True
             )
             self._thread.start()
 
@@ -249,6 +258,27 @@ class ChangeSignal:
             stop.wait(delay)  # not in a tight loop if each new connection breaks at once
             delay = min(delay * 2, _LAST_RETRY)
 
+    def after_fork(self) -> None:
+        """In a forked child: a lock the parent's listening thread held at the fork is not
+        held by anyone here (called for every signal by the fork hook below)."""
+        self._lock = threading.Lock()
+
+    def file_changed(self, seen: int | None) -> int | None:
+        """One look of the file watcher: the file's data version now, counting a commit since
+        ``seen`` as a notification; not listening while the file cannot be asked."""
+        version = self.file_version()
+        if version is None or seen is None:
+            if (version is not None) != self._listening:
+                self._set_listening(version is not None)  # lost, or back: look once
+        elif version != seen:
+            self.wake()
+            self._notified()
+        return version
+
+    def stop_listening(self) -> None:
+        """Say that nobody listens any more (the listening thread ends)."""
+        self._set_listening(False)
+
     def _notified(self) -> None:
         for ref in list(self._on_notification):
             method = ref()
@@ -274,3 +304,32 @@ class ChangeSignal:
         for name, value in _KEEPALIVES.items():
             params.setdefault(name, value)
         return psycopg.connect(*args, **params, autocommit=True)
+
+
+# Every signal of this process, for the fork hook (held weakly: a closed store's signal goes).
+_SIGNALS: weakref.WeakSet[ChangeSignal] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for signal in list(_SIGNALS):
+        signal.after_fork()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _watch_file(signal_ref: weakref.ref[ChangeSignal], stop: threading.Event) -> None:
+    """The SQLite listening thread: holds its signal weakly, so a store dropped without being
+    closed takes its thread with it at the next look."""
+    seen: int | None = None
+    first = True
+    while first or not stop.wait(FILE_WATCH_INTERVAL):
+        signal = signal_ref()
+        if signal is None:
+            return
+        seen = signal.file_changed(None if first else seen)
+        first = False
+        del signal
+    signal = signal_ref()
+    if signal is not None:
+        signal.stop_listening()

@@ -229,8 +229,8 @@ class ChangeWatch(Generic[_T]):
     :meth:`mark` records the value a reload saw, so a reload is followed only by later changes.
     With a ``signal`` that is listening, a look happens only after a wake-up: a reader of a
     catalog where nothing changes sends no query. Until the signal listens (it is starting, it
-    lost the database, or it never will on SQLite or behind a transaction pooler), the watch
-    looks every ``interval`` seconds.
+    lost the database, or it never will on an in-memory SQLite catalog or behind a transaction
+    pooler), the watch looks every ``interval`` seconds.
 
     ``clock`` gives the seconds the interval is measured in (default :func:`time.monotonic`, read
     at each call), so a test advances time instead of sleeping.

@@ -7,19 +7,20 @@ appeared (in the look's own read transaction: one round of queries), dropping th
 gone; a write that did not say which providers it changed makes it re-read them all.
 
 When it looks (:class:`~provider_store.catalog.change_marker.ChangeWatch`): at most every
-``interval`` seconds, and on PostgreSQL only after a wake-up
+``interval`` seconds, and only after a wake-up
 (:class:`~provider_store.catalog.change_listener.ChangeSignal`: this store's commits at once,
-other processes' through ``LISTEN``/``NOTIFY``), so a follower of a catalog where nothing
-changes sends no query. On SQLite, behind a pooler in transaction mode, and while the listener
-is not connected, it polls every ``interval`` seconds.
+other processes' through ``LISTEN``/``NOTIFY`` on PostgreSQL and the file's data version on
+SQLite), so a follower of a catalog where nothing changes sends no query. On an in-memory SQLite
+catalog, behind a pooler in transaction mode, and while the listener is not connected, it polls
+every ``interval`` seconds.
 
-On PostgreSQL the listening thread also reads ahead: after each notification it reads the
-change tokens and the configs of the providers whose token moved (one read transaction), and
-the next look takes that reading in without a query. While such a reading is under way (up to
+The listening thread also reads ahead: after each notification it reads the change tokens and
+the configs of the providers whose token moved (one read transaction), and the next look takes
+that reading in without a query. While such a reading is under way (up to
 :data:`~provider_store.rules.limits.READ_AHEAD_PATIENCE` seconds) a look is put off and the
 configs the follower has answer, so a resolution never waits for another process's change to be
-read; this store's own commits are read at the next look, as before (what a process wrote, it
-resolves next).
+read; this store's own commits are read at the next look (what a process wrote, it resolves
+next).
 
 A follower that cannot reach the database keeps the configs it has, says so once (a warning),
 and tries again at every look; it says when it reached the database again.

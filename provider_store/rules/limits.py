@@ -60,6 +60,7 @@ __all__ = [
     "MAX_SPAN_SECONDS",
     "MAX_TEXT_LENGTH",
     "MAX_TOKENS",
+    "FILE_WATCH_INTERVAL",
     "MIN_EPOCH",
     "READ_AHEAD_PATIENCE",
     "UNSTORABLE",
@@ -87,6 +88,9 @@ DEFAULT_CHECK_INTERVAL = 0.25
 # Seconds a follower goes on answering from the configs it has while the listening thread reads
 # what a notification announced; past that it reads the change itself.
 READ_AHEAD_PATIENCE = 1.0
+# Seconds between two questions to a SQLite catalog file whether anything was committed, by the
+# thread that watches it for followers (PRAGMA data_version: a few microseconds, no read).
+FILE_WATCH_INTERVAL = 0.1
 # The most models one provider may hold, from discovery (a longer list fails) or from a legacy
 # YAML import (refused); the provider option ``max_models`` and ``import --max-models`` raise it.
 DEFAULT_MAX_MODELS = 20_000
