@@ -42,6 +42,14 @@ class ProviderStoreError(Exception):
     """Root of every error provider_store raises on purpose."""
 
 
+def one_line(text: str) -> str:
+    """``text`` with each character that does not print (newlines, other controls, line and
+    paragraph separators) written as its Python escape (``\\n``, ``\\x1b``, ``\\u2028``)."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+
+
 class InvalidDocumentError(ProviderStoreError):
     """User input (a legacy YAML file, a field value) is not acceptable.
 
@@ -67,16 +75,17 @@ class InvalidDocumentError(ProviderStoreError):
 
     def _render(self) -> str:
         """``path:line:column: [field] reason``; without a path (a value given to a call or
-        a command, not a file) ``[field] reason``, or the reason alone."""
+        a command, not a file) ``[field] reason``, or the reason alone. One line whatever the
+        input held: a character that does not print (a newline in a key) shows escaped."""
         field = f"[{self.field}] " if self.field else ""
         if self.path is None and self.line is None:
-            return f"{field}{self.reason}"
+            return one_line(f"{field}{self.reason}")
         where = self.path or "<input>"
         if self.line is not None:
             where += f":{self.line}"
             if self.column is not None:
                 where += f":{self.column}"
-        return f"{where}: {field}{self.reason}"
+        return one_line(f"{where}: {field}{self.reason}")
 
 
 class InvalidQueryError(InvalidDocumentError):

@@ -135,3 +135,37 @@ def test_the_library_refuses_bogus_database_urls(tmp_path: Path, url: str) -> No
     with pytest.raises(ConfigurationError) as caught:
         ProviderStore(url)
     assert "\n" not in str(caught.value)
+
+
+# -- a key that does not print -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["\n", "x\ry", "\x1b[31m", "a\u2028b"])
+def test_a_header_name_that_does_not_print_gets_a_one_line_error_naming_it(
+    tmp_path: Path, name: str
+) -> None:
+    """An options.headers key holding a newline or another control: the import is refused in
+    one line, the key shown escaped, and the catalog is left as it was."""
+    db = str(tmp_path / "catalog.db")
+    document = tmp_path / "door.yaml"
+    document.write_text(
+        json.dumps(
+            {
+                "providers": {
+                    "p": {
+                        "name": "P",
+                        "base_api_url": "https://p.example/v1",
+                        "api_key": "sk-p-0123456789",
+                        "options": {"headers": {name: "v"}},
+                    }
+                }
+            }
+        ),
+        encoding="utf-8",
+    )
+    result = _cli("--db", db, "import", str(document))
+    assert result.returncode == 2
+    line = _one_line_error(result)
+    assert "door.yaml:" in line and "is not a usable header" in line
+    assert repr(name)[1:-1] in line
+    assert ProviderStore(db).provider_keys() == []
