@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 from pg_fleet import terminate
-from sqlalchemy import create_engine, event, make_url
+from sqlalchemy import create_engine, event, make_url, text
 
 from provider_store import ProviderConfig, ProviderManager, ProviderStore
 from provider_store.catalog.change_marker import ChangeTokens
@@ -152,21 +152,38 @@ def test_tokens_change_only_for_the_provider_written(store: ProviderStore) -> No
     assert after.full == before.full
 
 
-def test_a_sqlite_store_dropped_without_close_takes_its_listening_thread_with_it(
-    tmp_path: Path,
+def test_a_store_dropped_without_close_takes_its_listening_thread_and_connection_with_it(
+    store: ProviderStore,
 ) -> None:
     def listeners() -> set[threading.Thread]:
         return {t for t in threading.enumerate() if t.name == "ps-change-listener"}
 
+    app = f"ps-dropped-{uuid.uuid4().hex[:8]}"
+    url = store.url
+    if store.engine.dialect.name == "postgresql":
+        url = make_url(url).update_query_dict({"application_name": app})
+        url = url.render_as_string(hide_password=False)
+
     def follow_then_drop() -> set[threading.Thread]:
         before = listeners()
-        store = ProviderStore(f"sqlite:///{tmp_path / 'catalog.db'}")
-        store.save_config("p", ProviderConfig(valid_models={"m-old": "old"}))
-        manager = ProviderManager(store=store)
-        assert until(lambda: bool(manager.providers) and store.change_signal.listening, 10)
+        dropped = ProviderStore(url)
+        dropped.save_config("p", ProviderConfig(valid_models={"m-old": "old"}))
+        manager = ProviderManager(store=dropped)
+        assert until(lambda: bool(manager.providers) and dropped.change_signal.listening, 10)
         return listeners() - before
 
-    started = follow_then_drop()  # neither the manager nor the store is closed
+    started = follow_then_drop()  # neither the manager nor its store is closed
     assert len(started) == 1
     gc.collect()
     assert until(lambda: not any(thread.is_alive() for thread in started), 5)
+    if store.engine.dialect.name == "postgresql":
+        admin = create_engine(store.url)
+        try:
+            with admin.connect() as conn:
+                left = conn.execute(
+                    text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :a"),
+                    {"a": app},
+                ).scalar_one()
+        finally:
+            admin.dispose()
+        assert left == 0  # neither the LISTEN connection nor the pool's

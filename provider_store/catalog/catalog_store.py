@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
@@ -68,6 +69,10 @@ class CatalogStore:
         )
         # Wake-ups for the followers of this catalog (no thread until one follows it).
         self.change_signal = ChangeSignal(self.engine)
+        # A store dropped without close() stops its listening thread (which holds the signal,
+        # never the store) and, when it made its engine, closes the pooled connections.
+        owned = None if engine is not None else self.engine
+        weakref.finalize(self, _release, self.change_signal, owned).atexit = False
         # The row operations of this catalog (internal: the wings call them).
         self.rows = CatalogRows(self)
         if auto_migrate:
@@ -146,3 +151,10 @@ class CatalogStore:
         else:
             with self.read() as own:
                 yield own
+
+
+def _release(signal: ChangeSignal, engine: Engine | None) -> None:
+    """What :meth:`CatalogStore.close` releases, for a store dropped without it."""
+    signal.close()
+    if engine is not None:
+        engine.dispose()
