@@ -48,6 +48,8 @@ from provider_store.rules.limits import (
     MAX_NESTING_DEPTH,
     MAX_OPTIONS_LENGTH,
     MAX_PROVIDER_KEY_LENGTH,
+    UNSTORABLE,
+    UNSTORABLE_REASON,
     nesting_problem,
 )
 
@@ -188,6 +190,9 @@ def check_options(options: object, *, field: str = "options") -> dict[str, Any] 
         raise OptionsError(
             "options must be JSON data (strings, numbers, lists, mappings)", field=field
         ) from exc
+    unstorable = _unstorable_text(clean, field)
+    if unstorable is not None:
+        raise OptionsError(f"provider option text {UNSTORABLE_REASON}", field=unstorable)
     size = len(json.dumps(clean, ensure_ascii=False))
     if size > MAX_OPTIONS_LENGTH:
         raise OptionsError(
@@ -233,6 +238,26 @@ def check_options(options: object, *, field: str = "options") -> dict[str, Any] 
                 f"provider option {name!r} must be true or false", field=f"{field}.{name}"
             )
     return clean
+
+
+def _unstorable_text(value: object, where: str) -> str | None:
+    """The field of the first string (key or value) in ``value`` that holds a NUL or a lone
+    surrogate (the catalog and its export cannot hold them), or None."""
+    if isinstance(value, str):
+        return where if UNSTORABLE.search(value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if UNSTORABLE.search(key):
+                return f"{where}.{key}"
+            found = _unstorable_text(item, f"{where}.{key}")
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _unstorable_text(item, f"{where}[{index}]")
+            if found is not None:
+                return found
+    return None
 
 
 def header_name_problem(name: object) -> str | None:
