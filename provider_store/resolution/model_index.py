@@ -29,8 +29,8 @@ from provider_store.resolution.trigrams import (
     TRIGRAM,
     Postings,
     build_grams,
-    frozen,
-    move_grams,
+    holders,
+    move_position,
     needle_grams,
 )
 from provider_store.suggestions import close_matches
@@ -151,25 +151,15 @@ class ModelIndex:
         self._provider_by_lower: dict[str, int] = {}
         for position, key in enumerate(self.keys):
             self._provider_by_lower.setdefault(key.lower(), position)
-        self.segments: list[_Segment] = []
+        self.segments: list[_Segment] = [_Segment(models) for _key, models in catalog]
         # Per map of a segment (long exact, alias exact, long lower, alias lower): the
         # providers holding each name.
-        building: tuple[dict[str, list[int]], ...] = ({}, {}, {}, {})
-        for position, (_key, models) in enumerate(catalog):
-            segment = _Segment(models)
-            self.segments.append(segment)
-            for holders, names in zip(building, segment.maps(), strict=True):
-                for name in names:
-                    found = holders.get(name)
-                    if found is None:
-                        holders[name] = [position]
-                    else:
-                        found.append(position)
+        maps = [segment.maps() for segment in self.segments]
         self._holders: tuple[_Holders, _Holders, _Holders, _Holders] = (
-            frozen(building[0]),
-            frozen(building[1]),
-            frozen(building[2]),
-            frozen(building[3]),
+            holders(m[0] for m in maps),
+            holders(m[1] for m in maps),
+            holders(m[2] for m in maps),
+            holders(m[3] for m in maps),
         )
         self._offsets: list[int] = []
         # Per kind of name (long ids, aliases): trigram -> positions of the providers holding it
@@ -201,28 +191,13 @@ class ModelIndex:
         that provider's models, not the catalog's."""
         old = self.segments[position]
         segment = _Segment(models)
-        for holders, before, after in zip(self._holders, old.maps(), segment.maps(), strict=True):
-            for name in before:
-                if name in after:
-                    continue  # held before and after: its holders stay as they are
-                held = holders[name]
-                if len(held) == 1:
-                    del holders[name]
-                else:
-                    at = bisect.bisect_left(held, position)
-                    holders[name] = held[:at] + held[at + 1 :]
-            for name in after:
-                if name in before:
-                    continue
-                found = holders.get(name)
-                if found is None:
-                    holders[name] = (position,)
-                else:
-                    at = bisect.bisect_left(found, position)
-                    holders[name] = found[:at] + (position,) + found[at:]
+        for names, before, after in zip(self._holders, old.maps(), segment.maps(), strict=True):
+            move_position(names, position, before, after)
         for aliases, places in enumerate(self._gram_places):
             if places is not None:
-                move_grams(places, position, old.grams(bool(aliases)), segment.grams(bool(aliases)))
+                move_position(
+                    places, position, old.grams(bool(aliases)), segment.grams(bool(aliases))
+                )
         self.segments[position] = segment
         self._recount()
 
@@ -231,15 +206,8 @@ class ModelIndex:
         ``aliases``) holding it; built on first use, kept in step by :meth:`replace`."""
         places = self._gram_places[aliases]
         if places is None:
-            building: dict[str, list[int]] = {}
-            for position, segment in enumerate(self.segments):
-                for gram in segment.grams(aliases):
-                    held = building.get(gram)
-                    if held is None:
-                        building[gram] = [position]
-                    else:
-                        held.append(position)
-            places = self._gram_places[aliases] = frozen(building)
+            places = holders(segment.grams(aliases) for segment in self.segments)
+            self._gram_places[aliases] = places
         return places
 
     # -- providers ------------------------------------------------------------------------------
