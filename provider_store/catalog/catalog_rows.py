@@ -54,28 +54,32 @@ if TYPE_CHECKING:
 _P = PROVIDER.c
 
 
+@contextmanager
+def writing(store: CatalogStore, session: Session | None) -> Iterator[Session]:
+    """``session`` when the caller has one, else a write transaction of ``store`` of its own."""
+    if session is not None:
+        yield session
+    else:
+        with store.transaction() as own:
+            yield own
+
+
+@contextmanager
+def reading(store: CatalogStore, session: Session | None) -> Iterator[Session]:
+    """``session`` when the caller has one, else a read transaction of ``store`` of its own."""
+    if session is not None:
+        yield session
+    else:
+        with store.read() as own:
+            yield own
+
+
 class CatalogRows:
     """The row operations of one catalog, each in the caller's session or a short transaction
     of its own."""
 
     def __init__(self, store: CatalogStore) -> None:
         self.store = store
-
-    @contextmanager
-    def _writing(self, session: Session | None) -> Iterator[Session]:
-        if session is not None:
-            yield session
-        else:
-            with self.store.transaction() as own:
-                yield own
-
-    @contextmanager
-    def _reading(self, session: Session | None) -> Iterator[Session]:
-        if session is not None:
-            yield session
-        else:
-            with self.store.read() as own:
-                yield own
 
     def read_change_marker(self) -> str:
         """A short value that changes with every committed write, by any process, that changed
@@ -87,14 +91,14 @@ class CatalogRows:
         """Which providers changed: each provider's change token (catalog order) and the token
         of the last write that did not say which; see :mod:`~provider_store.catalog.change_marker`.
         """
-        with self._reading(session) as s:
+        with reading(self.store, session) as s:
             return change_marker.read_tokens(s)
 
     # -- providers ----------------------------------------------------------------------------
 
     def provider_keys(self, *, session: Session | None = None) -> list[str]:
         """Provider keys in catalog order."""
-        with self._reading(session) as s:
+        with reading(self.store, session) as s:
             return list(s.execute(select(_P.key).order_by(_P.position, _P.id)).scalars())
 
     def get_provider(self, key: str, *, session: Session) -> Provider:
@@ -108,7 +112,7 @@ class CatalogRows:
 
     def get_config(self, key: str, *, session: Session | None = None) -> ProviderConfig:
         """The provider ``key`` as a ProviderConfig, with its discovery cache attached."""
-        with self._reading(session) as s:
+        with reading(self.store, session) as s:
             found = config_rows.load_configs(s, [key])
             if key not in found:
                 raise unknown_provider(key, self.provider_keys(session=s))
@@ -119,7 +123,7 @@ class CatalogRows:
     ) -> dict[str, ProviderConfig]:
         """Every provider (or those of ``keys`` that exist) as a ProviderConfig, in catalog
         order."""
-        with self._reading(session) as s:
+        with reading(self.store, session) as s:
             return config_rows.load_configs(s, None if keys is None else list(keys))
 
     def save_config(
@@ -151,7 +155,7 @@ class CatalogRows:
         from provider_store.catalog.tables import Provider
 
         now = utc_now()
-        with self._writing(session) as s, provider_scope(s, key):
+        with writing(self.store, session) as s, provider_scope(s, key):
             provider = s.exec(select(Provider).where(Provider.key == key)).one_or_none()
             if provider is None:
                 provider_edits.refuse_case_twin(s, key)
@@ -211,12 +215,12 @@ class CatalogRows:
         (their rows are locked in id order); the keys without a provider, which get nothing."""
         from provider_store.catalog import curated_lists  # writes only
 
-        with self._writing(session) as s, provider_scope(s, *changes):
+        with writing(self.store, session) as s, provider_scope(s, *changes):
             return curated_lists.update_curated(s, changes)
 
     def hand_marks(self, key: str, *, session: Session | None = None) -> dict[str, str]:
         """Model id -> ``valid`` / ``invalid`` for the models of ``key`` the user marked by hand."""
-        with self._reading(session) as s:
+        with reading(self.store, session) as s:
             provider = self.get_provider(key, session=s)
             assert provider.id is not None
             from provider_store.catalog import hand_marks
@@ -229,14 +233,14 @@ class CatalogRows:
         """:meth:`hand_marks` of each of ``keys``, in one query (an unknown key has none)."""
         from provider_store.catalog import hand_marks
 
-        with self._reading(session) as s:
+        with reading(self.store, session) as s:
             return hand_marks.marks_of(s, keys)
 
     def delete_provider(self, key: str, *, session: Session | None = None) -> None:
         """Remove a provider and (by cascade) its models."""
         from provider_store.catalog.tables import Model
 
-        with self._writing(session) as s, provider_scope(s, key):
+        with writing(self.store, session) as s, provider_scope(s, key):
             provider = self.get_provider(key, session=s)
             s.execute(delete(Model).where(col(Model.provider_id) == provider.id))
             s.delete(provider)
@@ -245,7 +249,7 @@ class CatalogRows:
         """Set how long a provider's discovery cache stays fresh (0 to
         :data:`~provider_store.rules.MAX_CACHE_TTL` seconds, else InvalidDocumentError)."""
         seconds = check_cache_ttl(seconds, field=f"providers.{key}.cache_ttl_seconds")
-        with self._writing(session) as s, provider_scope(s, key):
+        with writing(self.store, session) as s, provider_scope(s, key):
             provider = self.get_provider(key, session=s)
             provider.cache_ttl_seconds = seconds
             provider.updated_at = utc_now()
@@ -253,7 +257,7 @@ class CatalogRows:
 
     def read_cache(self, key: str, *, session: Session | None = None) -> cache_rows.CacheState:
         """Provider ``key``'s discovery cache, TTL and last discovery error, as stored."""
-        with self._reading(session) as s:
+        with reading(self.store, session) as s:
             return cache_rows.read_cache(s, key)
 
     def write_cache(
@@ -265,7 +269,7 @@ class CatalogRows:
         session: Session | None = None,
     ) -> None:
         """Store a freshly fetched model list, clear the last error and record sightings."""
-        with self._writing(session) as s, provider_scope(s, key):
+        with writing(self.store, session) as s, provider_scope(s, key):
             cache_rows.write_cache(s, key, models, fetched_at)
 
     def record_discovery_error(
@@ -278,7 +282,7 @@ class CatalogRows:
         session: Session | None = None,
     ) -> None:
         """Record a failed refresh (a key-free message, HTTP status, time); the cache is kept."""
-        with self._writing(session) as s, provider_scope(s, key):
+        with writing(self.store, session) as s, provider_scope(s, key):
             cache_rows.record_error(s, key, message, status, utc_now() if at is None else at)
 
     def record_verdicts(
@@ -289,7 +293,7 @@ class CatalogRows:
         session: Session | None = None,
     ) -> None:
         """Store validation verdicts on the provider's model rows (created unverified if absent)."""
-        with self._writing(session) as s, provider_scope(s, provider_key):
+        with writing(self.store, session) as s, provider_scope(s, provider_key):
             cache_rows.record_verdicts(s, provider_key, results)
 
     def load_verdicts(
@@ -300,21 +304,21 @@ class CatalogRows:
         session: Session | None = None,
     ) -> dict[str, ValidationResult]:
         """Stored verdicts by model id (only of ``models`` when given)."""
-        with self._reading(session) as s:
+        with reading(self.store, session) as s:
             return cache_rows.load_verdicts(s, provider_key, models)
 
     def verdicts_of(
         self, keys: Iterable[str], *, session: Session | None = None
     ) -> dict[str, dict[str, ValidationResult]]:
         """:meth:`load_verdicts` of each of ``keys``, in one query (an unknown key has none)."""
-        with self._reading(session) as s:
+        with reading(self.store, session) as s:
             return cache_rows.verdicts_of(s, keys)
 
     def read_problem(
         self, key: str, *, session: Session | None = None
     ) -> tuple[str | None, float | None]:
         """The provider problem of ``key`` (a rejected key, no credit) and when it was seen."""
-        with self._reading(session) as s:
+        with reading(self.store, session) as s:
             return cache_rows.read_problem(s, key)
 
     def set_problem(
@@ -326,7 +330,7 @@ class CatalogRows:
         session: Session | None = None,
     ) -> None:
         """Record a key-free provider problem on ``key``, or clear it with ``None``."""
-        with self._writing(session) as s, provider_scope(s, key):
+        with writing(self.store, session) as s, provider_scope(s, key):
             cache_rows.set_problem(s, key, problem, utc_now() if at is None else at)
 
     # -- model metadata -----------------------------------------------------------------------
@@ -341,7 +345,7 @@ class CatalogRows:
         """
         from provider_store.catalog import metadata_columns
 
-        with self._reading(session) as s:
+        with reading(self.store, session) as s:
             found = metadata_columns.read_model_infos(s, provider_key, [model_id])
         if model_id not in found:
             raise NotFoundError(unknown_model_message(f"{provider_key}/{model_id}"))
@@ -353,7 +357,7 @@ class CatalogRows:
         """Every model of ``provider_key`` in the catalog (curated or discovered), by model id."""
         from provider_store.catalog import metadata_columns
 
-        with self._reading(session) as s:
+        with reading(self.store, session) as s:
             return metadata_columns.read_model_infos(s, provider_key)
 
     def write_model_infos(
@@ -362,7 +366,7 @@ class CatalogRows:
         """Store listed metadata on existing model rows (see :func:`write_model_infos`)."""
         from provider_store.catalog import metadata_columns
 
-        with self._writing(session) as s, provider_scope(s, provider_key):
+        with writing(self.store, session) as s, provider_scope(s, provider_key):
             return metadata_columns.write_model_infos(s, provider_key, infos)
 
     def removal_policy(self, key: str, *, session: Session | None = None) -> tuple[int, float]:
@@ -370,7 +374,7 @@ class CatalogRows:
         seconds) a model must be missing for before it is removed (defaults
         :data:`~provider_store.rules.limits.DEFAULT_REMOVAL_CONFIRMATIONS` and
         :data:`~provider_store.rules.limits.DEFAULT_REMOVAL_MIN_AGE_SECONDS`)."""
-        with self._reading(session) as s:
+        with reading(self.store, session) as s:
             provider = self.get_provider(key, session=s)
             return provider.removal_confirmations, provider.removal_min_age_seconds
 
@@ -393,7 +397,7 @@ class CatalogRows:
             )
         if min_age_seconds is not None:
             min_age_seconds = check_seconds(min_age_seconds, field="removal_min_age_seconds")
-        with self._writing(session) as s, provider_scope(s, key):
+        with writing(self.store, session) as s, provider_scope(s, key):
             provider = self.get_provider(key, session=s)
             if confirmations is not None:
                 provider.removal_confirmations = confirmations

@@ -136,22 +136,6 @@ class CatalogStore:
             f"Database operation on {redact_url(self.url)} failed: {database_cause(exc, self.url)}"
         )
 
-    @contextmanager
-    def _writing(self, session: Session | None) -> Iterator[Session]:
-        if session is not None:
-            yield session
-        else:
-            with self.transaction() as own:
-                yield own
-
-    @contextmanager
-    def _reading(self, session: Session | None) -> Iterator[Session]:
-        if session is not None:
-            yield session
-        else:
-            with self.read() as own:
-                yield own
-
 
 def _release(signal: ChangeSignal, engine: Engine | None) -> None:
     """What :meth:`CatalogStore.close` releases, for a store dropped without it."""

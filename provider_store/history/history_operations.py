@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
+from provider_store.catalog.catalog_rows import reading, writing
 from provider_store.catalog.catalog_store import CatalogStore
 from provider_store.catalog.states import EventType, utc_now
 from provider_store.rules import DEFAULT_CHANGES_LIMIT, MAX_INTEGER, check_epoch, check_whole_number
@@ -50,7 +51,7 @@ class HistoryOperations(CatalogStore):
         if limit is not None:
             limit = check_whole_number(limit, field="limit", low=1, high=MAX_INTEGER)
 
-        with self._reading(session) as s:
+        with reading(self, session) as s:
             return feed.read_changes(
                 s, since=since, provider=provider, model=model, types=types, limit=limit
             )
@@ -70,7 +71,7 @@ class HistoryOperations(CatalogStore):
         if since is not None:
             since = check_epoch(since, field="since")
 
-        with self._reading(session) as s:
+        with reading(self, session) as s:
             return ping_stats.model_stats(s, since=since, provider=provider, model=model)
 
     def prune_history(
@@ -79,19 +80,19 @@ class HistoryOperations(CatalogStore):
         """Delete every event and observation older than the retention period, now."""
         from provider_store.history import retention
 
-        with self._writing(session) as s:
+        with writing(self, session) as s:
             return retention.prune(s, utc_now() if now is None else now)
 
     def retention_days(self, *, session: Session | None = None) -> int:
         """How many days events and observations are kept (default 90)."""
         from provider_store.history import retention
 
-        with self._reading(session) as s:
+        with reading(self, session) as s:
             return retention.retention_days(s)
 
     def set_retention_days(self, days: int, *, session: Session | None = None) -> None:
         """Keep events and observations for ``days`` days (InvalidDocumentError below 1)."""
         from provider_store.history import retention
 
-        with self._writing(session) as s:
+        with writing(self, session) as s:
             retention.set_retention_days(s, days)
