@@ -38,12 +38,14 @@ from provider_store.errors import StoreError
 
 __all__ = [
     "BUCKETS_PER_DOUBLING",
+    "BUCKET_VALUES",
     "RELATIVE_ERROR",
     "Rollup",
     "add_observations",
     "bucket_value",
     "latency_bucket",
     "prune_rollup",
+    "ranked_value",
     "rollup_of",
 ]
 
@@ -68,6 +70,20 @@ def bucket_value(index: int) -> float:
     if index <= 0:
         return 0.5
     return float(2 ** ((index - 0.5) / BUCKETS_PER_DOUBLING))
+
+
+# The value of each bucket, by index.
+BUCKET_VALUES = tuple(bucket_value(index) for index in range(LATENCY_BUCKETS))
+
+
+def ranked_value(
+    running: Sequence[int], percent: int, values: Sequence[float], low: float, high: float
+) -> float:
+    """The nearest-rank ``percent`` percentile of a histogram given as the running totals of its
+    buckets (the last one not zero), each bucket standing for its value in ``values``, kept
+    within the smallest and largest latency ``low`` and ``high``."""
+    value = values[bisect_left(running, (running[-1] * percent + 99) // 100)]
+    return low if value < low else high if value > high else value
 
 
 @dataclass(slots=True)
@@ -121,16 +137,11 @@ class Rollup:
     def percentiles(self, *percents: int) -> list[float | None]:
         """Nearest-rank percentiles of the latencies, to the histogram's resolution."""
         running = list(accumulate(self.histogram))
-        total = running[-1]
-        if not total:
+        if not running[-1]:
             return [None for _ in percents]
         low = self.latency_min if self.latency_min is not None else 0.0
         high = self.latency_max if self.latency_max is not None else math.inf
-        found: list[float | None] = []
-        for percent in percents:
-            index = bisect_left(running, (total * percent + 99) // 100)
-            found.append(min(max(bucket_value(index), low), high))
-        return found
+        return [ranked_value(running, percent, BUCKET_VALUES, low, high) for percent in percents]
 
     def as_row(self) -> dict[str, Any]:
         """The row's counters (without its key columns)."""

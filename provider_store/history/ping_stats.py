@@ -6,7 +6,6 @@ Read from the ping rollup (:mod:`provider_store.history.ping_rollup`), not from 
 from __future__ import annotations
 
 import math
-from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
@@ -24,14 +23,13 @@ from provider_store.catalog.tables import (
     QUARTER_SPAN,
 )
 from provider_store.history.ping_history import OBSERVATION_TABLE
-from provider_store.history.ping_rollup import Rollup, bucket_value, latency_bucket
+from provider_store.history.ping_rollup import BUCKET_VALUES, Rollup, latency_bucket, ranked_value
 from provider_store.rules.times import iso_utc
 
 __all__ = ["ModelStats", "model_stats"]
 
 # A row's (provider_key, model_id): the order of the statistics.
 _PAIR = itemgetter(0, 1)
-_BUCKET_VALUES = tuple(bucket_value(index) for index in range(LATENCY_BUCKETS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,7 +198,7 @@ def _reader(
     buckets from bucket ``first`` on; the newest ping from ``newest`` when there); the
     percentiles as :meth:`Rollup.percentiles` reads them, over the buckets that can hold a ping
     only."""
-    values = _BUCKET_VALUES[first:]
+    values = BUCKET_VALUES[first:]
     before, after = (0,) * first, (0,) * (LATENCY_BUCKETS - first - width)
 
     def read(row: Sequence[Any]) -> ModelStats:
@@ -209,14 +207,11 @@ def _reader(
         at, outcome, latency = newest.get((key, model_id), last)
         p50 = p95 = None
         running = list(accumulate(histogram))
-        total = running[-1] if running else 0
-        if total:
+        if running and running[-1]:
             low = float(least) if least is not None else 0.0
             high = float(most) if most is not None else math.inf
-            value = values[bisect_left(running, (total * 50 + 99) // 100)]
-            p50 = low if value < low else high if value > high else value
-            value = values[bisect_left(running, (total * 95 + 99) // 100)]
-            p95 = low if value < low else high if value > high else value
+            p50 = ranked_value(running, 50, values, low, high)
+            p95 = ranked_value(running, 95, values, low, high)
         return ModelStats(
             provider=key,
             model=model_id,
