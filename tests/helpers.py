@@ -16,7 +16,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
 
@@ -275,3 +275,13 @@ def after(seconds: float) -> datetime.datetime:
     """The moment ``seconds`` from now, for ``freeze_time``: a lease or a marker is past its
     time because the clock moved on, not because the test waited."""
     return datetime.datetime.fromtimestamp(time.time() + seconds, datetime.UTC)
+
+
+def wait_until(check: Callable[[], bool], seconds: float, *, every: float = 0.02) -> bool:
+    """Poll ``check`` every ``every`` seconds for up to ``seconds``; whether it came true."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if check():
+            return True
+        time.sleep(every)
+    return check()

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import wait_until
 from pg_fleet import terminate
 from sqlalchemy import create_engine, event, make_url, text
 
@@ -67,12 +68,7 @@ def keep_reading(manager: ProviderManager, clock: AheadClock, seconds: float) ->
 
 def until(check: Callable[[], bool], seconds: float) -> bool:
     """Poll ``check`` every 10 ms for up to ``seconds``; whether it came true."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.01)
-    return check()
+    return wait_until(check, seconds, every=0.01)
 
 
 def edit_elsewhere(url: str, model: str) -> float:

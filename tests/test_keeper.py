@@ -9,10 +9,10 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 
 import pytest
 import zygote
+from helpers import wait_until
 
 from provider_store import ProviderConfig, ProviderStore
 from provider_store.discovery.keeper import parse_duration
@@ -31,15 +31,6 @@ def keeper(url: str, *args: str) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
     )
-
-
-def wait_until(check: Callable[[], bool], seconds: float) -> bool:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if check():
-            return True
-        time.sleep(0.02)
-    return check()
 
 
 def stop(proc: subprocess.Popen[str]) -> tuple[int, float, str, str]:

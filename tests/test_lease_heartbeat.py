@@ -13,10 +13,10 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 
 import pytest
 import zygote
+from helpers import wait_until
 
 from provider_store import ProviderStore
 from provider_store.catalog.light_tables import PROVIDER as PROVIDER_TABLE
@@ -82,15 +82,6 @@ def _lease(store: ProviderStore) -> tuple[str | None, float | None]:
     return row[0], row[1]
 
 
-def _wait_for(check: Callable[[], bool], seconds: float) -> bool:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if check():
-            return True
-        time.sleep(0.02)
-    return check()
-
-
 # The keeper, with a heartbeat ten times as frequent as the default so the test sees it beat.
 _KEEPER = """
 import sys
@@ -114,10 +105,10 @@ def test_a_keeper_killed_mid_refresh_blocks_others_for_seconds_not_minutes(
             stderr=subprocess.PIPE,
         )
         try:
-            assert _wait_for(lambda: fake.request_count("/models") > 0, 60), "never asked"
+            assert wait_until(lambda: fake.request_count("/models") > 0, 60), "never asked"
             holder, first = _lease(store)
             assert holder is not None and first is not None
-            assert _wait_for(lambda: (_lease(store)[1] or 0) > first, 30), "never renewed"
+            assert wait_until(lambda: (_lease(store)[1] or 0) > first, 30), "never renewed"
         finally:
             os.kill(keeper.pid, signal.SIGKILL)
             keeper.wait(timeout=30)

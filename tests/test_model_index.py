@@ -5,22 +5,13 @@ from __future__ import annotations
 
 import gc
 import random
-import time
-from collections.abc import Callable
+
+from helpers import wait_until
 
 from provider_store import ProviderConfig, ProviderManager, ProviderStore
 from provider_store.resolution.model_index import ModelIndex
 
 WORDS = ["gpt", "Llama", "qwen", "mistral", "o1", "mini", "4o", "turbo", "x", "Pro"]
-
-
-def wait_until(check: Callable[[], bool], seconds: float) -> bool:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if check():
-            return True
-        time.sleep(0.02)
-    return check()
 
 
 def random_models(rnd: random.Random) -> dict[str, str]:

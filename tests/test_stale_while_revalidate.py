@@ -9,11 +9,11 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import zygote
+from helpers import wait_until
 
 from provider_store import (
     ModelDiscoveryService,
@@ -63,15 +63,6 @@ def spawn_reader(url: str) -> subprocess.Popen[str]:
 def holder_of(store: ProviderStore) -> str | None:
     with store.read() as session:
         return leases.current_holder(session, "p")
-
-
-def wait_until(check: Callable[[], bool], seconds: float) -> bool:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if check():
-            return True
-        time.sleep(0.02)
-    return check()
 
 
 def test_processes_reading_an_expired_list_of_a_dead_provider_answer_at_once_and_send_one_refresh(
