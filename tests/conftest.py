@@ -1,8 +1,9 @@
 """Shared fixtures: every store-backed test runs on SQLite and, when configured, PostgreSQL.
 
 Set ``PROVIDER_STORE_TEST_POSTGRES_URL`` (e.g. ``postgresql+psycopg://postgres@127.0.0.1:5432/test``)
-to run the same tests against PostgreSQL; each test gets a schema of its own. When the variable is
-set and the server cannot be reached, the tests fail rather than skip.
+to run the same tests against PostgreSQL; each test gets a schema of its own. When the variable
+is set and the server cannot be reached, the tests fail rather than skip. A test marked
+``above_the_store`` (what it checks is decided above the store) runs on SQLite only.
 
 Databases: ``db_url`` is an empty database (a new SQLite file, a new PostgreSQL schema), for the
 tests of migration and of opening a new catalog. A test that also uses ``store`` gets, at the same
@@ -22,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import FAKE_KEY, PostgresSchemas, copy_private
+from helpers import FAKE_KEY, PostgresSchemas, copy_private, fresh_dir
 from pg_schema import create_schema, drop_schema
 from sqlalchemy import create_engine, text
 
@@ -39,6 +40,21 @@ def _psycopg_missing() -> bool:
     except ImportError:
         return True
     return False
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test marked ``above_the_store`` gets ``db_url`` (and ``store``) on SQLite only.
+
+    Such a test checks what is decided above the store: how a provider's dialect is read, what
+    the CLI prints. The store calls it makes are the ones the store's own tests run on both
+    backends, so a PostgreSQL copy would check nothing more (and cost twice: a schema, a
+    server's connections).
+    """
+    if "db_url" in metafunc.fixturenames and metafunc.definition.get_closest_marker(
+        "above_the_store"
+    ):
+        metafunc.definition.add_marker(pytest.mark.parametrize("db_url", ["sqlite"], indirect=True))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -65,7 +81,7 @@ def _isolated_environment(
     monkeypatch.delenv("PROVIDER_STORE_URL", raising=False)
     monkeypatch.delenv("COLUMNS", raising=False)
     monkeypatch.delenv("LINES", raising=False)
-    home = tmp_path_factory.mktemp("home")
+    home = fresh_dir(tmp_path_factory, "home")
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.setenv("HOME", str(home))
 
@@ -115,7 +131,7 @@ def db_url(
     """
     migrated = "store" in request.fixturenames
     if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("db") / "catalog.db"
+        path = fresh_dir(tmp_path_factory, "db") / "catalog.db"
         if migrated:
             copy_private(request.getfixturevalue("sqlite_template"), path)
         yield f"sqlite:///{path}"

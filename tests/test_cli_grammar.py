@@ -30,6 +30,9 @@ from provider_store.cli.params import Since, Span
 from provider_store.rules import MAX_INTEGER, iso_utc, parse_span
 from provider_store.testing import FakeProvider
 
+# What the terminal shows is decided above the store: SQLite only (see conftest.py).
+pytestmark = pytest.mark.above_the_store
+
 # Options (and arguments, by metavar) that take a span of time: each must use the span types.
 SPAN_OPTIONS = frozenset(
     {"--ttl", "--every", "--since", "--keep", "--deadline", "--removal-min-age"}

@@ -22,6 +22,9 @@ from pytest_httpserver import HTTPServer
 from provider_store import ProviderConfig, ProviderStore
 from provider_store.testing import FakeProvider
 
+# What the terminal shows is decided above the store: SQLite only (see conftest.py).
+pytestmark = pytest.mark.above_the_store
+
 MARKUP_ID = "bad[/x]"
 STYLED_ID = "rich[bold]x"
 ANSI_ID = "evil\x1b[31mred\x1b[0m"

@@ -191,6 +191,7 @@ JUDGED: dict[str, tuple[str | Parts, str, Verdict | None]] = {
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("case", sorted(JUDGED))
+@pytest.mark.above_the_store
 def test_every_kind_judges_the_same_answer_the_same_way(
     case: str, kind: str, store: ProviderStore, service: ModelDiscoveryService, provider: Provider
 ) -> None:
@@ -283,6 +284,7 @@ def test_a_refused_temperature_is_dropped_and_remembered_by_every_kind(
 
 
 @pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.above_the_store
 def test_a_refused_system_instruction_moves_into_the_user_message_for_every_kind(
     kind: str, store: ProviderStore, service: ModelDiscoveryService, provider: Provider
 ) -> None:
@@ -299,6 +301,7 @@ def test_a_refused_system_instruction_moves_into_the_user_message_for_every_kind
 
 
 @pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.above_the_store
 def test_an_answer_cut_off_while_thinking_gets_a_larger_budget_for_every_kind(
     kind: str, store: ProviderStore, service: ModelDiscoveryService, provider: Provider
 ) -> None:
@@ -313,6 +316,7 @@ def test_an_answer_cut_off_while_thinking_gets_a_larger_budget_for_every_kind(
 
 
 @pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.above_the_store
 def test_a_rate_limit_with_retry_after_is_waited_out_once_for_every_kind(
     kind: str, store: ProviderStore, service: ModelDiscoveryService, provider: Provider
 ) -> None:
@@ -334,6 +338,7 @@ def refuses_max_tokens(kind: str, payload: dict[str, Any]) -> Reply:
     return 200, answer(kind, "pong"), {}
 
 
+@pytest.mark.above_the_store
 def test_openai_moves_to_max_completion_tokens(
     store: ProviderStore, service: ModelDiscoveryService, provider: Provider
 ) -> None:
@@ -348,6 +353,7 @@ def test_openai_moves_to_max_completion_tokens(
 
 
 @pytest.mark.parametrize("kind", ["anthropic", "gemini"])
+@pytest.mark.above_the_store
 def test_an_adaptation_a_kind_cannot_express_is_not_sent(
     kind: str, store: ProviderStore, service: ModelDiscoveryService, provider: Provider
 ) -> None:
@@ -362,6 +368,7 @@ def test_an_adaptation_a_kind_cannot_express_is_not_sent(
     assert stored_style(store, "m") is None
 
 
+@pytest.mark.above_the_store
 def test_a_short_key_inside_a_refusal_does_not_stop_the_adaptation(
     store: ProviderStore, service: ModelDiscoveryService, provider: Provider
 ) -> None:

@@ -597,6 +597,7 @@ def stored_style(store: ProviderStore, model: str) -> str | None:
 
 
 @pytest.mark.parametrize("model", sorted(SCENARIOS))
+@pytest.mark.above_the_store
 def test_ping_scenario(
     model: str, store: ProviderStore, service: ModelDiscoveryService, httpserver: HTTPServer
 ) -> None:
@@ -633,6 +634,7 @@ def test_adapted_requests_change_only_what_was_refused(
 
 
 @pytest.mark.parametrize("model", sorted(PROBLEMS))
+@pytest.mark.above_the_store
 def test_provider_problem_is_inconclusive_and_named(
     model: str, store: ProviderStore, service: ModelDiscoveryService, httpserver: HTTPServer
 ) -> None:
@@ -730,6 +732,7 @@ def test_a_rejected_key_costs_one_request_and_is_recorded_until_a_run_gets_throu
     assert "provider problem" not in out
 
 
+@pytest.mark.above_the_store
 def test_discover_command_shows_the_problem_on_one_line(
     db_url: str, store: ProviderStore, httpserver: HTTPServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -837,6 +840,7 @@ def old_server_without_completion_tokens(payload: dict[str, Any]) -> Reply:
     return ok(completion("pong"))
 
 
+@pytest.mark.above_the_store
 def test_gemini_gemma_gets_the_instruction_in_the_user_message(
     store: ProviderStore, service: ModelDiscoveryService, httpserver: HTTPServer
 ) -> None:
