@@ -6,9 +6,10 @@ is set and the server cannot be reached, the tests fail rather than skip. A test
 ``above_the_store`` (what it checks is decided above the store) runs on SQLite only.
 
 Databases: ``db_url`` is an empty database (a new SQLite file, a new PostgreSQL schema), for the
-tests of migration and of opening a new catalog. A test that also uses ``store`` gets, at the same
-URL, a database already at the head revision: a copy of a SQLite file migrated once per session,
-or a PostgreSQL schema migrated once and emptied between tests (``helpers.PostgresSchemas``).
+tests of migration and of opening a new catalog. A test that also uses ``store`` or
+``catalog_url`` gets, at the same URL, a database already at the head revision: a copy of a
+SQLite file migrated once per session, or a PostgreSQL schema migrated once and emptied between
+tests (``helpers.PostgresSchemas``).
 
 Providers: ``fake`` is a :class:`~provider_store.testing.FakeProvider` on loopback, serving models
 ``a`` and ``b`` unless the test or its module says otherwise with
@@ -126,10 +127,10 @@ def db_url(
 ) -> Iterator[str]:
     """A URL to an empty database: a new SQLite file, or a new PostgreSQL schema.
 
-    When the test also uses ``store`` the database is at the head revision already (see the
-    module docstring), as ``store`` would have made it.
+    When the test also uses ``store`` or ``catalog_url`` the database is at the head revision
+    already (see the module docstring), as ``store`` would have made it.
     """
-    migrated = "store" in request.fixturenames
+    migrated = "store" in request.fixturenames or "catalog_url" in request.fixturenames
     if request.param == "sqlite":
         path = fresh_dir(tmp_path_factory, "db") / "catalog.db"
         if migrated:
@@ -146,6 +147,13 @@ def db_url(
         yield url
     finally:
         drop_schema(server, schema)
+
+
+@pytest.fixture
+def catalog_url(db_url: str) -> str:
+    """``db_url`` already at the head revision: an empty catalog, as the first command that
+    makes one leaves it (for the tests that are not about making it; no store is opened)."""
+    return db_url
 
 
 @pytest.fixture

@@ -139,13 +139,13 @@ providers:
 
 
 def test_a_legacy_file_with_collisions_imports_and_models_aliases_flags_them(
-    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    catalog_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     source = tmp_path / "legacy.yaml"
     source.write_text(LEGACY)
-    code, _, err = run(capsys, "--db", db_url, "import", str(source))
+    code, _, err = run(capsys, "--db", catalog_url, "import", str(source))
     assert code == 0, err
-    code, out, err = run(capsys, "--db", db_url, "models", "aliases", "--json")
+    code, out, err = run(capsys, "--db", catalog_url, "models", "aliases", "--json")
     assert code == 0
     assert json.loads(out) == [
         {
@@ -170,7 +170,7 @@ def test_a_legacy_file_with_collisions_imports_and_models_aliases_flags_them(
             "also_id_of": ["openai/gpt-4o-mini"],
         },
     ]
-    code, out, err = run(capsys, "--db", db_url, "models", "aliases")
+    code, out, err = run(capsys, "--db", catalog_url, "models", "aliases")
     assert code == 0
     lines = out.splitlines()
     assert lines[0].split() == ["alias", "model", "collision"]
@@ -181,8 +181,8 @@ def test_a_legacy_file_with_collisions_imports_and_models_aliases_flags_them(
     assert "3 aliases name more than one model" in err
     # the export of what was accepted imports back
     exported = tmp_path / "again.yaml"
-    assert run(capsys, "--db", db_url, "export", str(exported))[0] == 0
-    store = ProviderStore(db_url)
+    assert run(capsys, "--db", catalog_url, "export", str(exported))[0] == 0
+    store = ProviderStore(catalog_url)
     try:
         again = store.import_yaml(exported, dry_run=True)
         assert again.providers_added == again.providers_changed == []
@@ -191,10 +191,10 @@ def test_a_legacy_file_with_collisions_imports_and_models_aliases_flags_them(
     finally:
         store.close()
     # moving one settles it
-    code, _, err = run(capsys, "--db", db_url, "models", "alias", "together/meta-llama/Llama-3-8b",
-                       "4o", "--move")  # fmt: skip
+    code, _, err = run(capsys, "--db", catalog_url, "models", "alias",
+                       "together/meta-llama/Llama-3-8b", "4o", "--move")  # fmt: skip
     assert code == 0, err
-    code, out, err = run(capsys, "--db", db_url, "models", "aliases", "--json")
+    code, out, err = run(capsys, "--db", catalog_url, "models", "aliases", "--json")
     assert [(e["alias"], e["provider"]) for e in json.loads(out)][:1] == [("4o", "together")]
 
 

@@ -22,8 +22,8 @@ pytestmark = pytest.mark.fake(["good", "refused", "Qwen/QwQ-32B"], behaviours={"
 
 
 @pytest.fixture
-def catalog(db_url: str, fake: FakeProvider) -> Iterator[str]:
-    store = ProviderStore(db_url)
+def catalog(catalog_url: str, fake: FakeProvider) -> Iterator[str]:
+    store = ProviderStore(catalog_url)
     store.save_config(
         "openai",
         ProviderConfig(
@@ -38,7 +38,7 @@ def catalog(db_url: str, fake: FakeProvider) -> Iterator[str]:
         ProviderConfig(name="Local", base_api_url=fake.base_url, valid_models={"shared": "s"}),
     )
     store.close()
-    yield db_url
+    yield catalog_url
 
 
 def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:

@@ -50,9 +50,9 @@ def columns_80(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def hostile(db_url: str) -> Iterator[str]:
+def hostile(catalog_url: str) -> Iterator[str]:
     """A catalog whose provider name, model ids and aliases hold markup and ANSI escapes."""
-    store = ProviderStore(db_url)
+    store = ProviderStore(catalog_url)
     store.save_config(
         "odd",
         ProviderConfig(
@@ -63,7 +63,7 @@ def hostile(db_url: str) -> Iterator[str]:
         ),
     )
     store.close()
-    yield db_url
+    yield catalog_url
 
 
 def test_models_list_prints_markup_and_escapes_literally(
@@ -110,7 +110,7 @@ def test_find_and_resolve_escape_control_characters(
 
 
 def test_import_report_escapes_control_characters(
-    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    catalog_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     document = tmp_path / "odd.yaml"
     document.write_text(
@@ -124,25 +124,25 @@ def test_import_report_escapes_control_characters(
         '      "bad[/x]": x\n',
         encoding="utf-8",
     )
-    code, out, err = run(capsys, "--db", db_url, "import", str(document))
+    code, out, err = run(capsys, "--db", catalog_url, "import", str(document))
     assert code == 0, err
     assert f"+ {ANSI_SHOWN}" in out and f"+ {MARKUP_ID}" in out
     assert "\x1b" not in out
 
 
 def test_discover_summary_and_warning_print_provider_text_literally(
-    db_url: str, httpserver: HTTPServer, capsys: pytest.CaptureFixture[str]
+    catalog_url: str, httpserver: HTTPServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     message = f"upstream {MARKUP_ID} said \x1b[2J{STYLED_ID}"
     httpserver.expect_request("/v1/models").respond_with_json(
         {"error": {"message": message}}, status=500
     )
-    store = ProviderStore(db_url)
+    store = ProviderStore(catalog_url)
     store.save_config(
         "odd", ProviderConfig(base_api_url=httpserver.url_for("/v1"), api_key="sk-odd")
     )
     store.close()
-    code, out, err = run(capsys, "--db", db_url, "discover")
+    code, out, err = run(capsys, "--db", catalog_url, "discover")
     assert code == 1
     assert err == ""  # no WARNING lines on top of the table
     lines = [line for line in out.splitlines() if "upstream" in line]
@@ -153,19 +153,19 @@ def test_discover_summary_and_warning_print_provider_text_literally(
 
 
 def test_discover_model_ids_with_markup_and_escapes(
-    db_url: str, capsys: pytest.CaptureFixture[str]
+    catalog_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with FakeProvider([MARKUP_ID, STYLED_ID, ANSI_ID]) as fake:
-        store = ProviderStore(db_url)
+        store = ProviderStore(catalog_url)
         store.save_config(
             "odd", ProviderConfig(base_api_url=fake.base_url, api_key="sk-odd", valid_models={})
         )
         store.close()
-        code, out, err = run(capsys, "--db", db_url, "discover")
+        code, out, err = run(capsys, "--db", catalog_url, "discover")
         assert code == 0, err
         # an id holding a control character is not stored; the one warning line says so, escaped
         assert "\x1b" not in err and "\\x1b[31m" in err
-        code, out, err = run(capsys, "--db", db_url, "models", "list", "--all")
+        code, out, err = run(capsys, "--db", catalog_url, "models", "list", "--all")
     assert code == 0, err
     assert MARKUP_ID in out and STYLED_ID in out
     assert "\x1b" not in out
@@ -174,8 +174,8 @@ def test_discover_model_ids_with_markup_and_escapes(
 # -- 80 columns ---------------------------------------------------------------------------------
 
 
-def _wide_catalog(db_url: str, base_url: str) -> None:
-    store = ProviderStore(db_url)
+def _wide_catalog(catalog_url: str, base_url: str) -> None:
+    store = ProviderStore(catalog_url)
     store.save_config(
         LONG_KEY,
         ProviderConfig(
@@ -197,10 +197,10 @@ def _wide_catalog(db_url: str, base_url: str) -> None:
 
 
 def test_providers_list_fits_80_columns_without_cutting_keys(
-    db_url: str, capsys: pytest.CaptureFixture[str], columns_80: None
+    catalog_url: str, capsys: pytest.CaptureFixture[str], columns_80: None
 ) -> None:
-    _wide_catalog(db_url, "http://127.0.0.1:9/v1")
-    code, out, err = run(capsys, "--db", db_url, "providers", "list")
+    _wide_catalog(catalog_url, "http://127.0.0.1:9/v1")
+    code, out, err = run(capsys, "--db", catalog_url, "providers", "list")
     assert code == 0, err
     lines = out.splitlines()
     assert max(len(line) for line in lines) <= 80, out
@@ -214,11 +214,11 @@ def test_providers_list_fits_80_columns_without_cutting_keys(
 
 
 def test_discover_table_fits_80_columns_and_keeps_keys(
-    db_url: str, capsys: pytest.CaptureFixture[str], columns_80: None
+    catalog_url: str, capsys: pytest.CaptureFixture[str], columns_80: None
 ) -> None:
     with FakeProvider(["chat"]) as fake:
-        _wide_catalog(db_url, fake.base_url)
-        code, out, err = run(capsys, "--db", db_url, "discover", LONG_KEY)
+        _wide_catalog(catalog_url, fake.base_url)
+        code, out, err = run(capsys, "--db", catalog_url, "discover", LONG_KEY)
     assert code == 0, err
     table = out.splitlines()
     assert max(len(line) for line in table) <= 80, out
@@ -237,30 +237,34 @@ def test_discover_table_fits_80_columns_and_keeps_keys(
 # -- discover summaries ---------------------------------------------------------------------------
 
 
-def test_no_validate_shows_stored_verdicts(db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_validate_shows_stored_verdicts(
+    catalog_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     with FakeProvider(["good", "refused"]) as fake:
         fake.set_model_behaviour("refused", "refuse")
-        store = ProviderStore(db_url)
+        store = ProviderStore(catalog_url)
         store.save_config("p", ProviderConfig(base_api_url=fake.base_url, api_key="sk-p"))
         store.close()
-        code, _, err = run(capsys, "--db", db_url, "discover")
+        code, _, err = run(capsys, "--db", catalog_url, "discover")
         assert code == 0, err
-        code, out, err = run(capsys, "--db", db_url, "discover", "--no-validate")
+        code, out, err = run(capsys, "--db", catalog_url, "discover", "--no-validate")
         assert code == 0, err
         assert re.search(r"^p\s+ok\s+2\s+1\s+1\s+0\s", out, re.M), out
         assert "not validated (stored verdicts shown)" in out
-        code, out, err = run(capsys, "--db", db_url, "discover", "--no-validate", "--json")
+        code, out, err = run(capsys, "--db", catalog_url, "discover", "--no-validate", "--json")
     data = json.loads(out)
     assert data["validated"] is False
     summary = data["providers"][0]
     assert (summary["valid"], summary["invalid"], summary["inconclusive"]) == (1, 1, 0)
 
 
-def test_json_failure_has_an_error_message(db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
-    store = ProviderStore(db_url)
+def test_json_failure_has_an_error_message(
+    catalog_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = ProviderStore(catalog_url)
     store.save_config("down", ProviderConfig(base_api_url="http://127.0.0.1:9/v1", api_key="k"))
     store.close()
-    code, out, err = run(capsys, "--db", db_url, "discover", "--json")
+    code, out, err = run(capsys, "--db", catalog_url, "discover", "--json")
     assert code == 1
     data = json.loads(out)
     assert data["ok"] is False

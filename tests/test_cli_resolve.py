@@ -11,8 +11,8 @@ from provider_store import NotFoundError, ProviderConfig, ProviderStore
 
 
 @pytest.fixture
-def catalog(db_url: str) -> Iterator[str]:
-    store = ProviderStore(db_url)
+def catalog(catalog_url: str) -> Iterator[str]:
+    store = ProviderStore(catalog_url)
     store.save_config(
         "openai",
         ProviderConfig(
@@ -30,7 +30,7 @@ def catalog(db_url: str) -> Iterator[str]:
         ),
     )
     store.close()
-    yield db_url
+    yield catalog_url
 
 
 def test_an_unknown_model_suggests_the_nearest(

@@ -27,16 +27,16 @@ providers:
 """
 
 
-def run(db_url: str, *args: str) -> int:
+def run(catalog_url: str, *args: str) -> int:
     try:
-        main(["--db", db_url, *args])
+        main(["--db", catalog_url, *args])
     except SystemExit as exc:
         return int(exc.code or 0)
     return 0
 
 
-def catalog_state(db_url: str) -> bytes:
-    store = ProviderStore(db_url)
+def catalog_state(catalog_url: str) -> bytes:
+    store = ProviderStore(catalog_url)
     try:
         return store.export_yaml_bytes()
     finally:
@@ -71,16 +71,16 @@ BAD_INPUTS = {
 
 @pytest.mark.parametrize("case", sorted(BAD_INPUTS))
 def test_bad_input_is_one_line_exit_2_and_leaves_the_store_untouched(
-    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str
+    catalog_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str
 ) -> None:
-    assert run(db_url, "import", str(DATA_FILE)) == 0
-    before = catalog_state(db_url)
+    assert run(catalog_url, "import", str(DATA_FILE)) == 0
+    before = catalog_state(catalog_url)
     capsys.readouterr()
     body, where, detail = BAD_INPUTS[case]
     path = tmp_path / f"{case}.yaml"
     path.write_text(body, encoding="utf-8")
 
-    assert run(db_url, "import", "--replace", str(path)) == 2
+    assert run(catalog_url, "import", "--replace", str(path)) == 2
 
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0
@@ -88,7 +88,7 @@ def test_bad_input_is_one_line_exit_2_and_leaves_the_store_untouched(
     if detail:
         assert detail in err
     assert "Traceback" not in err
-    assert catalog_state(db_url) == before
+    assert catalog_state(catalog_url) == before
 
 
 @pytest.mark.parametrize(
@@ -100,35 +100,35 @@ def test_bad_input_is_one_line_exit_2_and_leaves_the_store_untouched(
     ],
 )
 def test_binary_and_wrong_encoding_exit_2(
-    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], data: bytes, reason: str
+    catalog_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], data: bytes, reason: str
 ) -> None:
     path = tmp_path / "weird.yaml"
     path.write_bytes(data)
-    assert run(db_url, "import", str(path)) == 2
+    assert run(catalog_url, "import", str(path)) == 2
     err = capsys.readouterr().err
     assert reason in err and err.count("\n") == 1
 
 
 def test_oversized_file_exits_2(
-    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    catalog_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = tmp_path / "big.yaml"
     with open(path, "wb") as handle:
         handle.truncate(50 * 1024 * 1024 + 1)  # sparse: no need to write 50 MiB
-    assert run(db_url, "import", str(path)) == 2
+    assert run(catalog_url, "import", str(path)) == 2
     assert "larger than the 50 MiB limit" in capsys.readouterr().err
 
 
 def test_dry_run_prints_changes_and_writes_nothing(
-    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    catalog_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run(db_url, "import", str(DATA_FILE)) == 0
-    before = catalog_state(db_url)
+    assert run(catalog_url, "import", str(DATA_FILE)) == 0
+    before = catalog_state(catalog_url)
     capsys.readouterr()
     path = tmp_path / "g.yaml"
     path.write_text(GOOD, encoding="utf-8")
 
-    assert run(db_url, "import", "--replace", "--dry-run", str(path)) == 0
+    assert run(catalog_url, "import", "--replace", "--dry-run", str(path)) == 0
 
     out = capsys.readouterr().out
     assert "nothing was written" in out
@@ -136,24 +136,24 @@ def test_dry_run_prints_changes_and_writes_nothing(
     assert "- provider openai" in out and "    - gpt-4o-2024-08-06" in out
     assert "Would change: providers +1 -3 ~0; models +1 -6 ~0" in out
     assert "sk-secret-value" not in out
-    assert catalog_state(db_url) == before
+    assert catalog_state(catalog_url) == before
 
-    assert run(db_url, "import", "--dry-run", "--json", str(path)) == 0
+    assert run(catalog_url, "import", "--dry-run", "--json", str(path)) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["dry_run"] is True and report["counts"]["providers_added"] == 1
-    assert catalog_state(db_url) == before
+    assert catalog_state(catalog_url) == before
 
 
 def test_import_export_round_trip_and_stdout(
-    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    catalog_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = tmp_path / "g.yaml"
     path.write_text(GOOD, encoding="utf-8")
-    assert run(db_url, "import", str(path)) == 0
+    assert run(catalog_url, "import", str(path)) == 0
     assert "Changed: providers +1" in capsys.readouterr().out
 
     out = tmp_path / "out.yaml"
-    assert run(db_url, "export", str(out)) == 0
+    assert run(catalog_url, "export", str(out)) == 0
     assert "Exported 1 providers" in capsys.readouterr().out
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     assert yaml.safe_load(out.read_text()) == {
@@ -167,10 +167,10 @@ def test_import_export_round_trip_and_stdout(
             }
         }
     }
-    assert run(db_url, "export", "-") == 0
+    assert run(catalog_url, "export", "-") == 0
     assert capsys.readouterr().out.encode() == out.read_bytes()
 
-    assert run(db_url, "export", "-", "--redact-keys") == 0
+    assert run(catalog_url, "export", "-", "--redact-keys") == 0
     assert "sk-secret-value" not in capsys.readouterr().out
 
 

@@ -31,14 +31,15 @@ pytestmark = pytest.mark.fake(["good", "flaky", "refused"], behaviours={"refused
 
 @pytest.fixture
 def discovered(
-    db_url: str, fake: FakeProvider, capsys: pytest.CaptureFixture[str]
+    catalog_url: str, fake: FakeProvider, capsys: pytest.CaptureFixture[str]
 ) -> Iterator[str]:
     """A catalog with provider ``fake`` discovered and validated (keyless, on loopback)."""
     assert (
-        run(capsys, "--db", db_url, "providers", "add", "fake", fake.base_url, "--no-key")[0] == 0
+        run(capsys, "--db", catalog_url, "providers", "add", "fake", fake.base_url, "--no-key")[0]
+        == 0
     )
-    assert run(capsys, "--db", db_url, "discover", "fake")[0] == 0
-    yield db_url
+    assert run(capsys, "--db", catalog_url, "discover", "fake")[0] == 0
+    yield catalog_url
 
 
 def test_every_new_verb_has_help(capsys: pytest.CaptureFixture[str]) -> None:
@@ -108,26 +109,26 @@ def test_remove_says_what_goes_and_refuses_without_a_terminal(
 
 
 def test_keys_are_read_from_stdin_stored_masked_and_forgotten(
-    db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    catalog_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    run(capsys, "--db", db_url, "providers", "add", "other", "https://api.example.com/v1")
-    code, out, _ = run(capsys, "--db", db_url, "keys", "list", "--json")
+    run(capsys, "--db", catalog_url, "providers", "add", "other", "https://api.example.com/v1")
+    code, out, _ = run(capsys, "--db", catalog_url, "keys", "list", "--json")
     assert json.loads(out) == [
         {"provider": "other", "source": "missing", "variable": "OTHER_API_KEY", "key": None}
     ]
     feed_stdin(monkeypatch, SECRET + "\n")
-    code, out, err = run(capsys, "--db", db_url, "keys", "set", "other")
+    code, out, err = run(capsys, "--db", catalog_url, "keys", "set", "other")
     assert code == 0 and SECRET not in out + err
-    code, out, err = run(capsys, "--db", db_url, "keys", "list")
+    code, out, err = run(capsys, "--db", catalog_url, "keys", "list")
     assert "sk-…wxyz" in out and SECRET not in out + err
     monkeypatch.setenv("OTHER_API_KEY", "env-key-abcdefgh-1234")
-    run(capsys, "--db", db_url, "keys", "unset", "other")
-    code, out, _ = run(capsys, "--db", db_url, "keys", "list", "--json")
+    run(capsys, "--db", catalog_url, "keys", "unset", "other")
+    code, out, _ = run(capsys, "--db", catalog_url, "keys", "list", "--json")
     assert json.loads(out)[0] == {
         "provider": "other", "source": "env", "variable": "OTHER_API_KEY", "key": "env-…1234"
     }  # fmt: skip
     feed_stdin(monkeypatch, "\n")
-    code, _, err = run(capsys, "--db", db_url, "keys", "set", "other")
+    code, _, err = run(capsys, "--db", catalog_url, "keys", "set", "other")
     assert code == 2 and "no API key given" in err
 
 
@@ -201,25 +202,27 @@ def test_typo_in_a_top_level_command_gets_a_suggestion(
     assert code == 2 and "Did you mean 'providers'?" in err
 
 
-def test_db_option_after_the_subcommand(db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
-    run(capsys, "providers", "add", "p", "https://api.example.com/v1", "--db", db_url)
-    code, out, _ = run(capsys, "providers", "list", "--json", f"--db={db_url}")
+def test_db_option_after_the_subcommand(
+    catalog_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "providers", "add", "p", "https://api.example.com/v1", "--db", catalog_url)
+    code, out, _ = run(capsys, "providers", "list", "--json", f"--db={catalog_url}")
     assert code == 0 and [row["key"] for row in json.loads(out)] == ["p"]
 
 
 def test_import_reads_standard_input(
-    db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    catalog_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     feed_stdin(monkeypatch, "providers:\n  local:\n    base_api_url: http://127.0.0.1:8080/v1\n")
-    code, out, err = run(capsys, "--db", db_url, "import", "-")
+    code, out, err = run(capsys, "--db", catalog_url, "import", "-")
     assert code == 0, err
-    code, out, _ = run(capsys, "--db", db_url, "providers", "list", "--json")
+    code, out, _ = run(capsys, "--db", catalog_url, "providers", "list", "--json")
     row = json.loads(out)[0]
     assert (row["key"], row["name"], row["valid_models"]) == ("local", "local", 0)
 
 
 def test_minimal_yaml_imports_and_a_complete_file_round_trips_byte_for_byte(
-    db_url: str, tmp_path: Path
+    catalog_url: str, tmp_path: Path
 ) -> None:
     minimal = tmp_path / "minimal.yaml"
     minimal.write_text("providers:\n  gw:\n    base_api_url: https://gw.example/v1\n")
@@ -233,7 +236,7 @@ def test_minimal_yaml_imports_and_a_complete_file_round_trips_byte_for_byte(
         b"      gpt-4o: 4o\n"
         b"    invalid_models: []\n"
     )
-    store = ProviderStore(db_url)
+    store = ProviderStore(catalog_url)
     try:
         store.import_yaml(minimal)
         config = store.get_config("gw")

@@ -40,11 +40,11 @@ def columns_80(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def shipped(db_url: str, capsys: pytest.CaptureFixture[str]) -> str:
+def shipped(catalog_url: str, capsys: pytest.CaptureFixture[str]) -> str:
     """The shipped catalog imported into an empty database."""
-    code, _out, err = run(capsys, "--db", db_url, "import", str(SHIPPED))
+    code, _out, err = run(capsys, "--db", catalog_url, "import", str(SHIPPED))
     assert code == 0, err
-    return db_url
+    return catalog_url
 
 
 @pytest.fixture
@@ -114,9 +114,9 @@ def test_discovered_catalog_never_folds_status_words_or_aliases_at_80_columns(
 
 
 def test_a_70_character_id_gives_one_field_per_line_at_80_columns(
-    db_url: str, capsys: pytest.CaptureFixture[str], columns_80: None
+    catalog_url: str, capsys: pytest.CaptureFixture[str], columns_80: None
 ) -> None:
-    store = ProviderStore(db_url)
+    store = ProviderStore(catalog_url)
     store.save_config(
         "local",
         ProviderConfig(
@@ -127,7 +127,7 @@ def test_a_70_character_id_gives_one_field_per_line_at_80_columns(
     )
     store.close()
     for extra in ([], ["--all"]):
-        code, out, err = run(capsys, "--db", db_url, "models", "list", *extra)
+        code, out, err = run(capsys, "--db", catalog_url, "models", "list", *extra)
         assert code == 0, err
         lines = _fits(out)
         assert f"model     {LONG_ID}" in lines
@@ -207,30 +207,30 @@ def test_a_mistyped_provider_prefix_suggests_the_provider(
 # -- 3. said once, and saying where --------------------------------------------------------------
 
 
-def _provider(db_url: str, key: str, base_url: str, api_key: str = "") -> None:
-    store = ProviderStore(db_url)
+def _provider(catalog_url: str, key: str, base_url: str, api_key: str = "") -> None:
+    store = ProviderStore(catalog_url)
     store.save_config(key, ProviderConfig(name=key.title(), base_api_url=base_url, api_key=api_key))
     store.close()
 
 
 def test_a_missing_key_is_said_once(
-    db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    catalog_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("FAKE_API_KEY", raising=False)
-    _provider(db_url, "fake", "http://127.0.0.1:9/v1")
-    code, out, err = run(capsys, "--db", db_url, "discover", "fake")
+    _provider(catalog_url, "fake", "http://127.0.0.1:9/v1")
+    code, out, err = run(capsys, "--db", catalog_url, "discover", "fake")
     assert code == 1
     assert (out + err).splitlines() == ["fake skipped: no API key; set $FAKE_API_KEY"]
 
 
 def test_a_refused_key_names_where_it_came_from(
-    db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    catalog_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("FAKE_API_KEY", "sk-wrong-from-env")
     with FakeProvider(["a"], api_key="sk-right") as fake:
-        _provider(db_url, "fake", fake.base_url)
-        _provider(db_url, "kept", fake.base_url, api_key="sk-wrong-stored")
-        code, out, err = run(capsys, "--db", db_url, "discover")
+        _provider(catalog_url, "fake", fake.base_url)
+        _provider(catalog_url, "kept", fake.base_url, api_key="sk-wrong-stored")
+        code, out, err = run(capsys, "--db", catalog_url, "discover")
     assert code == 1, err
     lines = out.splitlines()
     assert any(
@@ -244,7 +244,7 @@ def test_a_refused_key_names_where_it_came_from(
     ), out
     assert "sk-wrong" not in out + err
     # providers list gives the reason of the failed refresh, not only "refresh failed"
-    code, out, err = run(capsys, "--db", db_url, "providers", "list")
+    code, out, err = run(capsys, "--db", catalog_url, "providers", "list")
     assert code == 0, err
     reasons = [line for line in out.splitlines() if "last refresh failed" in line]
     assert len(reasons) == 2, out
@@ -335,7 +335,7 @@ def test_a_mapping_wanted_is_not_told_to_quote(
 
 
 def test_an_import_dropping_discovered_models_says_so_last(
-    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    catalog_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with FakeProvider(["chat-a", "chat-b", "embed"]) as fake:
         fake.set_model_behaviour("embed", "refuse")
@@ -351,31 +351,31 @@ def test_an_import_dropping_discovered_models_says_so_last(
             "    invalid_models: []\n",
             encoding="utf-8",
         )
-        code, _out, err = run(capsys, "--db", db_url, "import", str(document))
+        code, _out, err = run(capsys, "--db", catalog_url, "import", str(document))
         assert code == 0, err
-        code, _out, err = run(capsys, "--db", db_url, "discover", "local")
+        code, _out, err = run(capsys, "--db", catalog_url, "discover", "local")
         assert code == 0, err
     # re-importing the same file (say, only to change the key) drops chat-b and embed
     expected = "of local (kept as unverified)."
-    code, out, err = run(capsys, "--db", db_url, "import", "--dry-run", str(document))
+    code, out, err = run(capsys, "--db", catalog_url, "import", "--dry-run", str(document))
     assert code == 0, err
     assert out.splitlines()[-1] == (
         "! 2 model(s) that discovery found or validated would leave the curated lists " + expected
     )
-    store = ProviderStore(db_url)
+    store = ProviderStore(catalog_url)
     try:
         report = store.import_yaml(document, dry_run=True)
         assert report.discovered_models_removed == {"local": ["embed", "chat-b"]}
         assert report.counts()["discovered_models_removed"] == 2
     finally:
         store.close()
-    code, out, err = run(capsys, "--db", db_url, "import", str(document))
+    code, out, err = run(capsys, "--db", catalog_url, "import", str(document))
     assert code == 0, err
     assert out.splitlines()[-1] == (
         "! 2 model(s) that discovery found or validated left the curated lists " + expected
     )
     # an import that takes nothing discovery found away does not say it
-    code, out, err = run(capsys, "--db", db_url, "import", str(document))
+    code, out, err = run(capsys, "--db", catalog_url, "import", str(document))
     assert code == 0 and "discovery" not in out
 
 
@@ -405,12 +405,12 @@ def test_testing_server_refuses_a_behaviour_for_a_model_it_does_not_serve() -> N
     ]
 
 
-def test_json_times_are_iso_8601_utc(db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
-    store = ProviderStore(db_url)
+def test_json_times_are_iso_8601_utc(catalog_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    store = ProviderStore(catalog_url)
     store.save_config("p", ProviderConfig(base_api_url="http://127.0.0.1:9/v1", api_key="sk-p"))
     store.rows.write_cache("p", [{"id": "m"}], fetched_at=1_767_225_600.0)  # 2026-01-01 00:00 UTC
     store.close()
-    code, out, err = run(capsys, "--db", db_url, "providers", "list", "--json")
+    code, out, err = run(capsys, "--db", catalog_url, "providers", "list", "--json")
     assert code == 0, err
     row = json.loads(out)[0]
     assert row["fetched_at"] == "2026-01-01T00:00:00Z"
@@ -418,12 +418,12 @@ def test_json_times_are_iso_8601_utc(db_url: str, capsys: pytest.CaptureFixture[
 
 
 def test_verbose_ping_lines_name_the_model(
-    db_url: str, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+    catalog_url: str, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
     with FakeProvider(["model-one", "model-two"]) as fake:
-        _provider(db_url, "fake", fake.base_url, api_key="sk-fake")
+        _provider(catalog_url, "fake", fake.base_url, api_key="sk-fake")
         with caplog.at_level(logging.DEBUG, logger="provider_store"):
-            code, _out, err = run(capsys, "--db", db_url, "-vv", "discover", "fake")
+            code, _out, err = run(capsys, "--db", catalog_url, "-vv", "discover", "fake")
     assert code == 0, err
     text = err + "\n".join(r.getMessage() for r in caplog.records)
     assert "ping fake model model-one: valid" in text

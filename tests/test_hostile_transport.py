@@ -85,9 +85,9 @@ def test_a_deeply_nested_error_body_keeps_its_status(
 
 
 def test_discovery_serves_stale_when_the_list_turns_deep(
-    db_url: str, httpserver: HTTPServer, client: ProviderClient
+    catalog_url: str, httpserver: HTTPServer, client: ProviderClient
 ) -> None:
-    store = ProviderStore(db_url)
+    store = ProviderStore(catalog_url)
     try:
         store.save_config(
             "deep", ProviderConfig(name="Deep", base_api_url=httpserver.url_for("/v1"), api_key=KEY)
@@ -167,7 +167,7 @@ def test_a_truncated_key_in_a_redirect_target_is_masked(
 
 
 def test_discovery_records_and_logs_the_failure_without_the_key(
-    db_url: str,
+    catalog_url: str,
     httpserver: HTTPServer,
     client: ProviderClient,
     caplog: pytest.LogCaptureFixture,
@@ -176,7 +176,7 @@ def test_discovery_records_and_logs_the_failure_without_the_key(
     body = json.dumps({"error": {"message": f"key {TRUNCATED} revoked"}})
     httpserver.expect_request("/v1/models").respond_with_data(body, status=403)
     httpserver.expect_request("/v1/chat/completions").respond_with_data(body, status=403)
-    store = ProviderStore(db_url)
+    store = ProviderStore(catalog_url)
     try:
         store.save_config(
             "echo", ProviderConfig(name="Echo", base_api_url=httpserver.url_for("/v1"), api_key=KEY)

@@ -60,25 +60,25 @@ def test_empty_catalog_to_validated_keyless_and_keyed_providers_with_cli_verbs_o
 
 
 def test_keyless_provider_is_not_skipped_and_says_so_in_lists(
-    db_url: str, capsys: pytest.CaptureFixture[str]
+    catalog_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with FakeProvider(["m1"]) as local:
-        run(capsys, "--db", db_url, "providers", "add", "ollama", local.base_url, "--no-key")
-        code, out, err = run(capsys, "--db", db_url, "discover", "ollama", "--no-validate")
+        run(capsys, "--db", catalog_url, "providers", "add", "ollama", local.base_url, "--no-key")
+        code, out, err = run(capsys, "--db", catalog_url, "discover", "ollama", "--no-validate")
         assert code == 0, err
         assert "no API key" not in out + err
-        code, out, _ = run(capsys, "--db", db_url, "keys", "list", "--json")
+        code, out, _ = run(capsys, "--db", catalog_url, "keys", "list", "--json")
         assert '"source": "keyless"' in out
-        code, out, _ = run(capsys, "--db", db_url, "providers", "list")
+        code, out, _ = run(capsys, "--db", catalog_url, "providers", "list")
         assert "keyless" in out and "OLLAMA_API_KEY" not in out
         # Needing a key again brings the missing-key skip back.
-        run(capsys, "--db", db_url, "providers", "set", "ollama", "--key-required")
-        code, out, err = run(capsys, "--db", db_url, "discover", "ollama", "--no-validate")
+        run(capsys, "--db", catalog_url, "providers", "set", "ollama", "--key-required")
+        code, out, err = run(capsys, "--db", catalog_url, "discover", "ollama", "--no-validate")
         assert code == 1 and "OLLAMA_API_KEY" in out + err
 
 
 def test_yaml_spelling_of_a_keyless_provider_imports_and_exports(
-    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    catalog_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = tmp_path / "providers.yaml"
     path.write_text(
@@ -86,14 +86,16 @@ def test_yaml_spelling_of_a_keyless_provider_imports_and_exports(
         "    options:\n      no_key: true\n",
         encoding="utf-8",
     )
-    assert run(capsys, "--db", db_url, "import", str(path))[0] == 0
-    code, out, _ = run(capsys, "--db", db_url, "keys", "list", "--json")
+    assert run(capsys, "--db", catalog_url, "import", str(path))[0] == 0
+    code, out, _ = run(capsys, "--db", catalog_url, "keys", "list", "--json")
     assert '"source": "keyless"' in out
-    code, out, _ = run(capsys, "--db", db_url, "export", "-")
+    code, out, _ = run(capsys, "--db", catalog_url, "export", "-")
     assert "no_key: true" in out and "name: ollama" in out
 
 
-def test_no_key_option_must_be_a_boolean(db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "--db", db_url, "providers", "add", "x", "http://127.0.0.1:1/v1",
+def test_no_key_option_must_be_a_boolean(
+    catalog_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, "--db", catalog_url, "providers", "add", "x", "http://127.0.0.1:1/v1",
                        "--option", "no_key=yes")  # fmt: skip
     assert code == 2 and "no_key" in err and "Traceback" not in err

@@ -117,19 +117,19 @@ def test_bad_kind_or_options_names_line_and_field_and_writes_nothing(
 
 
 def test_cli_import_bad_kind_is_one_line_exit_2(
-    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    catalog_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = write(tmp_path, KINDS_YAML.replace("kind: anthropic", "kind: openai-azure"))
     with pytest.raises(SystemExit) as exited:
-        main(["--db", db_url, "import", str(path)])
+        main(["--db", catalog_url, "import", str(path)])
     err = capsys.readouterr().err
     assert exited.value.code == 2
     assert err.count("\n") == 1 and "p.yaml:9" in err and "providers.azure.kind" in err
     path.write_text(KINDS_YAML, encoding="utf-8")
     with pytest.raises(SystemExit) as exited:
-        main(["--db", db_url, "import", str(path)])
+        main(["--db", catalog_url, "import", str(path)])
     assert exited.value.code == 0
-    reopened = ProviderStore(db_url)
+    reopened = ProviderStore(catalog_url)
     try:
         assert reopened.get_config("azure").kind == "anthropic"
     finally:
@@ -198,14 +198,14 @@ def seed_metadata(store: ProviderStore, tmp_path: Path) -> None:
 
 
 def test_metadata_is_exported_only_when_asked_and_reimports(
-    store: ProviderStore, db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    store: ProviderStore, catalog_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     seed_metadata(store, tmp_path)
     assert store.export_yaml_bytes().decode() == PLAIN  # the legacy file, byte for byte
 
     out = tmp_path / "with.yaml"
     with pytest.raises(SystemExit) as exited:
-        main(["--db", db_url, "export", "--with-metadata", str(out)])
+        main(["--db", catalog_url, "export", "--with-metadata", str(out)])
     assert exited.value.code == 0
     text = out.read_text(encoding="utf-8")
     assert text.startswith(PLAIN)
