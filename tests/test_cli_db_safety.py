@@ -185,22 +185,22 @@ def _mark_newer(db_url: str) -> None:
     ],
 )
 def test_newer_catalog_is_one_line_for_every_command(
-    capsys: pytest.CaptureFixture[str], db_url: str, command: list[str]
+    capsys: pytest.CaptureFixture[str], catalog_url: str, command: list[str]
 ) -> None:
-    _mark_newer(db_url)
-    code, _, err = run_cli(capsys, "--db", db_url, *command)
+    _mark_newer(catalog_url)
+    code, _, err = run_cli(capsys, "--db", catalog_url, *command)
     assert code == 1 and one_line(err), err
     assert (
         f"this catalog was written by a newer provider-store (revision {NEWER});"
         " upgrade provider-store" in err
     )
-    assert revision_of(db_url) == NEWER
+    assert revision_of(catalog_url) == NEWER
 
 
-def test_newer_catalog_raises_a_provider_store_error(db_url: str) -> None:
-    _mark_newer(db_url)
+def test_newer_catalog_raises_a_provider_store_error(catalog_url: str) -> None:
+    _mark_newer(catalog_url)
     with pytest.raises(ProviderStoreError, match="written by a newer provider-store"):
-        ProviderStore(db_url)
+        ProviderStore(catalog_url)
 
 
 # -- paths and URLs -------------------------------------------------------------------------------

@@ -196,32 +196,32 @@ def test_an_empty_database_and_an_older_catalog_are_still_migrated(db_url: str) 
 # -- item 3: import --replace asks; downgrade says what it drops --------------------------------
 
 
-def test_import_replace_that_deletes_providers_asks_first(db_url: str, tmp_path: Path) -> None:
-    store = ProviderStore(db_url)
+def test_import_replace_that_deletes_providers_asks_first(catalog_url: str, tmp_path: Path) -> None:
+    store = ProviderStore(catalog_url)
     store.save_config("keep", config())
     store.save_config("gone", config())
     store.close()
     source = legacy_yaml(tmp_path / "only-keep.yaml", ["keep"])
-    refused = cli("--db", db_url, "import", "--replace", str(source), stdin=subprocess.DEVNULL)
+    refused = cli("--db", catalog_url, "import", "--replace", str(source), stdin=subprocess.DEVNULL)
     assert refused.returncode == 2
     line = one_line(refused.stderr)
     assert "gone" in line and "1 of them with a stored API key" in line and "--yes" in line
-    assert ProviderStore(db_url).provider_keys() == ["keep", "gone"]
+    assert ProviderStore(catalog_url).provider_keys() == ["keep", "gone"]
 
-    declined = cli("--db", db_url, "import", "--replace", str(source), input="n\n")
-    assert ProviderStore(db_url).provider_keys() == ["keep", "gone"]
+    declined = cli("--db", catalog_url, "import", "--replace", str(source), input="n\n")
+    assert ProviderStore(catalog_url).provider_keys() == ["keep", "gone"]
     assert declined.returncode != 0
 
-    done = cli("--db", db_url, "import", "--replace", "--yes", str(source))
+    done = cli("--db", catalog_url, "import", "--replace", "--yes", str(source))
     assert done.returncode == 0, done.stderr
     assert "gone" in done.stderr
-    assert ProviderStore(db_url).provider_keys() == ["keep"]
+    assert ProviderStore(catalog_url).provider_keys() == ["keep"]
 
 
-def test_import_replace_that_deletes_nothing_does_not_ask(db_url: str, tmp_path: Path) -> None:
-    ProviderStore(db_url).save_config("keep", config())
+def test_import_replace_that_deletes_nothing_does_not_ask(catalog_url: str, tmp_path: Path) -> None:
+    ProviderStore(catalog_url).save_config("keep", config())
     source = legacy_yaml(tmp_path / "keep.yaml", ["keep"])
-    done = cli("--db", db_url, "import", "--replace", str(source), stdin=subprocess.DEVNULL)
+    done = cli("--db", catalog_url, "import", "--replace", str(source), stdin=subprocess.DEVNULL)
     assert done.returncode == 0, done.stderr
 
 
@@ -408,10 +408,10 @@ def test_a_file_name_with_a_colon_still_works_written_as_a_path(tmp_path: Path) 
 
 
 def test_import_refuses_a_provider_past_the_model_cap_naming_it(
-    db_url: str, tmp_path: Path
+    catalog_url: str, tmp_path: Path
 ) -> None:
     source = legacy_yaml(tmp_path / "big.yaml", ["small", "huge"], models=60, first=10)
-    store = ProviderStore(db_url)
+    store = ProviderStore(catalog_url)
     with pytest.raises(InvalidDocumentError) as caught:
         store.import_yaml(source, max_models=50)
     assert caught.value.line is not None and caught.value.line > 10 + 50
