@@ -111,6 +111,7 @@ def test_every_model_argument_has_the_model_type_and_every_provider_argument_its
     }  # fmt: skip
 
 
+@pytest.mark.above_the_store
 def test_every_model_argument_completes_through_click(
     catalog: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -126,6 +127,7 @@ def test_every_model_argument_completes_through_click(
         assert offered == ["together/", "together/qwq", "together/Qwen/QwQ-32B"], path
 
 
+@pytest.mark.above_the_store
 def test_model_completions_rank_and_follow_what_the_command_takes(
     catalog: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -146,6 +148,7 @@ def test_model_completions_rank_and_follow_what_the_command_takes(
     assert complete(monkeypatch, capsys, "models", "show", "--db", catalog, "4") == ["4o"]
 
 
+@pytest.mark.above_the_store
 def test_provider_arguments_complete_provider_keys(
     catalog: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -196,6 +199,7 @@ def test_a_real_shell_call_of_the_installed_command(catalog: str) -> None:
 # -- the library: ranked completions for chat clients ----------------------------------------
 
 
+@pytest.mark.above_the_store
 def test_the_library_ranks_exact_then_providers_then_prefixes_then_substrings(
     catalog: str,
 ) -> None:
@@ -220,6 +224,7 @@ def test_the_library_ranks_exact_then_providers_then_prefixes_then_substrings(
         assert manager.complete("zzz") == [] and manager.complete("x", limit=0) == []
 
 
+@pytest.mark.above_the_store
 def test_a_prompt_toolkit_completer_over_the_manager(catalog: str) -> None:
     from prompt_toolkit.completion import CompleteEvent, Completer
     from prompt_toolkit.completion import Completion as PromptCompletion

@@ -1,6 +1,10 @@
 """The registries against recorded data: real provider lists at their real hosts, LiteLLM's
-recorded cost map (1.110.2) and the installed models.dev database, through a real catalog on
-each backend and the ``provider-store`` command line."""
+recorded cost map (1.110.2) and the installed models.dev database, through a real catalog and
+the ``provider-store`` command line.
+
+Which value a registry gives and which one wins is decided above the store, so these run on
+SQLite only (``above_the_store``); test_registry_metadata.py stores and reads the same facts on
+both backends."""
 
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ from recorded_catalog import (
 from provider_store import ProviderStore
 from provider_store.registries.models_dev import models_dev_path
 
-pytestmark = needs_recorded
+pytestmark = [needs_recorded, pytest.mark.above_the_store]
 LITELLM = "litellm 1.110.2"
 MODELS_DEV = f"models.dev {models_dev_path()[1]}"
 
