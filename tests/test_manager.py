@@ -403,12 +403,33 @@ def test_one_provider_only(
         assert ProviderManager(store=store)["other"].valid_models == {}
 
 
+class _HoldingProvider(FakeProvider):
+    """Holds each ping until ``together`` pings have arrived (at most ``HOLD`` seconds): pings
+    that overlap are all in flight at once however slowly a loaded machine starts them, and
+    pings sent one after another never are."""
+
+    HOLD = 5.0
+
+    def __init__(self, models: list[str], together: int) -> None:
+        super().__init__(models)
+        self.together = together
+
+    def pause(self, seconds: float) -> None:
+        if self.request_count() == 1:  # the list, which goes first and alone
+            return
+        deadline = time.monotonic() + self.HOLD
+        while self.request_count("/chat/completions") < self.together:
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.005)
+
+
 def test_pings_of_one_provider_overlap(store: ProviderStore) -> None:
     models = [f"m{i}" for i in range(8)]
-    # Timeouts far above the provider's latency: what is asserted is the overlap, not a speed.
-    client = ProviderClient(connect_timeout=5.0, read_timeout=5.0, deadline=10.0, retries=0)
+    # Timeouts far above the hold: what is asserted is the overlap, not a speed.
+    client = ProviderClient(connect_timeout=5.0, read_timeout=10.0, deadline=20.0, retries=0)
     service = ModelDiscoveryService(store, client=client)
-    with FakeProvider(models, latency=0.25) as slow:
+    with _HoldingProvider(models, together=8) as slow:
         seed(store, "slow", slow.base_url, api_key="sk-s")
         manager = ProviderManager(store=store, service=service)
         report = manager.discover(per_provider=8)
