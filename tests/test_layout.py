@@ -242,3 +242,46 @@ def test_a_module_over_about_400_lines_says_why_at_its_top() -> None:
         if lines > LONG_MODULE and "Why this module is long:" not in doc:
             unexplained.append(f"{path.relative_to(PACKAGE)} ({lines} lines)")
     assert unexplained == []
+
+
+def environment_reads_on_import(source: str) -> list[int]:
+    """Lines of ``source`` that read the environment (``os.environ``, ``os.getenv``) when the
+    module is imported: at its top level or in a class body, not inside a function."""
+    found: list[int] = []
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            return
+        if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv", "environb"):
+            found.append(node.lineno)
+        if isinstance(node, ast.Name) and node.id in ("environ", "getenv"):
+            found.append(node.lineno)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(ast.parse(source))
+    return sorted(set(found))
+
+
+def test_no_module_reads_the_environment_when_it_is_imported() -> None:
+    # What a module does with the environment happens when it is called: a program (and the
+    # tests' process zygote, which imports the package ahead) may set it after the import.
+    offences = [
+        f"{path.relative_to(PACKAGE.parent)}:{line}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        for line in environment_reads_on_import(path.read_text(encoding="utf-8"))
+    ]
+    assert offences == []
+
+
+def test_the_environment_check_sees_a_read_at_import_and_spares_one_in_a_function() -> None:
+    source = (
+        "import os\n"
+        "URL = os.environ.get('X')\n"
+        "class C:\n"
+        "    KEY = os.getenv('Y')\n"
+        "def f():\n"
+        "    return os.environ['Z']\n"
+        "g = lambda: os.getenv('W')\n"
+    )
+    assert environment_reads_on_import(source) == [2, 4]

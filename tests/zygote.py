@@ -1,16 +1,22 @@
 """Python processes for the tests, forked from a warm interpreter instead of started cold.
 
-The multi-process tests start about two hundred Python processes; each would spend 0.35 s of CPU
-importing SQLAlchemy, SQLModel, pydantic and requests before doing its work. :func:`Popen`
-instead asks a *zygote* (one per test process, started on first use) that has imported those
-libraries, and only those, to fork: the child is a real, separate process with its own pid,
-pipes, signals and exit status, running ``python -c CODE``, ``python -m MODULE`` or
-``python SCRIPT`` as the interpreter would, in the environment and directory given.
+The multi-process tests start about five hundred Python processes; each would spend 0.35 s of
+CPU importing SQLAlchemy, SQLModel, pydantic, requests and Alembic, and up to 0.2 s more
+importing provider_store, before doing its work. :func:`Popen` instead asks a *zygote* (one per
+test process, started on first use) that has imported those libraries and provider_store's
+modules to fork: the child is a real, separate process with its own pid, pipes, signals and exit
+status, running ``python -c CODE``, ``python -m MODULE`` or ``python SCRIPT`` as the interpreter
+would, in the environment and directory given.
 
-The project's own modules are never imported by the zygote, so every child imports
-``provider_store`` afresh, under its own environment. Commands that are not the current
-interpreter (or ``provider-store``) run through :class:`subprocess.Popen` as usual, and so does
-everything when ``PROVIDER_STORE_TEST_COLD_PROCESSES`` is set.
+provider_store's modules can be imported ahead because importing one reads nothing of the
+environment (``tests/test_layout.py`` holds every module to that) and starts nothing (its fork
+hooks are made for exactly this). Left out are the ``__main__`` modules and the faces with
+optional dependencies (``serve``, the ``llm`` plugin), which a child imports as it would. A
+command whose ``PYTHONPATH`` differs from the zygote's (it could mean other modules) runs cold.
+Commands that are not the current interpreter (or ``provider-store``) run through
+:class:`subprocess.Popen` as usual, and so does everything when
+``PROVIDER_STORE_TEST_COLD_PROCESSES`` is set. The tests of start-up itself start a new
+interpreter.
 
 Run as a script, this module is the zygote: ``python zygote.py SOCKET``.
 
@@ -39,7 +45,7 @@ import types
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
-# The libraries every child imports anyway; nothing of provider_store.
+# The libraries every child imports anyway (provider_store's modules follow, see _preload).
 PRELOAD = (
     "sqlalchemy",
     "sqlalchemy.orm",
@@ -52,7 +58,12 @@ PRELOAD = (
     "click",
     "yaml",
     "psycopg",
+    "alembic.command",
+    "alembic.runtime.migration",
+    "alembic.operations",
 )
+# provider_store's modules that are not imported ahead (see the module docstring).
+NOT_PRELOADED = ("provider_store.serve", "provider_store.exports.llm_plugin")
 COLD_ENV = "PROVIDER_STORE_TEST_COLD_PROCESSES"
 PIPE = subprocess.PIPE
 DEVNULL = subprocess.DEVNULL
@@ -71,11 +82,7 @@ class _Ending:
 
 def _serve(path: str) -> None:
     atexit.register(_end)  # first registered: the last handler to run
-    for name in PRELOAD:
-        try:
-            __import__(name)
-        except ImportError:
-            pass
+    _preload()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(64)
@@ -117,6 +124,35 @@ def _serve(path: str) -> None:
                 except OSError:
                     pass
                 conn.close()
+
+
+def _preload() -> None:
+    """Import the libraries of PRELOAD and provider_store's modules (but NOT_PRELOADED ones)."""
+    import importlib
+    import pkgutil
+
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+    packages = ["provider_store"]
+    while packages:
+        try:
+            package = importlib.import_module(packages.pop())
+        except ImportError:  # an optional dependency that is not installed
+            continue
+        for module in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
+            name = module.name
+            if name.endswith(".__main__") or name.startswith(NOT_PRELOADED):
+                continue
+            if module.ispkg:
+                packages.append(name)
+                continue
+            try:
+                importlib.import_module(name)
+            except ImportError:
+                pass
 
 
 def _child(request: dict[str, Any], fds: list[int]) -> NoReturn:
@@ -209,6 +245,8 @@ def _end() -> None:
 
 _lock = threading.Lock()
 _zygote: tuple[subprocess.Popen[str], str] | None = None
+# The zygote is started in this process's environment, so with this module search path.
+_ZYGOTE_PYTHONPATH = os.environ.get("PYTHONPATH")
 
 
 def _socket_path() -> str | None:
@@ -407,6 +445,9 @@ def Popen(args: list[Any], **kwargs: Any) -> Any:  # noqa: N802 - stands for sub
     """``subprocess.Popen(args, **kwargs)``, forked from the zygote when ``args`` runs Python."""
     python = _python_args(list(args))
     supported = set(kwargs) <= {"stdin", "stdout", "stderr", "text", "env", "cwd"}
+    env = kwargs.get("env")
+    if env is not None and env.get("PYTHONPATH") != _ZYGOTE_PYTHONPATH:
+        supported = False  # other modules could be meant than the zygote imported
     path = _socket_path() if python is not None and supported else None
     if path is None or python is None:
         return subprocess.Popen(args, **kwargs)
