@@ -87,8 +87,9 @@ def llm(
     its environment (the OpenAI client would fall back to $OPENAI_API_KEY).
 
     The process is ``python -m llm`` forked from the test zygote (``tests/zygote.py``, which has
-    imported neither ``llm`` nor provider-store: the plugin loads through its entry point as in
-    a new interpreter); with ``cold`` it is the ``llm`` console script in a new interpreter."""
+    imported neither ``llm`` nor the plugin's module, ``provider_store.exports.llm_plugin``: the
+    plugin loads through its entry point as in a new interpreter); with ``cold`` it is the
+    ``llm`` console script in a new interpreter."""
     env = {name: value for name, value in os.environ.items() if not name.endswith("_API_KEY")}
     env.update(PROVIDER_STORE_URL=url, LLM_USER_PATH=str(home), **extra)
     env.pop("LLM_LOAD_PLUGINS", None)
