@@ -16,8 +16,8 @@ same way.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete
@@ -54,24 +54,14 @@ if TYPE_CHECKING:
 _P = PROVIDER.c
 
 
-@contextmanager
-def writing(store: CatalogStore, session: Session | None) -> Iterator[Session]:
+def writing(store: CatalogStore, session: Session | None) -> AbstractContextManager[Session]:
     """``session`` when the caller has one, else a write transaction of ``store`` of its own."""
-    if session is not None:
-        yield session
-    else:
-        with store.transaction() as own:
-            yield own
+    return nullcontext(session) if session is not None else store.transaction()
 
 
-@contextmanager
-def reading(store: CatalogStore, session: Session | None) -> Iterator[Session]:
+def reading(store: CatalogStore, session: Session | None) -> AbstractContextManager[Session]:
     """``session`` when the caller has one, else a read transaction of ``store`` of its own."""
-    if session is not None:
-        yield session
-    else:
-        with store.read() as own:
-            yield own
+    return nullcontext(session) if session is not None else store.read()
 
 
 class CatalogRows:
