@@ -157,15 +157,22 @@ class CatalogFollower:
         woken = signal.wakeups
         self._reading_since = time.monotonic()
         try:
-            with self.store.read() as session:
-                tokens = self.store.rows.change_tokens(session=session)
-                changed = tokens.changed_since(base)
-                fresh = (
-                    self.store.rows.load_configs(keys=changed, session=session) if changed else {}
-                )
+            tokens, changed, fresh = self._read_changes(base)
         finally:
             self._reading_since = None
         self._ahead = _Ahead(woken, base, tokens, changed, fresh)
+
+    def _read_changes(
+        self, base: ChangeTokens | None
+    ) -> tuple[ChangeTokens, list[str] | None, dict[str, ProviderConfig]]:
+        """The change tokens, the providers whose token moved since ``base`` (None without a
+        base, or after a write that did not say which) and those providers' configs, in one
+        read transaction."""
+        with self.store.read() as session:
+            tokens = self.store.rows.change_tokens(session=session)
+            changed = None if base is None else tokens.changed_since(base)
+            fresh = self.store.rows.load_configs(keys=changed, session=session) if changed else {}
+        return tokens, changed, fresh
 
     def _look(self) -> ChangeTokens:
         """The change tokens and, when some providers' tokens moved, those providers' configs
@@ -189,12 +196,9 @@ class CatalogFollower:
                 self._fetched = (tokens, ahead.changed, ahead.fresh)
         else:
             self.stats.looks += 1
-            with self.store.read() as session:
-                tokens = self.store.rows.change_tokens(session=session)
-                changed = None if self._tokens is None else tokens.changed_since(self._tokens)
-                if changed:
-                    fresh = self.store.rows.load_configs(keys=changed, session=session)
-                    self._fetched = (tokens, changed, fresh)
+            tokens, changed, fresh = self._read_changes(self._tokens)
+            if changed:
+                self._fetched = (tokens, changed, fresh)
         if self._lost:
             logger.warning("reached the catalog database again; following its changes")
             self._lost = False
