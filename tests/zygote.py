@@ -136,23 +136,15 @@ def _preload() -> None:
             importlib.import_module(name)
         except ImportError:
             pass
-    packages = ["provider_store"]
-    while packages:
+    names = ["provider_store"]
+    while names:
         try:
-            package = importlib.import_module(packages.pop())
+            module = importlib.import_module(names.pop())
         except ImportError:  # an optional dependency that is not installed
             continue
-        for module in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
-            name = module.name
-            if name.endswith(".__main__") or name.startswith(NOT_PRELOADED):
-                continue
-            if module.ispkg:
-                packages.append(name)
-                continue
-            try:
-                importlib.import_module(name)
-            except ImportError:
-                pass
+        for child in pkgutil.iter_modules(getattr(module, "__path__", ()), module.__name__ + "."):
+            if not (child.name.endswith(".__main__") or child.name.startswith(NOT_PRELOADED)):
+                names.append(child.name)
 
 
 def _child(request: dict[str, Any], fds: list[int]) -> NoReturn:
