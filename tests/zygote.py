@@ -89,10 +89,15 @@ def _serve(path: str) -> None:
     sys.stdout.write("ready\n")
     sys.stdout.flush()
     children: dict[int, socket.socket] = {}
+    exits: dict[int, int] = {}  # a child's pidfd (readable once it has ended) -> its pid
     parent = os.getppid()
+    parent_exit = _pidfd(parent)
+    # Without pidfds (not Linux) an ended child or parent is noticed by looking every 5 ms.
+    timeout = None if parent_exit is not None else 0.005
     while os.getppid() == parent:  # the test process that started it is gone: so is the zygote
-        readable, _, _ = select.select([listener], [], [], 0.005)
-        if readable:
+        watched = [listener, *exits] + ([parent_exit] if parent_exit is not None else [])
+        readable, _, _ = select.select(watched, [], [], timeout)
+        if listener in readable:
             conn, _ = listener.accept()
             message, fds, _flags, _addr = socket.recv_fds(conn, 1 << 20, 3)
             request = json.loads(message)
@@ -104,11 +109,18 @@ def _serve(path: str) -> None:
                 conn.close()
                 for other in children.values():
                     other.close()
+                for fd in [*exits] + ([parent_exit] if parent_exit is not None else []):
+                    os.close(fd)
                 _child(request, fds)  # never returns
             for fd in fds:
                 os.close(fd)
             conn.sendall(f"pid {pid}\n".encode())
             children[pid] = conn
+            child_exit = _pidfd(pid)
+            if child_exit is not None:
+                exits[child_exit] = pid
+            elif timeout is None:
+                timeout = 0.005
         while children:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
@@ -116,6 +128,9 @@ def _serve(path: str) -> None:
                 break
             if pid == 0:
                 break
+            for fd in [fd for fd, owner in exits.items() if owner == pid]:
+                del exits[fd]
+                os.close(fd)
             conn = children.pop(pid, None)
             if conn is not None:
                 code = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
@@ -124,6 +139,14 @@ def _serve(path: str) -> None:
                 except OSError:
                     pass
                 conn.close()
+
+
+def _pidfd(pid: int) -> int | None:
+    """A descriptor that turns readable when process ``pid`` ends, where the system has them."""
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
 
 
 def _preload() -> None:
