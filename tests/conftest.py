@@ -33,6 +33,8 @@ from provider_store.testing import FakeProvider
 
 POSTGRES_ENV = "PROVIDER_STORE_TEST_POSTGRES_URL"
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get(POSTGRES_ENV) else [])
+# The fixtures whose params are BACKENDS: db_url here, and test_serve's one server per backend.
+BACKEND_FIXTURES = ("db_url", "seeded")
 
 
 def _psycopg_missing() -> bool:
@@ -45,17 +47,20 @@ def _psycopg_missing() -> bool:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """A test marked ``above_the_store`` gets ``db_url`` (and ``store``) on SQLite only.
+    """A test marked ``above_the_store`` gets ``db_url`` (and ``store``), or test_serve's
+    ``seeded`` server, on SQLite only.
 
     Such a test checks what is decided above the store: how a provider's dialect is read, what
     the CLI prints. The store calls it makes are the ones the store's own tests run on both
     backends, so a PostgreSQL copy would check nothing more (and cost twice: a schema, a
     server's connections).
     """
-    if "db_url" in metafunc.fixturenames and metafunc.definition.get_closest_marker(
-        "above_the_store"
-    ):
-        metafunc.definition.add_marker(pytest.mark.parametrize("db_url", ["sqlite"], indirect=True))
+    if not metafunc.definition.get_closest_marker("above_the_store"):
+        return
+    for name in BACKEND_FIXTURES:
+        if name in metafunc.fixturenames:
+            metafunc.definition.add_marker(pytest.mark.parametrize(name, ["sqlite"], indirect=True))
+            return
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -69,6 +69,7 @@ BAD_INPUTS = {
 }
 
 
+@pytest.mark.above_the_store
 @pytest.mark.parametrize("case", sorted(BAD_INPUTS))
 def test_bad_input_is_one_line_exit_2_and_leaves_the_store_untouched(
     catalog_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str
@@ -91,6 +92,7 @@ def test_bad_input_is_one_line_exit_2_and_leaves_the_store_untouched(
     assert catalog_state(catalog_url) == before
 
 
+@pytest.mark.above_the_store
 @pytest.mark.parametrize(
     ("data", "reason"),
     [
@@ -109,6 +111,7 @@ def test_binary_and_wrong_encoding_exit_2(
     assert reason in err and err.count("\n") == 1
 
 
+@pytest.mark.above_the_store
 def test_oversized_file_exits_2(
     catalog_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -94,6 +94,7 @@ def test_reimporting_without_kind_makes_it_the_default(
     assert store.get_config("claude").kind == "openai"
 
 
+@pytest.mark.above_the_store
 @pytest.mark.parametrize(
     ("old", "new", "line", "field", "reason"),
     [
@@ -241,6 +242,7 @@ def test_importing_metadata_reports_and_replaces_it(store: ProviderStore, tmp_pa
     assert store.model_info("p", "embed-1").context_length == 512
 
 
+@pytest.mark.above_the_store
 @pytest.mark.parametrize(
     ("entry", "line", "field", "reason"),
     [

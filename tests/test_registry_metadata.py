@@ -138,6 +138,7 @@ def test_a_registry_that_agrees_with_the_providers_own_list_ranks_first(
     )
 
 
+@pytest.mark.above_the_store
 @pytest.mark.parametrize(
     ("values", "says"),
     [

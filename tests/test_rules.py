@@ -149,6 +149,7 @@ def test_a_kind_typo_is_refused_the_same_way(
     assert set(KINDS) == set(PROVIDER_KINDS)
 
 
+@pytest.mark.above_the_store
 @pytest.mark.parametrize(
     "header",
     ["Host", "content-length", "Transfer-Encoding", "Connection", "Proxy-Authorization", "Cookie"],
@@ -177,6 +178,7 @@ LINK_LOCAL = [
 ]
 
 
+@pytest.mark.above_the_store
 @pytest.mark.parametrize("url", LINK_LOCAL)
 def test_link_local_and_metadata_addresses_need_the_allow_link_local_option(
     store: ProviderStore, db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], url: str
@@ -204,6 +206,7 @@ def test_loopback_private_and_public_addresses_stay_allowed(url: str) -> None:
     assert base_url_problem(url) is None
 
 
+@pytest.mark.above_the_store
 @pytest.mark.parametrize("port", ["99999", "abc", "-1", "0"])
 def test_an_invalid_port_is_refused_where_the_url_is_checked(
     store: ProviderStore,
@@ -258,6 +261,7 @@ BAD_KEYS = [
 ]
 
 
+@pytest.mark.above_the_store
 @pytest.mark.parametrize("key", BAD_KEYS)
 def test_unusable_provider_keys_are_refused_at_every_entry_with_the_rule(
     store: ProviderStore,

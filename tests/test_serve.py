@@ -193,6 +193,7 @@ def test_a_commit_to_one_provider_rereads_only_that_provider(
         assert server.json("/v1/resolve?model=ex")["id"] == "q/x"
 
 
+@pytest.mark.above_the_store
 def test_if_none_match_gives_304_and_gzip_is_offered(seeded: Server) -> None:
     server = seeded
     status, headers, body = server.get("/v1/models")
@@ -232,6 +233,7 @@ def test_a_planted_key_is_never_served(seeded: Server) -> None:
     assert PLANTED not in json.dumps(stream.events)
 
 
+@pytest.mark.above_the_store
 @pytest.mark.parametrize(
     ("path", "param"),
     [
@@ -265,6 +267,7 @@ def test_a_hostile_query_is_a_400_naming_the_parameter(
     assert json.loads(body)["error"]["param"] == param
 
 
+@pytest.mark.above_the_store
 def test_oversized_and_unread_requests_are_refused(seeded: Server) -> None:
     server = seeded
     assert server.get("/v1/models?provider=" + "a" * 5000)[0] == 414
@@ -281,6 +284,7 @@ def test_oversized_and_unread_requests_are_refused(seeded: Server) -> None:
     assert server.get("/healthz")[0] == 200  # still serving
 
 
+@pytest.mark.above_the_store
 def test_a_non_loopback_address_needs_a_read_token(store: ProviderStore, db_url: str) -> None:
     done = zygote.run(
         [*COMMAND, "--db", db_url, "serve", "--host", "0.0.0.0", "--port", "0"],
@@ -301,6 +305,7 @@ def test_a_non_loopback_address_needs_a_read_token(store: ProviderStore, db_url:
         assert server.get("/healthz")[0] == 200
 
 
+@pytest.mark.above_the_store
 def test_no_cors_unless_asked(store: ProviderStore, db_url: str) -> None:
     origin = {"Origin": "https://dash.example"}
     with serving(db_url) as server:
@@ -312,6 +317,7 @@ def test_no_cors_unless_asked(store: ProviderStore, db_url: str) -> None:
         assert "access-control-allow-origin" not in other
 
 
+@pytest.mark.above_the_store
 def test_sigterm_stops_it_within_a_second_with_a_stream_open(
     store: ProviderStore, db_url: str
 ) -> None:
@@ -404,6 +410,7 @@ def test_a_model_answers_what_models_show_says(
         )
 
 
+@pytest.mark.above_the_store
 def test_the_openapi_description_covers_every_endpoint(seeded: Server) -> None:
     from provider_store.serve.query_params import PARAMETERS
     from provider_store.serve.routes import Endpoints
@@ -425,6 +432,7 @@ def test_the_openapi_description_covers_every_endpoint(seeded: Server) -> None:
             assert name in document["components"]["schemas"]
 
 
+@pytest.mark.above_the_store
 def test_a_missing_extra_is_one_line(db_url: str, tmp_path: Path) -> None:
     blocker = tmp_path / "uvicorn.py"
     blocker.write_text("raise ImportError('no uvicorn here')\n", encoding="utf-8")
