@@ -89,14 +89,16 @@ def _serve(path: str) -> None:
     sys.stdout.write("ready\n")
     sys.stdout.flush()
     children: dict[int, socket.socket] = {}
-    exits: dict[int, int] = {}  # a child's pidfd (readable once it has ended) -> its pid
+    exits: dict[int, int] = {}  # a child's pid -> its pidfd (readable once the child has ended)
     parent = os.getppid()
     parent_exit = _pidfd(parent)
     # Without pidfds (not Linux) an ended child or parent is noticed by looking every 5 ms.
     timeout = None if parent_exit is not None else 0.005
     while os.getppid() == parent:  # the test process that started it is gone: so is the zygote
-        watched = [listener, *exits] + ([parent_exit] if parent_exit is not None else [])
+        watched = [listener, *exits.values()] + ([parent_exit] if parent_exit is not None else [])
         readable, _, _ = select.select(watched, [], [], timeout)
+        if parent_exit is not None and parent_exit in readable:
+            return
         if listener in readable:
             conn, _ = listener.accept()
             message, fds, _flags, _addr = socket.recv_fds(conn, 1 << 20, 3)
@@ -109,7 +111,7 @@ def _serve(path: str) -> None:
                 conn.close()
                 for other in children.values():
                     other.close()
-                for fd in [*exits] + ([parent_exit] if parent_exit is not None else []):
+                for fd in [*exits.values()] + ([parent_exit] if parent_exit is not None else []):
                     os.close(fd)
                 _child(request, fds)  # never returns
             for fd in fds:
@@ -118,7 +120,7 @@ def _serve(path: str) -> None:
             children[pid] = conn
             child_exit = _pidfd(pid)
             if child_exit is not None:
-                exits[child_exit] = pid
+                exits[pid] = child_exit
             elif timeout is None:
                 timeout = 0.005
         while children:
@@ -128,9 +130,9 @@ def _serve(path: str) -> None:
                 break
             if pid == 0:
                 break
-            for fd in [fd for fd, owner in exits.items() if owner == pid]:
-                del exits[fd]
-                os.close(fd)
+            child_exit = exits.pop(pid, None)
+            if child_exit is not None:
+                os.close(child_exit)
             conn = children.pop(pid, None)
             if conn is not None:
                 code = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
