@@ -89,15 +89,14 @@ def _serve(path: str) -> None:
     sys.stdout.write("ready\n")
     sys.stdout.flush()
     children: dict[int, socket.socket] = {}
-    exits: dict[int, int] = {}  # a child's pid -> its pidfd (readable once the child has ended)
     parent = os.getppid()
-    parent_exit = _pidfd(parent)
+    # pid -> a pidfd, readable once that process has ended: the test process's and each child's.
+    exits = {pid: fd for pid, fd in [(parent, _pidfd(parent))] if fd is not None}
     # Without pidfds (not Linux) an ended child or parent is noticed by looking every 5 ms.
-    timeout = None if parent_exit is not None else 0.005
+    timeout = None if exits else 0.005
     while os.getppid() == parent:  # the test process that started it is gone: so is the zygote
-        watched = [listener, *exits.values()] + ([parent_exit] if parent_exit is not None else [])
-        readable, _, _ = select.select(watched, [], [], timeout)
-        if parent_exit is not None and parent_exit in readable:
+        readable, _, _ = select.select([listener, *exits.values()], [], [], timeout)
+        if parent in exits and exits[parent] in readable:
             return
         if listener in readable:
             conn, _ = listener.accept()
@@ -111,7 +110,7 @@ def _serve(path: str) -> None:
                 conn.close()
                 for other in children.values():
                     other.close()
-                for fd in [*exits.values()] + ([parent_exit] if parent_exit is not None else []):
+                for fd in exits.values():
                     os.close(fd)
                 _child(request, fds)  # never returns
             for fd in fds:
